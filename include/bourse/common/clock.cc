@@ -1,0 +1,10 @@
+#include "bourse/common/clock.h"
+
+namespace bourse {
+
+SystemClock& SystemClock::instance() {
+  static SystemClock clock;
+  return clock;
+}
+
+}  // namespace bourse
