@@ -1,0 +1,90 @@
+// A bounded pool of SOCI sessions to MySQL/MariaDB.
+//
+// SOCI sessions are blocking and not thread-safe: a session is used by one thread at
+// a time, through a Lease. The pool opens sessions lazily, at most config.pool_size,
+// so the process starts (and /readyz answers 503) while the database is down.
+// acquire() waits up to its timeout for a free session and then fails with
+// kUnavailable instead of queueing without bound.
+//
+// A lease whose session hit a connection error is discarded instead of returned, so
+// a restarted database is reconnected transparently by the next acquire().
+//
+// Thread-safety: ConnectionPool is thread-safe. A Lease is owned by one thread.
+// Blocking: every call here may block on the network; never call from an I/O thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <soci/session.h>
+
+#include "bourse/common/error.h"
+#include "bourse/db/db_config.h"
+
+namespace bourse::db {
+
+class ConnectionPool;
+
+class Lease {
+ public:
+  Lease(Lease&& other) noexcept;
+  Lease& operator=(Lease&&) = delete;
+  Lease(const Lease&) = delete;
+  ~Lease();
+
+  soci::session& session() { return *session_; }
+  // Marks the session unusable (after a connection error): it is closed on release.
+  void discard() noexcept { discard_ = true; }
+
+ private:
+  friend class ConnectionPool;
+  Lease(ConnectionPool* pool, std::unique_ptr<soci::session> session)
+      : pool_(pool), session_(std::move(session)) {}
+
+  ConnectionPool* pool_;
+  std::unique_ptr<soci::session> session_;
+  bool discard_ = false;
+};
+
+class ConnectionPool {
+ public:
+  explicit ConnectionPool(DbConfig config);
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // A session for exclusive use, or kUnavailable if none is free within `timeout` or
+  // the database cannot be reached.
+  Result<Lease> acquire(std::chrono::milliseconds timeout = limits::kDbPoolAcquireTimeout);
+
+  // Runs `work` on a leased session and translates any SOCI exception it throws into an
+  // Error; a connection error discards the session.
+  Status with_session(const std::function<void(soci::session&)>& work,
+                      std::chrono::milliseconds timeout = limits::kDbPoolAcquireTimeout);
+
+  // Runs `work` inside BEGIN ... COMMIT; rolls back if it throws or returns an error.
+  // Deadlocks and lock-wait timeouts are retried up to `max_attempts` times.
+  Status in_transaction(const std::function<Status(soci::session&)>& work, int max_attempts = 3);
+
+  // SELECT 1 on a session: used by /readyz.
+  Status ping(std::chrono::milliseconds timeout);
+
+  const DbConfig& config() const { return config_; }
+  int open_sessions() const;
+
+ private:
+  friend class Lease;
+  void release(std::unique_ptr<soci::session> session, bool discard);
+
+  const DbConfig config_;
+  mutable std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<soci::session>> idle_;
+  int open_ = 0;  // sessions idle + leased + being opened; <= config_.pool_size
+};
+
+}  // namespace bourse::db

@@ -1,0 +1,28 @@
+// Translation of SOCI / MySQL exceptions into bourse::Error values.
+//
+// Every SOCI call in Bourse runs inside a try block whose catch calls
+// translate_current_exception(); nothing SOCI throws crosses a module facade.
+//   - connection lost / refused / server gone -> kUnavailable (reason "db_unavailable")
+//   - deadlock (1213) and lock wait timeout (1205) -> kConflict with reason
+//     "db_retryable": the whole transaction should be retried
+//   - duplicate key (1062) -> kConflict with reason "db_duplicate_key"
+//   - anything else -> kInternal
+#pragma once
+
+#include "bourse/common/error.h"
+
+namespace bourse::db {
+
+inline constexpr const char* kRetryableReason = "db_retryable";
+inline constexpr const char* kDuplicateKeyReason = "db_duplicate_key";
+inline constexpr const char* kUnavailableReason = "db_unavailable";
+
+// REQUIRES: called inside a catch block.
+Error translate_current_exception();
+
+// True for errors after which the session must not be reused.
+bool is_connection_error(const Error& error);
+// True when retrying the whole transaction may succeed (deadlock, lock timeout).
+bool is_retryable(const Error& error);
+
+}  // namespace bourse::db
