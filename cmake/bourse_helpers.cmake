@@ -21,8 +21,8 @@ endfunction()
 # bourse_add_test(NAME SOURCES ... [LIBS ...] [LABELS ...] [SERIAL])
 #   A Catch2 test executable registered with ctest (one ctest entry per executable,
 #   so a test binary's own set-up runs once). LABELS "unit" or "integration".
-#   SERIAL: the test must not run alongside other SERIAL tests (it stops shared
-#   services such as the database).
+#   SERIAL: the test runs alone (ctest RUN_SERIAL), because it stops shared services
+#   such as the database that every other integration test needs.
 function(bourse_add_test name)
   cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
@@ -34,7 +34,7 @@ function(bourse_add_test name)
   set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
                        ENVIRONMENT "BOURSE_SOURCE_DIR=${PROJECT_SOURCE_DIR};BOURSE_BINARY_DIR=${PROJECT_BINARY_DIR}")
   if(ARG_SERIAL)
-    set_tests_properties(${name} PROPERTIES RESOURCE_LOCK bourse_stack_services)
+    set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)
   endif()
 endfunction()
 
