@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Shared settings and helpers for scripts/stack. Sourced, never executed.
 #
 # Layout (all under the git-ignored .stack/ at the checkout root):
@@ -102,6 +102,7 @@ pid_if_ours() {
 
 # True if something accepts TCP connections on 127.0.0.1:PORT.
 tcp_port_open() {
+  # shellcheck disable=SC2016 # $1 expands in the inner bash, on purpose
   timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null
 }
 
