@@ -1,0 +1,194 @@
+// OrderBook: one symbol's limit order book with price-time priority.
+//
+// Rules (see modules/matching/README.md for the full list):
+// - LIMIT orders trade against the opposite side while it crosses their price, at the
+//   resting (maker) order's price, best price first and oldest first within a price.
+//   A GTC remainder rests; an IOC remainder is cancelled; a FOK order fills completely
+//   or leaves no trace (cancelled with kFokNotFillable, nothing traded).
+// - MARKET orders sweep the opposite side and never rest. A market BUY also carries a
+//   cash cap (price_ticks x lots): at each maker it fills at most
+//   floor(remaining_cap / price) lots and is cancelled with kCashCap when that is 0.
+// - Partially filled resting orders keep their place in the queue.
+// - Self-trade prevention: when the next maker belongs to the taker's user, the
+//   taker's remainder is cancelled (kSelfTrade); fills before it stand.
+// - Cancel by id removes a resting order. A cancel for an id not in the book is
+//   remembered (bounded FIFO, PendingCancels) and the order is dropped on arrival.
+// - Invalid input is rejected with OrderRejected; it never crashes the book.
+//
+// Every event carries the book's sequence number (monotonic, one per event). The same
+// sequence of calls always produces the same events: no clock, no randomness, no
+// pointer values and no hash-table iteration reach the output.
+//
+// Data structures (no per-order heap allocation once the pools are sized):
+// - order nodes in one pool (vector + free list), linked per level by 32-bit indices
+//   (intrusive FIFO queue per price level);
+// - per side a vector of (price, level) sorted so the best price is at the back:
+//   best price O(1), new level O(log L) search + a short move near the touch, removal
+//   of the best level O(1);
+// - an open-addressing id index for cancels: O(1) expected.
+//
+// Invariants (check_invariants() verifies all of them, O(n)): the book is never
+// crossed after a call returns (best bid < best ask); every resting quantity is > 0;
+// level totals equal the sum of their orders; the id index holds exactly the resting
+// orders; no pending-cancel id is resting.
+//
+// Thread-safety: none. One writer thread owns a book (a shard); const queries must
+// run on that thread too, or while it is stopped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "bourse/common/error.h"
+#include "bourse/matching/book_snapshot.h"
+#include "bourse/matching/event_listener.h"
+#include "bourse/matching/id_index.h"
+#include "bourse/matching/matching_limits.h"
+#include "bourse/matching/pending_cancels.h"
+#include "bourse/matching/types.h"
+
+namespace bourse::matching {
+
+struct BookOptions {
+  // Order nodes and id-index room allocated up front (the pool doubles past it).
+  std::uint32_t initial_order_capacity = limits::kDefaultInitialOrderCapacity;
+  // Resting-order ceiling; REQUIRES: <= limits::kMaxRestingOrdersPerBook.
+  std::uint32_t max_resting_orders = limits::kMaxRestingOrdersPerBook;
+  // REQUIRES: 1..limits::kMaxPendingCancelsPerBook.
+  std::uint32_t max_pending_cancels = limits::kMaxPendingCancelsPerBook;
+};
+
+// One aggregated price level.
+struct LevelView {
+  std::int64_t price_ticks = 0;
+  std::int64_t total_quantity = 0;
+  std::uint32_t order_count = 0;
+  friend bool operator==(const LevelView&, const LevelView&) = default;
+};
+
+struct RestingOrderView {
+  OrderId order_id;
+  UserHandle user = 0;
+  Side side = Side::kBuy;
+  std::int64_t price_ticks = 0;
+  std::int64_t remaining_quantity = 0;
+  Sequence accepted_sequence = 0;
+};
+
+class OrderBook {
+ public:
+  // REQUIRES: `listener` outlives the book (or is replaced with set_listener).
+  OrderBook(SymbolHandle symbol, EventListener& listener, BookOptions options = {});
+  OrderBook(const OrderBook&) = delete;
+  OrderBook& operator=(const OrderBook&) = delete;
+  OrderBook(OrderBook&&) = default;
+  OrderBook& operator=(OrderBook&&) = delete;
+
+  void set_listener(EventListener& listener) noexcept { listener_ = &listener; }
+
+  // Processes one new order: rejects it, drops it (pending cancel), matches it, then
+  // rests or cancels its remainder. Emits the events in order.
+  void submit(const NewOrder& order);
+  // Cancels a resting order (OrderCancelled kUser), or remembers the id if the order
+  // is not in the book (no event now). Rejects ids <= 0.
+  void cancel(const CancelOrder& request);
+
+  // --- Queries (safe on an empty book) --------------------------------------------
+  std::optional<LevelView> best_bid() const noexcept { return best(Side::kBuy); }
+  std::optional<LevelView> best_ask() const noexcept { return best(Side::kSell); }
+  std::optional<LevelView> best(Side side) const noexcept;
+  // Up to min(max_levels, kMaxDepthQueryLevels) levels of `side`, best first.
+  std::vector<LevelView> depth(Side side, std::size_t max_levels) const;
+  std::optional<RestingOrderView> find(OrderId order_id) const noexcept;
+  std::size_t resting_order_count() const noexcept { return order_index_.size(); }
+  std::size_t level_count(Side side) const noexcept { return ladder(side).size(); }
+  std::size_t pending_cancel_count() const noexcept { return pending_cancels_.size(); }
+  bool has_pending_cancel(OrderId order_id) const noexcept {
+    return pending_cancels_.contains(order_id.value());
+  }
+  SymbolHandle symbol() const noexcept { return symbol_; }
+  Sequence next_sequence() const noexcept { return next_sequence_; }
+  std::int64_t next_trade_id() const noexcept { return next_trade_id_; }
+  // Heap bytes held by this book's pools and indices (capacity, not just use).
+  std::size_t memory_bytes() const noexcept;
+
+  // --- Snapshot / restore -----------------------------------------------------------
+  BookSnapshot snapshot() const;
+  // Rebuilds this book from `snapshot`. REQUIRES: the book is empty and fresh (no
+  // event emitted yet). Validates the snapshot (ids, quantities, prices, priority
+  // order, uncrossed, sequences, pending cancels) and returns an error instead of
+  // restoring a corrupt one; the book stays empty on error.
+  Status restore(const BookSnapshot& snapshot);
+
+  // Full O(n) check of every invariant; asserts (crashes) on a violation. For tests.
+  void check_invariants() const;
+
+ private:
+  static constexpr std::uint32_t kNil = 0xFFFF'FFFFu;
+
+  struct OrderNode {
+    std::int64_t order_id = 0;  // 0 while the node is free
+    UserHandle user = 0;
+    std::int64_t remaining = 0;
+    Sequence accepted_sequence = 0;
+    std::uint32_t level = kNil;
+    std::uint32_t prev = kNil;
+    std::uint32_t next = kNil;  // queue link, or free-list link while free
+  };
+  struct PriceLevel {
+    std::int64_t price_ticks = 0;
+    std::int64_t total_quantity = 0;
+    std::uint32_t head = kNil;  // oldest order
+    std::uint32_t tail = kNil;  // newest order
+    std::uint32_t order_count = 0;
+    Side side = Side::kBuy;
+    std::uint32_t next_free = kNil;
+  };
+  struct LadderEntry {
+    std::int64_t price_ticks;
+    std::uint32_t level;
+  };
+  // Sorted so that the best price is at the back: bids ascending, asks descending.
+  using Ladder = std::vector<LadderEntry>;
+
+  enum class StopReason : std::uint8_t { kNone, kSelfTrade, kCashCap };
+
+  const Ladder& ladder(Side side) const noexcept { return side == Side::kBuy ? bids_ : asks_; }
+  Ladder& ladder(Side side) noexcept { return side == Side::kBuy ? bids_ : asks_; }
+
+  std::optional<RejectReason> validate(const NewOrder& order) const noexcept;
+  std::int64_t fillable_quantity(const NewOrder& order) const noexcept;
+  StopReason match(const NewOrder& order, std::int64_t& remaining);
+  void rest(const NewOrder& order, std::int64_t remaining);
+  std::uint32_t find_or_add_level(Side side, std::int64_t price_ticks);
+  void remove_order(std::uint32_t node_index);
+  void remove_empty_level(const PriceLevel& level);
+  std::uint32_t allocate_node();
+  void free_node(std::uint32_t node_index) noexcept;
+  std::uint32_t allocate_level();
+  void append_to_level(std::uint32_t level_index, std::uint32_t node_index);
+
+  Sequence take_sequence() noexcept { return next_sequence_++; }
+  void emit_cancelled(const NewOrder& order, CancelReason reason, std::int64_t quantity);
+  void emit_rejected(OrderId order_id, UserHandle user, RejectReason reason);
+
+  SymbolHandle symbol_;
+  EventListener* listener_;
+  BookOptions options_;
+  Sequence next_sequence_ = 1;
+  std::int64_t next_trade_id_ = 1;
+  bool in_call_ = false;  // re-entrancy guard: listeners must not call back
+
+  std::vector<OrderNode> nodes_;
+  std::uint32_t free_node_ = kNil;
+  std::vector<PriceLevel> levels_;
+  std::uint32_t free_level_ = kNil;
+  Ladder bids_;
+  Ladder asks_;
+  IdIndex order_index_;  // order id -> node index
+  PendingCancels pending_cancels_;
+};
+
+}  // namespace bourse::matching
