@@ -50,4 +50,16 @@ inline std::string stack_value(const std::string& key) {
 
 inline std::string kafka_brokers() { return stack_value("BOURSE_KAFKA_BROKERS"); }
 
+// The environment a bourse child process needs to reach the stack, plus `overrides`.
+inline std::map<std::string, std::string> stack_child_env(
+    const std::map<std::string, std::string>& overrides = {}) {
+  std::map<std::string, std::string> env;
+  for (const char* key : {"BOURSE_DB_HOST", "BOURSE_DB_PORT", "BOURSE_DB_USER",
+                          "BOURSE_DB_PASSWORD", "BOURSE_DB_NAME", "BOURSE_KAFKA_BROKERS"}) {
+    env[key] = stack_value(key);
+  }
+  for (const auto& [key, value] : overrides) env[key] = value;
+  return env;
+}
+
 }  // namespace bourse::testing

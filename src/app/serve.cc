@@ -1,0 +1,135 @@
+#include <csignal>
+#include <pthread.h>
+#include <thread>
+
+#include "app/commands.h"
+#include "app/health_routes.h"
+#include "app/topics.h"
+#include "bourse/db/connection_pool.h"
+#include "bourse/db/migrator.h"
+#include "bourse/kafka/admin.h"
+#include "bourse/log/log.h"
+#include "bourse/metrics/registry.h"
+#include "http/blocking_pool.h"
+#include "http/router.h"
+#include "http/server.h"
+
+namespace bourse::app {
+namespace {
+
+// Pause between start-up attempts while a dependency is down.
+constexpr std::chrono::seconds kStartupRetryDelay{2};
+// Bounds on each readiness probe, so /readyz answers within a few seconds even when a
+// dependency hangs.
+constexpr std::chrono::milliseconds kDatabaseProbeTimeout{1'000};
+constexpr std::chrono::milliseconds kKafkaProbeTimeout{2'000};
+
+// Blocks SIGINT and SIGTERM in this thread and every thread created after it; the main
+// thread then receives them synchronously with sigwait.
+sigset_t block_shutdown_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+// Applies migrations and creates topics, retrying while a dependency is down, until it
+// succeeds or `stopping` is set. Returns true on success.
+bool run_startup(const config::Config& config, db::ConnectionPool& pool, kafka::Admin& admin,
+                 const std::atomic<bool>& stopping) {
+  auto migrations = db::load_migrations(config.migrations_dir);
+  if (!migrations) {
+    log::error("cannot read migrations", {{"error", migrations.error().message}});
+    return false;
+  }
+  bool migrated = false;
+  while (!stopping.load()) {
+    if (!migrated) {
+      auto report = db::apply_migrations(pool, *migrations);
+      if (report) {
+        migrated = true;
+        log::info("migrations done",
+                  {{"applied_count", static_cast<std::int64_t>(report->applied.size())},
+                   {"already_applied", report->already_applied}});
+      } else {
+        log::warn("migrations not applied yet; retrying", {{"error", report.error().message}});
+      }
+    }
+    if (migrated) {
+      Status topics = admin.create_topics(topic_specs(config.kafka), std::chrono::seconds(10));
+      if (topics) {
+        log::info("kafka topics ready", {{"partitions", config.kafka.partitions}});
+        return true;
+      }
+      log::warn("kafka topics not ready yet; retrying", {{"error", topics.error().message}});
+    }
+    for (int i = 0; i < 20 && !stopping.load(); ++i) std::this_thread::sleep_for(kStartupRetryDelay / 20);
+  }
+  return false;
+}
+
+}  // namespace
+
+int run_serve(const config::Config& config) {
+  sigset_t shutdown_signals = block_shutdown_signals();
+
+  metrics::Registry registry;
+  db::ConnectionPool pool(config.db);
+  kafka::KafkaConfig kafka_config;
+  kafka_config.brokers = config.kafka.brokers;
+  kafka_config.client_id = config.kafka.client_id + "-admin";
+  auto admin = kafka::Admin::create(kafka_config);
+  if (!admin) {
+    log::error("cannot create the Kafka admin client", {{"error", admin.error().message}});
+    return kExitBadConfig;
+  }
+
+  http::BlockingPool blocking({"db", config.blocking.threads, config.blocking.queue_depth},
+                              registry);
+  http::Router router(blocking);
+  HealthState health;
+  health.checks.push_back(
+      {"database", [&pool] { return pool.ping(kDatabaseProbeTimeout); }});
+  health.checks.push_back(
+      {"kafka", [&admin] { return (*admin)->ping(kKafkaProbeTimeout); }});
+  add_health_routes(router, health, registry);
+
+  http::ServerConfig server_config;
+  server_config.bind_address = config.http.host;
+  server_config.port = static_cast<std::uint16_t>(config.http.port);
+  server_config.io_threads = config.http.io_threads;
+  server_config.max_body_bytes = config.http.max_body_bytes;
+  server_config.read_timeout = config.http.read_timeout;
+  server_config.idle_timeout = config.http.idle_timeout;
+  server_config.max_connections = static_cast<std::size_t>(config.http.max_connections);
+  http::Server server(server_config, router, registry);
+  Status started = server.start();
+  if (!started) {
+    log::error("cannot start the HTTP server", {{"error", started.error().message}});
+    return kExitFailure;
+  }
+  log::info("listening", {{"host", config.http.host}, {"port", static_cast<int>(server.port())}});
+
+  std::atomic<bool> stopping{false};
+  std::thread startup([&] {
+    if (run_startup(config, pool, **admin, stopping)) {
+      health.startup_complete = true;
+      log::info("ready");
+    }
+  });
+
+  int signal_number = 0;
+  sigwait(&shutdown_signals, &signal_number);
+  log::info("shutting down", {{"signal", signal_number}});
+  stopping = true;
+  server.stop_accepting();
+  server.shutdown(std::chrono::steady_clock::now() + config.http.shutdown_grace);
+  blocking.stop();
+  startup.join();
+  log::info("shutdown complete");
+  return kExitOk;
+}
+
+}  // namespace bourse::app

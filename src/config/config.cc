@@ -1,0 +1,256 @@
+#include "config/config.h"
+
+#include <charconv>
+#include <functional>
+#include <toml++/toml.h>
+
+extern char** environ;
+
+namespace bourse::config {
+namespace {
+
+struct Setting {
+  std::string key;
+  bool secret = false;
+  std::function<Status(Config&, const std::string&)> set;
+  std::function<std::string(const Config&)> get;
+};
+
+Result<std::int64_t> parse_int(const std::string& text, std::int64_t min, std::int64_t max) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Error::invalid("'" + text + "' is not an integer");
+  }
+  if (value < min || value > max) {
+    return Error::invalid(text + " is outside [" + std::to_string(min) + ", " +
+                          std::to_string(max) + "]");
+  }
+  return value;
+}
+
+
+template <typename Get>
+Setting text(std::string key, Get&& member_of, bool secret = false, bool allow_empty = false) {
+  return Setting{
+      key, secret,
+      [member_of, allow_empty](Config& c, const std::string& v) -> Status {
+        if (v.empty() && !allow_empty) return Error::invalid("must not be empty");
+        member_of(c) = v;
+        return Status::success();
+      },
+      [member_of](const Config& c) { return member_of(const_cast<Config&>(c)); }};
+}
+
+template <typename T, typename Get>
+Setting integer(std::string key, Get&& member_of, std::int64_t min, std::int64_t max) {
+  return Setting{key, false,
+                 [member_of, min, max](Config& c, const std::string& v) -> Status {
+                   auto parsed = parse_int(v, min, max);
+                   if (!parsed) return parsed.error();
+                   member_of(c) = static_cast<T>(*parsed);
+                   return Status::success();
+                 },
+                 [member_of](const Config& c) {
+                   return std::to_string(member_of(const_cast<Config&>(c)));
+                 }};
+}
+
+template <typename Duration, typename Get>
+Setting duration(std::string key, Get&& member_of, std::int64_t min, std::int64_t max) {
+  return Setting{key, false,
+                 [member_of, min, max](Config& c, const std::string& v) -> Status {
+                   auto parsed = parse_int(v, min, max);
+                   if (!parsed) return parsed.error();
+                   member_of(c) = Duration(*parsed);
+                   return Status::success();
+                 },
+                 [member_of](const Config& c) {
+                   return std::to_string(member_of(const_cast<Config&>(c)).count());
+                 }};
+}
+
+const std::vector<Setting>& settings() {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  static const std::vector<Setting> all = {
+      text("http.host", [](Config& c) -> auto& { return c.http.host; }),
+      integer<int>("http.port", [](Config& c) -> auto& { return c.http.port; }, 0, 65535),
+      integer<int>("http.io_threads", [](Config& c) -> auto& { return c.http.io_threads; }, 1,
+                   limits::kMaxHttpIoThreads),
+      integer<std::size_t>("http.max_body_bytes",
+                           [](Config& c) -> auto& { return c.http.max_body_bytes; }, 1,
+                           static_cast<std::int64_t>(limits::kMaxHttpBodyBytes)),
+      duration<milliseconds>("http.read_timeout_ms",
+                             [](Config& c) -> auto& { return c.http.read_timeout; }, 10,
+                             600'000),
+      duration<milliseconds>("http.idle_timeout_ms",
+                             [](Config& c) -> auto& { return c.http.idle_timeout; }, 10,
+                             3'600'000),
+      integer<int>("http.max_connections",
+                   [](Config& c) -> auto& { return c.http.max_connections; }, 1,
+                   static_cast<std::int64_t>(limits::kMaxHttpConnections)),
+      duration<milliseconds>("http.shutdown_grace_ms",
+                             [](Config& c) -> auto& { return c.http.shutdown_grace; }, 0,
+                             120'000),
+      text("db.host", [](Config& c) -> auto& { return c.db.host; }),
+      integer<int>("db.port", [](Config& c) -> auto& { return c.db.port; }, 1, 65535),
+      text("db.user", [](Config& c) -> auto& { return c.db.user; }),
+      text("db.password", [](Config& c) -> auto& { return c.db.password; }, true, true),
+      text("db.name", [](Config& c) -> auto& { return c.db.database; }),
+      integer<int>("db.pool_size", [](Config& c) -> auto& { return c.db.pool_size; }, 1,
+                   limits::kMaxDbPoolSize),
+      duration<seconds>("db.connect_timeout_s",
+                        [](Config& c) -> auto& { return c.db.connect_timeout; }, 1, 60),
+      duration<seconds>("db.read_timeout_s", [](Config& c) -> auto& { return c.db.read_timeout; },
+                        1, 600),
+      text("kafka.brokers", [](Config& c) -> auto& { return c.kafka.brokers; }),
+      text("kafka.client_id", [](Config& c) -> auto& { return c.kafka.client_id; }),
+      text("kafka.topic_prefix", [](Config& c) -> auto& { return c.kafka.topic_prefix; }, false,
+           true),
+      integer<int>("kafka.partitions", [](Config& c) -> auto& { return c.kafka.partitions; }, 1,
+                   limits::kMaxTopicPartitions),
+      integer<std::int64_t>("kafka.retention_ms",
+                            [](Config& c) -> auto& { return c.kafka.retention_ms; }, 60'000,
+                            365LL * 24 * 3600 * 1000),
+      integer<int>("blocking.threads", [](Config& c) -> auto& { return c.blocking.threads; }, 1,
+                   limits::kMaxBlockingThreads),
+      integer<std::size_t>("blocking.queue_depth",
+                           [](Config& c) -> auto& { return c.blocking.queue_depth; }, 1,
+                           static_cast<std::int64_t>(limits::kMaxBlockingQueueDepth)),
+      Setting{"log.level", false,
+              [](Config& c, const std::string& v) -> Status {
+                if (v != "debug" && v != "info" && v != "warn" && v != "error") {
+                  return Error::invalid("must be one of debug, info, warn, error");
+                }
+                c.log_level = v;
+                return Status::success();
+              },
+              [](const Config& c) { return c.log_level; }},
+      text("migrations.dir", [](Config& c) -> auto& { return c.migrations_dir; }),
+  };
+  return all;
+}
+
+const Setting* find_setting(const std::string& key) {
+  for (const auto& setting : settings()) {
+    if (setting.key == key) return &setting;
+  }
+  return nullptr;
+}
+
+std::string env_name(const std::string& key) {
+  std::string name = "BOURSE_";
+  for (char c : key) name += c == '.' ? '_' : static_cast<char>(std::toupper(c));
+  return name;
+}
+
+Status apply(Config& config, const std::string& key, const std::string& value,
+             const std::string& layer) {
+  const Setting* setting = find_setting(key);
+  if (setting == nullptr) return Error::invalid(layer + ": unknown setting '" + key + "'");
+  Status status = setting->set(config, value);
+  if (!status) {
+    return Error::invalid(layer + ": " + key + ": " + status.error().message, "invalid_config");
+  }
+  return Status::success();
+}
+
+// Flattens a TOML table into dotted keys with string values.
+Status flatten(const toml::table& table, const std::string& prefix,
+               std::vector<std::pair<std::string, std::string>>& out) {
+  for (const auto& [name, node] : table) {
+    std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    if (const auto* sub = node.as_table()) {
+      Status status = flatten(*sub, key, out);
+      if (!status) return status;
+    } else if (const auto* s = node.as_string()) {
+      out.emplace_back(key, s->get());
+    } else if (const auto* i = node.as_integer()) {
+      out.emplace_back(key, std::to_string(i->get()));
+    } else if (const auto* b = node.as_boolean()) {
+      out.emplace_back(key, b->get() ? "true" : "false");
+    } else {
+      return Error::invalid("config file: " + key + ": unsupported value type");
+    }
+  }
+  return Status::success();
+}
+
+Status validate(const Config& config) {
+  if (config.blocking.queue_depth < static_cast<std::size_t>(config.blocking.threads)) {
+    return Error::invalid("blocking.queue_depth must be >= blocking.threads");
+  }
+  if (config.db.pool_size > config.blocking.threads + 8) {
+    // More sessions than threads that could use them only wastes server connections.
+    return Error::invalid("db.pool_size must not exceed blocking.threads + 8");
+  }
+  return Status::success();
+}
+
+}  // namespace
+
+Result<Config> load(const Source& source) {
+  Config config;
+  if (!source.config_file.empty()) {
+    toml::table table;
+    try {
+      table = toml::parse_file(source.config_file);
+    } catch (const toml::parse_error& e) {
+      return Error::invalid("config file " + source.config_file + ": " +
+                            std::string(e.description()));
+    }
+    std::vector<std::pair<std::string, std::string>> values;
+    Status flattened = flatten(table, "", values);
+    if (!flattened) return flattened.error();
+    for (const auto& [key, value] : values) {
+      Status status = apply(config, key, value, "config file " + source.config_file);
+      if (!status) return status.error();
+    }
+  }
+  for (const auto& setting : settings()) {
+    auto found = source.environment.find(env_name(setting.key));
+    if (found == source.environment.end()) continue;
+    Status status = apply(config, setting.key, found->second, "environment " + found->first);
+    if (!status) return status.error();
+  }
+  for (const auto& item : source.overrides) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos) {
+      return Error::invalid("--set " + item + ": expected key=value");
+    }
+    Status status = apply(config, item.substr(0, eq), item.substr(eq + 1), "--set");
+    if (!status) return status.error();
+  }
+  Status valid = validate(config);
+  if (!valid) return valid.error();
+  return config;
+}
+
+std::map<std::string, std::string> process_environment() {
+  std::map<std::string, std::string> values;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    if (text.rfind("BOURSE_", 0) != 0) continue;
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos) continue;
+    values.emplace(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+  }
+  return values;
+}
+
+std::map<std::string, std::string> effective(const Config& config) {
+  std::map<std::string, std::string> values;
+  for (const auto& setting : settings()) {
+    values[setting.key] = setting.secret ? "***" : setting.get(config);
+  }
+  return values;
+}
+
+std::vector<std::string> known_keys() {
+  std::vector<std::string> keys;
+  for (const auto& setting : settings()) keys.push_back(setting.key);
+  return keys;
+}
+
+}  // namespace bourse::config

@@ -1,0 +1,81 @@
+// Goal: /readyz tells the truth about the database: 503 while MariaDB is stopped, 200
+// again once it is back, and the process itself keeps running throughout. This test
+// stops the shared MariaDB of scripts/stack, so ctest runs it alone (RUN_SERIAL).
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <thread>
+
+#include "child_process.h"
+#include "http_client.h"
+#include "stack_env.h"
+#include "test_database.h"
+
+using bourse::testing::ChildProcess;
+using bourse::testing::HttpClient;
+
+namespace {
+
+int ready_status(int port) {
+  try {
+    HttpClient client("127.0.0.1", static_cast<std::uint16_t>(port));
+    return client.request("GET", "/readyz").status;
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+int wait_for_ready_status(int port, int status, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int last = -1;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = ready_status(port);
+    if (last == status) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return last;
+}
+
+int stack(const std::string& command) {
+  std::string line = std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/scripts/stack " + command;
+  return std::system(line.c_str());
+}
+
+// Restarts MariaDB even if an assertion fails half-way, so later tests find it up.
+struct DatabaseRestarter {
+  ~DatabaseRestarter() { stack("db-start"); }
+};
+
+}  // namespace
+
+TEST_CASE("readyz is 503 while the database is down and 200 after it is back",
+          "[readiness][fault][integration]") {
+  int port = bourse::testing::free_local_port();
+  ChildProcess server(
+      BOURSE_EXECUTABLE,
+      {"serve", "--set", "http.port=" + std::to_string(port), "--set",
+       "kafka.topic_prefix=fault" + std::to_string(::getpid()) + ".", "--set", "kafka.partitions=1",
+       "--set", "db.connect_timeout_s=1", "--set", "db.read_timeout_s=2"},
+      bourse::testing::stack_child_env(
+          {{"BOURSE_MIGRATIONS_DIR", std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/migrations"}}),
+      std::string(std::getenv("BOURSE_BINARY_DIR")) + "/readiness_fault.log");
+  INFO(server.log());
+  REQUIRE(wait_for_ready_status(port, 200, std::chrono::seconds(90)) == 200);
+
+  DatabaseRestarter restarter;
+  REQUIRE(stack("db-stop") == 0);
+  CHECK(wait_for_ready_status(port, 503, std::chrono::seconds(20)) == 503);
+  CHECK(server.running());
+
+  // The problem body names the failing check.
+  HttpClient client("127.0.0.1", static_cast<std::uint16_t>(port));
+  auto response = client.request("GET", "/readyz");
+  auto body = boost::json::parse(response.body).as_object();
+  CHECK(body.at("checks").at("database").as_string() != "ok");
+  CHECK(body.at("checks").at("kafka").as_string() == "ok");
+  CHECK(response.header("Retry-After").has_value());
+
+  REQUIRE(stack("db-start") == 0);
+  CHECK(wait_for_ready_status(port, 200, std::chrono::seconds(60)) == 200);
+  CHECK(server.running());
+}
