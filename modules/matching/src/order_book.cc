@@ -195,6 +195,7 @@ OrderBook::StopReason OrderBook::match(const NewOrder& order, std::int64_t& rema
       BOURSE_ASSERT(fill > 0, "no trade has quantity 0");
       maker.remaining -= fill;
       level.total_quantity -= fill;
+      resting_quantity_ -= fill;
       remaining -= fill;
       listener_->on_trade(Trade{take_sequence(), symbol_, TradeId(next_trade_id_++), price, fill,
                                 OrderId(maker.order_id), order.order_id, maker.user, order.user,
@@ -276,6 +277,7 @@ void OrderBook::append_to_level(std::uint32_t level_index, std::uint32_t node_in
   level.tail = node_index;
   ++level.order_count;
   level.total_quantity += node.remaining;
+  resting_quantity_ += node.remaining;
 }
 
 void OrderBook::remove_order(std::uint32_t node_index) {
@@ -293,6 +295,7 @@ void OrderBook::remove_order(std::uint32_t node_index) {
   }
   --level.order_count;
   level.total_quantity -= node.remaining;
+  resting_quantity_ -= node.remaining;
   BOURSE_ASSERT(level.total_quantity >= 0, "level totals never go negative");
   const std::uint32_t level_index = node.level;
   const bool erased = order_index_.erase(node.order_id);
@@ -508,6 +511,7 @@ Status OrderBook::restore(const BookSnapshot& snapshot) {
 
 void OrderBook::check_invariants() const {
   std::size_t total_orders = 0;
+  std::int64_t total_quantity = 0;
   for (const Side side : {Side::kBuy, Side::kSell}) {
     const Ladder& side_ladder = ladder(side);
     for (std::size_t i = 0; i < side_ladder.size(); ++i) {
@@ -538,9 +542,11 @@ void OrderBook::check_invariants() const {
       BOURSE_ASSERT(count > 0 && count == level.order_count, "level count matches");
       BOURSE_ASSERT(sum == level.total_quantity, "level total matches");
       total_orders += count;
+      total_quantity += sum;
     }
   }
   BOURSE_ASSERT(total_orders == order_index_.size(), "index holds exactly the resting orders");
+  BOURSE_ASSERT(total_quantity == resting_quantity_, "resting total matches the levels");
   if (!bids_.empty() && !asks_.empty()) {
     BOURSE_ASSERT(bids_.back().price_ticks < asks_.back().price_ticks, "book never crossed");
   }

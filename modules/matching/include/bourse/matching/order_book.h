@@ -103,6 +103,8 @@ class OrderBook {
   std::vector<LevelView> depth(Side side, std::size_t max_levels) const;
   std::optional<RestingOrderView> find(OrderId order_id) const noexcept;
   std::size_t resting_order_count() const noexcept { return order_index_.size(); }
+  // Sum of the remaining quantity of every resting order, both sides (O(1)).
+  std::int64_t resting_quantity() const noexcept { return resting_quantity_; }
   std::size_t level_count(Side side) const noexcept { return ladder(side).size(); }
   std::size_t pending_cancel_count() const noexcept { return pending_cancels_.size(); }
   bool has_pending_cancel(OrderId order_id) const noexcept {
@@ -179,6 +181,7 @@ class OrderBook {
   BookOptions options_;
   Sequence next_sequence_ = 1;
   std::int64_t next_trade_id_ = 1;
+  std::int64_t resting_quantity_ = 0;
   bool in_call_ = false;  // re-entrancy guard: listeners must not call back
 
   std::vector<OrderNode> nodes_;
