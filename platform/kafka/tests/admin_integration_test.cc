@@ -1,0 +1,68 @@
+// Goal: create_topics is idempotent against the real broker, leaves topics ready to use,
+// and refuses to paper over a partition-count mismatch; ping answers for /readyz.
+#include "bourse/kafka/admin.h"
+
+#include <catch2/catch.hpp>
+
+#include "bourse/kafka/errors.h"
+#include "kafka_test_support.h"
+
+namespace bourse::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::broker_config;
+using testing::unique_name;
+
+TEST_CASE("create_topics is idempotent and yields the configured partition counts", "[kafka][admin][integration]") {
+  auto admin = Admin::create(broker_config("admin-test"));
+  REQUIRE(admin.ok());
+  const std::string eight = unique_name("admin-eight");
+  const std::string three = unique_name("admin-three");
+  const std::vector<TopicSpec> specs = {{eight, 8, 3'600'000, -1}, {three, 3, {}, 1}};
+
+  const Status first = admin.value()->create_topics(specs, 10s);
+  INFO((first.ok() ? "" : first.error().message));
+  REQUIRE(first.ok());
+  const Status second = admin.value()->create_topics(specs, 10s);
+  INFO((second.ok() ? "" : second.error().message));
+  REQUIRE(second.ok());
+
+  CHECK(admin.value()->partition_count(eight, 5s).value() == 8);
+  CHECK(admin.value()->partition_count(three, 5s).value() == 3);
+}
+
+TEST_CASE("an existing topic with fewer partitions than configured is a conflict", "[kafka][admin][integration]") {
+  auto admin = Admin::create(broker_config("admin-test"));
+  REQUIRE(admin.ok());
+  const std::string topic = unique_name("admin-grow");
+  REQUIRE(admin.value()->create_topics({{topic, 4, {}, -1}}, 10s).ok());
+
+  // Asking for fewer is fine (the topic already has more).
+  CHECK(admin.value()->create_topics({{topic, 2, {}, -1}}, 10s).ok());
+
+  const Status more = admin.value()->create_topics({{topic, 8, {}, -1}}, 10s);
+  REQUIRE_FALSE(more.ok());
+  CHECK(more.error().code == ErrorCode::kConflict);
+  CHECK(more.error().reason == reason::kPartitionCountMismatch);
+  CHECK(admin.value()->partition_count(topic, 5s).value() == 4);  // not grown
+}
+
+TEST_CASE("partition_count of a missing topic is not found", "[kafka][admin][integration]") {
+  auto admin = Admin::create(broker_config("admin-test"));
+  REQUIRE(admin.ok());
+  auto count = admin.value()->partition_count(unique_name("admin-missing"), 5s);
+  REQUIRE_FALSE(count.ok());
+  CHECK(count.error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("ping succeeds against the running broker", "[kafka][admin][integration]") {
+  auto admin = Admin::create(broker_config("admin-test"));
+  REQUIRE(admin.ok());
+  const Status status = admin.value()->ping(5s);
+  INFO((status.ok() ? "" : status.error().message));
+  CHECK(status.ok());
+}
+
+}  // namespace
+}  // namespace bourse::kafka
