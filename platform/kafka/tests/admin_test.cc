@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "bourse/common/limits.h"
 #include "kafka_test_support.h"
 
 namespace bourse::kafka {

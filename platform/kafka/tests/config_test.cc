@@ -27,7 +27,7 @@ TEST_CASE("empty brokers are rejected", "[kafka][config]") {
 }
 
 TEST_CASE("client ids must be short and plain", "[kafka][config]") {
-  for (const std::string bad : {std::string(), std::string("has space"), std::string("é"),
+  for (const std::string& bad : {std::string(), std::string("has space"), std::string("é"),
                                 std::string(kMaxClientIdLength + 1, 'a')}) {
     KafkaConfig config = valid_config();
     config.client_id = bad;
