@@ -1,0 +1,112 @@
+#include "reservation_store.h"
+
+#include <soci/mysql/soci-mysql.h>
+#include <soci/soci.h>
+
+#include "bourse/common/assert.h"
+
+namespace bourse::account {
+namespace {
+
+constexpr unsigned kMysqlDuplicateKey = 1062;
+
+std::optional<ReservationRow> select_reservation(soci::session& session, std::int64_t order_id,
+                                                 bool for_update) {
+  ReservationRow row;
+  long long id = order_id;
+  long long quantity = 0, filled = 0, limit_price = 0, reserved = 0, remaining = 0;
+  soci::indicator limit_indicator = soci::i_ok;
+  std::string reject_reason;
+  soci::indicator reason_indicator = soci::i_ok;
+  const std::string sql =
+      std::string("SELECT user_id, side, order_type, symbol, asset, quantity, filled_quantity, "
+                  "limit_price_units, reserved, remaining, status, reject_reason "
+                  "FROM reservations WHERE order_id = ?") +
+      (for_update ? " FOR UPDATE" : "");
+  session << sql, soci::use(id), soci::into(row.user_id), soci::into(row.side),
+      soci::into(row.order_type), soci::into(row.symbol), soci::into(row.asset),
+      soci::into(quantity), soci::into(filled), soci::into(limit_price, limit_indicator),
+      soci::into(reserved), soci::into(remaining), soci::into(row.status),
+      soci::into(reject_reason, reason_indicator);
+  if (!session.got_data()) return std::nullopt;
+  row.order_id = order_id;
+  row.quantity = quantity;
+  row.filled_quantity = filled;
+  if (limit_indicator == soci::i_ok) row.limit_price_units = limit_price;
+  row.reserved = reserved;
+  row.remaining = remaining;
+  if (reason_indicator == soci::i_ok) row.reject_reason = reject_reason;
+  assert_reservation(row);
+  return row;
+}
+
+}  // namespace
+
+void assert_reservation(const ReservationRow& row) {
+  BOURSE_ASSERT(row.order_id > 0, "reservation order id is positive");
+  BOURSE_ASSERT(row.side == "BUY" || row.side == "SELL", "reservation side");
+  BOURSE_ASSERT(row.quantity > 0, "reservation quantity is positive");
+  BOURSE_ASSERT(row.filled_quantity >= 0 && row.filled_quantity <= row.quantity,
+                "reservation filled within quantity");
+  BOURSE_ASSERT(row.remaining >= 0 && row.remaining <= row.reserved,
+                "reservation remaining within reserved");
+  const bool open = row.status == kStatusReserved;
+  BOURSE_ASSERT(open || row.remaining == 0, "a closed reservation holds nothing");
+  BOURSE_ASSERT((row.status == kStatusRejected) == row.reject_reason.has_value(),
+                "a reason exactly for rejections");
+  BOURSE_ASSERT(row.status != kStatusRejected || (row.reserved == 0 && row.filled_quantity == 0),
+                "a rejected order never held or filled anything");
+  if (open && row.side == "SELL") {
+    BOURSE_ASSERT(row.remaining == row.quantity - row.filled_quantity,
+                  "an open sell holds exactly its unfilled shares");
+  }
+  if (open && row.side == "BUY" && row.limit_price_units.has_value()) {
+    // limit x unfilled quantity was within limits when reserved, so no overflow.
+    BOURSE_ASSERT(row.remaining == *row.limit_price_units * (row.quantity - row.filled_quantity),
+                  "an open limit buy holds exactly limit x unfilled quantity");
+  }
+}
+
+bool insert_reservation(soci::session& session, const ReservationRow& row) {
+  assert_reservation(row);
+  long long id = row.order_id, quantity = row.quantity, filled = row.filled_quantity;
+  long long limit_price = row.limit_price_units.value_or(0);
+  soci::indicator limit_indicator = row.limit_price_units ? soci::i_ok : soci::i_null;
+  long long reserved = row.reserved, remaining = row.remaining;
+  std::string reject_reason = row.reject_reason.value_or("");
+  soci::indicator reason_indicator = row.reject_reason ? soci::i_ok : soci::i_null;
+  try {
+    session << "INSERT INTO reservations (order_id, user_id, side, order_type, symbol, asset, "
+               "quantity, filled_quantity, limit_price_units, reserved, remaining, status, "
+               "reject_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        soci::use(id), soci::use(row.user_id), soci::use(row.side), soci::use(row.order_type),
+        soci::use(row.symbol), soci::use(row.asset), soci::use(quantity), soci::use(filled),
+        soci::use(limit_price, limit_indicator), soci::use(reserved), soci::use(remaining),
+        soci::use(row.status), soci::use(reject_reason, reason_indicator);
+    return true;
+  } catch (const soci::mysql_soci_error& error) {
+    if (error.err_num_ == kMysqlDuplicateKey) return false;
+    throw;
+  }
+}
+
+std::optional<ReservationRow> lock_reservation(soci::session& session, std::int64_t order_id) {
+  return select_reservation(session, order_id, true);
+}
+
+std::optional<ReservationRow> read_reservation(soci::session& session, std::int64_t order_id) {
+  return select_reservation(session, order_id, false);
+}
+
+void update_reservation(soci::session& session, const ReservationRow& row) {
+  assert_reservation(row);
+  long long id = row.order_id, filled = row.filled_quantity, remaining = row.remaining;
+  soci::statement update =
+      (session.prepare << "UPDATE reservations SET filled_quantity = ?, remaining = ?, status = ? "
+                          "WHERE order_id = ?",
+       soci::use(filled), soci::use(remaining), soci::use(row.status), soci::use(id));
+  update.execute(true);
+  BOURSE_ASSERT(update.get_affected_rows() == 1, "the locked reservation row was updated");
+}
+
+}  // namespace bourse::account

@@ -1,0 +1,53 @@
+// SQL for the reservations table: one row per order id, the cash or shares it holds.
+//
+// Runs on the caller's session inside its transaction; SOCI exceptions propagate.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <soci/session.h>
+
+namespace bourse::account {
+
+// Stored in reservations.status.
+inline constexpr const char* kStatusReserved = "RESERVED";    // holds `remaining`
+inline constexpr const char* kStatusRejected = "REJECTED";    // never held anything
+inline constexpr const char* kStatusCompleted = "COMPLETED";  // fully filled, holds 0
+inline constexpr const char* kStatusReleased = "RELEASED";    // ended unfilled, holds 0
+
+struct ReservationRow {
+  std::int64_t order_id = 0;
+  std::string user_id;
+  std::string side;        // "BUY" / "SELL"
+  std::string order_type;  // "LIMIT" / "MARKET"
+  std::string symbol;
+  std::string asset;       // cash_asset() for a buy, shares_asset() for a sell
+  std::int64_t quantity = 0;
+  std::int64_t filled_quantity = 0;
+  std::optional<std::int64_t> limit_price_units;  // LIMIT BUY only
+  std::int64_t reserved = 0;   // units (buy) or shares (sell) held at the start
+  std::int64_t remaining = 0;  // still held
+  std::string status;
+  std::optional<std::string> reject_reason;
+};
+
+// Asserts the row's own invariants (after a read, before a write).
+void assert_reservation(const ReservationRow& row);
+
+// Inserts a new row. Returns false, writing nothing, if the order id exists (the
+// transaction stays usable).
+bool insert_reservation(soci::session& session, const ReservationRow& row);
+
+// SELECT ... FOR UPDATE by order id. REQUIRES (lock order): the owner's account rows
+// are already locked by this transaction.
+std::optional<ReservationRow> lock_reservation(soci::session& session, std::int64_t order_id);
+
+// Plain (non-locking) read; only for fields that never change (user, side, asset).
+std::optional<ReservationRow> read_reservation(soci::session& session, std::int64_t order_id);
+
+// Writes filled_quantity, remaining and status of a locked row.
+void update_reservation(soci::session& session, const ReservationRow& row);
+
+}  // namespace bourse::account
