@@ -149,7 +149,7 @@ Workload generate_workload(const WorkloadOptions& options) {
     const OrderBook& book = engine.book(symbol);
     const std::size_t resting = live.live_[symbol].size();
     const std::uint64_t roll = random.below(1'000);
-    if (roll < 50) {  // 5.0% aggressive operations, most of them trade
+    if (roll < 68) {  // 6.8% aggressive operations; ~6% of all operations trade
       ++aggressive;
       const Side side = random.below(2) ? Side::kBuy : Side::kSell;
       const auto opposite = side == Side::kBuy ? book.best_ask() : book.best_bid();

@@ -1,12 +1,12 @@
 // An exchange-core-like order flow for the matching benchmarks.
 //
 // Mix (per operation, symbol chosen uniformly at random):
-// - ~47% passive GTC limit placements near the touch (offset from the touch drawn so
+// - ~50% passive GTC limit placements near the touch (offset from the touch drawn so
 //   that ~1,000 resting orders spread over ~750 price levels per symbol);
-// - ~47% cancels of a resting order (the nearer to the touch of two random picks);
+// - ~43% cancels of a resting order (the nearer to the touch of two random picks);
 //   a "move" (modify price) is emitted as a cancel followed by a placement and counts
 //   as two operations;
-// - ~6% aggressive operations that trade: IOC limits, market orders (buys carry a
+// - ~7% aggressive operations (~6% of all operations trade): IOC limits, market orders (buys carry a
 //   generous cash cap) and crossing GTC limits.
 // A placement-or-cancel bias keeps each book near its target size. The generator runs
 // its own Engine to know which orders are live, so every cancel targets a real order
