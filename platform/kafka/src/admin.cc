@@ -208,8 +208,10 @@ Status Admin::create_topics(const std::vector<TopicSpec>& topics, milliseconds t
       for (const TopicSpec& spec : topics) {
         const auto it = metadata->find(spec.name);
         const bool existed = already_existing->contains(spec.name);
+        // Judge an existing topic only once fully visible (no error, every partition
+        // led): another instance may have created it a moment ago.
         if (it != metadata->end() && it->second.error == RdKafka::ERR_NO_ERROR && existed &&
-            it->second.partitions < spec.partitions) {
+            it->second.every_partition_has_leader && it->second.partitions < spec.partitions) {
           return Error{ErrorCode::kConflict,
                        "kafka topic " + spec.name + " exists with " + std::to_string(it->second.partitions) +
                            " partitions, fewer than the configured " + std::to_string(spec.partitions) +

@@ -3,6 +3,7 @@
 #include "bourse/kafka/admin.h"
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "bourse/kafka/errors.h"
 #include "kafka_test_support.h"
@@ -46,6 +47,23 @@ TEST_CASE("an existing topic with fewer partitions than configured is a conflict
   CHECK(more.error().code == ErrorCode::kConflict);
   CHECK(more.error().reason == reason::kPartitionCountMismatch);
   CHECK(admin.value()->partition_count(topic, 5s).value() == 4);  // not grown
+}
+
+TEST_CASE("instances starting together may all create the same topics", "[kafka][admin][integration]") {
+  const std::string topic = unique_name("admin-race");
+  std::vector<Status> results(3);
+  std::vector<std::thread> instances;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    instances.emplace_back([&, i] {
+      auto admin = Admin::create(broker_config("admin-test-" + std::to_string(i)));
+      results[i] = admin.ok() ? admin.value()->create_topics({{topic, 6, {}, -1}}, 10s) : admin.error();
+    });
+  }
+  for (auto& instance : instances) instance.join();
+  for (const Status& status : results) {
+    INFO((status.ok() ? "" : status.error().message));
+    CHECK(status.ok());
+  }
 }
 
 TEST_CASE("partition_count of a missing topic is not found", "[kafka][admin][integration]") {

@@ -8,6 +8,7 @@
 // time, not a silently weaker guarantee.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
