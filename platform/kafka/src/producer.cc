@@ -246,7 +246,11 @@ Status Producer::produce(OutgoingMessage message, DeliveryCallback on_delivery) 
   auto pending = std::make_unique<PendingDelivery>(PendingDelivery{std::move(on_delivery)});
   const std::int32_t partition = message.partition.value_or(RdKafka::Topic::PARTITION_UA);
   const void* key = message.key.empty() ? nullptr : message.key.data();
-  const auto deadline = std::chrono::steady_clock::now() + impl.options.queue_full_wait;
+  // On the poll thread (produce() from a callback) nobody drains the queue while we
+  // wait, so a full queue fails at once there.
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      (impl.on_poll_thread() ? std::chrono::milliseconds(0) : impl.options.queue_full_wait);
 
   impl.outstanding.fetch_add(1);
   for (;;) {

@@ -96,6 +96,29 @@ void poll_until(Consumer& consumer, std::chrono::milliseconds limit, Done done, 
   REQUIRE(done());
 }
 
+// What Kafka has committed for `group` (OFFSET_INVALID where nothing), read with a raw
+// librdkafka client that does not join the group.
+std::vector<std::int64_t> kafka_committed_offsets(const std::string& group, const std::string& topic,
+                                                  int partitions) {
+  std::string error_text;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  REQUIRE(conf->set("bootstrap.servers", bourse::testing::kafka_brokers(), error_text) == RdKafka::Conf::CONF_OK);
+  REQUIRE(conf->set("group.id", group, error_text) == RdKafka::Conf::CONF_OK);
+  std::unique_ptr<RdKafka::KafkaConsumer> inspector(RdKafka::KafkaConsumer::create(conf.get(), error_text));
+  REQUIRE(inspector);
+  std::vector<std::unique_ptr<RdKafka::TopicPartition>> owned;
+  std::vector<RdKafka::TopicPartition*> raw;
+  for (int p = 0; p < partitions; ++p) {
+    owned.emplace_back(RdKafka::TopicPartition::create(topic, p));
+    raw.push_back(owned.back().get());
+  }
+  REQUIRE(inspector->committed(raw, 10'000) == RdKafka::ERR_NO_ERROR);
+  std::vector<std::int64_t> offsets;
+  for (const RdKafka::TopicPartition* partition : raw) offsets.push_back(partition->offset());
+  inspector->close();
+  return offsets;
+}
+
 TEST_CASE("a consumed message carries the producer's key, value, headers and position",
           "[kafka][consumer][integration]") {
   const std::string topic = create_topic("consumer-roundtrip", 3);
@@ -187,20 +210,9 @@ TEST_CASE("a new group member resumes exactly at the offsets stored with the eff
   REQUIRE(second.value()->close().ok());
 
   // Kafka holds no committed offset for the group: the resume came from the "database".
-  std::string error_text;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  REQUIRE(conf->set("bootstrap.servers", bourse::testing::kafka_brokers(), error_text) == RdKafka::Conf::CONF_OK);
-  REQUIRE(conf->set("group.id", group, error_text) == RdKafka::Conf::CONF_OK);
-  std::unique_ptr<RdKafka::KafkaConsumer> inspector(RdKafka::KafkaConsumer::create(conf.get(), error_text));
-  REQUIRE(inspector);
-  std::vector<RdKafka::TopicPartition*> partitions;
-  for (int p = 0; p < kPartitions; ++p) partitions.push_back(RdKafka::TopicPartition::create(topic, p));
-  REQUIRE(inspector->committed(partitions, 10'000) == RdKafka::ERR_NO_ERROR);
-  for (RdKafka::TopicPartition* partition : partitions) {
-    CHECK(partition->offset() == RdKafka::Topic::OFFSET_INVALID);
-    delete partition;
+  for (const std::int64_t committed : kafka_committed_offsets(group, topic, kPartitions)) {
+    CHECK(committed == RdKafka::Topic::OFFSET_INVALID);
   }
-  inspector->close();
 }
 
 TEST_CASE("seek re-delivers a partition from the given offset", "[kafka][consumer][integration]") {
@@ -208,7 +220,8 @@ TEST_CASE("seek re-delivers a partition from the given offset", "[kafka][consume
   produce_to_partitions(topic, 1, 5);
   OffsetStore store;
   StoredOffsetListener listener(store);
-  auto consumer = Consumer::create(broker_config("consumer-test"), test_options(unique_name("g-seek"), topic), listener);
+  const std::string group = unique_name("g-seek");
+  auto consumer = Consumer::create(broker_config("consumer-test"), test_options(group, topic), listener);
   REQUIRE(consumer.ok());
   std::vector<std::int64_t> offsets;
   auto record = [&](const Message& m) { offsets.push_back(m.offset); };
@@ -220,6 +233,10 @@ TEST_CASE("seek re-delivers a partition from the given offset", "[kafka][consume
   poll_until(*consumer.value(), 10s, [&] { return offsets.size() == 8; }, record);
   CHECK(offsets == std::vector<std::int64_t>{0, 1, 2, 3, 4, 2, 3, 4});
   CHECK(consumer.value()->seek({topic, 7}, 0).error().code == ErrorCode::kInvalidArgument);
+
+  // The optional hint to Kafka lands where asked.
+  REQUIRE(consumer.value()->commit({{topic, 0, 5}}).ok());
+  CHECK(kafka_committed_offsets(group, topic, 1) == std::vector<std::int64_t>{5});
 }
 
 TEST_CASE("two members split the partitions and a rebalance revokes before it assigns",

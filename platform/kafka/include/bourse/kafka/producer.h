@@ -25,7 +25,8 @@
 //
 // Back-pressure: when librdkafka's local queue is full (queue.buffering.max.messages),
 // produce() waits for it to drain for at most ProducerOptions::queue_full_wait, then
-// returns kUnavailable with reason kQueueFull.
+// returns kUnavailable with reason kQueueFull (at once when called from a delivery
+// callback, since the poll thread is the one that drains the queue).
 //
 // Threads: a Producer owns one poll thread; every DeliveryCallback runs on it, one at a
 // time, in the order librdkafka reports deliveries (per partition: produce order).
