@@ -45,7 +45,7 @@ Claim claim_deposit(soci::session& session, const std::string& user_id,
                     const std::string& reference, const std::string& asset, std::int64_t amount) {
   long long amount_value = amount;
   try {
-    session << "INSERT INTO deposits (user_id, reference, asset, amount) VALUES (?, ?, ?, ?)",
+    session << "INSERT INTO deposits (user_id, reference, asset, amount) VALUES (:v1, :v2, :v3, :v4)",
         soci::use(user_id), soci::use(reference), soci::use(asset), soci::use(amount_value);
     return Claim::kNew;
   } catch (const soci::mysql_soci_error& error) {
@@ -53,7 +53,7 @@ Claim claim_deposit(soci::session& session, const std::string& user_id,
   }
   std::string stored_asset;
   long long stored_amount = 0;
-  session << "SELECT asset, amount FROM deposits WHERE user_id = ? AND reference = ? FOR UPDATE",
+  session << "SELECT asset, amount FROM deposits WHERE user_id = :v5 AND reference = :v6 FOR UPDATE",
       soci::use(user_id), soci::use(reference), soci::into(stored_asset), soci::into(stored_amount);
   BOURSE_ASSERT(session.got_data(), "a duplicate deposit claim is readable");
   return stored_asset == asset && stored_amount == amount ? Claim::kReplay : Claim::kReused;
@@ -204,7 +204,7 @@ Result<AccountSnapshot> AccountService::get_account(std::string_view user_id) {
     long long total = 0;
     long long reserved = 0;
     session << "SELECT total_units, reserved_units FROM cash_balances "
-               "WHERE user_id = ? AND currency = ?",
+               "WHERE user_id = :v7 AND currency = :v8",
         soci::use(user), soci::use(currency), soci::into(total), soci::into(reserved);
     if (!session.got_data()) return unknown_account(user);
     BOURSE_ASSERT(reserved >= 0 && total >= reserved, "cash total >= reserved >= 0");
@@ -213,7 +213,7 @@ Result<AccountSnapshot> AccountService::get_account(std::string_view user_id) {
                                 Amount::from_units(total - reserved)};
     soci::rowset<soci::row> rows =
         (session.prepare << "SELECT symbol, total_quantity, reserved_quantity FROM positions "
-                            "WHERE user_id = ? ORDER BY symbol LIMIT " +
+                            "WHERE user_id = :v9 ORDER BY symbol LIMIT " +
                                 std::to_string(kMaxPositionsShown),
          soci::use(user));
     for (const soci::row& row : rows) {

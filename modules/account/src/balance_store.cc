@@ -40,7 +40,7 @@ std::optional<Balance> lock_cash(soci::session& session, const std::string& user
                                  const std::string& currency) {
   return lock_row(session,
                   "SELECT total_units, reserved_units FROM cash_balances "
-                  "WHERE user_id = ? AND currency = ? FOR UPDATE",
+                  "WHERE user_id = :v1 AND currency = :v2 FOR UPDATE",
                   user_id, currency, BalanceTable::kCash);
 }
 
@@ -48,7 +48,7 @@ std::optional<Balance> lock_position(soci::session& session, const std::string& 
                                      const std::string& symbol) {
   return lock_row(session,
                   "SELECT total_quantity, reserved_quantity FROM positions "
-                  "WHERE user_id = ? AND symbol = ? FOR UPDATE",
+                  "WHERE user_id = :v3 AND symbol = :v4 FOR UPDATE",
                   user_id, symbol, BalanceTable::kPosition);
 }
 
@@ -57,7 +57,7 @@ Balance lock_or_create_position(soci::session& session, const std::string& user_
   // An insert of a new primary key takes no gap lock that another transaction's
   // insert could wait for; a duplicate key takes a record lock on the existing row.
   session << "INSERT INTO positions (user_id, symbol, total_quantity, reserved_quantity) "
-             "VALUES (?, ?, 0, 0) ON DUPLICATE KEY UPDATE user_id = user_id",
+             "VALUES (:v5, :v6, 0, 0) ON DUPLICATE KEY UPDATE user_id = user_id",
       soci::use(user_id), soci::use(symbol);
   auto balance = lock_position(session, user_id, symbol);
   BOURSE_ASSERT(balance.has_value(), "position exists after its upsert");
@@ -67,13 +67,13 @@ Balance lock_or_create_position(soci::session& session, const std::string& user_
 bool insert_account(soci::session& session, const std::string& user_id,
                     const std::string& currency) {
   try {
-    session << "INSERT INTO accounts (user_id) VALUES (?)", soci::use(user_id);
+    session << "INSERT INTO accounts (user_id) VALUES (:v7)", soci::use(user_id);
   } catch (const soci::mysql_soci_error& error) {
     if (error.err_num_ == kMysqlDuplicateKey) return false;
     throw;
   }
   session << "INSERT INTO cash_balances (user_id, currency, total_units, reserved_units) "
-             "VALUES (?, ?, 0, 0)",
+             "VALUES (:v8, :v9, 0, 0)",
       soci::use(user_id), soci::use(currency);
   return true;
 }
@@ -88,7 +88,7 @@ bool insert_ledger_entry(soci::session& session, const LedgerEntry& entry) {
   long long reserved_delta = entry.reserved_delta;
   try {
     session << "INSERT INTO ledger_entries (kind, reference, user_id, asset, total_delta, "
-               "reserved_delta) VALUES (?, ?, ?, ?, ?, ?)",
+               "reserved_delta) VALUES (:v10, :v11, :v12, :v13, :v14, :v15)",
         soci::use(entry.kind), soci::use(entry.reference), soci::use(entry.user_id),
         soci::use(entry.asset), soci::use(total_delta), soci::use(reserved_delta);
     return true;
@@ -115,10 +115,10 @@ bool post(soci::session& session, BalanceTable table, const std::string& key,
   long long total = next.total;
   long long reserved = next.reserved;
   const char* sql = table == BalanceTable::kCash
-                        ? "UPDATE cash_balances SET total_units = ?, reserved_units = ? "
-                          "WHERE user_id = ? AND currency = ?"
-                        : "UPDATE positions SET total_quantity = ?, reserved_quantity = ? "
-                          "WHERE user_id = ? AND symbol = ?";
+                        ? "UPDATE cash_balances SET total_units = :v16, reserved_units = :v17 "
+                          "WHERE user_id = :v18 AND currency = :v19"
+                        : "UPDATE positions SET total_quantity = :v20, reserved_quantity = :v21 "
+                          "WHERE user_id = :v22 AND symbol = :v23";
   soci::statement update = (session.prepare << sql, soci::use(total), soci::use(reserved),
                             soci::use(entry.user_id), soci::use(key));
   update.execute(true);

@@ -48,7 +48,7 @@ bool claim_trade(soci::session& session, const TradeSettlement& trade) {
             quantity = trade.quantity.value();
   try {
     session << "INSERT INTO settled_trades (trade_id, buy_order_id, sell_order_id, symbol, "
-               "price_units, quantity) VALUES (?, ?, ?, ?, ?, ?)",
+               "price_units, quantity) VALUES (:v1, :v2, :v3, :v4, :v5, :v6)",
         soci::use(trade_id), soci::use(buy_order), soci::use(sell_order), soci::use(trade.symbol),
         soci::use(price), soci::use(quantity);
     return true;

@@ -1,0 +1,159 @@
+// Shared set-up for the account module's integration tests: a scratch database with
+// the project's migrations, a pool, the service, and ledger conservation checks.
+#pragma once
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <soci/soci.h>
+
+#include "bourse/account/account_service.h"
+#include "bourse/db/connection_pool.h"
+#include "bourse/db/migrator.h"
+#include "test_database.h"
+
+namespace bourse::account::testing {
+
+inline db::DbConfig with_pool_size(db::DbConfig config, int pool_size) {
+  config.pool_size = pool_size;
+  return config;
+}
+
+inline Amount usd(const char* text) { return Amount::parse(text).value(); }
+
+struct AccountFixture {
+  explicit AccountFixture(int pool_size = 8)
+      : pool(with_pool_size(database.config(), pool_size)), accounts(pool) {
+    const char* source_dir = std::getenv("BOURSE_SOURCE_DIR");
+    REQUIRE(source_dir != nullptr);
+    auto migrations = db::load_migrations(std::string(source_dir) + "/migrations");
+    REQUIRE(migrations.ok());
+    auto applied = db::apply_migrations(pool, *migrations);
+    INFO((applied.ok() ? std::string() : applied.error().message));
+    REQUIRE(applied.ok());
+  }
+
+  // reserve_for_order in its own transaction, as the consumer will call it.
+  Result<ReservationOutcome> reserve(const ReservationRequest& request) {
+    std::optional<Result<ReservationOutcome>> result;
+    Status status = pool.in_transaction([&](soci::session& session) -> Status {
+      result.emplace(accounts.reserve_for_order(session, request));
+      if (!*result) return result->error();
+      return Status::success();
+    });
+    if (!status) return status.error();
+    return std::move(*result);
+  }
+
+  Result<ReleaseOutcome> release(std::int64_t order_id, const std::string& reference) {
+    std::optional<Result<ReleaseOutcome>> result;
+    Status status = pool.in_transaction([&](soci::session& session) -> Status {
+      result.emplace(accounts.release_reservation(session, OrderId(order_id), reference));
+      if (!*result) return result->error();
+      return Status::success();
+    });
+    if (!status) return status.error();
+    return std::move(*result);
+  }
+
+  Result<SettlementOutcome> settle(const TradeSettlement& trade) {
+    std::optional<Result<SettlementOutcome>> result;
+    Status status = pool.in_transaction([&](soci::session& session) -> Status {
+      result.emplace(accounts.settle_trade(session, trade));
+      if (!*result) return result->error();
+      return Status::success();
+    });
+    if (!status) return status.error();
+    return std::move(*result);
+  }
+
+  AccountSnapshot get(const std::string& user) {
+    auto snapshot = accounts.get_account(user);
+    INFO((snapshot.ok() ? std::string() : snapshot.error().message));
+    REQUIRE(snapshot.ok());
+    return std::move(snapshot).value();
+  }
+
+  // The number of rows returned by a query that lists violations (must be 0).
+  long long count(const std::string& sql) {
+    long long n = -1;
+    REQUIRE(pool.with_session([&](soci::session& session) {
+      session << "SELECT COUNT(*) FROM (" + sql + ") AS violations", soci::into(n);
+    }).ok());
+    return n;
+  }
+
+  // Invariants 3 and 6 of DESIGN.md, checked from the tables alone.
+  void check_conservation() {
+    // Every balance equals the sum of its ledger deltas.
+    CHECK(count("SELECT c.user_id FROM cash_balances c LEFT JOIN (SELECT user_id, asset, "
+                "SUM(total_delta) AS t, SUM(reserved_delta) AS r FROM ledger_entries GROUP BY "
+                "user_id, asset) l ON l.user_id = c.user_id AND l.asset = CONCAT('cash:', "
+                "c.currency) WHERE COALESCE(l.t, 0) <> c.total_units OR COALESCE(l.r, 0) <> "
+                "c.reserved_units") == 0);
+    CHECK(count("SELECT p.user_id FROM positions p LEFT JOIN (SELECT user_id, asset, "
+                "SUM(total_delta) AS t, SUM(reserved_delta) AS r FROM ledger_entries GROUP BY "
+                "user_id, asset) l ON l.user_id = p.user_id AND l.asset = CONCAT('shares:', "
+                "p.symbol) WHERE COALESCE(l.t, 0) <> p.total_quantity OR COALESCE(l.r, 0) <> "
+                "p.reserved_quantity") == 0);
+    // Every ledger account except @external has its balance row.
+    CHECK(count("SELECT l.user_id FROM ledger_entries l WHERE l.user_id <> '@external' AND NOT "
+                "EXISTS (SELECT 1 FROM cash_balances c WHERE c.user_id = l.user_id AND "
+                "CONCAT('cash:', c.currency) = l.asset) AND NOT EXISTS (SELECT 1 FROM positions "
+                "p WHERE p.user_id = l.user_id AND CONCAT('shares:', p.symbol) = l.asset)") == 0);
+    // Double entry: each event's total deltas sum to zero per asset.
+    CHECK(count("SELECT kind FROM ledger_entries GROUP BY kind, reference, asset "
+                "HAVING SUM(total_delta) <> 0") == 0);
+    // Per currency and symbol, the sum over all accounts is what came in from outside.
+    CHECK(count("SELECT asset FROM ledger_entries GROUP BY asset HAVING SUM(total_delta) <> 0") ==
+          0);
+    // Reserved balances equal what the open reservations still hold.
+    CHECK(count("SELECT c.user_id FROM cash_balances c WHERE c.reserved_units <> (SELECT "
+                "COALESCE(SUM(r.remaining), 0) FROM reservations r WHERE r.user_id = c.user_id "
+                "AND r.asset = CONCAT('cash:', c.currency) AND r.status = 'RESERVED')") == 0);
+    CHECK(count("SELECT p.user_id FROM positions p WHERE p.reserved_quantity <> (SELECT "
+                "COALESCE(SUM(r.remaining), 0) FROM reservations r WHERE r.user_id = p.user_id "
+                "AND r.asset = CONCAT('shares:', p.symbol) AND r.status = 'RESERVED')") == 0);
+    CHECK(count("SELECT user_id FROM cash_balances WHERE reserved_units < 0 OR total_units < "
+                "reserved_units") == 0);
+    CHECK(count("SELECT user_id FROM positions WHERE reserved_quantity < 0 OR total_quantity < "
+                "reserved_quantity") == 0);
+  }
+
+  bourse::testing::TestDatabase database;
+  db::ConnectionPool pool;
+  AccountService accounts;
+};
+
+inline ReservationRequest limit_order(std::int64_t order_id, std::string user, Side side,
+                                      std::string symbol, std::int64_t quantity,
+                                      const char* price) {
+  ReservationRequest request;
+  request.order_id = OrderId(order_id);
+  request.user_id = std::move(user);
+  request.side = side;
+  request.type = OrderType::kLimit;
+  request.symbol = std::move(symbol);
+  request.quantity = Quantity::of(quantity);
+  request.limit_price = usd(price);
+  return request;
+}
+
+inline ReservationRequest market_buy(std::int64_t order_id, std::string user, std::string symbol,
+                                     std::int64_t quantity, const char* reference_price,
+                                     std::int32_t band_basis_points) {
+  ReservationRequest request;
+  request.order_id = OrderId(order_id);
+  request.user_id = std::move(user);
+  request.side = Side::kBuy;
+  request.type = OrderType::kMarket;
+  request.symbol = std::move(symbol);
+  request.quantity = Quantity::of(quantity);
+  request.reference_price = usd(reference_price);
+  request.band_basis_points = band_basis_points;
+  return request;
+}
+
+}  // namespace bourse::account::testing
