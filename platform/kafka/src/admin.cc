@@ -32,17 +32,20 @@ int to_timeout_ms(milliseconds timeout) {
 }
 
 milliseconds remaining(Clock::time_point deadline) {
-  return std::max(milliseconds(1), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+  return std::max(milliseconds(1),
+                  std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
 }
 
 Status validate_spec(const TopicSpec& spec) {
-  if (spec.name.empty() || spec.name.size() > kMaxTopicNameLength || spec.name == "." || spec.name == "..") {
+  if (spec.name.empty() || spec.name.size() > kMaxTopicNameLength || spec.name == "." ||
+      spec.name == "..") {
     return Error::invalid("topic spec: invalid topic name '" + spec.name + "'");
   }
   for (const char c : spec.name) {
     const bool legal = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                        c == '.' || c == '_' || c == '-';
-    if (!legal) return Error::invalid("topic spec: topic name '" + spec.name + "' has an illegal character");
+    if (!legal)
+      return Error::invalid("topic spec: topic name '" + spec.name + "' has an illegal character");
   }
   if (spec.partitions < 1 || spec.partitions > limits::kMaxTopicPartitions) {
     return Error::invalid("topic spec " + spec.name + ": partitions must be in [1, " +
@@ -71,11 +74,14 @@ struct NewTopicArray {
     if (!topics.empty()) rd_kafka_NewTopic_destroy_array(topics.data(), topics.size());
   }
 };
-using AdminOptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, decltype(&rd_kafka_AdminOptions_destroy)>;
+using AdminOptionsPtr =
+    std::unique_ptr<rd_kafka_AdminOptions_t, decltype(&rd_kafka_AdminOptions_destroy)>;
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)>;
 using EventPtr = std::unique_ptr<rd_kafka_event_t, decltype(&rd_kafka_event_destroy)>;
 
-RdKafka::ErrorCode cpp_code(rd_kafka_resp_err_t code) { return static_cast<RdKafka::ErrorCode>(code); }
+RdKafka::ErrorCode cpp_code(rd_kafka_resp_err_t code) {
+  return static_cast<RdKafka::ErrorCode>(code);
+}
 
 }  // namespace
 
@@ -113,14 +119,17 @@ struct Admin::Impl {
   }
 
   // Sends CreateTopics; returns the names that already existed.
-  Result<std::set<std::string>> send_create_topics(const std::vector<TopicSpec>& specs, milliseconds timeout) {
+  Result<std::set<std::string>> send_create_topics(const std::vector<TopicSpec>& specs,
+                                                   milliseconds timeout) {
     rd_kafka_t* rk = handle->c_ptr();
     char error_text[512];
     NewTopicArray new_topics;
-    const std::string max_message_bytes = std::to_string(limits::kMaxKafkaMessageBytes + kRecordOverheadBytes);
+    const std::string max_message_bytes =
+        std::to_string(limits::kMaxKafkaMessageBytes + kRecordOverheadBytes);
     for (const TopicSpec& spec : specs) {
-      rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
-                                                         spec.replication_factor, error_text, sizeof error_text);
+      rd_kafka_NewTopic_t* topic =
+          rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions, spec.replication_factor,
+                                error_text, sizeof error_text);
       if (topic == nullptr) return Error::invalid("create topic " + spec.name + ": " + error_text);
       new_topics.topics.push_back(topic);
       if (rd_kafka_NewTopic_set_config(topic, "max.message.bytes", max_message_bytes.c_str()) !=
@@ -129,7 +138,8 @@ struct Admin::Impl {
       }
       if (spec.retention_ms) {
         const std::string retention = std::to_string(*spec.retention_ms);
-        if (rd_kafka_NewTopic_set_config(topic, "retention.ms", retention.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (rd_kafka_NewTopic_set_config(topic, "retention.ms", retention.c_str()) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
           return Error::internal("create topic " + spec.name + ": cannot set retention.ms");
         }
       }
@@ -138,24 +148,31 @@ struct Admin::Impl {
     AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS),
                             &rd_kafka_AdminOptions_destroy);
     const int timeout_ms = to_timeout_ms(timeout);
-    if (rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms, error_text, sizeof error_text) ||
-        rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout_ms, error_text, sizeof error_text)) {
+    if (rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms, error_text,
+                                                  sizeof error_text) ||
+        rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout_ms, error_text,
+                                                    sizeof error_text)) {
       return Error::internal(std::string("create topics: bad admin options: ") + error_text);
     }
     QueuePtr queue(rd_kafka_queue_new(rk), &rd_kafka_queue_destroy);
-    rd_kafka_CreateTopics(rk, new_topics.topics.data(), new_topics.topics.size(), options.get(), queue.get());
+    rd_kafka_CreateTopics(rk, new_topics.topics.data(), new_topics.topics.size(), options.get(),
+                          queue.get());
 
-    EventPtr event(rd_kafka_queue_poll(queue.get(), timeout_ms + static_cast<int>(kAdminResultMargin.count())),
-                   &rd_kafka_event_destroy);
+    EventPtr event(
+        rd_kafka_queue_poll(queue.get(), timeout_ms + static_cast<int>(kAdminResultMargin.count())),
+        &rd_kafka_event_destroy);
     if (!event) return detail::timeout_error("kafka create topics: no answer within the timeout");
-    if (const rd_kafka_resp_err_t code = rd_kafka_event_error(event.get()); code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (const rd_kafka_resp_err_t code = rd_kafka_event_error(event.get());
+        code != RD_KAFKA_RESP_ERR_NO_ERROR) {
       const char* text = rd_kafka_event_error_string(event.get());
       return detail::to_error(cpp_code(code), "create topics", text ? text : "");
     }
     const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event.get());
-    if (result == nullptr) return Error::internal("kafka create topics: unexpected admin result type");
+    if (result == nullptr)
+      return Error::internal("kafka create topics: unexpected admin result type");
     size_t count = 0;
-    const rd_kafka_topic_result_t** topic_results = rd_kafka_CreateTopics_result_topics(result, &count);
+    const rd_kafka_topic_result_t** topic_results =
+        rd_kafka_CreateTopics_result_topics(result, &count);
     std::set<std::string> already_existing;
     for (size_t i = 0; i < count; ++i) {
       const rd_kafka_resp_err_t code = rd_kafka_topic_result_error(topic_results[i]);
@@ -181,7 +198,8 @@ Result<std::unique_ptr<Admin>> Admin::create(const KafkaConfig& config) {
   if (!conf.ok()) return conf.error();
   std::string librdkafka_error;
   impl->handle.reset(RdKafka::Producer::create(conf.value().get(), librdkafka_error));
-  if (!impl->handle) return Error::invalid("kafka admin: cannot create the client: " + librdkafka_error);
+  if (!impl->handle)
+    return Error::invalid("kafka admin: cannot create the client: " + librdkafka_error);
   return std::unique_ptr<Admin>(new Admin(std::move(impl)));
 }
 
@@ -189,7 +207,8 @@ Status Admin::create_topics(const std::vector<TopicSpec>& topics, milliseconds t
   std::set<std::string> names;
   for (const TopicSpec& spec : topics) {
     if (Status status = validate_spec(spec); !status.ok()) return status;
-    if (!names.insert(spec.name).second) return Error::invalid("create topics: duplicate topic " + spec.name);
+    if (!names.insert(spec.name).second)
+      return Error::invalid("create topics: duplicate topic " + spec.name);
   }
   if (topics.empty()) return Status::success();
   const Clock::time_point deadline = Clock::now() + timeout;
@@ -212,11 +231,12 @@ Status Admin::create_topics(const std::vector<TopicSpec>& topics, milliseconds t
         // led): another instance may have created it a moment ago.
         if (it != metadata->end() && it->second.error == RdKafka::ERR_NO_ERROR && existed &&
             it->second.every_partition_has_leader && it->second.partitions < spec.partitions) {
-          return Error{ErrorCode::kConflict,
-                       "kafka topic " + spec.name + " exists with " + std::to_string(it->second.partitions) +
-                           " partitions, fewer than the configured " + std::to_string(spec.partitions) +
-                           "; growing it remaps keys and needs an operator migration",
-                       reason::kPartitionCountMismatch};
+          return Error{
+              ErrorCode::kConflict,
+              "kafka topic " + spec.name + " exists with " + std::to_string(it->second.partitions) +
+                  " partitions, fewer than the configured " + std::to_string(spec.partitions) +
+                  "; growing it remaps keys and needs an operator migration",
+              reason::kPartitionCountMismatch};
         }
         if (it == metadata->end() || it->second.error != RdKafka::ERR_NO_ERROR ||
             it->second.partitions < spec.partitions || !it->second.every_partition_has_leader) {
@@ -228,8 +248,9 @@ Status Admin::create_topics(const std::vector<TopicSpec>& topics, milliseconds t
       return metadata.error();
     }
     if (Clock::now() + kMetadataRetryStep >= deadline) {
-      return detail::timeout_error("kafka create topics: not every partition has a leader yet: " +
-                                   (not_ready.empty() ? std::string("metadata unavailable") : not_ready));
+      return detail::timeout_error(
+          "kafka create topics: not every partition has a leader yet: " +
+          (not_ready.empty() ? std::string("metadata unavailable") : not_ready));
     }
     std::this_thread::sleep_for(kMetadataRetryStep);
   }
@@ -239,10 +260,12 @@ Status Admin::ping(milliseconds timeout) {
   impl_->serve_events();
   RdKafka::Metadata* raw = nullptr;
   // all_topics=false with no topic: a brokers-only metadata request.
-  const RdKafka::ErrorCode code = impl_->handle->metadata(false, nullptr, &raw, to_timeout_ms(timeout));
+  const RdKafka::ErrorCode code =
+      impl_->handle->metadata(false, nullptr, &raw, to_timeout_ms(timeout));
   std::unique_ptr<RdKafka::Metadata> metadata(raw);
   if (code != RdKafka::ERR_NO_ERROR) return detail::to_error(code, "ping");
-  if (metadata->brokers()->empty()) return Error::unavailable("kafka ping: the cluster reports no brokers");
+  if (metadata->brokers()->empty())
+    return Error::unavailable("kafka ping: the cluster reports no brokers");
   return Status::success();
 }
 
@@ -254,7 +277,8 @@ Result<int> Admin::partition_count(const std::string& topic, milliseconds timeou
   if (it == metadata->end() || it->second.error == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART) {
     return Error{ErrorCode::kNotFound, "kafka topic " + topic + " does not exist", {}};
   }
-  if (it->second.error != RdKafka::ERR_NO_ERROR) return detail::to_error(it->second.error, "metadata of " + topic);
+  if (it->second.error != RdKafka::ERR_NO_ERROR)
+    return detail::to_error(it->second.error, "metadata of " + topic);
   return it->second.partitions;
 }
 

@@ -37,16 +37,17 @@ Status validate(const KafkaConfig& config) {
   for (const auto& [name, value] : config.properties) {
     if (name.empty()) return invalid_property("kafka config: empty property name");
     if (name == "bootstrap.servers" || name == "metadata.broker.list" || name == "client.id") {
-      return Error::invalid("kafka config: set '" + name + "' through KafkaConfig fields, not properties",
-                            reason::kPropertyConflict);
+      return Error::invalid(
+          "kafka config: set '" + name + "' through KafkaConfig fields, not properties",
+          reason::kPropertyConflict);
     }
   }
   return Status::success();
 }
 
-Result<std::unique_ptr<RdKafka::Conf>> build_conf(const KafkaConfig& config,
-                                                  const std::map<std::string, std::string>& enforced,
-                                                  RdKafka::EventCb* event_callback) {
+Result<std::unique_ptr<RdKafka::Conf>> build_conf(
+    const KafkaConfig& config, const std::map<std::string, std::string>& enforced,
+    RdKafka::EventCb* event_callback) {
   if (Status status = validate(config); !status.ok()) return status.error();
   for (const auto& [name, value] : config.properties) {
     if (enforced.contains(name)) {
@@ -79,7 +80,8 @@ Result<std::unique_ptr<RdKafka::Conf>> build_conf(const KafkaConfig& config,
   }
   if (event_callback != nullptr) {
     if (conf->set("event_cb", event_callback, librdkafka_error) != RdKafka::Conf::CONF_OK) {
-      return Error::internal("kafka config: cannot install the event callback: " + librdkafka_error);
+      return Error::internal("kafka config: cannot install the event callback: " +
+                             librdkafka_error);
     }
   }
   return conf;

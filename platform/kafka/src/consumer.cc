@@ -22,16 +22,19 @@ Status validate_options(const ConsumerOptions& options) {
   for (const auto& topic : options.topics) {
     if (topic.empty()) return Error::invalid("consumer options: empty topic name");
   }
-  if (options.session_timeout < milliseconds(6'000) || options.session_timeout > milliseconds(300'000)) {
+  if (options.session_timeout < milliseconds(6'000) ||
+      options.session_timeout > milliseconds(300'000)) {
     return Error::invalid("consumer options: session_timeout must be in [6, 300] s");
   }
   if (options.heartbeat_interval < milliseconds(100) ||
       options.heartbeat_interval > options.session_timeout / 3) {
-    return Error::invalid("consumer options: heartbeat_interval must be in [100 ms, session_timeout/3]");
+    return Error::invalid(
+        "consumer options: heartbeat_interval must be in [100 ms, session_timeout/3]");
   }
   if (options.max_poll_interval < options.session_timeout ||
       options.max_poll_interval > milliseconds(600'000)) {
-    return Error::invalid("consumer options: max_poll_interval must be in [session_timeout, 600 s]");
+    return Error::invalid(
+        "consumer options: max_poll_interval must be in [session_timeout, 600 s]");
   }
   return Status::success();
 }
@@ -53,10 +56,12 @@ std::map<std::string, std::string> enforced_properties(const ConsumerOptions& op
   };
 }
 
-std::vector<TopicPartition> to_topic_partitions(const std::vector<RdKafka::TopicPartition*>& partitions) {
+std::vector<TopicPartition> to_topic_partitions(
+    const std::vector<RdKafka::TopicPartition*>& partitions) {
   std::vector<TopicPartition> result;
   result.reserve(partitions.size());
-  for (const RdKafka::TopicPartition* p : partitions) result.push_back({p->topic(), p->partition()});
+  for (const RdKafka::TopicPartition* p : partitions)
+    result.push_back({p->topic(), p->partition()});
   std::sort(result.begin(), result.end());
   return result;
 }
@@ -76,9 +81,11 @@ Message to_message(const RdKafka::Message& raw) {
   message.partition = raw.partition();
   message.offset = raw.offset();
   if (const std::string* key = raw.key(); key != nullptr) message.key = *key;
-  if (raw.payload() != nullptr) message.value.assign(static_cast<const char*>(raw.payload()), raw.len());
+  if (raw.payload() != nullptr)
+    message.value.assign(static_cast<const char*>(raw.payload()), raw.len());
   // headers() is non-const in librdkafka's C++ API but only parses lazily.
-  if (RdKafka::Headers* headers = const_cast<RdKafka::Message&>(raw).headers(); headers != nullptr) {
+  if (RdKafka::Headers* headers = const_cast<RdKafka::Message&>(raw).headers();
+      headers != nullptr) {
     for (const RdKafka::Headers::Header& header : headers->get_all()) {
       Header h{header.key(), {}};
       if (header.value() != nullptr) {
@@ -95,7 +102,9 @@ Message to_message(const RdKafka::Message& raw) {
   return message;
 }
 
-Error closed_error() { return {ErrorCode::kUnavailable, "kafka consumer is closed", reason::kClosed}; }
+Error closed_error() {
+  return {ErrorCode::kUnavailable, "kafka consumer is closed", reason::kClosed};
+}
 
 }  // namespace
 
@@ -113,7 +122,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
 
   void fail(std::string message) {
     events.log(LogLevel::kError, "REBALANCE", message + "; the consumer must be recreated");
-    if (!failure) failure = Error{ErrorCode::kUnavailable, std::move(message), reason::kAssignmentFailed};
+    if (!failure)
+      failure = Error{ErrorCode::kUnavailable, std::move(message), reason::kAssignmentFailed};
   }
 
   void drop_assignment(RdKafka::KafkaConsumer* consumer) {
@@ -131,8 +141,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       on_assign(consumer, named, partitions);
     } else if (code == RdKafka::ERR__REVOKE_PARTITIONS) {
       if (consumer->assignment_lost()) {
-        events.log(LogLevel::kWarning, "REBALANCE",
-                   "assignment lost (session timeout or max.poll.interval exceeded): " + describe(named));
+        events.log(
+            LogLevel::kWarning, "REBALANCE",
+            "assignment lost (session timeout or max.poll.interval exceeded): " + describe(named));
       }
       if (!failure) {
         try {
@@ -155,7 +166,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       drop_assignment(consumer);  // a failed consumer holds nothing until it is recreated
       return;
     }
-    Result<std::vector<TopicPartitionOffset>> starts = [&]() -> Result<std::vector<TopicPartitionOffset>> {
+    Result<std::vector<TopicPartitionOffset>> starts =
+        [&]() -> Result<std::vector<TopicPartitionOffset>> {
       try {
         return listener.on_assigned(named);
       } catch (...) {
@@ -178,7 +190,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       BOURSE_ASSERT(start != starts->end(), "on_assigned omitted an assigned partition");
       BOURSE_ASSERT(std::count_if(starts->begin(), starts->end(), matches) == 1,
                     "on_assigned named a partition twice");
-      BOURSE_ASSERT(!start->next_offset || *start->next_offset >= 0, "a stored offset is never negative");
+      BOURSE_ASSERT(!start->next_offset || *start->next_offset >= 0,
+                    "a stored offset is never negative");
       partition->set_offset(start->next_offset.value_or(RdKafka::Topic::OFFSET_BEGINNING));
     }
     if (const RdKafka::ErrorCode assign_code = consumer->assign(partitions);
@@ -208,7 +221,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
 
 Consumer::Consumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config, const ConsumerOptions& options,
+Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config,
+                                                   const ConsumerOptions& options,
                                                    AssignmentListener& listener) {
   if (Status status = validate_options(options); !status.ok()) return status.error();
   auto impl = std::make_unique<Impl>(config, options, listener);
@@ -217,11 +231,14 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config, co
   std::string librdkafka_error;
   if (conf.value()->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl.get()),
                         librdkafka_error) != RdKafka::Conf::CONF_OK) {
-    return Error::internal("kafka consumer: cannot install the rebalance callback: " + librdkafka_error);
+    return Error::internal("kafka consumer: cannot install the rebalance callback: " +
+                           librdkafka_error);
   }
   impl->handle.reset(RdKafka::KafkaConsumer::create(conf.value().get(), librdkafka_error));
-  if (!impl->handle) return Error::invalid("kafka consumer: cannot create the client: " + librdkafka_error);
-  if (const RdKafka::ErrorCode code = impl->handle->subscribe(options.topics); code != RdKafka::ERR_NO_ERROR) {
+  if (!impl->handle)
+    return Error::invalid("kafka consumer: cannot create the client: " + librdkafka_error);
+  if (const RdKafka::ErrorCode code = impl->handle->subscribe(options.topics);
+      code != RdKafka::ERR_NO_ERROR) {
     impl->handle->close();
     return detail::to_error(code, "subscribe");
   }
@@ -261,12 +278,15 @@ Status Consumer::seek(const TopicPartition& partition, std::int64_t offset) {
   Impl& impl = *impl_;
   if (Status status = impl.usable(); !status.ok()) return status;
   if (offset < 0) return Error::invalid("kafka seek: negative offset");
-  if (std::find(impl.assignment.begin(), impl.assignment.end(), partition) == impl.assignment.end()) {
-    return Error::invalid("kafka seek: " + describe({partition}) + " is not assigned to this consumer");
+  if (std::find(impl.assignment.begin(), impl.assignment.end(), partition) ==
+      impl.assignment.end()) {
+    return Error::invalid("kafka seek: " + describe({partition}) +
+                          " is not assigned to this consumer");
   }
   std::unique_ptr<RdKafka::TopicPartition> target(
       RdKafka::TopicPartition::create(partition.topic, partition.partition, offset));
-  if (const RdKafka::ErrorCode code = impl.handle->seek(*target, kSeekTimeoutMs); code != RdKafka::ERR_NO_ERROR) {
+  if (const RdKafka::ErrorCode code = impl.handle->seek(*target, kSeekTimeoutMs);
+      code != RdKafka::ERR_NO_ERROR) {
     return detail::to_error(code, "seek " + describe({partition}));
   }
   return Status::success();
@@ -279,8 +299,10 @@ Status Consumer::commit(const std::vector<TopicPartitionOffset>& offsets) {
   std::vector<std::unique_ptr<RdKafka::TopicPartition>> owned;
   std::vector<RdKafka::TopicPartition*> raw;
   for (const auto& offset : offsets) {
-    BOURSE_ASSERT(offset.next_offset && *offset.next_offset >= 0, "commit() needs concrete offsets");
-    owned.emplace_back(RdKafka::TopicPartition::create(offset.topic, offset.partition, *offset.next_offset));
+    BOURSE_ASSERT(offset.next_offset && *offset.next_offset >= 0,
+                  "commit() needs concrete offsets");
+    owned.emplace_back(
+        RdKafka::TopicPartition::create(offset.topic, offset.partition, *offset.next_offset));
     raw.push_back(owned.back().get());
   }
   if (const RdKafka::ErrorCode code = impl.handle->commitSync(raw); code != RdKafka::ERR_NO_ERROR) {
@@ -295,7 +317,9 @@ Status Consumer::commit(const std::vector<TopicPartitionOffset>& offsets) {
   return Status::success();
 }
 
-const std::vector<TopicPartition>& Consumer::assignment() const noexcept { return impl_->assignment; }
+const std::vector<TopicPartition>& Consumer::assignment() const noexcept {
+  return impl_->assignment;
+}
 
 bool Consumer::failed() const noexcept { return impl_->failure.has_value(); }
 

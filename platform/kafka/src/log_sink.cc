@@ -15,11 +15,21 @@ void append_json_string(std::string& out, std::string_view text) {
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (byte < 0x20 || byte == 0x7f) {
           out += "\\u00";
@@ -56,10 +66,14 @@ LogLevel log_level_from_syslog(int syslog_level) noexcept {
 
 const char* to_string(LogLevel level) noexcept {
   switch (level) {
-    case LogLevel::kError: return "error";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kDebug: return "debug";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kDebug:
+      return "debug";
   }
   return "info";
 }
@@ -84,8 +98,8 @@ std::string format_json_line(const LogRecord& record, std::int64_t unix_time_ms)
 LogSink stderr_json_sink() {
   return [](const LogRecord& record) {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
-    std::string line =
-        format_json_line(record, std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+    std::string line = format_json_line(
+        record, std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
     line.push_back('\n');
     // One write(2) per record: lines from concurrent threads never interleave. A short
     // write to stderr is not worth retrying for a log line.

@@ -32,7 +32,8 @@ std::size_t message_bytes(const OutgoingMessage& message) {
 }
 
 Status validate_options(const ProducerOptions& options) {
-  if (options.linger < std::chrono::milliseconds(0) || options.linger > std::chrono::milliseconds(1'000)) {
+  if (options.linger < std::chrono::milliseconds(0) ||
+      options.linger > std::chrono::milliseconds(1'000)) {
     return Error::invalid("producer options: linger must be in [0, 1000] ms");
   }
   if (options.max_in_flight < 1 || options.max_in_flight > 5) {
@@ -90,8 +91,8 @@ struct Producer::Impl final : public RdKafka::DeliveryReportCb {
   std::atomic<std::int64_t> outstanding{0};
 
   mutable std::mutex mutex;
-  std::condition_variable drained;   // signalled whenever outstanding drops to 0
-  std::string fatal_message;         // guarded by mutex
+  std::condition_variable drained;  // signalled whenever outstanding drops to 0
+  std::string fatal_message;        // guarded by mutex
 
   // --- fatal errors -----------------------------------------------------------------
   void on_fatal_event() {
@@ -178,7 +179,8 @@ Result<std::unique_ptr<Producer>> Producer::create(const KafkaConfig& config,
   std::string librdkafka_error;
   if (conf.value()->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(impl.get()),
                         librdkafka_error) != RdKafka::Conf::CONF_OK) {
-    return Error::internal("kafka producer: cannot install the delivery callback: " + librdkafka_error);
+    return Error::internal("kafka producer: cannot install the delivery callback: " +
+                           librdkafka_error);
   }
   impl->handle.reset(RdKafka::Producer::create(conf.value().get(), librdkafka_error));
   if (!impl->handle) {
@@ -234,7 +236,8 @@ Status Producer::produce(OutgoingMessage message, DeliveryCallback on_delivery) 
                  reason::kMessageTooLarge};
   }
   if (impl.fatal) return impl.fatal_error();
-  if (impl.closed) return Error{ErrorCode::kUnavailable, "kafka producer is closing", reason::kClosed};
+  if (impl.closed)
+    return Error{ErrorCode::kUnavailable, "kafka producer is closing", reason::kClosed};
 
   std::unique_ptr<RdKafka::Headers> headers;
   if (!message.headers.empty()) {

@@ -1,10 +1,9 @@
 // Goal: create_topics is idempotent against the real broker, leaves topics ready to use,
 // and refuses to paper over a partition-count mismatch; ping answers for /readyz.
-#include "bourse/kafka/admin.h"
-
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "bourse/kafka/admin.h"
 #include "bourse/kafka/errors.h"
 #include "kafka_test_support.h"
 
@@ -15,7 +14,8 @@ using namespace std::chrono_literals;
 using testing::broker_config;
 using testing::unique_name;
 
-TEST_CASE("create_topics is idempotent and yields the configured partition counts", "[kafka][admin][integration]") {
+TEST_CASE("create_topics is idempotent and yields the configured partition counts",
+          "[kafka][admin][integration]") {
   auto admin = Admin::create(broker_config("admin-test"));
   REQUIRE(admin.ok());
   const std::string eight = unique_name("admin-eight");
@@ -33,7 +33,8 @@ TEST_CASE("create_topics is idempotent and yields the configured partition count
   CHECK(admin.value()->partition_count(three, 5s).value() == 3);
 }
 
-TEST_CASE("an existing topic with fewer partitions than configured is a conflict", "[kafka][admin][integration]") {
+TEST_CASE("an existing topic with fewer partitions than configured is a conflict",
+          "[kafka][admin][integration]") {
   auto admin = Admin::create(broker_config("admin-test"));
   REQUIRE(admin.ok());
   const std::string topic = unique_name("admin-grow");
@@ -49,14 +50,16 @@ TEST_CASE("an existing topic with fewer partitions than configured is a conflict
   CHECK(admin.value()->partition_count(topic, 5s).value() == 4);  // not grown
 }
 
-TEST_CASE("instances starting together may all create the same topics", "[kafka][admin][integration]") {
+TEST_CASE("instances starting together may all create the same topics",
+          "[kafka][admin][integration]") {
   const std::string topic = unique_name("admin-race");
   std::vector<Status> results(3);
   std::vector<std::thread> instances;
   for (std::size_t i = 0; i < results.size(); ++i) {
     instances.emplace_back([&, i] {
       auto admin = Admin::create(broker_config("admin-test-" + std::to_string(i)));
-      results[i] = admin.ok() ? admin.value()->create_topics({{topic, 6, {}, -1}}, 10s) : admin.error();
+      results[i] =
+          admin.ok() ? admin.value()->create_topics({{topic, 6, {}, -1}}, 10s) : admin.error();
     });
   }
   for (auto& instance : instances) instance.join();

@@ -40,12 +40,14 @@ TEST_CASE("ping against a closed port fails as unavailable within the timeout", 
   const Status status = admin.value()->ping(1'000ms);
   const auto elapsed = std::chrono::steady_clock::now() - start;
   REQUIRE_FALSE(status.ok());
-  CHECK((status.error().code == ErrorCode::kUnavailable || status.error().code == ErrorCode::kTimeout));
+  CHECK((status.error().code == ErrorCode::kUnavailable ||
+         status.error().code == ErrorCode::kTimeout));
   CHECK(elapsed < 2'000ms);
 
   auto count = admin.value()->partition_count("t", 300ms);
   REQUIRE_FALSE(count.ok());
-  CHECK((count.error().code == ErrorCode::kUnavailable || count.error().code == ErrorCode::kTimeout));
+  CHECK(
+      (count.error().code == ErrorCode::kUnavailable || count.error().code == ErrorCode::kTimeout));
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ TEST_CASE("empty brokers are rejected", "[kafka][config]") {
 
 TEST_CASE("client ids must be short and plain", "[kafka][config]") {
   for (const std::string& bad : {std::string(), std::string("has space"), std::string("é"),
-                                std::string(kMaxClientIdLength + 1, 'a')}) {
+                                 std::string(kMaxClientIdLength + 1, 'a')}) {
     KafkaConfig config = valid_config();
     config.client_id = bad;
     const Status status = validate(config);
@@ -60,7 +60,8 @@ TEST_CASE("build_conf refuses to override an enforced property", "[kafka][config
   CHECK_THAT(conf.error().message, Catch::Contains("enable.idempotence"));
 }
 
-TEST_CASE("build_conf reports unknown properties and bad values as invalid arguments", "[kafka][config]") {
+TEST_CASE("build_conf reports unknown properties and bad values as invalid arguments",
+          "[kafka][config]") {
   KafkaConfig unknown = valid_config();
   unknown.properties["no.such.property"] = "1";
   auto a = build_conf(unknown, {}, nullptr);
@@ -75,7 +76,8 @@ TEST_CASE("build_conf reports unknown properties and bad values as invalid argum
   CHECK(b.error().reason == reason::kInvalidProperty);
 }
 
-TEST_CASE("build_conf applies brokers, client id, extras and enforced properties", "[kafka][config]") {
+TEST_CASE("build_conf applies brokers, client id, extras and enforced properties",
+          "[kafka][config]") {
   KafkaConfig config = valid_config();
   config.properties["socket.timeout.ms"] = "12345";
   auto conf = build_conf(config, {{"linger.ms", "7"}}, nullptr);

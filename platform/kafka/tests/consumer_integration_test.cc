@@ -1,8 +1,6 @@
 // Goal: against the real broker, a consumer starts every partition exactly where the
 // application's database says (never where Kafka thinks), delivers what the producer
 // sent, re-reads from an offset on request, and shares partitions with its group.
-#include "bourse/kafka/consumer.h"
-
 #include <librdkafka/rdkafkacpp.h>
 
 #include <catch2/catch.hpp>
@@ -10,6 +8,7 @@
 #include <set>
 
 #include "bourse/kafka/admin.h"
+#include "bourse/kafka/consumer.h"
 #include "bourse/kafka/errors.h"
 #include "bourse/kafka/producer.h"
 #include "kafka_test_support.h"
@@ -49,18 +48,22 @@ class StoredOffsetListener final : public AssignmentListener {
  public:
   explicit StoredOffsetListener(OffsetStore& store) : store_(store) {}
 
-  Result<std::vector<TopicPartitionOffset>> on_assigned(const std::vector<TopicPartition>& partitions) override {
+  Result<std::vector<TopicPartitionOffset>> on_assigned(
+      const std::vector<TopicPartition>& partitions) override {
     assigned.push_back(partitions);
     if (fail_next) return Error::unavailable("database down");
     std::vector<TopicPartitionOffset> starts;
     for (const auto& p : partitions) {
       const auto it = store_.find(p);
-      starts.push_back({p.topic, p.partition,
-                        it == store_.end() ? std::nullopt : std::optional<std::int64_t>(it->second)});
+      starts.push_back(
+          {p.topic, p.partition,
+           it == store_.end() ? std::nullopt : std::optional<std::int64_t>(it->second)});
     }
     return starts;
   }
-  void on_revoked(const std::vector<TopicPartition>& partitions) override { revoked.push_back(partitions); }
+  void on_revoked(const std::vector<TopicPartition>& partitions) override {
+    revoked.push_back(partitions);
+  }
 
   std::vector<std::vector<TopicPartition>> assigned;
   std::vector<std::vector<TopicPartition>> revoked;
@@ -76,8 +79,14 @@ void produce_to_partitions(const std::string& topic, int partitions, int per_par
   int failures = 0;
   for (int i = 0; i < per_partition; ++i) {
     for (int p = 0; p < partitions; ++p) {
-      REQUIRE(producer.value()->produce({topic, "k" + std::to_string(p), "p" + std::to_string(p) + "-" + std::to_string(i), {}, p},
-                                        [&](Result<DeliveryReport> r) { failures += r.ok() ? 0 : 1; }).ok());
+      REQUIRE(producer.value()
+                  ->produce({topic,
+                             "k" + std::to_string(p),
+                             "p" + std::to_string(p) + "-" + std::to_string(i),
+                             {},
+                             p},
+                            [&](Result<DeliveryReport> r) { failures += r.ok() ? 0 : 1; })
+                  .ok());
     }
   }
   REQUIRE(producer.value()->flush(20s).ok());
@@ -86,7 +95,8 @@ void produce_to_partitions(const std::string& topic, int partitions, int per_par
 
 // Polls until `done()` or the deadline; every message goes to `on_message`.
 template <typename Done, typename OnMessage>
-void poll_until(Consumer& consumer, std::chrono::milliseconds limit, Done done, OnMessage on_message) {
+void poll_until(Consumer& consumer, std::chrono::milliseconds limit, Done done,
+                OnMessage on_message) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done() && std::chrono::steady_clock::now() < deadline) {
     auto polled = consumer.poll(100ms);
@@ -98,13 +108,15 @@ void poll_until(Consumer& consumer, std::chrono::milliseconds limit, Done done, 
 
 // What Kafka has committed for `group` (OFFSET_INVALID where nothing), read with a raw
 // librdkafka client that does not join the group.
-std::vector<std::int64_t> kafka_committed_offsets(const std::string& group, const std::string& topic,
-                                                  int partitions) {
+std::vector<std::int64_t> kafka_committed_offsets(const std::string& group,
+                                                  const std::string& topic, int partitions) {
   std::string error_text;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  REQUIRE(conf->set("bootstrap.servers", bourse::testing::kafka_brokers(), error_text) == RdKafka::Conf::CONF_OK);
+  REQUIRE(conf->set("bootstrap.servers", bourse::testing::kafka_brokers(), error_text) ==
+          RdKafka::Conf::CONF_OK);
   REQUIRE(conf->set("group.id", group, error_text) == RdKafka::Conf::CONF_OK);
-  std::unique_ptr<RdKafka::KafkaConsumer> inspector(RdKafka::KafkaConsumer::create(conf.get(), error_text));
+  std::unique_ptr<RdKafka::KafkaConsumer> inspector(
+      RdKafka::KafkaConsumer::create(conf.get(), error_text));
   REQUIRE(inspector);
   std::vector<std::unique_ptr<RdKafka::TopicPartition>> owned;
   std::vector<RdKafka::TopicPartition*> raw;
@@ -127,20 +139,26 @@ TEST_CASE("a consumed message carries the producer's key, value, headers and pos
   std::map<std::string, DeliveryReport> sent;  // by value
   for (int i = 0; i < 6; ++i) {
     const std::string value = "{\"n\":" + std::to_string(i) + "}";
-    auto report = producer.value()->produce_sync(
-        {topic, "SYM" + std::to_string(i % 2), value,
-         {{std::string(kHeaderEventType), "OrderCreated"}, {std::string(kHeaderEventId), "evt-" + std::to_string(i)}}, {}});
+    auto report =
+        producer.value()->produce_sync({topic,
+                                        "SYM" + std::to_string(i % 2),
+                                        value,
+                                        {{std::string(kHeaderEventType), "OrderCreated"},
+                                         {std::string(kHeaderEventId), "evt-" + std::to_string(i)}},
+                                        {}});
     REQUIRE(report.ok());
     sent.emplace(value, *report);
   }
 
   OffsetStore store;
   StoredOffsetListener listener(store);
-  auto consumer = Consumer::create(broker_config("consumer-test"), test_options(unique_name("g"), topic), listener);
+  auto consumer = Consumer::create(broker_config("consumer-test"),
+                                   test_options(unique_name("g"), topic), listener);
   REQUIRE(consumer.ok());
   std::vector<Message> received;
-  poll_until(*consumer.value(), 20s, [&] { return received.size() == sent.size(); },
-             [&](const Message& m) { received.push_back(m); });
+  poll_until(
+      *consumer.value(), 20s, [&] { return received.size() == sent.size(); },
+      [&](const Message& m) { received.push_back(m); });
 
   for (const Message& m : received) {
     INFO(m.value);
@@ -178,9 +196,11 @@ TEST_CASE("a new group member resumes exactly at the offsets stored with the eff
 
   {
     StoredOffsetListener first_listener(store);
-    auto first = Consumer::create(broker_config("consumer-test-a"), test_options(group, topic), first_listener);
+    auto first = Consumer::create(broker_config("consumer-test-a"), test_options(group, topic),
+                                  first_listener);
     REQUIRE(first.ok());
-    poll_until(*first.value(), 20s, [&] { return processed.size() == 15; }, process);
+    poll_until(
+        *first.value(), 20s, [&] { return processed.size() == 15; }, process);
     REQUIRE(first.value()->close().ok());  // commits nothing
     CHECK(first_listener.revoked.size() == 1);
   }
@@ -188,13 +208,16 @@ TEST_CASE("a new group member resumes exactly at the offsets stored with the eff
   REQUIRE(processed.size() == 15);
 
   StoredOffsetListener second_listener(store);
-  auto second = Consumer::create(broker_config("consumer-test-b"), test_options(group, topic), second_listener);
+  auto second = Consumer::create(broker_config("consumer-test-b"), test_options(group, topic),
+                                 second_listener);
   REQUIRE(second.ok());
   std::map<std::int32_t, std::int64_t> first_offset_seen;
-  poll_until(*second.value(), 20s, [&] { return processed.size() == kTotal; }, [&](const Message& m) {
-    first_offset_seen.try_emplace(m.partition, m.offset);
-    process(m);
-  });
+  poll_until(
+      *second.value(), 20s, [&] { return processed.size() == kTotal; },
+      [&](const Message& m) {
+        first_offset_seen.try_emplace(m.partition, m.offset);
+        process(m);
+      });
   REQUIRE(second_listener.assigned.size() == 1);
   CHECK(second_listener.assigned.front().size() == kPartitions);
   for (int p = 0; p < kPartitions; ++p) {
@@ -221,16 +244,19 @@ TEST_CASE("seek re-delivers a partition from the given offset", "[kafka][consume
   OffsetStore store;
   StoredOffsetListener listener(store);
   const std::string group = unique_name("g-seek");
-  auto consumer = Consumer::create(broker_config("consumer-test"), test_options(group, topic), listener);
+  auto consumer =
+      Consumer::create(broker_config("consumer-test"), test_options(group, topic), listener);
   REQUIRE(consumer.ok());
   std::vector<std::int64_t> offsets;
   auto record = [&](const Message& m) { offsets.push_back(m.offset); };
-  poll_until(*consumer.value(), 20s, [&] { return offsets.size() == 5; }, record);
+  poll_until(
+      *consumer.value(), 20s, [&] { return offsets.size() == 5; }, record);
   CHECK(offsets == std::vector<std::int64_t>{0, 1, 2, 3, 4});
 
   // The batch from offset 2 "failed": retry it.
   REQUIRE(consumer.value()->seek({topic, 0}, 2).ok());
-  poll_until(*consumer.value(), 10s, [&] { return offsets.size() == 8; }, record);
+  poll_until(
+      *consumer.value(), 10s, [&] { return offsets.size() == 8; }, record);
   CHECK(offsets == std::vector<std::int64_t>{0, 1, 2, 3, 4, 2, 3, 4});
   CHECK(consumer.value()->seek({topic, 7}, 0).error().code == ErrorCode::kInvalidArgument);
 
@@ -249,11 +275,14 @@ TEST_CASE("two members split the partitions and a rebalance revokes before it as
   StoredOffsetListener listener_b(store);
   auto ignore = [](const Message&) {};
 
-  auto a = Consumer::create(broker_config("consumer-test-a"), test_options(group, topic), listener_a);
+  auto a =
+      Consumer::create(broker_config("consumer-test-a"), test_options(group, topic), listener_a);
   REQUIRE(a.ok());
-  poll_until(*a.value(), 15s, [&] { return a.value()->assignment().size() == kPartitions; }, ignore);
+  poll_until(
+      *a.value(), 15s, [&] { return a.value()->assignment().size() == kPartitions; }, ignore);
 
-  auto b = Consumer::create(broker_config("consumer-test-b"), test_options(group, topic), listener_b);
+  auto b =
+      Consumer::create(broker_config("consumer-test-b"), test_options(group, topic), listener_b);
   REQUIRE(b.ok());
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (!(a.value()->assignment().size() == 2 && b.value()->assignment().size() == 2) &&
@@ -275,7 +304,8 @@ TEST_CASE("two members split the partitions and a rebalance revokes before it as
   // B leaves: its partitions are revoked from it and A takes everything again.
   REQUIRE(b.value()->close().ok());
   CHECK(listener_b.revoked.back().size() == 2);
-  poll_until(*a.value(), 20s, [&] { return a.value()->assignment().size() == kPartitions; }, ignore);
+  poll_until(
+      *a.value(), 20s, [&] { return a.value()->assignment().size() == kPartitions; }, ignore);
   CHECK(listener_a.assigned.back().size() == kPartitions);
   CHECK(a.value()->close().ok());
 }
@@ -286,11 +316,13 @@ TEST_CASE("a listener that cannot read its offsets fails the consumer instead of
   OffsetStore store;
   StoredOffsetListener listener(store);
   listener.fail_next = true;
-  auto consumer = Consumer::create(broker_config("consumer-test"), test_options(unique_name("g-fail"), topic), listener);
+  auto consumer = Consumer::create(broker_config("consumer-test"),
+                                   test_options(unique_name("g-fail"), topic), listener);
   REQUIRE(consumer.ok());
   const auto deadline = std::chrono::steady_clock::now() + 15s;
   Result<std::optional<Message>> polled = std::optional<Message>();
-  while (polled.ok() && std::chrono::steady_clock::now() < deadline) polled = consumer.value()->poll(100ms);
+  while (polled.ok() && std::chrono::steady_clock::now() < deadline)
+    polled = consumer.value()->poll(100ms);
   REQUIRE_FALSE(polled.ok());
   CHECK(polled.error().reason == reason::kAssignmentFailed);
   CHECK(consumer.value()->failed());

@@ -15,7 +15,8 @@ using testing::offline_config;
 
 class NoStoredOffsets final : public AssignmentListener {
  public:
-  Result<std::vector<TopicPartitionOffset>> on_assigned(const std::vector<TopicPartition>& partitions) override {
+  Result<std::vector<TopicPartitionOffset>> on_assigned(
+      const std::vector<TopicPartition>& partitions) override {
     std::vector<TopicPartitionOffset> starts;
     for (const auto& p : partitions) starts.push_back({p.topic, p.partition, std::nullopt});
     return starts;
@@ -34,11 +35,13 @@ TEST_CASE("consumer options are checked", "[kafka][consumer]") {
   NoStoredOffsets listener;
   ConsumerOptions no_group = valid_options();
   no_group.group_id.clear();
-  CHECK(Consumer::create(offline_config(), no_group, listener).error().code == ErrorCode::kInvalidArgument);
+  CHECK(Consumer::create(offline_config(), no_group, listener).error().code ==
+        ErrorCode::kInvalidArgument);
 
   ConsumerOptions no_topics = valid_options();
   no_topics.topics.clear();
-  CHECK(Consumer::create(offline_config(), no_topics, listener).error().code == ErrorCode::kInvalidArgument);
+  CHECK(Consumer::create(offline_config(), no_topics, listener).error().code ==
+        ErrorCode::kInvalidArgument);
 
   ConsumerOptions short_session = valid_options();
   short_session.session_timeout = 1s;
@@ -74,7 +77,8 @@ TEST_CASE("a consumer without a broker polls empty, then closes cleanly", "[kafk
   if (polled.ok()) {
     CHECK_FALSE(polled->has_value());
   } else {
-    CHECK((polled.error().code == ErrorCode::kUnavailable || polled.error().code == ErrorCode::kTimeout));
+    CHECK((polled.error().code == ErrorCode::kUnavailable ||
+           polled.error().code == ErrorCode::kTimeout));
   }
   CHECK(consumer.value()->seek({"t", 0}, 5).error().code == ErrorCode::kInvalidArgument);
   CHECK(consumer.value()->close().ok());

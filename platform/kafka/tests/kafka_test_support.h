@@ -19,8 +19,8 @@ namespace bourse::kafka::testing {
 inline std::string unique_name(const std::string& prefix) {
   static const unsigned run = std::random_device{}();
   static std::atomic<int> counter{0};
-  return "bourse-test-" + prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(run % 100000) +
-         "-" + std::to_string(counter++);
+  return "bourse-test-" + prefix + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(run % 100000) + "-" + std::to_string(counter++);
 }
 
 // Collects records; forwards warnings and errors to stderr so a failing test shows them.

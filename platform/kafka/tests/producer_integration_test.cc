@@ -1,14 +1,13 @@
 // Goal: against the real broker, the idempotent producer reports where each message
 // landed, keeps every key on one partition (the Java client's murmur2 choice), and
 // delivers a message right at the size limit.
-#include "bourse/kafka/producer.h"
-
 #include <catch2/catch.hpp>
 #include <map>
 #include <mutex>
 #include <set>
 
 #include "bourse/kafka/admin.h"
+#include "bourse/kafka/producer.h"
 #include "kafka_test_support.h"
 
 namespace bourse::kafka {
@@ -36,7 +35,8 @@ std::int32_t java_partition(const std::string& key, std::int32_t partitions) {
   const std::uint32_t m = 0x5bd1e995;
   std::uint32_t h = 0x9747b28c ^ length;
   for (std::uint32_t i = 0; i + 4 <= length; i += 4) {
-    std::uint32_t k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (std::uint32_t(data[i + 3]) << 24);
+    std::uint32_t k =
+        data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (std::uint32_t(data[i + 3]) << 24);
     k *= m;
     k ^= k >> 24;
     k *= m;
@@ -45,9 +45,15 @@ std::int32_t java_partition(const std::string& key, std::int32_t partitions) {
   }
   const std::uint32_t tail = length & ~3u;
   switch (length % 4) {
-    case 3: h ^= std::uint32_t(data[tail + 2]) << 16; [[fallthrough]];
-    case 2: h ^= std::uint32_t(data[tail + 1]) << 8; [[fallthrough]];
-    case 1: h ^= data[tail]; h *= m;
+    case 3:
+      h ^= std::uint32_t(data[tail + 2]) << 16;
+      [[fallthrough]];
+    case 2:
+      h ^= std::uint32_t(data[tail + 1]) << 8;
+      [[fallthrough]];
+    case 1:
+      h ^= data[tail];
+      h *= m;
   }
   h ^= h >> 13;
   h *= m;
@@ -55,13 +61,15 @@ std::int32_t java_partition(const std::string& key, std::int32_t partitions) {
   return static_cast<std::int32_t>((h & 0x7fffffff) % static_cast<std::uint32_t>(partitions));
 }
 
-TEST_CASE("delivery reports carry the partition and consecutive offsets", "[kafka][producer][integration]") {
+TEST_CASE("delivery reports carry the partition and consecutive offsets",
+          "[kafka][producer][integration]") {
   const std::string topic = create_topic("producer-offsets", 3);
   auto producer = Producer::create(broker_config("producer-test"));
   REQUIRE(producer.ok());
   CHECK(producer.value()->config_value("enable.idempotence").value() == "true");
   for (std::int64_t expected_offset = 0; expected_offset < 3; ++expected_offset) {
-    auto report = producer.value()->produce_sync({topic, "k", "v" + std::to_string(expected_offset), {}, 2});
+    auto report =
+        producer.value()->produce_sync({topic, "k", "v" + std::to_string(expected_offset), {}, 2});
     INFO((report.ok() ? "" : report.error().message));
     REQUIRE(report.ok());
     CHECK(report->topic == topic);
@@ -72,7 +80,8 @@ TEST_CASE("delivery reports carry the partition and consecutive offsets", "[kafk
   CHECK_FALSE(producer.value()->fatal());
 }
 
-TEST_CASE("one key always lands on one partition, the one Java clients pick", "[kafka][producer][integration]") {
+TEST_CASE("one key always lands on one partition, the one Java clients pick",
+          "[kafka][producer][integration]") {
   constexpr int kPartitions = 8;
   const std::string topic = create_topic("producer-keys", kPartitions);
   ProducerOptions options;
@@ -85,14 +94,17 @@ TEST_CASE("one key always lands on one partition, the one Java clients pick", "[
   int failures = 0;
   for (int i = 0; i < 100; ++i) {
     const std::string key = "SYM" + std::to_string(i % 10);
-    REQUIRE(producer.value()->produce(topic, key, "event " + std::to_string(i), [&, key](Result<DeliveryReport> r) {
-      std::lock_guard lock(mutex);
-      if (r.ok()) {
-        partitions_by_key[key].insert(r->partition);
-      } else {
-        ++failures;
-      }
-    }).ok());
+    REQUIRE(producer.value()
+                ->produce(topic, key, "event " + std::to_string(i),
+                          [&, key](Result<DeliveryReport> r) {
+                            std::lock_guard lock(mutex);
+                            if (r.ok()) {
+                              partitions_by_key[key].insert(r->partition);
+                            } else {
+                              ++failures;
+                            }
+                          })
+                .ok());
   }
   REQUIRE(producer.value()->flush(20s).ok());
   std::lock_guard lock(mutex);
@@ -113,8 +125,11 @@ TEST_CASE("a message exactly at the size limit is delivered", "[kafka][producer]
   auto producer = Producer::create(broker_config("producer-test"));
   REQUIRE(producer.ok());
   const std::string key = "big";
-  OutgoingMessage message{topic, key, std::string(limits::kMaxKafkaMessageBytes - key.size() - 8 - 10, 'x'),
-                          {{"event_id", "0123456789"}}, {}};
+  OutgoingMessage message{topic,
+                          key,
+                          std::string(limits::kMaxKafkaMessageBytes - key.size() - 8 - 10, 'x'),
+                          {{"event_id", "0123456789"}},
+                          {}};
   REQUIRE(message.key.size() + message.value.size() + 8 + 10 == limits::kMaxKafkaMessageBytes);
   auto report = producer.value()->produce_sync(message);
   INFO((report.ok() ? "" : report.error().message));

@@ -61,7 +61,8 @@ TEST_CASE("the live handle runs with the enforced settings", "[kafka][producer]"
 TEST_CASE("a message over the size limit is refused before it is queued", "[kafka][producer]") {
   auto producer = offline_producer();
   std::atomic<int> callbacks{0};
-  OutgoingMessage message{"t", "key", std::string(limits::kMaxKafkaMessageBytes - 3 + 1, 'x'), {}, {}};
+  OutgoingMessage message{
+      "t", "key", std::string(limits::kMaxKafkaMessageBytes - 3 + 1, 'x'), {}, {}};
   const Status status = producer->produce(message, [&](Result<DeliveryReport>) { ++callbacks; });
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().code == ErrorCode::kTooLarge);
@@ -69,10 +70,11 @@ TEST_CASE("a message over the size limit is refused before it is queued", "[kafk
   CHECK(producer->outstanding() == 0);
 
   // Headers count towards the limit too.
-  OutgoingMessage with_headers{"t", "", std::string(limits::kMaxKafkaMessageBytes - 4, 'x'),
-                               {{"event_id", "12345"}}, {}};
-  CHECK(producer->produce(with_headers, [&](Result<DeliveryReport>) { ++callbacks; }).error().code ==
-        ErrorCode::kTooLarge);
+  OutgoingMessage with_headers{
+      "t", "", std::string(limits::kMaxKafkaMessageBytes - 4, 'x'), {{"event_id", "12345"}}, {}};
+  CHECK(
+      producer->produce(with_headers, [&](Result<DeliveryReport>) { ++callbacks; }).error().code ==
+      ErrorCode::kTooLarge);
   CHECK(callbacks == 0);
 }
 
@@ -81,20 +83,25 @@ TEST_CASE("bad arguments are refused", "[kafka][producer]") {
   CHECK(producer->produce("", "k", "v", [](Result<DeliveryReport>) {}).error().code ==
         ErrorCode::kInvalidArgument);
   OutgoingMessage negative{"t", "k", "v", {}, -2};
-  CHECK(producer->produce(negative, [](Result<DeliveryReport>) {}).error().code == ErrorCode::kInvalidArgument);
+  CHECK(producer->produce(negative, [](Result<DeliveryReport>) {}).error().code ==
+        ErrorCode::kInvalidArgument);
 }
 
-TEST_CASE("every accepted message gets its callback, even when the broker never answers", "[kafka][producer]") {
+TEST_CASE("every accepted message gets its callback, even when the broker never answers",
+          "[kafka][producer]") {
   std::promise<Result<DeliveryReport>> delivered;
   std::thread::id callback_thread;
   {
     ProducerOptions options;
     options.close_timeout = 0ms;
     auto producer = offline_producer(options);
-    REQUIRE(producer->produce("t", "k", "v", [&](Result<DeliveryReport> result) {
-      callback_thread = std::this_thread::get_id();
-      delivered.set_value(std::move(result));
-    }).ok());
+    REQUIRE(producer
+                ->produce("t", "k", "v",
+                          [&](Result<DeliveryReport> result) {
+                            callback_thread = std::this_thread::get_id();
+                            delivered.set_value(std::move(result));
+                          })
+                .ok());
     CHECK(producer->outstanding() == 1);
     const Status flushed = producer->flush(50ms);
     REQUIRE_FALSE(flushed.ok());
@@ -112,7 +119,10 @@ TEST_CASE("a fatal error fails pending and later produces until the producer is 
           "[kafka][producer]") {
   auto producer = offline_producer();
   std::promise<Result<DeliveryReport>> pending;
-  REQUIRE(producer->produce("t", "k", "v", [&](Result<DeliveryReport> r) { pending.set_value(std::move(r)); }).ok());
+  REQUIRE(producer
+              ->produce("t", "k", "v",
+                        [&](Result<DeliveryReport> r) { pending.set_value(std::move(r)); })
+              .ok());
   CHECK_FALSE(producer->fatal());
 
   producer->inject_fatal_error_for_testing("test: sequence desynchronised");
@@ -126,7 +136,8 @@ TEST_CASE("a fatal error fails pending and later produces until the producer is 
   CHECK(result.error().reason == reason::kProducerFatal);
   CHECK(producer->fatal());
 
-  const Status later = producer->produce("t", "k", "v", [](Result<DeliveryReport>) { FAIL("not queued"); });
+  const Status later =
+      producer->produce("t", "k", "v", [](Result<DeliveryReport>) { FAIL("not queued"); });
   REQUIRE_FALSE(later.ok());
   CHECK(later.error().reason == reason::kProducerFatal);
   CHECK_THAT(later.error().message, Catch::Contains("sequence desynchronised"));

@@ -28,8 +28,8 @@
 namespace bourse::kafka {
 
 struct TopicSpec {
-  std::string name;        // [A-Za-z0-9._-]{1,249}
-  int partitions = 1;      // [1, limits::kMaxTopicPartitions]
+  std::string name;    // [A-Za-z0-9._-]{1,249}
+  int partitions = 1;  // [1, limits::kMaxTopicPartitions]
   // retention.ms for a new topic. std::nullopt: the broker's default; -1: keep forever.
   std::optional<std::int64_t> retention_ms;
   // Replicas per partition for a new topic; -1: the broker's default.replication.factor.

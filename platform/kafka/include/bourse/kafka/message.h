@@ -51,7 +51,7 @@ struct Message {
   std::int64_t offset = 0;
   std::string key;
   std::string value;
-  std::vector<Header> headers;  // in record order; a key may repeat
+  std::vector<Header> headers;     // in record order; a key may repeat
   std::int64_t timestamp_ms = -1;  // record timestamp (create time), -1 if unavailable
 
   // The first header named `name`, if any.
