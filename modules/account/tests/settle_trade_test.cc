@@ -1,6 +1,12 @@
 // Goal: a trade moves cash at the trade price and shares exactly once, consumes the
 // reservations, releases the price improvement and any leftover, and a release gives
 // back exactly what an order still holds.
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "account_fixture.h"
@@ -163,5 +169,80 @@ TEST_CASE("a self-trade nets cash and shares to reservation changes only",
   CHECK(sam.cash.reserved == usd("0"));
   CHECK(sam.positions.at(0).quantity == Quantity::of(10));
   CHECK(sam.positions.at(0).reserved == Quantity::of(0));
+  f.check_conservation();
+}
+
+TEST_CASE("concurrent settlements between the same accounts in both directions never deadlock "
+          "and each trade settles once",
+          "[account][integration][concurrency]") {
+  // Lock order by user id makes opposite-direction trades (a->b while b->a) safe; with
+  // one attempt per transaction any deadlock would show up as a failure.
+  AccountFixture f(/*pool_size=*/16);
+  const std::vector<std::string> users{"u1", "u2", "u3", "u4"};
+  for (const auto& user : users) {
+    REQUIRE(f.accounts.open_account(user, usd("100000"), {{"AAPL", Quantity::of(1000)}}).ok());
+  }
+  constexpr int kTrades = 120;
+  std::vector<TradeSettlement> trades;
+  for (int i = 0; i < kTrades; ++i) {
+    const std::string& buyer = users[i % 4];
+    // Offset 1..3 from the buyer: every ordered pair of distinct users occurs.
+    const std::string& seller = users[(i % 4 + 1 + (i / 4) % 3) % 4];
+    const std::int64_t buy_order = 10'000 + 2 * i;
+    const std::int64_t sell_order = buy_order + 1;
+    REQUIRE(f.reserve(limit_order(buy_order, buyer, Side::kBuy, "AAPL", 3, "10"))->reserved());
+    REQUIRE(f.reserve(limit_order(sell_order, seller, Side::kSell, "AAPL", 3, "9"))->reserved());
+    trades.push_back(TradeSettlement{TradeId(i + 1), OrderId(buy_order), OrderId(sell_order),
+                                     buyer, seller, "AAPL", usd("9.5"), Quantity::of(3)});
+  }
+  std::atomic<int> next{0};
+  std::atomic<int> settled{0};
+  std::atomic<int> replayed{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 12; ++t) {
+    threads.emplace_back([&] {
+      // Every trade is submitted twice: redelivery racing the first delivery.
+      for (int i = next++; i < 2 * kTrades; i = next++) {
+        const TradeSettlement& trade = trades[i % kTrades];
+        std::optional<bourse::Result<bourse::account::SettlementOutcome>> result;
+        bourse::Status status = f.pool.in_transaction(
+            [&](soci::session& session) -> bourse::Status {
+              result.emplace(f.accounts.settle_trade(session, trade));
+              if (!*result) return result->error();
+              return bourse::Status::success();
+            },
+            /*max_attempts=*/1);
+        if (!status) {
+          std::lock_guard lock(failures_mutex);
+          failures.push_back(status.error().message);
+        } else if (result->value().replayed) {
+          ++replayed;
+        } else {
+          ++settled;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  INFO((failures.empty() ? std::string() : failures.front()));
+  CHECK(failures.empty());
+  CHECK(settled == kTrades);
+  CHECK(replayed == kTrades);
+  CHECK(f.count("SELECT trade_id FROM settled_trades") == kTrades);
+  // Every order was filled completely by its one trade.
+  CHECK(f.count("SELECT order_id FROM reservations WHERE status <> 'COMPLETED'") == 0);
+  long long total_cash = 0;
+  long long total_shares = 0;
+  for (const auto& user : users) {
+    auto account = f.get(user);
+    CHECK(account.cash.reserved == usd("0"));
+    CHECK(account.positions.at(0).reserved == Quantity::of(0));
+    total_cash += account.cash.total.units();
+    total_shares += account.positions.at(0).quantity.value();
+  }
+  CHECK(total_cash == 4 * usd("100000").units());
+  CHECK(total_shares == 4 * 1000);
   f.check_conservation();
 }
