@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "bourse/kafka/errors.h"
@@ -117,6 +118,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   detail::EventForwarder events;
   std::unique_ptr<RdKafka::KafkaConsumer> handle;
   std::vector<TopicPartition> assignment;
+  // Assigned partitions from which poll() has returned a message since the assignment:
+  // librdkafka can only seek a partition whose fetching has started.
+  std::set<TopicPartition> started;
   std::optional<Error> failure;
   bool closed = false;
 
@@ -131,6 +135,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       events.log(LogLevel::kError, "REBALANCE", "unassign failed: " + RdKafka::err2str(code));
     }
     assignment.clear();
+    started.clear();
   }
 
   // Called by librdkafka from inside consume() or close(), on the owner's thread.
@@ -201,6 +206,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       return;
     }
     assignment = named;
+    started.clear();
     std::string detail;
     for (const RdKafka::TopicPartition* partition : partitions) {
       if (!detail.empty()) detail += ",";
@@ -260,8 +266,11 @@ Result<std::optional<Message>> Consumer::poll(std::chrono::milliseconds timeout)
   std::unique_ptr<RdKafka::Message> raw(impl.handle->consume(timeout_ms));
   if (impl.failure) return *impl.failure;  // the listener failed during this poll
   switch (raw->err()) {
-    case RdKafka::ERR_NO_ERROR:
-      return std::optional<Message>(to_message(*raw));
+    case RdKafka::ERR_NO_ERROR: {
+      Message message = to_message(*raw);
+      impl.started.insert({message.topic, message.partition});
+      return std::optional<Message>(std::move(message));
+    }
     case RdKafka::ERR__TIMED_OUT:
     case RdKafka::ERR__PARTITION_EOF:
       return std::optional<Message>();
@@ -282,6 +291,10 @@ Status Consumer::seek(const TopicPartition& partition, std::int64_t offset) {
       impl.assignment.end()) {
     return Error::invalid("kafka seek: " + describe({partition}) +
                           " is not assigned to this consumer");
+  }
+  if (!impl.started.contains(partition)) {
+    return Error::invalid("kafka seek: nothing consumed from " + describe({partition}) +
+                          " since its assignment; choose its start in on_assigned instead");
   }
   std::unique_ptr<RdKafka::TopicPartition> target(
       RdKafka::TopicPartition::create(partition.topic, partition.partition, offset));
@@ -330,6 +343,7 @@ Status Consumer::close() {
   // Serves the final revoke (on_revoked) and leaves the group.
   const RdKafka::ErrorCode code = impl.handle->close();
   impl.assignment.clear();
+  impl.started.clear();
   if (code != RdKafka::ERR_NO_ERROR) return detail::to_error(code, "close");
   return Status::success();
 }

@@ -281,6 +281,9 @@ TEST_CASE("two members split the partitions and a rebalance revokes before it as
   poll_until(
       *a.value(), 15s, [&] { return a.value()->assignment().size() == kPartitions; }, ignore);
 
+  // Nothing consumed yet from an assigned partition: its start belongs to on_assigned.
+  CHECK(a.value()->seek({topic, 0}, 0).error().code == ErrorCode::kInvalidArgument);
+
   auto b =
       Consumer::create(broker_config("consumer-test-b"), test_options(group, topic), listener_b);
   REQUIRE(b.ok());

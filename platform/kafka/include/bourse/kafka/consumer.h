@@ -125,7 +125,8 @@ class Consumer {
   // for that partition are discarded. REQUIRES: `partition` is assigned to this member
   // and poll() has returned a message from it since the assignment (to pick the start of
   // a new assignment, use on_assigned's result instead). kInvalidArgument if the
-  // partition is not assigned here; kTimeout/kUnavailable on broker trouble.
+  // partition is not assigned here or nothing was consumed from it yet;
+  // kTimeout/kUnavailable on broker trouble.
   Status seek(const TopicPartition& partition, std::int64_t offset);
 
   // Commits `offsets` (next_offset semantics) to Kafka synchronously. A hint for
