@@ -45,7 +45,8 @@ Claim claim_deposit(soci::session& session, const std::string& user_id,
                     const std::string& reference, const std::string& asset, std::int64_t amount) {
   long long amount_value = amount;
   try {
-    session << "INSERT INTO deposits (user_id, reference, asset, amount) VALUES (:v1, :v2, :v3, :v4)",
+    session
+        << "INSERT INTO deposits (user_id, reference, asset, amount) VALUES (:v1, :v2, :v3, :v4)",
         soci::use(user_id), soci::use(reference), soci::use(asset), soci::use(amount_value);
     return Claim::kNew;
   } catch (const soci::mysql_soci_error& error) {
@@ -53,7 +54,8 @@ Claim claim_deposit(soci::session& session, const std::string& user_id,
   }
   std::string stored_asset;
   long long stored_amount = 0;
-  session << "SELECT asset, amount FROM deposits WHERE user_id = :v5 AND reference = :v6 FOR UPDATE",
+  session
+      << "SELECT asset, amount FROM deposits WHERE user_id = :v5 AND reference = :v6 FOR UPDATE",
       soci::use(user_id), soci::use(reference), soci::into(stored_asset), soci::into(stored_amount);
   BOURSE_ASSERT(session.got_data(), "a duplicate deposit claim is readable");
   return stored_asset == asset && stored_amount == amount ? Claim::kReplay : Claim::kReused;
@@ -135,8 +137,7 @@ Result<DepositOutcome> AccountService::deposit_cash(std::string_view user_id, Am
         outcome.replayed = true;
         return Status::success();
       case Claim::kReused:
-        return Error{ErrorCode::kConflict,
-                     "idempotency reference was used for a different deposit",
+        return Error{ErrorCode::kConflict, "idempotency reference was used for a different deposit",
                      "idempotency_key_reused"};
       case Claim::kNew:
         break;
@@ -174,8 +175,7 @@ Result<DepositOutcome> AccountService::deposit_shares(std::string_view user_id,
         outcome.replayed = true;
         return Status::success();
       case Claim::kReused:
-        return Error{ErrorCode::kConflict,
-                     "idempotency reference was used for a different deposit",
+        return Error{ErrorCode::kConflict, "idempotency reference was used for a different deposit",
                      "idempotency_key_reused"};
       case Claim::kNew:
         break;

@@ -12,11 +12,7 @@ namespace bourse::account {
 // balances). '@' is not a valid user id character, so it never collides with a user.
 inline constexpr const char* kExternalAccount = "@external";
 
-inline std::string cash_asset(std::string_view currency) {
-  return "cash:" + std::string(currency);
-}
-inline std::string shares_asset(std::string_view symbol) {
-  return "shares:" + std::string(symbol);
-}
+inline std::string cash_asset(std::string_view currency) { return "cash:" + std::string(currency); }
+inline std::string shares_asset(std::string_view symbol) { return "shares:" + std::string(symbol); }
 
 }  // namespace bourse::account

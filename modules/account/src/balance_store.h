@@ -12,12 +12,12 @@
 // locks followed by inserts deadlock.
 #pragma once
 
+#include <soci/session.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <soci/session.h>
 
 namespace bourse::account {
 
@@ -48,7 +48,7 @@ struct LedgerEntry {
   std::string kind;       // "opening", "deposit", "reserve", "release", "trade"
   std::string reference;  // with kind, user and asset: the natural (unique) key
   std::string user_id;
-  std::string asset;      // cash_asset() / shares_asset()
+  std::string asset;  // cash_asset() / shares_asset()
   std::int64_t total_delta = 0;
   std::int64_t reserved_delta = 0;
 };
@@ -64,6 +64,6 @@ enum class BalanceTable { kCash, kPosition };
 // total >= reserved >= 0 within limits, inserts the ledger entry and updates the row
 // and `balance`. Returns false, changing nothing, if the entry's natural key exists.
 [[nodiscard]] bool post(soci::session& session, BalanceTable table, const std::string& key,
-          const LedgerEntry& entry, Balance& balance);
+                        const LedgerEntry& entry, Balance& balance);
 
 }  // namespace bourse::account

@@ -9,8 +9,7 @@
 
 namespace bourse::account {
 
-Result<ReleaseOutcome> AccountService::release_reservation(soci::session& session,
-                                                           OrderId order_id,
+Result<ReleaseOutcome> AccountService::release_reservation(soci::session& session, OrderId order_id,
                                                            std::string_view reference) {
   if (!order_id.valid()) return Error::invalid("order id must be positive", "invalid_order_id");
   if (reference.empty() || reference.size() > limits::kMaxIdempotencyKeyLength) {
@@ -36,7 +35,8 @@ Result<ReleaseOutcome> AccountService::release_reservation(soci::session& sessio
   }
   auto row = lock_reservation(session, order_id.value());
   BOURSE_ASSERT(row.has_value(), "reservations are never deleted");
-  if (row->status == kStatusReleased) return ReleaseOutcome{ReleaseStatus::kAlreadyReleased, {}, {}};
+  if (row->status == kStatusReleased)
+    return ReleaseOutcome{ReleaseStatus::kAlreadyReleased, {}, {}};
   if (row->status != kStatusReserved) return ReleaseOutcome{ReleaseStatus::kNothingHeld, {}, {}};
   // It was open when read, so its account rows are locked above.
   BOURSE_ASSERT(cash.has_value() && (buy || position.has_value()),
@@ -44,8 +44,8 @@ Result<ReleaseOutcome> AccountService::release_reservation(soci::session& sessio
 
   ReleaseOutcome outcome{ReleaseStatus::kReleased, {}, {}};
   if (row->remaining > 0) {
-    LedgerEntry entry{"release", std::string(reference), row->user_id, row->asset, 0,
-                      -row->remaining};
+    LedgerEntry entry{"release", std::string(reference), row->user_id, row->asset,
+                      0,         -row->remaining};
     const bool posted = buy ? post(session, BalanceTable::kCash, currency, entry, *cash)
                             : post(session, BalanceTable::kPosition, row->symbol, entry, *position);
     if (!posted) {

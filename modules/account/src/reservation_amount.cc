@@ -11,7 +11,8 @@ Error out_of_range() {
 }  // namespace
 
 Result<Amount> limit_buy_cash(Amount limit_price, Quantity quantity) {
-  if (limit_price.units() <= 0) return Error::invalid("limit price must be positive", "invalid_price");
+  if (limit_price.units() <= 0)
+    return Error::invalid("limit price must be positive", "invalid_price");
   if (quantity.value() <= 0) return Error::invalid("quantity must be positive", "invalid_quantity");
   auto cash = limit_price.checked_mul(quantity);
   if (!cash) return out_of_range();
@@ -25,9 +26,9 @@ Result<Amount> market_buy_cash_cap(Amount reference_price, Quantity quantity,
   }
   if (quantity.value() <= 0) return Error::invalid("quantity must be positive", "invalid_quantity");
   if (band_basis_points < 0 || band_basis_points > kMaxPriceBandBasisPoints) {
-    return Error::invalid("price band must be 0 to " + std::to_string(kMaxPriceBandBasisPoints) +
-                              " basis points",
-                          "invalid_price_band");
+    return Error::invalid(
+        "price band must be 0 to " + std::to_string(kMaxPriceBandBasisPoints) + " basis points",
+        "invalid_price_band");
   }
   // |price| <= 10^15, quantity <= 10^12, factor <= 2 x 10^4: the product is below
   // 2 x 10^31, well inside __int128 (1.7 x 10^38).

@@ -19,9 +19,10 @@ std::optional<ReservationRow> select_reservation(soci::session& session, std::in
   std::string reject_reason;
   soci::indicator reason_indicator = soci::i_ok;
   const std::string sql =
-      std::string("SELECT user_id, side, order_type, symbol, asset, quantity, filled_quantity, "
-                  "limit_price_units, reserved, remaining, status, reject_reason "
-                  "FROM reservations WHERE order_id = :v1") +
+      std::string(
+          "SELECT user_id, side, order_type, symbol, asset, quantity, filled_quantity, "
+          "limit_price_units, reserved, remaining, status, reject_reason "
+          "FROM reservations WHERE order_id = :v1") +
       (for_update ? " FOR UPDATE" : "");
   session << sql, soci::use(id), soci::into(row.user_id), soci::into(row.side),
       soci::into(row.order_type), soci::into(row.symbol), soci::into(row.asset),
@@ -78,7 +79,8 @@ bool insert_reservation(soci::session& session, const ReservationRow& row) {
   try {
     session << "INSERT INTO reservations (order_id, user_id, side, order_type, symbol, asset, "
                "quantity, filled_quantity, limit_price_units, reserved, remaining, status, "
-               "reject_reason) VALUES (:v2, :v3, :v4, :v5, :v6, :v7, :v8, :v9, :v10, :v11, :v12, :v13, :v14)",
+               "reject_reason) VALUES (:v2, :v3, :v4, :v5, :v6, :v7, :v8, :v9, :v10, :v11, :v12, "
+               ":v13, :v14)",
         soci::use(id), soci::use(row.user_id), soci::use(row.side), soci::use(row.order_type),
         soci::use(row.symbol), soci::use(row.asset), soci::use(quantity), soci::use(filled),
         soci::use(limit_price, limit_indicator), soci::use(reserved), soci::use(remaining),
@@ -102,8 +104,9 @@ void update_reservation(soci::session& session, const ReservationRow& row) {
   assert_reservation(row);
   long long id = row.order_id, filled = row.filled_quantity, remaining = row.remaining;
   soci::statement update =
-      (session.prepare << "UPDATE reservations SET filled_quantity = :v15, remaining = :v16, status = :v17 "
-                          "WHERE order_id = :v18",
+      (session.prepare
+           << "UPDATE reservations SET filled_quantity = :v15, remaining = :v16, status = :v17 "
+              "WHERE order_id = :v18",
        soci::use(filled), soci::use(remaining), soci::use(row.status), soci::use(id));
   update.execute(true);
   BOURSE_ASSERT(update.get_affected_rows() == 1, "the locked reservation row was updated");

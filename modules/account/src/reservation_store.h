@@ -3,11 +3,11 @@
 // Runs on the caller's session inside its transaction; SOCI exceptions propagate.
 #pragma once
 
+#include <soci/session.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
-
-#include <soci/session.h>
 
 namespace bourse::account {
 
@@ -23,12 +23,12 @@ struct ReservationRow {
   std::string side;        // "BUY" / "SELL"
   std::string order_type;  // "LIMIT" / "MARKET"
   std::string symbol;
-  std::string asset;       // cash_asset() for a buy, shares_asset() for a sell
+  std::string asset;  // cash_asset() for a buy, shares_asset() for a sell
   std::int64_t quantity = 0;
   std::int64_t filled_quantity = 0;
   std::optional<std::int64_t> limit_price_units;  // LIMIT BUY only
-  std::int64_t reserved = 0;   // units (buy) or shares (sell) held at the start
-  std::int64_t remaining = 0;  // still held
+  std::int64_t reserved = 0;                      // units (buy) or shares (sell) held at the start
+  std::int64_t remaining = 0;                     // still held
   std::string status;
   std::optional<std::string> reject_reason;
 };

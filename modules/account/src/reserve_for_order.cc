@@ -12,7 +12,8 @@ namespace bourse::account {
 namespace {
 
 Status validate(const ReservationRequest& request) {
-  if (!request.order_id.valid()) return Error::invalid("order id must be positive", "invalid_order_id");
+  if (!request.order_id.valid())
+    return Error::invalid("order id must be positive", "invalid_order_id");
   if (auto valid = validate_user_id(request.user_id); !valid) return valid;
   if (auto valid = validate_symbol(request.symbol); !valid) return valid;
   if (request.quantity.value() <= 0) {
@@ -36,7 +37,8 @@ ReservationOutcome outcome_of(const ReservationRow& row, bool replayed) {
     BOURSE_ASSERT(parse_reject_reason(*row.reject_reason, reason), "a known stored reject reason");
     return ReservationOutcome{Rejected{reason}, replayed};
   }
-  if (row.side == "BUY") return ReservationOutcome{Reserved{Amount::from_units(row.reserved), {}}, replayed};
+  if (row.side == "BUY")
+    return ReservationOutcome{Reserved{Amount::from_units(row.reserved), {}}, replayed};
   return ReservationOutcome{Reserved{{}, Quantity::of(row.reserved)}, replayed};
 }
 
@@ -114,8 +116,9 @@ Result<ReservationOutcome> AccountService::reserve_for_order(soci::session& sess
     return outcome_of(*stored, /*replayed=*/true);
   }
   if (row.status == kStatusReserved) {
-    LedgerEntry entry{"reserve", "order:" + std::to_string(row.order_id), row.user_id, row.asset,
-                      0, row.reserved};
+    LedgerEntry entry{"reserve",   "order:" + std::to_string(row.order_id),
+                      row.user_id, row.asset,
+                      0,           row.reserved};
     const bool posted = buy ? post(session, BalanceTable::kCash, currency, entry, *cash)
                             : post(session, BalanceTable::kPosition, row.symbol, entry, *position);
     BOURSE_ASSERT(posted, "one reserve entry per order (its reservation row was new)");

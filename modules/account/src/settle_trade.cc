@@ -1,11 +1,11 @@
 // AccountService::settle_trade: move cash and shares for one trade, exactly once.
+#include <soci/mysql/soci-mysql.h>
+#include <soci/soci.h>
+
 #include <algorithm>
 #include <map>
 #include <utility>
 #include <vector>
-
-#include <soci/mysql/soci-mysql.h>
-#include <soci/soci.h>
 
 #include "asset.h"
 #include "balance_store.h"
@@ -34,7 +34,8 @@ Status validate(const TradeSettlement& trade) {
   if (auto valid = validate_user_id(trade.buyer); !valid) return valid;
   if (auto valid = validate_user_id(trade.seller); !valid) return valid;
   if (auto valid = validate_symbol(trade.symbol); !valid) return valid;
-  if (trade.price.units() <= 0) return Error::invalid("trade price must be positive", "invalid_price");
+  if (trade.price.units() <= 0)
+    return Error::invalid("trade price must be positive", "invalid_price");
   if (trade.quantity.value() <= 0) {
     return Error::invalid("trade quantity must be positive", "invalid_quantity");
   }
@@ -160,7 +161,8 @@ Result<SettlementOutcome> AccountService::settle_trade(soci::session& session,
     const bool is_cash = key.second == cash_name;
     const Balance& balance = is_cash ? cash[key.first] : shares[key.first];
     const std::int64_t limit = is_cash ? limits::kMaxAmountUnits : limits::kMaxQuantity;
-    if (balance.total + delta.total > limit) return bad_settlement("a balance would exceed its limit");
+    if (balance.total + delta.total > limit)
+      return bad_settlement("a balance would exceed its limit");
   }
   const std::string reference = "trade:" + std::to_string(trade.trade_id.value());
   for (const auto& [key, delta] : deltas) {

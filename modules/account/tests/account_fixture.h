@@ -2,12 +2,12 @@
 // the project's migrations, a pool, the service, and ledger conservation checks.
 #pragma once
 
+#include <soci/soci.h>
+
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <optional>
 #include <string>
-
-#include <catch2/catch.hpp>
-#include <soci/soci.h>
 
 #include "bourse/account/account_service.h"
 #include "bourse/db/connection_pool.h"
@@ -80,8 +80,9 @@ struct AccountFixture {
   long long count(const std::string& sql) {
     long long n = -1;
     REQUIRE(pool.with_session([&](soci::session& session) {
-      session << "SELECT COUNT(*) FROM (" + sql + ") AS violations", soci::into(n);
-    }).ok());
+                  session << "SELECT COUNT(*) FROM (" + sql + ") AS violations", soci::into(n);
+                })
+                .ok());
     return n;
   }
 

@@ -122,7 +122,6 @@ TEST_CASE("deposits to an unknown account or of non-positive values fail",
         ErrorCode::kInvalidArgument);
   CHECK(f.accounts.deposit_shares("alice", "AAPL", Quantity::of(0), "k").error().code ==
         ErrorCode::kInvalidArgument);
-  CHECK(f.accounts.deposit_cash("alice", usd("1"), "").error().code ==
-        ErrorCode::kInvalidArgument);
+  CHECK(f.accounts.deposit_cash("alice", usd("1"), "").error().code == ErrorCode::kInvalidArgument);
   CHECK(f.get("alice").cash.total == usd("0"));
 }

@@ -1,19 +1,18 @@
 // Goal: an order's cash or shares are held exactly once, in the exact amount, and
 // concurrent reservations on one account never over-reserve and never deadlock.
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <limits>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
 #include "account_fixture.h"
 
 using bourse::ErrorCode;
 using bourse::Quantity;
-using bourse::account::RejectReason;
 using bourse::account::Rejected;
+using bourse::account::RejectReason;
 using bourse::account::Reserved;
 using bourse::account::Side;
 using bourse::account::testing::AccountFixture;

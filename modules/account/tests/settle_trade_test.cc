@@ -2,12 +2,11 @@
 // reservations, releases the price improvement and any leftover, and a release gives
 // back exactly what an order still holds.
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "account_fixture.h"
 
@@ -28,8 +27,8 @@ namespace {
 TradeSettlement trade(std::int64_t id, std::int64_t buy_order, std::int64_t sell_order,
                       const char* buyer, const char* seller, const char* price,
                       std::int64_t quantity) {
-  return TradeSettlement{TradeId(id), OrderId(buy_order), OrderId(sell_order), buyer, seller,
-                         "AAPL",      usd(price),       Quantity::of(quantity)};
+  return TradeSettlement{TradeId(id), OrderId(buy_order), OrderId(sell_order),   buyer, seller,
+                         "AAPL",      usd(price),         Quantity::of(quantity)};
 }
 
 // Buyer "bob" with 10000 cash, seller "sue" with 100 AAPL.
@@ -142,11 +141,11 @@ TEST_CASE("a trade that does not fit its reservations is refused and changes not
   REQUIRE(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 10, "100"))->reserved());
   REQUIRE(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "95"))->reserved());
   CHECK(f.settle(trade(1, 1, 2, "bob", "sue", "100.0001", 1)).error().reason ==
-        "settlement_mismatch");                                               // above the limit
+        "settlement_mismatch");  // above the limit
   CHECK(f.settle(trade(1, 1, 2, "bob", "sue", "99", 11)).error().reason ==
-        "settlement_mismatch");                                               // overfill
+        "settlement_mismatch");  // overfill
   CHECK(f.settle(trade(1, 2, 1, "sue", "bob", "99", 1)).error().reason ==
-        "settlement_mismatch");                                               // sides swapped
+        "settlement_mismatch");  // sides swapped
   CHECK(f.settle(trade(1, 1, 2, "bob", "sue", "99", 0)).error().code ==
         ErrorCode::kInvalidArgument);
   CHECK(f.count("SELECT trade_id FROM settled_trades") == 0);
@@ -172,9 +171,10 @@ TEST_CASE("a self-trade nets cash and shares to reservation changes only",
   f.check_conservation();
 }
 
-TEST_CASE("concurrent settlements between the same accounts in both directions never deadlock "
-          "and each trade settles once",
-          "[account][integration][concurrency]") {
+TEST_CASE(
+    "concurrent settlements between the same accounts in both directions never deadlock "
+    "and each trade settles once",
+    "[account][integration][concurrency]") {
   // Lock order by user id makes opposite-direction trades (a->b while b->a) safe; with
   // one attempt per transaction any deadlock would show up as a failure.
   AccountFixture f(/*pool_size=*/16);
@@ -192,8 +192,8 @@ TEST_CASE("concurrent settlements between the same accounts in both directions n
     const std::int64_t sell_order = buy_order + 1;
     REQUIRE(f.reserve(limit_order(buy_order, buyer, Side::kBuy, "AAPL", 3, "10"))->reserved());
     REQUIRE(f.reserve(limit_order(sell_order, seller, Side::kSell, "AAPL", 3, "9"))->reserved());
-    trades.push_back(TradeSettlement{TradeId(i + 1), OrderId(buy_order), OrderId(sell_order),
-                                     buyer, seller, "AAPL", usd("9.5"), Quantity::of(3)});
+    trades.push_back(TradeSettlement{TradeId(i + 1), OrderId(buy_order), OrderId(sell_order), buyer,
+                                     seller, "AAPL", usd("9.5"), Quantity::of(3)});
   }
   std::atomic<int> next{0};
   std::atomic<int> settled{0};

@@ -33,11 +33,11 @@
 // a worker thread, never from an I/O thread. It has no threads of its own.
 #pragma once
 
+#include <soci/session.h>
+
 #include <map>
 #include <string>
 #include <string_view>
-
-#include <soci/session.h>
 
 #include "bourse/account/account_snapshot.h"
 #include "bourse/account/reservation.h"
@@ -101,8 +101,7 @@ class AccountService {
   // trade does not fit the two reservations (unknown or closed order, wrong user or
   // symbol, overfill, buy price above the limit or past a market buy's cap): that is
   // a bug upstream, the caller dead-letters the event and alerts.
-  Result<SettlementOutcome> settle_trade(soci::session& session,
-                                         const TradeSettlement& trade);
+  Result<SettlementOutcome> settle_trade(soci::session& session, const TradeSettlement& trade);
 
  private:
   db::ConnectionPool& pool_;

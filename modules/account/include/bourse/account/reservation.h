@@ -18,7 +18,7 @@ namespace bourse::account {
 enum class Side { kBuy, kSell };
 enum class OrderType { kLimit, kMarket };
 
-const char* to_string(Side side) noexcept;        // "BUY", "SELL"
+const char* to_string(Side side) noexcept;       // "BUY", "SELL"
 const char* to_string(OrderType type) noexcept;  // "LIMIT", "MARKET"
 
 struct ReservationRequest {
@@ -38,10 +38,10 @@ struct ReservationRequest {
 
 // Stable reasons: the strings are part of the OrderRejected event and the API.
 enum class RejectReason {
-  kInsufficientCash,       // "insufficient_cash"
-  kInsufficientShares,     // "insufficient_shares"
-  kUnknownAccount,         // "unknown_account"
-  kOrderValueOutOfRange,   // "order_value_out_of_range": price x quantity past the limit
+  kInsufficientCash,      // "insufficient_cash"
+  kInsufficientShares,    // "insufficient_shares"
+  kUnknownAccount,        // "unknown_account"
+  kOrderValueOutOfRange,  // "order_value_out_of_range": price x quantity past the limit
 };
 
 const char* to_string(RejectReason reason) noexcept;

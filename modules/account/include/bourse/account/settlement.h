@@ -29,9 +29,9 @@ struct TradeSettlement {
 struct SettlementOutcome {
   bool replayed = false;  // the trade had already been settled; nothing changed
   // The rest is zero when replayed.
-  Amount cash_paid;               // price x quantity, buyer -> seller
-  Amount buyer_cash_released;     // price improvement + leftover of a completed buy
-  bool buy_order_completed = false;   // its last share filled: reservation closed
+  Amount cash_paid;                  // price x quantity, buyer -> seller
+  Amount buyer_cash_released;        // price improvement + leftover of a completed buy
+  bool buy_order_completed = false;  // its last share filled: reservation closed
   bool sell_order_completed = false;
 };
 
