@@ -104,7 +104,10 @@ Result<MigrationReport> apply_migrations(ConnectionPool& pool,
     int locked = 0;
     soci::indicator lock_indicator = soci::i_ok;
     int timeout_seconds = static_cast<int>(lock_timeout.count());
-    session << "SELECT GET_LOCK(:name, :timeout)", soci::use(std::string(kLockName)),
+    // Bound values must outlive the statement, which runs when the full expression
+    // ends: a temporary std::string here would be destroyed first.
+    const std::string lock_name = kLockName;
+    session << "SELECT GET_LOCK(:name, :timeout)", soci::use(lock_name),
         soci::use(timeout_seconds), soci::into(locked, lock_indicator);
     if (lock_indicator != soci::i_ok || locked != 1) {
       return Error{ErrorCode::kTimeout, "another migrator held the migration lock too long", {}};
