@@ -73,7 +73,7 @@ TEST_CASE("readyz is 503 while the database is down and 200 after it is back",
   auto body = boost::json::parse(response.body).as_object();
   CHECK(body.at("checks").at("database").as_string() != "ok");
   CHECK(body.at("checks").at("kafka").as_string() == "ok");
-  CHECK(response.header("Retry-After").has_value());
+  CHECK(response.has_header("Retry-After"));
 
   REQUIRE(stack("db-start") == 0);
   CHECK(wait_for_ready_status(port, 200, std::chrono::seconds(60)) == 200);
