@@ -69,7 +69,7 @@ const char* to_string(LogLevel level) noexcept {
     case LogLevel::kError:
       return "error";
     case LogLevel::kWarning:
-      return "warning";
+      return "warn";  // the spelling platform/log uses
     case LogLevel::kInfo:
       return "info";
     case LogLevel::kDebug:

@@ -12,7 +12,7 @@ TEST_CASE("a record formats as one JSON line with every field", "[kafka][log]") 
   const std::string line = format_json_line(record, 1'700'000'000'123);
   CHECK(
       line ==
-      R"({"ts":"2023-11-14T22:13:20.123Z","level":"warning","logger":"kafka","client":"bourse-order",)"
+      R"({"ts":"2023-11-14T22:13:20.123Z","level":"warn","logger":"kafka","client":"bourse-order",)"
       R"("facility":"FAIL","msg":"broker down"})");
 }
 

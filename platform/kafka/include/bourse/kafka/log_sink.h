@@ -4,8 +4,9 @@
 // as from whichever thread serves a handle's queue, so a LogSink is called concurrently
 // from many threads and must be thread-safe. It must not block for long and must not call
 // back into the Kafka handle that is logging (that can deadlock inside librdkafka).
-// The default sink writes one JSON object per line to stderr, matching the process's
-// other structured logs.
+// The default sink writes one JSON object per line to stderr in the same shape as
+// platform/log (ts, level in debug|info|warn|error, msg). The composition root may
+// instead route records into bourse::log with a LogSink of its own.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +33,7 @@ struct LogRecord {
 using LogSink = std::function<void(const LogRecord&)>;
 
 // One JSON object, no trailing newline:
-// {"ts":"2024-05-01T12:00:00.123Z","level":"warning","logger":"kafka","client":"...",
+// {"ts":"2024-05-01T12:00:00.123Z","level":"warn","logger":"kafka","client":"...",
 //  "facility":"...","msg":"..."}
 // Every string is escaped per RFC 8259, so a record is always exactly one line.
 std::string format_json_line(const LogRecord& record, std::int64_t unix_time_ms);
