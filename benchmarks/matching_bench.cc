@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -89,7 +90,7 @@ Result run_scenario(const char* name, std::uint32_t symbols, std::uint64_t opera
     for (const Command& command : workload.warmup) engine.apply(command);
     std::size_t peak_resting = engine.resting_order_count();
     const auto start = Clock::now();
-    for (const Command& command : workload.measured) engine.apply(command);
+    engine.apply(std::span<const Command>(workload.measured));
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     peak_resting = std::max(peak_resting, engine.resting_order_count());
     const std::size_t heap_after = heap_in_use();
@@ -129,9 +130,10 @@ Result run_scenario(const char* name, std::uint32_t symbols, std::uint64_t opera
   Engine engine(symbols, listener, book_options);
   for (const Command& command : workload.warmup) engine.apply(command);
   std::vector<std::uint64_t> samples(workload.measured.size());
-  for (std::size_t i = 0; i < workload.measured.size(); ++i) {
+  const std::span<const Command> measured(workload.measured);
+  for (std::size_t i = 0; i < measured.size(); ++i) {
     const std::uint64_t t0 = ticks();
-    engine.apply(workload.measured[i]);
+    engine.apply_with_lookahead(measured, i);
     samples[i] = ticks() - t0;
   }
   if (listener.checksum != reference_checksum) result.deterministic = false;

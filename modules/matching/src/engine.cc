@@ -6,6 +6,7 @@ namespace bourse::matching {
 
 Engine::Engine(std::uint32_t symbol_count, EventListener& listener, BookOptions book_options)
     : listener_(&listener) {
+  prefetching_ = symbol_count >= kPrefetchMinSymbols;
   BOURSE_ASSERT(symbol_count >= 1 && symbol_count <= limits::kMaxSymbolsPerShard,
                 "symbol_count out of range");
   books_.reserve(symbol_count);

@@ -246,9 +246,9 @@ std::uint32_t OrderBook::find_or_add_level(Side side, std::int64_t price_ticks) 
   if (!side_ladder.empty() && side_ladder.back().price_ticks == price_ticks) {
     return side_ladder.back().level;
   }
-  auto position = std::lower_bound(
-      side_ladder.begin(), side_ladder.end(), price_ticks,
-      [side](const LadderEntry& entry, std::int64_t price) { return worse(side, entry.price_ticks, price); });
+  const auto position =
+      side_ladder.begin() +
+      static_cast<std::ptrdiff_t>(ladder_lower_bound(side_ladder, side, price_ticks));
   if (position != side_ladder.end() && position->price_ticks == price_ticks) return position->level;
   const std::uint32_t level_index = allocate_level();
   PriceLevel& level = levels_[level_index];
@@ -261,6 +261,31 @@ std::uint32_t OrderBook::find_or_add_level(Side side, std::int64_t price_ticks) 
   level.next_free = kNil;
   side_ladder.insert(position, LadderEntry{price_ticks, level_index});
   return level_index;
+}
+
+std::size_t OrderBook::ladder_lower_bound(const Ladder& side_ladder, Side side,
+                                         std::int64_t price_ticks) noexcept {
+  // Galloping search from the best end: most prices are near the touch, and the entries
+  // next to the back are the ones already in cache.
+  std::size_t high = side_ladder.size();  // the answer is <= high
+  std::size_t low = 0;
+  for (std::size_t step = 1;; step *= 2) {
+    if (high < step) break;
+    const std::size_t probe = high - step;
+    if (worse(side, side_ladder[probe].price_ticks, price_ticks)) {
+      low = probe + 1;
+      break;
+    }
+    high = probe;
+  }
+  const auto first = side_ladder.begin() + static_cast<std::ptrdiff_t>(low);
+  const auto last = side_ladder.begin() + static_cast<std::ptrdiff_t>(high);
+  return static_cast<std::size_t>(
+      std::lower_bound(first, last, price_ticks,
+                       [side](const LadderEntry& entry, std::int64_t price) {
+                         return worse(side, entry.price_ticks, price);
+                       }) -
+      side_ladder.begin());
 }
 
 void OrderBook::append_to_level(std::uint32_t level_index, std::uint32_t node_index) {
@@ -316,10 +341,9 @@ void OrderBook::remove_empty_level(const PriceLevel& level) {
     side_ladder.pop_back();
     return;
   }
-  const Side side = level.side;
-  auto position = std::lower_bound(
-      side_ladder.begin(), side_ladder.end(), level.price_ticks,
-      [side](const LadderEntry& entry, std::int64_t price) { return worse(side, entry.price_ticks, price); });
+  const auto position =
+      side_ladder.begin() +
+      static_cast<std::ptrdiff_t>(ladder_lower_bound(side_ladder, level.side, level.price_ticks));
   BOURSE_ASSERT(position != side_ladder.end() && position->price_ticks == level.price_ticks,
                 "an empty level is on its ladder");
   side_ladder.erase(position);

@@ -127,6 +127,15 @@ class OrderBook {
   // Full O(n) check of every invariant; asserts (crashes) on a violation. For tests.
   void check_invariants() const;
 
+  // --- Prefetch hints (no effect on state or events) --------------------------------
+  // A caller that knows the next commands (Engine::apply over a batch) calls these a
+  // few commands ahead so the cache misses of those commands overlap with the work of
+  // the current one. Stage 1: the id-index slot and both ladder ends; stage 2 (after
+  // stage 1 had time to land): the order node / best levels; stage 3: the neighbours.
+  // They only read in-bounds state of this book and issue prefetch instructions.
+  void prefetch_submit(const NewOrder& order, int stage) const noexcept;
+  void prefetch_cancel(OrderId order_id, int stage) const noexcept;
+
  private:
   static constexpr std::uint32_t kNil = 0xFFFF'FFFFu;
 
@@ -165,6 +174,11 @@ class OrderBook {
   StopReason match(const NewOrder& order, std::int64_t& remaining);
   void rest(const NewOrder& order, std::int64_t remaining);
   std::uint32_t find_or_add_level(Side side, std::int64_t price_ticks);
+  // Position of the first ladder entry not worse than `price_ticks` (std::lower_bound),
+  // searched from the best end outwards: O(log distance to the touch).
+  static void prefetch_ladder_probes(const Ladder& side_ladder) noexcept;
+  static std::size_t ladder_lower_bound(const Ladder& side_ladder, Side side,
+                                        std::int64_t price_ticks) noexcept;
   void remove_order(std::uint32_t node_index);
   void remove_empty_level(const PriceLevel& level);
   std::uint32_t allocate_node();
@@ -193,5 +207,92 @@ class OrderBook {
   IdIndex order_index_;  // order id -> node index
   PendingCancels pending_cancels_;
 };
+
+inline void OrderBook::prefetch_ladder_probes(const Ladder& side_ladder) noexcept {
+  // The entries ladder_lower_bound's galloping phase reads first: back, back-2,
+  // back-6, ... (addresses only, nothing is read here).
+  const std::size_t size = side_ladder.size();
+  const LadderEntry* data = side_ladder.data();
+  for (std::size_t step = 1; step <= size && step <= 256; step *= 2) {
+    __builtin_prefetch(data + (size - step));
+  }
+}
+
+inline void OrderBook::prefetch_submit(const NewOrder& order, int stage) const noexcept {
+  const std::int64_t id = order.order_id.value();
+  const bool buy = order.side == Side::kBuy;
+  const Ladder& same = buy ? bids_ : asks_;
+  const Ladder& other = buy ? asks_ : bids_;
+  const bool limit = order.type == OrderType::kLimit;
+  switch (stage) {
+    case 1:
+      order_index_.prefetch(id);
+      if (!other.empty()) __builtin_prefetch(&other.back());
+      if (limit) prefetch_ladder_probes(same);
+      return;
+    case 2:
+      if (!other.empty() && other.back().level < levels_.size()) {
+        __builtin_prefetch(&levels_[other.back().level]);
+      }
+      if (free_node_ < nodes_.size()) __builtin_prefetch(&nodes_[free_node_]);
+      if (limit && !same.empty()) {
+        const std::size_t position = ladder_lower_bound(same, order.side, order.price_ticks);
+        if (position < same.size() && same[position].price_ticks == order.price_ticks) {
+          if (same[position].level < levels_.size()) {
+            __builtin_prefetch(&levels_[same[position].level]);
+          }
+        } else {
+          // A new level: the entries from here to the back move by one.
+          const char* first = reinterpret_cast<const char*>(same.data() + position);
+          const char* last = reinterpret_cast<const char*>(same.data() + same.size());
+          for (int lines = 0; first < last && lines < 24; first += 64, ++lines) {
+            __builtin_prefetch(first);
+          }
+        }
+      }
+      return;
+    case 3:
+      if (!other.empty() && other.back().level < levels_.size()) {
+        const std::uint32_t head = levels_[other.back().level].head;
+        if (head < nodes_.size()) __builtin_prefetch(&nodes_[head]);
+      }
+      if (limit && !same.empty()) {
+        const std::size_t position = ladder_lower_bound(same, order.side, order.price_ticks);
+        if (position < same.size() && same[position].price_ticks == order.price_ticks &&
+            same[position].level < levels_.size()) {
+          const std::uint32_t tail = levels_[same[position].level].tail;
+          if (tail < nodes_.size()) __builtin_prefetch(&nodes_[tail]);
+        }
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+inline void OrderBook::prefetch_cancel(OrderId order_id, int stage) const noexcept {
+  const std::int64_t id = order_id.value();
+  if (stage == 1) {
+    order_index_.prefetch(id);
+    return;
+  }
+  const std::uint32_t index = order_index_.find(id);
+  if (index >= nodes_.size()) return;
+  const OrderNode& node = nodes_[index];
+  if (stage == 2) {
+    __builtin_prefetch(&node);
+    return;
+  }
+  if (node.level >= levels_.size()) return;
+  if (stage == 3) {
+    __builtin_prefetch(&levels_[node.level]);
+    if (node.prev < nodes_.size()) __builtin_prefetch(&nodes_[node.prev]);
+    if (node.next < nodes_.size()) __builtin_prefetch(&nodes_[node.next]);
+    return;
+  }
+  // stage 4: the level empties with this cancel: its ladder entry will be searched.
+  const PriceLevel& level = levels_[node.level];
+  if (level.order_count == 1) prefetch_ladder_probes(ladder(level.side));
+}
 
 }  // namespace bourse::matching
