@@ -5,6 +5,7 @@
 #include "app/commands.h"
 #include "app/health_routes.h"
 #include "app/topics.h"
+#include "bourse/account/account_service.h"
 #include "bourse/db/connection_pool.h"
 #include "bourse/db/migrator.h"
 #include "bourse/kafka/admin.h"
@@ -13,6 +14,7 @@
 #include "http/blocking_pool.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "routes/account_routes.h"
 
 namespace bourse::app {
 namespace {
@@ -95,6 +97,8 @@ int run_serve(const config::Config& config) {
   health.checks.push_back(
       {"kafka", [&admin] { return (*admin)->ping(kKafkaProbeTimeout); }});
   add_health_routes(router, health, registry);
+  account::AccountService accounts(pool);
+  routes::add_account_routes(router, accounts);
 
   http::ServerConfig server_config;
   server_config.bind_address = config.http.host;

@@ -6,57 +6,20 @@
 #include <csignal>
 #include <thread>
 
-#include "child_process.h"
-#include "http_client.h"
-#include "stack_env.h"
-#include "test_database.h"
+#include "bourse_process.h"
 
-using bourse::testing::ChildProcess;
 using bourse::testing::HttpClient;
 
-namespace {
-
-// Polls GET path until it answers `status` or `timeout` passes; returns the last status.
-int wait_for_status(int port, const std::string& path, int status, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  int last = -1;
-  while (std::chrono::steady_clock::now() < deadline) {
-    try {
-      HttpClient client("127.0.0.1", static_cast<std::uint16_t>(port));
-      last = client.request("GET", path).status;
-      if (last == status) return last;
-    } catch (const std::exception&) {
-      last = -1;  // not listening yet
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return last;
-}
-
-struct ServerUnderTest {
-  bourse::testing::TestDatabase database;
-  int port = bourse::testing::free_local_port();
-  std::string topic_prefix = "t" + std::to_string(::getpid()) + ".";
-  ChildProcess process{
-      BOURSE_EXECUTABLE,
-      {"serve", "--set", "http.port=" + std::to_string(port), "--set",
-       "kafka.topic_prefix=" + topic_prefix, "--set", "kafka.partitions=2", "--set",
-       "http.max_body_bytes=1024"},
-      bourse::testing::stack_child_env(
-          {{"BOURSE_DB_NAME", database.name()},
-           {"BOURSE_MIGRATIONS_DIR", std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/migrations"}}),
-      std::string(std::getenv("BOURSE_BINARY_DIR")) + "/serve_process_" + std::to_string(port) + ".log"};
-};
-
-}  // namespace
+using bourse::testing::BourseProcess;
+using bourse::testing::wait_for_status;
 
 TEST_CASE("bourse serve becomes ready and answers health, metrics and problems",
           "[serve][integration]") {
-  ServerUnderTest server;
-  INFO(server.process.log());
-  REQUIRE(wait_for_status(server.port, "/readyz", 200, std::chrono::seconds(90)) == 200);
+  BourseProcess server({"--set", "http.max_body_bytes=1024"});
+  INFO(server.process().log());
+  REQUIRE(server.wait_ready());
 
-  HttpClient client("127.0.0.1", static_cast<std::uint16_t>(server.port));
+  HttpClient client = server.client();
   SECTION("livez and readyz") {
     auto live = client.request("GET", "/livez");
     CHECK(live.status == 200);
@@ -95,12 +58,13 @@ TEST_CASE("bourse serve becomes ready and answers health, metrics and problems",
 }
 
 TEST_CASE("SIGTERM finishes in-flight work and exits 0", "[serve][integration]") {
-  ServerUnderTest server;
-  INFO(server.process.log());
-  REQUIRE(wait_for_status(server.port, "/readyz", 200, std::chrono::seconds(90)) == 200);
-  server.process.signal(SIGTERM);
-  REQUIRE(server.process.wait(std::chrono::seconds(30)) == 0);
-  CHECK(server.process.log().find("shutdown complete") != std::string::npos);
+  BourseProcess server;
+  INFO(server.process().log());
+  REQUIRE(server.wait_ready());
+  // (That an in-flight request is still answered is proven in src/http/server_test.cc.)
+  server.process().signal(SIGTERM);
+  REQUIRE(server.process().wait(std::chrono::seconds(30)) == 0);
+  CHECK(server.process().log().find("shutdown complete") != std::string::npos);
   // Nothing listens any more.
-  CHECK(wait_for_status(server.port, "/livez", 200, std::chrono::seconds(1)) == -1);
+  CHECK(wait_for_status(server.port(), "/livez", 200, std::chrono::milliseconds(0)) == -1);
 }
