@@ -145,8 +145,45 @@ std::string env_name(const std::string& key) {
   return name;
 }
 
+// symbols.<SYMBOL>.<field>
+Status apply_symbol(Config& config, const std::string& key, const std::string& value) {
+  const std::string rest = key.substr(std::string("symbols.").size());
+  const auto dot = rest.rfind('.');
+  if (dot == std::string::npos) return Error::invalid("expected symbols.<SYMBOL>.<field>");
+  const std::string symbol = rest.substr(0, dot);
+  const std::string field = rest.substr(dot + 1);
+  Instrument& instrument = config.symbols[symbol];
+  instrument.symbol = symbol;
+  if (field == "tick_size" || field == "reference_price") {
+    auto amount = Amount::parse_positive(value);
+    if (!amount) return amount.error();
+    (field == "tick_size" ? instrument.tick_size : instrument.reference_price) = *amount;
+    return Status::success();
+  }
+  if (field == "lot_size" || field == "max_order_quantity") {
+    auto parsed = parse_int(value, 1, Quantity::kMax);
+    if (!parsed) return parsed.error();
+    (field == "lot_size" ? instrument.lot_size : instrument.max_order_quantity) = *parsed;
+    return Status::success();
+  }
+  if (field == "price_band_bps") {
+    auto parsed = parse_int(value, 1, kMaxPriceBandBasisPoints);
+    if (!parsed) return parsed.error();
+    instrument.price_band_bps = static_cast<std::int32_t>(*parsed);
+    return Status::success();
+  }
+  return Error::invalid("unknown symbol field '" + field + "'");
+}
+
 Status apply(Config& config, const std::string& key, const std::string& value,
              const std::string& layer) {
+  if (key.rfind("symbols.", 0) == 0) {
+    Status status = apply_symbol(config, key, value);
+    if (!status) {
+      return Error::invalid(layer + ": " + key + ": " + status.error().message, "invalid_config");
+    }
+    return Status::success();
+  }
   const Setting* setting = find_setting(key);
   if (setting == nullptr) return Error::invalid(layer + ": unknown setting '" + key + "'");
   Status status = setting->set(config, value);
@@ -180,6 +217,10 @@ Status flatten(const toml::table& table, const std::string& prefix,
 Status validate(const Config& config) {
   if (config.blocking.queue_depth < static_cast<std::size_t>(config.blocking.threads)) {
     return Error::invalid("blocking.queue_depth must be >= blocking.threads");
+  }
+  for (const auto& [symbol, instrument] : config.symbols) {
+    Status valid = validate_instrument(instrument);
+    if (!valid) return valid.error();
   }
   if (config.db.pool_size > config.blocking.threads + 8) {
     // More sessions than threads that could use them only wastes server connections.
@@ -243,6 +284,14 @@ std::map<std::string, std::string> effective(const Config& config) {
   std::map<std::string, std::string> values;
   for (const auto& setting : settings()) {
     values[setting.key] = setting.secret ? "***" : setting.get(config);
+  }
+  for (const auto& [symbol, instrument] : config.symbols) {
+    const std::string prefix = "symbols." + symbol + ".";
+    values[prefix + "tick_size"] = instrument.tick_size.to_string();
+    values[prefix + "lot_size"] = std::to_string(instrument.lot_size);
+    values[prefix + "max_order_quantity"] = std::to_string(instrument.max_order_quantity);
+    values[prefix + "reference_price"] = instrument.reference_price.to_string();
+    values[prefix + "price_band_bps"] = std::to_string(instrument.price_band_bps);
   }
   return values;
 }

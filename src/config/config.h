@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bourse/common/error.h"
+#include "bourse/common/instrument.h"
 #include "bourse/db/db_config.h"
 
 namespace bourse::config {
@@ -52,6 +53,11 @@ struct Config {
   BlockingSettings blocking;
   std::string log_level = "info";
   std::string migrations_dir = "migrations";
+  // The symbol table: [symbols.AAPL] tick_size = "0.01", lot_size = 1,
+  // max_order_quantity = 1000000, reference_price = "150", price_band_bps = 1000.
+  // Keys symbols.<SYMBOL>.<field> work in every layer (BOURSE_SYMBOLS_... does not:
+  // environment names cannot keep the symbol's case and dots).
+  std::map<std::string, Instrument> symbols;
 };
 
 // Where a layer's values came from, for error messages.

@@ -102,3 +102,31 @@ TEST_CASE("the shipped default config file loads", "[config]") {
   source.config_file = std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/config/bourse.toml";
   CHECK(load(source).ok());
 }
+
+TEST_CASE("the symbol table loads from the file and can be overridden", "[config]") {
+  Source source;
+  source.config_file = write_file(
+      "[symbols.AAPL]\ntick_size = \"0.01\"\nlot_size = 1\nmax_order_quantity = 100000\n"
+      "reference_price = \"150\"\nprice_band_bps = 1000\n");
+  source.overrides = {"symbols.AAPL.reference_price=151.5"};
+  auto config = load(source);
+  REQUIRE(config.ok());
+  REQUIRE(config->symbols.count("AAPL") == 1);
+  const auto& aapl = config->symbols.at("AAPL");
+  CHECK(aapl.tick_size.to_string() == "0.01");
+  CHECK(aapl.reference_price.to_string() == "151.5");
+  CHECK(aapl.max_order_quantity == 100000);
+  CHECK(bourse::config::effective(*config).at("symbols.AAPL.reference_price") == "151.5");
+}
+
+TEST_CASE("an invalid symbol definition stops start-up", "[config]") {
+  Source source;
+  source.overrides = {"symbols.AAPL.tick_size=0.01", "symbols.AAPL.reference_price=150.005"};
+  CHECK_FALSE(load(source).ok());
+  Source unknown_field;
+  unknown_field.overrides = {"symbols.AAPL.colour=red"};
+  CHECK_FALSE(load(unknown_field).ok());
+  Source bad_symbol;
+  bad_symbol.overrides = {"symbols.aapl.tick_size=0.01", "symbols.aapl.reference_price=1"};
+  CHECK_FALSE(load(bad_symbol).ok());
+}

@@ -52,7 +52,9 @@ TEST_CASE("concurrent bourse migrate processes apply each migration once",
 TEST_CASE("bourse migrate fails clearly when the database is unreachable",
           "[migrate][integration]") {
   auto env = bourse::testing::stack_child_env(
-      {{"BOURSE_DB_PORT", "1"}, {"BOURSE_DB_CONNECT_TIMEOUT_S", "2"}});
+      {{"BOURSE_DB_PORT", "1"},
+       {"BOURSE_DB_CONNECT_TIMEOUT_S", "2"},
+       {"BOURSE_MIGRATIONS_DIR", std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/migrations"}});
   ChildProcess migrate(BOURSE_EXECUTABLE, {"migrate"}, env,
                        std::string(std::getenv("BOURSE_BINARY_DIR")) + "/migrate_down.log");
   CHECK(migrate.wait(std::chrono::seconds(30)) == 1);

@@ -1,0 +1,40 @@
+// Appends events to a module's outbox table inside the caller's transaction.
+//
+// This is the write half of the transactional outbox: the caller inserts its state
+// change and the event announcing it in ONE transaction, so either both commit or
+// neither does (DESIGN.md invariant 2). The relay (relay.h) is the read half.
+//
+// Tables have the standard outbox shape (migrations/0101_account_outbox.sql); only the
+// names in kOutboxTables are accepted, so a table name is never built from input.
+// Blocking; runs on the caller's session and thread.
+#pragma once
+
+#include <array>
+#include <soci/session.h>
+#include <string>
+#include <string_view>
+
+#include "bourse/common/clock.h"
+#include "bourse/common/error.h"
+#include "bourse/outbox/outbox_event.h"
+
+namespace bourse::outbox {
+
+inline constexpr std::array<std::string_view, 3> kOutboxTables = {"order_outbox", "account_outbox",
+                                                                  "matching_outbox"};
+
+bool is_outbox_table(std::string_view table);
+
+struct AppendedEvent {
+  std::string event_id;
+  std::int64_t outbox_id = 0;
+};
+
+// Inserts `event` into `table` on `session` (inside the caller's transaction).
+// Errors: kInvalidArgument for an unknown table or an envelope over kMaxEventBytes.
+// SOCI exceptions propagate to the caller's transaction handling (like every statement
+// run on a caller's session), so deadlocks can be retried by ConnectionPool::in_transaction.
+Result<AppendedEvent> append_event(soci::session& session, std::string_view table,
+                                   const OutboxEvent& event, const Clock& clock);
+
+}  // namespace bourse::outbox
