@@ -8,7 +8,8 @@ namespace bourse::http {
 
 Status validate(const BlockingPoolConfig& config) {
   if (config.threads < 1 || config.threads > limits::kMaxBlockingThreads) {
-    return Error::invalid("blocking pool threads must be in 1.." + std::to_string(limits::kMaxBlockingThreads));
+    return Error::invalid("blocking pool threads must be in 1.." +
+                          std::to_string(limits::kMaxBlockingThreads));
   }
   if (config.max_queue_depth < 1 || config.max_queue_depth > limits::kMaxBlockingQueueDepth) {
     return Error::invalid("blocking pool queue depth must be in 1.." +
@@ -29,7 +30,8 @@ BlockingPool::BlockingPool(BlockingPoolConfig config, metrics::Registry& registr
                               .with({config_.name})),
       rejected_counter_(registry
                             .counter("bourse_blocking_pool_rejected_total",
-                                     "Jobs refused because the blocking pool queue was full", {"pool"})
+                                     "Jobs refused because the blocking pool queue was full",
+                                     {"pool"})
                             .with({config_.name})),
       failed_jobs_counter_(registry
                                .counter("bourse_blocking_pool_failed_jobs_total",

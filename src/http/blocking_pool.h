@@ -28,8 +28,8 @@
 namespace bourse::http {
 
 struct BlockingPoolConfig {
-  std::string name = "default";  // metrics label
-  int threads = 4;                // 1..limits::kMaxBlockingThreads
+  std::string name = "default";         // metrics label
+  int threads = 4;                      // 1..limits::kMaxBlockingThreads
   std::size_t max_queue_depth = 1'024;  // jobs waiting, 1..limits::kMaxBlockingQueueDepth
 };
 
@@ -68,10 +68,10 @@ class BlockingPool {
   mutable std::mutex mutex_;
   std::condition_variable work_available_;
   std::deque<std::function<void()>> queue_;  // guarded by mutex_
-  bool stopping_ = false;                     // guarded by mutex_
+  bool stopping_ = false;                    // guarded by mutex_
   std::vector<std::thread> threads_;
   std::vector<std::thread::id> thread_ids_;  // written once in the constructor
-  std::mutex stop_mutex_;  // serializes stop() callers
+  std::mutex stop_mutex_;                    // serializes stop() callers
 };
 
 }  // namespace bourse::http

@@ -2,9 +2,8 @@
 // depth, drains its queue on stop and publishes its queue depth.
 #include "http/blocking_pool.h"
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <future>
 #include <latch>
 
@@ -67,8 +66,8 @@ TEST_CASE("a throwing job does not kill its thread", "[http][pool]") {
   REQUIRE(pool.try_post([&] { after.set_value(); }));
   after.get_future().wait();
   pool.stop();
-  CHECK(registry.render_prometheus().find("bourse_blocking_pool_failed_jobs_total{pool=\"throw\"} 1\n") !=
-        std::string::npos);
+  CHECK(registry.render_prometheus().find(
+            "bourse_blocking_pool_failed_jobs_total{pool=\"throw\"} 1\n") != std::string::npos);
 }
 
 TEST_CASE("config is validated against the limits", "[http][pool]") {

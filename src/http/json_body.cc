@@ -1,9 +1,8 @@
 #include "http/json_body.h"
 
-#include <limits>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
+#include <limits>
 
 namespace bourse::http {
 namespace {
@@ -17,7 +16,8 @@ Error missing(std::string_view field) {
 }
 
 Error wrong_type(std::string_view field, std::string_view expected) {
-  return malformed("field '" + std::string(field) + "' must be " + std::string(expected), "wrong_type");
+  return malformed("field '" + std::string(field) + "' must be " + std::string(expected),
+                   "wrong_type");
 }
 
 // The field's value, or nullptr when absent or null.
@@ -34,7 +34,8 @@ bool is_json_media_type(std::string_view content_type) {
   if (iequals(media, "application/json")) return true;
   constexpr std::string_view kPrefix = "application/";
   constexpr std::string_view kSuffix = "+json";
-  return media.size() > kPrefix.size() + kSuffix.size() && iequals(media.substr(0, kPrefix.size()), kPrefix) &&
+  return media.size() > kPrefix.size() + kSuffix.size() &&
+         iequals(media.substr(0, kPrefix.size()), kPrefix) &&
          iequals(media.substr(media.size() - kSuffix.size()), kSuffix);
 }
 
@@ -53,18 +54,21 @@ Result<std::int64_t> to_int64(const boost::json::value& value, std::string_view 
 }  // namespace
 
 Result<boost::json::object> parse_json_object(std::string_view body) {
-  if (body.empty()) return malformed("the request body is empty; a JSON object is expected", "malformed_json");
+  if (body.empty())
+    return malformed("the request body is empty; a JSON object is expected", "malformed_json");
   boost::json::parse_options options;
   options.max_depth = kMaxJsonDepth;
   boost::system::error_code ec;
   boost::json::value value = boost::json::parse(body, ec, {}, options);
   if (ec) return malformed("the request body is not valid JSON: " + ec.message(), "malformed_json");
-  if (!value.is_object()) return malformed("the request body must be a JSON object", "json_not_object");
+  if (!value.is_object())
+    return malformed("the request body must be a JSON object", "json_not_object");
   return std::move(value.get_object());
 }
 
 Result<boost::json::object> parse_json_object(const Request& request) {
-  if (const auto content_type = request.header("Content-Type"); content_type && !is_json_media_type(*content_type)) {
+  if (const auto content_type = request.header("Content-Type");
+      content_type && !is_json_media_type(*content_type)) {
     return malformed("Content-Type must be application/json", "unsupported_media_type");
   }
   return parse_json_object(request.body);
@@ -77,7 +81,8 @@ Result<std::string> require_string(const boost::json::object& object, std::strin
   return std::string(value->get_string());
 }
 
-Result<std::optional<std::string>> optional_string(const boost::json::object& object, std::string_view field) {
+Result<std::optional<std::string>> optional_string(const boost::json::object& object,
+                                                   std::string_view field) {
   const boost::json::value* value = find(object, field);
   if (value == nullptr) return std::optional<std::string>();
   if (!value->is_string()) return wrong_type(field, "a string");
@@ -90,7 +95,8 @@ Result<std::int64_t> require_int64(const boost::json::object& object, std::strin
   return to_int64(*value, field);
 }
 
-Result<std::optional<std::int64_t>> optional_int64(const boost::json::object& object, std::string_view field) {
+Result<std::optional<std::int64_t>> optional_int64(const boost::json::object& object,
+                                                   std::string_view field) {
   const boost::json::value* value = find(object, field);
   if (value == nullptr) return std::optional<std::int64_t>();
   auto number = to_int64(*value, field);
@@ -105,21 +111,24 @@ Result<bool> require_bool(const boost::json::object& object, std::string_view fi
   return value->get_bool();
 }
 
-Result<std::optional<bool>> optional_bool(const boost::json::object& object, std::string_view field) {
+Result<std::optional<bool>> optional_bool(const boost::json::object& object,
+                                          std::string_view field) {
   const boost::json::value* value = find(object, field);
   if (value == nullptr) return std::optional<bool>();
   if (!value->is_bool()) return wrong_type(field, "a boolean");
   return std::optional<bool>(value->get_bool());
 }
 
-Result<const boost::json::object*> require_object(const boost::json::object& object, std::string_view field) {
+Result<const boost::json::object*> require_object(const boost::json::object& object,
+                                                  std::string_view field) {
   const boost::json::value* value = find(object, field);
   if (value == nullptr) return missing(field);
   if (!value->is_object()) return wrong_type(field, "an object");
   return &value->get_object();
 }
 
-Result<const boost::json::object*> optional_object(const boost::json::object& object, std::string_view field) {
+Result<const boost::json::object*> optional_object(const boost::json::object& object,
+                                                   std::string_view field) {
   const boost::json::value* value = find(object, field);
   if (value == nullptr) return static_cast<const boost::json::object*>(nullptr);
   if (!value->is_object()) return wrong_type(field, "an object");

@@ -15,13 +15,12 @@
 //   optional readers and as missing for the required ones.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/json/object.hpp>
 
 #include "bourse/common/error.h"
 #include "http/message.h"
@@ -43,7 +42,8 @@ Result<std::int64_t> require_int64(const boost::json::object& object, std::strin
 Result<std::optional<std::int64_t>> optional_int64(const boost::json::object& object,
                                                    std::string_view field);
 Result<bool> require_bool(const boost::json::object& object, std::string_view field);
-Result<std::optional<bool>> optional_bool(const boost::json::object& object, std::string_view field);
+Result<std::optional<bool>> optional_bool(const boost::json::object& object,
+                                          std::string_view field);
 // A nested object; the pointer points into `object`.
 Result<const boost::json::object*> require_object(const boost::json::object& object,
                                                   std::string_view field);

@@ -38,8 +38,10 @@ TEST_CASE("another Content-Type is 415", "[http][json]") {
 }
 
 TEST_CASE("malformed, empty, too deep or non-object bodies are 400", "[http][json]") {
-  const std::string deep = std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']');
-  for (const std::string& body : {std::string("{\"a\":"), std::string(""), std::string("nul"), deep}) {
+  const std::string deep =
+      std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']');
+  for (const std::string& body :
+       {std::string("{\"a\":"), std::string(""), std::string("nul"), deep}) {
     INFO(body);
     auto parsed = parse_json_object(with_body(body));
     REQUIRE_FALSE(parsed.ok());
@@ -96,7 +98,8 @@ TEST_CASE("optional fields: absent or null is nullopt, wrong type is 400", "[htt
 }
 
 TEST_CASE("an integer beyond int64 is 422 out of range", "[http][json]") {
-  auto object = parse_json_object(R"({"big":18446744073709551615,"max":9223372036854775807})").value();
+  auto object =
+      parse_json_object(R"({"big":18446744073709551615,"max":9223372036854775807})").value();
   CHECK(require_int64(object, "max").value() == INT64_MAX);
   auto big = require_int64(object, "big");
   REQUIRE_FALSE(big.ok());

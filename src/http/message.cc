@@ -1,7 +1,6 @@
 #include "http/message.h"
 
 #include <algorithm>
-
 #include <boost/json/serialize.hpp>
 
 namespace bourse::http {

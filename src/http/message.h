@@ -5,13 +5,12 @@
 // another thread (see router.h for the threading of handlers).
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <boost/json/value.hpp>
 
 namespace bourse::http {
 
@@ -42,14 +41,14 @@ class Headers {
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
 struct Request {
-  std::string method;          // as sent, e.g. "GET" (HTTP methods are case-sensitive)
-  std::string target;          // the raw request-target, e.g. "/v1/orders?limit=10"
-  std::string path;            // the path of the target, still percent-encoded
+  std::string method;  // as sent, e.g. "GET" (HTTP methods are case-sensitive)
+  std::string target;  // the raw request-target, e.g. "/v1/orders?limit=10"
+  std::string path;    // the path of the target, still percent-encoded
   // Query parameters, percent-decoded ('+' decodes to a space), in order.
   std::vector<std::pair<std::string, std::string>> query;
   // Path parameters of the matched route, percent-decoded, e.g. {"id", "42"}.
   std::vector<std::pair<std::string, std::string>> path_params;
-  std::string route;           // the matched route pattern, e.g. "/v1/orders/{id}"
+  std::string route;  // the matched route pattern, e.g. "/v1/orders/{id}"
   Headers headers;
   std::string body;
   std::string remote_address;  // "ip:port" of the peer

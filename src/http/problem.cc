@@ -13,15 +13,24 @@ struct CodeInfo {
 
 CodeInfo info(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return {422, problem_kind::kValidation, "Validation failed"};
-    case ErrorCode::kOutOfRange: return {422, "out-of-range", "Value out of range"};
-    case ErrorCode::kMalformed: return {400, problem_kind::kBadRequest, "Malformed request"};
-    case ErrorCode::kNotFound: return {404, problem_kind::kNotFound, "Not found"};
-    case ErrorCode::kConflict: return {409, "conflict", "Conflict"};
-    case ErrorCode::kTooLarge: return {413, problem_kind::kPayloadTooLarge, "Payload too large"};
-    case ErrorCode::kUnavailable: return {503, "unavailable", "Service unavailable"};
-    case ErrorCode::kTimeout: return {503, "timeout", "Dependency timed out"};
-    case ErrorCode::kInternal: return {500, problem_kind::kInternal, "Internal error"};
+    case ErrorCode::kInvalidArgument:
+      return {422, problem_kind::kValidation, "Validation failed"};
+    case ErrorCode::kOutOfRange:
+      return {422, "out-of-range", "Value out of range"};
+    case ErrorCode::kMalformed:
+      return {400, problem_kind::kBadRequest, "Malformed request"};
+    case ErrorCode::kNotFound:
+      return {404, problem_kind::kNotFound, "Not found"};
+    case ErrorCode::kConflict:
+      return {409, "conflict", "Conflict"};
+    case ErrorCode::kTooLarge:
+      return {413, problem_kind::kPayloadTooLarge, "Payload too large"};
+    case ErrorCode::kUnavailable:
+      return {503, "unavailable", "Service unavailable"};
+    case ErrorCode::kTimeout:
+      return {503, "timeout", "Dependency timed out"};
+    case ErrorCode::kInternal:
+      return {500, problem_kind::kInternal, "Internal error"};
   }
   return {500, problem_kind::kInternal, "Internal error"};
 }
@@ -53,7 +62,8 @@ Response problem_response(int status, std::string_view kind, std::string_view ti
   if (!instance.empty()) body["instance"] = instance;
   Response response = json_response(status, body);
   response.content_type = kProblemContentType;
-  if (status == 503) response.headers.set("Retry-After", std::to_string(kDefaultRetryAfter.count()));
+  if (status == 503)
+    response.headers.set("Retry-After", std::to_string(kDefaultRetryAfter.count()));
   return response;
 }
 
@@ -69,7 +79,8 @@ Response problem_from_error(const Error& error, std::string_view instance) {
     return problem_response(500, problem_kind::kInternal, code_info.title,
                             "The server could not complete the request.", instance);
   }
-  const std::string kind = error.reason.empty() ? std::string(code_info.kind) : kind_from_reason(error.reason);
+  const std::string kind =
+      error.reason.empty() ? std::string(code_info.kind) : kind_from_reason(error.reason);
   const int status = http_status(error);
   const std::string_view title = status == 415 ? "Unsupported media type" : code_info.title;
   return problem_response(status, kind, title, error.message, instance);

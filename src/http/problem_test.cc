@@ -2,17 +2,19 @@
 // and that internal details never leak.
 #include "http/problem.h"
 
-#include <catch2/catch.hpp>
-
 #include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
 
 namespace bourse::http {
 namespace {
 
-boost::json::object body_of(const Response& response) { return boost::json::parse(response.body).as_object(); }
+boost::json::object body_of(const Response& response) {
+  return boost::json::parse(response.body).as_object();
+}
 
 TEST_CASE("a problem response has the RFC 9457 shape and content type", "[http][problem]") {
-  const Response response = problem_response(404, problem_kind::kNotFound, "Not found", "No order 42", "/v1/orders/42");
+  const Response response =
+      problem_response(404, problem_kind::kNotFound, "Not found", "No order 42", "/v1/orders/42");
   CHECK(response.status == 404);
   CHECK(response.content_type == "application/problem+json");
   const auto body = body_of(response);
@@ -55,7 +57,8 @@ TEST_CASE("error codes map to HTTP statuses", "[http][problem]") {
 }
 
 TEST_CASE("a reason becomes the problem type", "[http][problem]") {
-  const Response response = problem_from_error(Error::invalid("price 10.5 is off tick 1", "off_tick_price"), "/v1/orders");
+  const Response response = problem_from_error(
+      Error::invalid("price 10.5 is off tick 1", "off_tick_price"), "/v1/orders");
   CHECK(response.status == 422);
   const auto body = body_of(response);
   CHECK(body.at("type").as_string() == "https://bourse.dev/problems/off-tick-price");
@@ -65,13 +68,14 @@ TEST_CASE("a reason becomes the problem type", "[http][problem]") {
 
 TEST_CASE("503 answers carry Retry-After", "[http][problem]") {
   CHECK(problem_from_error(Error::unavailable("db down")).headers.get("Retry-After") == "1");
-  CHECK(problem_from_error(Error{ErrorCode::kTimeout, "slow", {}}).headers.get("retry-after") == "1");
+  CHECK(problem_from_error(Error{ErrorCode::kTimeout, "slow", {}}).headers.get("retry-after") ==
+        "1");
   CHECK_FALSE(problem_from_error(Error::invalid("x")).headers.contains("Retry-After"));
 }
 
 TEST_CASE("internal errors do not leak their message or reason", "[http][problem]") {
-  const Response response =
-      problem_from_error(Error{ErrorCode::kInternal, "SQL error on table secret_ledger", "deadlock_victim"});
+  const Response response = problem_from_error(
+      Error{ErrorCode::kInternal, "SQL error on table secret_ledger", "deadlock_victim"});
   CHECK(response.status == 500);
   CHECK(response.body.find("secret_ledger") == std::string::npos);
   CHECK(response.body.find("deadlock") == std::string::npos);
@@ -79,9 +83,11 @@ TEST_CASE("internal errors do not leak their message or reason", "[http][problem
 }
 
 TEST_CASE("unsupported media type maps to 415", "[http][problem]") {
-  const Response response = problem_from_error(Error{ErrorCode::kMalformed, "use JSON", "unsupported_media_type"});
+  const Response response =
+      problem_from_error(Error{ErrorCode::kMalformed, "use JSON", "unsupported_media_type"});
   CHECK(response.status == 415);
-  CHECK(body_of(response).at("type").as_string() == "https://bourse.dev/problems/unsupported-media-type");
+  CHECK(body_of(response).at("type").as_string() ==
+        "https://bourse.dev/problems/unsupported-media-type");
 }
 
 TEST_CASE("kinds are sanitized into URI-safe tokens", "[http][problem]") {

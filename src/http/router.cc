@@ -1,10 +1,9 @@
 #include "http/router.h"
 
 #include <algorithm>
+#include <boost/url/pct_string_view.hpp>
 #include <exception>
 #include <set>
-
-#include <boost/url/pct_string_view.hpp>
 
 #include "bourse/common/assert.h"
 #include "http/blocking_pool.h"
@@ -66,7 +65,8 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
   routes_.push_back(std::move(route));
 }
 
-void Router::add_blocking(std::string_view method, std::string_view pattern, BlockingHandler handler) {
+void Router::add_blocking(std::string_view method, std::string_view pattern,
+                          BlockingHandler handler) {
   BOURSE_ASSERT(pool_ != nullptr, "Router::add_blocking needs a Router built with a BlockingPool");
   BOURSE_ASSERT(handler != nullptr, "route handler is empty");
   BlockingPool* pool = pool_;
@@ -130,7 +130,8 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     result.handler = &best->handler;
     result.route = best->pattern;
     for (std::size_t i = 0; i < segments.size(); ++i) {
-      if (best->segments[i].is_param) result.path_params.emplace_back(best->segments[i].text, segments[i]);
+      if (best->segments[i].is_param)
+        result.path_params.emplace_back(best->segments[i].text, segments[i]);
     }
     return result;
   }
@@ -139,7 +140,8 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     // The most specific pattern that matches names the resource in the metrics.
     const Route* named = nullptr;
     for (const auto& route : routes_) {
-      if (matches(*route) && (named == nullptr || more_specific(*route, *named))) named = route.get();
+      if (matches(*route) && (named == nullptr || more_specific(*route, *named)))
+        named = route.get();
     }
     result.route = named->pattern;
     for (const std::string_view allowed_method : allowed) {
@@ -158,9 +160,9 @@ std::string_view Router::dispatch(Request&& request, Responder respond) const {
                                "No resource at this path.", request.path));
       return found.route;
     case MatchStatus::kMethodNotAllowed: {
-      Response response = problem_response(405, problem_kind::kMethodNotAllowed, "Method not allowed",
-                                           "This resource does not support method " + request.method + ".",
-                                           request.path);
+      Response response = problem_response(
+          405, problem_kind::kMethodNotAllowed, "Method not allowed",
+          "This resource does not support method " + request.method + ".", request.path);
       response.headers.set("Allow", found.allow);
       respond(std::move(response));
       return found.route;

@@ -61,7 +61,7 @@ class Router {
     const Handler* handler = nullptr;  // kMatched only; owned by the Router
     std::string_view route;            // the pattern, or kUnmatchedRoute
     std::vector<std::pair<std::string, std::string>> path_params;  // decoded
-    std::string allow;                 // kMethodNotAllowed only: "GET, POST"
+    std::string allow;  // kMethodNotAllowed only: "GET, POST"
   };
   // `path` is the still percent-encoded path (no query).
   Match match(std::string_view method, std::string_view path) const;

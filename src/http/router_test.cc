@@ -2,9 +2,8 @@
 // parameters, answers 404 and 405 (with Allow) as problems, and contains handler failures.
 #include "http/router.h"
 
-#include <catch2/catch.hpp>
-
 #include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
 
 #include "http/problem.h"
 
@@ -40,10 +39,11 @@ Handler answer(std::string name) {
   };
 }
 
-boost::json::object dispatch(const Router& router, std::string method, std::string path, int expected_status,
-                             std::string_view* route = nullptr) {
+boost::json::object dispatch(const Router& router, std::string method, std::string path,
+                             int expected_status, std::string_view* route = nullptr) {
   Captured captured;
-  const std::string_view label = router.dispatch(make_request(std::move(method), std::move(path)), captured.responder());
+  const std::string_view label =
+      router.dispatch(make_request(std::move(method), std::move(path)), captured.responder());
   if (route) *route = label;
   REQUIRE(captured.response);
   CHECK(captured.calls == 1);
@@ -94,7 +94,8 @@ TEST_CASE("a literal segment wins over a parameter", "[http][router]") {
 TEST_CASE("an unknown path is a 404 problem with the shared route label", "[http][router]") {
   Router router;
   router.add("GET", "/v1/orders/{id}", answer("get"));
-  for (const char* path : {"/nope", "/v1/orders", "/v1/orders/", "/v1/orders/1/x", "/", "", "/v1/orders/%zz"}) {
+  for (const char* path :
+       {"/nope", "/v1/orders", "/v1/orders/", "/v1/orders/1/x", "/", "", "/v1/orders/%zz"}) {
     INFO(path);
     std::string_view route;
     const auto body = dispatch(router, "GET", path, 404, &route);
@@ -120,7 +121,8 @@ TEST_CASE("a known path with another method is a 405 problem with Allow", "[http
 
 TEST_CASE("a throwing handler answers 500 once", "[http][router]") {
   Router router;
-  router.add("GET", "/boom", [](Request&&, Responder) { throw std::runtime_error("secret detail"); });
+  router.add("GET", "/boom",
+             [](Request&&, Responder) { throw std::runtime_error("secret detail"); });
   router.add("GET", "/answer-then-boom", [](Request&&, Responder respond) {
     respond(empty_response(204));
     throw std::runtime_error("late");

@@ -1,17 +1,9 @@
 #include "http/server.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <atomic>
-#include <condition_variable>
-#include <exception>
-#include <future>
-#include <map>
-#include <mutex>
-#include <optional>
-#include <random>
-#include <thread>
-#include <vector>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -23,7 +15,15 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
+#include <condition_variable>
+#include <exception>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <vector>
 
 #include "bourse/common/assert.h"
 #include "http/problem.h"
@@ -38,23 +38,28 @@ using SteadyClock = std::chrono::steady_clock;
 
 Status validate(const ServerConfig& config) {
   if (config.io_threads < 1 || config.io_threads > limits::kMaxHttpIoThreads) {
-    return Error::invalid(fmt::format("http io_threads must be in 1..{}", limits::kMaxHttpIoThreads));
+    return Error::invalid(
+        fmt::format("http io_threads must be in 1..{}", limits::kMaxHttpIoThreads));
   }
   if (config.max_body_bytes < 1 || config.max_body_bytes > limits::kMaxHttpBodyBytes * 16) {
-    return Error::invalid(fmt::format("http max_body_bytes must be in 1..{}", limits::kMaxHttpBodyBytes * 16));
+    return Error::invalid(
+        fmt::format("http max_body_bytes must be in 1..{}", limits::kMaxHttpBodyBytes * 16));
   }
   if (config.max_header_bytes < 1024 || config.max_header_bytes > limits::kMaxHttpHeaderBytes * 4) {
     return Error::invalid(
         fmt::format("http max_header_bytes must be in 1024..{}", limits::kMaxHttpHeaderBytes * 4));
   }
-  if (config.read_timeout <= std::chrono::milliseconds::zero() || config.read_timeout > std::chrono::minutes(5)) {
+  if (config.read_timeout <= std::chrono::milliseconds::zero() ||
+      config.read_timeout > std::chrono::minutes(5)) {
     return Error::invalid("http read_timeout must be in (0, 5 min]");
   }
-  if (config.idle_timeout <= std::chrono::milliseconds::zero() || config.idle_timeout > std::chrono::hours(1)) {
+  if (config.idle_timeout <= std::chrono::milliseconds::zero() ||
+      config.idle_timeout > std::chrono::hours(1)) {
     return Error::invalid("http idle_timeout must be in (0, 1 h]");
   }
   if (config.max_connections < 1 || config.max_connections > limits::kMaxHttpConnections) {
-    return Error::invalid(fmt::format("http max_connections must be in 1..{}", limits::kMaxHttpConnections));
+    return Error::invalid(
+        fmt::format("http max_connections must be in 1..{}", limits::kMaxHttpConnections));
   }
   return Status::success();
 }
@@ -74,12 +79,14 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
         router(router_in),
         requests_total(registry.counter("bourse_http_requests_total", "HTTP requests answered",
                                         {"route", "method", "status"})),
-        request_duration(registry.histogram("bourse_http_request_duration_seconds",
-                                            "Time from the end of the request headers to the response",
-                                            {"route", "method"})),
-        connections_gauge(registry.gauge("bourse_http_connections", "Open HTTP connections").with({})),
+        request_duration(registry.histogram(
+            "bourse_http_request_duration_seconds",
+            "Time from the end of the request headers to the response", {"route", "method"})),
+        connections_gauge(
+            registry.gauge("bourse_http_connections", "Open HTTP connections").with({})),
         in_flight_gauge(
-            registry.gauge("bourse_http_in_flight_requests", "HTTP requests read and not yet answered")
+            registry
+                .gauge("bourse_http_in_flight_requests", "HTTP requests read and not yet answered")
                 .with({})),
         rejected_connections(registry
                                  .counter("bourse_http_rejected_connections_total",
@@ -123,9 +130,9 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   std::atomic<std::size_t> open_connections{0};
 
   mutable std::mutex mutex;
-  std::condition_variable changed;                  // in_flight or running_threads changed
-  std::size_t in_flight = 0;                        // guarded by mutex
-  int running_threads = 0;                          // guarded by mutex
+  std::condition_variable changed;                      // in_flight or running_threads changed
+  std::size_t in_flight = 0;                            // guarded by mutex
+  int running_threads = 0;                              // guarded by mutex
   std::map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mutex
 
   net::io_context ioc;
@@ -136,7 +143,8 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 namespace {
 
 const char* method_label(std::string_view method) {
-  static constexpr const char* kKnown[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+  static constexpr const char* kKnown[] = {"GET",    "HEAD",  "POST",   "PUT",
+                                           "DELETE", "PATCH", "OPTIONS"};
   for (const char* known : kKnown) {
     if (method == known) return known;
   }
@@ -146,8 +154,8 @@ const char* method_label(std::string_view method) {
 bool is_sane_request_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
   for (const char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '_' || c == '.';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -155,8 +163,9 @@ bool is_sane_request_id(std::string_view id) {
 
 // Headers the server owns: a handler cannot set them.
 bool is_reserved_header(std::string_view name) {
-  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") || iequals(name, "Connection") ||
-         iequals(name, "Content-Type") || iequals(name, "X-Request-Id");
+  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
+         iequals(name, "Connection") || iequals(name, "Content-Type") ||
+         iequals(name, "X-Request-Id");
 }
 
 // Answers a connection past max_connections with 503 and closes it.
@@ -164,7 +173,8 @@ void reject_connection(tcp::socket socket, ServerCore& core) {
   core.rejected_connections.inc();
   Response response = problem_response(503, problem_kind::kOverloaded, "Server overloaded",
                                        "Too many open connections; retry later.");
-  auto message = std::make_shared<bhttp::response<bhttp::string_body>>(bhttp::status::service_unavailable, 11);
+  auto message =
+      std::make_shared<bhttp::response<bhttp::string_body>>(bhttp::status::service_unavailable, 11);
   message->set(bhttp::field::content_type, response.content_type);
   message->set(bhttp::field::retry_after, std::to_string(kDefaultRetryAfter.count()));
   message->keep_alive(false);
@@ -189,7 +199,8 @@ class Session : public std::enable_shared_from_this<Session> {
       : core_(core), strand_(socket.get_executor()), stream_(std::move(socket)) {
     beast::error_code ec;
     const auto endpoint = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_address_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    if (!ec)
+      remote_address_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     core_.open_connections.fetch_add(1);
     core_.connections_gauge.inc();
   }
@@ -278,7 +289,8 @@ namespace {
 // the session's strand; later calls are ignored; destruction without a call answers 500.
 class ResponderState {
  public:
-  ResponderState(std::shared_ptr<ServerCore> core, std::shared_ptr<Session> session, std::string instance)
+  ResponderState(std::shared_ptr<ServerCore> core, std::shared_ptr<Session> session,
+                 std::string instance)
       : core_(std::move(core)), session_(std::move(session)), instance_(std::move(instance)) {}
   ResponderState(const ResponderState&) = delete;
   ResponderState& operator=(const ResponderState&) = delete;
@@ -314,7 +326,8 @@ class ResponderState {
 }  // namespace
 
 Responder Session::make_responder() {
-  auto state = std::make_shared<ResponderState>(core_.shared_from_this(), shared_from_this(), path_);
+  auto state =
+      std::make_shared<ResponderState>(core_.shared_from_this(), shared_from_this(), path_);
   return [state](Response response) { state->respond(std::move(response)); };
 }
 
@@ -346,8 +359,9 @@ void Session::read_header() {
   method_.clear();
   version_ = 11;
   stream_.expires_at(read_deadline_);
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
 }
 
 void Session::on_header(beast::error_code ec) {
@@ -373,8 +387,9 @@ void Session::on_header(beast::error_code ec) {
 void Session::read_body() {
   if (state_ == State::kClosed) return;
   stream_.expires_at(read_deadline_);
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
 }
 
 void Session::on_body(beast::error_code ec) {
@@ -385,15 +400,18 @@ void Session::on_body(beast::error_code ec) {
 void Session::on_read_error(beast::error_code ec) {
   if (state_ == State::kClosed) return;
   if (ec == bhttp::error::body_limit) {
-    return answer_error_and_close(413, problem_kind::kPayloadTooLarge, "Payload too large",
-                                  fmt::format("The request body exceeds {} bytes.", core_.config.max_body_bytes));
+    return answer_error_and_close(
+        413, problem_kind::kPayloadTooLarge, "Payload too large",
+        fmt::format("The request body exceeds {} bytes.", core_.config.max_body_bytes));
   }
   if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-    return answer_error_and_close(431, problem_kind::kHeaderTooLarge, "Request header fields too large",
-                                  fmt::format("The request header exceeds {} bytes.", core_.config.max_header_bytes));
+    return answer_error_and_close(
+        431, problem_kind::kHeaderTooLarge, "Request header fields too large",
+        fmt::format("The request header exceeds {} bytes.", core_.config.max_header_bytes));
   }
-  const bool parse_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-                           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+  const bool parse_error =
+      ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
   if (parse_error) {
     return answer_error_and_close(400, problem_kind::kBadRequest, "Bad request",
                                   "The request is not valid HTTP/1.1.");
@@ -408,7 +426,8 @@ void Session::answer_error_and_close(int status, std::string_view kind, std::str
   linger_after_write_ = true;
   route_label_ = std::string(kUnmatchedRoute);
   path_.clear();
-  request_id_ = fmt::format("{:08x}-{:x}", core_.request_id_nonce, core_.next_request_id.fetch_add(1));
+  request_id_ =
+      fmt::format("{:08x}-{:x}", core_.request_id_nonce, core_.next_request_id.fetch_add(1));
   write(problem_response(status, kind, title, detail), method_);
 }
 
@@ -427,9 +446,10 @@ void Session::handle_request() {
   }
   request.body = std::move(message.body());
   const auto client_id = request.headers.get("X-Request-Id");
-  request_id_ = client_id && is_sane_request_id(*client_id)
-                    ? std::string(*client_id)
-                    : fmt::format("{:08x}-{:x}", core_.request_id_nonce, core_.next_request_id.fetch_add(1));
+  request_id_ =
+      client_id && is_sane_request_id(*client_id)
+          ? std::string(*client_id)
+          : fmt::format("{:08x}-{:x}", core_.request_id_nonce, core_.next_request_id.fetch_add(1));
   request.request_id = request_id_;
 
   const auto url = boost::urls::parse_origin_form(request.target);
@@ -443,7 +463,8 @@ void Session::handle_request() {
   }
   request.path = std::string(url->encoded_path());
   for (const auto& param : url->params()) {
-    request.query.emplace_back(std::string(param.key), param.has_value ? std::string(param.value) : std::string());
+    request.query.emplace_back(std::string(param.key),
+                               param.has_value ? std::string(param.value) : std::string());
   }
   path_ = request.path;
 
@@ -480,12 +501,14 @@ void Session::write(Response response, std::string_view method) {
     for (const auto& [name, value] : response.headers) {
       if (!is_reserved_header(name)) message.insert(name, value);
     }
-    if (!response.content_type.empty()) message.set(bhttp::field::content_type, response.content_type);
+    if (!response.content_type.empty())
+      message.set(bhttp::field::content_type, response.content_type);
     message.set("X-Request-Id", request_id_);
     if (state_ == State::kProcessing) {
-      message.set("Server-Timing",
-                  fmt::format("app;dur={:.3f}",
-                              std::chrono::duration<double, std::milli>(now - dispatch_start_).count()));
+      message.set(
+          "Server-Timing",
+          fmt::format("app;dur={:.3f}",
+                      std::chrono::duration<double, std::milli>(now - dispatch_start_).count()));
     }
     const bool no_body = response.status == 204 || response.status == 304;
     if (!no_body) message.body() = std::move(response.body);
@@ -501,8 +524,9 @@ void Session::write(Response response, std::string_view method) {
   state_ = State::kWriting;
   // A client that does not read its answer is as slow as one that does not send.
   stream_.expires_after(core_.config.read_timeout);
-  bhttp::async_write(stream_, *response_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+  bhttp::async_write(
+      stream_, *response_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
 }
 
 void Session::on_write(beast::error_code ec) {
@@ -525,12 +549,14 @@ void Session::linger() {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.expires_after(kLingerTimeout);
   }
-  stream_.async_read_some(net::buffer(linger_buffer_), [self = shared_from_this()](beast::error_code ec,
-                                                                                  std::size_t bytes) {
-    self->linger_bytes_ += bytes;
-    if (ec || self->state_ != State::kLingering || self->linger_bytes_ > kMaxLingerBytes) return self->close();
-    self->linger();
-  });
+  stream_.async_read_some(
+      net::buffer(linger_buffer_),
+      [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+        self->linger_bytes_ += bytes;
+        if (ec || self->state_ != State::kLingering || self->linger_bytes_ > kMaxLingerBytes)
+          return self->close();
+        self->linger();
+      });
 }
 
 }  // namespace detail
@@ -545,7 +571,8 @@ void on_accept(detail::ServerCore* core, beast::error_code ec, tcp::socket socke
   if (ec == net::error::operation_aborted || !core->acceptor || !core->acceptor->is_open()) return;
   if (ec) {
     // E.g. EMFILE: back off briefly instead of spinning on a failing accept.
-    auto timer = std::make_shared<net::steady_timer>(core->acceptor->get_executor(), std::chrono::milliseconds(50));
+    auto timer = std::make_shared<net::steady_timer>(core->acceptor->get_executor(),
+                                                     std::chrono::milliseconds(50));
     timer->async_wait([core, timer](beast::error_code) { accept_next(core); });
     return;
   }
@@ -560,9 +587,9 @@ void on_accept(detail::ServerCore* core, beast::error_code ec, tcp::socket socke
 
 void accept_next(detail::ServerCore* core) {
   if (!core->acceptor || !core->acceptor->is_open()) return;
-  core->acceptor->async_accept(net::make_strand(core->ioc), [core](beast::error_code ec, tcp::socket socket) {
-    on_accept(core, ec, std::move(socket));
-  });
+  core->acceptor->async_accept(
+      net::make_strand(core->ioc),
+      [core](beast::error_code ec, tcp::socket socket) { on_accept(core, ec, std::move(socket)); });
 }
 
 }  // namespace
@@ -586,8 +613,8 @@ Status Server::start() {
 
   auto& acceptor = core.acceptor.emplace(net::make_strand(core.ioc));
   const auto fail = [&](std::string_view what) -> Status {
-    const std::string message =
-        fmt::format("http {} {}:{}: {}", what, core.config.bind_address, core.config.port, ec.message());
+    const std::string message = fmt::format("http {} {}:{}: {}", what, core.config.bind_address,
+                                            core.config.port, ec.message());
     acceptor.close(ec);
     return Error::unavailable(message);
   };

@@ -5,10 +5,11 @@
 //
 //   http::Server server(config, router, registry);
 //   if (auto status = server.start(); !status) { ... }   // binds, listens, starts I/O threads
-//   server.port();                                      // the bound port (config.port 0 = ephemeral)
+//   server.port();                                      // the bound port (config.port 0 =
+//   ephemeral)
 //   ...                                                 // serve until asked to stop
-//   server.stop_accepting();                            // close the listener (readyz goes 503 first)
-//   server.shutdown(std::chrono::steady_clock::now() + 10s);  // drain, close, join
+//   server.stop_accepting();                            // close the listener (readyz goes 503
+//   first) server.shutdown(std::chrono::steady_clock::now() + 10s);  // drain, close, join
 //
 // shutdown(deadline) stops accepting, answers every request already read (waiting for
 // its Responder, e.g. a job in the BlockingPool) until `deadline`, closes idle and

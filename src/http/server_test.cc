@@ -3,17 +3,15 @@
 // graceful shutdown, and request metrics.
 #include "http/server.h"
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
 #include <functional>
 #include <future>
 #include <latch>
 #include <memory>
 #include <sstream>
 #include <thread>
-
-#include <boost/json/parse.hpp>
 
 #include "http/blocking_pool.h"
 #include "http/json_body.h"
@@ -36,7 +34,8 @@ std::string thread_id_text(std::thread::id id) {
 // A server on an ephemeral loopback port with a few routes. Members are declared in
 // dependency order: the server is destroyed first, the registry last.
 struct TestServer {
-  explicit TestServer(std::function<void(ServerConfig&)> tune = {}, BlockingPoolConfig pool_config = {"test", 2, 16})
+  explicit TestServer(std::function<void(ServerConfig&)> tune = {},
+                      BlockingPoolConfig pool_config = {"test", 2, 16})
       : pool(pool_config, registry), router(pool) {
     ServerConfig config;
     config.bind_address = "127.0.0.1";
@@ -63,8 +62,9 @@ struct TestServer {
       respond(json_response(200, *object));
     });
     router.add_blocking("GET", "/v1/blocking", [this](const Request&) {
-      return json_response(200, boost::json::object{{"thread", thread_id_text(std::this_thread::get_id())},
-                                                    {"on_pool", pool.on_pool_thread()}});
+      return json_response(
+          200, boost::json::object{{"thread", thread_id_text(std::this_thread::get_id())},
+                                   {"on_pool", pool.on_pool_thread()}});
     });
     router.add_blocking("GET", "/v1/slow", [this](const Request&) {
       slow_started.count_down();
@@ -123,7 +123,8 @@ TEST_CASE("a route answers with path and query parameters", "[http][server]") {
   CHECK(contains(std::string(body.at("remote").as_string()), "127.0.0.1:"));
 }
 
-TEST_CASE("unknown path is 404 and wrong method is 405 with Allow, as problem+json", "[http][server]") {
+TEST_CASE("unknown path is 404 and wrong method is 405 with Allow, as problem+json",
+          "[http][server]") {
   TestServer ts;
   HttpClient client("127.0.0.1", ts.port());
   auto response = client.get("/nowhere");
@@ -137,7 +138,8 @@ TEST_CASE("unknown path is 404 and wrong method is 405 with Allow, as problem+js
   CHECK(response.status == 405);
   CHECK(response.header("Allow") == "POST");
   CHECK(response.header("Content-Type") == "application/problem+json");
-  CHECK(json_of(response).at("type").as_string() == "https://bourse.dev/problems/method-not-allowed");
+  CHECK(json_of(response).at("type").as_string() ==
+        "https://bourse.dev/problems/method-not-allowed");
 }
 
 TEST_CASE("malformed JSON is a 400 problem and the connection stays usable", "[http][server]") {
@@ -168,7 +170,8 @@ TEST_CASE("keep-alive serves several requests on one connection", "[http][server
 TEST_CASE("pipelined requests are answered in order", "[http][server]") {
   TestServer ts;
   RawConnection raw("127.0.0.1", ts.port());
-  REQUIRE(raw.send("GET /v1/echo/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/echo/2 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  REQUIRE(raw.send(
+      "GET /v1/echo/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/echo/2 HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto first = raw.read_response();
   auto second = raw.read_response();
   REQUIRE(first);
@@ -183,7 +186,8 @@ TEST_CASE("a body over the limit is 413 by Content-Length", "[http][server]") {
   const auto response = client.post("/v1/echo", std::string(8 * 1024, 'x'));
   CHECK(response.status == 413);
   CHECK(response.header("Content-Type") == "application/problem+json");
-  CHECK(json_of(response).at("type").as_string() == "https://bourse.dev/problems/payload-too-large");
+  CHECK(json_of(response).at("type").as_string() ==
+        "https://bourse.dev/problems/payload-too-large");
   CHECK_FALSE(response.keep_alive);
 }
 
@@ -202,7 +206,8 @@ TEST_CASE("an understated Content-Length cannot smuggle extra bytes", "[http][se
   RawConnection raw("127.0.0.1", ts.port());
   // Content-Length 2 but a longer body: the rest is read as the next request, which is
   // not HTTP, so it is a 400 and the connection closes.
-  REQUIRE(raw.send("POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}garbage-not-http\r\n\r\n"));
+  REQUIRE(raw.send(
+      "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}garbage-not-http\r\n\r\n"));
   const auto first = raw.read_response();
   REQUIRE(first);
   CHECK(first->status == 200);
@@ -228,7 +233,8 @@ TEST_CASE("a chunked body over the limit is 413", "[http][server]") {
 TEST_CASE("a header over the limit is 431", "[http][server]") {
   TestServer ts([](ServerConfig& config) { config.max_header_bytes = 2048; });
   RawConnection raw("127.0.0.1", ts.port());
-  REQUIRE(raw.send("GET /v1/echo/1 HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n"));
+  REQUIRE(raw.send("GET /v1/echo/1 HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4096, 'a') +
+                   "\r\n\r\n"));
   const auto response = raw.read_response();
   REQUIRE(response);
   CHECK(response->status == 431);
@@ -281,7 +287,8 @@ TEST_CASE("an idle keep-alive connection is closed after the idle timeout", "[ht
 TEST_CASE("Expect: 100-continue gets an interim answer", "[http][server]") {
   TestServer ts;
   RawConnection raw("127.0.0.1", ts.port());
-  REQUIRE(raw.send("POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"));
+  REQUIRE(raw.send(
+      "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"));
   const auto interim = raw.read_response();
   REQUIRE(interim);
   CHECK(interim->status == 100);
@@ -342,7 +349,8 @@ TEST_CASE("a full blocking pool answers 503 with Retry-After", "[http][server]")
   release.count_down();
   // Once the queue has room again, the route is served.
   const auto give_up = std::chrono::steady_clock::now() + 5s;
-  while (ts.pool.queue_depth() > 0 && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+  while (ts.pool.queue_depth() > 0 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(1ms);
   CHECK(client.get("/v1/blocking").status == 200);
 }
 
@@ -358,7 +366,8 @@ TEST_CASE("connections past the limit get 503 and are closed", "[http][server]")
   CHECK(first.get("/v1/echo/2").status == 200);
 }
 
-TEST_CASE("graceful shutdown answers the in-flight request, then refuses connections", "[http][server]") {
+TEST_CASE("graceful shutdown answers the in-flight request, then refuses connections",
+          "[http][server]") {
   TestServer ts;
   const std::uint16_t port = ts.port();
   auto answer = std::async(std::launch::async, [port] {
@@ -386,7 +395,8 @@ TEST_CASE("graceful shutdown answers the in-flight request, then refuses connect
   CHECK_THROWS(testing::http_get_once("127.0.0.1", port, "/v1/echo/1", 1s));
 }
 
-TEST_CASE("shutdown past its deadline returns false and a late Responder is harmless", "[http][server]") {
+TEST_CASE("shutdown past its deadline returns false and a late Responder is harmless",
+          "[http][server]") {
   auto ts = std::make_unique<TestServer>();
   const std::uint16_t port = ts->port();
   auto answer = std::async(std::launch::async, [port] {
@@ -400,8 +410,8 @@ TEST_CASE("shutdown past its deadline returns false and a late Responder is harm
   ts->slow_started.wait();
   CHECK_FALSE(ts->server->shutdown(std::chrono::steady_clock::now() + 50ms));
   CHECK(answer.get() == -1);
-  ts->server.reset();             // destroy the server while the job still holds its Responder
-  ts->slow_release.set_value();   // the job answers into a dead server
+  ts->server.reset();            // destroy the server while the job still holds its Responder
+  ts->slow_release.set_value();  // the job answers into a dead server
   ts->pool.stop();
 }
 
@@ -414,19 +424,28 @@ TEST_CASE("request metrics count by route pattern, method and status", "[http][s
   REQUIRE(client.get("/random/path/2").status == 404);
   const std::string text = ts.registry.render_prometheus();
   CHECK(contains(text, "# TYPE bourse_http_requests_total counter"));
-  CHECK(contains(text, "bourse_http_requests_total{route=\"/v1/echo/{id}\",method=\"GET\",status=\"200\"} 2\n"));
-  CHECK(contains(text, "bourse_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 2\n"));
+  CHECK(contains(
+      text,
+      "bourse_http_requests_total{route=\"/v1/echo/{id}\",method=\"GET\",status=\"200\"} 2\n"));
+  CHECK(contains(
+      text, "bourse_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 2\n"));
   CHECK(contains(text, "# TYPE bourse_http_request_duration_seconds histogram"));
-  CHECK(contains(text, "bourse_http_request_duration_seconds_count{route=\"/v1/echo/{id}\",method=\"GET\"} 2\n"));
-  CHECK(contains(text, "bourse_http_request_duration_seconds_bucket{route=\"/v1/echo/{id}\",method=\"GET\",le=\"+Inf\"} 2\n"));
+  CHECK(contains(
+      text,
+      "bourse_http_request_duration_seconds_count{route=\"/v1/echo/{id}\",method=\"GET\"} 2\n"));
+  CHECK(contains(text,
+                 "bourse_http_request_duration_seconds_bucket{route=\"/v1/echo/"
+                 "{id}\",method=\"GET\",le=\"+Inf\"} 2\n"));
   CHECK_FALSE(contains(text, "/random/path"));
 }
 
 TEST_CASE("a client X-Request-Id is echoed, an unsafe one replaced", "[http][server]") {
   TestServer ts;
   HttpClient client("127.0.0.1", ts.port());
-  CHECK(client.get("/v1/echo/1", {{"X-Request-Id", "abc-123"}}).header("X-Request-Id") == "abc-123");
-  const auto replaced = client.get("/v1/echo/1", {{"X-Request-Id", "bad id\"<>"}}).header("X-Request-Id");
+  CHECK(client.get("/v1/echo/1", {{"X-Request-Id", "abc-123"}}).header("X-Request-Id") ==
+        "abc-123");
+  const auto replaced =
+      client.get("/v1/echo/1", {{"X-Request-Id", "bad id\"<>"}}).header("X-Request-Id");
   CHECK_FALSE(replaced.empty());
   CHECK(replaced != "bad id\"<>");
 }

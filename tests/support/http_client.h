@@ -11,6 +11,11 @@
 // of malformed or slow clients. Not thread-safe: one client per thread.
 #pragma once
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -19,12 +24,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 namespace bourse::testing {
 
@@ -81,15 +80,18 @@ class HttpClient {
     if (!reused) connect();
     std::string error;
     bool got_bytes = false;
-    if (auto response = try_request(method, target, body, headers, error, got_bytes)) return *response;
+    if (auto response = try_request(method, target, body, headers, error, got_bytes))
+      return *response;
     // A kept-alive connection the server closed meanwhile: retry once on a new one.
     if (reused && !got_bytes) {
       close();
       connect();
-      if (auto response = try_request(method, target, body, headers, error, got_bytes)) return *response;
+      if (auto response = try_request(method, target, body, headers, error, got_bytes))
+        return *response;
     }
     close();
-    throw std::runtime_error("http " + std::string(method) + " " + std::string(target) + ": " + error);
+    throw std::runtime_error("http " + std::string(method) + " " + std::string(target) + ": " +
+                             error);
   }
 
   HttpResponse get(std::string_view target, const HeaderList& headers = {}) {
@@ -119,11 +121,13 @@ class HttpClient {
     boost::beast::error_code ec;
     const auto endpoints = resolver.resolve(host_, std::to_string(port_), ec);
     if (ec) throw std::runtime_error("http resolve " + host_ + ": " + ec.message());
-    stream_->async_connect(endpoints, [&](boost::beast::error_code connect_ec, const auto&) { result = connect_ec; });
+    stream_->async_connect(
+        endpoints, [&](boost::beast::error_code connect_ec, const auto&) { result = connect_ec; });
     detail::run_with_timeout(ioc_, *stream_, timeout_);
     if (result) {
       stream_.reset();
-      throw std::runtime_error("http connect " + host_ + ":" + std::to_string(port_) + ": " + result.message());
+      throw std::runtime_error("http connect " + host_ + ":" + std::to_string(port_) + ": " +
+                               result.message());
     }
   }
 
@@ -141,7 +145,8 @@ class HttpClient {
       if (boost::beast::iequals(name, "Content-Type")) has_content_type = true;
       request.insert(name, value);
     }
-    if (!body.empty() && !has_content_type) request.set(http::field::content_type, "application/json");
+    if (!body.empty() && !has_content_type)
+      request.set(http::field::content_type, "application/json");
     request.body() = body;
     request.prepare_payload();
 
@@ -153,7 +158,8 @@ class HttpClient {
     http::async_write(*stream_, request, [&](boost::beast::error_code ec, std::size_t) {
       write_ec = ec;
       if (ec) return;
-      http::async_read(*stream_, buffer, parser, [&](boost::beast::error_code rec, std::size_t) { read_ec = rec; });
+      http::async_read(*stream_, buffer, parser,
+                       [&](boost::beast::error_code rec, std::size_t) { read_ec = rec; });
     });
     detail::run_with_timeout(ioc_, *stream_, timeout_);
     got_bytes = parser.got_some();
@@ -181,8 +187,9 @@ class HttpClient {
 };
 
 // One request on a fresh connection.
-inline HttpResponse http_get_once(const std::string& host, std::uint16_t port, std::string_view target,
-                                  std::chrono::milliseconds timeout = std::chrono::milliseconds(5'000)) {
+inline HttpResponse http_get_once(
+    const std::string& host, std::uint16_t port, std::string_view target,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(5'000)) {
   HttpClient client(host, port, timeout);
   return client.get(target);
 }
@@ -196,7 +203,8 @@ class RawConnection {
     boost::asio::ip::tcp::resolver resolver(ioc_);
     const auto endpoints = resolver.resolve(host, std::to_string(port));
     boost::beast::error_code result = boost::asio::error::timed_out;
-    stream_.async_connect(endpoints, [&](boost::beast::error_code ec, const auto&) { result = ec; });
+    stream_.async_connect(endpoints,
+                          [&](boost::beast::error_code ec, const auto&) { result = ec; });
     detail::run_with_timeout(ioc_, stream_, timeout_);
     if (result) throw std::runtime_error("raw connect: " + result.message());
   }
@@ -217,14 +225,16 @@ class RawConnection {
     char chunk[4096];
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return data;
       boost::beast::error_code result = boost::asio::error::timed_out;
       std::size_t got = 0;
-      stream_.socket().async_read_some(boost::asio::buffer(chunk), [&](boost::beast::error_code ec, std::size_t n) {
-        result = ec;
-        got = n;
-      });
+      stream_.socket().async_read_some(boost::asio::buffer(chunk),
+                                       [&](boost::beast::error_code ec, std::size_t n) {
+                                         result = ec;
+                                         got = n;
+                                       });
       ioc_.restart();
       ioc_.run_for(left);
       if (!ioc_.stopped()) {
@@ -246,7 +256,8 @@ class RawConnection {
     namespace http = boost::beast::http;
     http::response_parser<http::string_body> parser;
     boost::beast::error_code result = boost::asio::error::timed_out;
-    http::async_read(stream_, buffer_, parser, [&](boost::beast::error_code ec, std::size_t) { result = ec; });
+    http::async_read(stream_, buffer_, parser,
+                     [&](boost::beast::error_code ec, std::size_t) { result = ec; });
     detail::run_with_timeout(ioc_, stream_, timeout_);
     if (result) return std::nullopt;
     HttpResponse response;

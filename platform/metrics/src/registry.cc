@@ -41,8 +41,9 @@ std::string_view bounded_label_value(std::string_view value) {
 }
 
 // `{a="x",b="y"}` plus an optional extra label (used for `le`); empty when no labels.
-std::string format_labels(const std::vector<std::string>& names, const std::vector<std::string>& values,
-                          std::string_view extra_name = {}, std::string_view extra_value = {}) {
+std::string format_labels(const std::vector<std::string>& names,
+                          const std::vector<std::string>& values, std::string_view extra_name = {},
+                          std::string_view extra_value = {}) {
   if (names.empty() && extra_name.empty()) return {};
   std::string out = "{";
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -82,9 +83,12 @@ std::string with_le(const std::string& labels, std::string_view le) {
 
 const char* type_name(MetricType type) {
   switch (type) {
-    case MetricType::kCounter: return "counter";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kHistogram: return "histogram";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -96,10 +100,17 @@ std::string escape_label_value(std::string_view value) {
   out.reserve(value.size());
   for (const char c : value) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -110,9 +121,14 @@ std::string escape_help(std::string_view text) {
   out.reserve(text.size());
   for (const char c : text) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -167,7 +183,10 @@ Histogram::Snapshot Histogram::snapshot() const {
 
 FamilyBase::FamilyBase(MetricType type, std::string name, std::string help,
                        std::vector<std::string> label_names)
-    : type_(type), name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)) {
+    : type_(type),
+      name_(std::move(name)),
+      help_(std::move(help)),
+      label_names_(std::move(label_names)) {
   BOURSE_ASSERT(is_valid_metric_name(name_), "invalid Prometheus metric name");
   BOURSE_ASSERT(label_names_.size() <= kMaxLabelNames, "too many label names");
   for (std::size_t i = 0; i < label_names_.size(); ++i) {
@@ -232,19 +251,22 @@ void FamilyBase::render(std::string& out) const {
 
 std::shared_ptr<void> CounterFamily::make_child() const { return std::make_shared<Counter>(); }
 
-void CounterFamily::render_child(std::string& out, const std::string& labels, const void* child) const {
+void CounterFamily::render_child(std::string& out, const std::string& labels,
+                                 const void* child) const {
   const auto& counter = *static_cast<const Counter*>(child);
   append_sample(out, name(), {}, labels, std::to_string(counter.value()));
 }
 
 std::shared_ptr<void> GaugeFamily::make_child() const { return std::make_shared<Gauge>(); }
 
-void GaugeFamily::render_child(std::string& out, const std::string& labels, const void* child) const {
+void GaugeFamily::render_child(std::string& out, const std::string& labels,
+                               const void* child) const {
   const auto& gauge = *static_cast<const Gauge*>(child);
   append_sample(out, name(), {}, labels, format_value(gauge.value()));
 }
 
-HistogramFamily::HistogramFamily(std::string name, std::string help, std::vector<std::string> label_names,
+HistogramFamily::HistogramFamily(std::string name, std::string help,
+                                 std::vector<std::string> label_names,
                                  std::vector<double> upper_bounds)
     : FamilyBase(MetricType::kHistogram, std::move(name), std::move(help), std::move(label_names)),
       upper_bounds_(std::move(upper_bounds)) {
@@ -255,7 +277,8 @@ std::shared_ptr<void> HistogramFamily::make_child() const {
   return std::make_shared<Histogram>(upper_bounds_);
 }
 
-void HistogramFamily::render_child(std::string& out, const std::string& labels, const void* child) const {
+void HistogramFamily::render_child(std::string& out, const std::string& labels,
+                                   const void* child) const {
   const auto snapshot = static_cast<const Histogram*>(child)->snapshot();
   for (std::size_t i = 0; i < snapshot.upper_bounds.size(); ++i) {
     append_sample(out, name(), "_bucket", with_le(labels, format_value(snapshot.upper_bounds[i])),
@@ -272,7 +295,8 @@ FamilyBase& Registry::find_or_add(std::string_view name, std::unique_ptr<FamilyB
   std::lock_guard lock(mutex_);
   if (auto it = families_.find(name); it != families_.end()) {
     FamilyBase& existing = *it->second;
-    BOURSE_ASSERT(existing.type() == candidate->type(), "metric registered twice with another type");
+    BOURSE_ASSERT(existing.type() == candidate->type(),
+                  "metric registered twice with another type");
     BOURSE_ASSERT(existing.label_names() == candidate->label_names(),
                   "metric registered twice with other labels");
     if (existing.type() == MetricType::kHistogram) {
@@ -289,22 +313,24 @@ FamilyBase& Registry::find_or_add(std::string_view name, std::unique_ptr<FamilyB
 
 CounterFamily& Registry::counter(std::string_view name, std::string_view help,
                                  std::vector<std::string> label_names) {
-  return static_cast<CounterFamily&>(find_or_add(
-      name, std::make_unique<CounterFamily>(std::string(name), std::string(help), std::move(label_names))));
+  return static_cast<CounterFamily&>(
+      find_or_add(name, std::make_unique<CounterFamily>(std::string(name), std::string(help),
+                                                        std::move(label_names))));
 }
 
 GaugeFamily& Registry::gauge(std::string_view name, std::string_view help,
                              std::vector<std::string> label_names) {
   return static_cast<GaugeFamily&>(find_or_add(
-      name, std::make_unique<GaugeFamily>(std::string(name), std::string(help), std::move(label_names))));
+      name,
+      std::make_unique<GaugeFamily>(std::string(name), std::string(help), std::move(label_names))));
 }
 
 HistogramFamily& Registry::histogram(std::string_view name, std::string_view help,
                                      std::vector<std::string> label_names,
                                      std::vector<double> upper_bounds) {
-  return static_cast<HistogramFamily&>(
-      find_or_add(name, std::make_unique<HistogramFamily>(std::string(name), std::string(help),
-                                                          std::move(label_names), std::move(upper_bounds))));
+  return static_cast<HistogramFamily&>(find_or_add(
+      name, std::make_unique<HistogramFamily>(std::string(name), std::string(help),
+                                              std::move(label_names), std::move(upper_bounds))));
 }
 
 std::string Registry::render_prometheus() const {

@@ -3,7 +3,6 @@
 #include "bourse/metrics/registry.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,7 +16,8 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 TEST_CASE("counter with labels renders HELP, TYPE and one sample per label set", "[metrics]") {
   Registry registry;
-  auto& requests = registry.counter("bourse_test_requests_total", "Requests served", {"route", "status"});
+  auto& requests =
+      registry.counter("bourse_test_requests_total", "Requests served", {"route", "status"});
   requests.with({"/v1/orders", "202"}).inc();
   requests.with({"/v1/orders", "202"}).inc(2);
   requests.with({"/v1/orders/{id}", "404"}).inc();
@@ -70,7 +70,8 @@ TEST_CASE("label values and help text are escaped", "[metrics]") {
 
 TEST_CASE("histogram renders cumulative buckets, +Inf, sum and count", "[metrics]") {
   Registry registry;
-  auto& latency = registry.histogram("bourse_test_duration_seconds", "Latency", {"route"}, {0.1, 0.5, 1.0});
+  auto& latency =
+      registry.histogram("bourse_test_duration_seconds", "Latency", {"route"}, {0.1, 0.5, 1.0});
   Histogram& h = latency.with({"/x"});
   h.observe(0.05);
   h.observe(0.1);  // le is inclusive

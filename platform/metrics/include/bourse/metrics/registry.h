@@ -58,7 +58,9 @@ inline const std::vector<double>& default_latency_buckets_seconds();
 // A monotonically increasing integer count (Prometheus `counter`).
 class Counter {
  public:
-  void inc(std::uint64_t amount = 1) noexcept { value_.fetch_add(amount, std::memory_order_relaxed); }
+  void inc(std::uint64_t amount = 1) noexcept {
+    value_.fetch_add(amount, std::memory_order_relaxed);
+  }
   std::uint64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -88,7 +90,7 @@ class Histogram {
   void observe(double value) noexcept;
 
   struct Snapshot {
-    std::vector<double> upper_bounds;            // finite bounds, ascending
+    std::vector<double> upper_bounds;              // finite bounds, ascending
     std::vector<std::uint64_t> cumulative_counts;  // size upper_bounds.size() + 1 (+Inf last)
     double sum = 0.0;
     std::uint64_t count = 0;
@@ -107,7 +109,8 @@ enum class MetricType { kCounter, kGauge, kHistogram };
 // CounterFamily, GaugeFamily, HistogramFamily.
 class FamilyBase {
  public:
-  FamilyBase(MetricType type, std::string name, std::string help, std::vector<std::string> label_names);
+  FamilyBase(MetricType type, std::string name, std::string help,
+             std::vector<std::string> label_names);
   virtual ~FamilyBase() = default;
   FamilyBase(const FamilyBase&) = delete;
   FamilyBase& operator=(const FamilyBase&) = delete;
@@ -126,7 +129,8 @@ class FamilyBase {
   // child) as needed. REQUIRES: values.size() == label_names().size().
   void* find_or_create(std::span<const std::string_view> values);
   virtual std::shared_ptr<void> make_child() const = 0;
-  virtual void render_child(std::string& out, const std::string& labels, const void* child) const = 0;
+  virtual void render_child(std::string& out, const std::string& labels,
+                            const void* child) const = 0;
 
  private:
   const MetricType type_;
@@ -140,7 +144,8 @@ class FamilyBase {
 class CounterFamily final : public FamilyBase {
  public:
   CounterFamily(std::string name, std::string help, std::vector<std::string> label_names)
-      : FamilyBase(MetricType::kCounter, std::move(name), std::move(help), std::move(label_names)) {}
+      : FamilyBase(MetricType::kCounter, std::move(name), std::move(help), std::move(label_names)) {
+  }
   // REQUIRES: one value per label name, in declaration order.
   Counter& with(std::initializer_list<std::string_view> values) {
     return with(std::span<const std::string_view>(values.begin(), values.size()));
@@ -228,7 +233,7 @@ std::string format_value(double value);
 
 inline const std::vector<double>& default_latency_buckets_seconds() {
   static const std::vector<double> buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                           0.1,    0.25,  0.5,    1.0,   2.5,   5.0,   10.0};
+                                           0.1,    0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
   return buckets;
 }
 
