@@ -176,6 +176,8 @@ class OrderBook {
   std::uint32_t find_or_add_level(Side side, std::int64_t price_ticks);
   // Position of the first ladder entry not worse than `price_ticks` (std::lower_bound),
   // searched from the best end outwards: O(log distance to the touch).
+  void prefetch_node(std::uint32_t index) const noexcept;
+  void prefetch_level(std::uint32_t index) const noexcept;
   static void prefetch_ladder_probes(const Ladder& side_ladder) noexcept;
   static std::size_t ladder_lower_bound(const Ladder& side_ladder, Side side,
                                         std::int64_t price_ticks) noexcept;
@@ -218,6 +220,22 @@ inline void OrderBook::prefetch_ladder_probes(const Ladder& side_ladder) noexcep
   }
 }
 
+inline void OrderBook::prefetch_node(std::uint32_t index) const noexcept {
+  if (index >= nodes_.size()) return;
+  // A 48-byte node may straddle two cache lines.
+  const char* node = reinterpret_cast<const char*>(&nodes_[index]);
+  __builtin_prefetch(node);
+  __builtin_prefetch(node + sizeof(OrderNode) - 1);
+}
+
+inline void OrderBook::prefetch_level(std::uint32_t index) const noexcept {
+  if (index >= levels_.size()) return;
+  // A 40-byte level may straddle two cache lines.
+  const char* level = reinterpret_cast<const char*>(&levels_[index]);
+  __builtin_prefetch(level);
+  __builtin_prefetch(level + sizeof(PriceLevel) - 1);
+}
+
 inline void OrderBook::prefetch_submit(const NewOrder& order, int stage) const noexcept {
   const std::int64_t id = order.order_id.value();
   const bool buy = order.side == Side::kBuy;
@@ -231,37 +249,26 @@ inline void OrderBook::prefetch_submit(const NewOrder& order, int stage) const n
       if (limit) prefetch_ladder_probes(same);
       return;
     case 2:
-      if (!other.empty() && other.back().level < levels_.size()) {
-        __builtin_prefetch(&levels_[other.back().level]);
-      }
-      if (free_node_ < nodes_.size()) __builtin_prefetch(&nodes_[free_node_]);
+      if (!other.empty()) prefetch_level(other.back().level);
+      if (free_node_ < nodes_.size()) prefetch_node(free_node_);
       if (limit && !same.empty()) {
         const std::size_t position = ladder_lower_bound(same, order.side, order.price_ticks);
         if (position < same.size() && same[position].price_ticks == order.price_ticks) {
-          if (same[position].level < levels_.size()) {
-            __builtin_prefetch(&levels_[same[position].level]);
-          }
-        } else {
-          // A new level: the entries from here to the back move by one.
-          const char* first = reinterpret_cast<const char*>(same.data() + position);
-          const char* last = reinterpret_cast<const char*>(same.data() + same.size());
-          for (int lines = 0; first < last && lines < 24; first += 64, ++lines) {
-            __builtin_prefetch(first);
-          }
+          prefetch_level(same[position].level);
         }
       }
       return;
     case 3:
       if (!other.empty() && other.back().level < levels_.size()) {
         const std::uint32_t head = levels_[other.back().level].head;
-        if (head < nodes_.size()) __builtin_prefetch(&nodes_[head]);
+        prefetch_node(head);
       }
       if (limit && !same.empty()) {
         const std::size_t position = ladder_lower_bound(same, order.side, order.price_ticks);
         if (position < same.size() && same[position].price_ticks == order.price_ticks &&
             same[position].level < levels_.size()) {
           const std::uint32_t tail = levels_[same[position].level].tail;
-          if (tail < nodes_.size()) __builtin_prefetch(&nodes_[tail]);
+          prefetch_node(tail);
         }
       }
       return;
@@ -280,14 +287,14 @@ inline void OrderBook::prefetch_cancel(OrderId order_id, int stage) const noexce
   if (index >= nodes_.size()) return;
   const OrderNode& node = nodes_[index];
   if (stage == 2) {
-    __builtin_prefetch(&node);
+    prefetch_node(index);
     return;
   }
   if (node.level >= levels_.size()) return;
   if (stage == 3) {
-    __builtin_prefetch(&levels_[node.level]);
-    if (node.prev < nodes_.size()) __builtin_prefetch(&nodes_[node.prev]);
-    if (node.next < nodes_.size()) __builtin_prefetch(&nodes_[node.next]);
+    prefetch_level(node.level);
+    prefetch_node(node.prev);
+    prefetch_node(node.next);
     return;
   }
   // stage 4: the level empties with this cancel: its ladder entry will be searched.
