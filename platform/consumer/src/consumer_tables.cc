@@ -1,0 +1,85 @@
+#include "consumer_tables.h"
+
+#include <soci/soci.h>
+
+#include "bourse/common/assert.h"
+
+namespace bourse::consumer::detail {
+
+std::optional<std::int64_t> load_next_offset(soci::session& session, const std::string& group,
+                                             const std::string& topic, std::int32_t partition,
+                                             bool for_update) {
+  long long next_offset = 0;
+  soci::indicator indicator = soci::i_null;
+  int partition_id = partition;
+  std::string sql =
+      "SELECT next_offset FROM consumer_offsets"
+      " WHERE consumer_group = :g AND topic = :t AND partition_id = :p";
+  if (for_update) sql += " FOR UPDATE";
+  session << sql, soci::use(group), soci::use(topic), soci::use(partition_id),
+      soci::into(next_offset, indicator);
+  if (!session.got_data() || indicator != soci::i_ok) return std::nullopt;
+  BOURSE_ASSERT(next_offset >= 0, "stored consumer offsets are never negative");
+  return static_cast<std::int64_t>(next_offset);
+}
+
+void store_next_offset(soci::session& session, const std::string& group, const std::string& topic,
+                       std::int32_t partition, std::int64_t next_offset) {
+  BOURSE_ASSERT(next_offset >= 0, "a next offset is never negative");
+  long long offset = next_offset;
+  int partition_id = partition;
+  session << "INSERT INTO consumer_offsets (consumer_group, topic, partition_id, next_offset)"
+             " VALUES (:g, :t, :p, :o)"
+             " ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)",
+      soci::use(group), soci::use(topic), soci::use(partition_id), soci::use(offset);
+}
+
+bool claim_event(soci::session& session, const std::string& group, const std::string& event_id) {
+  soci::statement statement =
+      (session.prepare << "INSERT IGNORE INTO processed_events (consumer_group, event_id)"
+                          " VALUES (:g, :e)",
+       soci::use(group), soci::use(event_id));
+  statement.execute(true);
+  const long long inserted = statement.get_affected_rows();
+  BOURSE_ASSERT(inserted == 0 || inserted == 1, "INSERT IGNORE of one row affects 0 or 1 rows");
+  return inserted == 1;
+}
+
+void insert_dead_letter(soci::session& session, const DeadLetter& letter) {
+  std::string event_id = letter.event_id.value_or("");
+  std::string event_type = letter.event_type.value_or("");
+  soci::indicator event_id_indicator = letter.event_id ? soci::i_ok : soci::i_null;
+  soci::indicator event_type_indicator = letter.event_type ? soci::i_ok : soci::i_null;
+  int partition_id = letter.partition;
+  long long offset = letter.offset;
+  const std::string error = sanitize_error_text(letter.error);
+  int attempts = letter.attempts;
+  session << "INSERT INTO dead_letters (consumer_group, topic, partition_id, message_offset,"
+             " event_id, event_type, payload, error, attempts)"
+             " VALUES (:g, :t, :p, :o, :id, :type, :payload, :error, :attempts)"
+             " ON DUPLICATE KEY UPDATE error = VALUES(error), attempts = VALUES(attempts),"
+             " failed_at = CURRENT_TIMESTAMP(6)",
+      soci::use(letter.group), soci::use(letter.topic), soci::use(partition_id),
+      soci::use(offset), soci::use(event_id, event_id_indicator),
+      soci::use(event_type, event_type_indicator), soci::use(letter.payload), soci::use(error),
+      soci::use(attempts);
+}
+
+std::optional<std::string> sanitize_identifier(std::string_view text, std::size_t max_length) {
+  if (text.empty() || text.size() > max_length) return std::nullopt;
+  for (const char c : text) {
+    if (c < 0x21 || c > 0x7e) return std::nullopt;
+  }
+  return std::string(text);
+}
+
+std::string sanitize_error_text(std::string_view text) {
+  std::string out(text.substr(0, kMaxDeadLetterErrorBytes));
+  for (char& c : out) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x80 || (byte < 0x20 && c != '\n' && c != '\t')) c = '?';
+  }
+  return out;
+}
+
+}  // namespace bourse::consumer::detail

@@ -1,0 +1,60 @@
+// The SQL of the consumer framework's three tables (migrations 0001-0003):
+// consumer_offsets, processed_events and dead_letters. Private to platform/consumer.
+//
+// Every function runs on the caller's session (inside the caller's transaction where one
+// is open) and throws SOCI exceptions: the caller translates them
+// (db::translate_current_exception), usually through ConnectionPool::in_transaction.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <soci/session.h>
+#include <string>
+#include <string_view>
+
+namespace bourse::consumer::detail {
+
+// Longest error text stored in dead_letters.error (bytes); longer texts are truncated.
+inline constexpr std::size_t kMaxDeadLetterErrorBytes = 8 * 1024;
+
+// The stored next offset of a partition, std::nullopt when none is stored. With
+// `for_update` the row (or the gap where it would be) stays locked until the end of the
+// transaction: two members that both believe they own the partition are serialised here.
+std::optional<std::int64_t> load_next_offset(soci::session& session, const std::string& group,
+                                             const std::string& topic, std::int32_t partition,
+                                             bool for_update);
+
+// Inserts or moves the partition's next offset.
+void store_next_offset(soci::session& session, const std::string& group, const std::string& topic,
+                       std::int32_t partition, std::int64_t next_offset);
+
+// INSERT IGNORE of (group, event_id) into processed_events: true if the row is new (the
+// event was never applied by this group), false for a duplicate.
+// REQUIRES: event_id is 1..kMaxEventIdLength printable ASCII (parse_envelope checks it).
+bool claim_event(soci::session& session, const std::string& group, const std::string& event_id);
+
+struct DeadLetter {
+  std::string group;
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::optional<std::string> event_id;    // valid ids only (see sanitize_identifier)
+  std::optional<std::string> event_type;  // idem
+  std::string payload;                    // the raw Kafka value
+  std::string error;                      // any text; stored sanitised and truncated
+  int attempts = 0;
+};
+
+// Inserts the row (a row already there for the same message is overwritten: the latest
+// failure wins).
+void insert_dead_letter(soci::session& session, const DeadLetter& letter);
+
+// `text` if it is 1..max_length printable ASCII characters, else std::nullopt: header
+// values of a malformed message are untrusted.
+std::optional<std::string> sanitize_identifier(std::string_view text, std::size_t max_length);
+
+// ASCII-only (other bytes become '?', so any server charset accepts it), at most
+// kMaxDeadLetterErrorBytes.
+std::string sanitize_error_text(std::string_view text);
+
+}  // namespace bourse::consumer::detail

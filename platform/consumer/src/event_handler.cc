@@ -1,0 +1,7 @@
+#include "bourse/consumer/event_handler.h"
+
+namespace bourse::consumer {
+
+EventHandler::~EventHandler() = default;
+
+}  // namespace bourse::consumer

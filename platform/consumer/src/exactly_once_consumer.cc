@@ -1,0 +1,547 @@
+#include "bourse/consumer/exactly_once_consumer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "bourse/common/assert.h"
+#include "bourse/db/sql_error.h"
+#include "bourse/kafka/consumer.h"
+#include "bourse/kafka/errors.h"
+#include "bourse/log/log.h"
+#include "consumer_tables.h"
+
+namespace bourse::consumer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// How long the worker thread waits for a message before checking for stop().
+constexpr milliseconds kWorkerPollTimeout{100};
+
+// Failures that say nothing about the message: they are retried for as long as they last
+// and never count towards max_attempts.
+bool is_transient(const Error& error) {
+  return error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kTimeout ||
+         db::is_retryable(error);
+}
+
+std::string describe(const Error& error) {
+  std::string text = to_string(error.code);
+  if (!error.reason.empty()) text += "/" + error.reason;
+  return text + ": " + error.message;
+}
+
+// Per assigned partition: where the failure handling stands.
+struct PartitionState {
+  int consecutive_failures = 0;  // batches failed in a row (drives the back-off)
+  // After a failed batch, offsets up to here are applied one message per transaction.
+  std::int64_t one_by_one_until = -1;
+  std::int64_t failing_offset = -1;  // the single message whose attempts are counted
+  int attempts = 0;                  // counted (non-transient) failures of failing_offset
+  std::optional<std::int64_t> committed_next_offset;  // last DB-committed, for the hint
+  bool hint_pending = false;
+};
+
+// What one batch transaction did; reset at the start of each attempt.
+struct BatchOutcome {
+  std::size_t applied = 0;
+  std::size_t duplicates = 0;
+  std::optional<std::int64_t> fenced_next_offset;  // another member was ahead: skip to it
+  std::int64_t current_offset = -1;                // the message being handled
+  std::vector<detail::DeadLetter> malformed;       // dead-lettered inside the batch
+};
+
+}  // namespace
+
+struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
+  Impl(db::ConnectionPool& pool_in, kafka::KafkaConfig kafka_config_in, ConsumerOptions options_in,
+       EventHandler& handler_in, metrics::Registry& registry)
+      : pool(pool_in),
+        kafka_config(std::move(kafka_config_in)),
+        options(std::move(options_in)),
+        handler(handler_in),
+        applied_family(registry.counter("bourse_consumer_events_applied_total",
+                                        "Events applied by exactly-once consumers",
+                                        {"group", "topic"})),
+        duplicates_family(registry.counter("bourse_consumer_duplicates_skipped_total",
+                                           "Events skipped because their event_id was applied",
+                                           {"group", "topic"})),
+        batch_failures(registry
+                           .counter("bourse_consumer_batch_failures_total",
+                                    "Batch transactions rolled back and retried", {"group"})
+                           .with({options.group_id})),
+        dead_letters(registry
+                         .counter("bourse_consumer_dead_letters_total",
+                                  "Messages given up on and written to dead_letters", {"group"})
+                         .with({options.group_id})) {}
+
+  // --- AssignmentListener (runs on the driving thread, inside poll() or close()) -------
+
+  Result<std::vector<kafka::TopicPartitionOffset>> on_assigned(
+      const std::vector<kafka::TopicPartition>& assigned) override {
+    ++assignment_epoch;
+    pending.reset();
+    std::vector<kafka::TopicPartitionOffset> starts;
+    starts.reserve(assigned.size());
+    const Status status = pool.with_session([&](soci::session& session) {
+      starts.clear();
+      for (const auto& tp : assigned) {
+        starts.push_back({tp.topic, tp.partition,
+                          detail::load_next_offset(session, options.group_id, tp.topic,
+                                                   tp.partition, /*for_update=*/false)});
+      }
+    });
+    if (!status) {
+      log::warn("consumer: cannot read stored offsets on assignment",
+                {{"group", options.group_id}, {"error", describe(status.error())}});
+      return status.error();
+    }
+    for (const auto& start : starts) {
+      PartitionState& state = partitions[{start.topic, start.partition}];
+      state = PartitionState{};
+      state.committed_next_offset = start.next_offset;
+      log::info("consumer: partition assigned",
+                {{"group", options.group_id},
+                 {"topic", start.topic},
+                 {"partition", static_cast<std::int64_t>(start.partition)},
+                 {"next_offset", start.next_offset ? *start.next_offset : std::int64_t{-1}}});
+    }
+    return starts;
+  }
+
+  void on_revoked(const std::vector<kafka::TopicPartition>& revoked) override {
+    // Nothing is in flight here: batches are applied between polls, so the revoked
+    // partitions' work is either committed (offsets stored) or was never started.
+    ++assignment_epoch;
+    pending.reset();
+    for (const auto& tp : revoked) partitions.erase(tp);
+    log::info("consumer: partitions revoked",
+              {{"group", options.group_id}, {"count", static_cast<std::int64_t>(revoked.size())}});
+  }
+
+  // --- driving -----------------------------------------------------------------------
+
+  Status ensure_kafka() {
+    if (kafka && !kafka->failed()) return Status::success();
+    if (kafka) {
+      // The listener failed (database down during an assignment): rejoin with a new
+      // consumer, which asks on_assigned again.
+      (void)kafka->close();
+      kafka.reset();
+      partitions.clear();
+      pending.reset();
+    }
+    kafka::ConsumerOptions kafka_options;
+    kafka_options.group_id = options.group_id;
+    kafka_options.topics = options.topics;
+    kafka_options.session_timeout = options.session_timeout;
+    kafka_options.heartbeat_interval = options.heartbeat_interval;
+    kafka_options.max_poll_interval = options.max_poll_interval;
+    auto created = kafka::Consumer::create(kafka_config, kafka_options, *this);
+    if (!created) return created.error();
+    kafka = std::move(created).value();
+    return Status::success();
+  }
+
+  void close_kafka() {
+    if (!kafka) return;
+    commit_hint(/*force=*/true);
+    const Status status = kafka->close();
+    if (!status) {
+      log::warn("consumer: close failed",
+                {{"group", options.group_id}, {"error", describe(status.error())}});
+    }
+    kafka.reset();
+    partitions.clear();
+    pending.reset();
+  }
+
+  // The next message: the one held back from the previous batch, or a fresh poll.
+  Result<std::optional<kafka::Message>> next_message(milliseconds timeout) {
+    if (pending) {
+      std::optional<kafka::Message> message = std::move(pending);
+      pending.reset();
+      return message;
+    }
+    return kafka->poll(timeout);
+  }
+
+  Result<std::size_t> poll_once(milliseconds timeout) {
+    if (Status status = ensure_kafka(); !status) return status.error();
+    auto first = next_message(timeout);
+    if (!first) return poll_failed(first.error());
+    if (!first->has_value()) {
+      commit_hint(/*force=*/false);
+      return std::size_t{0};
+    }
+    const std::uint64_t epoch = assignment_epoch;
+    std::vector<kafka::Message> batch;
+    batch.push_back(std::move(**first));
+    const kafka::TopicPartition tp{batch.front().topic, batch.front().partition};
+    auto state_it = partitions.find(tp);
+    if (state_it == partitions.end()) return std::size_t{0};  // not ours (anymore)
+
+    const std::size_t limit =
+        batch.front().offset <= state_it->second.one_by_one_until ? 1 : options.max_batch;
+    const auto deadline = Clock::now() + options.batch_wait;
+    while (batch.size() < limit) {
+      const auto remaining = std::max(
+          milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+      auto more = kafka->poll(remaining);
+      if (assignment_epoch != epoch) return std::size_t{0};  // revoked mid-gathering
+      if (!more || !more->has_value()) break;  // Kafka trouble: apply what we have
+      kafka::Message& message = **more;
+      if (message.topic == tp.topic && message.partition == tp.partition) {
+        BOURSE_ASSERT(message.offset > batch.back().offset,
+                      "a partition's messages arrive in offset order");
+        batch.push_back(std::move(message));
+      } else {
+        pending = std::move(message);  // the next batch starts with it
+        break;
+      }
+    }
+    return apply(tp, std::move(batch));
+  }
+
+  Result<std::size_t> poll_failed(const Error& error) {
+    log::warn("consumer: poll failed",
+              {{"group", options.group_id}, {"error", describe(error)}});
+    if (kafka && kafka->failed()) {
+      (void)kafka->close();
+      kafka.reset();
+      partitions.clear();
+      pending.reset();
+    }
+    sleep_for(options.initial_backoff);
+    return error;
+  }
+
+  // Applies one batch of partition `tp` in one transaction and handles its failure.
+  Result<std::size_t> apply(const kafka::TopicPartition& tp, std::vector<kafka::Message> batch) {
+    BatchOutcome outcome;
+    const Status status = pool.in_transaction(
+        [&](soci::session& session) -> Status {
+          outcome = BatchOutcome{};
+          return apply_in_transaction(session, tp, batch, outcome);
+        },
+        /*max_attempts=*/1);
+    PartitionState& state = partitions[tp];
+    if (status) return committed(tp, state, batch, outcome);
+    return failed(tp, state, batch, outcome, status.error());
+  }
+
+  Status apply_in_transaction(soci::session& session, const kafka::TopicPartition& tp,
+                              const std::vector<kafka::Message>& batch, BatchOutcome& outcome) {
+    const std::optional<std::int64_t> stored = detail::load_next_offset(
+        session, options.group_id, tp.topic, tp.partition, /*for_update=*/true);
+    if (stored && *stored > batch.front().offset) {
+      // Another member applied past this batch's start since we were assigned: we lost
+      // the partition without being told. Apply nothing.
+      outcome.fenced_next_offset = *stored;
+      return Status::success();
+    }
+    for (const kafka::Message& message : batch) {
+      outcome.current_offset = message.offset;
+      Result<Envelope> envelope = parse_envelope(message.value);
+      if (!envelope) {
+        detail::DeadLetter letter = dead_letter_of(message, envelope.error(), /*attempts=*/1);
+        detail::insert_dead_letter(session, letter);
+        outcome.malformed.push_back(std::move(letter));
+        continue;
+      }
+      if (!detail::claim_event(session, options.group_id, envelope->event_id)) {
+        ++outcome.duplicates;
+        continue;
+      }
+      if (Status handled = handler.handle(session, *envelope, message); !handled) {
+        return handled;
+      }
+      ++outcome.applied;
+    }
+    detail::store_next_offset(session, options.group_id, tp.topic, tp.partition,
+                              batch.back().offset + 1);
+    return Status::success();
+  }
+
+  Result<std::size_t> committed(const kafka::TopicPartition& tp, PartitionState& state,
+                                const std::vector<kafka::Message>& batch,
+                                const BatchOutcome& outcome) {
+    if (outcome.fenced_next_offset) {
+      log::warn("consumer: batch fenced off, another member is ahead on the partition",
+                {{"group", options.group_id},
+                 {"topic", tp.topic},
+                 {"partition", static_cast<std::int64_t>(tp.partition)},
+                 {"batch_first_offset", batch.front().offset},
+                 {"stored_next_offset", *outcome.fenced_next_offset}});
+      seek_or_rejoin(tp, *outcome.fenced_next_offset);
+      return std::size_t{0};
+    }
+    if (outcome.applied > 0) applied_family.with({options.group_id, tp.topic}).inc(outcome.applied);
+    if (outcome.duplicates > 0) {
+      duplicates_family.with({options.group_id, tp.topic}).inc(outcome.duplicates);
+    }
+    for (const auto& letter : outcome.malformed) log_dead_letter(letter);
+    dead_letters.inc(outcome.malformed.size());
+    state.consecutive_failures = 0;
+    if (batch.back().offset >= state.one_by_one_until) state.one_by_one_until = -1;
+    if (batch.back().offset >= state.failing_offset) {
+      state.failing_offset = -1;
+      state.attempts = 0;
+    }
+    state.committed_next_offset = batch.back().offset + 1;
+    state.hint_pending = true;
+    commit_hint(/*force=*/false);
+    return outcome.applied;
+  }
+
+  Result<std::size_t> failed(const kafka::TopicPartition& tp, PartitionState& state,
+                             const std::vector<kafka::Message>& batch, const BatchOutcome& outcome,
+                             const Error& error) {
+    batch_failures.inc();
+    const bool transient = is_transient(error);
+    std::int64_t resume_at = batch.front().offset;
+    if (!transient) {
+      if (batch.size() > 1) {
+        state.one_by_one_until = batch.back().offset;  // isolate the culprit
+      } else {
+        const std::int64_t offset = batch.front().offset;
+        if (state.failing_offset != offset) {
+          state.failing_offset = offset;
+          state.attempts = 0;
+        }
+        ++state.attempts;
+        if (state.attempts >= options.max_attempts &&
+            dead_letter(tp, batch.front(), error, state.attempts)) {
+          resume_at = offset + 1;
+          state.failing_offset = -1;
+          state.attempts = 0;
+          state.consecutive_failures = 0;
+          state.committed_next_offset = resume_at;
+          state.hint_pending = true;
+        }
+      }
+    }
+    log::warn("consumer: batch failed, rolled back",
+              {{"group", options.group_id},
+               {"topic", tp.topic},
+               {"partition", static_cast<std::int64_t>(tp.partition)},
+               {"first_offset", batch.front().offset},
+               {"messages", static_cast<std::int64_t>(batch.size())},
+               {"failed_offset", outcome.current_offset},
+               {"transient", transient},
+               {"attempts", state.attempts},
+               {"error", describe(error)}});
+    seek_or_rejoin(tp, resume_at);
+    if (resume_at == batch.front().offset) {
+      ++state.consecutive_failures;
+      sleep_for(backoff(state.consecutive_failures));
+    }
+    return error;
+  }
+
+  // Writes the message to dead_letters with its processed_events row and the advanced
+  // offset, in one transaction. False if that transaction failed (retried later).
+  bool dead_letter(const kafka::TopicPartition& tp, const kafka::Message& message,
+                   const Error& error, int attempts) {
+    detail::DeadLetter letter = dead_letter_of(message, error, attempts);
+    bool fenced = false;
+    const Status status = pool.in_transaction(
+        [&](soci::session& session) -> Status {
+          const auto stored = detail::load_next_offset(session, options.group_id, tp.topic,
+                                                       tp.partition, /*for_update=*/true);
+          fenced = stored && *stored > message.offset;
+          if (fenced) return Status::success();
+          if (letter.event_id) (void)detail::claim_event(session, options.group_id, *letter.event_id);
+          detail::insert_dead_letter(session, letter);
+          detail::store_next_offset(session, options.group_id, tp.topic, tp.partition,
+                                    message.offset + 1);
+          return Status::success();
+        },
+        /*max_attempts=*/3);
+    if (!status) {
+      log::warn("consumer: cannot write dead letter, will retry the message",
+                {{"group", options.group_id}, {"error", describe(status.error())}});
+      return false;
+    }
+    if (!fenced) {
+      dead_letters.inc();
+      log_dead_letter(letter);
+    }
+    return true;
+  }
+
+  detail::DeadLetter dead_letter_of(const kafka::Message& message, const Error& error,
+                                    int attempts) const {
+    detail::DeadLetter letter;
+    letter.group = options.group_id;
+    letter.topic = message.topic;
+    letter.partition = message.partition;
+    letter.offset = message.offset;
+    letter.payload = message.value;
+    letter.error = describe(error);
+    letter.attempts = attempts;
+    if (Result<Envelope> envelope = parse_envelope(message.value); envelope) {
+      letter.event_id = envelope->event_id;
+      letter.event_type = envelope->event_type;
+    } else {
+      // Untrusted headers: kept only when they look like identifiers; no processed_events
+      // row is claimed for a message whose envelope does not parse.
+      if (auto id = message.header(kafka::kHeaderEventId)) {
+        letter.event_id = detail::sanitize_identifier(*id, kMaxEventIdLength);
+      }
+      if (auto type = message.header(kafka::kHeaderEventType)) {
+        letter.event_type = detail::sanitize_identifier(*type, kMaxEventTypeLength);
+      }
+      letter.event_id.reset();  // see above: never claim an id we could not parse
+    }
+    return letter;
+  }
+
+  void log_dead_letter(const detail::DeadLetter& letter) const {
+    log::error("consumer: message dead-lettered",
+               {{"group", letter.group},
+                {"topic", letter.topic},
+                {"partition", static_cast<std::int64_t>(letter.partition)},
+                {"offset", letter.offset},
+                {"event_id", letter.event_id.value_or("")},
+                {"event_type", letter.event_type.value_or("")},
+                {"attempts", letter.attempts},
+                {"error", detail::sanitize_error_text(letter.error)}});
+  }
+
+  // Points the partition at `offset`. If the seek fails the consumer could go on with
+  // later messages and skip some: instead, leave the group and rejoin, which restarts
+  // every partition from the database.
+  void seek_or_rejoin(const kafka::TopicPartition& tp, std::int64_t offset) {
+    if (!kafka || partitions.find(tp) == partitions.end()) return;
+    const Status status = kafka->seek(tp, offset);
+    if (status) return;
+    log::warn("consumer: seek failed, rejoining the group",
+              {{"group", options.group_id},
+               {"topic", tp.topic},
+               {"partition", static_cast<std::int64_t>(tp.partition)},
+               {"error", describe(status.error())}});
+    close_kafka();
+  }
+
+  // Kafka commit of the DB-committed offsets, for monitoring only, at most every
+  // kafka_commit_hint_interval. Failures are harmless (nothing reads them).
+  void commit_hint(bool force) {
+    if (!kafka || options.kafka_commit_hint_interval.count() == 0) return;
+    const auto now = Clock::now();
+    if (!force && now - last_hint < options.kafka_commit_hint_interval) return;
+    std::vector<kafka::TopicPartitionOffset> offsets;
+    for (auto& [tp, state] : partitions) {
+      if (!state.hint_pending || !state.committed_next_offset) continue;
+      offsets.push_back({tp.topic, tp.partition, state.committed_next_offset});
+      state.hint_pending = false;
+    }
+    last_hint = now;
+    if (offsets.empty()) return;
+    if (const Status status = kafka->commit(offsets); !status) {
+      log::debug("consumer: Kafka offset hint not committed",
+                 {{"group", options.group_id}, {"error", describe(status.error())}});
+    }
+  }
+
+  milliseconds backoff(int consecutive_failures) const {
+    milliseconds delay = options.initial_backoff;
+    for (int i = 1; i < consecutive_failures && delay < options.max_backoff; ++i) delay *= 2;
+    return std::min(delay, options.max_backoff);
+  }
+
+  // Sleeps, but returns early when stop() is called.
+  void sleep_for(milliseconds delay) {
+    std::unique_lock lock(mutex);
+    wake.wait_for(lock, delay, [&] { return stopping; });
+  }
+
+  void run() {
+    while (true) {
+      {
+        std::lock_guard lock(mutex);
+        if (stopping) break;
+      }
+      (void)poll_once(kWorkerPollTimeout);  // failures are logged and backed off inside
+    }
+    close_kafka();
+  }
+
+  db::ConnectionPool& pool;
+  const kafka::KafkaConfig kafka_config;
+  const ConsumerOptions options;
+  EventHandler& handler;
+  metrics::CounterFamily& applied_family;
+  metrics::CounterFamily& duplicates_family;
+  metrics::Counter& batch_failures;
+  metrics::Counter& dead_letters;
+
+  // Owned by the driving thread.
+  std::unique_ptr<kafka::Consumer> kafka;
+  std::optional<kafka::Message> pending;  // polled, of another partition: next batch's first
+  std::map<kafka::TopicPartition, PartitionState> partitions;  // the current assignment
+  std::uint64_t assignment_epoch = 0;  // bumped by every assignment and revocation
+  Clock::time_point last_hint{};
+
+  // Start / stop.
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;  // guarded by mutex
+  bool driven = false;    // start() or poll_once() was called
+  bool threaded = false;
+  std::thread worker;
+};
+
+Result<std::unique_ptr<ExactlyOnceConsumer>> ExactlyOnceConsumer::create(
+    db::ConnectionPool& pool, kafka::KafkaConfig kafka_config, ConsumerOptions options,
+    EventHandler& handler, metrics::Registry& registry) {
+  if (Status status = validate(options); !status) return status.error();
+  if (Status status = kafka::validate(kafka_config); !status) return status.error();
+  return std::unique_ptr<ExactlyOnceConsumer>(new ExactlyOnceConsumer(std::make_unique<Impl>(
+      pool, std::move(kafka_config), std::move(options), handler, registry)));
+}
+
+ExactlyOnceConsumer::ExactlyOnceConsumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ExactlyOnceConsumer::~ExactlyOnceConsumer() { stop(); }
+
+void ExactlyOnceConsumer::start() {
+  BOURSE_ASSERT(!impl_->driven, "start() after start() or poll_once()");
+  impl_->driven = true;
+  impl_->threaded = true;
+  impl_->worker = std::thread([impl = impl_.get()] { impl->run(); });
+}
+
+void ExactlyOnceConsumer::stop() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->threaded) {
+    if (impl_->worker.joinable()) impl_->worker.join();
+  } else {
+    impl_->close_kafka();  // poll_once mode: this is the driving thread
+  }
+}
+
+Result<std::size_t> ExactlyOnceConsumer::poll_once(std::chrono::milliseconds timeout) {
+  BOURSE_ASSERT(!impl_->threaded, "poll_once() on a consumer driven by start()");
+  impl_->driven = true;
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->stopping) return Error{ErrorCode::kUnavailable, "consumer stopped", "consumer_stopped"};
+  }
+  return impl_->poll_once(timeout);
+}
+
+}  // namespace bourse::consumer
