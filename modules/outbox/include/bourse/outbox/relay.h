@@ -1,0 +1,125 @@
+// The relay: a built-in CDC poller that forwards one outbox table's rows to Kafka.
+//
+// This is the read half of the transactional outbox (outbox_writer.h is the write half).
+// One Relay per outbox table per process; any number of processes may run one for the
+// same table, and exactly one of them is active at a time:
+//
+//   Lease. The active relay holds the MySQL named lock "bourse_relay_<table>@<database>"
+//   (GET_LOCK(name, 0)) on a dedicated session that is never returned to the pool. The
+//   others retry every lease_retry_interval. MySQL releases the lock when the holder's
+//   session dies, so takeover after a crash is automatic. Before every batch the holder
+//   checks IS_USED_LOCK(name) = CONNECTION_ID() on that session; if the session broke it
+//   stops publishing and competes for the lease again.
+//
+//   Selection. Every batch is "WHERE published_at IS NULL ORDER BY id LIMIT batch_size".
+//   No "last published id" is remembered: AUTO_INCREMENT ids are assigned at insert, not
+//   at commit, so a transaction that commits late adds a row BELOW ids already published;
+//   the next poll simply picks it up (DESIGN.md section 4).
+//
+//   Publication. Each row goes out through the idempotent producer (topic = row.topic,
+//   key = message_key, value = payload, headers event_type and event_id). The relay waits
+//   for every delivery report, then sets published_at = NOW(6) in one transaction on the
+//   acknowledged PREFIX of the batch: after the first failed row nothing is marked, so a
+//   row is never marked while an earlier row (possibly of the same key) is not. The
+//   failed rest is retried after a back-off.
+//
+//   At-least-once. A crash (or lease loss, or a failed UPDATE) between the broker's
+//   acknowledgement and the UPDATE leaves acknowledged rows unpublished; they are
+//   produced again, with the same event_id, by whichever relay runs next. Consumers
+//   MUST deduplicate by event_id (platform/consumer does). Every copy of a row comes from
+//   a producer that keeps per-partition order, so the FIRST copies of one key's events
+//   are always in id order; later copies are duplicates to drop.
+//
+//   Cleanup. The lease holder deletes published rows older than `retention` every
+//   cleanup_interval, in chunks of kRelayCleanupChunkRows.
+//
+//   Metrics (label outbox="<table>"): bourse_outbox_pending_rows,
+//   bourse_outbox_oldest_unpublished_age_seconds (refreshed at least every
+//   kRelayMetricsRefreshInterval by every instance, holder or not),
+//   bourse_outbox_published_total, bourse_outbox_publish_failures_total (failed
+//   iterations: Kafka, database or lease trouble), bourse_outbox_lease_held (0/1).
+//
+// Threads: start() runs the relay on one thread of its own until stop(). run_once()
+// runs one iteration on the caller's thread (for tests and tools). Both are serialised
+// by an internal mutex, so all public member functions are thread-safe. Nothing throws
+// out of the relay thread: errors are logged (bourse::log), counted, and retried with a
+// back-off from kRelayInitialBackoff doubling to kRelayMaxBackoff.
+//
+// Resources: one dedicated database session for the lease (outside the pool), pool
+// sessions for the batch queries (one at a time), one kafka::Producer (recreated after
+// a fatal error or a delivery timeout).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "bourse/common/clock.h"
+#include "bourse/common/error.h"
+#include "bourse/db/connection_pool.h"
+#include "bourse/kafka/config.h"
+#include "bourse/metrics/registry.h"
+#include "bourse/outbox/relay_options.h"
+
+namespace bourse::outbox {
+
+inline constexpr std::string_view kMetricPendingRows = "bourse_outbox_pending_rows";
+inline constexpr std::string_view kMetricOldestUnpublishedAge =
+    "bourse_outbox_oldest_unpublished_age_seconds";
+inline constexpr std::string_view kMetricPublishedTotal = "bourse_outbox_published_total";
+inline constexpr std::string_view kMetricPublishFailuresTotal =
+    "bourse_outbox_publish_failures_total";
+inline constexpr std::string_view kMetricLeaseHeld = "bourse_outbox_lease_held";
+
+// Error reasons of run_once().
+// kConflict: another instance holds the lease; this one is a standby (not a failure).
+inline constexpr const char* kLeaseNotHeldReason = "outbox_relay_lease_not_held";
+// kUnavailable: the lease session broke or the lock was lost; publishing stopped.
+inline constexpr const char* kLeaseLostReason = "outbox_relay_lease_lost";
+// kUnavailable: crash_after_produce_for_testing fired.
+inline constexpr const char* kSimulatedCrashReason = "outbox_relay_simulated_crash";
+
+class Relay {
+ public:
+  // Validates `options` and the Kafka config; connects to nothing yet.
+  // Errors: kInvalidArgument.
+  // REQUIRES: pool, registry and clock outlive the Relay.
+  static Result<std::unique_ptr<Relay>> create(db::ConnectionPool& pool,
+                                               kafka::KafkaConfig kafka_config,
+                                               metrics::Registry& registry, const Clock& clock,
+                                               RelayOptions options);
+
+  // stop(), then releases the lease and the producer.
+  ~Relay();
+  Relay(const Relay&) = delete;
+  Relay& operator=(const Relay&) = delete;
+
+  // Starts the relay thread. kConflict if it is already running.
+  Status start();
+
+  // Asks the thread to stop, waits for it to finish the current batch (at most
+  // delivery_timeout plus one database round trip), joins it and releases the lease so
+  // a standby takes over at its next retry. Idempotent.
+  void stop();
+
+  // One iteration on the caller's thread: take the lease if not held (one attempt),
+  // check it, publish one batch, mark the acknowledged prefix, clean up if due, refresh
+  // the pending metrics if due. Returns the rows marked published (0: nothing to do).
+  // Errors: kConflict/kLeaseNotHeldReason (standby), kUnavailable/kLeaseLostReason,
+  // kUnavailable/kTimeout from the database or Kafka (nothing after the first failed
+  // row is marked), kUnavailable/kSimulatedCrashReason (test hook).
+  Result<std::size_t> run_once();
+
+  // True while this relay holds the lease (as of its last check).
+  bool lease_held() const noexcept;
+  bool running() const noexcept;
+  const RelayOptions& options() const noexcept;
+
+ private:
+  struct State;
+  explicit Relay(std::unique_ptr<State> state);
+  void run_loop();
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace bourse::outbox

@@ -1,0 +1,104 @@
+#include "outbox_store.h"
+
+#include <soci/soci.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "bourse/common/assert.h"
+#include "bourse/outbox/outbox_writer.h"
+#include "bourse/outbox/relay_options.h"
+
+namespace bourse::outbox {
+
+OutboxStore::OutboxStore(db::ConnectionPool& pool, std::string table)
+    : pool_(pool), table_(std::move(table)) {
+  BOURSE_ASSERT(is_outbox_table(table_), "only known outbox tables reach SQL text");
+}
+
+Result<std::vector<OutboxRow>> OutboxStore::fetch_unpublished(std::size_t limit) {
+  BOURSE_ASSERT(limit >= 1 && limit <= kMaxRelayBatchSize, "batch size validated");
+  std::vector<OutboxRow> rows;
+  rows.reserve(limit);
+  const std::string sql = fmt::format(
+      "SELECT id, event_id, event_type, topic, message_key, payload FROM {} "
+      "WHERE published_at IS NULL ORDER BY id LIMIT {}",
+      table_, limit);
+  Status status = pool_.with_session([&](soci::session& session) {
+    soci::rowset<soci::row> result = session.prepare << sql;
+    for (const soci::row& row : result) {
+      OutboxRow out;
+      out.id = row.get<long long>(0);
+      out.event_id = row.get<std::string>(1);
+      out.event_type = row.get<std::string>(2);
+      out.topic = row.get<std::string>(3);
+      out.message_key = row.get<std::string>(4);
+      out.payload = row.get<std::string>(5);
+      rows.push_back(std::move(out));
+    }
+  });
+  if (!status) return status.error();
+  // Read back what the query promised: ascending ids, at most `limit`.
+  BOURSE_ASSERT(rows.size() <= limit, "LIMIT honoured");
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    BOURSE_ASSERT(rows[i - 1].id < rows[i].id, "unpublished rows come in id order");
+  }
+  return rows;
+}
+
+Result<std::size_t> OutboxStore::mark_published(const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return std::size_t{0};
+  BOURSE_ASSERT(ids.size() <= kMaxRelayBatchSize, "one batch at most");
+  // ids are integers from our own SELECT: safe to put in the SQL text.
+  const std::string sql =
+      fmt::format("UPDATE {} SET published_at = NOW(6) WHERE id IN ({}) AND published_at IS NULL",
+                  table_, fmt::join(ids, ","));
+  std::size_t changed = 0;
+  Status status = pool_.in_transaction([&](soci::session& session) -> Status {
+    soci::statement statement = (session.prepare << sql);
+    statement.execute(true);
+    changed = static_cast<std::size_t>(statement.get_affected_rows());
+    return Status::success();
+  });
+  if (!status) return status.error();
+  BOURSE_ASSERT(changed <= ids.size(), "UPDATE touched only the given ids");
+  return changed;
+}
+
+Result<PendingStats> OutboxStore::pending_stats() {
+  PendingStats stats;
+  long long rows = 0;
+  long long age_micros = 0;
+  const std::string sql = fmt::format(
+      "SELECT COUNT(*), COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)), 0) "
+      "FROM {} WHERE published_at IS NULL",
+      table_);
+  Status status = pool_.with_session([&](soci::session& session) {
+    session << sql, soci::into(rows), soci::into(age_micros);
+  });
+  if (!status) return status.error();
+  BOURSE_ASSERT(rows >= 0, "COUNT is never negative");
+  stats.rows = rows;
+  // created_at uses the server's clock at insert; a clock step back could make it
+  // negative: report 0 rather than a negative age.
+  stats.oldest_age_seconds = age_micros > 0 ? static_cast<double>(age_micros) / 1e6 : 0.0;
+  return stats;
+}
+
+Result<std::size_t> OutboxStore::delete_published_before(std::chrono::seconds retention) {
+  const std::string sql = fmt::format(
+      "DELETE FROM {} WHERE published_at IS NOT NULL "
+      "AND published_at < NOW(6) - INTERVAL {} SECOND ORDER BY published_at LIMIT {}",
+      table_, retention.count(), kRelayCleanupChunkRows);
+  std::size_t deleted = 0;
+  Status status = pool_.with_session([&](soci::session& session) {
+    soci::statement statement = (session.prepare << sql);
+    statement.execute(true);
+    deleted = static_cast<std::size_t>(statement.get_affected_rows());
+  });
+  if (!status) return status.error();
+  BOURSE_ASSERT(deleted <= kRelayCleanupChunkRows, "DELETE honoured its LIMIT");
+  return deleted;
+}
+
+}  // namespace bourse::outbox

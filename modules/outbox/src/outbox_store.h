@@ -1,0 +1,64 @@
+// The relay's SQL on one outbox table (standard outbox shape, migrations/0101_*.sql).
+//
+// Every query goes through the ConnectionPool and runs in autocommit mode (a fresh
+// snapshot per statement), except mark_published, which is one transaction. Selection
+// is always "WHERE published_at IS NULL ORDER BY id": the relay never remembers a last
+// published id, because AUTO_INCREMENT ids are assigned at insert, not at commit, and a
+// row that commits late below an already published id would be skipped forever
+// (DESIGN.md section 4). The (published_at, id) index serves every query here.
+//
+// Thread-safety: thread-safe (it only holds the pool and the table name). Blocking.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bourse/common/error.h"
+#include "bourse/db/connection_pool.h"
+
+namespace bourse::outbox {
+
+struct OutboxRow {
+  std::int64_t id = 0;
+  std::string event_id;
+  std::string event_type;
+  std::string topic;
+  std::string message_key;
+  std::string payload;
+};
+
+struct PendingStats {
+  std::int64_t rows = 0;                 // unpublished rows
+  double oldest_age_seconds = 0.0;       // database now - MIN(created_at); 0 if none
+};
+
+class OutboxStore {
+ public:
+  // REQUIRES: is_outbox_table(table) (the name is put into SQL text).
+  OutboxStore(db::ConnectionPool& pool, std::string table);
+
+  // The first `limit` unpublished rows in id order.
+  Result<std::vector<OutboxRow>> fetch_unpublished(std::size_t limit);
+
+  // Sets published_at = NOW(6) on `ids` (still unpublished ones) in one transaction;
+  // returns the rows changed.
+  Result<std::size_t> mark_published(const std::vector<std::int64_t>& ids);
+
+  // COUNT(*) and the age of MIN(created_at) over the unpublished rows (database time,
+  // the same clock that wrote created_at).
+  Result<PendingStats> pending_stats();
+
+  // Deletes at most kRelayCleanupChunkRows published rows whose published_at is older
+  // than `retention` (database time); returns the rows deleted.
+  Result<std::size_t> delete_published_before(std::chrono::seconds retention);
+
+  const std::string& table() const noexcept { return table_; }
+
+ private:
+  db::ConnectionPool& pool_;
+  const std::string table_;
+};
+
+}  // namespace bourse::outbox

@@ -1,0 +1,343 @@
+#include "bourse/outbox/relay.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "batch_publisher.h"
+#include "bourse/common/assert.h"
+#include "bourse/kafka/producer.h"
+#include "bourse/log/log.h"
+#include "outbox_store.h"
+#include "relay_lease.h"
+#include "relay_metrics.h"
+
+namespace bourse::outbox {
+namespace {
+
+// The relay's producer: batches are sent at once (a relay batch is already a batch) and
+// a recreated producer gives up on leftovers quickly (they are republished anyway).
+kafka::ProducerOptions relay_producer_options() {
+  kafka::ProducerOptions options;
+  options.linger = std::chrono::milliseconds(5);
+  options.close_timeout = std::chrono::milliseconds(2'000);
+  return options;
+}
+
+// With the idempotent producer, any error that could leave a gap in a partition's
+// sequence becomes fatal instead of letting later messages through (librdkafka's
+// enable.gapless.guarantee), so a failed row is not overtaken by a later row of its key
+// within one producer. Left alone if the configuration sets it explicitly.
+kafka::KafkaConfig relay_kafka_config(kafka::KafkaConfig config) {
+  config.properties.try_emplace("enable.gapless.guarantee", "true");
+  return config;
+}
+
+std::int64_t as_int64(std::size_t value) { return static_cast<std::int64_t>(value); }
+
+}  // namespace
+
+struct Relay::State {
+  State(db::ConnectionPool& pool_in, kafka::KafkaConfig kafka_in, metrics::Registry& registry,
+        const Clock& clock_in, RelayOptions options_in)
+      : pool(pool_in),
+        kafka_config(std::move(kafka_in)),
+        clock(clock_in),
+        options(std::move(options_in)),
+        store(pool_in, options.table),
+        lease(pool_in.config(), options.table),
+        metrics(registry, options.table),
+        last_cleanup(clock_in.steady_now()) {}
+
+  db::ConnectionPool& pool;
+  const kafka::KafkaConfig kafka_config;
+  const Clock& clock;
+  const RelayOptions options;
+
+  // Serialises run_once() callers and the relay thread; guards everything below
+  // down to `thread`.
+  std::mutex work_mutex;
+  OutboxStore store;
+  RelayLease lease;
+  RelayMetrics metrics;
+  std::unique_ptr<kafka::Producer> producer;
+  std::chrono::steady_clock::time_point last_cleanup;
+  std::optional<std::chrono::steady_clock::time_point> last_metrics_refresh;
+
+  // Thread control.
+  std::mutex control_mutex;
+  std::condition_variable wake;
+  bool stop_requested = false;  // guarded by control_mutex
+  std::thread thread;           // guarded by control_mutex (start/stop)
+  std::atomic<bool> running{false};
+  std::atomic<bool> lease_held{false};
+
+  // --- Everything below runs with work_mutex held. ---
+
+  void set_lease_held(bool held) {
+    lease_held.store(held);
+    metrics.lease_held.set(held ? 1.0 : 0.0);
+  }
+
+  void drop_lease() {
+    lease.release();
+    set_lease_held(false);
+  }
+
+  Result<std::size_t> fail(Error error, std::string_view what) {
+    metrics.publish_failures_total.inc();
+    log::warn("outbox relay iteration failed",
+              {{"outbox", options.table},
+               {"instance", options.instance_id},
+               {"step", what},
+               {"code", to_string(error.code)},
+               {"reason", error.reason},
+               {"error", error.message}});
+    return error;
+  }
+
+  void refresh_pending_metrics(bool force) {
+    const auto now = clock.steady_now();
+    if (!force && last_metrics_refresh.has_value() &&
+        now - *last_metrics_refresh < kRelayMetricsRefreshInterval) {
+      return;
+    }
+    auto stats = store.pending_stats();
+    if (!stats) {
+      log::debug("outbox relay: pending stats unavailable",
+                 {{"outbox", options.table}, {"error", stats.error().message}});
+      return;
+    }
+    metrics.pending_rows.set(static_cast<double>(stats->rows));
+    metrics.oldest_unpublished_age_seconds.set(stats->oldest_age_seconds);
+    last_metrics_refresh = now;
+  }
+
+  // Takes the lease if needed; ok(true) when this relay may publish.
+  Status ensure_lease() {
+    if (lease.held()) {
+      auto still = lease.still_held();
+      if (still && *still) return Status::success();
+      set_lease_held(false);
+      const std::string why = still ? "the lock is no longer ours" : still.error().message;
+      log::warn("outbox relay lost its lease", {{"outbox", options.table},
+                                                {"instance", options.instance_id},
+                                                {"lease", lease.name()},
+                                                {"error", why}});
+      return Error{ErrorCode::kUnavailable, "relay lease lost: " + why, kLeaseLostReason};
+    }
+    auto acquired = lease.try_acquire();
+    if (!acquired) {
+      set_lease_held(false);
+      return acquired.error();
+    }
+    if (!*acquired) {
+      set_lease_held(false);
+      return Error{ErrorCode::kConflict, "another instance holds " + lease.name(),
+                   kLeaseNotHeldReason};
+    }
+    set_lease_held(true);
+    last_cleanup = clock.steady_now();
+    log::info("outbox relay acquired its lease", {{"outbox", options.table},
+                                                 {"instance", options.instance_id},
+                                                 {"lease", lease.name()}});
+    return Status::success();
+  }
+
+  Status ensure_producer() {
+    if (producer != nullptr && !producer->fatal()) return Status::success();
+    if (producer != nullptr) {
+      log::warn("outbox relay: recreating the Kafka producer after a fatal error",
+                {{"outbox", options.table}, {"instance", options.instance_id}});
+      producer.reset();
+    }
+    auto created = kafka::Producer::create(relay_kafka_config(kafka_config),
+                                           relay_producer_options());
+    if (!created) return created.error();
+    producer = std::move(created).value();
+    return Status::success();
+  }
+
+  void cleanup_if_due() {
+    const auto now = clock.steady_now();
+    if (now - last_cleanup < options.cleanup_interval) return;
+    last_cleanup = now;
+    std::size_t deleted_total = 0;
+    for (int chunk = 0; chunk < kMaxRelayCleanupChunksPerRound; ++chunk) {
+      auto deleted = store.delete_published_before(options.retention);
+      if (!deleted) {
+        (void)fail(deleted.error(), "cleanup");
+        break;
+      }
+      deleted_total += *deleted;
+      if (*deleted < kRelayCleanupChunkRows) break;
+    }
+    if (deleted_total > 0) {
+      log::info("outbox relay deleted expired published rows",
+                {{"outbox", options.table}, {"rows", as_int64(deleted_total)}});
+    }
+  }
+
+  Result<std::size_t> iterate() {
+    refresh_pending_metrics(/*force=*/false);
+    if (Status status = ensure_lease(); !status) {
+      if (status.error().reason == kLeaseNotHeldReason) return status.error();  // standby
+      return fail(status.error(), "lease");
+    }
+    if (Status status = ensure_producer(); !status) return fail(status.error(), "producer");
+
+    auto rows = store.fetch_unpublished(options.batch_size);
+    if (!rows) return fail(rows.error(), "fetch");
+
+    std::size_t marked = 0;
+    if (!rows->empty()) {
+      const BatchOutcome outcome = publish_batch(*producer, *rows, options.delivery_timeout);
+      if (options.crash_after_produce_for_testing) {
+        drop_lease();  // a dead process's session goes away with it
+        return Error{ErrorCode::kUnavailable, "simulated crash after produce, before marking",
+                     kSimulatedCrashReason};
+      }
+      if (outcome.acknowledged > 0) {
+        std::vector<std::int64_t> ids;
+        ids.reserve(outcome.acknowledged);
+        for (std::size_t i = 0; i < outcome.acknowledged; ++i) ids.push_back((*rows)[i].id);
+        auto changed = store.mark_published(ids);
+        // Acknowledged but not marked: they will be published again (at-least-once).
+        if (!changed) return fail(changed.error(), "mark_published");
+        marked = *changed;
+        metrics.published_total.inc(marked);
+      }
+      if (outcome.first_error.has_value()) {
+        const OutboxRow& failed = (*rows)[outcome.acknowledged];
+        log::warn("outbox relay: delivery failed; the rest of the batch will be retried",
+                  {{"outbox", options.table},
+                   {"row_id", failed.id},
+                   {"event_id", failed.event_id},
+                   {"topic", failed.topic},
+                   {"marked", as_int64(marked)},
+                   {"batch", as_int64(rows->size())}});
+        if (outcome.timed_out || producer->fatal()) {
+          // Reports still owed: start over with a fresh producer (its destructor purges
+          // what is left; those rows stay unpublished and are produced again).
+          producer.reset();
+        }
+        refresh_pending_metrics(/*force=*/true);
+        return fail(*outcome.first_error, "deliver");
+      }
+    }
+    cleanup_if_due();
+    refresh_pending_metrics(/*force=*/marked > 0);
+    return marked;
+  }
+};
+
+Result<std::unique_ptr<Relay>> Relay::create(db::ConnectionPool& pool,
+                                             kafka::KafkaConfig kafka_config,
+                                             metrics::Registry& registry, const Clock& clock,
+                                             RelayOptions options) {
+  if (Status valid = validate(options); !valid) return valid.error();
+  if (Status valid = kafka::validate(kafka_config); !valid) return valid.error();
+  auto state = std::make_unique<State>(pool, std::move(kafka_config), registry, clock,
+                                       std::move(options));
+  state->metrics.lease_held.set(0.0);
+  return std::unique_ptr<Relay>(new Relay(std::move(state)));
+}
+
+Relay::Relay(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Relay::~Relay() {
+  stop();
+  std::lock_guard work(state_->work_mutex);
+  state_->drop_lease();
+  state_->producer.reset();
+}
+
+Status Relay::start() {
+  std::lock_guard lock(state_->control_mutex);
+  if (state_->thread.joinable()) {
+    return Error{ErrorCode::kConflict, "relay already running", "relay_running"};
+  }
+  state_->stop_requested = false;
+  state_->running.store(true);
+  state_->thread = std::thread([this] { run_loop(); });
+  return Status::success();
+}
+
+void Relay::stop() {
+  std::thread thread;
+  {
+    std::lock_guard lock(state_->control_mutex);
+    state_->stop_requested = true;
+    thread = std::move(state_->thread);
+  }
+  state_->wake.notify_all();
+  if (thread.joinable()) thread.join();
+  state_->running.store(false);
+  std::lock_guard work(state_->work_mutex);
+  if (state_->lease.held()) {
+    state_->drop_lease();
+    log::info("outbox relay stopped and released its lease",
+              {{"outbox", state_->options.table}, {"instance", state_->options.instance_id}});
+  }
+}
+
+Result<std::size_t> Relay::run_once() {
+  std::lock_guard work(state_->work_mutex);
+  return state_->iterate();
+}
+
+void Relay::run_loop() {
+  State& state = *state_;
+  log::info("outbox relay started",
+            {{"outbox", state.options.table}, {"instance", state.options.instance_id}});
+  std::chrono::milliseconds backoff = kRelayInitialBackoff;
+  for (;;) {
+    {
+      std::lock_guard lock(state.control_mutex);
+      if (state.stop_requested) break;
+    }
+    std::chrono::milliseconds wait{0};
+    try {
+      Result<std::size_t> result = run_once();
+      if (result) {
+        backoff = kRelayInitialBackoff;
+        // A full batch means more is probably waiting: go again at once.
+        if (*result < state.options.batch_size) wait = state.options.poll_interval;
+      } else if (result.error().reason == kLeaseNotHeldReason) {
+        backoff = kRelayInitialBackoff;
+        wait = state.options.lease_retry_interval;
+      } else {
+        wait = backoff;
+        backoff = std::min(backoff * 2, kRelayMaxBackoff);
+      }
+    } catch (const std::exception& error) {
+      // Nothing may escape the thread; an unexpected exception is a failed iteration.
+      state.metrics.publish_failures_total.inc();
+      log::error("outbox relay: unexpected exception",
+                 {{"outbox", state.options.table}, {"error", std::string(error.what())}});
+      wait = backoff;
+      backoff = std::min(backoff * 2, kRelayMaxBackoff);
+    } catch (...) {
+      state.metrics.publish_failures_total.inc();
+      log::error("outbox relay: unexpected exception", {{"outbox", state.options.table}});
+      wait = backoff;
+      backoff = std::min(backoff * 2, kRelayMaxBackoff);
+    }
+    if (wait.count() > 0) {
+      std::unique_lock lock(state.control_mutex);
+      state.wake.wait_for(lock, wait, [&] { return state.stop_requested; });
+    }
+  }
+  log::info("outbox relay stopping",
+            {{"outbox", state.options.table}, {"instance", state.options.instance_id}});
+}
+
+bool Relay::lease_held() const noexcept { return state_->lease_held.load(); }
+bool Relay::running() const noexcept { return state_->running.load(); }
+const RelayOptions& Relay::options() const noexcept { return state_->options; }
+
+}  // namespace bourse::outbox

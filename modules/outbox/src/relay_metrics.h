@@ -1,0 +1,21 @@
+// The relay's Prometheus series for one outbox table (label outbox="<table>").
+// Children are looked up once; updates are single atomics (thread-safe).
+#pragma once
+
+#include <string_view>
+
+#include "bourse/metrics/registry.h"
+
+namespace bourse::outbox {
+
+struct RelayMetrics {
+  RelayMetrics(metrics::Registry& registry, std::string_view table);
+
+  metrics::Gauge& pending_rows;
+  metrics::Gauge& oldest_unpublished_age_seconds;
+  metrics::Counter& published_total;
+  metrics::Counter& publish_failures_total;
+  metrics::Gauge& lease_held;
+};
+
+}  // namespace bourse::outbox
