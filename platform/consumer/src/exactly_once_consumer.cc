@@ -308,7 +308,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                              const Error& error) {
     batch_failures.inc();
     const bool transient = is_transient(error);
-    std::int64_t resume_at = batch.front().offset;
+    bool give_up = false;
     if (!transient) {
       if (batch.size() > 1) {
         state.one_by_one_until = batch.back().offset;  // isolate the culprit
@@ -319,15 +319,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
           state.attempts = 0;
         }
         ++state.attempts;
-        if (state.attempts >= options.max_attempts &&
-            dead_letter(tp, batch.front(), error, state.attempts)) {
-          resume_at = offset + 1;
-          state.failing_offset = -1;
-          state.attempts = 0;
-          state.consecutive_failures = 0;
-          state.committed_next_offset = resume_at;
-          state.hint_pending = true;
-        }
+        give_up = state.attempts >= options.max_attempts;
       }
     }
     log::warn("consumer: batch failed, rolled back",
@@ -340,11 +332,19 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                {"transient", transient},
                {"attempts", state.attempts},
                {"error", describe(error)}});
-    seek_or_rejoin(tp, resume_at);
-    if (resume_at == batch.front().offset) {
-      ++state.consecutive_failures;
-      sleep_for(backoff(state.consecutive_failures));
+    if (give_up && dead_letter(tp, batch.front(), error, state.attempts)) {
+      const std::int64_t next_offset = batch.front().offset + 1;
+      state.failing_offset = -1;
+      state.attempts = 0;
+      state.consecutive_failures = 0;
+      state.committed_next_offset = next_offset;
+      state.hint_pending = true;
+      seek_or_rejoin(tp, next_offset);  // may drop `state` (rejoin): not used after this
+      return error;
     }
+    const milliseconds delay = backoff(++state.consecutive_failures);
+    seek_or_rejoin(tp, batch.front().offset);  // may drop `state` (rejoin): not used after this
+    sleep_for(delay);
     return error;
   }
 
@@ -393,15 +393,12 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       letter.event_id = envelope->event_id;
       letter.event_type = envelope->event_type;
     } else {
-      // Untrusted headers: kept only when they look like identifiers; no processed_events
-      // row is claimed for a message whose envelope does not parse.
-      if (auto id = message.header(kafka::kHeaderEventId)) {
-        letter.event_id = detail::sanitize_identifier(*id, kMaxEventIdLength);
-      }
+      // event_id stays NULL: an id we could not parse is never claimed in
+      // processed_events. The event_type header is kept (untrusted: only if it looks like
+      // an identifier) to help the operator.
       if (auto type = message.header(kafka::kHeaderEventType)) {
         letter.event_type = detail::sanitize_identifier(*type, kMaxEventTypeLength);
       }
-      letter.event_id.reset();  // see above: never claim an id we could not parse
     }
     return letter;
   }

@@ -1,1 +1,406 @@
+// Goal: against the real MariaDB and Kafka, every event takes effect exactly once -
+// through duplicates, crashes between the database commit and Kafka, handler failures,
+// deadlocks, poison messages and rebalances - and nothing is ever dropped silently.
+#include "bourse/consumer/exactly_once_consumer.h"
+
+#include <soci/mysql/soci-mysql.h>
+#include <soci/soci.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "bourse/db/migrator.h"
+#include "bourse/kafka/admin.h"
+#include "bourse/kafka/producer.h"
+#include "bourse/outbox/outbox_event.h"
+#include "stack_env.h"
+#include "test_database.h"
+
+namespace bourse::consumer {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string unique_name(const std::string& prefix) {
+  static const unsigned run = std::random_device{}();
+  static std::atomic<int> counter{0};
+  return "bourse-test-" + prefix + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(run % 100000) + "-" + std::to_string(counter++);
+}
+
+kafka::KafkaConfig kafka_config(const std::string& client) {
+  kafka::KafkaConfig config;
+  config.brokers = bourse::testing::kafka_brokers();
+  config.client_id = client;
+  config.log_sink = [sink = kafka::stderr_json_sink()](const kafka::LogRecord& record) {
+    if (record.level == kafka::LogLevel::kError) sink(record);
+  };
+  return config;
+}
+
+std::string create_topic(int partitions) {
+  const std::string topic = unique_name("eo");
+  auto admin = kafka::Admin::create(kafka_config("consumer-test-admin"));
+  REQUIRE(admin.ok());
+  const Status status = admin.value()->create_topics({{topic, partitions, {}, -1}}, 15s);
+  INFO((status.ok() ? "" : status.error().message));
+  REQUIRE(status.ok());
+  return topic;
+}
+
+// The scratch database with the project's migrations and the handler's table: one row
+// per applied event; a second application increments times_applied instead of failing,
+// so double application is countable.
+struct Database {
+  bourse::testing::TestDatabase scratch;
+  db::ConnectionPool pool{scratch.config()};
+
+  Database() {
+    auto migrations =
+        db::load_migrations(std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/migrations");
+    REQUIRE(migrations.ok());
+    auto applied = db::apply_migrations(pool, migrations.value());
+    INFO((applied.ok() ? "" : applied.error().message));
+    REQUIRE(applied.ok());
+    REQUIRE(pool.with_session([](soci::session& session) {
+                  session << "CREATE TABLE applied ("
+                             " seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+                             " event_id VARCHAR(64) NOT NULL UNIQUE,"
+                             " value BIGINT NOT NULL, partition_id INT NOT NULL,"
+                             " message_offset BIGINT NOT NULL,"
+                             " times_applied INT NOT NULL DEFAULT 1) ENGINE=InnoDB";
+                }).ok());
+  }
+
+  long long scalar(const std::string& sql) {
+    long long value = 0;
+    soci::indicator indicator = soci::i_ok;
+    const Status status = pool.with_session(
+        [&](soci::session& session) { session << sql, soci::into(value, indicator); });
+    REQUIRE(status.ok());
+    return indicator == soci::i_ok ? value : 0;
+  }
+  long long applied_rows() { return scalar("SELECT COUNT(*) FROM applied"); }
+  long long over_applied() { return scalar("SELECT COUNT(*) FROM applied WHERE times_applied <> 1"); }
+  long long stored_offsets_sum(const std::string& group) {
+    return scalar("SELECT COALESCE(SUM(next_offset), 0) FROM consumer_offsets WHERE consumer_group = '" +
+                  group + "'");
+  }
+};
+
+// Writes each event's value into `applied` in the consumer's transaction. Fails (returns
+// an error) for poison values; throws a MySQL deadlock for the first N attempts of others.
+class TestHandler final : public EventHandler {
+ public:
+  Status handle(soci::session& session, const Envelope& event,
+                const kafka::Message& message) override {
+    const long long value = event.data.at("value").as_int64();
+    {
+      std::lock_guard lock(mutex_);
+      if (poison_.count(value) > 0) return Error::internal("poison value " + std::to_string(value));
+      if (auto it = deadlocks_.find(value); it != deadlocks_.end() && it->second > 0) {
+        --it->second;
+        throw soci::mysql_soci_error("Deadlock found when trying to get lock", 1213);
+      }
+    }
+    int partition = message.partition;
+    long long offset = message.offset;
+    session << "INSERT INTO applied (event_id, value, partition_id, message_offset)"
+               " VALUES (:e, :v, :p, :o) ON DUPLICATE KEY UPDATE times_applied = times_applied + 1",
+        soci::use(event.event_id), soci::use(value), soci::use(partition), soci::use(offset);
+    return Status::success();
+  }
+
+  void poison(long long value) {
+    std::lock_guard lock(mutex_);
+    poison_.insert(value);
+  }
+  void deadlock(long long value, int times) {
+    std::lock_guard lock(mutex_);
+    deadlocks_[value] = times;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<long long> poison_;
+  std::map<long long, int> deadlocks_;
+};
+
+class TestProducer {
+ public:
+  TestProducer() {
+    auto created = kafka::Producer::create(kafka_config("consumer-test-producer"));
+    REQUIRE(created.ok());
+    producer_ = std::move(created).value();
+  }
+
+  // Produces an envelope with data {"value": value} to `partition`; returns its event id.
+  std::string event(const std::string& topic, int partition, long long value,
+                    std::string event_id = outbox::new_event_id()) {
+    outbox::OutboxEvent event{"TestEvent", topic, "k", "test", std::to_string(value), {}};
+    event.data["value"] = value;
+    raw(topic, partition, outbox::serialize_envelope(event, event_id, std::chrono::system_clock::now()),
+        event_id);
+    return event_id;
+  }
+
+  void raw(const std::string& topic, int partition, std::string value, const std::string& event_id) {
+    auto delivered = producer_->produce_sync(
+        {topic,
+         "k",
+         std::move(value),
+         {{std::string(kafka::kHeaderEventType), "TestEvent"},
+          {std::string(kafka::kHeaderEventId), event_id}},
+         partition});
+    INFO((delivered.ok() ? "" : delivered.error().message));
+    REQUIRE(delivered.ok());
+  }
+
+ private:
+  std::unique_ptr<kafka::Producer> producer_;
+};
+
+ConsumerOptions test_options(const std::string& group, const std::string& topic) {
+  ConsumerOptions options;
+  options.group_id = group;
+  options.topics = {topic};
+  options.batch_wait = 20ms;
+  options.max_attempts = 3;
+  options.initial_backoff = 10ms;
+  options.max_backoff = 100ms;
+  options.session_timeout = 6s;
+  options.heartbeat_interval = 300ms;
+  options.max_poll_interval = 10s;
+  return options;
+}
+
+std::unique_ptr<ExactlyOnceConsumer> make_consumer(Database& database, const ConsumerOptions& options,
+                                                   EventHandler& handler,
+                                                   metrics::Registry& registry) {
+  auto created = ExactlyOnceConsumer::create(database.pool, kafka_config("consumer-test"), options,
+                                             handler, registry);
+  REQUIRE(created.ok());
+  return std::move(created).value();
+}
+
+// Calls poll_once until `done()` (or fails the test after `limit`).
+template <typename Done>
+void drive(ExactlyOnceConsumer& consumer, Done done, std::chrono::milliseconds limit = 30s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    (void)consumer.poll_once(100ms);  // failed batches return their error: expected here
+  }
+  REQUIRE(done());
+}
+
+template <typename Done>
+void wait_for(Done done, std::chrono::milliseconds limit = 30s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  REQUIRE(done());
+}
+
+std::uint64_t counter_value(metrics::Registry& registry, const std::string& name,
+                            std::initializer_list<std::string_view> labels) {
+  const std::vector<std::string> label_names =
+      labels.size() == 2 ? std::vector<std::string>{"group", "topic"} : std::vector<std::string>{"group"};
+  return registry.counter(name, "", label_names).with(labels).value();
+}
+
+TEST_CASE("events are applied once, in partition order, with their offsets stored", "[consumer]") {
+  Database database;
+  const std::string topic = create_topic(2);
+  const std::string group = unique_name("g-order");
+  TestProducer producer;
+  constexpr int kPerPartition = 30;
+  for (int i = 0; i < kPerPartition; ++i) {
+    for (int p = 0; p < 2; ++p) producer.event(topic, p, p * 1000 + i);
+  }
+  TestHandler handler;
+  metrics::Registry registry;
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 2 * kPerPartition; });
+
+  CHECK(database.applied_rows() == 2 * kPerPartition);
+  CHECK(database.over_applied() == 0);
+  for (int p = 0; p < 2; ++p) {
+    std::vector<long long> values(kPerPartition);
+    std::vector<long long> offsets(kPerPartition);
+    REQUIRE(database.pool.with_session([&](soci::session& session) {
+                  session << "SELECT value, message_offset FROM applied WHERE partition_id = :p ORDER BY seq",
+                      soci::use(p), soci::into(values), soci::into(offsets);
+                }).ok());
+    REQUIRE(values.size() == static_cast<std::size_t>(kPerPartition));
+    for (int i = 0; i < kPerPartition; ++i) {
+      CHECK(values[i] == p * 1000 + i);  // applied in partition order
+      CHECK(offsets[i] == i);
+    }
+    CHECK(database.scalar("SELECT next_offset FROM consumer_offsets WHERE consumer_group = '" +
+                          group + "' AND partition_id = " + std::to_string(p)) == kPerPartition);
+  }
+  CHECK(database.scalar("SELECT COUNT(*) FROM processed_events") == 2 * kPerPartition);
+  CHECK(counter_value(registry, "bourse_consumer_events_applied_total", {group, topic}) ==
+        2 * kPerPartition);
+  CHECK(counter_value(registry, "bourse_consumer_batch_failures_total", {group}) == 0);
+  consumer->stop();
+}
+
+TEST_CASE("the same event published twice is applied once", "[consumer]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-dup");
+  TestProducer producer;
+  const std::string first = producer.event(topic, 0, 1);
+  producer.event(topic, 0, 1, first);  // the relay re-published the row
+  producer.event(topic, 0, 2);
+  producer.event(topic, 0, 1, first);  // and once more, later
+
+  TestHandler handler;
+  metrics::Registry registry;
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 4; });
+  CHECK(database.applied_rows() == 2);
+  CHECK(database.over_applied() == 0);
+  CHECK(counter_value(registry, "bourse_consumer_duplicates_skipped_total", {group, topic}) == 2);
+  CHECK(counter_value(registry, "bourse_consumer_events_applied_total", {group, topic}) == 2);
+}
+
+TEST_CASE("a consumer killed between the DB commit and any Kafka commit resumes from the DB",
+          "[consumer]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-crash");
+  TestProducer producer;
+  for (int i = 0; i < 10; ++i) producer.event(topic, 0, i);
+  TestHandler handler;
+  ConsumerOptions options = test_options(group, topic);
+  options.kafka_commit_hint_interval = 0ms;  // nothing ever reaches Kafka's offsets
+  {
+    metrics::Registry registry;
+    auto first = make_consumer(database, options, handler, registry);
+    drive(*first, [&] { return database.stored_offsets_sum(group) == 10; });
+    // Destroyed here: the DB holds the effects and offsets, Kafka holds no committed offset
+    // for the group (so Kafka alone would restart at the beginning).
+  }
+  for (int i = 10; i < 15; ++i) producer.event(topic, 0, i);
+  metrics::Registry registry;
+  auto second = make_consumer(database, options, handler, registry);
+  drive(*second, [&] { return database.stored_offsets_sum(group) == 15; });
+  CHECK(database.applied_rows() == 15);
+  CHECK(database.over_applied() == 0);
+  // It started at the stored offset: it did not even see the first ten again.
+  CHECK(counter_value(registry, "bourse_consumer_duplicates_skipped_total", {group, topic}) == 0);
+  CHECK(counter_value(registry, "bourse_consumer_events_applied_total", {group, topic}) == 5);
+}
+
+TEST_CASE("a poison message is retried, isolated and dead-lettered; the rest is applied once",
+          "[consumer]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-poison");
+  TestProducer producer;
+  std::string poison_id;
+  for (int i = 0; i < 10; ++i) {
+    const std::string id = producer.event(topic, 0, i);
+    if (i == 4) poison_id = id;
+  }
+  producer.raw(topic, 0, "{not an envelope", "bogus-id");  // offset 10: can never succeed
+  producer.event(topic, 0, 11);                             // offset 11
+
+  TestHandler handler;
+  handler.poison(4);
+  metrics::Registry registry;
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 12; });
+
+  CHECK(database.applied_rows() == 10);  // 0..9 without 4, and 11
+  CHECK(database.over_applied() == 0);
+  CHECK(database.scalar("SELECT COUNT(*) FROM applied WHERE value = 4") == 0);
+  CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters") == 2);
+
+  std::string event_id, error, payload;
+  int attempts = 0;
+  REQUIRE(database.pool.with_session([&](soci::session& session) {
+                session << "SELECT event_id, error, attempts, payload FROM dead_letters"
+                           " WHERE message_offset = 4",
+                    soci::into(event_id), soci::into(error), soci::into(attempts), soci::into(payload);
+              }).ok());
+  CHECK(event_id == poison_id);
+  CHECK(error.find("poison value 4") != std::string::npos);
+  CHECK(attempts == 3);
+  CHECK(payload.find(poison_id) != std::string::npos);
+  // Its processed_events row went with it: a re-publication would be skipped.
+  CHECK(database.scalar("SELECT COUNT(*) FROM processed_events WHERE event_id = '" + poison_id +
+                        "'") == 1);
+  CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters WHERE message_offset = 10 AND"
+                        " event_id IS NULL AND attempts = 1 AND error LIKE '%malformed%'") == 1);
+  CHECK(counter_value(registry, "bourse_consumer_dead_letters_total", {group}) == 2);
+  CHECK(counter_value(registry, "bourse_consumer_batch_failures_total", {group}) >= 3);
+}
+
+TEST_CASE("a deadlock in the handler rolls back, is retried and succeeds", "[consumer]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-deadlock");
+  TestProducer producer;
+  for (int i = 0; i < 5; ++i) producer.event(topic, 0, i);
+  TestHandler handler;
+  handler.deadlock(2, 4);  // more than max_attempts (3): transient failures never dead-letter
+  metrics::Registry registry;
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 5; });
+  CHECK(database.applied_rows() == 5);
+  CHECK(database.over_applied() == 0);
+  CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters") == 0);
+  CHECK(counter_value(registry, "bourse_consumer_batch_failures_total", {group}) >= 4);
+}
+
+TEST_CASE("two consumers of one group split the partitions and apply every event once, "
+          "across a rebalance",
+          "[consumer]") {
+  Database database;
+  constexpr int kPartitions = 4;
+  const std::string topic = create_topic(kPartitions);
+  const std::string group = unique_name("g-split");
+  TestHandler handler;
+  metrics::Registry registry_a;
+  metrics::Registry registry_b;
+  const ConsumerOptions options = test_options(group, topic);
+  auto a = make_consumer(database, options, handler, registry_a);
+  auto b = make_consumer(database, options, handler, registry_b);
+  a->start();
+  b->start();
+  std::this_thread::sleep_for(2s);  // both join: the group settles on a split
+
+  TestProducer producer;
+  int produced = 0;
+  for (int i = 0; i < 25; ++i) {
+    for (int p = 0; p < kPartitions; ++p) producer.event(topic, p, produced++);
+  }
+  wait_for([&] { return database.applied_rows() >= 40; });
+  a->stop();  // rebalance: b takes every partition from the offsets stored by a
+  for (int i = 0; i < 10; ++i) {
+    for (int p = 0; p < kPartitions; ++p) producer.event(topic, p, produced++);
+  }
+  wait_for([&] { return database.stored_offsets_sum(group) == produced; });
+  b->stop();
+
+  CHECK(database.applied_rows() == produced);
+  CHECK(database.over_applied() == 0);
+  CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters") == 0);
+  const auto applied_a = counter_value(registry_a, "bourse_consumer_events_applied_total", {group, topic});
+  const auto applied_b = counter_value(registry_b, "bourse_consumer_events_applied_total", {group, topic});
+  CHECK(applied_a > 0);
+  CHECK(applied_b > 0);
+  CHECK(applied_a + applied_b == static_cast<std::uint64_t>(produced));
+}
+
+}  // namespace
+}  // namespace bourse::consumer
