@@ -1,0 +1,71 @@
+// The group committer behind OrderService::submit: a bounded queue and one thread that
+// writes queued orders in group transactions (contract in order_service.h).
+//
+// Thread-safety: enqueue/stop/depth from any thread; everything else runs on the
+// committer thread only (known_users_ needs no lock for that reason).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "bourse/order/order_service.h"
+#include "order_store.h"
+
+namespace bourse::order {
+
+class OrderService::Committer {
+ public:
+  struct Pending {
+    OrderRequest request;
+    std::optional<std::string> idempotency_key;
+    std::string request_hash;
+    SubmitCallback done;
+  };
+
+  Committer(db::ConnectionPool& pool, UserDirectory& users, const OrderServiceOptions& options,
+            const Clock& clock);
+  ~Committer();
+
+  // Queues `pending` unless the queue is full or the committer stopping; on false,
+  // `pending` is left untouched and the caller answers it.
+  bool enqueue(Pending& pending);
+  void stop();
+  std::size_t depth() const;
+
+ private:
+  // What one key group (or one key-less order) ended with.
+  struct Outcome {
+    std::optional<Error> error;                // the group's failure (503/500)
+    std::optional<store::StoredAnswer> bound;  // the answer the order/key is bound to
+    bool created = false;                      // this request created the order
+  };
+
+  void run();
+  void process_group(std::vector<Pending>& group);
+  // Commits `leaders` (distinct idempotency keys), retrying as documented.
+  std::vector<Outcome> commit(const std::vector<Pending*>& leaders);
+  Status write_group(const std::vector<Pending*>& leaders, std::vector<Outcome>& outcomes);
+  Result<bool> user_exists(const std::string& user_id);
+  static void complete(Pending& pending, const Outcome& outcome, bool leader);
+
+  db::ConnectionPool& pool_;
+  UserDirectory& users_;
+  const OrderServiceOptions& options_;
+  const Clock& clock_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;  // bounded by options_.max_queue_depth
+  bool stopping_ = false;
+  std::unordered_set<std::string> known_users_;  // committer thread only
+  std::thread thread_;  // last: started after every other member is ready
+};
+
+}  // namespace bourse::order

@@ -1,0 +1,195 @@
+#include "order_store.h"
+
+#include <soci/soci.h>
+
+namespace bourse::order::store {
+namespace {
+
+// Column list shared by every read, in the order row_to_order expects.
+constexpr const char* kOrderColumns =
+    "order_id, user_id, symbol, side, order_type, time_in_force, quantity, price_units, status, "
+    "filled_quantity, filled_notional_units, reserved_cash_units, reserved_quantity, "
+    "cash_cap_units, reject_reason, CAST(cancel_requested_at IS NOT NULL AS SIGNED), "
+    "CAST(UNIX_TIMESTAMP(created_at) * 1000000 AS SIGNED), "
+    "CAST(UNIX_TIMESTAMP(updated_at) * 1000000 AS SIGNED)";
+
+// An integer column, whatever integer type the backend reports for it (expressions such
+// as CAST(... AS SIGNED) or a flag may come back as int or long long).
+long long int_column(const soci::row& row, std::size_t index) {
+  switch (row.get_properties(index).get_data_type()) {
+    case soci::dt_integer:
+      return row.get<int>(index);
+    case soci::dt_long_long:
+      return row.get<long long>(index);
+    case soci::dt_unsigned_long_long: {
+      const unsigned long long value = row.get<unsigned long long>(index);
+      BOURSE_ASSERT(value <= static_cast<unsigned long long>(INT64_MAX), "integer column fits int64");
+      return static_cast<long long>(value);
+    }
+    case soci::dt_string:
+      return std::stoll(row.get<std::string>(index));
+    default:
+      BOURSE_ASSERT(false, "orders column is an integer");
+  }
+  return 0;
+}
+
+std::optional<long long> nullable_int(const soci::row& row, std::size_t index) {
+  if (row.get_indicator(index) == soci::i_null) return std::nullopt;
+  return int_column(row, index);
+}
+
+std::chrono::system_clock::time_point from_micros(long long micros) {
+  return std::chrono::system_clock::time_point(std::chrono::microseconds(micros));
+}
+
+Order row_to_order(const soci::row& row) {
+  Order order;
+  order.order_id = OrderId(int_column(row, 0));
+  order.user_id = row.get<std::string>(1);
+  order.symbol = row.get<std::string>(2);
+  auto side = parse_side(row.get<std::string>(3));
+  auto type = parse_order_type(row.get<std::string>(4));
+  auto time_in_force = parse_time_in_force(row.get<std::string>(5));
+  auto status = parse_order_status(row.get<std::string>(8));
+  BOURSE_ASSERT(side && type && time_in_force && status, "orders row holds known terms");
+  order.side = *side;
+  order.type = *type;
+  order.time_in_force = *time_in_force;
+  order.status = *status;
+  order.quantity = Quantity::of(int_column(row, 6));
+  if (auto price = nullable_int(row, 7)) order.price = Amount::from_units(*price);
+  order.filled_quantity = Quantity::of(int_column(row, 9));
+  order.filled_notional = Amount::from_units(int_column(row, 10));
+  if (auto cash = nullable_int(row, 11)) order.reserved_cash = Amount::from_units(*cash);
+  if (auto shares = nullable_int(row, 12)) order.reserved_quantity = Quantity::of(*shares);
+  if (auto cap = nullable_int(row, 13)) order.cash_cap = Amount::from_units(*cap);
+  if (row.get_indicator(14) != soci::i_null) order.reject_reason = row.get<std::string>(14);
+  order.cancel_requested = int_column(row, 15) != 0;
+  order.created_at = from_micros(int_column(row, 16));
+  order.updated_at = from_micros(int_column(row, 17));
+
+  BOURSE_ASSERT(order.order_id.valid(), "order ids are positive");
+  BOURSE_ASSERT(order.quantity.value() > 0, "order quantity is positive");
+  BOURSE_ASSERT(order.filled_quantity.value() >= 0 && order.filled_quantity <= order.quantity,
+                "0 <= filled_quantity <= quantity");
+  BOURSE_ASSERT(order.filled_notional.units() >= 0, "filled notional is never negative");
+  BOURSE_ASSERT(order.price.has_value() == (order.type == OrderType::kLimit),
+                "a price iff LIMIT");
+  BOURSE_ASSERT(!order.reject_reason || order.status == OrderStatus::kRejected,
+                "a reject reason only on REJECTED orders");
+  return order;
+}
+
+}  // namespace
+
+OrderId insert_order(soci::session& session, const OrderRequest& request) {
+  BOURSE_ASSERT(request.quantity.value() > 0, "validated quantity");
+  BOURSE_ASSERT(request.price.has_value() == (request.type == OrderType::kLimit),
+                "validated price");
+  const std::string side(to_string(request.side));
+  const std::string type(to_string(request.type));
+  const std::string time_in_force(to_string(request.time_in_force));
+  const long long quantity = request.quantity.value();
+  long long price_units = request.price ? request.price->units() : 0;
+  soci::indicator price_indicator = request.price ? soci::i_ok : soci::i_null;
+  session << "INSERT INTO orders (user_id, symbol, side, order_type, time_in_force, quantity, "
+             "price_units, status) VALUES (:user_id, :symbol, :side, :order_type, "
+             ":time_in_force, :quantity, :price_units, 'PENDING')",
+      soci::use(request.user_id), soci::use(request.symbol), soci::use(side), soci::use(type),
+      soci::use(time_in_force), soci::use(quantity), soci::use(price_units, price_indicator);
+  long long id = 0;
+  session << "SELECT LAST_INSERT_ID()", soci::into(id);
+  BOURSE_ASSERT(id > 0, "AUTO_INCREMENT assigned an id");
+  return OrderId(id);
+}
+
+std::optional<Order> find_order(soci::session& session, OrderId order_id, bool for_update) {
+  const long long id = order_id.value();
+  const std::string sql = std::string("SELECT ") + kOrderColumns +
+                          " FROM orders WHERE order_id = :order_id" +
+                          (for_update ? " FOR UPDATE" : "");
+  soci::rowset<soci::row> rows = (session.prepare << sql, soci::use(id));
+  for (const soci::row& row : rows) return row_to_order(row);
+  return std::nullopt;
+}
+
+OrderPage list_orders(soci::session& session, const ListQuery& query) {
+  BOURSE_ASSERT(query.limit >= 1 && query.limit <= limits::kMaxListLimit, "validated limit");
+  // Only present filters become conditions, so each query shape can use its index
+  // ((user_id, order_id), (symbol, order_id), (status, order_id) or the primary key).
+  std::string sql = std::string("SELECT ") + kOrderColumns + " FROM orders WHERE 1 = 1";
+  const std::string status = query.status ? std::string(to_string(*query.status)) : std::string();
+  const long long cursor = query.starting_after ? query.starting_after->value() : 0;
+  const int fetch = query.limit + 1;  // one more tells whether there is a next page
+  if (query.user_id) sql += " AND user_id = :user_id";
+  if (query.symbol) sql += " AND symbol = :symbol";
+  if (query.status) sql += " AND status = :status";
+  if (query.starting_after) sql += " AND order_id < :cursor";
+  sql += " ORDER BY order_id DESC LIMIT :fetch";
+
+  soci::details::prepare_temp_type statement = (session.prepare << sql);
+  if (query.user_id) statement, soci::use(*query.user_id);
+  if (query.symbol) statement, soci::use(*query.symbol);
+  if (query.status) statement, soci::use(status);
+  if (query.starting_after) statement, soci::use(cursor);
+  statement, soci::use(fetch);
+  soci::rowset<soci::row> rows(statement);
+
+  OrderPage page;
+  for (const soci::row& row : rows) {
+    if (page.orders.size() == static_cast<std::size_t>(query.limit)) {
+      page.has_more = true;
+      break;
+    }
+    page.orders.push_back(row_to_order(row));
+  }
+  return page;
+}
+
+std::optional<StoredAnswer> find_idempotency_key(soci::session& session, const std::string& user_id,
+                                                 const std::string& key) {
+  StoredAnswer answer;
+  long long order_id = 0;
+  int status = 0;
+  session << "SELECT request_hash, order_id, response_status, response_body "
+             "FROM order_idempotency_keys WHERE user_id = :user_id AND idem_key = :idem_key",
+      soci::use(user_id), soci::use(key), soci::into(answer.request_hash), soci::into(order_id),
+      soci::into(status), soci::into(answer.body);
+  if (!session.got_data()) return std::nullopt;
+  answer.order_id = OrderId(order_id);
+  answer.http_status = status;
+  BOURSE_ASSERT(answer.order_id.valid() && answer.http_status > 0, "stored answers are complete");
+  return answer;
+}
+
+void insert_idempotency_key(soci::session& session, const std::string& user_id,
+                            const std::string& key, const StoredAnswer& answer) {
+  const long long order_id = answer.order_id.value();
+  session << "INSERT INTO order_idempotency_keys (user_id, idem_key, request_hash, order_id, "
+             "response_status, response_body) VALUES (:user_id, :idem_key, :request_hash, "
+             ":order_id, :response_status, :response_body)",
+      soci::use(user_id), soci::use(key), soci::use(answer.request_hash), soci::use(order_id),
+      soci::use(answer.http_status), soci::use(answer.body);
+}
+
+void mark_cancel_requested(soci::session& session, OrderId order_id) {
+  const long long id = order_id.value();
+  session << "UPDATE orders SET cancel_requested_at = CURRENT_TIMESTAMP(6) "
+             "WHERE order_id = :order_id AND cancel_requested_at IS NULL",
+      soci::use(id);
+}
+
+boost::json::object order_created_data(OrderId order_id, const OrderRequest& request) {
+  boost::json::object data{{"order_id", order_id.value()},
+                           {"user_id", request.user_id},
+                           {"symbol", request.symbol},
+                           {"side", to_string(request.side)},
+                           {"type", to_string(request.type)},
+                           {"quantity", request.quantity.value()}};
+  if (request.price) data["price"] = request.price->to_string();
+  data["time_in_force"] = to_string(request.time_in_force);
+  return data;
+}
+
+}  // namespace bourse::order::store

@@ -1,0 +1,265 @@
+// Goal: OrderService commits each accepted order with its OrderCreated event before it
+// answers, deduplicates Idempotency-Keys within a group and across instances, answers 503
+// (never success) when the database is down, and serves reads and cancel requests.
+#include "bourse/order/order_service.h"
+
+#include <boost/json/parse.hpp>
+#include <set>
+#include <thread>
+
+#include "order_fixture.h"
+
+namespace bourse::order {
+namespace {
+
+using testing::OrderFixture;
+using testing::submit_and_wait;
+
+boost::json::object outbox_payload(OrderFixture& fixture, long long order_id,
+                                   const std::string& event_type) {
+  std::string payload;
+  REQUIRE(fixture.pool.with_session([&](soci::session& session) {
+    const std::string aggregate = std::to_string(order_id);
+    session << "SELECT payload FROM order_outbox WHERE event_type = :type AND "
+               "JSON_VALUE(payload, '$.aggregate_id') = :aggregate",
+        soci::use(event_type), soci::use(aggregate), soci::into(payload);
+  }).ok());
+  REQUIRE_FALSE(payload.empty());
+  return boost::json::parse(payload).as_object();
+}
+
+}  // namespace
+
+TEST_CASE("an accepted order and its OrderCreated event are committed before the answer",
+          "[order][integration]") {
+  OrderFixture fixture;
+  fixture.add_user("alice");
+  auto result = submit_and_wait(*fixture.orders, fixture.limit_buy("alice", 10, "150.25"));
+  REQUIRE(result.ok());
+  CHECK(result->http_status == 202);
+  CHECK_FALSE(result->replayed);
+  const long long id = result->order_id.value();
+  CHECK(result->body == R"({"order_id":)" + std::to_string(id) + R"(,"status":"PENDING"})");
+  // Checked right after the completion, on another session: committed.
+  CHECK(fixture.count("SELECT COUNT(*) FROM orders WHERE order_id = " + std::to_string(id)) == 1);
+  auto envelope = outbox_payload(fixture, id, "OrderCreated");
+  CHECK(envelope.at("aggregate_type").as_string() == "order");
+  CHECK(envelope.at("version").as_int64() == 1);
+  const auto& data = envelope.at("data").as_object();
+  CHECK(data.size() == 8);
+  CHECK(data.at("order_id").as_int64() == id);
+  CHECK(data.at("user_id").as_string() == "alice");
+  CHECK(data.at("symbol").as_string() == "AAPL");
+  CHECK(data.at("side").as_string() == "BUY");
+  CHECK(data.at("type").as_string() == "LIMIT");
+  CHECK(data.at("quantity").as_int64() == 10);
+  CHECK(data.at("price").as_string() == "150.25");
+  CHECK(data.at("time_in_force").as_string() == "GTC");
+  CHECK(fixture.count("SELECT COUNT(*) FROM order_outbox WHERE topic = 'test.order-events' AND "
+                      "message_key = 'AAPL'") == 1);
+
+  auto order = fixture.orders->get_order(result->order_id);
+  REQUIRE(order.ok());
+  CHECK(order->status == OrderStatus::kPending);
+  CHECK(order->price->to_string() == "150.25");
+  CHECK(order->remaining_quantity().value() == 10);
+  CHECK_FALSE(order->average_price().has_value());
+}
+
+TEST_CASE("a MARKET OrderCreated has no price", "[order][integration]") {
+  OrderFixture fixture;
+  fixture.add_user("bob");
+  OrderRequest request = fixture.limit_buy("bob");
+  request.type = OrderType::kMarket;
+  request.time_in_force = TimeInForce::kIoc;
+  request.price.reset();
+  auto result = submit_and_wait(*fixture.orders, request);
+  REQUIRE(result.ok());
+  const auto data = outbox_payload(fixture, result->order_id.value(), "OrderCreated").at("data").as_object();
+  CHECK_FALSE(data.contains("price"));
+  CHECK(data.at("time_in_force").as_string() == "IOC");
+}
+
+TEST_CASE("unknown users and invalid keys are refused and write nothing", "[order][integration]") {
+  OrderFixture fixture;
+  auto unknown = submit_and_wait(*fixture.orders, fixture.limit_buy("ghost"), "k1");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().reason == "unknown_user");
+  fixture.add_user("alice");
+  auto bad_key = submit_and_wait(*fixture.orders, fixture.limit_buy("alice"), std::string(129, 'k'));
+  REQUIRE_FALSE(bad_key.ok());
+  CHECK(bad_key.error().reason == "invalid_idempotency_key");
+  CHECK(fixture.rows("orders") == 0);
+  CHECK(fixture.rows("order_outbox") == 0);
+  CHECK(fixture.rows("order_idempotency_keys") == 0);
+}
+
+TEST_CASE("idempotency: replay, reuse and scoping per user", "[order][integration]") {
+  OrderFixture fixture;
+  fixture.add_user("alice");
+  fixture.add_user("bob");
+  auto first = submit_and_wait(*fixture.orders, fixture.limit_buy("alice"), "key-1");
+  REQUIRE(first.ok());
+  auto replay = submit_and_wait(*fixture.orders, fixture.limit_buy("alice"), "key-1");
+  REQUIRE(replay.ok());
+  CHECK(replay->replayed);
+  CHECK(replay->order_id == first->order_id);
+  CHECK(replay->body == first->body);
+  CHECK(replay->http_status == 202);
+  auto reused = submit_and_wait(*fixture.orders, fixture.limit_buy("alice", 11), "key-1");
+  REQUIRE_FALSE(reused.ok());
+  CHECK(reused.error().code == ErrorCode::kInvalidArgument);
+  CHECK(reused.error().reason == "idempotency_key_reused");
+  auto other_user = submit_and_wait(*fixture.orders, fixture.limit_buy("bob"), "key-1");
+  REQUIRE(other_user.ok());
+  CHECK_FALSE(other_user->replayed);
+  CHECK(fixture.rows("orders") == 2);
+  CHECK(fixture.rows("order_outbox") == 2);
+  CHECK(fixture.rows("order_idempotency_keys") == 2);
+}
+
+TEST_CASE("concurrent submissions with one key inside one group create one order",
+          "[order][integration]") {
+  OrderFixture fixture;
+  fixture.add_user("alice");
+  constexpr int kRequests = 50;
+  std::vector<std::future<Result<SubmitResult>>> futures;
+  for (int i = 0; i < kRequests; ++i) {
+    futures.push_back(std::async(std::launch::async, [&] {
+      return submit_and_wait(*fixture.orders, fixture.limit_buy("alice"), "same");
+    }));
+  }
+  std::set<long long> ids;
+  int created = 0;
+  for (auto& future : futures) {
+    auto result = future.get();
+    REQUIRE(result.ok());
+    ids.insert(result->order_id.value());
+    if (!result->replayed) ++created;
+  }
+  CHECK(ids.size() == 1);
+  CHECK(created == 1);
+  CHECK(fixture.rows("orders") == 1);
+  CHECK(fixture.rows("order_outbox") == 1);
+}
+
+TEST_CASE("two instances racing on one key create one order", "[order][integration]") {
+  OrderFixture fixture;
+  fixture.add_user("alice");
+  db::ConnectionPool second_pool(fixture.database.config());
+  testing::DbUserDirectory second_users(second_pool);
+  OrderService second(second_pool, second_users, fixture.instruments, OrderServiceOptions{});
+  for (int round = 0; round < 10; ++round) {
+    const std::string key = "race-" + std::to_string(round);
+    auto a = std::async(std::launch::async, [&] {
+      return submit_and_wait(*fixture.orders, fixture.limit_buy("alice"), key);
+    });
+    auto b = std::async(std::launch::async,
+                        [&] { return submit_and_wait(second, fixture.limit_buy("alice"), key); });
+    auto first = a.get();
+    auto other = b.get();
+    REQUIRE(first.ok());
+    REQUIRE(other.ok());
+    CHECK(first->order_id == other->order_id);
+    CHECK(first->body == other->body);
+    CHECK(first->replayed != other->replayed);
+  }
+  CHECK(fixture.rows("orders") == 10);
+  CHECK(fixture.rows("order_outbox") == 10);
+}
+
+TEST_CASE("a full queue and an unreachable database answer unavailable, never success",
+          "[order][integration]") {
+  db::DbConfig config = bourse::testing::stack_db_config();
+  config.port = 1;  // nothing listens there
+  config.connect_timeout = std::chrono::seconds(1);
+  db::ConnectionPool pool(config);
+  testing::EveryoneExists users;
+  const InstrumentTable instruments = testing::test_instruments();
+  OrderServiceOptions options;
+  options.max_queue_depth = 1;
+  OrderService service(pool, users, instruments, options);
+  OrderRequest request;
+  request.user_id = "alice";
+  request.symbol = "AAPL";
+  request.quantity = Quantity::of(1);
+  request.price = Amount::parse("150").value();
+  std::vector<std::future<Result<SubmitResult>>> futures;
+  for (int i = 0; i < 20; ++i) {
+    futures.push_back(std::async(std::launch::async, [&] { return submit_and_wait(service, request); }));
+  }
+  for (auto& future : futures) {
+    auto result = future.get();
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kUnavailable);
+  }
+}
+
+TEST_CASE("list orders pages by descending id with filters", "[order][integration]") {
+  OrderFixture fixture;
+  fixture.add_user("alice");
+  fixture.add_user("bob");
+  std::vector<long long> alice_ids;
+  for (int i = 0; i < 5; ++i) {
+    alice_ids.push_back(submit_and_wait(*fixture.orders, fixture.limit_buy("alice"))->order_id.value());
+    REQUIRE(submit_and_wait(*fixture.orders, fixture.limit_buy("bob")).ok());
+  }
+  ListQuery query;
+  query.user_id = "alice";
+  query.limit = 2;
+  std::vector<long long> seen;
+  for (;;) {
+    auto page = fixture.orders->list_orders(query);
+    REQUIRE(page.ok());
+    for (const Order& order : page->orders) {
+      CHECK(order.user_id == "alice");
+      seen.push_back(order.order_id.value());
+    }
+    if (!page->has_more) break;
+    query.starting_after = page->orders.back().order_id;
+  }
+  std::reverse(alice_ids.begin(), alice_ids.end());
+  CHECK(seen == alice_ids);
+  query = ListQuery{};
+  query.status = OrderStatus::kRejected;
+  CHECK(fixture.orders->list_orders(query)->orders.empty());
+  query = ListQuery{};
+  query.symbol = "AAPL";
+  query.limit = 500;
+  CHECK(fixture.orders->list_orders(query)->orders.size() == 10);
+  query.limit = 501;
+  CHECK(fixture.orders->list_orders(query).error().reason == "invalid_limit");
+}
+
+TEST_CASE("cancel requests: once, 409 when terminal, 404 when unknown", "[order][integration]") {
+  OrderFixture fixture;
+  fixture.add_user("alice");
+  const OrderId id = submit_and_wait(*fixture.orders, fixture.limit_buy("alice"))->order_id;
+  auto first = fixture.orders->request_cancel(id);
+  REQUIRE(first.ok());
+  CHECK_FALSE(first->already_requested);
+  auto again = fixture.orders->request_cancel(id);
+  REQUIRE(again.ok());
+  CHECK(again->already_requested);
+  CHECK(fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = 'CancelRequested'") == 1);
+  const auto data = outbox_payload(fixture, id.value(), "CancelRequested").at("data").as_object();
+  CHECK(data.at("order_id").as_int64() == id.value());
+  CHECK(data.at("user_id").as_string() == "alice");
+  CHECK(data.at("symbol").as_string() == "AAPL");
+  CHECK(fixture.orders->get_order(id)->cancel_requested);
+
+  REQUIRE(fixture.pool.with_session([&](soci::session& session) {
+    session << "UPDATE orders SET status = 'REJECTED', reject_reason = 'insufficient_cash' "
+               "WHERE order_id = " + std::to_string(id.value());
+  }).ok());
+  auto terminal = fixture.orders->request_cancel(id);
+  REQUIRE_FALSE(terminal.ok());
+  CHECK(terminal.error().code == ErrorCode::kConflict);
+  CHECK(terminal.error().reason == "order_not_cancellable");
+  auto unknown = fixture.orders->request_cancel(OrderId(999'999));
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().code == ErrorCode::kNotFound);
+  CHECK(fixture.orders->get_order(OrderId(999'999)).error().code == ErrorCode::kNotFound);
+}
+
+}  // namespace bourse::order
