@@ -197,6 +197,10 @@ struct Relay::State {
     if (!rows->empty()) {
       const BatchOutcome outcome = publish_batch(*producer, *rows, options.delivery_timeout);
       if (options.crash_after_produce_for_testing) {
+        log::warn("outbox relay: simulated crash after produce, before marking (test hook)",
+                  {{"outbox", options.table},
+                   {"instance", options.instance_id},
+                   {"acknowledged", as_int64(outcome.acknowledged)}});
         drop_lease();  // a dead process's session goes away with it
         return Error{ErrorCode::kUnavailable, "simulated crash after produce, before marking",
                      kSimulatedCrashReason};
@@ -215,6 +219,7 @@ struct Relay::State {
         const OutboxRow& failed = (*rows)[outcome.acknowledged];
         log::warn("outbox relay: delivery failed; the rest of the batch will be retried",
                   {{"outbox", options.table},
+                   {"instance", options.instance_id},
                    {"row_id", failed.id},
                    {"event_id", failed.event_id},
                    {"topic", failed.topic},
@@ -244,6 +249,9 @@ Result<std::unique_ptr<Relay>> Relay::create(db::ConnectionPool& pool,
   auto state = std::make_unique<State>(pool, std::move(kafka_config), registry, clock,
                                        std::move(options));
   state->metrics.lease_held.set(0.0);
+  // Creating the producer contacts no broker; doing it here reports a bad property
+  // (KafkaConfig::properties) at start-up instead of on every iteration.
+  if (Status producer = state->ensure_producer(); !producer) return producer.error();
   return std::unique_ptr<Relay>(new Relay(std::move(state)));
 }
 

@@ -1,1 +1,355 @@
-// placeholder
+// Goal: against the real MariaDB and Kafka, the relay publishes every committed outbox
+// row (late commits included) with its key, headers and payload, marks only what the
+// broker acknowledged, keeps exactly one active relay per table, republishes after a
+// crash (at-least-once, same event_id), reports its metrics and deletes expired rows.
+#include <catch2/catch.hpp>
+#include <map>
+#include <set>
+
+#include <boost/json.hpp>
+
+#include "relay_lease.h"
+#include "relay_test_support.h"
+
+namespace bourse::outbox::testing {
+namespace {
+
+// The "sequence" field of an event's envelope.
+long long sequence_of(const kafka::Message& message) {
+  return boost::json::parse(message.value).at("data").at("sequence").as_int64();
+}
+
+std::string event_id_of(const kafka::Message& message) {
+  auto header = message.header(kafka::kHeaderEventId);
+  REQUIRE(header.has_value());
+  return std::string(*header);
+}
+
+// Per key, the first copy of each event arrives in sequence order.
+void check_per_key_order(const std::vector<kafka::Message>& messages) {
+  std::map<std::string, long long> last_by_key;
+  std::set<std::string> seen;
+  for (const auto& message : messages) {
+    if (!seen.insert(event_id_of(message)).second) continue;  // a duplicate copy
+    const long long sequence = sequence_of(message);
+    auto [it, inserted] = last_by_key.try_emplace(message.key, sequence);
+    if (!inserted) {
+      INFO("key " << message.key);
+      CHECK(sequence > it->second);
+      it->second = sequence;
+    }
+  }
+}
+
+double gauge(metrics::Registry& registry, std::string_view name) {
+  return registry.gauge(name, "", {"outbox"}).with({kTable}).value();
+}
+std::uint64_t counter(metrics::Registry& registry, std::string_view name) {
+  return registry.counter(name, "", {"outbox"}).with({kTable}).value();
+}
+
+TEST_CASE("rows are published in id order with key, headers and payload, then marked",
+          "[outbox][relay][integration]") {
+  RelayFixture fixture;
+  const std::string topic = create_topic("relay-basic", 1);
+  std::vector<AppendedEvent> appended;
+  for (int i = 0; i < 6; ++i) appended.push_back(fixture.append(topic, i % 2 ? "MSFT" : "AAPL", i));
+  metrics::Registry registry;
+  auto relay = make_relay(fixture.pool, broker_config("relay-basic"), registry,
+                          SystemClock::instance(), relay_options("basic"));
+
+  auto published = relay->run_once();
+  INFO((published.ok() ? "" : published.error().message));
+  REQUIRE(published.ok());
+  CHECK(*published == 6);
+  CHECK(relay->lease_held());
+  CHECK(fixture.unpublished() == 0);
+  CHECK(fixture.published() == 6);
+
+  auto again = relay->run_once();
+  REQUIRE(again.ok());
+  CHECK(*again == 0);
+
+  const auto messages = read_topic(topic, 6);
+  REQUIRE(messages.size() == 6);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const auto& message = messages[i];
+    CHECK(message.key == (i % 2 ? "MSFT" : "AAPL"));
+    CHECK(event_id_of(message) == appended[i].event_id);
+    CHECK(message.header(kafka::kHeaderEventType) == std::optional<std::string_view>("OrderCreated"));
+    CHECK(message.value == fixture.payload_of(appended[i].event_id));
+    CHECK(sequence_of(message) == static_cast<long long>(i));
+  }
+}
+
+TEST_CASE("a row that commits after a higher id was published is still published",
+          "[outbox][relay][integration]") {
+  RelayFixture fixture;
+  const std::string topic = create_topic("relay-late-commit", 3);
+  metrics::Registry registry;
+  auto relay = make_relay(fixture.pool, broker_config("relay-late"), registry,
+                          SystemClock::instance(), relay_options("late"));
+
+  auto first = fixture.pool.acquire();
+  auto second = fixture.pool.acquire();
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  soci::transaction transaction_a(first->session());
+  soci::transaction transaction_b(second->session());
+  auto row_a = append_event(first->session(), kTable, RelayFixture::event(topic, "AAPL", 1),
+                            SystemClock::instance());
+  auto row_b = append_event(second->session(), kTable, RelayFixture::event(topic, "AAPL", 2),
+                            SystemClock::instance());
+  REQUIRE(row_a.ok());
+  REQUIRE(row_b.ok());
+  REQUIRE(row_a->outbox_id < row_b->outbox_id);
+  transaction_b.commit();  // B commits first although its id is higher
+
+  auto published_b = relay->run_once();
+  REQUIRE(published_b.ok());
+  CHECK(*published_b == 1);
+  CHECK(fixture.published() == 1);
+
+  transaction_a.commit();
+  auto published_a = relay->run_once();
+  REQUIRE(published_a.ok());
+  CHECK(*published_a == 1);
+  CHECK(fixture.unpublished() == 0);
+  CHECK(fixture.published() == 2);
+
+  const auto messages = read_topic(topic, 2);
+  REQUIRE(messages.size() == 2);
+  CHECK(event_id_of(messages[0]) == row_b->event_id);
+  CHECK(event_id_of(messages[1]) == row_a->event_id);
+}
+
+TEST_CASE("two relays on one table: exactly one publishes, the other takes over on stop",
+          "[outbox][relay][integration]") {
+  RelayFixture fixture;
+  const std::string topic = create_topic("relay-two", 3);
+  metrics::Registry registry_one;
+  metrics::Registry registry_two;
+  RelayOptions options_one = relay_options("instance-1");
+  RelayOptions options_two = relay_options("instance-2");
+  options_one.batch_size = options_two.batch_size = 50;
+  auto relay_one = make_relay(fixture.pool, broker_config("relay-one"), registry_one,
+                              SystemClock::instance(), options_one);
+  auto relay_two = make_relay(fixture.pool, broker_config("relay-two"), registry_two,
+                              SystemClock::instance(), options_two);
+  REQUIRE(relay_one->start().ok());
+  REQUIRE(relay_two->start().ok());
+
+  const std::vector<std::string> keys = {"AAPL", "MSFT", "GOOG", "AMZN", "TSLA"};
+  long long sequence = 0;
+  auto write = [&](int rows) {
+    for (int i = 0; i < rows; ++i, ++sequence) {
+      fixture.append(topic, keys[static_cast<std::size_t>(sequence) % keys.size()], sequence);
+    }
+  };
+  write(500);
+  REQUIRE(eventually([&] { return fixture.unpublished() == 0; }));
+  CHECK(fixture.published() == 500);
+  REQUIRE(eventually([&] { return relay_one->lease_held() != relay_two->lease_held(); }));
+  CHECK(relay_one->lease_held() != relay_two->lease_held());
+
+  Relay& holder = relay_one->lease_held() ? *relay_one : *relay_two;
+  Relay& standby = relay_one->lease_held() ? *relay_two : *relay_one;
+  holder.stop();
+  CHECK_FALSE(holder.lease_held());
+  write(100);
+  REQUIRE(eventually([&] { return standby.lease_held() && fixture.unpublished() == 0; }));
+  CHECK(fixture.published() == 600);
+  standby.stop();
+
+  const auto messages = read_topic(topic, 600);
+  std::map<std::string, int> copies;
+  for (const auto& message : messages) ++copies[event_id_of(message)];
+  CHECK(messages.size() == 600);
+  CHECK(copies.size() == 600);
+  for (const auto& [event_id, count] : copies) {
+    INFO("event " << event_id);
+    CHECK(count == 1);
+  }
+  check_per_key_order(messages);
+}
+
+TEST_CASE("a crash between produce and mark republishes the rows with the same event ids",
+          "[outbox][relay][integration]") {
+  RelayFixture fixture;
+  const std::string topic = create_topic("relay-crash", 3);
+  std::set<std::string> event_ids;
+  for (int i = 0; i < 10; ++i) event_ids.insert(fixture.append(topic, "AAPL", i).event_id);
+  metrics::Registry registry;
+  RelayOptions crashing_options = relay_options("crashing");
+  crashing_options.crash_after_produce_for_testing = true;
+  auto crashing = make_relay(fixture.pool, broker_config("relay-crashing"), registry,
+                             SystemClock::instance(), crashing_options);
+
+  auto crashed = crashing->run_once();
+  REQUIRE_FALSE(crashed.ok());
+  CHECK(crashed.error().reason == kSimulatedCrashReason);
+  CHECK_FALSE(crashing->lease_held());
+  CHECK(fixture.unpublished() == 10);
+
+  // The next relay (the crashed one's session is gone, so the lease is free).
+  auto next = make_relay(fixture.pool, broker_config("relay-next"), registry,
+                         SystemClock::instance(), relay_options("next"));
+  auto republished = next->run_once();
+  INFO((republished.ok() ? "" : republished.error().message));
+  REQUIRE(republished.ok());
+  CHECK(*republished == 10);
+  CHECK(fixture.unpublished() == 0);
+
+  // At-least-once, as documented: every event twice, under the same event_id.
+  const auto messages = read_topic(topic, 20);
+  CHECK(messages.size() == 20);
+  std::map<std::string, int> copies;
+  for (const auto& message : messages) ++copies[event_id_of(message)];
+  CHECK(copies.size() == 10);
+  for (const auto& [event_id, count] : copies) {
+    CHECK(event_ids.count(event_id) == 1);
+    CHECK(count == 2);
+  }
+  check_per_key_order(messages);
+}
+
+TEST_CASE("metrics show waiting rows and their age; cleanup deletes expired published rows",
+          "[outbox][relay][integration]") {
+  RelayFixture fixture;
+  const std::string topic = create_topic("relay-metrics", 1);
+  for (int i = 0; i < 3; ++i) fixture.append(topic, "AAPL", i);
+  fixture.execute(std::string("UPDATE ") + kTable +
+                  " SET created_at = created_at - INTERVAL 10 SECOND");
+  metrics::Registry registry;
+  FakeClock clock;
+
+  {  // Kafka down: the rows wait, and the metrics say so.
+    RelayOptions options = relay_options("down");
+    options.delivery_timeout = 500ms;
+    auto down = make_relay(fixture.pool, unreachable_config("relay-down"), registry, clock, options);
+    CHECK_FALSE(down->run_once().ok());
+    CHECK(gauge(registry, kMetricPendingRows) == 3.0);
+    CHECK(gauge(registry, kMetricOldestUnpublishedAge) >= 10.0);
+    CHECK(counter(registry, kMetricPublishFailuresTotal) >= 1);
+    CHECK(gauge(registry, kMetricLeaseHeld) == 1.0);
+  }
+  CHECK(gauge(registry, kMetricLeaseHeld) == 0.0);
+
+  auto relay = make_relay(fixture.pool, broker_config("relay-metrics"), registry, clock,
+                          relay_options("metrics"));
+  auto published = relay->run_once();
+  REQUIRE(published.ok());
+  CHECK(*published == 3);
+  CHECK(gauge(registry, kMetricPendingRows) == 0.0);
+  CHECK(gauge(registry, kMetricOldestUnpublishedAge) == 0.0);
+  CHECK(counter(registry, kMetricPublishedTotal) == 3);
+  CHECK(gauge(registry, kMetricLeaseHeld) == 1.0);
+
+  // Two rows were published over a day ago; the third just now.
+  fixture.execute(std::string("UPDATE ") + kTable +
+                  " SET published_at = NOW(6) - INTERVAL 25 HOUR ORDER BY id LIMIT 2");
+  auto not_due = relay->run_once();
+  REQUIRE(not_due.ok());
+  CHECK(fixture.total_rows() == 3);  // cleanup_interval has not elapsed on the fake clock
+
+  clock.advance(std::chrono::seconds(61));
+  auto due = relay->run_once();
+  REQUIRE(due.ok());
+  CHECK(*due == 0);
+  CHECK(fixture.total_rows() == 1);
+  CHECK(fixture.published() == 1);
+
+  // The prometheus text carries the table label.
+  const std::string text = registry.render_prometheus();
+  CHECK(text.find("bourse_outbox_published_total{outbox=\"order_outbox\"} 3") != std::string::npos);
+}
+
+TEST_CASE("with Kafka unreachable run_once fails and marks nothing",
+          "[outbox][relay][integration]") {
+  RelayFixture fixture;
+  fixture.append("bourse-test-unreachable", "AAPL", 1);
+  fixture.append("bourse-test-unreachable", "AAPL", 2);
+  metrics::Registry registry;
+  RelayOptions options = relay_options("unreachable");
+  options.delivery_timeout = 500ms;
+  auto relay = make_relay(fixture.pool, unreachable_config("relay-unreachable"), registry,
+                          SystemClock::instance(), options);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto result = relay->run_once();
+    REQUIRE_FALSE(result.ok());
+    CHECK((result.error().code == ErrorCode::kTimeout ||
+           result.error().code == ErrorCode::kUnavailable));
+    CHECK(fixture.unpublished() == 2);
+    CHECK(fixture.published() == 0);
+  }
+  CHECK(counter(registry, kMetricPublishFailuresTotal) == 2);
+  CHECK(counter(registry, kMetricPublishedTotal) == 0);
+}
+
+}  // namespace
+}  // namespace bourse::outbox::testing
+
+namespace bourse::outbox::testing {
+namespace {
+
+TEST_CASE("a relay whose lease session is killed stops publishing, then re-acquires",
+          "[outbox][relay][integration]") {
+  RelayFixture fixture;
+  const std::string topic = create_topic("relay-lease-lost", 1);
+  metrics::Registry registry;
+  auto relay = make_relay(fixture.pool, broker_config("relay-lease-lost"), registry,
+                          SystemClock::instance(), relay_options("lease-lost"));
+  REQUIRE(relay->run_once().ok());
+  REQUIRE(relay->lease_held());
+
+  // The server ends the lease session (as after a network partition or a DBA's KILL).
+  const std::string lease = relay_lease_name(fixture.database.name(), kTable);
+  const long long holder = fixture.scalar("SELECT IS_USED_LOCK('" + lease + "')");
+  REQUIRE(holder > 0);
+  fixture.execute("KILL CONNECTION " + std::to_string(holder));
+  fixture.append(topic, "AAPL", 1);
+
+  auto lost = relay->run_once();
+  REQUIRE_FALSE(lost.ok());
+  CHECK(lost.error().reason == kLeaseLostReason);
+  CHECK_FALSE(relay->lease_held());
+  CHECK(fixture.unpublished() == 1);  // nothing published without the lease
+  CHECK(registry.gauge(kMetricLeaseHeld, "", {"outbox"}).with({kTable}).value() == 0.0);
+
+  auto resumed = relay->run_once();
+  INFO((resumed.ok() ? "" : resumed.error().message));
+  REQUIRE(resumed.ok());
+  CHECK(*resumed == 1);
+  CHECK(relay->lease_held());
+  CHECK(fixture.unpublished() == 0);
+}
+
+TEST_CASE("a standby relay reports lease_not_held and publishes nothing",
+          "[outbox][relay][integration]") {
+  RelayFixture fixture;
+  const std::string topic = create_topic("relay-standby", 1);
+  fixture.append(topic, "AAPL", 1);
+  metrics::Registry registry_holder;
+  metrics::Registry registry_standby;
+  auto holder = make_relay(fixture.pool, broker_config("relay-holder"), registry_holder,
+                           SystemClock::instance(), relay_options("holder"));
+  auto standby = make_relay(fixture.pool, broker_config("relay-standby"), registry_standby,
+                            SystemClock::instance(), relay_options("standby"));
+  auto first = holder->run_once();
+  REQUIRE(first.ok());
+  CHECK(*first == 1);
+  fixture.append(topic, "AAPL", 2);
+
+  auto refused = standby->run_once();
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kConflict);
+  CHECK(refused.error().reason == kLeaseNotHeldReason);
+  CHECK(fixture.unpublished() == 1);
+  // The standby still reports the backlog (alerts work whoever holds the lease).
+  CHECK(registry_standby.gauge(kMetricPendingRows, "", {"outbox"}).with({kTable}).value() == 1.0);
+  CHECK(registry_standby.counter(kMetricPublishFailuresTotal, "", {"outbox"}).with({kTable}).value() ==
+        0);
+}
+
+}  // namespace
+}  // namespace bourse::outbox::testing
