@@ -28,8 +28,8 @@ Status validate(const ConsumerOptions& options) {
     }
   }
   if (options.max_batch < 1 || options.max_batch > kMaxBatchMessages) {
-    return Error::invalid("consumer max_batch must be in [1, " +
-                          std::to_string(kMaxBatchMessages) + "]");
+    return Error::invalid("consumer max_batch must be in [1, " + std::to_string(kMaxBatchMessages) +
+                          "]");
   }
   if (options.batch_wait.count() < 0 || options.batch_wait > kMaxBatchWait) {
     return Error::invalid("consumer batch_wait must be in [0, 1000] ms");

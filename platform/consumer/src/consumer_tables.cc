@@ -59,10 +59,9 @@ void insert_dead_letter(soci::session& session, const DeadLetter& letter) {
              " VALUES (:g, :t, :p, :o, :id, :type, :payload, :error, :attempts)"
              " ON DUPLICATE KEY UPDATE error = VALUES(error), attempts = VALUES(attempts),"
              " failed_at = CURRENT_TIMESTAMP(6)",
-      soci::use(letter.group), soci::use(letter.topic), soci::use(partition_id),
-      soci::use(offset), soci::use(event_id, event_id_indicator),
-      soci::use(event_type, event_type_indicator), soci::use(letter.payload), soci::use(error),
-      soci::use(attempts);
+      soci::use(letter.group), soci::use(letter.topic), soci::use(partition_id), soci::use(offset),
+      soci::use(event_id, event_id_indicator), soci::use(event_type, event_type_indicator),
+      soci::use(letter.payload), soci::use(error), soci::use(attempts);
 }
 
 std::optional<std::string> sanitize_identifier(std::string_view text, std::size_t max_length) {

@@ -6,9 +6,10 @@
 // (db::translate_current_exception), usually through ConnectionPool::in_transaction.
 #pragma once
 
+#include <soci/session.h>
+
 #include <cstdint>
 #include <optional>
-#include <soci/session.h>
 #include <string>
 #include <string_view>
 

@@ -8,12 +8,12 @@ namespace bourse::consumer {
 namespace {
 
 Error malformed(std::string message) {
-  return Error{ErrorCode::kMalformed, "event envelope: " + std::move(message), "malformed_envelope"};
+  return Error{ErrorCode::kMalformed, "event envelope: " + std::move(message),
+               "malformed_envelope"};
 }
 
 // The string member `name`, or nullptr if absent or not a string.
-const boost::json::string* string_member(const boost::json::object& object,
-                                         std::string_view name) {
+const boost::json::string* string_member(const boost::json::object& object, std::string_view name) {
   const boost::json::value* member = object.if_contains(name);
   return member == nullptr ? nullptr : member->if_string();
 }

@@ -198,7 +198,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
           milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
       auto more = kafka->poll(remaining);
       if (assignment_epoch != epoch) return std::size_t{0};  // revoked mid-gathering
-      if (!more || !more->has_value()) break;  // Kafka trouble: apply what we have
+      if (!more || !more->has_value()) break;                // Kafka trouble: apply what we have
       kafka::Message& message = **more;
       if (message.topic == tp.topic && message.partition == tp.partition) {
         BOURSE_ASSERT(message.offset > batch.back().offset,
@@ -213,8 +213,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
   }
 
   Result<std::size_t> poll_failed(const Error& error) {
-    log::warn("consumer: poll failed",
-              {{"group", options.group_id}, {"error", describe(error)}});
+    log::warn("consumer: poll failed", {{"group", options.group_id}, {"error", describe(error)}});
     if (kafka && kafka->failed()) {
       (void)kafka->close();
       kafka.reset();
@@ -360,7 +359,8 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                                                        tp.partition, /*for_update=*/true);
           fenced = stored && *stored > message.offset;
           if (fenced) return Status::success();
-          if (letter.event_id) (void)detail::claim_event(session, options.group_id, *letter.event_id);
+          if (letter.event_id)
+            (void)detail::claim_event(session, options.group_id, *letter.event_id);
           detail::insert_dead_letter(session, letter);
           detail::store_next_offset(session, options.group_id, tp.topic, tp.partition,
                                     message.offset + 1);
@@ -536,7 +536,8 @@ Result<std::size_t> ExactlyOnceConsumer::poll_once(std::chrono::milliseconds tim
   impl_->driven = true;
   {
     std::lock_guard lock(impl_->mutex);
-    if (impl_->stopping) return Error{ErrorCode::kUnavailable, "consumer stopped", "consumer_stopped"};
+    if (impl_->stopping)
+      return Error{ErrorCode::kUnavailable, "consumer stopped", "consumer_stopped"};
   }
   return impl_->poll_once(timeout);
 }

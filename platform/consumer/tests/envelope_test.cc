@@ -27,23 +27,21 @@ TEST_CASE("a valid envelope is parsed field by field", "[envelope]") {
 
 TEST_CASE("anything but a well-formed envelope is kMalformed", "[envelope]") {
   const std::string id = R"("event_id":"e1",)";
-  const std::string rest =
-      R"("occurred_at":"t","aggregate_type":"a","aggregate_id":"1","data":{})";
+  const std::string rest = R"("occurred_at":"t","aggregate_type":"a","aggregate_id":"1","data":{})";
   const std::vector<std::string> bad = {
       "",
       "not json",
       "[1,2]",
       "{}",
       R"({"event_id":"e1"})",
-      "{" + id + R"("event_type":"T","version":"1",)" + rest + "}",   // version as text
-      "{" + id + R"("event_type":"T","version":0,)" + rest + "}",     // version < 1
-      "{" + id + R"("event_type":"T","version":1.5,)" + rest + "}",   // not an integer
-      "{" + id + R"("event_type":"","version":1,)" + rest + "}",      // empty type
-      "{" + id + R"("event_type":7,"version":1,)" + rest + "}",       // type not a string
-      R"({"event_id":"","event_type":"T","version":1,)" + rest + "}",  // empty id
+      "{" + id + R"("event_type":"T","version":"1",)" + rest + "}",       // version as text
+      "{" + id + R"("event_type":"T","version":0,)" + rest + "}",         // version < 1
+      "{" + id + R"("event_type":"T","version":1.5,)" + rest + "}",       // not an integer
+      "{" + id + R"("event_type":"","version":1,)" + rest + "}",          // empty type
+      "{" + id + R"("event_type":7,"version":1,)" + rest + "}",           // type not a string
+      R"({"event_id":"","event_type":"T","version":1,)" + rest + "}",     // empty id
       R"({"event_id":"a b","event_type":"T","version":1,)" + rest + "}",  // space in id
-      "{\"event_id\":\"" + std::string(65, 'x') + R"(","event_type":"T","version":1,)" + rest +
-          "}",
+      "{\"event_id\":\"" + std::string(65, 'x') + R"(","event_type":"T","version":1,)" + rest + "}",
       "{" + id +
           R"("event_type":"T","version":1,"occurred_at":"t","aggregate_type":"a","aggregate_id":"1","data":[]})",
       "{" + id +

@@ -76,7 +76,8 @@ struct Database {
                              " value BIGINT NOT NULL, partition_id INT NOT NULL,"
                              " message_offset BIGINT NOT NULL,"
                              " times_applied INT NOT NULL DEFAULT 1) ENGINE=InnoDB";
-                }).ok());
+                })
+                .ok());
   }
 
   long long scalar(const std::string& sql) {
@@ -88,10 +89,13 @@ struct Database {
     return indicator == soci::i_ok ? value : 0;
   }
   long long applied_rows() { return scalar("SELECT COUNT(*) FROM applied"); }
-  long long over_applied() { return scalar("SELECT COUNT(*) FROM applied WHERE times_applied <> 1"); }
+  long long over_applied() {
+    return scalar("SELECT COUNT(*) FROM applied WHERE times_applied <> 1");
+  }
   long long stored_offsets_sum(const std::string& group) {
-    return scalar("SELECT COALESCE(SUM(next_offset), 0) FROM consumer_offsets WHERE consumer_group = '" +
-                  group + "'");
+    return scalar(
+        "SELECT COALESCE(SUM(next_offset), 0) FROM consumer_offsets WHERE consumer_group = '" +
+        group + "'");
   }
 };
 
@@ -105,6 +109,10 @@ class TestHandler final : public EventHandler {
     {
       std::lock_guard lock(mutex_);
       if (poison_.count(value) > 0) return Error::internal("poison value " + std::to_string(value));
+      if (auto it = unavailable_.find(value); it != unavailable_.end() && it->second > 0) {
+        --it->second;
+        return Error::unavailable("database down (simulated)");
+      }
       if (auto it = deadlocks_.find(value); it != deadlocks_.end() && it->second > 0) {
         --it->second;
         throw soci::mysql_soci_error("Deadlock found when trying to get lock", 1213);
@@ -122,6 +130,10 @@ class TestHandler final : public EventHandler {
     std::lock_guard lock(mutex_);
     poison_.insert(value);
   }
+  void unavailable(long long value, int times) {
+    std::lock_guard lock(mutex_);
+    unavailable_[value] = times;
+  }
   void deadlock(long long value, int times) {
     std::lock_guard lock(mutex_);
     deadlocks_[value] = times;
@@ -131,6 +143,7 @@ class TestHandler final : public EventHandler {
   std::mutex mutex_;
   std::set<long long> poison_;
   std::map<long long, int> deadlocks_;
+  std::map<long long, int> unavailable_;
 };
 
 class TestProducer {
@@ -146,19 +159,19 @@ class TestProducer {
                     std::string event_id = outbox::new_event_id()) {
     outbox::OutboxEvent event{"TestEvent", topic, "k", "test", std::to_string(value), {}};
     event.data["value"] = value;
-    raw(topic, partition, outbox::serialize_envelope(event, event_id, std::chrono::system_clock::now()),
-        event_id);
+    raw(topic, partition,
+        outbox::serialize_envelope(event, event_id, std::chrono::system_clock::now()), event_id);
     return event_id;
   }
 
-  void raw(const std::string& topic, int partition, std::string value, const std::string& event_id) {
-    auto delivered = producer_->produce_sync(
-        {topic,
-         "k",
-         std::move(value),
-         {{std::string(kafka::kHeaderEventType), "TestEvent"},
-          {std::string(kafka::kHeaderEventId), event_id}},
-         partition});
+  void raw(const std::string& topic, int partition, std::string value,
+           const std::string& event_id) {
+    auto delivered = producer_->produce_sync({topic,
+                                              "k",
+                                              std::move(value),
+                                              {{std::string(kafka::kHeaderEventType), "TestEvent"},
+                                               {std::string(kafka::kHeaderEventId), event_id}},
+                                              partition});
     INFO((delivered.ok() ? "" : delivered.error().message));
     REQUIRE(delivered.ok());
   }
@@ -181,11 +194,15 @@ ConsumerOptions test_options(const std::string& group, const std::string& topic)
   return options;
 }
 
-std::unique_ptr<ExactlyOnceConsumer> make_consumer(Database& database, const ConsumerOptions& options,
+std::unique_ptr<ExactlyOnceConsumer> make_consumer(Database& database,
+                                                   const ConsumerOptions& options,
                                                    EventHandler& handler,
                                                    metrics::Registry& registry) {
-  auto created = ExactlyOnceConsumer::create(database.pool, kafka_config("consumer-test"), options,
-                                             handler, registry);
+  kafka::KafkaConfig config = kafka_config("consumer-test");
+  // A retry re-fetches after its seek: do not wait the default 500 ms for the fetch.
+  config.properties["fetch.wait.max.ms"] = "50";
+  auto created =
+      ExactlyOnceConsumer::create(database.pool, std::move(config), options, handler, registry);
   REQUIRE(created.ok());
   return std::move(created).value();
 }
@@ -209,8 +226,9 @@ void wait_for(Done done, std::chrono::milliseconds limit = 30s) {
 
 std::uint64_t counter_value(metrics::Registry& registry, const std::string& name,
                             std::initializer_list<std::string_view> labels) {
-  const std::vector<std::string> label_names =
-      labels.size() == 2 ? std::vector<std::string>{"group", "topic"} : std::vector<std::string>{"group"};
+  const std::vector<std::string> label_names = labels.size() == 2
+                                                   ? std::vector<std::string>{"group", "topic"}
+                                                   : std::vector<std::string>{"group"};
   return registry.counter(name, "", label_names).with(labels).value();
 }
 
@@ -233,10 +251,13 @@ TEST_CASE("events are applied once, in partition order, with their offsets store
   for (int p = 0; p < 2; ++p) {
     std::vector<long long> values(kPerPartition);
     std::vector<long long> offsets(kPerPartition);
-    REQUIRE(database.pool.with_session([&](soci::session& session) {
-                  session << "SELECT value, message_offset FROM applied WHERE partition_id = :p ORDER BY seq",
+    REQUIRE(database.pool
+                .with_session([&](soci::session& session) {
+                  session << "SELECT value, message_offset FROM applied WHERE partition_id = :p "
+                             "ORDER BY seq",
                       soci::use(p), soci::into(values), soci::into(offsets);
-                }).ok());
+                })
+                .ok());
     REQUIRE(values.size() == static_cast<std::size_t>(kPerPartition));
     for (int i = 0; i < kPerPartition; ++i) {
       CHECK(values[i] == p * 1000 + i);  // applied in partition order
@@ -312,7 +333,7 @@ TEST_CASE("a poison message is retried, isolated and dead-lettered; the rest is 
     if (i == 4) poison_id = id;
   }
   producer.raw(topic, 0, "{not an envelope", "bogus-id");  // offset 10: can never succeed
-  producer.event(topic, 0, 11);                             // offset 11
+  producer.event(topic, 0, 11);                            // offset 11
 
   TestHandler handler;
   handler.poison(4);
@@ -327,11 +348,14 @@ TEST_CASE("a poison message is retried, isolated and dead-lettered; the rest is 
 
   std::string event_id, error, payload;
   int attempts = 0;
-  REQUIRE(database.pool.with_session([&](soci::session& session) {
+  REQUIRE(database.pool
+              .with_session([&](soci::session& session) {
                 session << "SELECT event_id, error, attempts, payload FROM dead_letters"
                            " WHERE message_offset = 4",
-                    soci::into(event_id), soci::into(error), soci::into(attempts), soci::into(payload);
-              }).ok());
+                    soci::into(event_id), soci::into(error), soci::into(attempts),
+                    soci::into(payload);
+              })
+              .ok());
   CHECK(event_id == poison_id);
   CHECK(error.find("poison value 4") != std::string::npos);
   CHECK(attempts == 3);
@@ -345,26 +369,29 @@ TEST_CASE("a poison message is retried, isolated and dead-lettered; the rest is 
   CHECK(counter_value(registry, "bourse_consumer_batch_failures_total", {group}) >= 3);
 }
 
-TEST_CASE("a deadlock in the handler rolls back, is retried and succeeds", "[consumer]") {
+TEST_CASE("deadlocks and an unavailable database are retried until they pass, never dead-lettered",
+          "[consumer]") {
   Database database;
   const std::string topic = create_topic(1);
   const std::string group = unique_name("g-deadlock");
   TestProducer producer;
   for (int i = 0; i < 5; ++i) producer.event(topic, 0, i);
   TestHandler handler;
-  handler.deadlock(2, 4);  // more than max_attempts (3): transient failures never dead-letter
+  handler.deadlock(2, 4);     // more than max_attempts (3): transient failures never dead-letter
+  handler.unavailable(3, 4);  // idem for kUnavailable (a database outage is not a poison)
   metrics::Registry registry;
   auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
   drive(*consumer, [&] { return database.stored_offsets_sum(group) == 5; });
   CHECK(database.applied_rows() == 5);
   CHECK(database.over_applied() == 0);
   CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters") == 0);
-  CHECK(counter_value(registry, "bourse_consumer_batch_failures_total", {group}) >= 4);
+  CHECK(counter_value(registry, "bourse_consumer_batch_failures_total", {group}) >= 8);
 }
 
-TEST_CASE("two consumers of one group split the partitions and apply every event once, "
-          "across a rebalance",
-          "[consumer]") {
+TEST_CASE(
+    "two consumers of one group split the partitions and apply every event once, "
+    "across a rebalance",
+    "[consumer]") {
   Database database;
   constexpr int kPartitions = 4;
   const std::string topic = create_topic(kPartitions);
@@ -395,8 +422,10 @@ TEST_CASE("two consumers of one group split the partitions and apply every event
   CHECK(database.applied_rows() == produced);
   CHECK(database.over_applied() == 0);
   CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters") == 0);
-  const auto applied_a = counter_value(registry_a, "bourse_consumer_events_applied_total", {group, topic});
-  const auto applied_b = counter_value(registry_b, "bourse_consumer_events_applied_total", {group, topic});
+  const auto applied_a =
+      counter_value(registry_a, "bourse_consumer_events_applied_total", {group, topic});
+  const auto applied_b =
+      counter_value(registry_b, "bourse_consumer_events_applied_total", {group, topic});
   CHECK(applied_a > 0);
   CHECK(applied_b > 0);
   CHECK(applied_a + applied_b == static_cast<std::uint64_t>(produced));
