@@ -32,13 +32,12 @@ BatchOutcome publish_batch(kafka::Producer& producer, const std::vector<OutboxRo
   std::size_t produced = 0;
   for (; produced < rows.size(); ++produced) {
     const OutboxRow& row = rows[produced];
-    kafka::OutgoingMessage message{
-        row.topic,
-        row.message_key,
-        row.payload,
-        {{std::string(kafka::kHeaderEventType), row.event_type},
-         {std::string(kafka::kHeaderEventId), row.event_id}},
-        std::nullopt};
+    kafka::OutgoingMessage message{row.topic,
+                                   row.message_key,
+                                   row.payload,
+                                   {{std::string(kafka::kHeaderEventType), row.event_type},
+                                    {std::string(kafka::kHeaderEventId), row.event_id}},
+                                   std::nullopt};
     {
       std::lock_guard lock(reports->mutex);
       ++reports->outstanding;
@@ -62,8 +61,8 @@ BatchOutcome publish_batch(kafka::Producer& producer, const std::vector<OutboxRo
   }
 
   std::unique_lock lock(reports->mutex);
-  const bool all_reported = reports->done.wait_for(lock, delivery_timeout,
-                                                   [&] { return reports->outstanding == 0; });
+  const bool all_reported =
+      reports->done.wait_for(lock, delivery_timeout, [&] { return reports->outstanding == 0; });
   outcome.timed_out = !all_reported;
   for (const auto& result : reports->results) {
     if (!result.has_value()) {

@@ -24,9 +24,9 @@
 namespace bourse::outbox {
 
 struct BatchOutcome {
-  std::size_t acknowledged = 0;       // length of the acknowledged prefix
-  std::optional<Error> first_error;   // why the prefix ended early (absent: all acked)
-  bool timed_out = false;             // some reports did not arrive within the timeout
+  std::size_t acknowledged = 0;      // length of the acknowledged prefix
+  std::optional<Error> first_error;  // why the prefix ended early (absent: all acked)
+  bool timed_out = false;            // some reports did not arrive within the timeout
 };
 
 // REQUIRES: rows non-empty.

@@ -1,8 +1,9 @@
 #include "bourse/outbox/outbox_event.h"
 
+#include <fmt/format.h>
+
 #include <boost/json.hpp>
 #include <ctime>
-#include <fmt/format.h>
 #include <random>
 
 namespace bourse::outbox {

@@ -1,9 +1,8 @@
 #include "outbox_store.h"
 
-#include <soci/soci.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <soci/soci.h>
 
 #include "bourse/common/assert.h"
 #include "bourse/outbox/outbox_writer.h"
@@ -73,9 +72,8 @@ Result<PendingStats> OutboxStore::pending_stats() {
       "SELECT COUNT(*), COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)), 0) "
       "FROM {} WHERE published_at IS NULL",
       table_);
-  Status status = pool_.with_session([&](soci::session& session) {
-    session << sql, soci::into(rows), soci::into(age_micros);
-  });
+  Status status = pool_.with_session(
+      [&](soci::session& session) { session << sql, soci::into(rows), soci::into(age_micros); });
   if (!status) return status.error();
   BOURSE_ASSERT(rows >= 0, "COUNT is never negative");
   stats.rows = rows;

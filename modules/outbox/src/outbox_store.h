@@ -30,8 +30,8 @@ struct OutboxRow {
 };
 
 struct PendingStats {
-  std::int64_t rows = 0;                 // unpublished rows
-  double oldest_age_seconds = 0.0;       // database now - MIN(created_at); 0 if none
+  std::int64_t rows = 0;            // unpublished rows
+  double oldest_age_seconds = 0.0;  // database now - MIN(created_at); 0 if none
 };
 
 class OutboxStore {

@@ -1,7 +1,8 @@
 #include "bourse/outbox/outbox_writer.h"
 
-#include <algorithm>
 #include <soci/soci.h>
+
+#include <algorithm>
 
 namespace bourse::outbox {
 

@@ -90,13 +90,12 @@ struct Relay::State {
 
   Result<std::size_t> fail(Error error, std::string_view what) {
     metrics.publish_failures_total.inc();
-    log::warn("outbox relay iteration failed",
-              {{"outbox", options.table},
-               {"instance", options.instance_id},
-               {"step", what},
-               {"code", to_string(error.code)},
-               {"reason", error.reason},
-               {"error", error.message}});
+    log::warn("outbox relay iteration failed", {{"outbox", options.table},
+                                                {"instance", options.instance_id},
+                                                {"step", what},
+                                                {"code", to_string(error.code)},
+                                                {"reason", error.reason},
+                                                {"error", error.message}});
     return error;
   }
 
@@ -142,9 +141,9 @@ struct Relay::State {
     }
     set_lease_held(true);
     last_cleanup = clock.steady_now();
-    log::info("outbox relay acquired its lease", {{"outbox", options.table},
-                                                 {"instance", options.instance_id},
-                                                 {"lease", lease.name()}});
+    log::info(
+        "outbox relay acquired its lease",
+        {{"outbox", options.table}, {"instance", options.instance_id}, {"lease", lease.name()}});
     return Status::success();
   }
 
@@ -155,8 +154,8 @@ struct Relay::State {
                 {{"outbox", options.table}, {"instance", options.instance_id}});
       producer.reset();
     }
-    auto created = kafka::Producer::create(relay_kafka_config(kafka_config),
-                                           relay_producer_options());
+    auto created =
+        kafka::Producer::create(relay_kafka_config(kafka_config), relay_producer_options());
     if (!created) return created.error();
     producer = std::move(created).value();
     return Status::success();
@@ -246,8 +245,8 @@ Result<std::unique_ptr<Relay>> Relay::create(db::ConnectionPool& pool,
                                              RelayOptions options) {
   if (Status valid = validate(options); !valid) return valid.error();
   if (Status valid = kafka::validate(kafka_config); !valid) return valid.error();
-  auto state = std::make_unique<State>(pool, std::move(kafka_config), registry, clock,
-                                       std::move(options));
+  auto state =
+      std::make_unique<State>(pool, std::move(kafka_config), registry, clock, std::move(options));
   state->metrics.lease_held.set(0.0);
   // Creating the producer contacts no broker; doing it here reports a bad property
   // (KafkaConfig::properties) at start-up instead of on every iteration.

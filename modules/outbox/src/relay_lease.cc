@@ -1,11 +1,10 @@
 #include "relay_lease.h"
 
+#include <fmt/format.h>
 #include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
 
 #include <cstdint>
-
-#include <fmt/format.h>
 
 #include "bourse/common/assert.h"
 #include "bourse/db/sql_error.h"
@@ -59,8 +58,7 @@ Result<bool> RelayLease::try_acquire() {
   try {
     // 1: acquired; 0: held by another session; NULL (-> -1): error on the server.
     int outcome = -1;
-    *session_ << "SELECT COALESCE(GET_LOCK(:name, 0), -1)", soci::use(name_),
-        soci::into(outcome);
+    *session_ << "SELECT COALESCE(GET_LOCK(:name, 0), -1)", soci::use(name_), soci::into(outcome);
     if (outcome == -1) {
       release();
       return Error::internal("relay lease: GET_LOCK returned NULL for " + name_);

@@ -14,11 +14,11 @@
 // Thread-safety: not thread-safe; owned by the Relay's working thread. Blocking.
 #pragma once
 
+#include <soci/session.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <soci/session.h>
 
 #include "bourse/common/error.h"
 #include "bourse/db/db_config.h"

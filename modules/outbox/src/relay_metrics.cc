@@ -5,10 +5,9 @@
 namespace bourse::outbox {
 
 RelayMetrics::RelayMetrics(metrics::Registry& registry, std::string_view table)
-    : pending_rows(registry
-                       .gauge(kMetricPendingRows, "Outbox rows not yet published to Kafka",
-                              {"outbox"})
-                       .with({table})),
+    : pending_rows(
+          registry.gauge(kMetricPendingRows, "Outbox rows not yet published to Kafka", {"outbox"})
+              .with({table})),
       oldest_unpublished_age_seconds(
           registry
               .gauge(kMetricOldestUnpublishedAge,

@@ -11,8 +11,7 @@ bool within(T value, T low, T high) {
 }
 
 Status invalid(std::string field, std::string bounds) {
-  return Error::invalid("relay options: " + field + " must be " + bounds,
-                        "invalid_relay_options");
+  return Error::invalid("relay options: " + field + " must be " + bounds, "invalid_relay_options");
 }
 
 }  // namespace

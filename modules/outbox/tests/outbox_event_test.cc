@@ -18,11 +18,11 @@ TEST_CASE("event ids are distinct version-4 UUIDs", "[outbox]") {
 }
 
 TEST_CASE("the envelope carries id, type, version, time, aggregate and data", "[outbox]") {
-  bourse::outbox::OutboxEvent event{"OrderCreated", "bourse.order-events", "AAPL", "order", "42",
-                                    boost::json::object{{"quantity", 10}}};
+  bourse::outbox::OutboxEvent event{"OrderCreated", "bourse.order-events",
+                                    "AAPL",         "order",
+                                    "42",           boost::json::object{{"quantity", 10}}};
   bourse::FakeClock clock(1'700'000'000'123);
-  auto json = boost::json::parse(
-                  bourse::outbox::serialize_envelope(event, "id-1", clock.now()))
+  auto json = boost::json::parse(bourse::outbox::serialize_envelope(event, "id-1", clock.now()))
                   .as_object();
   CHECK(json.at("event_id").as_string() == "id-1");
   CHECK(json.at("event_type").as_string() == "OrderCreated");

@@ -1,8 +1,9 @@
 // Goal: relay options outside their named limits are rejected as values, and lease
 // names stay within MySQL's 64 characters while naming both the table and the database.
+#include "bourse/outbox/relay_options.h"
+
 #include <catch2/catch.hpp>
 
-#include "bourse/outbox/relay_options.h"
 #include "relay_lease.h"
 
 namespace bourse::outbox {

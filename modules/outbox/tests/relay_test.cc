@@ -2,11 +2,10 @@
 // row (late commits included) with its key, headers and payload, marks only what the
 // broker acknowledged, keeps exactly one active relay per table, republishes after a
 // crash (at-least-once, same event_id), reports its metrics and deletes expired rows.
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
-
-#include <boost/json.hpp>
 
 #include "relay_lease.h"
 #include "relay_test_support.h"
@@ -76,7 +75,8 @@ TEST_CASE("rows are published in id order with key, headers and payload, then ma
     const auto& message = messages[i];
     CHECK(message.key == (i % 2 ? "MSFT" : "AAPL"));
     CHECK(event_id_of(message) == appended[i].event_id);
-    CHECK(message.header(kafka::kHeaderEventType) == std::optional<std::string_view>("OrderCreated"));
+    CHECK(message.header(kafka::kHeaderEventType) ==
+          std::optional<std::string_view>("OrderCreated"));
     CHECK(message.value == fixture.payload_of(appended[i].event_id));
     CHECK(sequence_of(message) == static_cast<long long>(i));
   }
@@ -226,7 +226,8 @@ TEST_CASE("metrics show waiting rows and their age; cleanup deletes expired publ
   {  // Kafka down: the rows wait, and the metrics say so.
     RelayOptions options = relay_options("down");
     options.delivery_timeout = 500ms;
-    auto down = make_relay(fixture.pool, unreachable_config("relay-down"), registry, clock, options);
+    auto down =
+        make_relay(fixture.pool, unreachable_config("relay-down"), registry, clock, options);
     CHECK_FALSE(down->run_once().ok());
     CHECK(gauge(registry, kMetricPendingRows) == 3.0);
     CHECK(gauge(registry, kMetricOldestUnpublishedAge) >= 10.0);
@@ -347,8 +348,9 @@ TEST_CASE("a standby relay reports lease_not_held and publishes nothing",
   CHECK(fixture.unpublished() == 1);
   // The standby still reports the backlog (alerts work whoever holds the lease).
   CHECK(registry_standby.gauge(kMetricPendingRows, "", {"outbox"}).with({kTable}).value() == 1.0);
-  CHECK(registry_standby.counter(kMetricPublishFailuresTotal, "", {"outbox"}).with({kTable}).value() ==
-        0);
+  CHECK(registry_standby.counter(kMetricPublishFailuresTotal, "", {"outbox"})
+            .with({kTable})
+            .value() == 0);
 }
 
 }  // namespace

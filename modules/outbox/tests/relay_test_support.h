@@ -111,7 +111,8 @@ struct RelayFixture {
   AppendedEvent append(const std::string& topic, const std::string& key, long long sequence) {
     std::optional<AppendedEvent> appended;
     Status status = pool.in_transaction([&](soci::session& session) -> Status {
-      auto result = append_event(session, kTable, event(topic, key, sequence), SystemClock::instance());
+      auto result =
+          append_event(session, kTable, event(topic, key, sequence), SystemClock::instance());
       if (!result) return result.error();
       appended = *result;
       return Status::success();
@@ -123,7 +124,8 @@ struct RelayFixture {
 
   long long scalar(const std::string& sql) {
     long long value = -1;
-    Status status = pool.with_session([&](soci::session& session) { session << sql, soci::into(value); });
+    Status status =
+        pool.with_session([&](soci::session& session) { session << sql, soci::into(value); });
     REQUIRE(status.ok());
     return value;
   }
@@ -138,7 +140,8 @@ struct RelayFixture {
     return scalar(std::string("SELECT COUNT(*) FROM ") + kTable + " WHERE published_at IS NULL");
   }
   long long published() {
-    return scalar(std::string("SELECT COUNT(*) FROM ") + kTable + " WHERE published_at IS NOT NULL");
+    return scalar(std::string("SELECT COUNT(*) FROM ") + kTable +
+                  " WHERE published_at IS NOT NULL");
   }
   long long total_rows() { return scalar(std::string("SELECT COUNT(*) FROM ") + kTable); }
   std::string payload_of(const std::string& event_id) {

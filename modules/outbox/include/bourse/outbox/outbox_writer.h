@@ -9,8 +9,9 @@
 // Blocking; runs on the caller's session and thread.
 #pragma once
 
-#include <array>
 #include <soci/session.h>
+
+#include <array>
 #include <string>
 #include <string_view>
 
