@@ -3,9 +3,12 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/event_handlers.h"
+#include "app/event_pipeline.h"
 #include "app/health_routes.h"
 #include "app/topics.h"
 #include "bourse/account/account_service.h"
+#include "bourse/account/order_event_handler.h"
 #include "bourse/db/connection_pool.h"
 #include "bourse/db/migrator.h"
 #include "bourse/kafka/admin.h"
@@ -100,6 +103,21 @@ int run_serve(const config::Config& config) {
   account::AccountService accounts(pool);
   routes::add_account_routes(router, accounts);
 
+  const Clock& clock = SystemClock::instance();
+  account::OrderEventHandler account_order_events(
+      accounts, config.symbols, topic_name(config.kafka, "account-events"), clock);
+  ForwardingHandler account_handler(
+      [&](soci::session& session, std::string_view type, const boost::json::object& data) {
+        return account_order_events.apply(session, type, data);
+      });
+  PipelineHandlers handlers;
+  handlers.account_order_events = &account_handler;
+  auto pipeline = EventPipeline::create(config, pool, registry, clock, handlers);
+  if (!pipeline) {
+    log::error("cannot create the event pipeline", {{"error", pipeline.error().message}});
+    return kExitBadConfig;
+  }
+
   http::ServerConfig server_config;
   server_config.bind_address = config.http.host;
   server_config.port = static_cast<std::uint16_t>(config.http.port);
@@ -118,10 +136,14 @@ int run_serve(const config::Config& config) {
 
   std::atomic<bool> stopping{false};
   std::thread startup([&] {
-    if (run_startup(config, pool, **admin, stopping)) {
-      health.startup_complete = true;
-      log::info("ready");
+    if (!run_startup(config, pool, **admin, stopping)) return;
+    Status started = (*pipeline)->start();
+    if (!started) {
+      log::error("cannot start the event pipeline", {{"error", started.error().message}});
+      return;
     }
+    health.startup_complete = true;
+    log::info("ready");
   });
 
   int signal_number = 0;
@@ -132,6 +154,7 @@ int run_serve(const config::Config& config) {
   server.shutdown(std::chrono::steady_clock::now() + config.http.shutdown_grace);
   blocking.stop();
   startup.join();
+  (*pipeline)->stop();
   log::info("shutdown complete");
   return kExitOk;
 }

@@ -1,0 +1,88 @@
+#include "app/event_pipeline.h"
+
+#include <unistd.h>
+
+#include "bourse/log/log.h"
+
+namespace bourse::app {
+namespace {
+
+kafka::KafkaConfig kafka_config(const config::KafkaSettings& settings, std::string_view role) {
+  kafka::KafkaConfig config;
+  config.brokers = settings.brokers;
+  config.client_id = settings.client_id + "-" + std::string(role);
+  return config;
+}
+
+}  // namespace
+
+std::string topic_name(const config::KafkaSettings& settings, std::string_view name) {
+  return settings.topic_prefix + std::string(name);
+}
+
+std::string group_name(const config::KafkaSettings& settings, std::string_view module) {
+  return settings.topic_prefix + std::string(module);
+}
+
+Result<std::unique_ptr<EventPipeline>> EventPipeline::create(const config::Config& config,
+                                                             db::ConnectionPool& pool,
+                                                             metrics::Registry& registry,
+                                                             const Clock& clock,
+                                                             const PipelineHandlers& handlers) {
+  std::unique_ptr<EventPipeline> pipeline(new EventPipeline());
+  char host[256] = {};
+  ::gethostname(host, sizeof(host) - 1);
+  const std::string instance = std::string(host) + ":" + std::to_string(::getpid());
+  for (const char* table : {"order_outbox", "account_outbox"}) {
+    outbox::RelayOptions options;
+    options.table = table;
+    options.instance_id = instance;
+    auto relay = outbox::Relay::create(pool, kafka_config(config.kafka, std::string("relay-") + table),
+                                       registry, clock, options);
+    if (!relay) return relay.error();
+    pipeline->relays_.push_back(std::move(*relay));
+  }
+  struct ConsumerSpec {
+    const char* module;
+    const char* topic;
+    consumer::EventHandler* handler;
+  };
+  for (const ConsumerSpec& spec :
+       {ConsumerSpec{"account", "order-events", handlers.account_order_events},
+        ConsumerSpec{"order", "account-events", handlers.order_account_events}}) {
+    if (spec.handler == nullptr) continue;
+    consumer::ConsumerOptions options;
+    options.group_id = group_name(config.kafka, spec.module);
+    options.topics = {topic_name(config.kafka, spec.topic)};
+    auto consumer = consumer::ExactlyOnceConsumer::create(
+        pool, kafka_config(config.kafka, std::string("consumer-") + spec.module), options,
+        *spec.handler, registry);
+    if (!consumer) return consumer.error();
+    pipeline->consumers_.push_back(std::move(*consumer));
+  }
+  return pipeline;
+}
+
+EventPipeline::~EventPipeline() { stop(); }
+
+Status EventPipeline::start() {
+  for (auto& relay : relays_) {
+    Status started = relay->start();
+    if (!started) return started;
+  }
+  for (auto& consumer : consumers_) consumer->start();
+  started_ = true;
+  log::info("event pipeline started", {{"relays", static_cast<std::int64_t>(relays_.size())},
+                                       {"consumers", static_cast<std::int64_t>(consumers_.size())}});
+  return Status::success();
+}
+
+void EventPipeline::stop() {
+  if (!started_) return;
+  started_ = false;
+  for (auto& consumer : consumers_) consumer->stop();
+  for (auto& relay : relays_) relay->stop();
+  log::info("event pipeline stopped");
+}
+
+}  // namespace bourse::app
