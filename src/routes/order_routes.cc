@@ -64,17 +64,18 @@ Result<order::ListQuery> parse_list_query(const http::Request& request) {
   if (auto status = request.query_param("status")) {
     query.status = order::parse_order_status(*status);
     if (!query.status) {
-      return Error::invalid("status must be one of PENDING, REJECTED, OPEN, PARTIALLY_FILLED, "
-                            "FILLED, CANCELLED",
-                            "invalid_status");
+      return Error::invalid(
+          "status must be one of PENDING, REJECTED, OPEN, PARTIALLY_FILLED, "
+          "FILLED, CANCELLED",
+          "invalid_status");
     }
   }
   if (auto limit = request.query_param("limit")) {
     auto value = parse_positive_id(*limit);
     if (!value || *value > order::limits::kMaxListLimit) {
-      return Error::invalid("limit must be an integer 1.." +
-                                std::to_string(order::limits::kMaxListLimit),
-                            "invalid_limit");
+      return Error::invalid(
+          "limit must be an integer 1.." + std::to_string(order::limits::kMaxListLimit),
+          "invalid_limit");
     }
     query.limit = static_cast<int>(*value);
   }
@@ -93,18 +94,17 @@ void post_order(order::OrderService& orders, http::Request&& request, http::Resp
   if (!order_request) return respond(http::problem_from_error(order_request.error(), request.path));
   std::optional<std::string> key;
   if (auto header = request.header("Idempotency-Key")) key = std::string(*header);
-  orders.submit(std::move(*order_request), std::move(key),
-                [respond = std::move(respond), path = request.path](
-                    Result<order::SubmitResult> result) {
-                  if (!result) return respond(http::problem_from_error(result.error(), path));
-                  http::Response response;
-                  response.status = result->http_status;
-                  response.body = result->body;
-                  response.headers.set("Location",
-                                       "/v1/orders/" + std::to_string(result->order_id.value()));
-                  if (result->replayed) response.headers.set("Idempotent-Replayed", "true");
-                  respond(std::move(response));
-                });
+  orders.submit(
+      std::move(*order_request), std::move(key),
+      [respond = std::move(respond), path = request.path](Result<order::SubmitResult> result) {
+        if (!result) return respond(http::problem_from_error(result.error(), path));
+        http::Response response;
+        response.status = result->http_status;
+        response.body = result->body;
+        response.headers.set("Location", "/v1/orders/" + std::to_string(result->order_id.value()));
+        if (result->replayed) response.headers.set("Idempotent-Replayed", "true");
+        respond(std::move(response));
+      });
 }
 
 }  // namespace
@@ -138,9 +138,10 @@ void add_order_routes(http::Router& router, order::OrderService& orders) {
     if (!order_id) return http::problem_from_error(unknown_order(id), request.path);
     auto cancel = orders.request_cancel(OrderId(*order_id));
     if (!cancel) return http::problem_from_error(cancel.error(), request.path);
-    return http::json_response(202, boost::json::object{{"order_id", cancel->order_id.value()},
-                                                        {"status", order::to_string(cancel->status)},
-                                                        {"cancel_requested", true}});
+    return http::json_response(202,
+                               boost::json::object{{"order_id", cancel->order_id.value()},
+                                                   {"status", order::to_string(cancel->status)},
+                                                   {"cancel_requested", true}});
   });
 }
 

@@ -1,6 +1,6 @@
 // HTTP routes of the order module (DESIGN.md section 5):
 //
-//   POST   /v1/orders        {"user_id","symbol","side","type","quantity","price"?,"time_in_force"?}
+//   POST   /v1/orders {"user_id","symbol","side","type","quantity","price"?,"time_in_force"?}
 //                            202 {"order_id","status":"PENDING"} + Location: /v1/orders/{id}
 //   GET    /v1/orders/{id}   the order (see to_json in order_routes.cc); 404 if unknown
 //   GET    /v1/orders        ?user_id=&symbol=&status=&limit=&starting_after=

@@ -27,7 +27,10 @@ using order::testing::OrderFixture;
 // The order routes on an ephemeral loopback port over a scratch database. Declared in
 // dependency order: the server goes first, the OrderService (in the fixture) last.
 struct OrderApi {
-  OrderApi() : fixture(order::OrderServiceOptions{}, 16), pool({"test", 4, 1'024}, registry), router(pool) {
+  OrderApi()
+      : fixture(order::OrderServiceOptions{}, 16),
+        pool({"test", 4, 1'024}, registry),
+        router(pool) {
     add_order_routes(router, *fixture.orders);
     http::ServerConfig config;
     config.bind_address = "127.0.0.1";
@@ -92,14 +95,20 @@ TEST_CASE("POST /v1/orders answers 202 only once the order and its event are com
                           "AND JSON_VALUE(payload, '$.data.order_id') = " +
                           std::to_string(id)) == 1);
   std::string payload;
-  REQUIRE(api.fixture.pool.with_session([&](soci::session& session) {
-    session << "SELECT payload FROM order_outbox", soci::into(payload);
-  }).ok());
+  REQUIRE(api.fixture.pool
+              .with_session([&](soci::session& session) {
+                session << "SELECT payload FROM order_outbox", soci::into(payload);
+              })
+              .ok());
   const auto data = json(payload).at("data").as_object();
-  CHECK(data == boost::json::object{{"order_id", id},      {"user_id", "alice"},
-                                    {"symbol", "AAPL"},    {"side", "BUY"},
-                                    {"type", "LIMIT"},     {"quantity", 10},
-                                    {"price", "150.25"},   {"time_in_force", "GTC"}});
+  CHECK(data == boost::json::object{{"order_id", id},
+                                    {"user_id", "alice"},
+                                    {"symbol", "AAPL"},
+                                    {"side", "BUY"},
+                                    {"type", "LIMIT"},
+                                    {"quantity", 10},
+                                    {"price", "150.25"},
+                                    {"time_in_force", "GTC"}});
 
   auto got = client.get("/v1/orders/" + std::to_string(id));
   REQUIRE(got.status == 200);
@@ -226,32 +235,58 @@ TEST_CASE("bad input gets its documented status and problem type and writes noth
       {"malformed JSON", R"({"user_id":"alice",)", 400, "malformed-json"},
       {"empty body", "", 400, "malformed-json"},
       {"not an object", "[1,2]", 400, "json-not-object"},
-      {"quantity as a string", R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":"10","price":"150"})", 400, "wrong-type"},
-      {"quantity as a float", R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":1.5,"price":"150"})", 400, "wrong-type"},
-      {"price as a number", R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":150})", 400, "wrong-type"},
-      {"missing symbol", R"({"user_id":"alice","side":"BUY","type":"LIMIT","quantity":10,"price":"150"})", 400, "missing-field"},
-      {"missing quantity", R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","price":"150"})", 400, "missing-field"},
-      {"unknown symbol", R"({"user_id":"alice","symbol":"ZZZZ","side":"BUY","type":"LIMIT","quantity":10,"price":"150"})", 422, "unknown-symbol"},
+      {"quantity as a string",
+       R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":"10","price":"150"})",
+       400, "wrong-type"},
+      {"quantity as a float",
+       R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":1.5,"price":"150"})",
+       400, "wrong-type"},
+      {"price as a number",
+       R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":150})",
+       400, "wrong-type"},
+      {"missing symbol",
+       R"({"user_id":"alice","side":"BUY","type":"LIMIT","quantity":10,"price":"150"})", 400,
+       "missing-field"},
+      {"missing quantity",
+       R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","price":"150"})", 400,
+       "missing-field"},
+      {"unknown symbol",
+       R"({"user_id":"alice","symbol":"ZZZZ","side":"BUY","type":"LIMIT","quantity":10,"price":"150"})",
+       422, "unknown-symbol"},
       {"unknown user", order_body("nobody"), 422, "unknown-user"},
       {"invalid user id", order_body("no body"), 422, "invalid-user-id"},
-      {"bad side", R"({"user_id":"alice","symbol":"AAPL","side":"HOLD","type":"LIMIT","quantity":10,"price":"150"})", 422, "invalid-side"},
-      {"bad type", R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"STOP","quantity":10,"price":"150"})", 422, "invalid-order-type"},
+      {"bad side",
+       R"({"user_id":"alice","symbol":"AAPL","side":"HOLD","type":"LIMIT","quantity":10,"price":"150"})",
+       422, "invalid-side"},
+      {"bad type",
+       R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"STOP","quantity":10,"price":"150"})",
+       422, "invalid-order-type"},
       {"zero quantity", order_body("alice", 0), 422, "invalid-quantity"},
       {"negative quantity", order_body("alice", -3), 422, "invalid-quantity"},
       {"oversized quantity", order_body("alice", 1'000'001), 422, "quantity-too-large"},
-      {"huge quantity", R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":99999999999999999999,"price":"150"})", 400, ""},
+      {"huge quantity",
+       R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":99999999999999999999,"price":"150"})",
+       400, ""},
       {"off-tick price", order_body("alice", 10, "150.255"), 422, "off-tick-price"},
       {"price below the band", order_body("alice", 10, "100"), 422, "price-outside-band"},
       {"price above the band", order_body("alice", 10, "200"), 422, "price-outside-band"},
       {"too many decimals", order_body("alice", 10, "150.12345"), 422, "amount-scale"},
       {"not a decimal", order_body("alice", 10, "1e2"), 422, "invalid-amount"},
-      {"LIMIT without price", R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10})", 422, "missing-price"},
+      {"LIMIT without price",
+       R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10})", 422,
+       "missing-price"},
       {"MARKET with price", market + R"(,"price":"150"})", 422, "unexpected-price"},
       {"MARKET GTC", market + R"(,"time_in_force":"GTC"})", 422, "invalid-time-in-force"},
       {"bad time in force", market + R"(,"time_in_force":"DAY"})", 422, "invalid-time-in-force"},
-      {"key reused with another body", order_body("alice", 6), 422, "idempotency-key-reused",
+      {"key reused with another body",
+       order_body("alice", 6),
+       422,
+       "idempotency-key-reused",
        {{"Idempotency-Key", "used"}}},
-      {"key too long", order_body("alice", 6), 422, "invalid-idempotency-key",
+      {"key too long",
+       order_body("alice", 6),
+       422,
+       "invalid-idempotency-key",
        {{"Idempotency-Key", std::string(129, 'k')}}},
       {"text body", "hello", 415, "unsupported-media-type", {{"Content-Type", "text/plain"}}},
   };
@@ -265,8 +300,10 @@ TEST_CASE("bad input gets its documented status and problem type and writes noth
   SECTION("a 10 MB body is 413") {
     bourse::testing::RawConnection raw("127.0.0.1", api.server->port());
     const std::size_t size = 10 * 1024 * 1024;
-    raw.send("POST /v1/orders HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-             "Content-Length: " + std::to_string(size) + "\r\n\r\n");
+    raw.send(
+        "POST /v1/orders HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(size) + "\r\n\r\n");
     (void)raw.send(std::string(size, ' '));  // may fail once the server has closed
     auto response = raw.read_response();
     REQUIRE(response.has_value());
@@ -331,17 +368,22 @@ TEST_CASE("DELETE writes CancelRequested once, 409 when terminal, 404 when unkno
   CHECK(first.status == 202);
   CHECK(json(first.body).at("status").as_string() == "PENDING");
   CHECK(client.request("DELETE", path).status == 202);
-  CHECK(api.fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = 'CancelRequested'") == 1);
+  CHECK(api.fixture.count(
+            "SELECT COUNT(*) FROM order_outbox WHERE event_type = 'CancelRequested'") == 1);
   CHECK(client.request("DELETE", "/v1/orders/999999").status == 404);
 
   // The account module rejects another order: it becomes REJECTED and is not cancellable.
   const long long other = order_id_of(client.post("/v1/orders", order_body("alice", 3)));
-  const boost::json::object rejected{
-      {"order_id", other}, {"user_id", "alice"}, {"symbol", "AAPL"}, {"reason", "insufficient_cash"}};
+  const boost::json::object rejected{{"order_id", other},
+                                     {"user_id", "alice"},
+                                     {"symbol", "AAPL"},
+                                     {"reason", "insufficient_cash"}};
   for (int i = 0; i < 2; ++i) {  // applied twice: idempotent
-    REQUIRE(api.fixture.pool.in_transaction([&](soci::session& session) {
-      return order::apply_account_event(session, "OrderRejected", rejected);
-    }).ok());
+    REQUIRE(api.fixture.pool
+                .in_transaction([&](soci::session& session) {
+                  return order::apply_account_event(session, "OrderRejected", rejected);
+                })
+                .ok());
   }
   auto order = json(client.get("/v1/orders/" + std::to_string(other)).body);
   CHECK(order.at("status").as_string() == "REJECTED");
@@ -349,7 +391,8 @@ TEST_CASE("DELETE writes CancelRequested once, 409 when terminal, 404 when unkno
   auto conflict = client.request("DELETE", "/v1/orders/" + std::to_string(other));
   CHECK(conflict.status == 409);
   CHECK(problem_type(conflict) == "order-not-cancellable");
-  CHECK(api.fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = 'CancelRequested'") == 1);
+  CHECK(api.fixture.count(
+            "SELECT COUNT(*) FROM order_outbox WHERE event_type = 'CancelRequested'") == 1);
 }
 
 }  // namespace bourse::routes

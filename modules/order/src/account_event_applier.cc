@@ -1,7 +1,8 @@
 #include "bourse/order/account_event_applier.h"
 
-#include <optional>
 #include <soci/soci.h>
+
+#include <optional>
 #include <string>
 
 #include "bourse/common/money.h"
@@ -22,8 +23,7 @@ const boost::json::value* field(const boost::json::object& data, std::string_vie
 
 // An optional decimal-string amount field; Error if present and not a valid amount >= 0.
 Result<std::optional<Amount>> amount_field(std::string_view event_type,
-                                           const boost::json::object& data,
-                                           std::string_view name) {
+                                           const boost::json::object& data, std::string_view name) {
   const boost::json::value* value = field(data, name);
   if (value == nullptr) return std::optional<Amount>();
   if (!value->is_string()) return bad_event(event_type, std::string(name) + " must be a string");
@@ -50,7 +50,8 @@ Result<Order> lock_order(soci::session& session, std::string_view event_type,
   }
   for (const char* name : {"user_id", "symbol"}) {
     const boost::json::value* value = field(data, name);
-    const std::string& expected = std::string_view(name) == "user_id" ? order->user_id : order->symbol;
+    const std::string& expected =
+        std::string_view(name) == "user_id" ? order->user_id : order->symbol;
     if (value != nullptr && (!value->is_string() || value->get_string() != expected)) {
       return bad_event(event_type, std::string(name) + " does not match order " +
                                        std::to_string(order_id.value()));

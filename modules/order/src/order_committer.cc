@@ -99,8 +99,8 @@ void OrderService::Committer::process_group(std::vector<Pending>& group) {
     if (!exists) {
       pending.done(exists.error());
     } else if (!*exists) {
-      pending.done(Error::invalid("no account for user " + pending.request.user_id,
-                                  "unknown_user"));
+      pending.done(
+          Error::invalid("no account for user " + pending.request.user_id, "unknown_user"));
     } else {
       accepted.push_back(&pending);
     }
@@ -111,10 +111,10 @@ void OrderService::Committer::process_group(std::vector<Pending>& group) {
   std::map<std::pair<std::string_view, std::string_view>, std::size_t> leader_of_key;
   for (Pending* pending : accepted) {
     if (pending->idempotency_key) {
-      auto [slot, inserted] = leader_of_key.try_emplace(
-          std::pair<std::string_view, std::string_view>(pending->request.user_id,
-                                                        *pending->idempotency_key),
-          leaders.size());
+      auto [slot, inserted] =
+          leader_of_key.try_emplace(std::pair<std::string_view, std::string_view>(
+                                        pending->request.user_id, *pending->idempotency_key),
+                                    leaders.size());
       if (!inserted) {
         followers[slot->second].push_back(pending);
         continue;

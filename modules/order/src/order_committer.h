@@ -65,7 +65,7 @@ class OrderService::Committer {
   std::deque<Pending> queue_;  // bounded by options_.max_queue_depth
   bool stopping_ = false;
   std::unordered_set<std::string> known_users_;  // committer thread only
-  std::thread thread_;  // last: started after every other member is ready
+  std::thread thread_;                           // last: started after every other member is ready
 };
 
 }  // namespace bourse::order

@@ -12,8 +12,8 @@ Error missing(std::string_view field) {
 }
 
 Error wrong_type(std::string_view field, std::string_view expected) {
-  return Error{ErrorCode::kMalformed,
-               std::string(field) + " must be " + std::string(expected), "wrong_type"};
+  return Error{ErrorCode::kMalformed, std::string(field) + " must be " + std::string(expected),
+               "wrong_type"};
 }
 
 // A field's value; `null` counts as absent (json_body.h convention).
@@ -49,9 +49,9 @@ Status check_quantity(Quantity quantity, const Instrument& instrument) {
                           "quantity_too_large");
   }
   if (quantity.value() % instrument.lot_size != 0) {
-    return Error::invalid("quantity must be a multiple of the lot size " +
-                              std::to_string(instrument.lot_size),
-                          "invalid_lot");
+    return Error::invalid(
+        "quantity must be a multiple of the lot size " + std::to_string(instrument.lot_size),
+        "invalid_lot");
   }
   return Status::success();
 }

@@ -3,8 +3,8 @@
 #include <soci/soci.h>
 
 #include "bourse/common/limits.h"
-#include "bourse/outbox/outbox_writer.h"
 #include "bourse/order/request_hash.h"
+#include "bourse/outbox/outbox_writer.h"
 #include "order_committer.h"
 #include "order_store.h"
 
@@ -37,14 +37,14 @@ Status validate(const OrderServiceOptions& options) {
     return Error::invalid("order events topic must have 1 to 249 characters", "invalid_config");
   }
   if (options.max_queue_depth < 1 || options.max_queue_depth > limits::kMaxQueueDepth) {
-    return Error::invalid("order max_queue_depth must be 1.." +
-                              std::to_string(limits::kMaxQueueDepth),
-                          "invalid_config");
+    return Error::invalid(
+        "order max_queue_depth must be 1.." + std::to_string(limits::kMaxQueueDepth),
+        "invalid_config");
   }
   if (options.max_group_size < 1 || options.max_group_size > limits::kMaxGroupSize) {
-    return Error::invalid("order max_group_size must be 1.." +
-                              std::to_string(limits::kMaxGroupSize),
-                          "invalid_config");
+    return Error::invalid(
+        "order max_group_size must be 1.." + std::to_string(limits::kMaxGroupSize),
+        "invalid_config");
   }
   if (options.max_group_attempts < 1) {
     return Error::invalid("order max_group_attempts must be >= 1", "invalid_config");

@@ -23,7 +23,8 @@ long long int_column(const soci::row& row, std::size_t index) {
       return row.get<long long>(index);
     case soci::dt_unsigned_long_long: {
       const unsigned long long value = row.get<unsigned long long>(index);
-      BOURSE_ASSERT(value <= static_cast<unsigned long long>(INT64_MAX), "integer column fits int64");
+      BOURSE_ASSERT(value <= static_cast<unsigned long long>(INT64_MAX),
+                    "integer column fits int64");
       return static_cast<long long>(value);
     }
     case soci::dt_string:
@@ -74,8 +75,7 @@ Order row_to_order(const soci::row& row) {
   BOURSE_ASSERT(order.filled_quantity.value() >= 0 && order.filled_quantity <= order.quantity,
                 "0 <= filled_quantity <= quantity");
   BOURSE_ASSERT(order.filled_notional.units() >= 0, "filled notional is never negative");
-  BOURSE_ASSERT(order.price.has_value() == (order.type == OrderType::kLimit),
-                "a price iff LIMIT");
+  BOURSE_ASSERT(order.price.has_value() == (order.type == OrderType::kLimit), "a price iff LIMIT");
   BOURSE_ASSERT(!order.reject_reason || order.status == OrderStatus::kRejected,
                 "a reject reason only on REJECTED orders");
   return order;
@@ -181,12 +181,10 @@ void mark_cancel_requested(soci::session& session, OrderId order_id) {
 }
 
 boost::json::object order_created_data(OrderId order_id, const OrderRequest& request) {
-  boost::json::object data{{"order_id", order_id.value()},
-                           {"user_id", request.user_id},
-                           {"symbol", request.symbol},
-                           {"side", to_string(request.side)},
-                           {"type", to_string(request.type)},
-                           {"quantity", request.quantity.value()}};
+  boost::json::object data{
+      {"order_id", order_id.value()},    {"user_id", request.user_id},
+      {"symbol", request.symbol},        {"side", to_string(request.side)},
+      {"type", to_string(request.type)}, {"quantity", request.quantity.value()}};
   if (request.price) data["price"] = request.price->to_string();
   data["time_in_force"] = to_string(request.time_in_force);
   return data;

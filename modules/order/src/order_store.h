@@ -5,9 +5,10 @@
 // checked with BOURSE_ASSERT (a row that breaks the schema's invariants is a bug).
 #pragma once
 
+#include <soci/session.h>
+
 #include <boost/json/object.hpp>
 #include <optional>
-#include <soci/session.h>
 #include <string>
 
 #include "bourse/order/order.h"

@@ -58,9 +58,9 @@ std::optional<TimeInForce> parse_time_in_force(std::string_view text) noexcept {
 }
 
 std::optional<OrderStatus> parse_order_status(std::string_view text) noexcept {
-  for (OrderStatus status : {OrderStatus::kPending, OrderStatus::kRejected, OrderStatus::kOpen,
-                             OrderStatus::kPartiallyFilled, OrderStatus::kFilled,
-                             OrderStatus::kCancelled}) {
+  for (OrderStatus status :
+       {OrderStatus::kPending, OrderStatus::kRejected, OrderStatus::kOpen,
+        OrderStatus::kPartiallyFilled, OrderStatus::kFilled, OrderStatus::kCancelled}) {
     if (text == to_string(status)) return status;
   }
   return std::nullopt;

@@ -46,13 +46,15 @@ TEST_CASE("OrderRejected moves PENDING to REJECTED once", "[order][integration][
   CHECK(fixture.orders->request_cancel(id).error().reason == "order_not_cancellable");
 }
 
-TEST_CASE("FundsReserved records the reservation and keeps PENDING", "[order][integration][events]") {
+TEST_CASE("FundsReserved records the reservation and keeps PENDING",
+          "[order][integration][events]") {
   OrderFixture fixture;
   fixture.add_user("alice");
   const OrderId id = submit_and_wait(*fixture.orders, fixture.limit_buy("alice"))->order_id;
-  const std::string event = R"({"order_id":)" + std::to_string(id.value()) +
-                            R"(,"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT",)"
-                            R"("quantity":10,"price":"150","time_in_force":"GTC","reserved_cash":"1500"})";
+  const std::string event =
+      R"({"order_id":)" + std::to_string(id.value()) +
+      R"(,"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT",)"
+      R"("quantity":10,"price":"150","time_in_force":"GTC","reserved_cash":"1500"})";
   REQUIRE(apply(fixture, "FundsReserved", event).ok());
   auto order = fixture.orders->get_order(id);
   CHECK(order->status == OrderStatus::kPending);
@@ -64,7 +66,8 @@ TEST_CASE("FundsReserved records the reservation and keeps PENDING", "[order][in
   CHECK(fixture.orders->get_order(id)->updated_at == updated_at);
 }
 
-TEST_CASE("bad account events are errors, other types are ignored", "[order][integration][events]") {
+TEST_CASE("bad account events are errors, other types are ignored",
+          "[order][integration][events]") {
   OrderFixture fixture;
   fixture.add_user("alice");
   const OrderId id = submit_and_wait(*fixture.orders, fixture.limit_buy("alice"))->order_id;
@@ -73,7 +76,8 @@ TEST_CASE("bad account events are errors, other types are ignored", "[order][int
   CHECK(unknown.error().code == ErrorCode::kNotFound);
   CHECK(apply(fixture, "OrderRejected", R"({"reason":"x"})").error().code == ErrorCode::kMalformed);
   CHECK(apply(fixture, "OrderRejected",
-              R"({"order_id":)" + std::to_string(id.value()) + R"(,"user_id":"mallory","reason":"x"})")
+              R"({"order_id":)" + std::to_string(id.value()) +
+                  R"(,"user_id":"mallory","reason":"x"})")
             .error()
             .code == ErrorCode::kMalformed);
   CHECK(apply(fixture, "TradeSettled", R"({"order_id":1})").ok());

@@ -83,8 +83,9 @@ struct OrderFixture {
 
   void add_user(const std::string& user_id) {
     REQUIRE(pool.with_session([&](soci::session& session) {
-      session << "INSERT INTO accounts (user_id) VALUES (:user_id)", soci::use(user_id);
-    }).ok());
+                  session << "INSERT INTO accounts (user_id) VALUES (:user_id)", soci::use(user_id);
+                })
+                .ok());
   }
 
   long long count(const std::string& sql) {

@@ -24,7 +24,7 @@ Result<OrderRequest> parse(const std::string& json) {
 // The body of a valid LIMIT BUY with one field replaced (or removed with "").
 std::string limit_with(const std::string& field, const std::string& value) {
   boost::json::object body{{"user_id", "alice"}, {"symbol", "AAPL"}, {"side", "BUY"},
-                           {"type", "LIMIT"},    {"quantity", 10},    {"price", "150.25"}};
+                           {"type", "LIMIT"},    {"quantity", 10},   {"price", "150.25"}};
   if (value.empty()) {
     body.erase(field);
   } else {
@@ -56,7 +56,8 @@ TEST_CASE("a valid LIMIT order is parsed with its defaults", "[order][validation
 }
 
 TEST_CASE("a MARKET order defaults to IOC and takes no price", "[order][validation]") {
-  auto request = parse(R"({"user_id":"bob","symbol":"AAPL","side":"SELL","type":"MARKET","quantity":5})");
+  auto request =
+      parse(R"({"user_id":"bob","symbol":"AAPL","side":"SELL","type":"MARKET","quantity":5})");
   REQUIRE(request.ok());
   CHECK(request->time_in_force == TimeInForce::kIoc);
   CHECK_FALSE(request->price.has_value());
@@ -87,14 +88,18 @@ TEST_CASE("shape errors are 400", "[order][validation]") {
 }
 
 TEST_CASE("value errors are 422 with their own reason", "[order][validation]") {
-  check_error(parse(limit_with("symbol", "\"MSFT\"")), ErrorCode::kInvalidArgument, "unknown_symbol");
-  check_error(parse(limit_with("symbol", "\"aapl\"")), ErrorCode::kInvalidArgument, "unknown_symbol");
+  check_error(parse(limit_with("symbol", "\"MSFT\"")), ErrorCode::kInvalidArgument,
+              "unknown_symbol");
+  check_error(parse(limit_with("symbol", "\"aapl\"")), ErrorCode::kInvalidArgument,
+              "unknown_symbol");
   check_error(parse(limit_with("user_id", "\"\"")), ErrorCode::kInvalidArgument, "invalid_user_id");
-  check_error(parse(limit_with("user_id", "\"a b\"")), ErrorCode::kInvalidArgument, "invalid_user_id");
+  check_error(parse(limit_with("user_id", "\"a b\"")), ErrorCode::kInvalidArgument,
+              "invalid_user_id");
   check_error(parse(limit_with("user_id", "\"" + std::string(65, 'a') + "\"")),
               ErrorCode::kInvalidArgument, "invalid_user_id");
   check_error(parse(limit_with("side", "\"buy\"")), ErrorCode::kInvalidArgument, "invalid_side");
-  check_error(parse(limit_with("type", "\"STOP\"")), ErrorCode::kInvalidArgument, "invalid_order_type");
+  check_error(parse(limit_with("type", "\"STOP\"")), ErrorCode::kInvalidArgument,
+              "invalid_order_type");
   check_error(parse(limit_with("time_in_force", "\"DAY\"")), ErrorCode::kInvalidArgument,
               "invalid_time_in_force");
   check_error(parse(limit_with("quantity", "0")), ErrorCode::kInvalidArgument, "invalid_quantity");
@@ -105,9 +110,12 @@ TEST_CASE("value errors are 422 with their own reason", "[order][validation]") {
               "quantity_too_large");
   check_error(parse(limit_with("quantity", "18446744073709551615")), ErrorCode::kInvalidArgument,
               "quantity_too_large");
-  check_error(parse(limit_with("price", "\"150.255\"")), ErrorCode::kInvalidArgument, "off_tick_price");
-  check_error(parse(limit_with("price", "\"150.12345\"")), ErrorCode::kInvalidArgument, "amount_scale");
-  check_error(parse(limit_with("price", "\"1.5e2\"")), ErrorCode::kInvalidArgument, "invalid_amount");
+  check_error(parse(limit_with("price", "\"150.255\"")), ErrorCode::kInvalidArgument,
+              "off_tick_price");
+  check_error(parse(limit_with("price", "\"150.12345\"")), ErrorCode::kInvalidArgument,
+              "amount_scale");
+  check_error(parse(limit_with("price", "\"1.5e2\"")), ErrorCode::kInvalidArgument,
+              "invalid_amount");
   check_error(parse(limit_with("price", "\"abc\"")), ErrorCode::kInvalidArgument, "invalid_amount");
   check_error(parse(limit_with("price", "\"0\"")), ErrorCode::kInvalidArgument, "invalid_price");
   check_error(parse(limit_with("price", "\"-150\"")), ErrorCode::kInvalidArgument, "invalid_price");
@@ -121,17 +129,29 @@ TEST_CASE("value errors are 422 with their own reason", "[order][validation]") {
 }
 
 TEST_CASE("lot size, MARKET price and MARKET GTC rules", "[order][validation]") {
-  check_error(parse(R"({"user_id":"u","symbol":"LOTS","side":"BUY","type":"LIMIT","quantity":150,"price":"20"})"),
-              ErrorCode::kInvalidArgument, "invalid_lot");
-  CHECK(parse(R"({"user_id":"u","symbol":"LOTS","side":"BUY","type":"LIMIT","quantity":200,"price":"20.5"})").ok());
-  check_error(parse(R"({"user_id":"u","symbol":"LOTS","side":"BUY","type":"LIMIT","quantity":10100,"price":"20"})"),
-              ErrorCode::kInvalidArgument, "quantity_too_large");
-  check_error(parse(R"({"user_id":"u","symbol":"LOTS","side":"BUY","type":"LIMIT","quantity":100,"price":"20.25"})"),
-              ErrorCode::kInvalidArgument, "off_tick_price");
-  check_error(parse(R"({"user_id":"u","symbol":"AAPL","side":"BUY","type":"MARKET","quantity":1,"price":"150"})"),
-              ErrorCode::kInvalidArgument, "unexpected_price");
   check_error(
-      parse(R"({"user_id":"u","symbol":"AAPL","side":"BUY","type":"MARKET","quantity":1,"time_in_force":"GTC"})"),
+      parse(
+          R"({"user_id":"u","symbol":"LOTS","side":"BUY","type":"LIMIT","quantity":150,"price":"20"})"),
+      ErrorCode::kInvalidArgument, "invalid_lot");
+  CHECK(
+      parse(
+          R"({"user_id":"u","symbol":"LOTS","side":"BUY","type":"LIMIT","quantity":200,"price":"20.5"})")
+          .ok());
+  check_error(
+      parse(
+          R"({"user_id":"u","symbol":"LOTS","side":"BUY","type":"LIMIT","quantity":10100,"price":"20"})"),
+      ErrorCode::kInvalidArgument, "quantity_too_large");
+  check_error(
+      parse(
+          R"({"user_id":"u","symbol":"LOTS","side":"BUY","type":"LIMIT","quantity":100,"price":"20.25"})"),
+      ErrorCode::kInvalidArgument, "off_tick_price");
+  check_error(
+      parse(
+          R"({"user_id":"u","symbol":"AAPL","side":"BUY","type":"MARKET","quantity":1,"price":"150"})"),
+      ErrorCode::kInvalidArgument, "unexpected_price");
+  check_error(
+      parse(
+          R"({"user_id":"u","symbol":"AAPL","side":"BUY","type":"MARKET","quantity":1,"time_in_force":"GTC"})"),
       ErrorCode::kInvalidArgument, "invalid_time_in_force");
 }
 
@@ -153,8 +173,9 @@ TEST_CASE("validate_order_request re-checks a built request", "[order][validatio
 }
 
 TEST_CASE("terms round-trip through their wire spellings", "[order][terms]") {
-  for (auto status : {OrderStatus::kPending, OrderStatus::kRejected, OrderStatus::kOpen,
-                      OrderStatus::kPartiallyFilled, OrderStatus::kFilled, OrderStatus::kCancelled}) {
+  for (auto status :
+       {OrderStatus::kPending, OrderStatus::kRejected, OrderStatus::kOpen,
+        OrderStatus::kPartiallyFilled, OrderStatus::kFilled, OrderStatus::kCancelled}) {
     CHECK(parse_order_status(to_string(status)) == status);
   }
   CHECK_FALSE(parse_order_status("pending").has_value());

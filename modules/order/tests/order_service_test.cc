@@ -18,12 +18,14 @@ using testing::submit_and_wait;
 boost::json::object outbox_payload(OrderFixture& fixture, long long order_id,
                                    const std::string& event_type) {
   std::string payload;
-  REQUIRE(fixture.pool.with_session([&](soci::session& session) {
-    const std::string aggregate = std::to_string(order_id);
-    session << "SELECT payload FROM order_outbox WHERE event_type = :type AND "
-               "JSON_VALUE(payload, '$.aggregate_id') = :aggregate",
-        soci::use(event_type), soci::use(aggregate), soci::into(payload);
-  }).ok());
+  REQUIRE(fixture.pool
+              .with_session([&](soci::session& session) {
+                const std::string aggregate = std::to_string(order_id);
+                session << "SELECT payload FROM order_outbox WHERE event_type = :type AND "
+                           "JSON_VALUE(payload, '$.aggregate_id') = :aggregate",
+                    soci::use(event_type), soci::use(aggregate), soci::into(payload);
+              })
+              .ok());
   REQUIRE_FALSE(payload.empty());
   return boost::json::parse(payload).as_object();
 }
@@ -75,7 +77,8 @@ TEST_CASE("a MARKET OrderCreated has no price", "[order][integration]") {
   request.price.reset();
   auto result = submit_and_wait(*fixture.orders, request);
   REQUIRE(result.ok());
-  const auto data = outbox_payload(fixture, result->order_id.value(), "OrderCreated").at("data").as_object();
+  const auto data =
+      outbox_payload(fixture, result->order_id.value(), "OrderCreated").at("data").as_object();
   CHECK_FALSE(data.contains("price"));
   CHECK(data.at("time_in_force").as_string() == "IOC");
 }
@@ -86,7 +89,8 @@ TEST_CASE("unknown users and invalid keys are refused and write nothing", "[orde
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.error().reason == "unknown_user");
   fixture.add_user("alice");
-  auto bad_key = submit_and_wait(*fixture.orders, fixture.limit_buy("alice"), std::string(129, 'k'));
+  auto bad_key =
+      submit_and_wait(*fixture.orders, fixture.limit_buy("alice"), std::string(129, 'k'));
   REQUIRE_FALSE(bad_key.ok());
   CHECK(bad_key.error().reason == "invalid_idempotency_key");
   CHECK(fixture.rows("orders") == 0);
@@ -186,7 +190,8 @@ TEST_CASE("a full queue and an unreachable database answer unavailable, never su
   request.price = Amount::parse("150").value();
   std::vector<std::future<Result<SubmitResult>>> futures;
   for (int i = 0; i < 20; ++i) {
-    futures.push_back(std::async(std::launch::async, [&] { return submit_and_wait(service, request); }));
+    futures.push_back(
+        std::async(std::launch::async, [&] { return submit_and_wait(service, request); }));
   }
   for (auto& future : futures) {
     auto result = future.get();
@@ -201,7 +206,8 @@ TEST_CASE("list orders pages by descending id with filters", "[order][integratio
   fixture.add_user("bob");
   std::vector<long long> alice_ids;
   for (int i = 0; i < 5; ++i) {
-    alice_ids.push_back(submit_and_wait(*fixture.orders, fixture.limit_buy("alice"))->order_id.value());
+    alice_ids.push_back(
+        submit_and_wait(*fixture.orders, fixture.limit_buy("alice"))->order_id.value());
     REQUIRE(submit_and_wait(*fixture.orders, fixture.limit_buy("bob")).ok());
   }
   ListQuery query;
@@ -241,17 +247,22 @@ TEST_CASE("cancel requests: once, 409 when terminal, 404 when unknown", "[order]
   auto again = fixture.orders->request_cancel(id);
   REQUIRE(again.ok());
   CHECK(again->already_requested);
-  CHECK(fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = 'CancelRequested'") == 1);
+  CHECK(fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = 'CancelRequested'") ==
+        1);
   const auto data = outbox_payload(fixture, id.value(), "CancelRequested").at("data").as_object();
   CHECK(data.at("order_id").as_int64() == id.value());
   CHECK(data.at("user_id").as_string() == "alice");
   CHECK(data.at("symbol").as_string() == "AAPL");
   CHECK(fixture.orders->get_order(id)->cancel_requested);
 
-  REQUIRE(fixture.pool.with_session([&](soci::session& session) {
-    session << "UPDATE orders SET status = 'REJECTED', reject_reason = 'insufficient_cash' "
-               "WHERE order_id = " + std::to_string(id.value());
-  }).ok());
+  REQUIRE(
+      fixture.pool
+          .with_session([&](soci::session& session) {
+            session << "UPDATE orders SET status = 'REJECTED', reject_reason = 'insufficient_cash' "
+                       "WHERE order_id = " +
+                           std::to_string(id.value());
+          })
+          .ok());
   auto terminal = fixture.orders->request_cancel(id);
   REQUIRE_FALSE(terminal.ok());
   CHECK(terminal.error().code == ErrorCode::kConflict);

@@ -33,14 +33,15 @@ TEST_CASE("equal requests hash equal, whatever their JSON spelling", "[order][ha
 TEST_CASE("any different term changes the hash", "[order][hash]") {
   const std::string base = hash_of(
       R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150.5"})");
-  for (const char* other : {
-           R"({"user_id":"alicf","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150.5"})",
-           R"({"user_id":"alice","symbol":"LOTS","side":"BUY","type":"LIMIT","quantity":100,"price":"20"})",
-           R"({"user_id":"alice","symbol":"AAPL","side":"SELL","type":"LIMIT","quantity":10,"price":"150.5"})",
-           R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"MARKET","quantity":10})",
-           R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":11,"price":"150.5"})",
-           R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150.51"})",
-           R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150.5","time_in_force":"IOC"})"}) {
+  for (
+      const char* other :
+      {R"({"user_id":"alicf","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150.5"})",
+       R"({"user_id":"alice","symbol":"LOTS","side":"BUY","type":"LIMIT","quantity":100,"price":"20"})",
+       R"({"user_id":"alice","symbol":"AAPL","side":"SELL","type":"LIMIT","quantity":10,"price":"150.5"})",
+       R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"MARKET","quantity":10})",
+       R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":11,"price":"150.5"})",
+       R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150.51"})",
+       R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150.5","time_in_force":"IOC"})"}) {
     INFO(other);
     CHECK(hash_of(other) != base);
   }

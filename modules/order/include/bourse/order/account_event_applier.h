@@ -15,8 +15,9 @@
 // transaction handling (deadlocks are retried there).
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <soci/session.h>
+
+#include <boost/json/object.hpp>
 #include <string_view>
 
 #include "bourse/common/error.h"

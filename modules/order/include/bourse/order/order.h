@@ -26,10 +26,10 @@ struct Order {
   std::optional<Amount> price;
   OrderStatus status = OrderStatus::kPending;
   Quantity filled_quantity;
-  Amount filled_notional;  // sum of price x quantity over the settled trades
-  std::optional<Amount> reserved_cash;    // from FundsReserved (BUY)
+  Amount filled_notional;                     // sum of price x quantity over the settled trades
+  std::optional<Amount> reserved_cash;        // from FundsReserved (BUY)
   std::optional<Quantity> reserved_quantity;  // from FundsReserved (SELL)
-  std::optional<Amount> cash_cap;         // from FundsReserved (MARKET BUY)
+  std::optional<Amount> cash_cap;             // from FundsReserved (MARKET BUY)
   std::optional<std::string> reject_reason;
   bool cancel_requested = false;
   std::chrono::system_clock::time_point created_at;
