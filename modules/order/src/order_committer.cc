@@ -55,6 +55,10 @@ std::size_t OrderService::Committer::depth() const {
   return queue_.size();
 }
 
+CommitStats OrderService::Committer::stats() const {
+  return CommitStats{groups_committed_.load(), orders_committed_.load(), group_retries_.load()};
+}
+
 void OrderService::Committer::run() {
   std::vector<Pending> group;
   group.reserve(options_.max_group_size);
@@ -139,12 +143,17 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
   Error last = Error::unavailable("order entry is congested");
   for (int attempt = 1; attempt <= options_.max_group_attempts; ++attempt) {
     Status written = write_group(leaders, outcomes);
-    if (written) return outcomes;
+    if (written) {
+      ++groups_committed_;
+      for (const Outcome& outcome : outcomes) orders_committed_ += outcome.created ? 1 : 0;
+      return outcomes;
+    }
     const Error& error = written.error();
     if (db::is_retryable(error) || error.reason == db::kDuplicateKeyReason) {
       // A deadlock, or another instance committed one of our keys meanwhile: the next
       // attempt's key lookup finds its answer.
       last = Error::unavailable("order entry is congested: " + error.message);
+      ++group_retries_;
       std::this_thread::sleep_for(std::chrono::milliseconds(attempt));
       continue;
     }

@@ -5,6 +5,7 @@
 // committer thread only (known_users_ needs no lock for that reason).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -38,6 +39,7 @@ class OrderService::Committer {
   bool enqueue(Pending& pending);
   void stop();
   std::size_t depth() const;
+  CommitStats stats() const;
 
  private:
   // What one key group (or one key-less order) ended with.
@@ -64,6 +66,9 @@ class OrderService::Committer {
   std::condition_variable wake_;
   std::deque<Pending> queue_;  // bounded by options_.max_queue_depth
   bool stopping_ = false;
+  std::atomic<std::uint64_t> groups_committed_{0};
+  std::atomic<std::uint64_t> orders_committed_{0};
+  std::atomic<std::uint64_t> group_retries_{0};
   std::unordered_set<std::string> known_users_;  // committer thread only
   std::thread thread_;                           // last: started after every other member is ready
 };

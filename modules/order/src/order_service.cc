@@ -66,6 +66,8 @@ void OrderService::stop() { committer_->stop(); }
 
 std::size_t OrderService::queue_depth() const { return committer_->depth(); }
 
+CommitStats OrderService::commit_stats() const { return committer_->stats(); }
+
 Result<OrderRequest> OrderService::parse_request(const boost::json::object& body) const {
   return parse_order_request(body, instruments_);
 }

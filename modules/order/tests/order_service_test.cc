@@ -147,6 +147,37 @@ TEST_CASE("concurrent submissions with one key inside one group create one order
   CHECK(fixture.rows("order_outbox") == 1);
 }
 
+TEST_CASE("queued submissions are committed in groups, each caller answered after its commit",
+          "[order][integration]") {
+  OrderFixture fixture;
+  fixture.add_user("alice");
+  constexpr int kOrders = 300;
+  std::vector<std::future<Result<SubmitResult>>> futures;
+  std::vector<std::shared_ptr<std::promise<Result<SubmitResult>>>> promises;
+  for (int i = 0; i < kOrders; ++i) {
+    auto promise = std::make_shared<std::promise<Result<SubmitResult>>>();
+    futures.push_back(promise->get_future());
+    // Enqueued in microseconds: the committer finds most of them waiting after its first
+    // commit.
+    fixture.orders->submit(
+        fixture.limit_buy("alice", 1 + i), std::nullopt,
+        [promise](Result<SubmitResult> result) { promise->set_value(std::move(result)); });
+  }
+  std::set<long long> ids;
+  for (auto& future : futures) {
+    auto result = future.get();
+    REQUIRE(result.ok());
+    ids.insert(result->order_id.value());
+  }
+  CHECK(ids.size() == kOrders);
+  const CommitStats stats = fixture.orders->commit_stats();
+  CHECK(stats.orders_committed == kOrders);
+  CHECK(stats.groups_committed >= 2);   // at most 256 per group
+  CHECK(stats.groups_committed <= 20);  // and far fewer groups than orders
+  CHECK(fixture.rows("orders") == kOrders);
+  CHECK(fixture.rows("order_outbox") == kOrders);
+}
+
 TEST_CASE("two instances racing on one key create one order", "[order][integration]") {
   OrderFixture fixture;
   fixture.add_user("alice");

@@ -66,6 +66,13 @@ struct SubmitResult {
   std::string body;       // {"order_id":N,"status":"PENDING"}
 };
 
+// Counters of the committer since start (for metrics and tests).
+struct CommitStats {
+  std::uint64_t groups_committed = 0;  // successful group transactions
+  std::uint64_t orders_committed = 0;  // orders created by them
+  std::uint64_t group_retries = 0;     // attempts repeated after a deadlock / duplicate key
+};
+
 struct ListQuery {
   std::optional<std::string> user_id;
   std::optional<std::string> symbol;
@@ -121,6 +128,7 @@ class OrderService {
 
   // Submissions queued and not yet taken by the committer.
   std::size_t queue_depth() const;
+  CommitStats commit_stats() const;
 
  private:
   class Committer;
