@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <thread>
 
+#include "app/account_user_directory.h"
 #include "app/commands.h"
 #include "app/event_handlers.h"
 #include "app/event_pipeline.h"
@@ -9,6 +10,8 @@
 #include "app/topics.h"
 #include "bourse/account/account_service.h"
 #include "bourse/account/order_event_handler.h"
+#include "bourse/order/account_event_applier.h"
+#include "bourse/order/order_service.h"
 #include "bourse/db/connection_pool.h"
 #include "bourse/db/migrator.h"
 #include "bourse/kafka/admin.h"
@@ -18,6 +21,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "routes/account_routes.h"
+#include "routes/order_routes.h"
 
 namespace bourse::app {
 namespace {
@@ -80,6 +84,9 @@ bool run_startup(const config::Config& config, db::ConnectionPool& pool, kafka::
 int run_serve(const config::Config& config) {
   sigset_t shutdown_signals = block_shutdown_signals();
 
+  if (config.symbols.empty()) {
+    log::warn("the symbol table is empty: every order will be refused (configure [symbols.*])");
+  }
   metrics::Registry registry;
   db::ConnectionPool pool(config.db);
   kafka::KafkaConfig kafka_config;
@@ -104,14 +111,22 @@ int run_serve(const config::Config& config) {
   routes::add_account_routes(router, accounts);
 
   const Clock& clock = SystemClock::instance();
+  AccountUserDirectory users(accounts);
+  order::OrderServiceOptions order_options;
+  order_options.order_events_topic = topic_name(config.kafka, "order-events");
+  order::OrderService orders(pool, users, config.symbols, order_options, clock);
+  routes::add_order_routes(router, orders);
+
   account::OrderEventHandler account_order_events(
       accounts, config.symbols, topic_name(config.kafka, "account-events"), clock);
   ForwardingHandler account_handler(
       [&](soci::session& session, std::string_view type, const boost::json::object& data) {
         return account_order_events.apply(session, type, data);
       });
+  ForwardingHandler order_handler(&order::apply_account_event);
   PipelineHandlers handlers;
   handlers.account_order_events = &account_handler;
+  handlers.order_account_events = &order_handler;
   auto pipeline = EventPipeline::create(config, pool, registry, clock, handlers);
   if (!pipeline) {
     log::error("cannot create the event pipeline", {{"error", pipeline.error().message}});
@@ -153,6 +168,7 @@ int run_serve(const config::Config& config) {
   server.stop_accepting();
   server.shutdown(std::chrono::steady_clock::now() + config.http.shutdown_grace);
   blocking.stop();
+  orders.stop();
   startup.join();
   (*pipeline)->stop();
   log::info("shutdown complete");

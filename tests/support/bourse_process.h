@@ -33,22 +33,26 @@ inline int wait_for_status(int port, const std::string& path, int status,
   return last;
 }
 
+// Where a BourseProcess keeps its state: a scratch database and a Kafka topic prefix.
+// Shared by several processes to test multi-instance behaviour and restarts.
+struct BourseEnvironment {
+  TestDatabase database;
+  std::string topic_prefix = "t" + std::to_string(::getpid()) + "_" +
+                             std::to_string(free_local_port()) + ".";
+};
+
 class BourseProcess {
  public:
+  // A process with its own environment.
   explicit BourseProcess(std::vector<std::string> extra_args = {})
-      : port_(free_local_port()), topic_prefix_("t" + std::to_string(::getpid()) + "_" +
-                                                std::to_string(port_) + ".") {
-    std::vector<std::string> args = {"serve", "--set", "http.port=" + std::to_string(port_),
-                                     "--set", "kafka.topic_prefix=" + topic_prefix_,
-                                     "--set", "kafka.partitions=2"};
-    args.insert(args.end(), extra_args.begin(), extra_args.end());
-    process_ = std::make_unique<ChildProcess>(
-        BOURSE_EXECUTABLE, args,
-        stack_child_env({{"BOURSE_DB_NAME", database_.name()},
-                         {"BOURSE_MIGRATIONS_DIR",
-                          std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/migrations"}}),
-        std::string(std::getenv("BOURSE_BINARY_DIR")) + "/bourse_" + std::to_string(port_) +
-            ".log");
+      : owned_environment_(std::make_unique<BourseEnvironment>()),
+        environment_(*owned_environment_) {
+    launch(std::move(extra_args));
+  }
+  // A process sharing `environment` (database and topics) with others.
+  BourseProcess(BourseEnvironment& environment, std::vector<std::string> extra_args)
+      : environment_(environment) {
+    launch(std::move(extra_args));
   }
 
   bool wait_ready(std::chrono::seconds timeout = std::chrono::seconds(90)) {
@@ -57,13 +61,31 @@ class BourseProcess {
 
   int port() const { return port_; }
   ChildProcess& process() { return *process_; }
-  const TestDatabase& database() const { return database_; }
+  const TestDatabase& database() const { return environment_.database; }
+  const std::string& topic_prefix() const { return environment_.topic_prefix; }
   HttpClient client() const { return HttpClient("127.0.0.1", static_cast<std::uint16_t>(port_)); }
 
  private:
-  TestDatabase database_;
-  int port_;
-  std::string topic_prefix_;
+  void launch(std::vector<std::string> extra_args) {
+    port_ = free_local_port();
+    std::vector<std::string> args = {"serve", "--config",
+                                     std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/config/bourse.toml",
+                                     "--set", "http.port=" + std::to_string(port_),
+                                     "--set", "kafka.topic_prefix=" + environment_.topic_prefix,
+                                     "--set", "kafka.partitions=2"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    process_ = std::make_unique<ChildProcess>(
+        BOURSE_EXECUTABLE, args,
+        stack_child_env({{"BOURSE_DB_NAME", environment_.database.name()},
+                         {"BOURSE_MIGRATIONS_DIR",
+                          std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/migrations"}}),
+        std::string(std::getenv("BOURSE_BINARY_DIR")) + "/bourse_" + std::to_string(port_) +
+            ".log");
+  }
+
+  std::unique_ptr<BourseEnvironment> owned_environment_;
+  BourseEnvironment& environment_;
+  int port_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };
 
