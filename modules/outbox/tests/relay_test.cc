@@ -355,3 +355,43 @@ TEST_CASE("a standby relay reports lease_not_held and publishes nothing",
 
 }  // namespace
 }  // namespace bourse::outbox::testing
+
+namespace bourse::outbox::testing {
+namespace {
+
+TEST_CASE("with the database unreachable the relay thread backs off, counts and keeps going",
+          "[outbox][relay][integration]") {
+  db::DbConfig unreachable = bourse::testing::stack_db_config();
+  unreachable.host = "127.0.0.1";
+  unreachable.port = 1;  // nothing listens: connections are refused at once
+  db::ConnectionPool pool(unreachable);
+  metrics::Registry registry;
+  auto relay = make_relay(pool, broker_config("relay-db-down"), registry, SystemClock::instance(),
+                          relay_options("db-down"));
+
+  auto once = relay->run_once();
+  REQUIRE_FALSE(once.ok());
+  CHECK(once.error().code == ErrorCode::kUnavailable);
+  CHECK_FALSE(relay->lease_held());
+
+  REQUIRE(relay->start().ok());
+  CHECK(relay->running());
+  // Back-off 100 ms, 200 ms, 400 ms, ...: a few more failed attempts, not a hot loop.
+  REQUIRE(eventually(
+      [&] {
+        return registry.counter(kMetricPublishFailuresTotal, "", {"outbox"})
+                   .with({kTable})
+                   .value() >= 3;
+      },
+      10s));
+  const auto stop_started = std::chrono::steady_clock::now();
+  relay->stop();
+  CHECK(std::chrono::steady_clock::now() - stop_started < 5s);
+  CHECK_FALSE(relay->running());
+  const auto failures =
+      registry.counter(kMetricPublishFailuresTotal, "", {"outbox"}).with({kTable}).value();
+  CHECK(failures <= 10);  // about 1 s of exponential back-off
+}
+
+}  // namespace
+}  // namespace bourse::outbox::testing
