@@ -16,8 +16,9 @@ namespace {
 // One server for the whole binary: Catch2 re-runs a test case per SECTION, and a process
 // start costs seconds.
 BourseProcess& server() {
-  static BourseProcess* instance = [] {
-    auto* process = new BourseProcess();
+  // Destroyed at exit, which stops the process.
+  static std::unique_ptr<BourseProcess> instance = [] {
+    auto process = std::make_unique<BourseProcess>();
     if (!process->wait_ready()) {
       FAIL("bourse did not become ready:\n" << process->process().log());
     }
