@@ -54,6 +54,10 @@ TEST_CASE("bourse serve becomes ready and answers health, metrics and problems",
     CHECK(metrics.body.find("bourse_http_requests_total{route=\"/livez\",method=\"GET\",status=\"200\"}") !=
           std::string::npos);
     CHECK(metrics.body.find("bourse_http_request_duration_seconds_bucket") != std::string::npos);
+    // Relay lag is exported per outbox.
+    CHECK(metrics.body.find("bourse_outbox_pending_rows{outbox=\"order_outbox\"}") != std::string::npos);
+    CHECK(metrics.body.find("bourse_outbox_oldest_unpublished_age_seconds{outbox=\"account_outbox\"}") !=
+          std::string::npos);
   }
 }
 
