@@ -12,6 +12,7 @@
 #include "bourse/account/account_service.h"
 #include "bourse/db/connection_pool.h"
 #include "bourse/db/migrator.h"
+#include "project_migrations.h"
 #include "test_database.h"
 
 namespace bourse::account::testing {
@@ -26,13 +27,7 @@ inline Amount usd(const char* text) { return Amount::parse(text).value(); }
 struct AccountFixture {
   explicit AccountFixture(int pool_size = 8)
       : pool(with_pool_size(database.config(), pool_size)), accounts(pool) {
-    const char* source_dir = std::getenv("BOURSE_SOURCE_DIR");
-    REQUIRE(source_dir != nullptr);
-    auto migrations = db::load_migrations(std::string(source_dir) + "/migrations");
-    REQUIRE(migrations.ok());
-    auto applied = db::apply_migrations(pool, *migrations);
-    INFO((applied.ok() ? std::string() : applied.error().message));
-    REQUIRE(applied.ok());
+    bourse::testing::apply_project_migrations(pool);
   }
 
   // reserve_for_order in its own transaction, as the consumer will call it.

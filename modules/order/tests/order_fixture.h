@@ -16,6 +16,7 @@
 #include "bourse/db/migrator.h"
 #include "bourse/order/order_service.h"
 #include "order_test_instruments.h"
+#include "project_migrations.h"
 #include "test_database.h"
 
 namespace bourse::order::testing {
@@ -51,15 +52,7 @@ inline db::DbConfig with_pool_size(db::DbConfig config, int pool_size) {
   return config;
 }
 
-inline void migrate(db::ConnectionPool& pool) {
-  const char* source_dir = std::getenv("BOURSE_SOURCE_DIR");
-  REQUIRE(source_dir != nullptr);
-  auto migrations = db::load_migrations(std::string(source_dir) + "/migrations");
-  REQUIRE(migrations.ok());
-  auto applied = db::apply_migrations(pool, *migrations);
-  INFO((applied.ok() ? std::string() : applied.error().message));
-  REQUIRE(applied.ok());
-}
+inline void migrate(db::ConnectionPool& pool) { bourse::testing::apply_project_migrations(pool); }
 
 // submit() and wait for its completion.
 inline Result<SubmitResult> submit_and_wait(OrderService& service, OrderRequest request,

@@ -22,6 +22,7 @@
 #include "bourse/outbox/outbox_writer.h"
 #include "bourse/outbox/relay.h"
 #include "stack_env.h"
+#include "project_migrations.h"
 #include "test_database.h"
 
 namespace bourse::outbox::testing {
@@ -87,13 +88,7 @@ struct RelayFixture {
   db::ConnectionPool pool{database.config()};
 
   RelayFixture() {
-    const char* source_dir = std::getenv("BOURSE_SOURCE_DIR");
-    REQUIRE(source_dir != nullptr);
-    auto migrations = db::load_migrations(std::string(source_dir) + "/migrations");
-    REQUIRE(migrations.ok());
-    auto applied = db::apply_migrations(pool, *migrations);
-    INFO((applied.ok() ? std::string() : applied.error().message));
-    REQUIRE(applied.ok());
+    bourse::testing::apply_project_migrations(pool);
   }
 
   static OutboxEvent event(const std::string& topic, const std::string& key, long long sequence) {

@@ -21,6 +21,7 @@
 #include "bourse/kafka/producer.h"
 #include "bourse/outbox/outbox_event.h"
 #include "stack_env.h"
+#include "project_migrations.h"
 #include "test_database.h"
 
 namespace bourse::consumer {
@@ -63,12 +64,7 @@ struct Database {
   db::ConnectionPool pool{scratch.config()};
 
   Database() {
-    auto migrations =
-        db::load_migrations(std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/migrations");
-    REQUIRE(migrations.ok());
-    auto applied = db::apply_migrations(pool, migrations.value());
-    INFO((applied.ok() ? "" : applied.error().message));
-    REQUIRE(applied.ok());
+    bourse::testing::apply_project_migrations(pool);
     REQUIRE(pool.with_session([](soci::session& session) {
                   session << "CREATE TABLE applied ("
                              " seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
