@@ -20,7 +20,10 @@ int run_migrate(const config::Config& config) {
     return kExitFailure;
   }
   std::string applied;
-  for (int version : report->applied) applied += (applied.empty() ? "" : ",") + std::to_string(version);
+  for (int version : report->applied) {
+    if (!applied.empty()) applied += ',';
+    applied += std::to_string(version);
+  }
   log::info("migrations done", {{"applied", applied},
                                 {"applied_count", static_cast<std::int64_t>(report->applied.size())},
                                 {"already_applied", report->already_applied}});
