@@ -1,12 +1,10 @@
 #include "routes/account_routes.h"
 
-#include <atomic>
 #include <boost/json.hpp>
-#include <chrono>
-#include <fmt/format.h>
 
 #include "bourse/common/ids.h"
 #include "bourse/common/limits.h"
+#include "bourse/outbox/outbox_event.h"
 #include "http/json_body.h"
 #include "http/problem.h"
 
@@ -68,15 +66,8 @@ Result<Amount> parse_cash(const boost::json::object& body, bool required) {
   return amount;
 }
 
-// A reference for a deposit without Idempotency-Key: unique within this process run
-// and across processes (time + counter + address of a static), so it never replays.
-std::string fresh_reference() {
-  static std::atomic<std::uint64_t> counter{0};
-  static const int anchor = 0;
-  auto now = std::chrono::system_clock::now().time_since_epoch().count();
-  return fmt::format("auto-{:x}-{:x}-{:x}", now, counter.fetch_add(1),
-                     reinterpret_cast<std::uintptr_t>(&anchor));
-}
+// A reference for a deposit without Idempotency-Key: a random UUID, so it never replays.
+std::string fresh_reference() { return "auto-" + outbox::new_event_id(); }
 
 http::Response open_account(account::AccountService& accounts, const http::Request& request) {
   auto body = http::parse_json_object(request);
