@@ -175,37 +175,75 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
   return outcomes;
 }
 
+// A constant number of statements per group, whatever its size: one key lookup, one
+// multi-row insert (+ its id read) each for orders and OrderCreated events, one multi-row
+// key insert; then COMMIT.
 Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders,
                                             std::vector<Outcome>& outcomes) {
+  static_assert(limits::kMaxGroupSize <= outbox::kMaxAppendBatch,
+                "a whole group's OrderCreated events fit in one append_events");
   return pool_.in_transaction(
       [&](soci::session& session) -> Status {
         outcomes.assign(leaders.size(), Outcome{});
+        // 1. Keys stored earlier (by us or another instance) bind their leaders.
+        std::vector<store::IdempotencyKey> keys;
+        for (const Pending* pending : leaders) {
+          if (pending->idempotency_key) {
+            keys.emplace_back(pending->request.user_id, *pending->idempotency_key);
+          }
+        }
+        std::map<store::IdempotencyKey, store::StoredAnswer> stored =
+            store::find_idempotency_keys(session, keys);
+        std::vector<std::size_t> creating;  // indexes into leaders of the new orders
+        std::vector<const OrderRequest*> requests;
         for (std::size_t i = 0; i < leaders.size(); ++i) {
           const Pending& pending = *leaders[i];
           if (pending.idempotency_key) {
-            if (auto stored = store::find_idempotency_key(session, pending.request.user_id,
-                                                          *pending.idempotency_key)) {
-              outcomes[i].bound = std::move(*stored);
+            auto found = stored.find(
+                store::IdempotencyKey(pending.request.user_id, *pending.idempotency_key));
+            if (found != stored.end()) {
+              outcomes[i].bound = std::move(found->second);
               continue;
             }
           }
-          const OrderId order_id = store::insert_order(session, pending.request);
-          outbox::OutboxEvent event{"OrderCreated",
-                                    options_.order_events_topic,
-                                    pending.request.symbol,
-                                    "order",
-                                    std::to_string(order_id.value()),
-                                    store::order_created_data(order_id, pending.request)};
-          auto appended = outbox::append_event(session, kOrderOutbox, event, clock_);
-          if (!appended) return appended.error();
+          creating.push_back(i);
+          requests.push_back(&pending.request);
+        }
+        if (creating.empty()) return Status::success();
+
+        // 2. The orders; ids come back in `requests` order.
+        auto order_ids = store::insert_orders(session, requests);
+        if (!order_ids) return order_ids.error();
+        BOURSE_ASSERT(order_ids->size() == creating.size(), "one id per inserted order");
+
+        // 3. Their OrderCreated events, in the same order, each with its own order's id.
+        std::vector<outbox::OutboxEvent> events;
+        events.reserve(creating.size());
+        for (std::size_t j = 0; j < creating.size(); ++j) {
+          const OrderRequest& request = *requests[j];
+          const OrderId order_id = (*order_ids)[j];
+          events.push_back(outbox::OutboxEvent{
+              "OrderCreated", options_.order_events_topic, request.symbol, "order",
+              std::to_string(order_id.value()), store::order_created_data(order_id, request)});
+        }
+        auto appended = outbox::append_events(session, kOrderOutbox, events, clock_);
+        if (!appended) return appended.error();
+        BOURSE_ASSERT(appended->size() == creating.size(), "one outbox row per order");
+
+        // 4. The keys with their exact answers.
+        std::vector<store::IdempotencyKeyRow> key_rows;
+        for (std::size_t j = 0; j < creating.size(); ++j) {
+          const Pending& pending = *leaders[creating[j]];
+          const OrderId order_id = (*order_ids)[j];
           store::StoredAnswer answer{pending.request_hash, order_id, 202, accepted_body(order_id)};
           if (pending.idempotency_key) {
-            store::insert_idempotency_key(session, pending.request.user_id,
-                                          *pending.idempotency_key, answer);
+            key_rows.push_back(store::IdempotencyKeyRow{
+                store::IdempotencyKey(pending.request.user_id, *pending.idempotency_key), answer});
           }
-          outcomes[i].bound = std::move(answer);
-          outcomes[i].created = true;
+          outcomes[creating[j]].bound = std::move(answer);
+          outcomes[creating[j]].created = true;
         }
+        store::insert_idempotency_keys(session, key_rows);
         return Status::success();
       },
       /*max_attempts=*/1);

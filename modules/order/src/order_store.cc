@@ -2,8 +2,13 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+
 namespace bourse::order::store {
 namespace {
+
+// innodb_autoinc_lock_mode 2 ("interleaved") may number one multi-row insert with gaps.
+constexpr long long kInterleavedAutoIncLockMode = 2;
 
 // Column list shared by every read, in the order row_to_order expects.
 constexpr const char* kOrderColumns =
@@ -83,25 +88,72 @@ Order row_to_order(const soci::row& row) {
 
 }  // namespace
 
-OrderId insert_order(soci::session& session, const OrderRequest& request) {
-  BOURSE_ASSERT(request.quantity.value() > 0, "validated quantity");
-  BOURSE_ASSERT(request.price.has_value() == (request.type == OrderType::kLimit),
-                "validated price");
-  const std::string side(to_string(request.side));
-  const std::string type(to_string(request.type));
-  const std::string time_in_force(to_string(request.time_in_force));
-  const long long quantity = request.quantity.value();
-  long long price_units = request.price ? request.price->units() : 0;
-  soci::indicator price_indicator = request.price ? soci::i_ok : soci::i_null;
-  session << "INSERT INTO orders (user_id, symbol, side, order_type, time_in_force, quantity, "
-             "price_units, status) VALUES (:user_id, :symbol, :side, :order_type, "
-             ":time_in_force, :quantity, :price_units, 'PENDING')",
-      soci::use(request.user_id), soci::use(request.symbol), soci::use(side), soci::use(type),
-      soci::use(time_in_force), soci::use(quantity), soci::use(price_units, price_indicator);
-  long long id = 0;
-  session << "SELECT LAST_INSERT_ID()", soci::into(id);
-  BOURSE_ASSERT(id > 0, "AUTO_INCREMENT assigned an id");
-  return OrderId(id);
+Result<std::vector<OrderId>> insert_orders(soci::session& session,
+                                           std::span<const OrderRequest* const> requests) {
+  BOURSE_ASSERT(!requests.empty() && requests.size() <= limits::kMaxGroupSize,
+                "1..kMaxGroupSize orders per insert");
+  // The bound values; reserved up front and never reallocated (SOCI binds references).
+  struct Terms {
+    std::string side;
+    std::string type;
+    std::string time_in_force;
+    long long quantity = 0;
+    long long price_units = 0;
+    soci::indicator price_indicator = soci::i_null;
+  };
+  std::vector<Terms> terms;
+  terms.reserve(requests.size());
+  std::string sql =
+      "INSERT INTO orders (user_id, symbol, side, order_type, time_in_force, quantity, "
+      "price_units, status) VALUES ";
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const OrderRequest& request = *requests[i];
+    BOURSE_ASSERT(request.quantity.value() > 0, "validated quantity");
+    BOURSE_ASSERT(request.price.has_value() == (request.type == OrderType::kLimit),
+                  "validated price");
+    terms.push_back(Terms{
+        std::string(to_string(request.side)), std::string(to_string(request.type)),
+        std::string(to_string(request.time_in_force)), request.quantity.value(),
+        request.price ? request.price->units() : 0, request.price ? soci::i_ok : soci::i_null});
+    const std::string n = std::to_string(i);
+    sql += (i == 0 ? "(" : ", (");
+    sql += ":user_id" + n + ", :symbol" + n + ", :side" + n + ", :order_type" + n +
+           ", :time_in_force" + n + ", :quantity" + n + ", :price_units" + n + ", 'PENDING')";
+  }
+  {
+    soci::details::prepare_temp_type insert = (session.prepare << sql);
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      Terms& row = terms[i];
+      insert, soci::use(requests[i]->user_id), soci::use(requests[i]->symbol), soci::use(row.side),
+          soci::use(row.type), soci::use(row.time_in_force), soci::use(row.quantity),
+          soci::use(row.price_units, row.price_indicator);
+    }
+    soci::statement statement(insert);
+    statement.execute(true);
+  }
+
+  long long first_id = 0;
+  long long row_count = 0;
+  long long increment = 0;
+  long long lock_mode = 0;
+  session << "SELECT LAST_INSERT_ID(), ROW_COUNT(), @@auto_increment_increment, "
+             "@@innodb_autoinc_lock_mode",
+      soci::into(first_id), soci::into(row_count), soci::into(increment), soci::into(lock_mode);
+  BOURSE_ASSERT(row_count == static_cast<long long>(requests.size()),
+                "the orders insert wrote one row per order");
+  BOURSE_ASSERT(first_id > 0 && increment > 0, "AUTO_INCREMENT assigned the order ids");
+  // Lock mode 2 ("interleaved") may leave gaps inside one multi-row insert; 0 and 1 number
+  // a simple insert's rows first_id, first_id + increment, ...
+  if (requests.size() > 1 && lock_mode == kInterleavedAutoIncLockMode) {
+    return Error::internal(
+        "innodb_autoinc_lock_mode 2 does not number a multi-row orders insert consecutively");
+  }
+  std::vector<OrderId> ids;
+  ids.reserve(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    ids.emplace_back(first_id + static_cast<long long>(i) * increment);
+  }
+  return ids;
 }
 
 std::optional<Order> find_order(soci::session& session, OrderId order_id, bool for_update) {
@@ -147,30 +199,65 @@ OrderPage list_orders(soci::session& session, const ListQuery& query) {
   return page;
 }
 
-std::optional<StoredAnswer> find_idempotency_key(soci::session& session, const std::string& user_id,
-                                                 const std::string& key) {
-  StoredAnswer answer;
-  long long order_id = 0;
-  int status = 0;
-  session << "SELECT request_hash, order_id, response_status, response_body "
-             "FROM order_idempotency_keys WHERE user_id = :user_id AND idem_key = :idem_key",
-      soci::use(user_id), soci::use(key), soci::into(answer.request_hash), soci::into(order_id),
-      soci::into(status), soci::into(answer.body);
-  if (!session.got_data()) return std::nullopt;
-  answer.order_id = OrderId(order_id);
-  answer.http_status = status;
-  BOURSE_ASSERT(answer.order_id.valid() && answer.http_status > 0, "stored answers are complete");
-  return answer;
+std::map<IdempotencyKey, StoredAnswer> find_idempotency_keys(soci::session& session,
+                                                             std::span<const IdempotencyKey> keys) {
+  BOURSE_ASSERT(keys.size() <= limits::kMaxGroupSize, "at most kMaxGroupSize keys per lookup");
+  std::map<IdempotencyKey, StoredAnswer> found;
+  if (keys.empty()) return found;
+  // A row-constructor IN list: a range scan of the primary key (user_id, idem_key).
+  std::string sql =
+      "SELECT user_id, idem_key, request_hash, order_id, response_status, response_body "
+      "FROM order_idempotency_keys WHERE (user_id, idem_key) IN (";
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::string n = std::to_string(i);
+    sql += (i == 0 ? "(" : ", (");
+    sql += ":user_id" + n + ", :idem_key" + n + ")";
+  }
+  sql += ")";
+  soci::details::prepare_temp_type select = (session.prepare << sql);
+  for (const IdempotencyKey& key : keys) select, soci::use(key.first), soci::use(key.second);
+  soci::rowset<soci::row> rows(select);
+  for (const soci::row& row : rows) {
+    StoredAnswer answer;
+    answer.request_hash = row.get<std::string>(2);
+    answer.order_id = OrderId(int_column(row, 3));
+    answer.http_status = static_cast<int>(int_column(row, 4));
+    answer.body = row.get<std::string>(5);
+    BOURSE_ASSERT(answer.order_id.valid() && answer.http_status > 0, "stored answers are complete");
+    IdempotencyKey key(row.get<std::string>(0), row.get<std::string>(1));
+    BOURSE_ASSERT(std::find(keys.begin(), keys.end(), key) != keys.end(),
+                  "the lookup returns only the keys asked for");
+    const bool inserted = found.emplace(std::move(key), std::move(answer)).second;
+    BOURSE_ASSERT(inserted, "(user_id, idem_key) is the primary key");
+  }
+  return found;
 }
 
-void insert_idempotency_key(soci::session& session, const std::string& user_id,
-                            const std::string& key, const StoredAnswer& answer) {
-  const long long order_id = answer.order_id.value();
-  session << "INSERT INTO order_idempotency_keys (user_id, idem_key, request_hash, order_id, "
-             "response_status, response_body) VALUES (:user_id, :idem_key, :request_hash, "
-             ":order_id, :response_status, :response_body)",
-      soci::use(user_id), soci::use(key), soci::use(answer.request_hash), soci::use(order_id),
-      soci::use(answer.http_status), soci::use(answer.body);
+void insert_idempotency_keys(soci::session& session, std::span<const IdempotencyKeyRow> rows) {
+  BOURSE_ASSERT(rows.size() <= limits::kMaxGroupSize, "at most kMaxGroupSize keys per insert");
+  if (rows.empty()) return;
+  std::vector<long long> order_ids;
+  order_ids.reserve(rows.size());  // never reallocated: the statement binds references
+  std::string sql =
+      "INSERT INTO order_idempotency_keys (user_id, idem_key, request_hash, order_id, "
+      "response_status, response_body) VALUES ";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    BOURSE_ASSERT(rows[i].answer.order_id.valid() && rows[i].answer.http_status > 0,
+                  "stored answers are complete");
+    order_ids.push_back(rows[i].answer.order_id.value());
+    const std::string n = std::to_string(i);
+    sql += (i == 0 ? "(" : ", (");
+    sql += ":user_id" + n + ", :idem_key" + n + ", :request_hash" + n + ", :order_id" + n +
+           ", :response_status" + n + ", :response_body" + n + ")";
+  }
+  soci::details::prepare_temp_type insert = (session.prepare << sql);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const IdempotencyKeyRow& row = rows[i];
+    insert, soci::use(row.key.first), soci::use(row.key.second), soci::use(row.answer.request_hash),
+        soci::use(order_ids[i]), soci::use(row.answer.http_status), soci::use(row.answer.body);
+  }
+  soci::statement statement(insert);
+  statement.execute(true);
 }
 
 void mark_cancel_requested(soci::session& session, OrderId order_id) {

@@ -305,3 +305,102 @@ TEST_CASE("cancel requests: once, 409 when terminal, 404 when unknown", "[order]
 }
 
 }  // namespace bourse::order
+
+namespace bourse::order {
+
+TEST_CASE("a multi-order group gives each order its own id, key row and OrderCreated event",
+          "[order][integration]") {
+  // Goal: the multi-row inserts of one group line ids, events and key rows up per order.
+  OrderFixture fixture;
+  fixture.add_user("alice");
+  fixture.add_user("bob");
+  // Stored before the group: the group's replay and reuse of them are answered from it.
+  auto earlier = submit_and_wait(*fixture.orders, fixture.limit_buy("alice", 7), "earlier");
+  REQUIRE(earlier.ok());
+
+  constexpr int kOrders = 200;
+  std::vector<OrderRequest> requests;
+  std::vector<std::optional<std::string>> keys;
+  std::vector<std::future<Result<SubmitResult>>> futures;
+  for (int i = 0; i < kOrders; ++i) {
+    OrderRequest request =
+        fixture.limit_buy(i % 2 == 0 ? "alice" : "bob", 1 + i, i % 4 == 1 ? "151.5" : "150");
+    if (i % 3 == 0) request.side = Side::kSell;
+    if (i % 5 == 0) {
+      request.type = OrderType::kMarket;
+      request.time_in_force = TimeInForce::kIoc;
+      request.price.reset();
+    }
+    requests.push_back(request);
+    keys.push_back(i % 2 == 1 ? std::optional<std::string>("k-" + std::to_string(i))
+                              : std::nullopt);
+  }
+  auto submit = [&](OrderRequest request, std::optional<std::string> key) {
+    auto promise = std::make_shared<std::promise<Result<SubmitResult>>>();
+    futures.push_back(promise->get_future());
+    fixture.orders->submit(
+        std::move(request), std::move(key),
+        [promise](Result<SubmitResult> result) { promise->set_value(std::move(result)); });
+  };
+  for (int i = 0; i < kOrders; ++i) submit(requests[i], keys[i]);
+  submit(fixture.limit_buy("alice", 7), "earlier");  // replay of a stored key
+  submit(fixture.limit_buy("alice", 8), "earlier");  // reuse of a stored key
+
+  std::vector<long long> ids;
+  for (int i = 0; i < kOrders; ++i) {
+    auto result = futures[i].get();
+    REQUIRE(result.ok());
+    CHECK_FALSE(result->replayed);
+    CHECK(result->body ==
+          R"({"order_id":)" + std::to_string(result->order_id.value()) + R"(,"status":"PENDING"})");
+    ids.push_back(result->order_id.value());
+  }
+  auto replay = futures[kOrders].get();
+  REQUIRE(replay.ok());
+  CHECK(replay->replayed);
+  CHECK(replay->body == earlier->body);
+  auto reused = futures[kOrders + 1].get();
+  REQUIRE_FALSE(reused.ok());
+  CHECK(reused.error().reason == "idempotency_key_reused");
+
+  CHECK(std::set<long long>(ids.begin(), ids.end()).size() == kOrders);
+  CHECK(fixture.orders->commit_stats().groups_committed < kOrders / 2);  // multi-order groups
+  for (int i = 0; i < kOrders; ++i) {
+    INFO("order " << i << " id " << ids[i]);
+    const OrderRequest& request = requests[i];
+    auto order = fixture.orders->get_order(OrderId(ids[i]));
+    REQUIRE(order.ok());
+    CHECK(order->user_id == request.user_id);
+    CHECK(order->quantity.value() == request.quantity.value());
+    CHECK(order->side == request.side);
+    CHECK(order->type == request.type);
+    CHECK(order->price.has_value() == request.price.has_value());
+    if (request.price) CHECK(order->price->to_string() == request.price->to_string());
+
+    const auto envelope = outbox_payload(fixture, ids[i], "OrderCreated");
+    CHECK(envelope.at("aggregate_id").as_string() == std::to_string(ids[i]));
+    const auto& data = envelope.at("data").as_object();
+    CHECK(data.at("order_id").as_int64() == ids[i]);
+    CHECK(data.at("user_id").as_string() == request.user_id);
+    CHECK(data.at("side").as_string() == to_string(request.side));
+    CHECK(data.at("type").as_string() == to_string(request.type));
+    CHECK(data.at("quantity").as_int64() == request.quantity.value());
+    CHECK(data.contains("price") == request.price.has_value());
+    if (request.price) CHECK(data.at("price").as_string() == request.price->to_string());
+    CHECK(data.at("time_in_force").as_string() == to_string(request.time_in_force));
+
+    if (keys[i]) {
+      CHECK(fixture.count("SELECT order_id FROM order_idempotency_keys WHERE user_id = '" +
+                          request.user_id + "' AND idem_key = '" + *keys[i] + "'") == ids[i]);
+    }
+  }
+  CHECK(fixture.rows("orders") == kOrders + 1);
+  CHECK(fixture.rows("order_outbox") == kOrders + 1);
+  CHECK(fixture.rows("order_idempotency_keys") == kOrders / 2 + 1);
+  // The relay publishes in outbox id order: the events keep the orders' order.
+  CHECK(fixture.count("SELECT COUNT(*) FROM order_outbox a JOIN order_outbox b ON a.id < b.id "
+                      "WHERE CAST(JSON_VALUE(a.payload, '$.aggregate_id') AS SIGNED) > "
+                      "CAST(JSON_VALUE(b.payload, '$.aggregate_id') AS SIGNED)") == 0);
+}
+
+}  // namespace bourse::order

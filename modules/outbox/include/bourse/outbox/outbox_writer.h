@@ -12,8 +12,10 @@
 #include <soci/session.h>
 
 #include <array>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bourse/common/clock.h"
 #include "bourse/common/error.h"
@@ -37,5 +39,21 @@ struct AppendedEvent {
 // run on a caller's session), so deadlocks can be retried by ConnectionPool::in_transaction.
 Result<AppendedEvent> append_event(soci::session& session, std::string_view table,
                                    const OutboxEvent& event, const Clock& clock);
+
+// Largest batch append_events writes in one statement. The statement carries every
+// payload, so the caller also keeps the batch's bytes under the server's
+// max_allowed_packet (16 MiB by default; 1024 OrderCreated events are under 1 MiB).
+inline constexpr std::size_t kMaxAppendBatch = 1024;
+
+// Inserts `events` into `table` in ONE multi-row INSERT (two round trips whatever the
+// count), in span order: the relay publishes them in that order. Returns one
+// AppendedEvent per event, in the same order. Same contract as append_event otherwise;
+// nothing is written if any event is refused.
+// REQUIRES: events.size() <= kMaxAppendBatch.
+// Errors also: kInternal if the server cannot number a multi-row insert consecutively
+// (innodb_autoinc_lock_mode 2); appending one event at a time works there.
+Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::string_view table,
+                                                 std::span<const OutboxEvent> events,
+                                                 const Clock& clock);
 
 }  // namespace bourse::outbox
