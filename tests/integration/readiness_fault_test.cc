@@ -1,6 +1,7 @@
-// Goal: /readyz tells the truth about the database: 503 while MariaDB is stopped, 200
-// again once it is back, and the process itself keeps running throughout. This test
-// stops the shared MariaDB of scripts/stack, so ctest runs it alone (RUN_SERIAL).
+// Goal: /readyz tells the truth about its dependencies: 503 while MariaDB (or Kafka) is
+// stopped, 200 again once it is back, and the process itself keeps running throughout.
+// This test stops the shared services of scripts/stack, so ctest runs it alone
+// (RUN_SERIAL).
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -41,9 +42,11 @@ int stack(const std::string& command) {
   return std::system(line.c_str());
 }
 
-// Restarts MariaDB even if an assertion fails half-way, so later tests find it up.
-struct DatabaseRestarter {
-  ~DatabaseRestarter() { stack("db-start"); }
+// Restarts a stopped service even if an assertion fails half-way, so later tests find
+// it up.
+struct Restarter {
+  std::string command;
+  ~Restarter() { stack(command); }
 };
 
 }  // namespace
@@ -62,7 +65,7 @@ TEST_CASE("readyz is 503 while the database is down and 200 after it is back",
   INFO(server.log());
   REQUIRE(wait_for_ready_status(port, 200, std::chrono::seconds(90)) == 200);
 
-  DatabaseRestarter restarter;
+  Restarter restarter{"db-start"};
   REQUIRE(stack("db-stop") == 0);
   CHECK(wait_for_ready_status(port, 503, std::chrono::seconds(20)) == 503);
   CHECK(server.running());
@@ -77,5 +80,32 @@ TEST_CASE("readyz is 503 while the database is down and 200 after it is back",
 
   REQUIRE(stack("db-start") == 0);
   CHECK(wait_for_ready_status(port, 200, std::chrono::seconds(60)) == 200);
+  CHECK(server.running());
+}
+
+TEST_CASE("readyz is 503 while Kafka is down and 200 after it is back",
+          "[readiness][fault][integration]") {
+  int port = bourse::testing::free_local_port();
+  ChildProcess server(
+      BOURSE_EXECUTABLE,
+      {"serve", "--set", "http.port=" + std::to_string(port), "--set",
+       "kafka.topic_prefix=kfault" + std::to_string(::getpid()) + ".", "--set", "kafka.partitions=1"},
+      bourse::testing::stack_child_env(
+          {{"BOURSE_MIGRATIONS_DIR", std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/migrations"}}),
+      std::string(std::getenv("BOURSE_BINARY_DIR")) + "/readiness_kafka_fault.log");
+  INFO(server.log());
+  REQUIRE(wait_for_ready_status(port, 200, std::chrono::seconds(90)) == 200);
+
+  Restarter restarter{"kafka-start"};
+  REQUIRE(stack("kafka-stop") == 0);
+  CHECK(wait_for_ready_status(port, 503, std::chrono::seconds(30)) == 503);
+  CHECK(server.running());
+  HttpClient client("127.0.0.1", static_cast<std::uint16_t>(port));
+  auto body = boost::json::parse(client.request("GET", "/readyz").body).as_object();
+  CHECK(body.at("checks").at("kafka").as_string() != "ok");
+  CHECK(body.at("checks").at("database").as_string() == "ok");
+
+  REQUIRE(stack("kafka-start") == 0);
+  CHECK(wait_for_ready_status(port, 200, std::chrono::seconds(90)) == 200);
   CHECK(server.running());
 }
