@@ -4,11 +4,10 @@
 
 #include <algorithm>
 
+#include "bourse/db/inserted_ids.h"
+
 namespace bourse::order::store {
 namespace {
-
-// innodb_autoinc_lock_mode 2 ("interleaved") may number one multi-row insert with gaps.
-constexpr long long kInterleavedAutoIncLockMode = 2;
 
 // Column list shared by every read, in the order row_to_order expects.
 constexpr const char* kOrderColumns =
@@ -132,27 +131,11 @@ Result<std::vector<OrderId>> insert_orders(soci::session& session,
     statement.execute(true);
   }
 
-  long long first_id = 0;
-  long long row_count = 0;
-  long long increment = 0;
-  long long lock_mode = 0;
-  session << "SELECT LAST_INSERT_ID(), ROW_COUNT(), @@auto_increment_increment, "
-             "@@innodb_autoinc_lock_mode",
-      soci::into(first_id), soci::into(row_count), soci::into(increment), soci::into(lock_mode);
-  BOURSE_ASSERT(row_count == static_cast<long long>(requests.size()),
-                "the orders insert wrote one row per order");
-  BOURSE_ASSERT(first_id > 0 && increment > 0, "AUTO_INCREMENT assigned the order ids");
-  // Lock mode 2 ("interleaved") may leave gaps inside one multi-row insert; 0 and 1 number
-  // a simple insert's rows first_id, first_id + increment, ...
-  if (requests.size() > 1 && lock_mode == kInterleavedAutoIncLockMode) {
-    return Error::internal(
-        "innodb_autoinc_lock_mode 2 does not number a multi-row orders insert consecutively");
-  }
+  auto inserted = db::inserted_ids(session, requests.size());
+  if (!inserted) return inserted.error();
   std::vector<OrderId> ids;
-  ids.reserve(requests.size());
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    ids.emplace_back(first_id + static_cast<long long>(i) * increment);
-  }
+  ids.reserve(inserted->size());
+  for (std::int64_t id : *inserted) ids.emplace_back(id);
   return ids;
 }
 

@@ -5,15 +5,9 @@
 #include <algorithm>
 
 #include "bourse/common/assert.h"
+#include "bourse/db/inserted_ids.h"
 
 namespace bourse::outbox {
-namespace {
-
-// innodb_autoinc_lock_mode 2 ("interleaved") may number the rows of one multi-row insert
-// with gaps; 0 and 1 give a simple insert consecutive ids (step auto_increment_increment).
-constexpr long long kInterleavedAutoIncLockMode = 2;
-
-}  // namespace
 
 bool is_outbox_table(std::string_view table) {
   return std::find(kOutboxTables.begin(), kOutboxTables.end(), table) != kOutboxTables.end();
@@ -66,23 +60,9 @@ Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::st
     statement.execute(true);
   }
 
-  long long first_id = 0;
-  long long row_count = 0;
-  long long increment = 0;
-  long long lock_mode = 0;
-  session << "SELECT LAST_INSERT_ID(), ROW_COUNT(), @@auto_increment_increment, "
-             "@@innodb_autoinc_lock_mode",
-      soci::into(first_id), soci::into(row_count), soci::into(increment), soci::into(lock_mode);
-  BOURSE_ASSERT(row_count == static_cast<long long>(events.size()),
-                "the outbox insert wrote one row per event");
-  BOURSE_ASSERT(first_id > 0 && increment > 0, "AUTO_INCREMENT assigned the outbox ids");
-  if (events.size() > 1 && lock_mode == kInterleavedAutoIncLockMode) {
-    return Error::internal(
-        "innodb_autoinc_lock_mode 2 does not number a multi-row outbox insert consecutively");
-  }
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    appended[i].outbox_id = first_id + static_cast<long long>(i) * increment;
-  }
+  auto ids = db::inserted_ids(session, events.size());
+  if (!ids) return ids.error();
+  for (std::size_t i = 0; i < events.size(); ++i) appended[i].outbox_id = (*ids)[i];
   return appended;
 }
 
