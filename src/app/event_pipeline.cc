@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "bourse/common/assert.h"
 #include "bourse/log/log.h"
 
 namespace bourse::app {
@@ -20,45 +21,37 @@ std::string topic_name(const config::KafkaSettings& settings, std::string_view n
   return settings.topic_prefix + std::string(name);
 }
 
-std::string group_name(const config::KafkaSettings& settings, std::string_view module) {
-  return settings.topic_prefix + std::string(module);
+std::string group_name(const config::KafkaSettings& settings, std::string_view group) {
+  return settings.topic_prefix + std::string(group);
 }
 
-Result<std::unique_ptr<EventPipeline>> EventPipeline::create(const config::Config& config,
-                                                             db::ConnectionPool& pool,
-                                                             metrics::Registry& registry,
-                                                             const Clock& clock,
-                                                             const PipelineHandlers& handlers) {
+Result<std::unique_ptr<EventPipeline>> EventPipeline::create(
+    const config::Config& config, db::ConnectionPool& pool, metrics::Registry& registry,
+    const Clock& clock, const std::vector<EventStream>& streams) {
   std::unique_ptr<EventPipeline> pipeline(new EventPipeline());
   char host[256] = {};
   ::gethostname(host, sizeof(host) - 1);
   const std::string instance = std::string(host) + ":" + std::to_string(::getpid());
-  for (const char* table : {"order_outbox", "account_outbox"}) {
+  for (const EventStream& stream : streams) {
     outbox::RelayOptions options;
-    options.table = table;
+    options.table = std::string(stream.outbox_table);
     options.instance_id = instance;
-    auto relay = outbox::Relay::create(pool, kafka_config(config.kafka, std::string("relay-") + table),
-                                       registry, clock, options);
+    auto relay = outbox::Relay::create(
+        pool, kafka_config(config.kafka, "relay-" + std::string(stream.outbox_table)), registry,
+        clock, options);
     if (!relay) return relay.error();
     pipeline->relays_.push_back(std::move(*relay));
-  }
-  struct ConsumerSpec {
-    const char* module;
-    const char* topic;
-    consumer::EventHandler* handler;
-  };
-  for (const ConsumerSpec& spec :
-       {ConsumerSpec{"account", "order-events", handlers.account_order_events},
-        ConsumerSpec{"order", "account-events", handlers.order_account_events}}) {
-    if (spec.handler == nullptr) continue;
-    consumer::ConsumerOptions options;
-    options.group_id = group_name(config.kafka, spec.module);
-    options.topics = {topic_name(config.kafka, spec.topic)};
-    auto consumer = consumer::ExactlyOnceConsumer::create(
-        pool, kafka_config(config.kafka, std::string("consumer-") + spec.module), options,
-        *spec.handler, registry);
-    if (!consumer) return consumer.error();
-    pipeline->consumers_.push_back(std::move(*consumer));
+    for (const Subscription& subscription : stream.subscriptions) {
+      BOURSE_ASSERT(subscription.handler != nullptr, "every subscription has a handler");
+      consumer::ConsumerOptions consumer_options;
+      consumer_options.group_id = group_name(config.kafka, subscription.group);
+      consumer_options.topics = {topic_name(config.kafka, stream.topic)};
+      auto consumer = consumer::ExactlyOnceConsumer::create(
+          pool, kafka_config(config.kafka, "consumer-" + std::string(subscription.group)),
+          consumer_options, *subscription.handler, registry);
+      if (!consumer) return consumer.error();
+      pipeline->consumers_.push_back(std::move(*consumer));
+    }
   }
   return pipeline;
 }

@@ -1,17 +1,18 @@
-// The asynchronous half of the process: one relay per module outbox (outbox rows ->
-// Kafka) and one exactly-once consumer per module that reacts to events:
+// The asynchronous half of the process, built from the wiring table (event_streams.h):
+// one relay per stream's outbox table (outbox rows -> the stream's topic) and one
+// exactly-once consumer per subscription (the topic -> the subscriber's handler).
 //
-//   order_outbox   --relay-->  <prefix>order-events    --consumer "<prefix>account"--> account module
-//   account_outbox --relay-->  <prefix>account-events  --consumer "<prefix>order"----> order module
-//
-// Every instance runs all of them: the relay lease (a MySQL named lock) makes exactly
-// one relay per outbox active across instances, and Kafka consumer groups split the
-// partitions between instances. Each component runs its own thread.
+// Every instance runs all of them: the relay lease (a MySQL named lock) makes exactly one
+// relay per outbox active across instances, and Kafka consumer groups split the
+// partitions between instances. Each relay and consumer runs its own thread.
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "app/event_streams.h"
 #include "bourse/common/clock.h"
 #include "bourse/consumer/exactly_once_consumer.h"
 #include "bourse/db/connection_pool.h"
@@ -21,20 +22,15 @@
 
 namespace bourse::app {
 
-struct PipelineHandlers {
-  consumer::EventHandler* account_order_events = nullptr;  // account module: OrderCreated, ...
-  consumer::EventHandler* order_account_events = nullptr;  // order module: FundsReserved, ...
-};
-
 class EventPipeline {
  public:
-  // Creates (does not start) the relays and consumers. REQUIRES: every reference and
-  // handler outlives the pipeline.
+  // Creates (does not start) the relays and consumers of `streams`. REQUIRES: every
+  // reference and handler outlives the pipeline; every subscription has a handler.
   static Result<std::unique_ptr<EventPipeline>> create(const config::Config& config,
                                                        db::ConnectionPool& pool,
                                                        metrics::Registry& registry,
                                                        const Clock& clock,
-                                                       const PipelineHandlers& handlers);
+                                                       const std::vector<EventStream>& streams);
   ~EventPipeline();
   Status start();
   // Stops consumers first (no new effects), then relays (they finish their batch).
@@ -49,6 +45,6 @@ class EventPipeline {
 
 // Topic and consumer-group names, from the configured prefix.
 std::string topic_name(const config::KafkaSettings& settings, std::string_view name);
-std::string group_name(const config::KafkaSettings& settings, std::string_view module);
+std::string group_name(const config::KafkaSettings& settings, std::string_view group);
 
 }  // namespace bourse::app

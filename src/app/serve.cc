@@ -2,16 +2,15 @@
 #include <pthread.h>
 #include <thread>
 
-#include "app/account_user_directory.h"
 #include "app/commands.h"
-#include "app/event_handlers.h"
 #include "app/event_pipeline.h"
+#include "app/event_streams.h"
 #include "app/health_routes.h"
 #include "app/topics.h"
 #include "bourse/account/account_service.h"
-#include "bourse/account/order_event_handler.h"
-#include "bourse/order/account_event_applier.h"
+#include "bourse/order/events.h"
 #include "bourse/order/order_service.h"
+#include "bourse/common/assert.h"
 #include "bourse/db/connection_pool.h"
 #include "bourse/db/migrator.h"
 #include "bourse/kafka/admin.h"
@@ -47,7 +46,7 @@ sigset_t block_shutdown_signals() {
 // Applies migrations and creates topics, retrying while a dependency is down, until it
 // succeeds or `stopping` is set. Returns true on success.
 bool run_startup(const config::Config& config, db::ConnectionPool& pool, kafka::Admin& admin,
-                 const std::atomic<bool>& stopping) {
+                 const std::vector<EventStream>& streams, const std::atomic<bool>& stopping) {
   auto migrations = db::load_migrations(config.migrations_dir);
   if (!migrations) {
     log::error("cannot read migrations", {{"error", migrations.error().message}});
@@ -67,7 +66,8 @@ bool run_startup(const config::Config& config, db::ConnectionPool& pool, kafka::
       }
     }
     if (migrated) {
-      Status topics = admin.create_topics(topic_specs(config.kafka), std::chrono::seconds(10));
+      Status topics =
+          admin.create_topics(topic_specs(config.kafka, streams), std::chrono::seconds(10));
       if (topics) {
         log::info("kafka topics ready", {{"partitions", config.kafka.partitions}});
         return true;
@@ -110,24 +110,24 @@ int run_serve(const config::Config& config) {
   account::AccountService accounts(pool);
   routes::add_account_routes(router, accounts);
 
+  // The wiring table: which module's outbox feeds which topic, and who consumes it.
+  EventHandlers handlers;
+  const std::vector<EventStream> streams = event_streams(handlers);
+  const auto topic_of = [&](std::string_view outbox_table) {
+    for (const EventStream& stream : streams) {
+      if (stream.outbox_table == outbox_table) return topic_name(config.kafka, stream.topic);
+    }
+    BOURSE_ASSERT(false, "every module's outbox is in the wiring table");
+    return std::string();
+  };
+
   const Clock& clock = SystemClock::instance();
-  AccountUserDirectory users(accounts);
   order::OrderServiceOptions order_options;
-  order_options.order_events_topic = topic_name(config.kafka, "order-events");
-  order::OrderService orders(pool, users, config.symbols, order_options, clock);
+  order_options.order_events_topic = topic_of(order::kOutboxTable);
+  order::OrderService orders(pool, accounts, config.symbols, order_options, clock);
   routes::add_order_routes(router, orders);
 
-  account::OrderEventHandler account_order_events(
-      accounts, config.symbols, topic_name(config.kafka, "account-events"), clock);
-  ForwardingHandler account_handler(
-      [&](soci::session& session, std::string_view type, const boost::json::object& data) {
-        return account_order_events.apply(session, type, data);
-      });
-  ForwardingHandler order_handler(&order::apply_account_event);
-  PipelineHandlers handlers;
-  handlers.account_order_events = &account_handler;
-  handlers.order_account_events = &order_handler;
-  auto pipeline = EventPipeline::create(config, pool, registry, clock, handlers);
+  auto pipeline = EventPipeline::create(config, pool, registry, clock, streams);
   if (!pipeline) {
     log::error("cannot create the event pipeline", {{"error", pipeline.error().message}});
     return kExitBadConfig;
@@ -151,7 +151,7 @@ int run_serve(const config::Config& config) {
 
   std::atomic<bool> stopping{false};
   std::thread startup([&] {
-    if (!run_startup(config, pool, **admin, stopping)) return;
+    if (!run_startup(config, pool, **admin, streams, stopping)) return;
     Status started = (*pipeline)->start();
     if (!started) {
       log::error("cannot start the event pipeline", {{"error", started.error().message}});

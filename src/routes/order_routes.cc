@@ -5,7 +5,7 @@
 #include <string>
 
 #include "bourse/common/ids.h"
-#include "bourse/outbox/outbox_event.h"
+#include "bourse/common/timestamp.h"
 #include "http/json_body.h"
 #include "http/problem.h"
 
@@ -31,11 +31,16 @@ boost::json::object to_json(const order::Order& order) {
   json["filled_quantity"] = order.filled_quantity.value();
   json["remaining_quantity"] = order.remaining_quantity().value();
   json["average_price"] = amount_or_null(order.average_price());
+  json["reserved"] = order.side == Side::kBuy ? amount_or_null(order.reserved_cash)
+                                               : (order.reserved_quantity
+                                                      ? boost::json::value(order.reserved_quantity->value())
+                                                      : boost::json::value(nullptr));
+  if (order.cash_cap) json["cash_cap"] = order.cash_cap->to_string();
   json["reject_reason"] =
       order.reject_reason ? boost::json::value(*order.reject_reason) : boost::json::value(nullptr);
   json["cancel_requested"] = order.cancel_requested;
-  json["created_at"] = outbox::format_timestamp(order.created_at);
-  json["updated_at"] = outbox::format_timestamp(order.updated_at);
+  json["created_at"] = format_rfc3339_utc(order.created_at);
+  json["updated_at"] = format_rfc3339_utc(order.updated_at);
   return json;
 }
 
@@ -98,6 +103,11 @@ void post_order(order::OrderService& orders, http::Request&& request, http::Resp
       std::move(*order_request), std::move(key),
       [respond = std::move(respond), path = request.path](Result<order::SubmitResult> result) {
         if (!result) return respond(http::problem_from_error(result.error(), path));
+        if (result->rejection) {  // 422: nothing could be reserved, nothing was written
+          http::Response response = http::problem_from_error(*result->rejection, path);
+          if (result->replayed) response.headers.set("Idempotent-Replayed", "true");
+          return respond(std::move(response));
+        }
         http::Response response;
         response.status = result->http_status;
         response.body = result->body;

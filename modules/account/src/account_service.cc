@@ -3,7 +3,6 @@
 // release_reservation.cc and settle_trade.cc.
 #include "bourse/account/account_service.h"
 
-#include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
 
 #include "asset.h"
@@ -14,8 +13,6 @@
 
 namespace bourse::account {
 namespace {
-
-constexpr unsigned kMysqlDuplicateKey = 1062;
 
 Error unknown_account(std::string_view user_id) {
   return Error{ErrorCode::kNotFound, "no account for user " + std::string(user_id),
@@ -49,8 +46,8 @@ Claim claim_deposit(soci::session& session, const std::string& user_id,
         << "INSERT INTO deposits (user_id, reference, asset, amount) VALUES (:v1, :v2, :v3, :v4)",
         soci::use(user_id), soci::use(reference), soci::use(asset), soci::use(amount_value);
     return Claim::kNew;
-  } catch (const soci::mysql_soci_error& error) {
-    if (error.err_num_ != kMysqlDuplicateKey) throw;
+  } catch (const std::exception& error) {
+    if (!db::is_duplicate_key(error)) throw;
   }
   std::string stored_asset;
   long long stored_amount = 0;

@@ -1,15 +1,21 @@
 #include "balance_store.h"
 
-#include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <functional>
+
+#include "bourse/db/sql_error.h"
+#include "bourse/db/sql_text.h"
+
+#include <vector>
+
+#include "bourse/account/reservation.h"
 #include "bourse/common/assert.h"
 #include "bourse/common/limits.h"
 
 namespace bourse::account {
 namespace {
-
-constexpr unsigned kMysqlDuplicateKey = 1062;
 
 std::int64_t limit_of(BalanceTable table) {
   return table == BalanceTable::kCash ? limits::kMaxAmountUnits : limits::kMaxQuantity;
@@ -34,7 +40,155 @@ std::optional<Balance> lock_row(soci::session& session, const char* sql, const s
   return balance;
 }
 
+void assert_ledger_entry(const LedgerEntry& entry) {
+  BOURSE_ASSERT(!entry.kind.empty() && !entry.reference.empty() && !entry.user_id.empty() &&
+                    !entry.asset.empty(),
+                "ledger entry key is complete");
+  BOURSE_ASSERT(entry.total_delta != 0 || entry.reserved_delta != 0,
+                "a ledger entry changes something");
+}
+
+// Reads (key..., total, reserved) rows of a locking read into `balances`.
+template <typename Key, typename MakeKey>
+void read_locked(soci::rowset<soci::row>& rows, std::map<Key, Balance>& balances,
+                 BalanceTable table, MakeKey make_key) {
+  for (const soci::row& row : rows) {
+    Balance balance;
+    balance.total = row.get<long long>(row.size() - 2);
+    balance.reserved = row.get<long long>(row.size() - 1);
+    assert_balance(balance, table);
+    const bool inserted = balances.emplace(make_key(row), balance).second;
+    BOURSE_ASSERT(inserted, "a locking read returns each row once");
+  }
+}
+
 }  // namespace
+
+std::string lock_cash_rows_sql(std::size_t users) {
+  return "SELECT user_id, total_units, reserved_units FROM cash_balances FORCE INDEX (PRIMARY) "
+         "WHERE currency = :currency AND user_id IN (" +
+         db::row_placeholders(users, 1) + ") ORDER BY user_id FOR UPDATE";
+}
+
+std::string lock_position_rows_sql(std::size_t positions) {
+  return "SELECT user_id, symbol, total_quantity, reserved_quantity FROM positions FORCE INDEX "
+         "(PRIMARY) WHERE (user_id, symbol) IN (" +
+         db::row_placeholders(positions, 2) + ") ORDER BY user_id, symbol FOR UPDATE";
+}
+
+std::map<std::string, Balance> lock_cash_rows(soci::session& session,
+                                              std::span<const std::string> user_ids,
+                                              const std::string& currency) {
+  BOURSE_ASSERT(!user_ids.empty() && user_ids.size() <= kMaxReservationBatch,
+                "1..kMaxReservationBatch users per lock");
+  BOURSE_ASSERT(std::adjacent_find(user_ids.begin(), user_ids.end(),
+                                   std::greater_equal<>()) == user_ids.end(),
+                "users are locked in ascending order");
+  soci::details::prepare_temp_type select =
+      (session.prepare << lock_cash_rows_sql(user_ids.size()), soci::use(currency));
+  for (const std::string& user_id : user_ids) select, soci::use(user_id);
+  soci::rowset<soci::row> rows(select);
+  std::map<std::string, Balance> balances;
+  read_locked(rows, balances, BalanceTable::kCash,
+              [](const soci::row& row) { return row.get<std::string>(0); });
+  return balances;
+}
+
+std::map<PositionKey, Balance> lock_position_rows(soci::session& session,
+                                                  std::span<const PositionKey> keys) {
+  BOURSE_ASSERT(!keys.empty() && keys.size() <= kMaxReservationBatch,
+                "1..kMaxReservationBatch positions per lock");
+  BOURSE_ASSERT(std::adjacent_find(keys.begin(), keys.end(), std::greater_equal<>()) == keys.end(),
+                "positions are locked in ascending (user, symbol) order");
+  soci::details::prepare_temp_type select = (session.prepare << lock_position_rows_sql(keys.size()));
+  for (const PositionKey& key : keys) select, soci::use(key.first), soci::use(key.second);
+  soci::rowset<soci::row> rows(select);
+  std::map<PositionKey, Balance> balances;
+  read_locked(rows, balances, BalanceTable::kPosition, [](const soci::row& row) {
+    return PositionKey(row.get<std::string>(0), row.get<std::string>(1));
+  });
+  return balances;
+}
+
+void update_reserved_cash(soci::session& session, const std::string& currency,
+                          const std::map<std::string, Balance>& balances) {
+  if (balances.empty()) return;
+  BOURSE_ASSERT(balances.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
+  std::vector<long long> reserved;  // never reallocated: the statement binds references
+  reserved.reserve(balances.size());
+  std::string cases;
+  for (const auto& [user_id, balance] : balances) {
+    assert_balance(balance, BalanceTable::kCash);
+    reserved.push_back(balance.reserved);
+    cases += " WHEN :u" + std::to_string(reserved.size()) + " THEN :r" +
+             std::to_string(reserved.size());
+  }
+  const std::string sql = "UPDATE cash_balances SET reserved_units = CASE user_id" + cases +
+                          " END WHERE currency = :currency AND user_id IN (" +
+                          db::row_placeholders(balances.size(), 1) + ")";
+  soci::details::prepare_temp_type update = (session.prepare << sql);
+  std::size_t i = 0;
+  for (const auto& entry : balances) update, soci::use(entry.first), soci::use(reserved[i++]);
+  update, soci::use(currency);
+  for (const auto& entry : balances) update, soci::use(entry.first);
+  soci::statement statement(update);
+  statement.execute(true);
+  BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(balances.size()),
+                "every locked cash row was updated");
+}
+
+void update_reserved_positions(soci::session& session,
+                               const std::map<PositionKey, Balance>& balances) {
+  if (balances.empty()) return;
+  BOURSE_ASSERT(balances.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
+  std::vector<long long> reserved;  // never reallocated: the statement binds references
+  reserved.reserve(balances.size());
+  std::string cases;
+  for (const auto& [key, balance] : balances) {
+    assert_balance(balance, BalanceTable::kPosition);
+    reserved.push_back(balance.reserved);
+    const std::string n = std::to_string(reserved.size());
+    cases += " WHEN user_id = :u" + n + " AND symbol = :s" + n + " THEN :r" + n;
+  }
+  const std::string sql = "UPDATE positions SET reserved_quantity = CASE" + cases +
+                          " END WHERE (user_id, symbol) IN (" +
+                          db::row_placeholders(balances.size(), 2) + ")";
+  soci::details::prepare_temp_type update = (session.prepare << sql);
+  std::size_t i = 0;
+  for (const auto& entry : balances) {
+    update, soci::use(entry.first.first), soci::use(entry.first.second), soci::use(reserved[i++]);
+  }
+  for (const auto& entry : balances) {
+    update, soci::use(entry.first.first), soci::use(entry.first.second);
+  }
+  soci::statement statement(update);
+  statement.execute(true);
+  BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(balances.size()),
+                "every locked position row was updated");
+}
+
+void insert_ledger_entries(soci::session& session, std::span<const LedgerEntry> entries) {
+  if (entries.empty()) return;
+  BOURSE_ASSERT(entries.size() <= kMaxReservationBatch, "at most kMaxReservationBatch entries");
+  std::vector<std::pair<long long, long long>> deltas;  // never reallocated (bound by reference)
+  deltas.reserve(entries.size());
+  for (const LedgerEntry& entry : entries) {
+    assert_ledger_entry(entry);
+    deltas.emplace_back(entry.total_delta, entry.reserved_delta);
+  }
+  const std::string sql =
+      "INSERT INTO ledger_entries (kind, reference, user_id, asset, total_delta, reserved_delta) "
+      "VALUES " +
+      db::row_placeholders(entries.size(), 6);
+  soci::details::prepare_temp_type insert = (session.prepare << sql);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const LedgerEntry& entry = entries[i];
+    insert, soci::use(entry.kind), soci::use(entry.reference), soci::use(entry.user_id),
+        soci::use(entry.asset), soci::use(deltas[i].first), soci::use(deltas[i].second);
+  }
+  soci::statement statement(insert);
+  statement.execute(true);
+}
 
 std::optional<Balance> lock_cash(soci::session& session, const std::string& user_id,
                                  const std::string& currency) {
@@ -68,8 +222,8 @@ bool insert_account(soci::session& session, const std::string& user_id,
                     const std::string& currency) {
   try {
     session << "INSERT INTO accounts (user_id) VALUES (:v7)", soci::use(user_id);
-  } catch (const soci::mysql_soci_error& error) {
-    if (error.err_num_ == kMysqlDuplicateKey) return false;
+  } catch (const std::exception& error) {
+    if (db::is_duplicate_key(error)) return false;
     throw;
   }
   session << "INSERT INTO cash_balances (user_id, currency, total_units, reserved_units) "
@@ -79,11 +233,7 @@ bool insert_account(soci::session& session, const std::string& user_id,
 }
 
 bool insert_ledger_entry(soci::session& session, const LedgerEntry& entry) {
-  BOURSE_ASSERT(!entry.kind.empty() && !entry.reference.empty() && !entry.user_id.empty() &&
-                    !entry.asset.empty(),
-                "ledger entry key is complete");
-  BOURSE_ASSERT(entry.total_delta != 0 || entry.reserved_delta != 0,
-                "a ledger entry changes something");
+  assert_ledger_entry(entry);
   long long total_delta = entry.total_delta;
   long long reserved_delta = entry.reserved_delta;
   try {
@@ -92,8 +242,8 @@ bool insert_ledger_entry(soci::session& session, const LedgerEntry& entry) {
         soci::use(entry.kind), soci::use(entry.reference), soci::use(entry.user_id),
         soci::use(entry.asset), soci::use(total_delta), soci::use(reserved_delta);
     return true;
-  } catch (const soci::mysql_soci_error& error) {
-    if (error.err_num_ == kMysqlDuplicateKey) return false;
+  } catch (const std::exception& error) {
+    if (db::is_duplicate_key(error)) return false;
     throw;
   }
 }

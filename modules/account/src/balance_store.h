@@ -15,9 +15,12 @@
 #include <soci/session.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace bourse::account {
 
@@ -39,6 +42,39 @@ std::optional<Balance> lock_position(soci::session& session, const std::string& 
 Balance lock_or_create_position(soci::session& session, const std::string& user_id,
                                 const std::string& symbol);
 
+// --- Batches: one statement for a whole order group -----------------------------------
+// The locking reads name their rows with an IN list on the primary key and FORCE INDEX
+// (PRIMARY): InnoDB then walks the key range in ascending key order and locks only those
+// rows (an IN list that fell back to a table scan would lock every row it passed). The
+// SQL texts are exposed so that a test can EXPLAIN them.
+
+// (user_id, symbol) of a positions row.
+using PositionKey = std::pair<std::string, std::string>;
+
+std::string lock_cash_rows_sql(std::size_t users);
+std::string lock_position_rows_sql(std::size_t positions);
+
+// Locks the cash rows of `user_ids` in ONE SELECT ... FOR UPDATE, in ascending user id.
+// Users without an account are absent from the result (under READ COMMITTED such a miss
+// takes no gap lock; under REPEATABLE READ it locks the gap before the next user).
+// REQUIRES: user_ids ascending and unique, 1..kMaxReservationBatch of them.
+std::map<std::string, Balance> lock_cash_rows(soci::session& session,
+                                              std::span<const std::string> user_ids,
+                                              const std::string& currency);
+// Locks the position rows of `keys` in ONE SELECT ... FOR UPDATE, in ascending (user,
+// symbol); positions that do not exist are absent. REQUIRES: keys ascending and unique,
+// 1..kMaxReservationBatch of them; their owners' cash rows are locked (lock order).
+std::map<PositionKey, Balance> lock_position_rows(soci::session& session,
+                                                  std::span<const PositionKey> keys);
+
+// Writes the reserved amount of each locked cash row in `balances` in ONE UPDATE (nothing
+// for an empty map). Asserts total >= reserved >= 0 and that every row was updated.
+void update_reserved_cash(soci::session& session, const std::string& currency,
+                          const std::map<std::string, Balance>& balances);
+// The same for positions.
+void update_reserved_positions(soci::session& session,
+                               const std::map<PositionKey, Balance>& balances);
+
 // Inserts the account and its empty cash row. Returns false, writing nothing, if the
 // account exists.
 bool insert_account(soci::session& session, const std::string& user_id,
@@ -56,6 +92,11 @@ struct LedgerEntry {
 // Inserts a ledger entry. Returns false, writing nothing, if its natural key exists
 // (a replay); the transaction stays usable (MySQL rolls back only the statement).
 bool insert_ledger_entry(soci::session& session, const LedgerEntry& entry);
+
+// Inserts ledger entries in ONE multi-row INSERT (nothing for an empty span). Their
+// natural keys must be new: a duplicate throws (1062) and nothing is inserted.
+// REQUIRES: entries.size() <= kMaxReservationBatch.
+void insert_ledger_entries(soci::session& session, std::span<const LedgerEntry> entries);
 
 enum class BalanceTable { kCash, kPosition };
 

@@ -1,43 +1,35 @@
 #include "bourse/account/reservation.h"
 
-#include <array>
-#include <utility>
-
 #include "bourse/account/reservation_release.h"
 
 namespace bourse::account {
-namespace {
-
-constexpr std::array<std::pair<RejectReason, const char*>, 4> kRejectReasons{{
-    {RejectReason::kInsufficientCash, "insufficient_cash"},
-    {RejectReason::kInsufficientShares, "insufficient_shares"},
-    {RejectReason::kUnknownAccount, "unknown_account"},
-    {RejectReason::kOrderValueOutOfRange, "order_value_out_of_range"},
-}};
-
-}  // namespace
-
-const char* to_string(Side side) noexcept { return side == Side::kBuy ? "BUY" : "SELL"; }
-
-const char* to_string(OrderType type) noexcept {
-  return type == OrderType::kLimit ? "LIMIT" : "MARKET";
-}
 
 const char* to_string(RejectReason reason) noexcept {
-  for (const auto& [value, text] : kRejectReasons) {
-    if (value == reason) return text;
+  switch (reason) {
+    case RejectReason::kInsufficientFunds:
+      return "insufficient_funds";
+    case RejectReason::kInsufficientShares:
+      return "insufficient_shares";
+    case RejectReason::kUnknownAccount:
+      return "unknown_account";
+    case RejectReason::kOrderValueOutOfRange:
+      return "order_value_out_of_range";
   }
   return "unknown";
 }
 
-bool parse_reject_reason(std::string_view text, RejectReason& reason) noexcept {
-  for (const auto& [value, name] : kRejectReasons) {
-    if (text == name) {
-      reason = value;
-      return true;
-    }
+std::string Rejected::detail() const {
+  switch (reason) {
+    case RejectReason::kInsufficientFunds:
+      return "insufficient funds: " + available + " available, " + needed + " needed";
+    case RejectReason::kInsufficientShares:
+      return "insufficient shares: " + available + " available, " + needed + " needed";
+    case RejectReason::kUnknownAccount:
+      return "no account for this user: open one with POST /v1/accounts";
+    case RejectReason::kOrderValueOutOfRange:
+      return "price x quantity is past the largest amount an order may hold";
   }
-  return false;
+  return "the order cannot be reserved";
 }
 
 const char* to_string(ReleaseStatus status) noexcept {

@@ -1,14 +1,15 @@
 #include "reservation_store.h"
 
-#include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
 
+#include <vector>
+
+#include "bourse/account/reservation.h"
 #include "bourse/common/assert.h"
+#include "bourse/db/sql_text.h"
 
 namespace bourse::account {
 namespace {
-
-constexpr unsigned kMysqlDuplicateKey = 1062;
 
 std::optional<ReservationRow> select_reservation(soci::session& session, std::int64_t order_id,
                                                  bool for_update) {
@@ -16,19 +17,16 @@ std::optional<ReservationRow> select_reservation(soci::session& session, std::in
   long long id = order_id;
   long long quantity = 0, filled = 0, limit_price = 0, reserved = 0, remaining = 0;
   soci::indicator limit_indicator = soci::i_ok;
-  std::string reject_reason;
-  soci::indicator reason_indicator = soci::i_ok;
   const std::string sql =
       std::string(
           "SELECT user_id, side, order_type, symbol, asset, quantity, filled_quantity, "
-          "limit_price_units, reserved, remaining, status, reject_reason "
+          "limit_price_units, reserved, remaining, status "
           "FROM reservations WHERE order_id = :v1") +
       (for_update ? " FOR UPDATE" : "");
   session << sql, soci::use(id), soci::into(row.user_id), soci::into(row.side),
       soci::into(row.order_type), soci::into(row.symbol), soci::into(row.asset),
       soci::into(quantity), soci::into(filled), soci::into(limit_price, limit_indicator),
-      soci::into(reserved), soci::into(remaining), soci::into(row.status),
-      soci::into(reject_reason, reason_indicator);
+      soci::into(reserved), soci::into(remaining), soci::into(row.status);
   if (!session.got_data()) return std::nullopt;
   row.order_id = order_id;
   row.quantity = quantity;
@@ -36,7 +34,6 @@ std::optional<ReservationRow> select_reservation(soci::session& session, std::in
   if (limit_indicator == soci::i_ok) row.limit_price_units = limit_price;
   row.reserved = reserved;
   row.remaining = remaining;
-  if (reason_indicator == soci::i_ok) row.reject_reason = reject_reason;
   assert_reservation(row);
   return row;
 }
@@ -53,10 +50,8 @@ void assert_reservation(const ReservationRow& row) {
                 "reservation remaining within reserved");
   const bool open = row.status == kStatusReserved;
   BOURSE_ASSERT(open || row.remaining == 0, "a closed reservation holds nothing");
-  BOURSE_ASSERT((row.status == kStatusRejected) == row.reject_reason.has_value(),
-                "a reason exactly for rejections");
-  BOURSE_ASSERT(row.status != kStatusRejected || (row.reserved == 0 && row.filled_quantity == 0),
-                "a rejected order never held or filled anything");
+  BOURSE_ASSERT(open || row.status == kStatusCompleted || row.status == kStatusReleased,
+                "a known reservation status");
   if (open && row.side == "SELL") {
     BOURSE_ASSERT(row.remaining == row.quantity - row.filled_quantity,
                   "an open sell holds exactly its unfilled shares");
@@ -68,28 +63,39 @@ void assert_reservation(const ReservationRow& row) {
   }
 }
 
-bool insert_reservation(soci::session& session, const ReservationRow& row) {
-  assert_reservation(row);
-  long long id = row.order_id, quantity = row.quantity, filled = row.filled_quantity;
-  long long limit_price = row.limit_price_units.value_or(0);
-  soci::indicator limit_indicator = row.limit_price_units ? soci::i_ok : soci::i_null;
-  long long reserved = row.reserved, remaining = row.remaining;
-  std::string reject_reason = row.reject_reason.value_or("");
-  soci::indicator reason_indicator = row.reject_reason ? soci::i_ok : soci::i_null;
-  try {
-    session << "INSERT INTO reservations (order_id, user_id, side, order_type, symbol, asset, "
-               "quantity, filled_quantity, limit_price_units, reserved, remaining, status, "
-               "reject_reason) VALUES (:v2, :v3, :v4, :v5, :v6, :v7, :v8, :v9, :v10, :v11, :v12, "
-               ":v13, :v14)",
-        soci::use(id), soci::use(row.user_id), soci::use(row.side), soci::use(row.order_type),
-        soci::use(row.symbol), soci::use(row.asset), soci::use(quantity), soci::use(filled),
-        soci::use(limit_price, limit_indicator), soci::use(reserved), soci::use(remaining),
-        soci::use(row.status), soci::use(reject_reason, reason_indicator);
-    return true;
-  } catch (const soci::mysql_soci_error& error) {
-    if (error.err_num_ == kMysqlDuplicateKey) return false;
-    throw;
+void insert_reservations(soci::session& session, std::span<const ReservationRow> rows) {
+  BOURSE_ASSERT(rows.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
+  if (rows.empty()) return;
+  // The bound values, never reallocated: the statement binds references.
+  struct Bound {
+    long long order_id, quantity, filled, limit_price, reserved, remaining;
+    soci::indicator limit_indicator;
+  };
+  std::vector<Bound> bound;
+  bound.reserve(rows.size());
+  for (const ReservationRow& row : rows) {
+    assert_reservation(row);
+    bound.push_back(Bound{row.order_id, row.quantity, row.filled_quantity,
+                          row.limit_price_units.value_or(0), row.reserved, row.remaining,
+                          row.limit_price_units ? soci::i_ok : soci::i_null});
   }
+  const std::string sql =
+      "INSERT INTO reservations (order_id, user_id, side, order_type, symbol, asset, quantity, "
+      "filled_quantity, limit_price_units, reserved, remaining, status) VALUES " +
+      db::row_placeholders(rows.size(), 12);
+  soci::details::prepare_temp_type insert = (session.prepare << sql);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const ReservationRow& row = rows[i];
+    Bound& b = bound[i];
+    insert, soci::use(b.order_id), soci::use(row.user_id), soci::use(row.side),
+        soci::use(row.order_type), soci::use(row.symbol), soci::use(row.asset),
+        soci::use(b.quantity), soci::use(b.filled), soci::use(b.limit_price, b.limit_indicator),
+        soci::use(b.reserved), soci::use(b.remaining), soci::use(row.status);
+  }
+  soci::statement statement(insert);
+  statement.execute(true);
+  BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(rows.size()),
+                "one reservation row per order");
 }
 
 std::optional<ReservationRow> lock_reservation(soci::session& session, std::int64_t order_id) {

@@ -7,13 +7,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace bourse::account {
 
 // Stored in reservations.status.
 inline constexpr const char* kStatusReserved = "RESERVED";    // holds `remaining`
-inline constexpr const char* kStatusRejected = "REJECTED";    // never held anything
 inline constexpr const char* kStatusCompleted = "COMPLETED";  // fully filled, holds 0
 inline constexpr const char* kStatusReleased = "RELEASED";    // ended unfilled, holds 0
 
@@ -30,15 +30,15 @@ struct ReservationRow {
   std::int64_t reserved = 0;                      // units (buy) or shares (sell) held at the start
   std::int64_t remaining = 0;                     // still held
   std::string status;
-  std::optional<std::string> reject_reason;
 };
 
 // Asserts the row's own invariants (after a read, before a write).
 void assert_reservation(const ReservationRow& row);
 
-// Inserts a new row. Returns false, writing nothing, if the order id exists (the
-// transaction stays usable).
-bool insert_reservation(soci::session& session, const ReservationRow& row);
+// Inserts new rows in ONE multi-row INSERT (nothing for an empty span). Order ids are
+// fresh (the caller's just-created orders): a duplicate throws (1062), which is a bug.
+// REQUIRES: rows.size() <= kMaxReservationBatch.
+void insert_reservations(soci::session& session, std::span<const ReservationRow> rows);
 
 // SELECT ... FOR UPDATE by order id. REQUIRES (lock order): the owner's account rows
 // are already locked by this transaction.

@@ -1,6 +1,7 @@
 // AccountService::settle_trade: move cash and shares for one trade, exactly once.
-#include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
+
+#include "bourse/db/sql_error.h"
 
 #include <algorithm>
 #include <map>
@@ -16,8 +17,6 @@
 
 namespace bourse::account {
 namespace {
-
-constexpr unsigned kMysqlDuplicateKey = 1062;
 
 Error bad_settlement(std::string message) {
   return Error{ErrorCode::kInternal, "trade does not fit its reservations: " + std::move(message),
@@ -53,8 +52,8 @@ bool claim_trade(soci::session& session, const TradeSettlement& trade) {
         soci::use(trade_id), soci::use(buy_order), soci::use(sell_order), soci::use(trade.symbol),
         soci::use(price), soci::use(quantity);
     return true;
-  } catch (const soci::mysql_soci_error& error) {
-    if (error.err_num_ == kMysqlDuplicateKey) return false;
+  } catch (const std::exception& error) {
+    if (db::is_duplicate_key(error)) return false;
     throw;
   }
 }

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <optional>
+#include <span>
+#include <vector>
 #include <string>
 
 #include "bourse/account/account_service.h"
@@ -24,22 +26,52 @@ inline db::DbConfig with_pool_size(db::DbConfig config, int pool_size) {
 
 inline Amount usd(const char* text) { return Amount::parse(text).value(); }
 
+// A reservation request with the order id that the test's "order module" gives it.
+struct OrderRequest {
+  OrderId order_id;
+  ReservationRequest request;
+};
+
 struct AccountFixture {
   explicit AccountFixture(int pool_size = 8)
       : pool(with_pool_size(database.config(), pool_size)), accounts(pool) {
     bourse::testing::apply_project_migrations(pool);
   }
 
-  // reserve_for_order in its own transaction, as the consumer will call it.
-  Result<ReservationOutcome> reserve(const ReservationRequest& request) {
-    std::optional<Result<ReservationOutcome>> result;
-    Status status = pool.in_transaction([&](soci::session& session) -> Status {
-      result.emplace(accounts.reserve_for_order(session, request));
-      if (!*result) return result->error();
-      return Status::success();
-    });
+  // reserve_orders for `orders` in one READ COMMITTED transaction, as the order
+  // module's group commit calls it; the reserved orders get the ids given with them.
+  Result<std::vector<ReservationDecision>> reserve_group(const std::vector<OrderRequest>& orders,
+                                                         int max_attempts = 3) {
+    std::vector<ReservationRequest> requests;
+    for (const auto& order : orders) requests.push_back(order.request);
+    std::optional<Result<std::vector<ReservationDecision>>> result;
+    Status status = pool.in_transaction(
+        [&](soci::session& session) -> Status {
+          result.emplace(accounts.reserve_orders(
+              session, requests,
+              [&](std::span<const ReservationDecision> decisions) -> Result<std::vector<OrderId>> {
+                std::vector<OrderId> ids;
+                for (std::size_t i = 0; i < decisions.size(); ++i) {
+                  if (std::holds_alternative<Reserved>(decisions[i])) {
+                    ids.push_back(orders[i].order_id);
+                  }
+                }
+                return ids;
+              }));
+          if (!*result) return result->error();
+          return Status::success();
+        },
+        max_attempts, db::Isolation::kReadCommitted);
     if (!status) return status.error();
     return std::move(*result);
+  }
+
+  // One order: its decision.
+  Result<ReservationDecision> reserve(const OrderRequest& order) {
+    auto decisions = reserve_group({order});
+    if (!decisions) return decisions.error();
+    REQUIRE(decisions->size() == 1);
+    return decisions->front();
   }
 
   Result<ReleaseOutcome> release(std::int64_t order_id, const std::string& reference) {
@@ -81,7 +113,7 @@ struct AccountFixture {
     return n;
   }
 
-  // Invariants 3 and 6 of DESIGN.md, checked from the tables alone.
+  // Conservation and reservation invariants, checked from the tables alone.
   void check_conservation() {
     // Every balance equals the sum of its ledger deltas.
     CHECK(count("SELECT c.user_id FROM cash_balances c LEFT JOIN (SELECT user_id, asset, "
@@ -123,11 +155,9 @@ struct AccountFixture {
   AccountService accounts;
 };
 
-inline ReservationRequest limit_order(std::int64_t order_id, std::string user, Side side,
-                                      std::string symbol, std::int64_t quantity,
-                                      const char* price) {
+inline ReservationRequest limit_request(std::string user, Side side, std::string symbol,
+                                        std::int64_t quantity, const char* price) {
   ReservationRequest request;
-  request.order_id = OrderId(order_id);
   request.user_id = std::move(user);
   request.side = side;
   request.type = OrderType::kLimit;
@@ -137,11 +167,16 @@ inline ReservationRequest limit_order(std::int64_t order_id, std::string user, S
   return request;
 }
 
-inline ReservationRequest market_buy(std::int64_t order_id, std::string user, std::string symbol,
-                                     std::int64_t quantity, const char* reference_price,
-                                     std::int32_t band_basis_points) {
+inline OrderRequest limit_order(std::int64_t order_id, std::string user, Side side,
+                                std::string symbol, std::int64_t quantity, const char* price) {
+  return {OrderId(order_id),
+          limit_request(std::move(user), side, std::move(symbol), quantity, price)};
+}
+
+inline OrderRequest market_buy(std::int64_t order_id, std::string user, std::string symbol,
+                               std::int64_t quantity, const char* reference_price,
+                               std::int32_t band_basis_points) {
   ReservationRequest request;
-  request.order_id = OrderId(order_id);
   request.user_id = std::move(user);
   request.side = Side::kBuy;
   request.type = OrderType::kMarket;
@@ -149,7 +184,11 @@ inline ReservationRequest market_buy(std::int64_t order_id, std::string user, st
   request.quantity = Quantity::of(quantity);
   request.reference_price = usd(reference_price);
   request.band_basis_points = band_basis_points;
-  return request;
+  return {OrderId(order_id), std::move(request)};
+}
+
+inline bool reserved(const ReservationDecision& decision) {
+  return std::holds_alternative<Reserved>(decision);
 }
 
 }  // namespace bourse::account::testing

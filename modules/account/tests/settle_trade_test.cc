@@ -15,7 +15,8 @@ using bourse::OrderId;
 using bourse::Quantity;
 using bourse::TradeId;
 using bourse::account::ReleaseStatus;
-using bourse::account::Side;
+using bourse::Side;
+using bourse::account::testing::reserved;
 using bourse::account::TradeSettlement;
 using bourse::account::testing::AccountFixture;
 using bourse::account::testing::limit_order;
@@ -43,8 +44,8 @@ TEST_CASE("partial fills settle at the trade price, release the improvement and 
           "[account][integration]") {
   AccountFixture f;
   open_two(f);
-  REQUIRE(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 10, "100"))->reserved());
-  REQUIRE(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "95"))->reserved());
+  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 10, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "95")).value()));
 
   auto first = f.settle(trade(1, 1, 2, "bob", "sue", "98", 4));
   REQUIRE(first.ok());
@@ -89,8 +90,8 @@ TEST_CASE("partial fills settle at the trade price, release the improvement and 
 TEST_CASE("a completed market buy gets its unspent cap back", "[account][integration]") {
   AccountFixture f;
   open_two(f);
-  REQUIRE(f.reserve(market_buy(1, "bob", "AAPL", 10, "100", 500))->reserved());  // 1050
-  REQUIRE(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "90"))->reserved());
+  REQUIRE(reserved(f.reserve(market_buy(1, "bob", "AAPL", 10, "100", 500)).value()));  // 1050
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "90")).value()));
   auto settled = f.settle(trade(1, 1, 2, "bob", "sue", "101", 10));
   REQUIRE(settled.ok());
   CHECK(settled->cash_paid == usd("1010"));
@@ -106,8 +107,8 @@ TEST_CASE("releasing an unfilled remainder returns exactly what the order holds,
           "[account][integration]") {
   AccountFixture f;
   open_two(f);
-  REQUIRE(f.reserve(market_buy(1, "bob", "AAPL", 10, "100", 500))->reserved());  // 1050
-  REQUIRE(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "90"))->reserved());
+  REQUIRE(reserved(f.reserve(market_buy(1, "bob", "AAPL", 10, "100", 500)).value()));  // 1050
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "90")).value()));
   REQUIRE(f.settle(trade(1, 1, 2, "bob", "sue", "100", 5)).ok());
   CHECK(f.get("bob").cash.reserved == usd("550"));
 
@@ -138,8 +139,8 @@ TEST_CASE("a trade that does not fit its reservations is refused and changes not
           "[account][integration]") {
   AccountFixture f;
   open_two(f);
-  REQUIRE(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 10, "100"))->reserved());
-  REQUIRE(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "95"))->reserved());
+  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 10, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "95")).value()));
   CHECK(f.settle(trade(1, 1, 2, "bob", "sue", "100.0001", 1)).error().reason ==
         "settlement_mismatch");  // above the limit
   CHECK(f.settle(trade(1, 1, 2, "bob", "sue", "99", 11)).error().reason ==
@@ -159,8 +160,8 @@ TEST_CASE("a self-trade nets cash and shares to reservation changes only",
           "[account][integration]") {
   AccountFixture f;
   REQUIRE(f.accounts.open_account("sam", usd("1000"), {{"AAPL", Quantity::of(10)}}).ok());
-  REQUIRE(f.reserve(limit_order(1, "sam", Side::kBuy, "AAPL", 5, "100"))->reserved());
-  REQUIRE(f.reserve(limit_order(2, "sam", Side::kSell, "AAPL", 5, "90"))->reserved());
+  REQUIRE(reserved(f.reserve(limit_order(1, "sam", Side::kBuy, "AAPL", 5, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "sam", Side::kSell, "AAPL", 5, "90")).value()));
   auto settled = f.settle(trade(1, 1, 2, "sam", "sam", "95", 5));
   REQUIRE(settled.ok());
   auto sam = f.get("sam");
@@ -190,8 +191,8 @@ TEST_CASE(
     const std::string& seller = users[(i % 4 + 1 + (i / 4) % 3) % 4];
     const std::int64_t buy_order = 10'000 + 2 * i;
     const std::int64_t sell_order = buy_order + 1;
-    REQUIRE(f.reserve(limit_order(buy_order, buyer, Side::kBuy, "AAPL", 3, "10"))->reserved());
-    REQUIRE(f.reserve(limit_order(sell_order, seller, Side::kSell, "AAPL", 3, "9"))->reserved());
+    REQUIRE(reserved(f.reserve(limit_order(buy_order, buyer, Side::kBuy, "AAPL", 3, "10")).value()));
+    REQUIRE(reserved(f.reserve(limit_order(sell_order, seller, Side::kSell, "AAPL", 3, "9")).value()));
     trades.push_back(TradeSettlement{TradeId(i + 1), OrderId(buy_order), OrderId(sell_order), buyer,
                                      seller, "AAPL", usd("9.5"), Quantity::of(3)});
   }

@@ -4,31 +4,6 @@
 
 namespace bourse::matching {
 
-const char* to_string(Side side) noexcept {
-  switch (side) {
-    case Side::kBuy: return "BUY";
-    case Side::kSell: return "SELL";
-  }
-  return "?";
-}
-
-const char* to_string(OrderType type) noexcept {
-  switch (type) {
-    case OrderType::kLimit: return "LIMIT";
-    case OrderType::kMarket: return "MARKET";
-  }
-  return "?";
-}
-
-const char* to_string(TimeInForce tif) noexcept {
-  switch (tif) {
-    case TimeInForce::kGtc: return "GTC";
-    case TimeInForce::kIoc: return "IOC";
-    case TimeInForce::kFok: return "FOK";
-  }
-  return "?";
-}
-
 const char* to_string(CancelReason reason) noexcept {
   switch (reason) {
     case CancelReason::kUser: return "user";

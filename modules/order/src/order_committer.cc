@@ -6,16 +6,68 @@
 #include <utility>
 
 #include "bourse/db/sql_error.h"
+#include "bourse/json/fields.h"
+#include "bourse/order/events.h"
 #include "bourse/outbox/outbox_writer.h"
 
 namespace bourse::order {
 namespace {
 
-constexpr const char* kOrderOutbox = "order_outbox";
-
 std::string accepted_body(OrderId order_id) {
+  return boost::json::serialize(boost::json::object{
+      {"order_id", order_id.value()}, {"status", to_string(OrderStatus::kPending)}});
+}
+
+// What a 422 stores under its Idempotency-Key: the problem's reason and detail.
+std::string rejection_body(const account::Rejected& rejected) {
   return boost::json::serialize(
-      boost::json::object{{"order_id", order_id.value()}, {"status", "PENDING"}});
+      boost::json::object{{"reason", to_string(rejected.reason)}, {"detail", rejected.detail()}});
+}
+
+// The 422 error of a stored rejection body.
+Error rejection_of(const std::string& body) {
+  auto parsed = json::parse_object(body);
+  BOURSE_ASSERT(parsed.ok(), "a stored rejection is a JSON object");
+  auto reason = json::require_string(*parsed, "reason");
+  auto detail = json::require_string(*parsed, "detail");
+  BOURSE_ASSERT(reason.ok() && detail.ok(), "a stored rejection has a reason and a detail");
+  return Error::invalid(*detail, *reason);
+}
+
+// What the account module must hold for `request`.
+account::ReservationRequest reservation_request(const OrderRequest& request,
+                                                const InstrumentTable& instruments) {
+  const Instrument& instrument = instruments.at(request.symbol);  // validated on submit
+  account::ReservationRequest reservation;
+  reservation.user_id = request.user_id;
+  reservation.symbol = request.symbol;
+  reservation.side = request.side;
+  reservation.type = request.type;
+  reservation.quantity = request.quantity;
+  if (request.price) reservation.limit_price = *request.price;
+  reservation.reference_price = instrument.reference_price;
+  reservation.band_basis_points = instrument.price_band_bps;
+  return reservation;
+}
+
+store::NewOrder new_order(const OrderRequest& request, const account::Reserved& reserved) {
+  store::NewOrder order{&request, {}, {}, {}};
+  if (request.side == Side::kBuy) {
+    order.reserved_cash = reserved.cash;
+    if (request.type == OrderType::kMarket) order.cash_cap = reserved.cash;
+  } else {
+    order.reserved_quantity = reserved.shares;
+  }
+  return order;
+}
+
+OrderCreated order_created(OrderId order_id, const OrderRequest& request,
+                           const account::Reserved& reserved) {
+  const store::NewOrder order = new_order(request, reserved);
+  return OrderCreated{order_id,         request.user_id,      request.symbol,
+                      request.side,     request.type,         request.time_in_force,
+                      request.quantity, request.price,        order.reserved_cash,
+                      order.reserved_quantity, order.cash_cap};
 }
 
 Error key_reused() {
@@ -25,9 +77,15 @@ Error key_reused() {
 
 }  // namespace
 
-OrderService::Committer::Committer(db::ConnectionPool& pool, UserDirectory& users,
+OrderService::Committer::Committer(db::ConnectionPool& pool, account::AccountService& accounts,
+                                   const InstrumentTable& instruments,
                                    const OrderServiceOptions& options, const Clock& clock)
-    : pool_(pool), users_(users), options_(options), clock_(clock), thread_([this] { run(); }) {}
+    : pool_(pool),
+      accounts_(accounts),
+      instruments_(instruments),
+      options_(options),
+      clock_(clock),
+      thread_([this] { run(); }) {}
 
 OrderService::Committer::~Committer() { stop(); }
 
@@ -56,7 +114,8 @@ std::size_t OrderService::Committer::depth() const {
 }
 
 CommitStats OrderService::Committer::stats() const {
-  return CommitStats{groups_committed_.load(), orders_committed_.load(), group_retries_.load()};
+  return CommitStats{groups_committed_.load(), orders_committed_.load(), group_retries_.load(),
+                     orders_rejected_.load()};
 }
 
 void OrderService::Committer::run() {
@@ -79,41 +138,13 @@ void OrderService::Committer::run() {
   }
 }
 
-Result<bool> OrderService::Committer::user_exists(const std::string& user_id) {
-  if (known_users_.contains(user_id)) return true;
-  Result<bool> exists = Error::internal("user directory failed");
-  try {
-    exists = users_.user_exists(user_id);
-  } catch (const std::exception& error) {
-    return Error::internal(std::string("user directory threw: ") + error.what());
-  }
-  if (exists.ok() && *exists) {
-    if (known_users_.size() >= limits::kMaxKnownUsersCached) known_users_.clear();
-    known_users_.insert(user_id);
-  }
-  return exists;
-}
-
 void OrderService::Committer::process_group(std::vector<Pending>& group) {
-  // 1. Unknown users are answered before the transaction.
-  std::vector<Pending*> accepted;
-  accepted.reserve(group.size());
-  for (Pending& pending : group) {
-    auto exists = user_exists(pending.request.user_id);
-    if (!exists) {
-      pending.done(exists.error());
-    } else if (!*exists) {
-      pending.done(
-          Error::invalid("no account for user " + pending.request.user_id, "unknown_user"));
-    } else {
-      accepted.push_back(&pending);
-    }
-  }
-  // 2. One leader per (user, key); the followers get the leader's answer, in memory.
+  // 1. One leader per (user, key); the followers get the leader's answer, in memory.
   std::vector<Pending*> leaders;
   std::vector<std::vector<Pending*>> followers;
   std::map<std::pair<std::string_view, std::string_view>, std::size_t> leader_of_key;
-  for (Pending* pending : accepted) {
+  for (Pending& pending_ref : group) {
+    Pending* pending = &pending_ref;
     if (pending->idempotency_key) {
       auto [slot, inserted] =
           leader_of_key.try_emplace(std::pair<std::string_view, std::string_view>(
@@ -127,7 +158,7 @@ void OrderService::Committer::process_group(std::vector<Pending>& group) {
     leaders.push_back(pending);
     followers.emplace_back();
   }
-  // 3. Commit, then answer: nobody hears 202 before COMMIT returned.
+  // 2. Commit, then answer: nobody hears 202 (or 422) before COMMIT returned.
   std::vector<Outcome> outcomes = commit(leaders);
   BOURSE_ASSERT(outcomes.size() == leaders.size(), "one outcome per leader");
   for (std::size_t i = 0; i < leaders.size(); ++i) {
@@ -145,7 +176,10 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
     Status written = write_group(leaders, outcomes);
     if (written) {
       ++groups_committed_;
-      for (const Outcome& outcome : outcomes) orders_committed_ += outcome.created ? 1 : 0;
+      for (const Outcome& outcome : outcomes) {
+        if (!outcome.fresh) continue;
+        ++(outcome.bound->order_id ? orders_committed_ : orders_rejected_);
+      }
       return outcomes;
     }
     const Error& error = written.error();
@@ -175,13 +209,14 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
   return outcomes;
 }
 
-// A constant number of statements per group, whatever its size: one key lookup, one
-// multi-row insert (+ its id read) each for orders and OrderCreated events, one multi-row
-// key insert; then COMMIT.
+// A constant number of statements per group, whatever its size: one key lookup; the
+// reservation (one locking read of the cash rows, one of the positions when the group
+// sells, then one multi-row statement each for reservations, ledger entries and balances);
+// one multi-row insert (+ its id read) each for orders and OrderCreated events; one
+// multi-row key insert; then COMMIT. READ COMMITTED: the reservation's locking reads of
+// rows that do not exist (an unknown account, a symbol never held) take no gap locks.
 Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders,
                                             std::vector<Outcome>& outcomes) {
-  static_assert(limits::kMaxGroupSize <= outbox::kMaxAppendBatch,
-                "a whole group's OrderCreated events fit in one append_events");
   return pool_.in_transaction(
       [&](soci::session& session) -> Status {
         outcomes.assign(leaders.size(), Outcome{});
@@ -194,8 +229,7 @@ Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders
         }
         std::map<store::IdempotencyKey, store::StoredAnswer> stored =
             store::find_idempotency_keys(session, keys);
-        std::vector<std::size_t> creating;  // indexes into leaders of the new orders
-        std::vector<const OrderRequest*> requests;
+        std::vector<std::size_t> creating;  // indexes into leaders of the new requests
         for (std::size_t i = 0; i < leaders.size(); ++i) {
           const Pending& pending = *leaders[i];
           if (pending.idempotency_key) {
@@ -207,46 +241,81 @@ Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders
             }
           }
           creating.push_back(i);
-          requests.push_back(&pending.request);
         }
         if (creating.empty()) return Status::success();
-
-        // 2. The orders; ids come back in `requests` order.
-        auto order_ids = store::insert_orders(session, requests);
-        if (!order_ids) return order_ids.error();
-        BOURSE_ASSERT(order_ids->size() == creating.size(), "one id per inserted order");
-
-        // 3. Their OrderCreated events, in the same order, each with its own order's id.
-        std::vector<outbox::OutboxEvent> events;
-        events.reserve(creating.size());
-        for (std::size_t j = 0; j < creating.size(); ++j) {
-          const OrderRequest& request = *requests[j];
-          const OrderId order_id = (*order_ids)[j];
-          events.push_back(outbox::OutboxEvent{
-              "OrderCreated", options_.order_events_topic, request.symbol, "order",
-              std::to_string(order_id.value()), store::order_created_data(order_id, request)});
+        if (Status created = create_orders(session, leaders, creating, outcomes); !created) {
+          return created;
         }
-        auto appended = outbox::append_events(session, kOrderOutbox, events, clock_);
-        if (!appended) return appended.error();
-        BOURSE_ASSERT(appended->size() == creating.size(), "one outbox row per order");
-
-        // 4. The keys with their exact answers.
+        // 4. The keys with their exact answers, 202 and 422 alike.
         std::vector<store::IdempotencyKeyRow> key_rows;
-        for (std::size_t j = 0; j < creating.size(); ++j) {
-          const Pending& pending = *leaders[creating[j]];
-          const OrderId order_id = (*order_ids)[j];
-          store::StoredAnswer answer{pending.request_hash, order_id, 202, accepted_body(order_id)};
+        for (std::size_t i : creating) {
+          const Pending& pending = *leaders[i];
           if (pending.idempotency_key) {
             key_rows.push_back(store::IdempotencyKeyRow{
-                store::IdempotencyKey(pending.request.user_id, *pending.idempotency_key), answer});
+                store::IdempotencyKey(pending.request.user_id, *pending.idempotency_key),
+                *outcomes[i].bound});
           }
-          outcomes[creating[j]].bound = std::move(answer);
-          outcomes[creating[j]].created = true;
         }
         store::insert_idempotency_keys(session, key_rows);
         return Status::success();
       },
-      /*max_attempts=*/1);
+      /*max_attempts=*/1, db::Isolation::kReadCommitted);
+}
+
+Status OrderService::Committer::create_orders(soci::session& session,
+                                              const std::vector<Pending*>& leaders,
+                                              const std::vector<std::size_t>& creating,
+                                              std::vector<Outcome>& outcomes) {
+  static_assert(limits::kMaxGroupSize <= outbox::kMaxAppendBatch,
+                "a whole group's OrderCreated events fit in one append_events");
+  static_assert(limits::kMaxGroupSize <= account::kMaxReservationBatch,
+                "a whole group is reserved in one reserve_orders");
+  std::vector<account::ReservationRequest> requests;
+  requests.reserve(creating.size());
+  for (std::size_t i : creating) {
+    requests.push_back(reservation_request(leaders[i]->request, instruments_));
+  }
+  // 2. Reserve; the account module calls back to insert the reserved orders in between
+  //    its locks and its writes, so that each reservation row carries its order's id.
+  std::vector<store::NewOrder> orders;
+  auto decisions = accounts_.reserve_orders(
+      session, requests,
+      [&](std::span<const account::ReservationDecision> decided) -> Result<std::vector<OrderId>> {
+        for (std::size_t j = 0; j < decided.size(); ++j) {
+          if (const auto* reserved = std::get_if<account::Reserved>(&decided[j])) {
+            orders.push_back(new_order(leaders[creating[j]]->request, *reserved));
+          }
+        }
+        return store::insert_orders(session, orders);
+      });
+  if (!decisions) return decisions.error();
+  BOURSE_ASSERT(decisions->size() == creating.size(), "one decision per order");
+
+  // 3. The OrderCreated events of the reserved orders, in group order, and every answer.
+  std::vector<outbox::OutboxEvent> events;
+  events.reserve(orders.size());
+  for (std::size_t j = 0; j < creating.size(); ++j) {
+    Outcome& outcome = outcomes[creating[j]];
+    const Pending& pending = *leaders[creating[j]];
+    outcome.fresh = true;
+    if (const auto* reserved = std::get_if<account::Reserved>(&(*decisions)[j])) {
+      BOURSE_ASSERT(reserved->order_id.valid(), "a reserved order has its id");
+      events.push_back(outbox::outbox_event(
+          order_created(reserved->order_id, pending.request, *reserved),
+          options_.order_events_topic));
+      outcome.bound = store::StoredAnswer{pending.request_hash, reserved->order_id, 202,
+                                          accepted_body(reserved->order_id)};
+    } else {
+      const auto& rejected = std::get<account::Rejected>((*decisions)[j]);
+      outcome.bound = store::StoredAnswer{pending.request_hash, std::nullopt, 422,
+                                          rejection_body(rejected)};
+    }
+  }
+  if (events.empty()) return Status::success();
+  auto appended = outbox::append_events(session, kOutboxTable, events, clock_);
+  if (!appended) return appended.error();
+  BOURSE_ASSERT(appended->size() == events.size(), "one outbox row per order");
+  return Status::success();
 }
 
 void OrderService::Committer::complete(Pending& pending, const Outcome& outcome, bool leader) {
@@ -255,11 +324,14 @@ void OrderService::Committer::complete(Pending& pending, const Outcome& outcome,
   const store::StoredAnswer& bound = *outcome.bound;
   if (bound.request_hash != pending.request_hash) return pending.done(key_reused());
   SubmitResult result;
-  result.order_id = bound.order_id;
-  result.status = "PENDING";
-  result.replayed = !(leader && outcome.created);
+  result.replayed = !(leader && outcome.fresh);
   result.http_status = bound.http_status;
-  result.body = bound.body;
+  if (bound.order_id) {
+    result.order_id = *bound.order_id;
+    result.body = bound.body;
+  } else {
+    result.rejection = rejection_of(bound.body);
+  }
   pending.done(std::move(result));
 }
 

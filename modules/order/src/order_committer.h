@@ -1,8 +1,8 @@
 // The group committer behind OrderService::submit: a bounded queue and one thread that
 // writes queued orders in group transactions (contract in order_service.h).
 //
-// Thread-safety: enqueue/stop/depth from any thread; everything else runs on the
-// committer thread only (known_users_ needs no lock for that reason).
+// Thread-safety: enqueue/stop/depth/stats from any thread; everything else runs on the
+// committer thread only.
 #pragma once
 
 #include <atomic>
@@ -13,7 +13,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "bourse/order/order_service.h"
@@ -30,7 +29,8 @@ class OrderService::Committer {
     SubmitCallback done;
   };
 
-  Committer(db::ConnectionPool& pool, UserDirectory& users, const OrderServiceOptions& options,
+  Committer(db::ConnectionPool& pool, account::AccountService& accounts,
+            const InstrumentTable& instruments, const OrderServiceOptions& options,
             const Clock& clock);
   ~Committer();
 
@@ -46,7 +46,7 @@ class OrderService::Committer {
   struct Outcome {
     std::optional<Error> error;                // the group's failure (503/500)
     std::optional<store::StoredAnswer> bound;  // the answer the order/key is bound to
-    bool created = false;                      // this request created the order
+    bool fresh = false;  // decided by this request now (not a replay of a stored answer)
   };
 
   void run();
@@ -54,11 +54,15 @@ class OrderService::Committer {
   // Commits `leaders` (distinct idempotency keys), retrying as documented.
   std::vector<Outcome> commit(const std::vector<Pending*>& leaders);
   Status write_group(const std::vector<Pending*>& leaders, std::vector<Outcome>& outcomes);
-  Result<bool> user_exists(const std::string& user_id);
+  // Reserves and inserts the leaders at `creating` (indexes into leaders, no stored key),
+  // appends their OrderCreated events; sets their outcomes (202 or 422).
+  Status create_orders(soci::session& session, const std::vector<Pending*>& leaders,
+                       const std::vector<std::size_t>& creating, std::vector<Outcome>& outcomes);
   static void complete(Pending& pending, const Outcome& outcome, bool leader);
 
   db::ConnectionPool& pool_;
-  UserDirectory& users_;
+  account::AccountService& accounts_;
+  const InstrumentTable& instruments_;
   const OrderServiceOptions& options_;
   const Clock& clock_;
 
@@ -69,7 +73,7 @@ class OrderService::Committer {
   std::atomic<std::uint64_t> groups_committed_{0};
   std::atomic<std::uint64_t> orders_committed_{0};
   std::atomic<std::uint64_t> group_retries_{0};
-  std::unordered_set<std::string> known_users_;  // committer thread only
+  std::atomic<std::uint64_t> orders_rejected_{0};
   std::thread thread_;                           // last: started after every other member is ready
 };
 

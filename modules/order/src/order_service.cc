@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include "bourse/common/limits.h"
+#include "bourse/order/events.h"
 #include "bourse/order/request_hash.h"
 #include "bourse/outbox/outbox_writer.h"
 #include "order_committer.h"
@@ -10,8 +11,6 @@
 
 namespace bourse::order {
 namespace {
-
-constexpr const char* kOrderOutbox = "order_outbox";
 
 Error order_not_found(OrderId order_id) {
   return Error{ErrorCode::kNotFound, "order " + std::to_string(order_id.value()) + " not found",
@@ -52,12 +51,12 @@ Status validate(const OrderServiceOptions& options) {
   return Status::success();
 }
 
-OrderService::OrderService(db::ConnectionPool& pool, UserDirectory& users,
+OrderService::OrderService(db::ConnectionPool& pool, account::AccountService& accounts,
                            const InstrumentTable& instruments, OrderServiceOptions options,
                            const Clock& clock)
     : pool_(pool), instruments_(instruments), options_(std::move(options)), clock_(clock) {
   BOURSE_ASSERT(validate(options_).ok(), "OrderServiceOptions are validated at start-up");
-  committer_ = std::make_unique<Committer>(pool_, users, options_, clock_);
+  committer_ = std::make_unique<Committer>(pool_, accounts, instruments_, options_, clock_);
 }
 
 OrderService::~OrderService() { stop(); }
@@ -127,15 +126,11 @@ Result<CancelResult> OrderService::request_cancel(OrderId order_id) {
                    "order_not_cancellable"};
     }
     if (order->cancel_requested) return Status::success();  // asked before: no second event
-    outbox::OutboxEvent event{"CancelRequested",
-                              options_.order_events_topic,
-                              order->symbol,
-                              "order",
-                              std::to_string(order_id.value()),
-                              boost::json::object{{"order_id", order_id.value()},
-                                                  {"user_id", order->user_id},
-                                                  {"symbol", order->symbol}}};
-    auto appended = outbox::append_event(session, kOrderOutbox, event, clock_);
+    auto appended = outbox::append_event(
+        session, kOutboxTable,
+        outbox::outbox_event(CancelRequested{order_id, order->user_id, order->symbol},
+                             options_.order_events_topic),
+        clock_);
     if (!appended) return appended.error();
     store::mark_cancel_requested(session, order_id);
     return Status::success();

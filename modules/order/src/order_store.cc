@@ -3,8 +3,10 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "bourse/db/inserted_ids.h"
+#include "bourse/db/sql_text.h"
 
 namespace bourse::order::store {
 namespace {
@@ -85,11 +87,19 @@ Order row_to_order(const soci::row& row) {
   return order;
 }
 
+// A stored answer is a 202 with its order or a 422 without one.
+void assert_answer(const StoredAnswer& answer) {
+  BOURSE_ASSERT((answer.http_status == 202 && answer.order_id && answer.order_id->valid()) ||
+                    (answer.http_status == 422 && !answer.order_id),
+                "a stored answer is a 202 with an order or a 422 without");
+  BOURSE_ASSERT(!answer.body.empty() && answer.request_hash.size() == 40,
+                "a stored answer is complete");
+}
+
 }  // namespace
 
-Result<std::vector<OrderId>> insert_orders(soci::session& session,
-                                           std::span<const OrderRequest* const> requests) {
-  BOURSE_ASSERT(!requests.empty() && requests.size() <= limits::kMaxGroupSize,
+Result<std::vector<OrderId>> insert_orders(soci::session& session, std::span<const NewOrder> orders) {
+  BOURSE_ASSERT(!orders.empty() && orders.size() <= limits::kMaxGroupSize,
                 "1..kMaxGroupSize orders per insert");
   // The bound values; reserved up front and never reallocated (SOCI binds references).
   struct Terms {
@@ -99,39 +109,62 @@ Result<std::vector<OrderId>> insert_orders(soci::session& session,
     long long quantity = 0;
     long long price_units = 0;
     soci::indicator price_indicator = soci::i_null;
+    long long reserved_cash = 0;
+    soci::indicator reserved_cash_indicator = soci::i_null;
+    long long reserved_quantity = 0;
+    soci::indicator reserved_quantity_indicator = soci::i_null;
+    long long cash_cap = 0;
+    soci::indicator cash_cap_indicator = soci::i_null;
+  };
+  const auto optional_units = [](const std::optional<Amount>& amount) {
+    return std::pair<long long, soci::indicator>(amount ? amount->units() : 0,
+                                                 amount ? soci::i_ok : soci::i_null);
   };
   std::vector<Terms> terms;
-  terms.reserve(requests.size());
-  std::string sql =
-      "INSERT INTO orders (user_id, symbol, side, order_type, time_in_force, quantity, "
-      "price_units, status) VALUES ";
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    const OrderRequest& request = *requests[i];
+  terms.reserve(orders.size());
+  for (const NewOrder& order : orders) {
+    const OrderRequest& request = *order.request;
     BOURSE_ASSERT(request.quantity.value() > 0, "validated quantity");
     BOURSE_ASSERT(request.price.has_value() == (request.type == OrderType::kLimit),
                   "validated price");
-    terms.push_back(Terms{
-        std::string(to_string(request.side)), std::string(to_string(request.type)),
-        std::string(to_string(request.time_in_force)), request.quantity.value(),
-        request.price ? request.price->units() : 0, request.price ? soci::i_ok : soci::i_null});
-    const std::string n = std::to_string(i);
-    sql += (i == 0 ? "(" : ", (");
-    sql += ":user_id" + n + ", :symbol" + n + ", :side" + n + ", :order_type" + n +
-           ", :time_in_force" + n + ", :quantity" + n + ", :price_units" + n + ", 'PENDING')";
+    const bool buy = request.side == Side::kBuy;
+    BOURSE_ASSERT(order.reserved_cash.has_value() == buy &&
+                      order.reserved_quantity.has_value() == !buy &&
+                      order.cash_cap.has_value() == (buy && request.type == OrderType::kMarket),
+                  "an inserted order is reserved");
+    Terms row;
+    row.side = std::string(to_string(request.side));
+    row.type = std::string(to_string(request.type));
+    row.time_in_force = std::string(to_string(request.time_in_force));
+    row.quantity = request.quantity.value();
+    std::tie(row.price_units, row.price_indicator) = optional_units(request.price);
+    std::tie(row.reserved_cash, row.reserved_cash_indicator) = optional_units(order.reserved_cash);
+    std::tie(row.cash_cap, row.cash_cap_indicator) = optional_units(order.cash_cap);
+    row.reserved_quantity = order.reserved_quantity ? order.reserved_quantity->value() : 0;
+    row.reserved_quantity_indicator = order.reserved_quantity ? soci::i_ok : soci::i_null;
+    terms.push_back(std::move(row));
   }
+  const std::string sql =
+      "INSERT INTO orders (user_id, symbol, side, order_type, time_in_force, quantity, "
+      "price_units, reserved_cash_units, reserved_quantity, cash_cap_units, status) VALUES " +
+      db::row_placeholders(orders.size(), 11);
   {
+    static const std::string kPending(to_string(OrderStatus::kPending));
     soci::details::prepare_temp_type insert = (session.prepare << sql);
-    for (std::size_t i = 0; i < requests.size(); ++i) {
+    for (std::size_t i = 0; i < orders.size(); ++i) {
       Terms& row = terms[i];
-      insert, soci::use(requests[i]->user_id), soci::use(requests[i]->symbol), soci::use(row.side),
-          soci::use(row.type), soci::use(row.time_in_force), soci::use(row.quantity),
-          soci::use(row.price_units, row.price_indicator);
+      insert, soci::use(orders[i].request->user_id), soci::use(orders[i].request->symbol),
+          soci::use(row.side), soci::use(row.type), soci::use(row.time_in_force),
+          soci::use(row.quantity), soci::use(row.price_units, row.price_indicator),
+          soci::use(row.reserved_cash, row.reserved_cash_indicator),
+          soci::use(row.reserved_quantity, row.reserved_quantity_indicator),
+          soci::use(row.cash_cap, row.cash_cap_indicator), soci::use(kPending);
     }
     soci::statement statement(insert);
     statement.execute(true);
   }
 
-  auto inserted = db::inserted_ids(session, requests.size());
+  auto inserted = db::inserted_ids(session, orders.size());
   if (!inserted) return inserted.error();
   std::vector<OrderId> ids;
   ids.reserve(inserted->size());
@@ -203,10 +236,10 @@ std::map<IdempotencyKey, StoredAnswer> find_idempotency_keys(soci::session& sess
   for (const soci::row& row : rows) {
     StoredAnswer answer;
     answer.request_hash = row.get<std::string>(2);
-    answer.order_id = OrderId(int_column(row, 3));
+    if (auto order_id = nullable_int(row, 3)) answer.order_id = OrderId(*order_id);
     answer.http_status = static_cast<int>(int_column(row, 4));
     answer.body = row.get<std::string>(5);
-    BOURSE_ASSERT(answer.order_id.valid() && answer.http_status > 0, "stored answers are complete");
+    assert_answer(answer);
     IdempotencyKey key(row.get<std::string>(0), row.get<std::string>(1));
     BOURSE_ASSERT(std::find(keys.begin(), keys.end(), key) != keys.end(),
                   "the lookup returns only the keys asked for");
@@ -219,25 +252,24 @@ std::map<IdempotencyKey, StoredAnswer> find_idempotency_keys(soci::session& sess
 void insert_idempotency_keys(soci::session& session, std::span<const IdempotencyKeyRow> rows) {
   BOURSE_ASSERT(rows.size() <= limits::kMaxGroupSize, "at most kMaxGroupSize keys per insert");
   if (rows.empty()) return;
-  std::vector<long long> order_ids;
-  order_ids.reserve(rows.size());  // never reallocated: the statement binds references
-  std::string sql =
-      "INSERT INTO order_idempotency_keys (user_id, idem_key, request_hash, order_id, "
-      "response_status, response_body) VALUES ";
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    BOURSE_ASSERT(rows[i].answer.order_id.valid() && rows[i].answer.http_status > 0,
-                  "stored answers are complete");
-    order_ids.push_back(rows[i].answer.order_id.value());
-    const std::string n = std::to_string(i);
-    sql += (i == 0 ? "(" : ", (");
-    sql += ":user_id" + n + ", :idem_key" + n + ", :request_hash" + n + ", :order_id" + n +
-           ", :response_status" + n + ", :response_body" + n + ")";
+  // Never reallocated: the statement binds references.
+  std::vector<std::pair<long long, soci::indicator>> order_ids;
+  order_ids.reserve(rows.size());
+  for (const IdempotencyKeyRow& row : rows) {
+    assert_answer(row.answer);
+    order_ids.emplace_back(row.answer.order_id ? row.answer.order_id->value() : 0,
+                           row.answer.order_id ? soci::i_ok : soci::i_null);
   }
+  const std::string sql =
+      "INSERT INTO order_idempotency_keys (user_id, idem_key, request_hash, order_id, "
+      "response_status, response_body) VALUES " +
+      db::row_placeholders(rows.size(), 6);
   soci::details::prepare_temp_type insert = (session.prepare << sql);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const IdempotencyKeyRow& row = rows[i];
     insert, soci::use(row.key.first), soci::use(row.key.second), soci::use(row.answer.request_hash),
-        soci::use(order_ids[i]), soci::use(row.answer.http_status), soci::use(row.answer.body);
+        soci::use(order_ids[i].first, order_ids[i].second), soci::use(row.answer.http_status),
+        soci::use(row.answer.body);
   }
   soci::statement statement(insert);
   statement.execute(true);
@@ -248,16 +280,6 @@ void mark_cancel_requested(soci::session& session, OrderId order_id) {
   session << "UPDATE orders SET cancel_requested_at = CURRENT_TIMESTAMP(6) "
              "WHERE order_id = :order_id AND cancel_requested_at IS NULL",
       soci::use(id);
-}
-
-boost::json::object order_created_data(OrderId order_id, const OrderRequest& request) {
-  boost::json::object data{
-      {"order_id", order_id.value()},    {"user_id", request.user_id},
-      {"symbol", request.symbol},        {"side", to_string(request.side)},
-      {"type", to_string(request.type)}, {"quantity", request.quantity.value()}};
-  if (request.price) data["price"] = request.price->to_string();
-  data["time_in_force"] = to_string(request.time_in_force);
-  return data;
 }
 
 }  // namespace bourse::order::store

@@ -23,14 +23,22 @@
 
 namespace bourse::order::store {
 
+// A new order: its validated terms and what the account module reserved for it.
+struct NewOrder {
+  const OrderRequest* request = nullptr;
+  std::optional<Amount> reserved_cash;        // BUY
+  std::optional<Quantity> reserved_quantity;  // SELL
+  std::optional<Amount> cash_cap;             // MARKET BUY
+};
+
 // Inserts PENDING orders in ONE multi-row INSERT (two round trips whatever the count);
-// returns their ids in `requests` order (InnoDB numbers the rows of one simple insert
+// returns their ids in `orders` order (InnoDB numbers the rows of one simple insert
 // consecutively, checked with ROW_COUNT() and the server's auto-increment settings).
 // Errors: kInternal if the server cannot number a multi-row insert consecutively
 // (innodb_autoinc_lock_mode 2); inserting one order at a time works there.
-// REQUIRES: 1 <= requests.size() <= limits::kMaxGroupSize; every request validated.
-Result<std::vector<OrderId>> insert_orders(soci::session& session,
-                                           std::span<const OrderRequest* const> requests);
+// REQUIRES: 1 <= orders.size() <= limits::kMaxGroupSize; every request validated and
+// reserved (reserved_cash iff BUY, reserved_quantity iff SELL).
+Result<std::vector<OrderId>> insert_orders(soci::session& session, std::span<const NewOrder> orders);
 
 // The order, or nullopt. `for_update` locks the row until the transaction ends.
 std::optional<Order> find_order(soci::session& session, OrderId order_id, bool for_update);
@@ -38,10 +46,11 @@ std::optional<Order> find_order(soci::session& session, OrderId order_id, bool f
 // REQUIRES: 1 <= query.limit <= limits::kMaxListLimit.
 OrderPage list_orders(soci::session& session, const ListQuery& query);
 
-// The answer stored with an idempotency key.
+// The answer stored with an idempotency key: 202 with the order's id and the exact body,
+// or 422 with no order and body {"reason","detail"} of the problem.
 struct StoredAnswer {
   std::string request_hash;
-  OrderId order_id;
+  std::optional<OrderId> order_id;  // set iff http_status == 202
   int http_status = 0;
   std::string body;
 };
@@ -68,7 +77,5 @@ void insert_idempotency_keys(soci::session& session, std::span<const Idempotency
 // Marks the cancel request; the row must be locked by the caller.
 void mark_cancel_requested(soci::session& session, OrderId order_id);
 
-// The OrderCreated event data (docs/EVENTS.md).
-boost::json::object order_created_data(OrderId order_id, const OrderRequest& request);
 
 }  // namespace bourse::order::store

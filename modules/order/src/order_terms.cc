@@ -2,24 +2,6 @@
 
 namespace bourse::order {
 
-std::string_view to_string(Side side) noexcept { return side == Side::kBuy ? "BUY" : "SELL"; }
-
-std::string_view to_string(OrderType type) noexcept {
-  return type == OrderType::kLimit ? "LIMIT" : "MARKET";
-}
-
-std::string_view to_string(TimeInForce time_in_force) noexcept {
-  switch (time_in_force) {
-    case TimeInForce::kGtc:
-      return "GTC";
-    case TimeInForce::kIoc:
-      return "IOC";
-    case TimeInForce::kFok:
-      return "FOK";
-  }
-  return "GTC";
-}
-
 std::string_view to_string(OrderStatus status) noexcept {
   switch (status) {
     case OrderStatus::kPending:
@@ -36,25 +18,6 @@ std::string_view to_string(OrderStatus status) noexcept {
       return "CANCELLED";
   }
   return "PENDING";
-}
-
-std::optional<Side> parse_side(std::string_view text) noexcept {
-  if (text == "BUY") return Side::kBuy;
-  if (text == "SELL") return Side::kSell;
-  return std::nullopt;
-}
-
-std::optional<OrderType> parse_order_type(std::string_view text) noexcept {
-  if (text == "LIMIT") return OrderType::kLimit;
-  if (text == "MARKET") return OrderType::kMarket;
-  return std::nullopt;
-}
-
-std::optional<TimeInForce> parse_time_in_force(std::string_view text) noexcept {
-  if (text == "GTC") return TimeInForce::kGtc;
-  if (text == "IOC") return TimeInForce::kIoc;
-  if (text == "FOK") return TimeInForce::kFok;
-  return std::nullopt;
 }
 
 std::optional<OrderStatus> parse_order_status(std::string_view text) noexcept {

@@ -1,6 +1,6 @@
 // Shared set-up for the order module's integration tests (and the order routes test): a
-// scratch database with the project's migrations, a pool, a UserDirectory backed by the
-// `accounts` table, and an OrderService.
+// scratch database with the project's migrations, a pool, the account module (orders
+// reserve through it) and an OrderService.
 #pragma once
 
 #include <soci/soci.h>
@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,32 +21,6 @@
 #include "test_database.h"
 
 namespace bourse::order::testing {
-
-// The fake directory "that also works against the DB": a user exists iff it has a row in
-// the account module's `accounts` table (tests insert those rows directly).
-class DbUserDirectory final : public UserDirectory {
- public:
-  explicit DbUserDirectory(db::ConnectionPool& pool) : pool_(pool) {}
-  Result<bool> user_exists(std::string_view user_id) override {
-    int count = 0;
-    const std::string id(user_id);
-    Status read = pool_.with_session([&](soci::session& session) {
-      session << "SELECT COUNT(*) FROM accounts WHERE user_id = :user_id", soci::use(id),
-          soci::into(count);
-    });
-    if (!read) return read.error();
-    return count > 0;
-  }
-
- private:
-  db::ConnectionPool& pool_;
-};
-
-// Says yes to everyone (for tests whose database is deliberately unreachable).
-class EveryoneExists final : public UserDirectory {
- public:
-  Result<bool> user_exists(std::string_view) override { return true; }
-};
 
 inline db::DbConfig with_pool_size(db::DbConfig config, int pool_size) {
   config.pool_size = pool_size;
@@ -68,17 +43,19 @@ struct OrderFixture {
   explicit OrderFixture(OrderServiceOptions options = {}, int pool_size = 8)
       : pool(with_pool_size(database.config(), pool_size)),
         instruments(test_instruments()),
-        users(pool) {
+        accounts(pool) {
     migrate(pool);
     options.order_events_topic = "test.order-events";
-    orders = std::make_unique<OrderService>(pool, users, instruments, options);
+    orders = std::make_unique<OrderService>(pool, accounts, instruments, options);
   }
 
-  void add_user(const std::string& user_id) {
-    REQUIRE(pool.with_session([&](soci::session& session) {
-                  session << "INSERT INTO accounts (user_id) VALUES (:user_id)", soci::use(user_id);
-                })
-                .ok());
+  // Opens an account with `cash` and 100,000 shares of every test symbol.
+  void add_user(const std::string& user_id, const char* cash = "1000000000") {
+    std::map<std::string, Quantity> positions;
+    for (const auto& [symbol, instrument] : instruments) positions[symbol] = Quantity::of(100'000);
+    const Status opened = accounts.open_account(user_id, Amount::parse(cash).value(), positions);
+    INFO((opened.ok() ? std::string() : opened.error().message));
+    REQUIRE(opened.ok());
   }
 
   long long count(const std::string& sql) {
@@ -104,7 +81,7 @@ struct OrderFixture {
   bourse::testing::TestDatabase database;
   db::ConnectionPool pool;
   InstrumentTable instruments;
-  DbUserDirectory users;
+  account::AccountService accounts;
   std::unique_ptr<OrderService> orders;  // last: stopped before the pool goes
 };
 

@@ -1,6 +1,7 @@
-// Goal: OrderService commits each accepted order with its OrderCreated event before it
-// answers, deduplicates Idempotency-Keys within a group and across instances, answers 503
-// (never success) when the database is down, and serves reads and cancel requests.
+// Goal: OrderService reserves and commits each accepted order with its OrderCreated event
+// before it answers, answers 422 at once (writing only the key) when the cash or shares
+// are not there, deduplicates Idempotency-Keys within a group and across instances,
+// answers 503 (never success) when the database is down, and serves reads and cancels.
 #include "bourse/order/order_service.h"
 
 #include <boost/json/parse.hpp>
@@ -48,7 +49,7 @@ TEST_CASE("an accepted order and its OrderCreated event are committed before the
   CHECK(envelope.at("aggregate_type").as_string() == "order");
   CHECK(envelope.at("version").as_int64() == 1);
   const auto& data = envelope.at("data").as_object();
-  CHECK(data.size() == 8);
+  CHECK(data.size() == 9);
   CHECK(data.at("order_id").as_int64() == id);
   CHECK(data.at("user_id").as_string() == "alice");
   CHECK(data.at("symbol").as_string() == "AAPL");
@@ -57,18 +58,28 @@ TEST_CASE("an accepted order and its OrderCreated event are committed before the
   CHECK(data.at("quantity").as_int64() == 10);
   CHECK(data.at("price").as_string() == "150.25");
   CHECK(data.at("time_in_force").as_string() == "GTC");
+  CHECK(data.at("reserved_cash").as_string() == "1502.5");
   CHECK(fixture.count("SELECT COUNT(*) FROM order_outbox WHERE topic = 'test.order-events' AND "
                       "message_key = 'AAPL'") == 1);
+  // The same transaction reserved the cash.
+  CHECK(fixture.count("SELECT reserved_units FROM cash_balances WHERE user_id = 'alice'") ==
+        1502'5000);
+  CHECK(fixture.count("SELECT remaining FROM reservations WHERE order_id = " + std::to_string(id)) ==
+        1502'5000);
 
   auto order = fixture.orders->get_order(result->order_id);
   REQUIRE(order.ok());
   CHECK(order->status == OrderStatus::kPending);
+  REQUIRE(order->reserved_cash.has_value());
+  CHECK(order->reserved_cash->to_string() == "1502.5");
+  CHECK_FALSE(order->reserved_quantity.has_value());
   CHECK(order->price->to_string() == "150.25");
   CHECK(order->remaining_quantity().value() == 10);
   CHECK_FALSE(order->average_price().has_value());
 }
 
-TEST_CASE("a MARKET OrderCreated has no price", "[order][integration]") {
+TEST_CASE("a MARKET buy reserves its cash cap and has no price; a SELL reserves its shares",
+          "[order][integration]") {
   OrderFixture fixture;
   fixture.add_user("bob");
   OrderRequest request = fixture.limit_buy("bob");
@@ -81,21 +92,110 @@ TEST_CASE("a MARKET OrderCreated has no price", "[order][integration]") {
       outbox_payload(fixture, result->order_id.value(), "OrderCreated").at("data").as_object();
   CHECK_FALSE(data.contains("price"));
   CHECK(data.at("time_in_force").as_string() == "IOC");
+  // 10 x reference 150 x (1 + 10 %): the cash cap.
+  CHECK(data.at("reserved_cash").as_string() == "1650");
+  CHECK(data.at("cash_cap").as_string() == "1650");
+  CHECK(fixture.orders->get_order(result->order_id)->cash_cap->to_string() == "1650");
+
+  OrderRequest sell = fixture.limit_buy("bob", 7);
+  sell.side = Side::kSell;
+  auto sold = submit_and_wait(*fixture.orders, sell);
+  REQUIRE(sold.ok());
+  const auto sell_data =
+      outbox_payload(fixture, sold->order_id.value(), "OrderCreated").at("data").as_object();
+  CHECK(sell_data.at("reserved_quantity").as_int64() == 7);
+  CHECK_FALSE(sell_data.contains("reserved_cash"));
+  CHECK(fixture.orders->get_order(sold->order_id)->reserved_quantity->value() == 7);
+  CHECK(fixture.count("SELECT reserved_quantity FROM positions WHERE user_id = 'bob' AND "
+                      "symbol = 'AAPL'") == 7);
 }
 
-TEST_CASE("unknown users and invalid keys are refused and write nothing", "[order][integration]") {
+TEST_CASE("orders that cannot be reserved are 422 at once and write nothing but their key",
+          "[order][integration]") {
   OrderFixture fixture;
-  auto unknown = submit_and_wait(*fixture.orders, fixture.limit_buy("ghost"), "k1");
-  REQUIRE_FALSE(unknown.ok());
-  CHECK(unknown.error().reason == "unknown_user");
-  fixture.add_user("alice");
-  auto bad_key =
-      submit_and_wait(*fixture.orders, fixture.limit_buy("alice"), std::string(129, 'k'));
+  fixture.add_user("poor", "100");
+  struct Case {
+    const char* name;
+    OrderRequest request;
+    const char* reason;
+    const char* detail;
+  };
+  OrderRequest too_many_shares = fixture.limit_buy("poor", 200'000);
+  too_many_shares.side = Side::kSell;
+  const std::vector<Case> cases = {
+      {"cash", fixture.limit_buy("poor", 1, "150"), "insufficient_funds",
+       "insufficient funds: 100 available, 150 needed"},
+      {"shares", too_many_shares, "insufficient_shares",
+       "insufficient shares: 100000 available, 200000 needed"},
+      {"unknown account", fixture.limit_buy("ghost"), "unknown_account", nullptr},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    INFO(c.name);
+    const std::string key = "key-" + std::to_string(n++);
+    auto result = submit_and_wait(*fixture.orders, c.request, key);
+    REQUIRE(result.ok());
+    CHECK(result->http_status == 422);
+    REQUIRE(result->rejection.has_value());
+    CHECK(result->rejection->code == ErrorCode::kInvalidArgument);
+    CHECK(result->rejection->reason == c.reason);
+    if (c.detail != nullptr) CHECK(result->rejection->message == c.detail);
+    CHECK_FALSE(result->replayed);
+    // A retry with the same key replays the 422, even after the funds arrived.
+    REQUIRE(fixture.accounts.deposit_cash("poor", Amount::parse("1000").value(), key).ok());
+    auto replay = submit_and_wait(*fixture.orders, c.request, key);
+    REQUIRE(replay.ok());
+    CHECK(replay->replayed);
+    CHECK(replay->http_status == 422);
+    REQUIRE(replay->rejection.has_value());
+    CHECK(replay->rejection->reason == c.reason);
+    CHECK(replay->rejection->message == result->rejection->message);
+  }
+  CHECK(fixture.rows("orders") == 0);
+  CHECK(fixture.rows("order_outbox") == 0);
+  CHECK(fixture.rows("reservations") == 0);
+  CHECK(fixture.count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'reserve'") == 0);
+  CHECK(fixture.count("SELECT COUNT(*) FROM order_idempotency_keys WHERE order_id IS NULL AND "
+                      "response_status = 422") == 3);
+  CHECK(fixture.orders->commit_stats().orders_rejected == 3);
+  // Without a key nothing at all is written.
+  auto keyless = submit_and_wait(*fixture.orders, too_many_shares);
+  REQUIRE(keyless.ok());
+  CHECK(keyless->http_status == 422);
+  CHECK(fixture.rows("order_idempotency_keys") == 3);
+
+  auto bad_key = submit_and_wait(*fixture.orders, fixture.limit_buy("poor"), std::string(129, 'k'));
   REQUIRE_FALSE(bad_key.ok());
   CHECK(bad_key.error().reason == "invalid_idempotency_key");
   CHECK(fixture.rows("orders") == 0);
-  CHECK(fixture.rows("order_outbox") == 0);
-  CHECK(fixture.rows("order_idempotency_keys") == 0);
+}
+
+TEST_CASE("a rejected order does not stop the rest of its group", "[order][integration]") {
+  OrderFixture fixture;
+  fixture.add_user("carol", "1500");
+  constexpr int kOrders = 30;  // 10 fit: 150 each
+  std::vector<std::future<Result<SubmitResult>>> futures;
+  for (int i = 0; i < kOrders; ++i) {
+    auto promise = std::make_shared<std::promise<Result<SubmitResult>>>();
+    futures.push_back(promise->get_future());
+    fixture.orders->submit(
+        fixture.limit_buy("carol", 1, "150"), "g-" + std::to_string(i),
+        [promise](Result<SubmitResult> result) { promise->set_value(std::move(result)); });
+  }
+  int accepted = 0, rejected = 0;
+  for (auto& future : futures) {
+    auto result = future.get();
+    INFO((result.ok() ? std::string() : result.error().message));
+    REQUIRE(result.ok());
+    (result->http_status == 202 ? accepted : rejected)++;
+  }
+  CHECK(accepted == 10);
+  CHECK(rejected == 20);
+  CHECK(fixture.rows("orders") == 10);
+  CHECK(fixture.rows("order_outbox") == 10);
+  CHECK(fixture.rows("order_idempotency_keys") == kOrders);
+  CHECK(fixture.count("SELECT reserved_units FROM cash_balances WHERE user_id = 'carol'") ==
+        1500'0000);
 }
 
 TEST_CASE("idempotency: replay, reuse and scoping per user", "[order][integration]") {
@@ -182,8 +282,8 @@ TEST_CASE("two instances racing on one key create one order", "[order][integrati
   OrderFixture fixture;
   fixture.add_user("alice");
   db::ConnectionPool second_pool(fixture.database.config());
-  testing::DbUserDirectory second_users(second_pool);
-  OrderService second(second_pool, second_users, fixture.instruments, OrderServiceOptions{});
+  account::AccountService second_accounts(second_pool);
+  OrderService second(second_pool, second_accounts, fixture.instruments, OrderServiceOptions{});
   for (int round = 0; round < 10; ++round) {
     const std::string key = "race-" + std::to_string(round);
     auto a = std::async(std::launch::async, [&] {
@@ -209,11 +309,11 @@ TEST_CASE("a full queue and an unreachable database answer unavailable, never su
   config.port = 1;  // nothing listens there
   config.connect_timeout = std::chrono::seconds(1);
   db::ConnectionPool pool(config);
-  testing::EveryoneExists users;
+  account::AccountService accounts(pool);
   const InstrumentTable instruments = testing::test_instruments();
   OrderServiceOptions options;
   options.max_queue_depth = 1;
-  OrderService service(pool, users, instruments, options);
+  OrderService service(pool, accounts, instruments, options);
   OrderRequest request;
   request.user_id = "alice";
   request.symbol = "AAPL";
@@ -289,7 +389,7 @@ TEST_CASE("cancel requests: once, 409 when terminal, 404 when unknown", "[order]
   REQUIRE(
       fixture.pool
           .with_session([&](soci::session& session) {
-            session << "UPDATE orders SET status = 'REJECTED', reject_reason = 'insufficient_cash' "
+            session << "UPDATE orders SET status = 'REJECTED', reject_reason = 'book_full' "
                        "WHERE order_id = " +
                            std::to_string(id.value());
           })
@@ -388,6 +488,8 @@ TEST_CASE("a multi-order group gives each order its own id, key row and OrderCre
     CHECK(data.contains("price") == request.price.has_value());
     if (request.price) CHECK(data.at("price").as_string() == request.price->to_string());
     CHECK(data.at("time_in_force").as_string() == to_string(request.time_in_force));
+    CHECK(data.contains("reserved_cash") == (request.side == Side::kBuy));
+    CHECK(data.contains("reserved_quantity") == (request.side == Side::kSell));
 
     if (keys[i]) {
       CHECK(fixture.count("SELECT order_id FROM order_idempotency_keys WHERE user_id = '" +

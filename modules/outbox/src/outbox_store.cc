@@ -12,7 +12,7 @@ namespace bourse::outbox {
 
 OutboxStore::OutboxStore(db::ConnectionPool& pool, std::string table)
     : pool_(pool), table_(std::move(table)) {
-  BOURSE_ASSERT(is_outbox_table(table_), "only known outbox tables reach SQL text");
+  BOURSE_ASSERT(is_outbox_table_name(table_), "only known outbox tables reach SQL text");
 }
 
 Result<std::vector<OutboxRow>> OutboxStore::fetch_unpublished(std::size_t limit) {

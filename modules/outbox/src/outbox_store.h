@@ -36,7 +36,7 @@ struct PendingStats {
 
 class OutboxStore {
  public:
-  // REQUIRES: is_outbox_table(table) (the name is put into SQL text).
+  // REQUIRES: is_outbox_table_name(table) (the name is put into SQL text).
   OutboxStore(db::ConnectionPool& pool, std::string table);
 
   // The first `limit` unpublished rows in id order.

@@ -2,15 +2,23 @@
 
 #include <soci/soci.h>
 
-#include <algorithm>
-
 #include "bourse/common/assert.h"
+#include "bourse/common/timestamp.h"
+#include "bourse/common/uuid.h"
 #include "bourse/db/inserted_ids.h"
+#include "bourse/db/sql_text.h"
 
 namespace bourse::outbox {
 
-bool is_outbox_table(std::string_view table) {
-  return std::find(kOutboxTables.begin(), kOutboxTables.end(), table) != kOutboxTables.end();
+bool is_outbox_table_name(std::string_view table) noexcept {
+  constexpr std::string_view kSuffix = "_outbox";
+  if (table.size() <= kSuffix.size() || table.size() > kMaxOutboxTableNameLength) return false;
+  if (table.substr(table.size() - kSuffix.size()) != kSuffix) return false;
+  if (table.front() < 'a' || table.front() > 'z') return false;
+  for (const char c : table) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
 }
 
 Result<AppendedEvent> append_event(soci::session& session, std::string_view table,
@@ -25,31 +33,30 @@ Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::st
                                                  std::span<const OutboxEvent> events,
                                                  const Clock& clock) {
   BOURSE_ASSERT(events.size() <= kMaxAppendBatch, "append_events batch within kMaxAppendBatch");
-  if (!is_outbox_table(table)) {
-    return Error::invalid("unknown outbox table " + std::string(table), "unknown_outbox");
+  if (!is_outbox_table_name(table)) {
+    return Error::invalid("not an outbox table name: " + std::string(table), "unknown_outbox");
   }
   std::vector<AppendedEvent> appended(events.size());
   if (events.empty()) return appended;
   // Every value is serialized and checked before anything is written.
+  const std::string occurred_at = format_rfc3339_utc(clock.now());
   std::vector<std::string> payloads;
   payloads.reserve(events.size());  // never reallocated: the statement binds references
   for (std::size_t i = 0; i < events.size(); ++i) {
-    appended[i].event_id = new_event_id();
-    payloads.push_back(serialize_envelope(events[i], appended[i].event_id, clock.now()));
-    if (payloads.back().size() > kMaxEventBytes) {
+    const OutboxEvent& event = events[i];
+    appended[i].event_id = random_uuid_v4();
+    payloads.push_back(envelope::serialize(envelope::Envelope{
+        appended[i].event_id, event.event_type, event.version, occurred_at, event.aggregate_type,
+        event.aggregate_id, event.data}));
+    if (payloads.back().size() > envelope::kMaxEventBytes) {
       return Error{ErrorCode::kTooLarge, "event larger than kMaxEventBytes", "event_too_large"};
     }
   }
 
-  // One statement, every value a bound parameter (the table name is one of kOutboxTables).
-  std::string sql = "INSERT INTO " + std::string(table) +
-                    " (event_id, event_type, topic, message_key, payload) VALUES ";
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    const std::string n = std::to_string(i);
-    sql += (i == 0 ? "(" : ", (");
-    sql += ":event_id" + n + ", :event_type" + n + ", :topic" + n + ", :message_key" + n +
-           ", :payload" + n + ")";
-  }
+  // One statement, every value a bound parameter (the table name was checked above).
+  const std::string sql = "INSERT INTO " + std::string(table) +
+                          " (event_id, event_type, topic, message_key, payload) VALUES " +
+                          db::row_placeholders(events.size(), 5);
   {
     soci::details::prepare_temp_type insert = (session.prepare << sql);
     for (std::size_t i = 0; i < events.size(); ++i) {

@@ -17,8 +17,8 @@ Status invalid(std::string field, std::string bounds) {
 }  // namespace
 
 Status validate(const RelayOptions& options) {
-  if (!is_outbox_table(options.table)) {
-    return invalid("table", "one of kOutboxTables, got '" + options.table + "'");
+  if (!is_outbox_table_name(options.table)) {
+    return invalid("table", "an outbox table name, got '" + options.table + "'");
   }
   if (options.instance_id.empty() || options.instance_id.size() > kMaxRelayInstanceIdLength) {
     return invalid("instance_id", "1..128 characters");

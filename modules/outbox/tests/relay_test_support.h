@@ -93,7 +93,7 @@ struct RelayFixture {
 
   static OutboxEvent event(const std::string& topic, const std::string& key, long long sequence) {
     OutboxEvent event;
-    event.event_type = "OrderCreated";
+    event.event_type = "RelayTestEvent";
     event.topic = topic;
     event.key = key;
     event.aggregate_type = "order";

@@ -92,7 +92,7 @@ Status ConnectionPool::with_session(const std::function<void(soci::session&)>& w
 }
 
 Status ConnectionPool::in_transaction(const std::function<Status(soci::session&)>& work,
-                                      int max_attempts) {
+                                      int max_attempts, Isolation isolation) {
   BOURSE_ASSERT(max_attempts >= 1, "at least one attempt");
   Status last;
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {
@@ -100,6 +100,10 @@ Status ConnectionPool::in_transaction(const std::function<Status(soci::session&)
     if (!lease) return lease.error();
     soci::session& session = lease->session();
     try {
+      // Applies to the next transaction of this session only.
+      if (isolation == Isolation::kReadCommitted) {
+        session << "SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
+      }
       soci::transaction transaction(session);
       Status status = work(session);
       if (!status) {

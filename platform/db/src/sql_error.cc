@@ -60,4 +60,9 @@ bool is_connection_error(const Error& error) { return error.reason == kUnavailab
 
 bool is_retryable(const Error& error) { return error.reason == kRetryableReason; }
 
+bool is_duplicate_key(const std::exception& exception) noexcept {
+  const auto* mysql = dynamic_cast<const soci::mysql_soci_error*>(&exception);
+  return mysql != nullptr && mysql->err_num_ == kErrDuplicateKey;
+}
+
 }  // namespace bourse::db

@@ -66,6 +66,52 @@ TEST_CASE("transactions commit, roll back on error, and translate SQL errors",
   CHECK(rows == 1);  // only the committed row; 2 and 3 were rolled back
 }
 
+TEST_CASE("a duplicate key is recognised and a READ COMMITTED transaction runs as such",
+          "[db][integration]") {
+  bourse::testing::TestDatabase database;
+  ConnectionPool pool(database.config());
+  REQUIRE(pool.with_session([](soci::session& s) {
+    s << "CREATE TABLE t (id INT PRIMARY KEY) ENGINE=InnoDB";
+    s << "INSERT INTO t VALUES (1)";
+  }).ok());
+  bool duplicate = false;
+  bool other = true;
+  REQUIRE(pool.with_session([&](soci::session& s) {
+    try {
+      s << "INSERT INTO t VALUES (1)";
+    } catch (const std::exception& e) {
+      duplicate = bourse::db::is_duplicate_key(e);
+    }
+    try {
+      s << "INSERT INTO no_such_table VALUES (1)";
+    } catch (const std::exception& e) {
+      other = bourse::db::is_duplicate_key(e);
+    }
+  }).ok());
+  CHECK(duplicate);
+  CHECK_FALSE(other);
+
+  // READ COMMITTED sees a row another session commits between two reads; the default
+  // (REPEATABLE READ) keeps its first snapshot.
+  auto reads_twice = [&](bourse::db::Isolation isolation, int inserted_id) {
+    int before = -1, after = -1;
+    REQUIRE(pool.in_transaction(
+                    [&](soci::session& s) {
+                      s << "SELECT COUNT(*) FROM t", soci::into(before);
+                      REQUIRE(pool.with_session([&](soci::session& other) {
+                        other << "INSERT INTO t VALUES (" + std::to_string(inserted_id) + ")";
+                      }).ok());
+                      s << "SELECT COUNT(*) FROM t", soci::into(after);
+                      return Status::success();
+                    },
+                    1, isolation)
+                .ok());
+    return after - before;
+  };
+  CHECK(reads_twice(bourse::db::Isolation::kReadCommitted, 10) == 1);
+  CHECK(reads_twice(bourse::db::Isolation::kServerDefault, 11) == 0);  // back to the default
+}
+
 TEST_CASE("an unreachable database is kUnavailable, not an exception", "[db][integration]") {
   auto config = bourse::testing::stack_db_config();
   config.port = 1;  // nothing listens on port 1

@@ -256,6 +256,38 @@ Status Admin::create_topics(const std::vector<TopicSpec>& topics, milliseconds t
   }
 }
 
+Result<std::vector<std::string>> Admin::list_topics(const std::string& prefix,
+                                                    milliseconds timeout) {
+  impl_->serve_events();
+  auto metadata = impl_->topics_metadata(timeout);
+  if (!metadata.ok()) return metadata.error();
+  std::vector<std::string> names;
+  for (const auto& [name, state] : *metadata) {
+    if (name.starts_with(prefix) && state.error == RdKafka::ERR_NO_ERROR) names.push_back(name);
+  }
+  return names;  // std::map keys: already sorted
+}
+
+Result<std::vector<std::string>> Admin::list_consumer_groups(const std::string& prefix,
+                                                             milliseconds timeout) {
+  impl_->serve_events();
+  const rd_kafka_group_list* raw = nullptr;
+  const rd_kafka_resp_err_t code =
+      rd_kafka_list_groups(impl_->handle->c_ptr(), nullptr, &raw, to_timeout_ms(timeout));
+  std::unique_ptr<const rd_kafka_group_list, decltype(&rd_kafka_group_list_destroy)> list(
+      raw, &rd_kafka_group_list_destroy);
+  if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return detail::to_error(cpp_code(code), "list consumer groups");
+  }
+  std::vector<std::string> groups;
+  for (int i = 0; i < list->group_cnt; ++i) {
+    std::string group = list->groups[i].group;
+    if (group.starts_with(prefix)) groups.push_back(std::move(group));
+  }
+  std::sort(groups.begin(), groups.end());
+  return groups;
+}
+
 Status Admin::ping(milliseconds timeout) {
   impl_->serve_events();
   RdKafka::Metadata* raw = nullptr;

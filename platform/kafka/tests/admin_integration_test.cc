@@ -77,6 +77,18 @@ TEST_CASE("partition_count of a missing topic is not found", "[kafka][admin][int
   CHECK(count.error().code == ErrorCode::kNotFound);
 }
 
+TEST_CASE("list_topics and list_consumer_groups name exactly what exists under a prefix",
+          "[kafka][admin][integration]") {
+  auto admin = Admin::create(broker_config("admin-test"));
+  REQUIRE(admin.ok());
+  const std::string prefix = unique_name("admin-list") + ".";
+  CHECK(admin.value()->list_topics(prefix, 5s).value().empty());
+  REQUIRE(admin.value()->create_topics({{prefix + "b", 1, {}, 1}, {prefix + "a", 2, {}, 1}}, 10s).ok());
+  CHECK(admin.value()->list_topics(prefix, 5s).value() ==
+        std::vector<std::string>{prefix + "a", prefix + "b"});
+  CHECK(admin.value()->list_consumer_groups(prefix, 5s).value().empty());
+}
+
 TEST_CASE("ping succeeds against the running broker", "[kafka][admin][integration]") {
   auto admin = Admin::create(broker_config("admin-test"));
   REQUIRE(admin.ok());

@@ -1,26 +1,29 @@
 // The account module's facade: accounts, cash and share balances, the double-entry
 // ledger and the reservations that back every open order.
 //
-// Owns the tables accounts, cash_balances, positions, ledger_entries, reservations
-// and settled_trades (migrations/0100_accounts.sql); nothing else writes them.
+// Owns the tables accounts, cash_balances, positions, ledger_entries, reservations,
+// deposits and settled_trades (migrations/0100_accounts.sql) and account_outbox; nothing
+// else writes them.
 //
 // Two kinds of calls:
 //   - open_account / deposit_* / get_account run their own transaction on the pool
 //     and return errors as values; SOCI exceptions never escape them.
-//   - reserve_for_order / release_reservation / settle_trade run INSIDE the caller's
-//     transaction (the exactly-once consumer that stores its Kafka offset in the same
-//     transaction). They return an Error for a request that can never succeed
-//     (invalid fields, a trade that does not fit the reservations: a poison message),
-//     and let SOCI exceptions PROPAGATE, so the caller's transaction rolls back and
-//     ConnectionPool::in_transaction retries deadlocks and lock-wait timeouts. After
-//     any Error or exception the caller must roll back: some rows may be written.
-//     One event per transaction: the lock order below holds within one call only.
+//   - reserve_orders / release_reservation / settle_trade run INSIDE the caller's
+//     transaction (the order module's group commit, or an exactly-once consumer that
+//     stores its Kafka offset in the same transaction). They return an Error for a
+//     request that can never succeed (invalid fields, a trade that does not fit the
+//     reservations: a poison message), and let SOCI exceptions PROPAGATE, so the caller's
+//     transaction rolls back and can be retried after a deadlock or lock-wait timeout.
+//     After any Error or exception the caller must roll back: some rows may be written.
 //
-// Lock order (no deadlock between any number of instances): accounts are locked in
-// ascending user_id (byte order); within an account its cash row first, then its
-// position rows in ascending symbol order; then reservation rows in ascending
-// order id; then the settled_trades / ledger rows inserted. Every write to an
-// account's rows happens while holding its cash row lock (SELECT ... FOR UPDATE).
+// Lock order, in every transaction that touches accounts, whatever the number of
+// accounts (no deadlock between any number of instances): first the cash rows of ALL the
+// accounts involved, in ascending user_id (byte order); then position rows in ascending
+// (user_id, symbol); then reservation rows in ascending order id; then inserts (new
+// reservations, settled_trades claims, ledger rows). Every write to an account's rows
+// happens while holding its cash row lock (SELECT ... FOR UPDATE). Within one call the
+// module keeps this order; a caller that makes several calls in one transaction must
+// order them the same way or accept deadlock retries.
 //
 // Invariants, asserted before each write and after each read: for every balance
 // total >= reserved >= 0; every balance equals the sum of its ledger deltas; every
@@ -36,8 +39,10 @@
 #include <soci/session.h>
 
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bourse/account/account_snapshot.h"
 #include "bourse/account/reservation.h"
@@ -48,6 +53,10 @@
 #include "bourse/db/connection_pool.h"
 
 namespace bourse::account {
+
+// The account module's outbox table (migrations/0101_account_outbox.sql). Nothing is
+// published through it yet: TradeSettled and ReservationReleased come with settlement.
+inline constexpr std::string_view kOutboxTable = "account_outbox";
 
 // Opening positions are one request body: bound them like everything else.
 inline constexpr std::size_t kMaxOpeningPositions = 1'000;
@@ -85,12 +94,23 @@ class AccountService {
   // Cash and positions read in one consistent snapshot. kNotFound if absent.
   Result<AccountSnapshot> get_account(std::string_view user_id);
 
-  // Decides, once per order id, whether the order's cash (BUY) or shares (SELL) can be
-  // held, and holds them. Rejections are recorded too. Runs in the caller's
-  // transaction (see above). Errors only for an invalid request or an order id that
-  // was already used for a different order (kConflict "order_id_reused").
-  Result<ReservationOutcome> reserve_for_order(soci::session& session,
-                                               const ReservationRequest& request);
+  // Reserves an order group's cash (BUY) or shares (SELL), in the caller's transaction,
+  // with a constant number of statements whatever the group's size: it locks every
+  // requester's cash row (one SELECT ... FOR UPDATE, ascending user id) and the positions
+  // of the sells (one more), decides each order in request order (decisions are a pure
+  // function of those balances: an order that does not fit is Rejected and the next ones
+  // are still decided), calls `create_orders` once with the decisions if any order is
+  // reserved (the caller inserts its orders and returns their ids), then writes one reservation row
+  // and one "reserve" ledger entry per reserved order and the changed balances (one
+  // multi-row statement each). Nothing is written for a rejected order.
+  // Returns one decision per request, in order; Reserved carries the caller's order id.
+  // Errors: kInvalidArgument for an empty or oversized batch (1..kMaxReservationBatch) or a
+  // request that no validated order could produce; any error of `create_orders`.
+  // The caller should run it under db::Isolation::kReadCommitted: a lookup that finds no
+  // row (an unknown account, a symbol never held) then takes no gap lock.
+  Result<std::vector<ReservationDecision>> reserve_orders(soci::session& session,
+                                                          std::span<const ReservationRequest> requests,
+                                                          const CreateOrders& create_orders);
 
   // Returns what `order_id` still holds to available (ledger kind "release", keyed by
   // `reference`, e.g. the cancellation event id). Idempotent per order.

@@ -1,32 +1,36 @@
-// Reserving an order's cash or shares before it may reach the book (DESIGN.md
-// invariant 5): the request the account module receives for each OrderCreated event
-// and the outcome it records (later published as FundsReserved or OrderRejected).
+// Reserving an order's cash or shares before it may reach the book (reserve before
+// match): what the order module asks for each order of a group, and what it gets back.
 //
-// An outcome is decided once per order id and remembered, rejections included: a
-// redelivered event gets the first outcome again, with `replayed` set.
+// Reservations are decided when the order is entered, inside the order's own group
+// transaction (AccountService::reserve_orders): an order that cannot be reserved is
+// answered at once (422) and nothing of it is written, so only reserved orders ever get an
+// order id and a reservation row.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <variant>
+#include <vector>
 
+#include "bourse/common/error.h"
 #include "bourse/common/ids.h"
 #include "bourse/common/money.h"
+#include "bourse/common/order_terms.h"
 
 namespace bourse::account {
 
-enum class Side { kBuy, kSell };
-enum class OrderType { kLimit, kMarket };
-
-const char* to_string(Side side) noexcept;       // "BUY", "SELL"
-const char* to_string(OrderType type) noexcept;  // "LIMIT", "MARKET"
+// Orders in one reserve_orders call: one order group (the order module's largest group
+// is 1,024). The statements carry one placeholder set per order.
+inline constexpr std::size_t kMaxReservationBatch = 1'024;
 
 struct ReservationRequest {
-  OrderId order_id;
   std::string user_id;
+  std::string symbol;
   Side side = Side::kBuy;
   OrderType type = OrderType::kLimit;
-  std::string symbol;
   Quantity quantity;
   // LIMIT orders: the limit price (> 0). Ignored for MARKET orders.
   Amount limit_price;
@@ -36,34 +40,43 @@ struct ReservationRequest {
   std::int32_t band_basis_points = 0;
 };
 
-// Stable reasons: the strings are part of the OrderRejected event and the API.
+// Stable reasons: the strings become the 422 problem types (with '-' for '_').
 enum class RejectReason {
-  kInsufficientCash,      // "insufficient_cash"
-  kInsufficientShares,    // "insufficient_shares"
-  kUnknownAccount,        // "unknown_account"
-  kOrderValueOutOfRange,  // "order_value_out_of_range": price x quantity past the limit
+  kInsufficientFunds,     // "insufficient_funds": available cash < what the buy needs
+  kInsufficientShares,    // "insufficient_shares": available shares < the sell's quantity
+  kUnknownAccount,        // "unknown_account": no account for the user
+  kOrderValueOutOfRange,  // "order_value_out_of_range": price x quantity past the limits
 };
 
 const char* to_string(RejectReason reason) noexcept;
-// Inverse of to_string; false if `text` is not a known reason.
-bool parse_reject_reason(std::string_view text, RejectReason& reason) noexcept;
 
-// The cash (BUY: `cash` > 0, `shares` 0) or shares (SELL: the reverse) now held.
+// The order holds `cash` (BUY: limit x quantity, or a market buy's cash cap) or
+// `shares` (SELL: its quantity); the other is zero. `order_id` is the id the caller gave
+// the order.
 struct Reserved {
+  OrderId order_id;
   Amount cash;
   Quantity shares;
 };
 
+// Why the order cannot be reserved, with what was available and what it needed, as the
+// client sees them (decimal cash, or whole shares; empty when not applicable).
 struct Rejected {
-  RejectReason reason;
+  RejectReason reason = RejectReason::kUnknownAccount;
+  std::string available;
+  std::string needed;
+
+  // One sentence for the client, e.g. "insufficient funds: 100 available, 1502.5 needed".
+  std::string detail() const;
 };
 
-struct ReservationOutcome {
-  std::variant<Reserved, Rejected> decision;
-  // True when this order id had already been decided: nothing was changed by this call.
-  bool replayed = false;
+using ReservationDecision = std::variant<Reserved, Rejected>;
 
-  bool reserved() const noexcept { return std::holds_alternative<Reserved>(decision); }
-};
+// Called by reserve_orders once, after the decisions and before anything is written, with
+// one decision per request (Reserved ones have no order id yet), if at least one order is
+// reserved. It creates the reserved orders in the caller's transaction and returns their
+// ids, one per Reserved decision, in request order. An Error aborts reserve_orders.
+using CreateOrders =
+    std::function<Result<std::vector<OrderId>>(std::span<const ReservationDecision> decisions)>;
 
 }  // namespace bourse::account

@@ -14,6 +14,7 @@
 #include <variant>
 
 #include "bourse/common/ids.h"
+#include "bourse/common/order_terms.h"
 
 namespace bourse::matching {
 
@@ -22,11 +23,12 @@ using SymbolHandle = std::uint32_t;
 // Monotonic per book, starting at 1; every output event takes the next one.
 using Sequence = std::uint64_t;
 
-enum class Side : std::uint8_t { kBuy = 0, kSell = 1 };
-enum class OrderType : std::uint8_t { kLimit = 0, kMarket = 1 };
+// Side, OrderType and TimeInForce are the shared ones (bourse/common/order_terms.h).
 // Market orders never rest: GTC and IOC behave alike for them (remainder cancelled
 // with kMarketRemainder); FOK means "all or nothing".
-enum class TimeInForce : std::uint8_t { kGtc = 0, kIoc = 1, kFok = 2 };
+using bourse::OrderType;
+using bourse::Side;
+using bourse::TimeInForce;
 
 enum class CancelReason : std::uint8_t {
   kUser = 0,               // cancel request for a resting order
@@ -51,9 +53,7 @@ enum class RejectReason : std::uint8_t {
   kUnknownSymbol = 9,      // symbol handle not owned by this engine/shard
 };
 
-const char* to_string(Side side) noexcept;
-const char* to_string(OrderType type) noexcept;
-const char* to_string(TimeInForce tif) noexcept;
+using bourse::to_string;
 const char* to_string(CancelReason reason) noexcept;
 const char* to_string(RejectReason reason) noexcept;
 

@@ -1,21 +1,24 @@
-// The order module's facade: order entry with a transactional outbox and group commit,
-// order queries, and cancel requests.
+// The order module's facade: order entry with reserve-at-entry, a transactional outbox
+// and group commit; order queries; cancel requests.
 //
 // Order entry. submit() validates, then queues the request for the committer thread and
 // returns at once (it never blocks: callable from an I/O thread). The committer takes up
-// to options.max_group_size queued requests and writes them in ONE transaction: per
-// order the `orders` row, the OrderCreated event in `order_outbox` (topic
-// options.order_events_topic, key = symbol) and, with an Idempotency-Key, the
-// `order_idempotency_keys` row holding the exact answer. Only after COMMIT returns does it
-// call each request's `done` (DESIGN.md invariant 2: never 202 without a commit).
+// to options.max_group_size queued requests and handles them in ONE transaction (READ
+// COMMITTED): it reserves every new order's cash or shares through the account module
+// (account::AccountService::reserve_orders: row locks in the global lock order, decisions
+// in arrival order) and, per reserved order, writes the `orders` row (with what it
+// reserved), the OrderCreated event in `order_outbox` (topic options.order_events_topic,
+// key = symbol) and, with an Idempotency-Key, the `order_idempotency_keys` row holding the
+// exact answer. An order that cannot be reserved gets a 422 (reasons insufficient_funds,
+// insufficient_shares, unknown_account, order_value_out_of_range) and nothing of it is
+// written but its Idempotency-Key's answer; the rest of its group commits normally. Only
+// after COMMIT returns does it call each request's `done`: never 202 without a commit.
 //   - Queue full, or the service stopping: done(kUnavailable) at once (503).
-//   - The user is checked through UserDirectory before the transaction: unknown ->
-//     422 unknown_user; directory failure -> its error (503).
 //   - Idempotency keys (scoped per user): duplicates within one group are answered in
-//     memory from the first; a key already stored answers with the stored response if
-//     the request hash is equal, else 422 idempotency_key_reused. A duplicate-key error
-//     from the database (another instance committed the key meanwhile) retries the
-//     group, whose key lookup then finds the stored answer.
+//     memory from the first; a key already stored answers with the stored response (202
+//     or 422) if the request hash is equal, else 422 idempotency_key_reused. A
+//     duplicate-key error from the database (another instance committed the key
+//     meanwhile) retries the group, whose key lookup then finds the stored answer.
 //   - Deadlocks and duplicate keys: the group is retried up to options.max_group_attempts
 //     times, then 503. Database unavailable: every caller of the group gets 503. Any
 //     other failure is retried one order per transaction, so only the order at fault gets
@@ -42,8 +45,8 @@
 #include "bourse/db/connection_pool.h"
 #include "bourse/order/order.h"
 #include "bourse/order/order_limits.h"
+#include "bourse/account/account_service.h"
 #include "bourse/order/order_request.h"
-#include "bourse/order/user_directory.h"
 
 namespace bourse::order {
 
@@ -57,13 +60,16 @@ struct OrderServiceOptions {
 
 Status validate(const OrderServiceOptions& options);
 
-// The answer to one accepted (or replayed) submission.
+// The answer to one submission that reached a decision (or its replay): 202 with the
+// new order, or 422 when its cash or shares could not be reserved.
 struct SubmitResult {
-  OrderId order_id;
-  std::string status = "PENDING";
+  int http_status = 202;  // 202 or 422
+  OrderId order_id;       // 202: the new order (status PENDING: reserved, not yet on a book)
+  std::string body;       // 202: the exact body, {"order_id":N,"status":"PENDING"}
+  // 422: kInvalidArgument with reason insufficient_funds, insufficient_shares,
+  // unknown_account or order_value_out_of_range and a detail (available vs needed).
+  std::optional<Error> rejection;
   bool replayed = false;  // an idempotent replay of an earlier answer
-  int http_status = 202;  // the exact answer to send (stored for replays)
-  std::string body;       // {"order_id":N,"status":"PENDING"}
 };
 
 // Counters of the committer since start (for metrics and tests).
@@ -71,6 +77,7 @@ struct CommitStats {
   std::uint64_t groups_committed = 0;  // successful group transactions
   std::uint64_t orders_committed = 0;  // orders created by them
   std::uint64_t group_retries = 0;     // attempts repeated after a deadlock / duplicate key
+  std::uint64_t orders_rejected = 0;   // answered 422 (nothing reserved, nothing written)
 };
 
 struct ListQuery {
@@ -96,10 +103,11 @@ class OrderService {
  public:
   using SubmitCallback = std::function<void(Result<SubmitResult>)>;
 
-  // `pool`, `users`, `instruments` and `clock` must outlive the service.
+  // `pool`, `accounts`, `instruments` and `clock` must outlive the service.
   // REQUIRES: validate(options).ok().
-  OrderService(db::ConnectionPool& pool, UserDirectory& users, const InstrumentTable& instruments,
-               OrderServiceOptions options, const Clock& clock = SystemClock::instance());
+  OrderService(db::ConnectionPool& pool, account::AccountService& accounts,
+               const InstrumentTable& instruments, OrderServiceOptions options,
+               const Clock& clock = SystemClock::instance());
   ~OrderService();
   OrderService(const OrderService&) = delete;
   OrderService& operator=(const OrderService&) = delete;

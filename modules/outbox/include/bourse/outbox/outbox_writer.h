@@ -1,17 +1,20 @@
-// Appends events to a module's outbox table inside the caller's transaction.
+// Appends events to a module's outbox table inside the caller's transaction: the write
+// half of the transactional outbox. The caller inserts its state change and the event
+// announcing it in ONE transaction, so either both commit or neither does (never an
+// answer of 202 without its event). The relay (relay.h, target bourse_outbox) is the read
+// half; this target (bourse_outbox_writer) links neither librdkafka nor the relay.
 //
-// This is the write half of the transactional outbox: the caller inserts its state
-// change and the event announcing it in ONE transaction, so either both commit or
-// neither does (DESIGN.md invariant 2). The relay (relay.h) is the read half.
-//
-// Tables have the standard outbox shape (migrations/0101_account_outbox.sql); only the
-// names in kOutboxTables are accepted, so a table name is never built from input.
+// Tables have the standard outbox shape (migrations/0201_order_outbox.sql). Their names
+// are constants of the owning modules (e.g. order::kOutboxTable), declared once in the
+// composition root's event-stream table; they are checked to look like an outbox table
+// name (is_outbox_table_name) because they are put into SQL text, never taken from input.
 // Blocking; runs on the caller's session and thread.
 #pragma once
 
 #include <soci/session.h>
 
-#include <array>
+#include <boost/json/object.hpp>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,24 +22,49 @@
 
 #include "bourse/common/clock.h"
 #include "bourse/common/error.h"
-#include "bourse/outbox/outbox_event.h"
+#include "bourse/envelope/envelope.h"
 
 namespace bourse::outbox {
 
-inline constexpr std::array<std::string_view, 3> kOutboxTables = {"order_outbox", "account_outbox",
-                                                                  "matching_outbox"};
+// Longest outbox table name (MySQL identifiers are at most 64 characters).
+inline constexpr std::size_t kMaxOutboxTableNameLength = 64;
 
-bool is_outbox_table(std::string_view table);
+// [a-z][a-z0-9_]* ending in "_outbox", at most kMaxOutboxTableNameLength characters.
+bool is_outbox_table_name(std::string_view table) noexcept;
+
+// One row to append: an event and where the relay publishes it.
+struct OutboxEvent {
+  std::string event_type;      // the contract's kType, e.g. "OrderCreated"
+  std::int64_t version = 1;    // the contract's kVersion
+  std::string topic;           // full Kafka topic name, e.g. "bourse.order-events"
+  std::string key;             // Kafka message key: the contract's partition_key()
+  std::string aggregate_type;  // e.g. "order"
+  std::string aggregate_id;    // e.g. "42"
+  boost::json::object data;    // the contract's to_json()
+};
+
+// The row of a typed event (its contract decides type, version, key and aggregate).
+template <envelope::EventContract Event>
+OutboxEvent outbox_event(const Event& event, std::string topic) {
+  return OutboxEvent{std::string(Event::kType),
+                     Event::kVersion,
+                     std::move(topic),
+                     event.partition_key(),
+                     std::string(Event::kAggregateType),
+                     event.aggregate_id(),
+                     event.to_json()};
+}
 
 struct AppendedEvent {
-  std::string event_id;
+  std::string event_id;  // a random UUID (version 4): consumers deduplicate by it
   std::int64_t outbox_id = 0;
 };
 
 // Inserts `event` into `table` on `session` (inside the caller's transaction).
-// Errors: kInvalidArgument for an unknown table or an envelope over kMaxEventBytes.
-// SOCI exceptions propagate to the caller's transaction handling (like every statement
-// run on a caller's session), so deadlocks can be retried by ConnectionPool::in_transaction.
+// Errors: kInvalidArgument for a table name that is not an outbox's; kTooLarge for an
+// envelope over envelope::kMaxEventBytes. SOCI exceptions propagate to the caller's
+// transaction handling (like every statement run on a caller's session), so deadlocks
+// can be retried by ConnectionPool::in_transaction.
 Result<AppendedEvent> append_event(soci::session& session, std::string_view table,
                                    const OutboxEvent& event, const Clock& clock);
 

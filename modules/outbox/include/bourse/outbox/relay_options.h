@@ -50,7 +50,7 @@ inline constexpr std::chrono::milliseconds kRelayMaxBackoff{5'000};
 inline constexpr std::size_t kMaxRelayInstanceIdLength = 128;
 
 struct RelayOptions {
-  // The outbox table to drain: one of kOutboxTables (outbox_writer.h). REQUIRED.
+  // The outbox table to drain (is_outbox_table_name, outbox_writer.h). REQUIRED.
   std::string table;
   // Names this process in logs (e.g. "<host>-<pid>"). REQUIRED, 1..128 characters.
   std::string instance_id;

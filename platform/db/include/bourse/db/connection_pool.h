@@ -29,6 +29,12 @@ namespace bourse::db {
 
 class ConnectionPool;
 
+// The isolation level of one transaction. The server default (REPEATABLE READ) suits most
+// work; READ COMMITTED takes no gap locks on locking reads that find nothing (and reads the
+// latest committed rows), for transactions that lock rows which may be missing, such as an
+// order group looking up accounts that do not exist.
+enum class Isolation { kServerDefault, kReadCommitted };
+
 class Lease {
  public:
   Lease(Lease&& other) noexcept;
@@ -42,6 +48,12 @@ class Lease {
 
  private:
   friend class ConnectionPool;
+
+// The isolation level of one transaction. The server default (REPEATABLE READ) suits most
+// work; READ COMMITTED takes no gap locks on locking reads that find nothing (and reads the
+// latest committed rows), for transactions that lock rows which may be missing, such as an
+// order group looking up accounts that do not exist.
+enum class Isolation { kServerDefault, kReadCommitted };
   Lease(ConnectionPool* pool, std::unique_ptr<soci::session> session)
       : pool_(pool), session_(std::move(session)) {}
 
@@ -68,7 +80,8 @@ class ConnectionPool {
 
   // Runs `work` inside BEGIN ... COMMIT; rolls back if it throws or returns an error.
   // Deadlocks and lock-wait timeouts are retried up to `max_attempts` times.
-  Status in_transaction(const std::function<Status(soci::session&)>& work, int max_attempts = 3);
+  Status in_transaction(const std::function<Status(soci::session&)>& work, int max_attempts = 3,
+                        Isolation isolation = Isolation::kServerDefault);
 
   // SELECT 1 on a session: used by /readyz.
   Status ping(std::chrono::milliseconds timeout);

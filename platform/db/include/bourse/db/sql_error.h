@@ -9,6 +9,8 @@
 //   - anything else -> kInternal
 #pragma once
 
+#include <exception>
+
 #include "bourse/common/error.h"
 
 namespace bourse::db {
@@ -24,5 +26,10 @@ Error translate_current_exception();
 bool is_connection_error(const Error& error);
 // True when retrying the whole transaction may succeed (deadlock, lock timeout).
 bool is_retryable(const Error& error);
+
+// True if `exception` is MySQL's duplicate-key error (ER_DUP_ENTRY, 1062). For code that
+// claims a unique key by inserting it: the failed statement is rolled back alone and the
+// transaction stays usable.
+bool is_duplicate_key(const std::exception& exception) noexcept;
 
 }  // namespace bourse::db

@@ -58,6 +58,16 @@ class Admin {
   // The topic's current partition count. kNotFound if it does not exist.
   Result<int> partition_count(const std::string& topic, std::chrono::milliseconds timeout);
 
+  // The names of the cluster's topics that start with `prefix`, sorted (internal topics
+  // such as __consumer_offsets included if they match).
+  Result<std::vector<std::string>> list_topics(const std::string& prefix,
+                                               std::chrono::milliseconds timeout);
+
+  // The ids of the consumer groups the brokers know that start with `prefix`, sorted
+  // (empty groups that still have committed offsets included).
+  Result<std::vector<std::string>> list_consumer_groups(const std::string& prefix,
+                                                        std::chrono::milliseconds timeout);
+
  private:
   struct Impl;
   explicit Admin(std::unique_ptr<Impl> impl);

@@ -1,0 +1,48 @@
+// The one wiring table of the asynchronous half of the process: every event stream, from
+// the outbox table a module writes, through the Kafka topic the relay publishes it to, to
+// the consumer groups and handlers that apply it. Relays, consumers and topic creation
+// are all driven from this table (event_pipeline.h, topics.h) and docs/EVENTS.md is
+// checked against it by a test, so the wiring has one source.
+//
+// Adding an event type: its contract in the publishing module's events.h, plus its kType
+// in the stream's event_types here. Adding a consumer: its handler in EventHandlers and
+// one Subscription line here.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bourse/consumer/event_handler.h"
+
+namespace bourse::app {
+
+// A consumer of a stream: the consumer group "<topic prefix><group>" whose members apply
+// the stream's events, exactly once, with `handler` (one handler signature for all).
+struct Subscription {
+  std::string_view group;
+  consumer::EventHandler* handler = nullptr;
+};
+
+struct EventStream {
+  std::string_view publisher;     // the module that owns the outbox and the event contracts
+  std::string_view outbox_table;  // drained by one relay per instance (one active at a time)
+  std::string_view topic;         // full name: "<topic prefix><topic>"
+  std::string_view key;           // what the Kafka message key is (partitioning)
+  std::vector<std::string_view> event_types;  // the publisher's contracts (kType)
+  std::vector<Subscription> subscriptions;
+};
+
+// The handlers the table plugs in, built by `bourse serve` from the modules. None yet:
+// matching, settlement and the order status consumer are the planned ones.
+struct EventHandlers {};
+
+// The table. Pure: no I/O.
+std::vector<EventStream> event_streams(const EventHandlers& handlers);
+
+// The Markdown table of `streams` that docs/EVENTS.md holds between the markers below.
+inline constexpr std::string_view kEventsDocBegin = "<!-- event-streams: begin (generated) -->";
+inline constexpr std::string_view kEventsDocEnd = "<!-- event-streams: end -->";
+std::string render_event_streams_markdown(const std::vector<EventStream>& streams);
+
+}  // namespace bourse::app
