@@ -4,6 +4,7 @@
 
 #include "bourse/common/ids.h"
 #include "bourse/common/limits.h"
+#include "bourse/json/fields.h"
 #include "bourse/outbox/outbox_event.h"
 #include "http/json_body.h"
 #include "http/problem.h"
@@ -54,7 +55,7 @@ Result<Quantity> parse_quantity(const boost::json::value& value, std::string_vie
 }
 
 Result<Amount> parse_cash(const boost::json::object& body, bool required) {
-  auto text = http::optional_string(body, "cash");
+  auto text = json::optional_string(body, "cash");
   if (!text) return text.error();
   if (!text->has_value()) {
     if (required) return Error::invalid("cash is required", "missing_field");
@@ -72,14 +73,14 @@ std::string fresh_reference() { return "auto-" + outbox::new_event_id(); }
 http::Response open_account(account::AccountService& accounts, const http::Request& request) {
   auto body = http::parse_json_object(request);
   if (!body) return problem(body.error(), request);
-  auto user_id = http::require_string(*body, "user_id");
+  auto user_id = json::require_string(*body, "user_id");
   if (!user_id) return problem(user_id.error(), request);
   Status valid_user = validate_user_id(*user_id);
   if (!valid_user) return problem(valid_user.error(), request);
   auto cash = parse_cash(*body, /*required=*/false);
   if (!cash) return problem(cash.error(), request);
   std::map<std::string, Quantity> positions;
-  auto positions_json = http::optional_object(*body, "positions");
+  auto positions_json = json::optional_object(*body, "positions");
   if (!positions_json) return problem(positions_json.error(), request);
   if (*positions_json != nullptr) {
     if ((*positions_json)->size() > account::kMaxOpeningPositions) {
@@ -137,7 +138,7 @@ http::Response deposit(account::AccountService& accounts, const http::Request& r
     if (cash->is_zero()) return problem(Error::invalid("cash must be positive", "invalid_amount"), request);
     outcome = accounts.deposit_cash(user_id, *cash, reference);
   } else {
-    auto symbol = http::require_string(*body, "symbol");
+    auto symbol = json::require_string(*body, "symbol");
     if (!symbol) return problem(symbol.error(), request);
     Status valid_symbol = validate_symbol(*symbol);
     if (!valid_symbol) return problem(valid_symbol.error(), request);

@@ -1,42 +1,10 @@
 #include "bourse/order/order_request.h"
 
-#include <boost/json/value.hpp>
-
 #include "bourse/common/ids.h"
+#include "bourse/json/fields.h"
 
 namespace bourse::order {
 namespace {
-
-Error missing(std::string_view field) {
-  return Error{ErrorCode::kMalformed, std::string(field) + " is required", "missing_field"};
-}
-
-Error wrong_type(std::string_view field, std::string_view expected) {
-  return Error{ErrorCode::kMalformed, std::string(field) + " must be " + std::string(expected),
-               "wrong_type"};
-}
-
-// A field's value; `null` counts as absent (json_body.h convention).
-const boost::json::value* find(const boost::json::object& body, std::string_view field) {
-  auto found = body.find(field);
-  if (found == body.end() || found->value().is_null()) return nullptr;
-  return &found->value();
-}
-
-Result<std::string> require_string(const boost::json::object& body, std::string_view field) {
-  const boost::json::value* value = find(body, field);
-  if (value == nullptr) return missing(field);
-  if (!value->is_string()) return wrong_type(field, "a string");
-  return std::string(value->get_string());
-}
-
-Result<std::optional<std::string>> optional_string(const boost::json::object& body,
-                                                   std::string_view field) {
-  const boost::json::value* value = find(body, field);
-  if (value == nullptr) return std::optional<std::string>();
-  if (!value->is_string()) return wrong_type(field, "a string");
-  return std::optional<std::string>(std::string(value->get_string()));
-}
 
 Status check_quantity(Quantity quantity, const Instrument& instrument) {
   if (quantity.value() <= 0) {
@@ -101,22 +69,21 @@ Error unknown_symbol(const std::string& symbol) {
 Result<OrderRequest> parse_order_request(const boost::json::object& body,
                                          const InstrumentTable& instruments) {
   // Shape first (400), in field order, then values (422).
-  auto user_id = require_string(body, "user_id");
+  auto user_id = json::require_string(body, "user_id");
   if (!user_id) return user_id.error();
-  auto symbol = require_string(body, "symbol");
+  auto symbol = json::require_string(body, "symbol");
   if (!symbol) return symbol.error();
-  auto side = require_string(body, "side");
+  auto side = json::require_string(body, "side");
   if (!side) return side.error();
-  auto type = require_string(body, "type");
+  auto type = json::require_string(body, "type");
   if (!type) return type.error();
-  const boost::json::value* quantity_value = find(body, "quantity");
-  if (quantity_value == nullptr) return missing("quantity");
-  if (!quantity_value->is_int64() && !quantity_value->is_uint64()) {
-    return wrong_type("quantity", "an integer");
-  }
-  auto price = optional_string(body, "price");
+  // An integer past int64 is a value error (quantity_too_large below), not a shape one.
+  auto quantity = json::require_int64(body, "quantity");
+  const bool quantity_past_int64 = !quantity && quantity.error().code == ErrorCode::kOutOfRange;
+  if (!quantity && !quantity_past_int64) return quantity.error();
+  auto price = json::optional_string(body, "price");
   if (!price) return price.error();
-  auto time_in_force = optional_string(body, "time_in_force");
+  auto time_in_force = json::optional_string(body, "time_in_force");
   if (!time_in_force) return time_in_force.error();
 
   OrderRequest request;
@@ -148,16 +115,16 @@ Result<OrderRequest> parse_order_request(const boost::json::object& body,
   }
   // A uint64 past int64 and anything past the hard ceiling are simply too large; zero
   // and negatives are invalid.
-  if (quantity_value->is_uint64() || quantity_value->as_int64() > instrument->max_order_quantity) {
+  if (quantity_past_int64 || *quantity > instrument->max_order_quantity) {
     return Error::invalid("quantity exceeds the maximum order quantity " +
                               std::to_string(instrument->max_order_quantity) + " of " +
                               instrument->symbol,
                           "quantity_too_large");
   }
-  if (quantity_value->as_int64() <= 0) {
+  if (*quantity <= 0) {
     return Error::invalid("quantity must be a positive integer", "invalid_quantity");
   }
-  request.quantity = Quantity::of(quantity_value->as_int64());
+  request.quantity = Quantity::of(*quantity);
   if (price->has_value()) {
     if (request.type == OrderType::kMarket) {
       return Error::invalid("a MARKET order takes no price", "unexpected_price");
