@@ -116,6 +116,50 @@ TEST_CASE("unknown accounts are 404", "[accounts][integration]") {
   CHECK(deposit.status == 404);
 }
 
+TEST_CASE("a duplicate JSON key is 400 duplicate-key and writes nothing",
+          "[accounts][integration]") {
+  HttpClient client = server().client();
+  const std::string user = unique_user("dup");
+  REQUIRE(client.post("/v1/accounts", R"({"user_id":")" + user + R"(","cash":"100"})").status ==
+          201);
+  const std::string balances = client.get("/v1/accounts/" + user).body;
+  const auto before = table_counts();
+
+  SECTION("POST /v1/accounts") {
+    for (const std::string body :
+         {R"({"user_id":"dupa","user_id":"dupb","cash":"1"})",
+          R"({"user_id":"dupc","user_id":"dupc","cash":"1"})",
+          R"({"user_id":"dupd","cash":"1","positions":{"AAPL":1,"AAPL":2}})"}) {
+      INFO(body);
+      auto response = client.post("/v1/accounts", body);
+      CHECK(response.status == 400);
+      CHECK(problem_type(response) == "duplicate-key");
+    }
+    for (const char* id : {"dupa", "dupb", "dupc", "dupd"}) {
+      CHECK(client.get(std::string("/v1/accounts/") + id).status == 404);
+    }
+    CHECK(table_counts() == before);
+  }
+  SECTION("POST /v1/accounts/{user_id}/deposits") {
+    const std::string path = "/v1/accounts/" + user + "/deposits";
+    for (const std::string body :
+         {R"({"user_id":"a","user_id":"b","cash":"1"})", R"({"cash":"1","cash":"2"})",
+          R"({"symbol":"AAPL","quantity":1,"quantity":5})"}) {
+      INFO(body);
+      auto response = client.post(path, body, {{"Idempotency-Key", "dup-key"}});
+      CHECK(response.status == 400);
+      CHECK(problem_type(response) == "duplicate-key");
+    }
+    CHECK(client.get("/v1/accounts/" + user).body == balances);
+    CHECK(table_counts() == before);
+    // The refused requests stored nothing under their key: it is still fresh.
+    auto deposit = client.post(path, R"({"cash":"1"})", {{"Idempotency-Key", "dup-key"}});
+    CHECK(deposit.status == 200);
+    CHECK_FALSE(deposit.has_header("Idempotent-Replayed"));
+    CHECK(json(deposit.body).at("cash").at("total").as_string() == "101");
+  }
+}
+
 TEST_CASE("bad account input gets its problem and changes nothing", "[accounts][integration]") {
   HttpClient client = server().client();
   auto before = table_counts();
