@@ -108,7 +108,7 @@ int run_serve(const config::Config& config) {
       {"kafka", [&admin] { return (*admin)->ping(kKafkaProbeTimeout); }});
   add_health_routes(router, health, registry);
   account::AccountService accounts(pool);
-  routes::add_account_routes(router, accounts);
+  routes::add_account_routes(router, accounts, config.symbols);
 
   const Clock& clock = SystemClock::instance();
   AccountUserDirectory users(accounts);

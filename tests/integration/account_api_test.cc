@@ -160,6 +160,56 @@ TEST_CASE("a duplicate JSON key is 400 duplicate-key and writes nothing",
   }
 }
 
+TEST_CASE("a symbol outside the symbol table is 422 unknown-symbol and writes nothing",
+          "[accounts][integration]") {
+  HttpClient client = server().client();
+  const std::string user = unique_user("sym");
+  REQUIRE(client
+              .post("/v1/accounts",
+                    R"({"user_id":")" + user + R"(","cash":"100","positions":{"AAPL":2}})")
+              .status == 201);
+  const std::string balances = client.get("/v1/accounts/" + user).body;
+  const auto before = table_counts();
+
+  SECTION("positions of a new account") {
+    const std::string other = unique_user("sym");
+    for (const std::string positions :
+         {R"({"NOPE":3})", R"({"AAPL":1,"NOPE":3})", R"({"NOPE":0})", R"({"BRK":1})"}) {
+      INFO(positions);
+      auto response =
+          client.post("/v1/accounts",
+                      R"({"user_id":")" + other + R"(","cash":"1","positions":)" + positions + "}");
+      CHECK(response.status == 422);
+      CHECK(problem_type(response) == "unknown-symbol");
+      const std::string detail(json(response.body).at("detail").as_string());
+      const bool nope = positions.find("NOPE") != std::string::npos;
+      CHECK(detail.find(nope ? "NOPE" : "BRK") != std::string::npos);
+    }
+    CHECK(client.get("/v1/accounts/" + other).status == 404);
+    CHECK(table_counts() == before);
+    // Every configured symbol is accepted, BRK.A included.
+    auto opened = client.post("/v1/accounts",
+                              R"({"user_id":")" + other + R"(","positions":{"MSFT":1,"BRK.A":1}})");
+    CHECK(opened.status == 201);
+  }
+  SECTION("share deposits") {
+    const std::string path = "/v1/accounts/" + user + "/deposits";
+    auto response =
+        client.post(path, R"({"symbol":"NOPE","quantity":5})", {{"Idempotency-Key", "sym-key"}});
+    CHECK(response.status == 422);
+    CHECK(problem_type(response) == "unknown-symbol");
+    CHECK(client.post(path, R"({"symbol":"aapl","quantity":5})").status == 422);
+    CHECK(client.get("/v1/accounts/" + user).body == balances);
+    CHECK(table_counts() == before);
+    // Nothing was stored under the key.
+    auto deposit =
+        client.post(path, R"({"symbol":"AAPL","quantity":5})", {{"Idempotency-Key", "sym-key"}});
+    CHECK(deposit.status == 200);
+    CHECK_FALSE(deposit.has_header("Idempotent-Replayed"));
+    CHECK(json(deposit.body).at("positions").as_array()[0].at("quantity").as_int64() == 7);
+  }
+}
+
 TEST_CASE("bad account input gets its problem and changes nothing", "[accounts][integration]") {
   HttpClient client = server().client();
   auto before = table_counts();
