@@ -22,6 +22,7 @@
 #include "http/server.h"
 #include "routes/account_routes.h"
 #include "routes/order_routes.h"
+#include "routes/symbol_routes.h"
 
 namespace bourse::app {
 namespace {
@@ -116,6 +117,7 @@ int run_serve(const config::Config& config) {
   order_options.order_events_topic = topic_name(config.kafka, "order-events");
   order::OrderService orders(pool, users, config.symbols, order_options, clock);
   routes::add_order_routes(router, orders);
+  routes::add_symbol_routes(router, config.symbols);
 
   account::OrderEventHandler account_order_events(
       accounts, config.symbols, topic_name(config.kafka, "account-events"), clock);
