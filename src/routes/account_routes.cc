@@ -6,8 +6,8 @@
 
 #include "bourse/common/ids.h"
 #include "bourse/common/limits.h"
+#include "bourse/common/uuid.h"
 #include "bourse/json/fields.h"
-#include "bourse/outbox/outbox_event.h"
 #include "http/json_body.h"
 #include "http/problem.h"
 
@@ -81,7 +81,7 @@ Result<Amount> parse_cash(const boost::json::object& body, bool required) {
 }
 
 // A reference for a deposit without Idempotency-Key: a random UUID, so it never replays.
-std::string fresh_reference() { return "auto-" + outbox::new_event_id(); }
+std::string fresh_reference() { return "auto-" + random_uuid_v4(); }
 
 http::Response open_account(account::AccountService& accounts, const SymbolTable& symbols,
                             const http::Request& request) {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "bourse/common/ids.h"
-#include "bourse/outbox/outbox_event.h"
+#include "bourse/common/timestamp.h"
 #include "http/json_body.h"
 #include "http/problem.h"
 
@@ -34,8 +34,8 @@ boost::json::object to_json(const order::Order& order) {
   json["reject_reason"] =
       order.reject_reason ? boost::json::value(*order.reject_reason) : boost::json::value(nullptr);
   json["cancel_requested"] = order.cancel_requested;
-  json["created_at"] = outbox::format_timestamp(order.created_at);
-  json["updated_at"] = outbox::format_timestamp(order.updated_at);
+  json["created_at"] = format_rfc3339_utc(order.created_at);
+  json["updated_at"] = format_rfc3339_utc(order.updated_at);
   return json;
 }
 
