@@ -21,6 +21,7 @@
 #include "http/server.h"
 #include "routes/account_routes.h"
 #include "routes/order_routes.h"
+#include "routes/symbol_routes.h"
 
 namespace bourse::app {
 namespace {
@@ -108,7 +109,7 @@ int run_serve(const config::Config& config) {
       {"kafka", [&admin] { return (*admin)->ping(kKafkaProbeTimeout); }});
   add_health_routes(router, health, registry);
   account::AccountService accounts(pool);
-  routes::add_account_routes(router, accounts);
+  routes::add_account_routes(router, accounts, config.symbols);
 
   // The wiring table: which module's outbox feeds which topic, and who consumes it.
   EventHandlers handlers;
@@ -126,6 +127,7 @@ int run_serve(const config::Config& config) {
   order_options.order_events_topic = topic_of(order::kOutboxTable);
   order::OrderService orders(pool, accounts, config.symbols, order_options, clock);
   routes::add_order_routes(router, orders);
+  routes::add_symbol_routes(router, config.symbols);
 
   auto pipeline = EventPipeline::create(config, pool, registry, clock, streams);
   if (!pipeline) {

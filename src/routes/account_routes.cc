@@ -1,11 +1,13 @@
 #include "routes/account_routes.h"
 
 #include <boost/json.hpp>
+#include <map>
+#include <string>
 
 #include "bourse/common/ids.h"
 #include "bourse/common/limits.h"
-#include "bourse/json/fields.h"
 #include "bourse/common/uuid.h"
+#include "bourse/json/fields.h"
 #include "http/json_body.h"
 #include "http/problem.h"
 
@@ -40,6 +42,17 @@ http::Response problem(const Error& error, const http::Request& request) {
   return http::problem_from_error(error, request.path);
 }
 
+using SymbolTable = std::map<std::string, Instrument>;
+
+// A well-formed symbol that the symbol table knows.
+Status check_symbol(std::string_view symbol, const SymbolTable& symbols) {
+  if (Status valid = validate_symbol(symbol); !valid) return valid;
+  if (symbols.find(std::string(symbol)) == symbols.end()) {
+    return Error::invalid("unknown symbol " + std::string(symbol), "unknown_symbol");
+  }
+  return Status::success();
+}
+
 Result<Quantity> parse_quantity(const boost::json::value& value, std::string_view field) {
   if (!value.is_int64() && !value.is_uint64()) {
     return Error{ErrorCode::kMalformed, std::string(field) + " must be an integer", "wrong_type"};
@@ -70,7 +83,8 @@ Result<Amount> parse_cash(const boost::json::object& body, bool required) {
 // A reference for a deposit without Idempotency-Key: a random UUID, so it never replays.
 std::string fresh_reference() { return "auto-" + random_uuid_v4(); }
 
-http::Response open_account(account::AccountService& accounts, const http::Request& request) {
+http::Response open_account(account::AccountService& accounts, const SymbolTable& symbols,
+                            const http::Request& request) {
   auto body = http::parse_json_object(request);
   if (!body) return problem(body.error(), request);
   auto user_id = json::require_string(*body, "user_id");
@@ -87,8 +101,8 @@ http::Response open_account(account::AccountService& accounts, const http::Reque
       return problem(Error::invalid("too many positions", "too_many_positions"), request);
     }
     for (const auto& [symbol, value] : **positions_json) {
-      Status valid_symbol = validate_symbol(symbol);
-      if (!valid_symbol) return problem(valid_symbol.error(), request);
+      Status known_symbol = check_symbol(symbol, symbols);
+      if (!known_symbol) return problem(known_symbol.error(), request);
       auto quantity = parse_quantity(value, "positions." + std::string(symbol));
       if (!quantity) return problem(quantity.error(), request);
       positions.emplace(std::string(symbol), *quantity);
@@ -103,7 +117,8 @@ http::Response open_account(account::AccountService& accounts, const http::Reque
   return response;
 }
 
-http::Response deposit(account::AccountService& accounts, const http::Request& request) {
+http::Response deposit(account::AccountService& accounts, const SymbolTable& symbols,
+                       const http::Request& request) {
   std::string user_id(request.path_param("user_id"));
   if (!validate_user_id(user_id)) {
     return problem(Error{ErrorCode::kNotFound, "no account for user " + user_id, "unknown_account"},
@@ -140,8 +155,8 @@ http::Response deposit(account::AccountService& accounts, const http::Request& r
   } else {
     auto symbol = json::require_string(*body, "symbol");
     if (!symbol) return problem(symbol.error(), request);
-    Status valid_symbol = validate_symbol(*symbol);
-    if (!valid_symbol) return problem(valid_symbol.error(), request);
+    Status known_symbol = check_symbol(*symbol, symbols);
+    if (!known_symbol) return problem(known_symbol.error(), request);
     auto quantity_value = body->find("quantity");
     if (quantity_value == body->end()) {
       return problem(Error::invalid("quantity is required", "missing_field"), request);
@@ -163,12 +178,15 @@ http::Response deposit(account::AccountService& accounts, const http::Request& r
 
 }  // namespace
 
-void add_account_routes(http::Router& router, account::AccountService& accounts) {
-  router.add_blocking("POST", "/v1/accounts", [&accounts](const http::Request& request) {
-    return open_account(accounts, request);
+void add_account_routes(http::Router& router, account::AccountService& accounts,
+                        const SymbolTable& symbols) {
+  router.add_blocking("POST", "/v1/accounts", [&accounts, &symbols](const http::Request& request) {
+    return open_account(accounts, symbols, request);
   });
   router.add_blocking("POST", "/v1/accounts/{user_id}/deposits",
-                      [&accounts](const http::Request& request) { return deposit(accounts, request); });
+                      [&accounts, &symbols](const http::Request& request) {
+                        return deposit(accounts, symbols, request);
+                      });
   router.add_blocking("GET", "/v1/accounts/{user_id}", [&accounts](const http::Request& request) {
     std::string user_id(request.path_param("user_id"));
     // No account can have an invalid id: that is simply an unknown resource.

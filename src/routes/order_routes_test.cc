@@ -289,6 +289,15 @@ TEST_CASE("bad input gets its documented status and problem type and writes noth
        "invalid-idempotency-key",
        {{"Idempotency-Key", std::string(129, 'k')}}},
       {"text body", "hello", 415, "unsupported-media-type", {{"Content-Type", "text/plain"}}},
+      {"duplicate user_id",
+       R"({"user_id":"alice","user_id":"bob","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150"})",
+       400,
+       "duplicate-key",
+       {{"Idempotency-Key", "dup-key"}}},
+      {"duplicate key with one value",
+       R"({"user_id":"alice","symbol":"AAPL","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150"})",
+       400, "duplicate-key"},
+      {"duplicate quantity", market + R"(,"quantity":2})", 400, "duplicate-key"},
   };
   for (const Case& c : cases) {
     INFO(c.name << ": " << c.body);
@@ -311,6 +320,10 @@ TEST_CASE("bad input gets its documented status and problem type and writes noth
     CHECK(response->header("Content-Type") == "application/problem+json");
   }
   CHECK(api.counts() == before);
+  // The refused duplicate-key request stored nothing under its key: it is still fresh.
+  auto fresh = client.post("/v1/orders", order_body("alice", 7), {{"Idempotency-Key", "dup-key"}});
+  CHECK(fresh.status == 202);
+  CHECK_FALSE(fresh.has_header("Idempotent-Replayed"));
 }
 
 TEST_CASE("GET and list: 404, filters, cursor paging and bad parameters",

@@ -116,6 +116,100 @@ TEST_CASE("unknown accounts are 404", "[accounts][integration]") {
   CHECK(deposit.status == 404);
 }
 
+TEST_CASE("a duplicate JSON key is 400 duplicate-key and writes nothing",
+          "[accounts][integration]") {
+  HttpClient client = server().client();
+  const std::string user = unique_user("dup");
+  REQUIRE(client.post("/v1/accounts", R"({"user_id":")" + user + R"(","cash":"100"})").status ==
+          201);
+  const std::string balances = client.get("/v1/accounts/" + user).body;
+  const auto before = table_counts();
+
+  SECTION("POST /v1/accounts") {
+    for (const std::string body :
+         {R"({"user_id":"dupa","user_id":"dupb","cash":"1"})",
+          R"({"user_id":"dupc","user_id":"dupc","cash":"1"})",
+          R"({"user_id":"dupd","cash":"1","positions":{"AAPL":1,"AAPL":2}})"}) {
+      INFO(body);
+      auto response = client.post("/v1/accounts", body);
+      CHECK(response.status == 400);
+      CHECK(problem_type(response) == "duplicate-key");
+    }
+    for (const char* id : {"dupa", "dupb", "dupc", "dupd"}) {
+      CHECK(client.get(std::string("/v1/accounts/") + id).status == 404);
+    }
+    CHECK(table_counts() == before);
+  }
+  SECTION("POST /v1/accounts/{user_id}/deposits") {
+    const std::string path = "/v1/accounts/" + user + "/deposits";
+    for (const std::string body :
+         {R"({"user_id":"a","user_id":"b","cash":"1"})", R"({"cash":"1","cash":"2"})",
+          R"({"symbol":"AAPL","quantity":1,"quantity":5})"}) {
+      INFO(body);
+      auto response = client.post(path, body, {{"Idempotency-Key", "dup-key"}});
+      CHECK(response.status == 400);
+      CHECK(problem_type(response) == "duplicate-key");
+    }
+    CHECK(client.get("/v1/accounts/" + user).body == balances);
+    CHECK(table_counts() == before);
+    // The refused requests stored nothing under their key: it is still fresh.
+    auto deposit = client.post(path, R"({"cash":"1"})", {{"Idempotency-Key", "dup-key"}});
+    CHECK(deposit.status == 200);
+    CHECK_FALSE(deposit.has_header("Idempotent-Replayed"));
+    CHECK(json(deposit.body).at("cash").at("total").as_string() == "101");
+  }
+}
+
+TEST_CASE("a symbol outside the symbol table is 422 unknown-symbol and writes nothing",
+          "[accounts][integration]") {
+  HttpClient client = server().client();
+  const std::string user = unique_user("sym");
+  REQUIRE(client
+              .post("/v1/accounts",
+                    R"({"user_id":")" + user + R"(","cash":"100","positions":{"AAPL":2}})")
+              .status == 201);
+  const std::string balances = client.get("/v1/accounts/" + user).body;
+  const auto before = table_counts();
+
+  SECTION("positions of a new account") {
+    const std::string other = unique_user("sym");
+    for (const std::string positions :
+         {R"({"NOPE":3})", R"({"AAPL":1,"NOPE":3})", R"({"NOPE":0})", R"({"BRK":1})"}) {
+      INFO(positions);
+      auto response =
+          client.post("/v1/accounts",
+                      R"({"user_id":")" + other + R"(","cash":"1","positions":)" + positions + "}");
+      CHECK(response.status == 422);
+      CHECK(problem_type(response) == "unknown-symbol");
+      const std::string detail(json(response.body).at("detail").as_string());
+      const bool nope = positions.find("NOPE") != std::string::npos;
+      CHECK(detail.find(nope ? "NOPE" : "BRK") != std::string::npos);
+    }
+    CHECK(client.get("/v1/accounts/" + other).status == 404);
+    CHECK(table_counts() == before);
+    // Every configured symbol is accepted, BRK.A included.
+    auto opened = client.post("/v1/accounts",
+                              R"({"user_id":")" + other + R"(","positions":{"MSFT":1,"BRK.A":1}})");
+    CHECK(opened.status == 201);
+  }
+  SECTION("share deposits") {
+    const std::string path = "/v1/accounts/" + user + "/deposits";
+    auto response =
+        client.post(path, R"({"symbol":"NOPE","quantity":5})", {{"Idempotency-Key", "sym-key"}});
+    CHECK(response.status == 422);
+    CHECK(problem_type(response) == "unknown-symbol");
+    CHECK(client.post(path, R"({"symbol":"aapl","quantity":5})").status == 422);
+    CHECK(client.get("/v1/accounts/" + user).body == balances);
+    CHECK(table_counts() == before);
+    // Nothing was stored under the key.
+    auto deposit =
+        client.post(path, R"({"symbol":"AAPL","quantity":5})", {{"Idempotency-Key", "sym-key"}});
+    CHECK(deposit.status == 200);
+    CHECK_FALSE(deposit.has_header("Idempotent-Replayed"));
+    CHECK(json(deposit.body).at("positions").as_array()[0].at("quantity").as_int64() == 7);
+  }
+}
+
 TEST_CASE("bad account input gets its problem and changes nothing", "[accounts][integration]") {
   HttpClient client = server().client();
   auto before = table_counts();

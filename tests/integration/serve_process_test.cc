@@ -29,6 +29,16 @@ TEST_CASE("bourse serve becomes ready and answers health, metrics and problems",
     CHECK(body.at("checks").at("database").as_string() == "ok");
     CHECK(body.at("checks").at("kafka").as_string() == "ok");
   }
+  SECTION("GET /v1/symbols answers the configured symbol table") {
+    auto response = client.request("GET", "/v1/symbols");
+    REQUIRE(response.status == 200);
+    auto data = boost::json::parse(response.body).at("data").as_array();
+    std::vector<std::string> symbols;
+    for (const auto& entry : data) symbols.emplace_back(entry.at("symbol").as_string());
+    CHECK(symbols == std::vector<std::string>{"AAPL", "BRK.A", "MSFT", "TSLA"});  // bourse.toml
+    CHECK(data[0].at("tick_size").as_string() == "0.01");
+    CHECK(data[0].at("reference_price").as_string() == "150");
+  }
   SECTION("unknown route is a 404 problem") {
     auto response = client.request("GET", "/v1/nothing-here");
     CHECK(response.status == 404);

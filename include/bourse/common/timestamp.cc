@@ -1,27 +1,24 @@
 #include "bourse/common/timestamp.h"
 
 #include <cstdio>
-#include <ctime>
 
 namespace bourse {
 
 std::string format_rfc3339_utc(std::chrono::system_clock::time_point time) {
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
-  auto seconds = micros / 1'000'000;
-  auto fraction = micros % 1'000'000;
-  if (fraction < 0) {  // before 1970: floor, not truncate
-    fraction += 1'000'000;
-    seconds -= 1;
-  }
-  const std::time_t whole = static_cast<std::time_t>(seconds);
-  std::tm utc{};
-  gmtime_r(&whole, &utc);
-  char text[96];  // room for any int field width the compiler can imagine
-  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<long long>(fraction));
-  return text;
+  using namespace std::chrono;
+  const auto micros = floor<microseconds>(time);
+  const auto day = floor<days>(micros);
+  const year_month_day date(day);
+  const hh_mm_ss clock(micros - day);
+  // "YYYY-MM-DDTHH:MM:SS.ffffffZ" is 27 characters; sized for the widest value of each field.
+  char text[96];
+  const int length = std::snprintf(
+      text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ", static_cast<int>(date.year()),
+      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+      static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
+      static_cast<int>(clock.seconds().count()),
+      static_cast<long long>(clock.subseconds().count()));
+  return std::string(text, static_cast<std::size_t>(length));
 }
 
 }  // namespace bourse

@@ -1,0 +1,25 @@
+// HTTP route of the symbol table (reference data, read-only):
+//
+//   GET /v1/symbols   200 {"data":[{"symbol","tick_size","lot_size","max_order_quantity",
+//                                   "reference_price","price_band_bps"}, ...]}
+//
+// One entry per configured symbol, ordered by symbol (byte order); prices are decimal
+// strings like everywhere in the API ("0.01", "150"), the other fields integers. No
+// paging: the table is configuration, small and fixed for the life of the process.
+//
+// The table is immutable after start-up, so the answer is built once at registration and
+// the handler runs on the I/O thread without blocking.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "bourse/common/instrument.h"
+#include "http/router.h"
+
+namespace bourse::routes {
+
+// The symbol table is read now; later changes to `symbols` are not seen.
+void add_symbol_routes(http::Router& router, const std::map<std::string, Instrument>& symbols);
+
+}  // namespace bourse::routes
