@@ -10,6 +10,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <random>
@@ -20,8 +21,8 @@
 #include "bourse/kafka/admin.h"
 #include "bourse/kafka/producer.h"
 #include "bourse/outbox/outbox_event.h"
-#include "stack_env.h"
 #include "project_migrations.h"
+#include "stack_env.h"
 #include "test_database.h"
 
 namespace bourse::consumer {
@@ -36,12 +37,17 @@ std::string unique_name(const std::string& prefix) {
          std::to_string(run % 100000) + "-" + std::to_string(counter++);
 }
 
+// BOURSE_TEST_KAFKA_DEBUG=cgrp,fetch,topic (librdkafka's `debug` property) turns on
+// librdkafka's debug logs and forwards every record: for diagnosing a failing run.
 kafka::KafkaConfig kafka_config(const std::string& client) {
   kafka::KafkaConfig config;
   config.brokers = bourse::testing::kafka_brokers();
   config.client_id = client;
-  config.log_sink = [sink = kafka::stderr_json_sink()](const kafka::LogRecord& record) {
-    if (record.level == kafka::LogLevel::kError) sink(record);
+  const char* debug = std::getenv("BOURSE_TEST_KAFKA_DEBUG");
+  const bool verbose = debug != nullptr && *debug != '\0';
+  if (verbose) config.properties["debug"] = debug;
+  config.log_sink = [sink = kafka::stderr_json_sink(), verbose](const kafka::LogRecord& record) {
+    if (verbose || record.level == kafka::LogLevel::kError) sink(record);
   };
   return config;
 }
@@ -194,7 +200,8 @@ std::unique_ptr<ExactlyOnceConsumer> make_consumer(Database& database,
                                                    const ConsumerOptions& options,
                                                    EventHandler& handler,
                                                    metrics::Registry& registry) {
-  kafka::KafkaConfig config = kafka_config("consumer-test");
+  static std::atomic<int> consumers{0};  // a distinct client id per consumer in the logs
+  kafka::KafkaConfig config = kafka_config("consumer-test-" + std::to_string(consumers++));
   // A retry re-fetches after its seek: do not wait the default 500 ms for the fetch.
   config.properties["fetch.wait.max.ms"] = "50";
   auto created =
@@ -227,6 +234,30 @@ std::uint64_t counter_value(metrics::Registry& registry, const std::string& name
                                                    : std::vector<std::string>{"group"};
   return registry.counter(name, "", label_names).with(labels).value();
 }
+
+// Spins `threads` busy loops until destroyed: the consumers' threads then compete for the
+// CPU like on a loaded 2-core machine, which is where rebalance races show up.
+class CpuBurner {
+ public:
+  explicit CpuBurner(int threads) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] {
+        while (!stop_.load(std::memory_order_relaxed)) {
+        }
+      });
+    }
+  }
+  ~CpuBurner() {
+    stop_ = true;
+    for (auto& thread : threads_) thread.join();
+  }
+  CpuBurner(const CpuBurner&) = delete;
+  CpuBurner& operator=(const CpuBurner&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
 
 TEST_CASE("events are applied once, in partition order, with their offsets stored", "[consumer]") {
   Database database;
@@ -425,6 +456,104 @@ TEST_CASE(
   CHECK(applied_a > 0);
   CHECK(applied_b > 0);
   CHECK(applied_a + applied_b == static_cast<std::uint64_t>(produced));
+}
+
+TEST_CASE(
+    "members joining and leaving in a loop under CPU load: every event applied exactly once, "
+    "and the group drains",
+    "[consumer][rebalance]") {
+  Database database;
+  constexpr int kPartitions = 6;
+  constexpr int kStableMembers = 2;
+  constexpr int kMaxChurners = 3;  // with the stable ones: <= 5 pooled sessions in use
+  constexpr int kSteps = 24;       // one join or leave per step
+  constexpr int kEventsPerStep = 24;
+  constexpr auto kEventSpacing = 10ms;  // production overlaps each rebalance
+  constexpr auto kDrainLimit = 20s;     // after the last event and the last leave
+  const std::string topic = create_topic(kPartitions);
+  const std::string group = unique_name("g-churn");
+  TestHandler handler;
+  const ConsumerOptions options = test_options(group, topic);
+
+  struct Member {
+    std::unique_ptr<metrics::Registry> registry = std::make_unique<metrics::Registry>();
+    std::unique_ptr<ExactlyOnceConsumer> consumer;
+  };
+  std::deque<Member> stopped;  // keeps every registry for the final count
+  auto join = [&] {
+    Member member;
+    member.consumer = make_consumer(database, options, handler, *member.registry);
+    member.consumer->start();
+    return member;
+  };
+  std::vector<Member> stable;
+  for (int i = 0; i < kStableMembers; ++i) stable.push_back(join());
+  std::vector<Member> churners;
+
+  TestProducer producer;
+  std::vector<int> per_partition(kPartitions, 0);
+  int produced = 0;
+  std::mt19937 random(20261130);
+  {
+    CpuBurner burner(2);
+    for (int step = 0; step < kSteps; ++step) {
+      const bool leave = churners.size() == kMaxChurners ||
+                         (!churners.empty() && std::uniform_int_distribution<int>(0, 1)(random));
+      if (leave) {
+        const auto victim = churners.begin() + std::uniform_int_distribution<std::size_t>(
+                                                   0, churners.size() - 1)(random);
+        victim->consumer->stop();  // leaves the group: the others rebalance
+        stopped.push_back(std::move(*victim));
+        churners.erase(victim);
+      } else {
+        churners.push_back(join());  // joins from its own thread: a rebalance
+      }
+      for (int i = 0; i < kEventsPerStep; ++i) {
+        const int partition = produced % kPartitions;
+        producer.event(topic, partition, produced);
+        ++per_partition[partition];
+        ++produced;
+        std::this_thread::sleep_for(kEventSpacing);
+      }
+    }
+    for (auto& member : churners) {
+      member.consumer->stop();
+      stopped.push_back(std::move(member));
+    }
+    churners.clear();
+
+    // Still under load: the stable members must take over and drain everything.
+    const auto drain_start = std::chrono::steady_clock::now();
+    wait_for([&] { return database.stored_offsets_sum(group) == produced; }, kDrainLimit);
+    INFO("drained in " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - drain_start)
+                              .count()
+                       << " ms");
+  }
+  for (auto& member : stable) {
+    member.consumer->stop();
+    stopped.push_back(std::move(member));
+  }
+
+  CHECK(database.applied_rows() == produced);  // nothing skipped ...
+  CHECK(database.over_applied() == 0);         // ... nothing applied twice
+  CHECK(database.scalar("SELECT COUNT(*) FROM processed_events") == produced);
+  CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters") == 0);
+  for (int p = 0; p < kPartitions; ++p) {
+    INFO("partition " << p);
+    CHECK(database.scalar("SELECT next_offset FROM consumer_offsets WHERE consumer_group = '" +
+                          group + "' AND partition_id = " + std::to_string(p)) == per_partition[p]);
+    // Every offset of the partition is in the effects table exactly once.
+    CHECK(database.scalar("SELECT COUNT(DISTINCT message_offset) FROM applied"
+                          " WHERE partition_id = " +
+                          std::to_string(p)) == per_partition[p]);
+  }
+  std::uint64_t applied = 0;
+  for (auto& member : stopped) {
+    applied +=
+        counter_value(*member.registry, "bourse_consumer_events_applied_total", {group, topic});
+  }
+  CHECK(applied == static_cast<std::uint64_t>(produced));
 }
 
 }  // namespace
