@@ -49,15 +49,23 @@ struct PartitionState {
   int attempts = 0;                  // counted (non-transient) failures of failing_offset
   std::optional<std::int64_t> committed_next_offset;  // last DB-committed, for the hint
   bool hint_pending = false;
+  // The last batch refused for starting past the expected offset (a gap): the offset the
+  // partition was sought back to, and the refused batch's first offset. If the re-fetch
+  // from gap_expected starts at gap_first again, the log holds no record in between
+  // (retention, compaction, transaction markers) and the batch is applied.
+  std::int64_t gap_expected = -1;
+  std::int64_t gap_first = -1;
 };
 
 // What one batch transaction did; reset at the start of each attempt.
 struct BatchOutcome {
   std::size_t applied = 0;
   std::size_t duplicates = 0;
-  std::optional<std::int64_t> fenced_next_offset;  // another member was ahead: skip to it
-  std::int64_t current_offset = -1;                // the message being handled
-  std::vector<detail::DeadLetter> malformed;       // dead-lettered inside the batch
+  std::optional<std::int64_t> fenced_next_offset;   // another member was ahead: skip to it
+  std::optional<std::int64_t> gap_expected_offset;  // the batch started past it: refused
+  bool confirmed_log_gap = false;    // started past it again after a re-fetch: no records there
+  std::int64_t current_offset = -1;  // the message being handled
+  std::vector<detail::DeadLetter> malformed;  // dead-lettered inside the batch
 };
 
 }  // namespace
@@ -82,7 +90,19 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
         dead_letters(registry
                          .counter("bourse_consumer_dead_letters_total",
                                   "Messages given up on and written to dead_letters", {"group"})
-                         .with({options.group_id})) {}
+                         .with({options.group_id})),
+        gaps_refused(registry
+                         .counter("bourse_consumer_offset_gaps_refused_total",
+                                  "Batches refused because they started past the partition's "
+                                  "stored next offset (the partition was sought back)",
+                                  {"group"})
+                         .with({options.group_id})),
+        log_gaps(registry
+                     .counter("bourse_consumer_log_gaps_skipped_total",
+                              "Offset ranges without records (retention, compaction, transaction "
+                              "markers) skipped after a re-fetch confirmed them",
+                              {"group"})
+                     .with({options.group_id})) {}
 
   // --- AssignmentListener (runs on the driving thread, inside poll() or close()) -------
 
@@ -188,7 +208,17 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     batch.push_back(std::move(**first));
     const kafka::TopicPartition tp{batch.front().topic, batch.front().partition};
     auto state_it = partitions.find(tp);
-    if (state_it == partitions.end()) return std::size_t{0};  // not ours (anymore)
+    if (state_it == partitions.end()) {
+      // librdkafka only delivers assigned partitions, so this should not happen. Dropping the
+      // message is safe: a partition not assigned here starts from its stored offset wherever
+      // it is assigned next (and the gap check refuses a batch that starts past it).
+      log::warn("consumer: message of a partition not assigned here, dropped",
+                {{"group", options.group_id},
+                 {"topic", tp.topic},
+                 {"partition", static_cast<std::int64_t>(tp.partition)},
+                 {"offset", batch.front().offset}});
+      return std::size_t{0};
+    }
 
     const std::size_t limit =
         batch.front().offset <= state_it->second.one_by_one_until ? 1 : options.max_batch;
@@ -197,19 +227,42 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       const auto remaining = std::max(
           milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
       auto more = kafka->poll(remaining);
-      if (assignment_epoch != epoch) return std::size_t{0};  // revoked mid-gathering
-      if (!more || !more->has_value()) break;                // Kafka trouble: apply what we have
+      if (assignment_epoch != epoch) {
+        // A rebalance ran inside this poll. `batch` belongs to the revoked assignment and is
+        // dropped unapplied: whoever owns its partition now (this member included) starts
+        // from the stored offset. But a message this poll returned comes from the NEW
+        // assignment, and librdkafka's fetch position is already past it: dropping it would
+        // lose it (the partition's next batch would start one offset later). It starts the
+        // next batch instead.
+        if (more && more->has_value()) hold_back(std::move(**more));
+        return std::size_t{0};
+      }
+      if (!more || !more->has_value()) break;  // Kafka trouble: apply what we have
       kafka::Message& message = **more;
       if (message.topic == tp.topic && message.partition == tp.partition) {
         BOURSE_ASSERT(message.offset > batch.back().offset,
                       "a partition's messages arrive in offset order");
         batch.push_back(std::move(message));
       } else {
-        pending = std::move(message);  // the next batch starts with it
+        hold_back(std::move(message));  // the next batch starts with it
         break;
       }
     }
     return apply(tp, std::move(batch));
+  }
+
+  // Keeps a polled message for the next batch (see `pending`).
+  void hold_back(kafka::Message message) {
+    BOURSE_ASSERT(!pending, "at most one message is held back");
+    if (partitions.find({message.topic, message.partition}) == partitions.end()) {
+      log::warn("consumer: message of a partition not assigned here, dropped",
+                {{"group", options.group_id},
+                 {"topic", message.topic},
+                 {"partition", static_cast<std::int64_t>(message.partition)},
+                 {"offset", message.offset}});
+      return;
+    }
+    pending = std::move(message);
   }
 
   Result<std::size_t> poll_failed(const Error& error) {
@@ -226,27 +279,49 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
 
   // Applies one batch of partition `tp` in one transaction and handles its failure.
   Result<std::size_t> apply(const kafka::TopicPartition& tp, std::vector<kafka::Message> batch) {
+    const auto state_it = partitions.find(tp);
+    BOURSE_ASSERT(state_it != partitions.end(),
+                  "a batch is applied only for an assigned partition");
+    PartitionState& state = state_it->second;  // no poll (no rebalance) until we return
+    // Where the log starts, for a partition without a stored offset (it starts there).
+    std::optional<std::int64_t> log_start;
+    if (auto watermarks = kafka->cached_watermarks(tp); watermarks && *watermarks) {
+      log_start = (*watermarks)->low;
+    }
     BatchOutcome outcome;
     const Status status = pool.in_transaction(
         [&](soci::session& session) -> Status {
           outcome = BatchOutcome{};
-          return apply_in_transaction(session, tp, batch, outcome);
+          return apply_in_transaction(session, tp, batch, state, log_start, outcome);
         },
         /*max_attempts=*/1);
-    PartitionState& state = partitions[tp];
     if (status) return committed(tp, state, batch, outcome);
     return failed(tp, state, batch, outcome, status.error());
   }
 
   Status apply_in_transaction(soci::session& session, const kafka::TopicPartition& tp,
-                              const std::vector<kafka::Message>& batch, BatchOutcome& outcome) {
+                              const std::vector<kafka::Message>& batch, const PartitionState& state,
+                              std::optional<std::int64_t> log_start, BatchOutcome& outcome) {
+    const std::int64_t first = batch.front().offset;
     const std::optional<std::int64_t> stored = detail::load_next_offset(
         session, options.group_id, tp.topic, tp.partition, /*for_update=*/true);
-    if (stored && *stored > batch.front().offset) {
+    if (stored && *stored > first) {
       // Another member applied past this batch's start since we were assigned: we lost
       // the partition without being told. Apply nothing.
       outcome.fenced_next_offset = *stored;
       return Status::success();
+    }
+    // The offset this batch must start at: the stored next offset, or with nothing stored
+    // yet the start of the log (as of the last fetch). A batch that starts later would skip
+    // the messages in between (e.g. one polled and not applied): refuse it, unless a
+    // re-fetch from there already started at the same offset (no records in between).
+    const std::optional<std::int64_t> expected = stored ? stored : log_start;
+    if (expected && *expected < first) {
+      if (state.gap_expected != *expected || state.gap_first != first) {
+        outcome.gap_expected_offset = *expected;
+        return Status::success();  // nothing written
+      }
+      outcome.confirmed_log_gap = true;
     }
     for (const kafka::Message& message : batch) {
       outcome.current_offset = message.offset;
@@ -284,6 +359,32 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       seek_or_rejoin(tp, *outcome.fenced_next_offset);
       return std::size_t{0};
     }
+    if (outcome.gap_expected_offset) {
+      gaps_refused.inc();
+      log::error(
+          "consumer: batch refused, it starts past the partition's next offset; seeking back",
+          {{"group", options.group_id},
+           {"topic", tp.topic},
+           {"partition", static_cast<std::int64_t>(tp.partition)},
+           {"expected_next_offset", *outcome.gap_expected_offset},
+           {"batch_first_offset", batch.front().offset},
+           {"missing", batch.front().offset - *outcome.gap_expected_offset}});
+      state.gap_expected = *outcome.gap_expected_offset;
+      state.gap_first = batch.front().offset;
+      seek_or_rejoin(tp, *outcome.gap_expected_offset);  // may drop `state` (rejoin)
+      return std::size_t{0};
+    }
+    if (outcome.confirmed_log_gap) {
+      log_gaps.inc();
+      log::warn("consumer: offsets without records skipped (a re-fetch started past them too)",
+                {{"group", options.group_id},
+                 {"topic", tp.topic},
+                 {"partition", static_cast<std::int64_t>(tp.partition)},
+                 {"from_offset", state.gap_expected},
+                 {"to_offset", state.gap_first}});
+    }
+    state.gap_expected = -1;
+    state.gap_first = -1;
     if (outcome.applied > 0) applied_family.with({options.group_id, tp.topic}).inc(outcome.applied);
     if (outcome.duplicates > 0) {
       duplicates_family.with({options.group_id, tp.topic}).inc(outcome.duplicates);
@@ -481,10 +582,15 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
   metrics::CounterFamily& duplicates_family;
   metrics::Counter& batch_failures;
   metrics::Counter& dead_letters;
+  metrics::Counter& gaps_refused;
+  metrics::Counter& log_gaps;
 
   // Owned by the driving thread.
   std::unique_ptr<kafka::Consumer> kafka;
-  std::optional<kafka::Message> pending;  // polled, of another partition: next batch's first
+  // Polled but not part of the batch it arrived in (another partition, or the first message
+  // of a new assignment): the next batch's first. Never dropped while its partition is
+  // assigned here: librdkafka's fetch position is already past it.
+  std::optional<kafka::Message> pending;
   std::map<kafka::TopicPartition, PartitionState> partitions;  // the current assignment
   std::uint64_t assignment_epoch = 0;  // bumped by every assignment and revocation
   Clock::time_point last_hint{};

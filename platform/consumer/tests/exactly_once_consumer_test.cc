@@ -3,6 +3,7 @@
 // deadlocks, poison messages and rebalances - and nothing is ever dropped silently.
 #include "bourse/consumer/exactly_once_consumer.h"
 
+#include <librdkafka/rdkafkacpp.h>
 #include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
 #include <unistd.h>
@@ -413,6 +414,89 @@ TEST_CASE("deadlocks and an unavailable database are retried until they pass, ne
   CHECK(database.over_applied() == 0);
   CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters") == 0);
   CHECK(counter_value(registry, "bourse_consumer_batch_failures_total", {group}) >= 8);
+}
+
+TEST_CASE("a batch that starts past the stored offset is refused and the partition re-read",
+          "[consumer][gap]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-gap");
+  TestProducer producer;
+  for (int i = 0; i < 10; ++i) producer.event(topic, 0, i);
+  TestHandler handler;
+  metrics::Registry registry;
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 10; });
+
+  // The consumer's fetch position (10) is now past the stored offset (5): whatever the
+  // cause, the next batch must not be applied from 10 on, skipping 5..9.
+  REQUIRE(database.pool
+              .with_session([&](soci::session& session) {
+                session << "UPDATE consumer_offsets SET next_offset = 5 WHERE consumer_group = :g",
+                    soci::use(group);
+              })
+              .ok());
+  for (int i = 10; i < 15; ++i) producer.event(topic, 0, i);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 15; });
+
+  CHECK(counter_value(registry, "bourse_consumer_offset_gaps_refused_total", {group}) == 1);
+  CHECK(counter_value(registry, "bourse_consumer_log_gaps_skipped_total", {group}) == 0);
+  // Re-read from 5: 5..9 were applied already (duplicates), 10..14 applied once.
+  CHECK(counter_value(registry, "bourse_consumer_duplicates_skipped_total", {group, topic}) == 5);
+  CHECK(database.applied_rows() == 15);
+  CHECK(database.over_applied() == 0);
+}
+
+TEST_CASE("offsets without records (transaction markers) are skipped after a confirming re-fetch",
+          "[consumer][gap]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-txn");
+  // A transactional producer: each commit writes a marker that takes an offset but is never
+  // delivered, so the next transaction's first message starts past the stored offset.
+  std::string error_text;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  REQUIRE(conf->set("bootstrap.servers", bourse::testing::kafka_brokers(), error_text) ==
+          RdKafka::Conf::CONF_OK);
+  REQUIRE(conf->set("transactional.id", unique_name("txn"), error_text) == RdKafka::Conf::CONF_OK);
+  std::unique_ptr<RdKafka::Producer> transactional(
+      RdKafka::Producer::create(conf.get(), error_text));
+  REQUIRE(transactional);
+  auto ok = [](RdKafka::Error* error) {
+    const std::unique_ptr<RdKafka::Error> owned(error);
+    INFO((owned ? owned->str() : std::string()));
+    return !owned;
+  };
+  REQUIRE(ok(transactional->init_transactions(15'000)));
+  int value = 0;
+  auto transaction = [&](int events) {
+    REQUIRE(ok(transactional->begin_transaction()));
+    for (int i = 0; i < events; ++i, ++value) {
+      outbox::OutboxEvent event{"TestEvent", topic, "k", "test", std::to_string(value), {}};
+      event.data["value"] = value;
+      std::string payload = outbox::serialize_envelope(event, outbox::new_event_id(),
+                                                       std::chrono::system_clock::now());
+      REQUIRE(transactional->produce(topic, 0, RdKafka::Producer::RK_MSG_COPY, payload.data(),
+                                     payload.size(), nullptr, 0, 0,
+                                     nullptr) == RdKafka::ERR_NO_ERROR);
+    }
+    REQUIRE(ok(transactional->commit_transaction(15'000)));
+  };
+
+  TestHandler handler;
+  metrics::Registry registry;
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  transaction(3);  // offsets 0..2, marker 3
+  drive(*consumer, [&] { return database.applied_rows() == 3; });
+  CHECK(database.stored_offsets_sum(group) == 3);
+  transaction(3);  // offsets 4..6, marker 7: the next batch starts at 4, stored is 3
+  drive(*consumer, [&] { return database.applied_rows() == 6; });
+
+  CHECK(database.stored_offsets_sum(group) == 7);
+  CHECK(database.over_applied() == 0);
+  // Refused once, re-fetched from 3, started at 4 again: confirmed, applied.
+  CHECK(counter_value(registry, "bourse_consumer_offset_gaps_refused_total", {group}) == 1);
+  CHECK(counter_value(registry, "bourse_consumer_log_gaps_skipped_total", {group}) == 1);
 }
 
 TEST_CASE(
