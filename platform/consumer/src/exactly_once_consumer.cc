@@ -17,6 +17,7 @@
 #include "bourse/kafka/errors.h"
 #include "bourse/log/log.h"
 #include "consumer_tables.h"
+#include "partition_progress.h"
 
 namespace bourse::consumer {
 namespace {
@@ -26,6 +27,12 @@ using std::chrono::milliseconds;
 
 // How long the worker thread waits for a message before checking for stop().
 constexpr milliseconds kWorkerPollTimeout{100};
+// How often the lag and stall check runs (on the driving thread, from poll_once): it reads
+// librdkafka's cached watermarks of every assigned partition, which is cheap.
+constexpr milliseconds kProgressCheckInterval{1'000};
+// Longest a check blocks on a broker query for the watermarks of a partition whose cached
+// high watermark has not grown for stall_timeout (at most one query per check).
+constexpr milliseconds kWatermarkQueryTimeout{500};
 
 // Failures that say nothing about the message: they are retried for as long as they last
 // and never count towards max_attempts.
@@ -55,6 +62,9 @@ struct PartitionState {
   // (retention, compaction, transaction markers) and the batch is applied.
   std::int64_t gap_expected = -1;
   std::int64_t gap_first = -1;
+  // Lag and stall tracking (set on assignment) and the partition's lag gauge.
+  std::optional<detail::PartitionProgress> progress;
+  metrics::Gauge* lag_gauge = nullptr;
 };
 
 // What one batch transaction did; reset at the start of each attempt.
@@ -102,7 +112,22 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                               "Offset ranges without records (retention, compaction, transaction "
                               "markers) skipped after a re-fetch confirmed them",
                               {"group"})
-                     .with({options.group_id})) {}
+                     .with({options.group_id})),
+        lag_family(registry.gauge("bourse_consumer_lag_messages",
+                                  "Records of an assigned partition not applied yet: high "
+                                  "watermark minus the stored next offset (0 when not assigned "
+                                  "to this member)",
+                                  {"group", "topic", "partition"})),
+        stalled_partitions(registry
+                               .gauge("bourse_consumer_stalled_partitions",
+                                      "Assigned partitions with a lag whose stored offset has "
+                                      "not moved for stall_timeout",
+                                      {"group"})
+                               .with({options.group_id})),
+        stalls(registry
+                   .counter("bourse_consumer_partition_stalls_total",
+                            "Times an assigned partition became stalled", {"group"})
+                   .with({options.group_id})) {}
 
   // --- AssignmentListener (runs on the driving thread, inside poll() or close()) -------
 
@@ -129,6 +154,9 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       PartitionState& state = partitions[{start.topic, start.partition}];
       state = PartitionState{};
       state.committed_next_offset = start.next_offset;
+      state.progress.emplace(options.stall_timeout, Clock::now(), start.next_offset);
+      state.lag_gauge =
+          &lag_family.with({options.group_id, start.topic, std::to_string(start.partition)});
       log::info("consumer: partition assigned",
                 {{"group", options.group_id},
                  {"topic", start.topic},
@@ -143,7 +171,13 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     // partitions' work is either committed (offsets stored) or was never started.
     ++assignment_epoch;
     pending.reset();
-    for (const auto& tp : revoked) partitions.erase(tp);
+    for (const auto& tp : revoked) {
+      if (const auto it = partitions.find(tp); it != partitions.end()) {
+        if (it->second.lag_gauge != nullptr) it->second.lag_gauge->set(0);
+        partitions.erase(it);
+      }
+    }
+    update_stalled_gauge();
     log::info("consumer: partitions revoked",
               {{"group", options.group_id}, {"count", static_cast<std::int64_t>(revoked.size())}});
   }
@@ -157,7 +191,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       // consumer, which asks on_assigned again.
       (void)kafka->close();
       kafka.reset();
-      partitions.clear();
+      forget_partitions();
       pending.reset();
     }
     kafka::ConsumerOptions kafka_options;
@@ -181,8 +215,77 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                 {{"group", options.group_id}, {"error", describe(status.error())}});
     }
     kafka.reset();
-    partitions.clear();
+    forget_partitions();
     pending.reset();
+  }
+
+  // Drops the assignment's bookkeeping (the consumer is being closed or recreated): its lag
+  // gauges read 0 again, as for any partition not assigned here.
+  void forget_partitions() {
+    for (auto& [tp, state] : partitions) {
+      if (state.lag_gauge != nullptr) state.lag_gauge->set(0);
+    }
+    partitions.clear();
+    update_stalled_gauge();
+  }
+
+  void update_stalled_gauge() {
+    std::int64_t stalled = 0;
+    for (const auto& [tp, state] : partitions) {
+      if (state.progress && state.progress->stalled()) ++stalled;
+    }
+    stalled_partitions.set(static_cast<double>(stalled));
+  }
+
+  // Lag gauges and the stall signal, at most every kProgressCheckInterval. The high
+  // watermarks come from librdkafka's cache; a partition whose cached high watermark has not
+  // grown for stall_timeout is asked from the broker (one query per check at most, bounded
+  // by kWatermarkQueryTimeout), so a partition whose fetching stopped is still measured.
+  void check_progress() {
+    const auto now = Clock::now();
+    if (!kafka || now - last_progress_check < kProgressCheckInterval) return;
+    last_progress_check = now;
+    bool queried = false;
+    for (auto& [tp, state] : partitions) {
+      if (!state.progress) continue;
+      detail::PartitionProgress& progress = *state.progress;
+      if (auto cached = kafka->cached_watermarks(tp); cached && *cached) {
+        progress.watermarks_seen(now, **cached);
+      }
+      if (!queried && progress.wants_query(now)) {
+        queried = true;
+        progress.queried(now);
+        if (auto asked = kafka->query_watermarks(tp, kWatermarkQueryTimeout); asked) {
+          progress.watermarks_seen(now, *asked);
+        } else {
+          log::debug("consumer: cannot query watermarks",
+                     {{"group", options.group_id},
+                      {"topic", tp.topic},
+                      {"partition", static_cast<std::int64_t>(tp.partition)},
+                      {"error", describe(asked.error())}});
+        }
+      }
+      const milliseconds idle = progress.idle(now);  // before observe() may reset it
+      const auto change = progress.observe(now, state.committed_next_offset);
+      if (progress.lag() && state.lag_gauge != nullptr) {
+        state.lag_gauge->set(static_cast<double>(*progress.lag()));
+      }
+      if (change == detail::PartitionProgress::Change::kNone) continue;
+      if (change == detail::PartitionProgress::Change::kStalled) stalls.inc();
+      const std::initializer_list<log::Field> fields = {
+          {"group", options.group_id},
+          {"topic", tp.topic},
+          {"partition", static_cast<std::int64_t>(tp.partition)},
+          {"lag", progress.lag().value_or(0)},
+          {"next_offset", state.committed_next_offset.value_or(-1)},
+          {"seconds", static_cast<std::int64_t>(idle.count() / 1000)}};
+      if (change == detail::PartitionProgress::Change::kRecovered) {
+        log::info("consumer: partition progressing again", fields);
+      } else {
+        log::error("consumer: no progress on an assigned partition with a lag", fields);
+      }
+    }
+    update_stalled_gauge();
   }
 
   // The next message: the one held back from the previous batch, or a fresh poll.
@@ -197,6 +300,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
 
   Result<std::size_t> poll_once(milliseconds timeout) {
     if (Status status = ensure_kafka(); !status) return status.error();
+    check_progress();
     auto first = next_message(timeout);
     if (!first) return poll_failed(first.error());
     if (!first->has_value()) {
@@ -270,7 +374,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     if (kafka && kafka->failed()) {
       (void)kafka->close();
       kafka.reset();
-      partitions.clear();
+      forget_partitions();
       pending.reset();
     }
     sleep_for(options.initial_backoff);
@@ -356,7 +460,8 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                  {"partition", static_cast<std::int64_t>(tp.partition)},
                  {"batch_first_offset", batch.front().offset},
                  {"stored_next_offset", *outcome.fenced_next_offset}});
-      seek_or_rejoin(tp, *outcome.fenced_next_offset);
+      state.committed_next_offset = *outcome.fenced_next_offset;  // what the DB holds
+      seek_or_rejoin(tp, *outcome.fenced_next_offset);            // may drop `state` (rejoin)
       return std::size_t{0};
     }
     if (outcome.gap_expected_offset) {
@@ -584,6 +689,9 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
   metrics::Counter& dead_letters;
   metrics::Counter& gaps_refused;
   metrics::Counter& log_gaps;
+  metrics::GaugeFamily& lag_family;
+  metrics::Gauge& stalled_partitions;
+  metrics::Counter& stalls;
 
   // Owned by the driving thread.
   std::unique_ptr<kafka::Consumer> kafka;
@@ -594,6 +702,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
   std::map<kafka::TopicPartition, PartitionState> partitions;  // the current assignment
   std::uint64_t assignment_epoch = 0;  // bumped by every assignment and revocation
   Clock::time_point last_hint{};
+  Clock::time_point last_progress_check{};
 
   // Start / stop.
   std::mutex mutex;

@@ -236,6 +236,12 @@ std::uint64_t counter_value(metrics::Registry& registry, const std::string& name
   return registry.counter(name, "", label_names).with(labels).value();
 }
 
+double gauge_value(metrics::Registry& registry, const std::string& name,
+                   std::vector<std::string> label_names,
+                   std::initializer_list<std::string_view> labels) {
+  return registry.gauge(name, "", std::move(label_names)).with(labels).value();
+}
+
 // Spins `threads` busy loops until destroyed: the consumers' threads then compete for the
 // CPU like on a loaded 2-core machine, which is where rebalance races show up.
 class CpuBurner {
@@ -499,6 +505,45 @@ TEST_CASE("offsets without records (transaction markers) are skipped after a con
   CHECK(counter_value(registry, "bourse_consumer_log_gaps_skipped_total", {group}) == 1);
 }
 
+TEST_CASE("the lag of each partition is exported, and one without progress is reported stalled",
+          "[consumer][lag]") {
+  Database database;
+  const std::string topic = create_topic(2);
+  const std::string group = unique_name("g-stall");
+  TestProducer producer;
+  for (int i = 0; i < 5; ++i) producer.event(topic, 0, i);
+  for (int i = 0; i < 3; ++i) producer.event(topic, 1, 100 + i);
+  TestHandler handler;
+  handler.unavailable(100, 1'000'000);  // partition 1's first event cannot be applied for now
+  metrics::Registry registry;
+  ConsumerOptions options = test_options(group, topic);
+  options.stall_timeout = kMinStallTimeout;  // 1 s
+  auto consumer = make_consumer(database, options, handler, registry);
+  auto lag = [&](int partition) {
+    return gauge_value(registry, "bourse_consumer_lag_messages", {"group", "topic", "partition"},
+                       {group, topic, std::to_string(partition)});
+  };
+  auto stalled = [&] {
+    return gauge_value(registry, "bourse_consumer_stalled_partitions", {"group"}, {group});
+  };
+
+  drive(
+      *consumer, [&] { return stalled() == 1; }, 15s);
+  CHECK(database.stored_offsets_sum(group) == 5);  // partition 0 drained, partition 1 stuck
+  CHECK(lag(0) == 0);
+  CHECK(lag(1) == 3);
+  CHECK(counter_value(registry, "bourse_consumer_partition_stalls_total", {group}) == 1);
+
+  handler.unavailable(100, 0);  // the outage is over
+  drive(
+      *consumer, [&] { return stalled() == 0 && lag(1) == 0; }, 15s);
+  CHECK(database.applied_rows() == 8);
+  CHECK(database.over_applied() == 0);
+  CHECK(counter_value(registry, "bourse_consumer_partition_stalls_total", {group}) == 1);
+  consumer->stop();
+  CHECK(lag(0) == 0);  // not assigned any more
+}
+
 TEST_CASE(
     "two consumers of one group split the partitions and apply every event once, "
     "across a rebalance",
@@ -613,6 +658,23 @@ TEST_CASE(
                               std::chrono::steady_clock::now() - drain_start)
                               .count()
                        << " ms");
+    // The stable members' gauges agree: no lag left, nothing stalled.
+    wait_for(
+        [&] {
+          double lag = 0;
+          double stalled = 0;
+          for (auto& member : stable) {
+            for (int p = 0; p < kPartitions; ++p) {
+              lag +=
+                  gauge_value(*member.registry, "bourse_consumer_lag_messages",
+                              {"group", "topic", "partition"}, {group, topic, std::to_string(p)});
+            }
+            stalled += gauge_value(*member.registry, "bourse_consumer_stalled_partitions",
+                                   {"group"}, {group});
+          }
+          return lag == 0 && stalled == 0;
+        },
+        5s);
   }
   for (auto& member : stable) {
     member.consumer->stop();

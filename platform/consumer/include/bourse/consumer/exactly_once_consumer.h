@@ -37,7 +37,12 @@
 // Metrics (registered on construction): bourse_consumer_events_applied_total{group,topic},
 // bourse_consumer_duplicates_skipped_total{group,topic},
 // bourse_consumer_batch_failures_total{group}, bourse_consumer_dead_letters_total{group},
-// bourse_consumer_offset_gaps_refused_total{group}, bourse_consumer_log_gaps_skipped_total{group}.
+// bourse_consumer_offset_gaps_refused_total{group}, bourse_consumer_log_gaps_skipped_total{group},
+// bourse_consumer_lag_messages{group,topic,partition} (high watermark - stored next offset,
+// refreshed about once a second by the driving thread; 0 for a partition not assigned here),
+// bourse_consumer_stalled_partitions{group} and bourse_consumer_partition_stalls_total{group}
+// (an assigned partition with a lag whose stored offset has not moved for
+// ConsumerOptions::stall_timeout; also an error log line, repeated every stall_timeout).
 //
 // Threads: two ways to drive it, never both. start() runs a worker thread that owns the
 // Kafka consumer until stop(). Or poll_once() processes one batch synchronously (tests,
