@@ -51,6 +51,11 @@ Status validate(const ConsumerOptions& options) {
       options.kafka_commit_hint_interval > std::chrono::milliseconds(60'000)) {
     return Error::invalid("consumer kafka_commit_hint_interval must be in [0, 60000] ms");
   }
+  if (options.stall_timeout < kMinStallTimeout || options.stall_timeout > kMaxStallTimeout) {
+    return Error::invalid("consumer stall_timeout must be in [" +
+                          std::to_string(kMinStallTimeout.count()) + ", " +
+                          std::to_string(kMaxStallTimeout.count()) + "] ms");
+  }
   return Status::success();
 }
 

@@ -17,6 +17,7 @@
 #include "bourse/kafka/errors.h"
 #include "bourse/log/log.h"
 #include "consumer_tables.h"
+#include "partition_progress.h"
 
 namespace bourse::consumer {
 namespace {
@@ -26,6 +27,12 @@ using std::chrono::milliseconds;
 
 // How long the worker thread waits for a message before checking for stop().
 constexpr milliseconds kWorkerPollTimeout{100};
+// How often the lag and stall check runs (on the driving thread, from poll_once): it reads
+// librdkafka's cached watermarks of every assigned partition, which is cheap.
+constexpr milliseconds kProgressCheckInterval{1'000};
+// Longest a check blocks on a broker query for the watermarks of a partition whose cached
+// high watermark has not grown for stall_timeout (at most one query per check).
+constexpr milliseconds kWatermarkQueryTimeout{500};
 
 // Failures that say nothing about the message: they are retried for as long as they last
 // and never count towards max_attempts.
@@ -49,15 +56,26 @@ struct PartitionState {
   int attempts = 0;                  // counted (non-transient) failures of failing_offset
   std::optional<std::int64_t> committed_next_offset;  // last DB-committed, for the hint
   bool hint_pending = false;
+  // The last batch refused for starting past the expected offset (a gap): the offset the
+  // partition was sought back to, and the refused batch's first offset. If the re-fetch
+  // from gap_expected starts at gap_first again, the log holds no record in between
+  // (retention, compaction, transaction markers) and the batch is applied.
+  std::int64_t gap_expected = -1;
+  std::int64_t gap_first = -1;
+  // Lag and stall tracking (set on assignment) and the partition's lag gauge.
+  std::optional<detail::PartitionProgress> progress;
+  metrics::Gauge* lag_gauge = nullptr;
 };
 
 // What one batch transaction did; reset at the start of each attempt.
 struct BatchOutcome {
   std::size_t applied = 0;
   std::size_t duplicates = 0;
-  std::optional<std::int64_t> fenced_next_offset;  // another member was ahead: skip to it
-  std::int64_t current_offset = -1;                // the message being handled
-  std::vector<detail::DeadLetter> malformed;       // dead-lettered inside the batch
+  std::optional<std::int64_t> fenced_next_offset;   // another member was ahead: skip to it
+  std::optional<std::int64_t> gap_expected_offset;  // the batch started past it: refused
+  bool confirmed_log_gap = false;    // started past it again after a re-fetch: no records there
+  std::int64_t current_offset = -1;  // the message being handled
+  std::vector<detail::DeadLetter> malformed;  // dead-lettered inside the batch
 };
 
 }  // namespace
@@ -82,7 +100,34 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
         dead_letters(registry
                          .counter("bourse_consumer_dead_letters_total",
                                   "Messages given up on and written to dead_letters", {"group"})
-                         .with({options.group_id})) {}
+                         .with({options.group_id})),
+        gaps_refused(registry
+                         .counter("bourse_consumer_offset_gaps_refused_total",
+                                  "Batches refused because they started past the partition's "
+                                  "stored next offset (the partition was sought back)",
+                                  {"group"})
+                         .with({options.group_id})),
+        log_gaps(registry
+                     .counter("bourse_consumer_log_gaps_skipped_total",
+                              "Offset ranges without records (retention, compaction, transaction "
+                              "markers) skipped after a re-fetch confirmed them",
+                              {"group"})
+                     .with({options.group_id})),
+        lag_family(registry.gauge("bourse_consumer_lag_messages",
+                                  "Records of an assigned partition not applied yet: high "
+                                  "watermark minus the stored next offset (0 when not assigned "
+                                  "to this member)",
+                                  {"group", "topic", "partition"})),
+        stalled_partitions(registry
+                               .gauge("bourse_consumer_stalled_partitions",
+                                      "Assigned partitions with a lag whose stored offset has "
+                                      "not moved for stall_timeout",
+                                      {"group"})
+                               .with({options.group_id})),
+        stalls(registry
+                   .counter("bourse_consumer_partition_stalls_total",
+                            "Times an assigned partition became stalled", {"group"})
+                   .with({options.group_id})) {}
 
   // --- AssignmentListener (runs on the driving thread, inside poll() or close()) -------
 
@@ -109,6 +154,9 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       PartitionState& state = partitions[{start.topic, start.partition}];
       state = PartitionState{};
       state.committed_next_offset = start.next_offset;
+      state.progress.emplace(options.stall_timeout, Clock::now(), start.next_offset);
+      state.lag_gauge =
+          &lag_family.with({options.group_id, start.topic, std::to_string(start.partition)});
       log::info("consumer: partition assigned",
                 {{"group", options.group_id},
                  {"topic", start.topic},
@@ -123,7 +171,13 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     // partitions' work is either committed (offsets stored) or was never started.
     ++assignment_epoch;
     pending.reset();
-    for (const auto& tp : revoked) partitions.erase(tp);
+    for (const auto& tp : revoked) {
+      if (const auto it = partitions.find(tp); it != partitions.end()) {
+        if (it->second.lag_gauge != nullptr) it->second.lag_gauge->set(0);
+        partitions.erase(it);
+      }
+    }
+    update_stalled_gauge();
     log::info("consumer: partitions revoked",
               {{"group", options.group_id}, {"count", static_cast<std::int64_t>(revoked.size())}});
   }
@@ -137,7 +191,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       // consumer, which asks on_assigned again.
       (void)kafka->close();
       kafka.reset();
-      partitions.clear();
+      forget_partitions();
       pending.reset();
     }
     kafka::ConsumerOptions kafka_options;
@@ -161,8 +215,77 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                 {{"group", options.group_id}, {"error", describe(status.error())}});
     }
     kafka.reset();
-    partitions.clear();
+    forget_partitions();
     pending.reset();
+  }
+
+  // Drops the assignment's bookkeeping (the consumer is being closed or recreated): its lag
+  // gauges read 0 again, as for any partition not assigned here.
+  void forget_partitions() {
+    for (auto& [tp, state] : partitions) {
+      if (state.lag_gauge != nullptr) state.lag_gauge->set(0);
+    }
+    partitions.clear();
+    update_stalled_gauge();
+  }
+
+  void update_stalled_gauge() {
+    std::int64_t stalled = 0;
+    for (const auto& [tp, state] : partitions) {
+      if (state.progress && state.progress->stalled()) ++stalled;
+    }
+    stalled_partitions.set(static_cast<double>(stalled));
+  }
+
+  // Lag gauges and the stall signal, at most every kProgressCheckInterval. The high
+  // watermarks come from librdkafka's cache; a partition whose cached high watermark has not
+  // grown for stall_timeout is asked from the broker (one query per check at most, bounded
+  // by kWatermarkQueryTimeout), so a partition whose fetching stopped is still measured.
+  void check_progress() {
+    const auto now = Clock::now();
+    if (!kafka || now - last_progress_check < kProgressCheckInterval) return;
+    last_progress_check = now;
+    bool queried = false;
+    for (auto& [tp, state] : partitions) {
+      if (!state.progress) continue;
+      detail::PartitionProgress& progress = *state.progress;
+      if (auto cached = kafka->cached_watermarks(tp); cached && *cached) {
+        progress.watermarks_seen(now, **cached);
+      }
+      if (!queried && progress.wants_query(now)) {
+        queried = true;
+        progress.queried(now);
+        if (auto asked = kafka->query_watermarks(tp, kWatermarkQueryTimeout); asked) {
+          progress.watermarks_seen(now, *asked);
+        } else {
+          log::debug("consumer: cannot query watermarks",
+                     {{"group", options.group_id},
+                      {"topic", tp.topic},
+                      {"partition", static_cast<std::int64_t>(tp.partition)},
+                      {"error", describe(asked.error())}});
+        }
+      }
+      const milliseconds idle = progress.idle(now);  // before observe() may reset it
+      const auto change = progress.observe(now, state.committed_next_offset);
+      if (progress.lag() && state.lag_gauge != nullptr) {
+        state.lag_gauge->set(static_cast<double>(*progress.lag()));
+      }
+      if (change == detail::PartitionProgress::Change::kNone) continue;
+      if (change == detail::PartitionProgress::Change::kStalled) stalls.inc();
+      const std::initializer_list<log::Field> fields = {
+          {"group", options.group_id},
+          {"topic", tp.topic},
+          {"partition", static_cast<std::int64_t>(tp.partition)},
+          {"lag", progress.lag().value_or(0)},
+          {"next_offset", state.committed_next_offset.value_or(-1)},
+          {"seconds", static_cast<std::int64_t>(idle.count() / 1000)}};
+      if (change == detail::PartitionProgress::Change::kRecovered) {
+        log::info("consumer: partition progressing again", fields);
+      } else {
+        log::error("consumer: no progress on an assigned partition with a lag", fields);
+      }
+    }
+    update_stalled_gauge();
   }
 
   // The next message: the one held back from the previous batch, or a fresh poll.
@@ -177,6 +300,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
 
   Result<std::size_t> poll_once(milliseconds timeout) {
     if (Status status = ensure_kafka(); !status) return status.error();
+    check_progress();
     auto first = next_message(timeout);
     if (!first) return poll_failed(first.error());
     if (!first->has_value()) {
@@ -188,7 +312,17 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     batch.push_back(std::move(**first));
     const kafka::TopicPartition tp{batch.front().topic, batch.front().partition};
     auto state_it = partitions.find(tp);
-    if (state_it == partitions.end()) return std::size_t{0};  // not ours (anymore)
+    if (state_it == partitions.end()) {
+      // librdkafka only delivers assigned partitions, so this should not happen. Dropping the
+      // message is safe: a partition not assigned here starts from its stored offset wherever
+      // it is assigned next (and the gap check refuses a batch that starts past it).
+      log::warn("consumer: message of a partition not assigned here, dropped",
+                {{"group", options.group_id},
+                 {"topic", tp.topic},
+                 {"partition", static_cast<std::int64_t>(tp.partition)},
+                 {"offset", batch.front().offset}});
+      return std::size_t{0};
+    }
 
     const std::size_t limit =
         batch.front().offset <= state_it->second.one_by_one_until ? 1 : options.max_batch;
@@ -197,19 +331,42 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       const auto remaining = std::max(
           milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
       auto more = kafka->poll(remaining);
-      if (assignment_epoch != epoch) return std::size_t{0};  // revoked mid-gathering
-      if (!more || !more->has_value()) break;                // Kafka trouble: apply what we have
+      if (assignment_epoch != epoch) {
+        // A rebalance ran inside this poll. `batch` belongs to the revoked assignment and is
+        // dropped unapplied: whoever owns its partition now (this member included) starts
+        // from the stored offset. But a message this poll returned comes from the NEW
+        // assignment, and librdkafka's fetch position is already past it: dropping it would
+        // lose it (the partition's next batch would start one offset later). It starts the
+        // next batch instead.
+        if (more && more->has_value()) hold_back(std::move(**more));
+        return std::size_t{0};
+      }
+      if (!more || !more->has_value()) break;  // Kafka trouble: apply what we have
       kafka::Message& message = **more;
       if (message.topic == tp.topic && message.partition == tp.partition) {
         BOURSE_ASSERT(message.offset > batch.back().offset,
                       "a partition's messages arrive in offset order");
         batch.push_back(std::move(message));
       } else {
-        pending = std::move(message);  // the next batch starts with it
+        hold_back(std::move(message));  // the next batch starts with it
         break;
       }
     }
     return apply(tp, std::move(batch));
+  }
+
+  // Keeps a polled message for the next batch (see `pending`).
+  void hold_back(kafka::Message message) {
+    BOURSE_ASSERT(!pending, "at most one message is held back");
+    if (partitions.find({message.topic, message.partition}) == partitions.end()) {
+      log::warn("consumer: message of a partition not assigned here, dropped",
+                {{"group", options.group_id},
+                 {"topic", message.topic},
+                 {"partition", static_cast<std::int64_t>(message.partition)},
+                 {"offset", message.offset}});
+      return;
+    }
+    pending = std::move(message);
   }
 
   Result<std::size_t> poll_failed(const Error& error) {
@@ -217,7 +374,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     if (kafka && kafka->failed()) {
       (void)kafka->close();
       kafka.reset();
-      partitions.clear();
+      forget_partitions();
       pending.reset();
     }
     sleep_for(options.initial_backoff);
@@ -226,27 +383,49 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
 
   // Applies one batch of partition `tp` in one transaction and handles its failure.
   Result<std::size_t> apply(const kafka::TopicPartition& tp, std::vector<kafka::Message> batch) {
+    const auto state_it = partitions.find(tp);
+    BOURSE_ASSERT(state_it != partitions.end(),
+                  "a batch is applied only for an assigned partition");
+    PartitionState& state = state_it->second;  // no poll (no rebalance) until we return
+    // Where the log starts, for a partition without a stored offset (it starts there).
+    std::optional<std::int64_t> log_start;
+    if (auto watermarks = kafka->cached_watermarks(tp); watermarks && *watermarks) {
+      log_start = (*watermarks)->low;
+    }
     BatchOutcome outcome;
     const Status status = pool.in_transaction(
         [&](soci::session& session) -> Status {
           outcome = BatchOutcome{};
-          return apply_in_transaction(session, tp, batch, outcome);
+          return apply_in_transaction(session, tp, batch, state, log_start, outcome);
         },
         /*max_attempts=*/1);
-    PartitionState& state = partitions[tp];
     if (status) return committed(tp, state, batch, outcome);
     return failed(tp, state, batch, outcome, status.error());
   }
 
   Status apply_in_transaction(soci::session& session, const kafka::TopicPartition& tp,
-                              const std::vector<kafka::Message>& batch, BatchOutcome& outcome) {
+                              const std::vector<kafka::Message>& batch, const PartitionState& state,
+                              std::optional<std::int64_t> log_start, BatchOutcome& outcome) {
+    const std::int64_t first = batch.front().offset;
     const std::optional<std::int64_t> stored = detail::load_next_offset(
         session, options.group_id, tp.topic, tp.partition, /*for_update=*/true);
-    if (stored && *stored > batch.front().offset) {
+    if (stored && *stored > first) {
       // Another member applied past this batch's start since we were assigned: we lost
       // the partition without being told. Apply nothing.
       outcome.fenced_next_offset = *stored;
       return Status::success();
+    }
+    // The offset this batch must start at: the stored next offset, or with nothing stored
+    // yet the start of the log (as of the last fetch). A batch that starts later would skip
+    // the messages in between (e.g. one polled and not applied): refuse it, unless a
+    // re-fetch from there already started at the same offset (no records in between).
+    const std::optional<std::int64_t> expected = stored ? stored : log_start;
+    if (expected && *expected < first) {
+      if (state.gap_expected != *expected || state.gap_first != first) {
+        outcome.gap_expected_offset = *expected;
+        return Status::success();  // nothing written
+      }
+      outcome.confirmed_log_gap = true;
     }
     for (const kafka::Message& message : batch) {
       outcome.current_offset = message.offset;
@@ -281,9 +460,36 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                  {"partition", static_cast<std::int64_t>(tp.partition)},
                  {"batch_first_offset", batch.front().offset},
                  {"stored_next_offset", *outcome.fenced_next_offset}});
-      seek_or_rejoin(tp, *outcome.fenced_next_offset);
+      state.committed_next_offset = *outcome.fenced_next_offset;  // what the DB holds
+      seek_or_rejoin(tp, *outcome.fenced_next_offset);            // may drop `state` (rejoin)
       return std::size_t{0};
     }
+    if (outcome.gap_expected_offset) {
+      gaps_refused.inc();
+      log::error(
+          "consumer: batch refused, it starts past the partition's next offset; seeking back",
+          {{"group", options.group_id},
+           {"topic", tp.topic},
+           {"partition", static_cast<std::int64_t>(tp.partition)},
+           {"expected_next_offset", *outcome.gap_expected_offset},
+           {"batch_first_offset", batch.front().offset},
+           {"missing", batch.front().offset - *outcome.gap_expected_offset}});
+      state.gap_expected = *outcome.gap_expected_offset;
+      state.gap_first = batch.front().offset;
+      seek_or_rejoin(tp, *outcome.gap_expected_offset);  // may drop `state` (rejoin)
+      return std::size_t{0};
+    }
+    if (outcome.confirmed_log_gap) {
+      log_gaps.inc();
+      log::warn("consumer: offsets without records skipped (a re-fetch started past them too)",
+                {{"group", options.group_id},
+                 {"topic", tp.topic},
+                 {"partition", static_cast<std::int64_t>(tp.partition)},
+                 {"from_offset", state.gap_expected},
+                 {"to_offset", state.gap_first}});
+    }
+    state.gap_expected = -1;
+    state.gap_first = -1;
     if (outcome.applied > 0) applied_family.with({options.group_id, tp.topic}).inc(outcome.applied);
     if (outcome.duplicates > 0) {
       duplicates_family.with({options.group_id, tp.topic}).inc(outcome.duplicates);
@@ -481,13 +687,22 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
   metrics::CounterFamily& duplicates_family;
   metrics::Counter& batch_failures;
   metrics::Counter& dead_letters;
+  metrics::Counter& gaps_refused;
+  metrics::Counter& log_gaps;
+  metrics::GaugeFamily& lag_family;
+  metrics::Gauge& stalled_partitions;
+  metrics::Counter& stalls;
 
   // Owned by the driving thread.
   std::unique_ptr<kafka::Consumer> kafka;
-  std::optional<kafka::Message> pending;  // polled, of another partition: next batch's first
+  // Polled but not part of the batch it arrived in (another partition, or the first message
+  // of a new assignment): the next batch's first. Never dropped while its partition is
+  // assigned here: librdkafka's fetch position is already past it.
+  std::optional<kafka::Message> pending;
   std::map<kafka::TopicPartition, PartitionState> partitions;  // the current assignment
   std::uint64_t assignment_epoch = 0;  // bumped by every assignment and revocation
   Clock::time_point last_hint{};
+  Clock::time_point last_progress_check{};
 
   // Start / stop.
   std::mutex mutex;

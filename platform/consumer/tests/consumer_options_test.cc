@@ -45,6 +45,8 @@ TEST_CASE("options outside their limits are kInvalidArgument", "[options]") {
          o.max_backoff = 6s;
        }},
       {"hint interval", [](auto& o) { o.kafka_commit_hint_interval = -1ms; }},
+      {"stall timeout too short", [](auto& o) { o.stall_timeout = kMinStallTimeout - 1ms; }},
+      {"stall timeout too long", [](auto& o) { o.stall_timeout = kMaxStallTimeout + 1ms; }},
   };
   for (auto& [name, mutate] : cases) {
     INFO(name);

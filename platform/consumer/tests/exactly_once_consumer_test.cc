@@ -3,6 +3,7 @@
 // deadlocks, poison messages and rebalances - and nothing is ever dropped silently.
 #include "bourse/consumer/exactly_once_consumer.h"
 
+#include <librdkafka/rdkafkacpp.h>
 #include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <random>
@@ -20,8 +22,8 @@
 #include "bourse/kafka/admin.h"
 #include "bourse/kafka/producer.h"
 #include "bourse/outbox/outbox_event.h"
-#include "stack_env.h"
 #include "project_migrations.h"
+#include "stack_env.h"
 #include "test_database.h"
 
 namespace bourse::consumer {
@@ -36,12 +38,17 @@ std::string unique_name(const std::string& prefix) {
          std::to_string(run % 100000) + "-" + std::to_string(counter++);
 }
 
+// BOURSE_TEST_KAFKA_DEBUG=cgrp,fetch,topic (librdkafka's `debug` property) turns on
+// librdkafka's debug logs and forwards every record: for diagnosing a failing run.
 kafka::KafkaConfig kafka_config(const std::string& client) {
   kafka::KafkaConfig config;
   config.brokers = bourse::testing::kafka_brokers();
   config.client_id = client;
-  config.log_sink = [sink = kafka::stderr_json_sink()](const kafka::LogRecord& record) {
-    if (record.level == kafka::LogLevel::kError) sink(record);
+  const char* debug = std::getenv("BOURSE_TEST_KAFKA_DEBUG");
+  const bool verbose = debug != nullptr && *debug != '\0';
+  if (verbose) config.properties["debug"] = debug;
+  config.log_sink = [sink = kafka::stderr_json_sink(), verbose](const kafka::LogRecord& record) {
+    if (verbose || record.level == kafka::LogLevel::kError) sink(record);
   };
   return config;
 }
@@ -194,7 +201,8 @@ std::unique_ptr<ExactlyOnceConsumer> make_consumer(Database& database,
                                                    const ConsumerOptions& options,
                                                    EventHandler& handler,
                                                    metrics::Registry& registry) {
-  kafka::KafkaConfig config = kafka_config("consumer-test");
+  static std::atomic<int> consumers{0};  // a distinct client id per consumer in the logs
+  kafka::KafkaConfig config = kafka_config("consumer-test-" + std::to_string(consumers++));
   // A retry re-fetches after its seek: do not wait the default 500 ms for the fetch.
   config.properties["fetch.wait.max.ms"] = "50";
   auto created =
@@ -227,6 +235,36 @@ std::uint64_t counter_value(metrics::Registry& registry, const std::string& name
                                                    : std::vector<std::string>{"group"};
   return registry.counter(name, "", label_names).with(labels).value();
 }
+
+double gauge_value(metrics::Registry& registry, const std::string& name,
+                   std::vector<std::string> label_names,
+                   std::initializer_list<std::string_view> labels) {
+  return registry.gauge(name, "", std::move(label_names)).with(labels).value();
+}
+
+// Spins `threads` busy loops until destroyed: the consumers' threads then compete for the
+// CPU like on a loaded 2-core machine, which is where rebalance races show up.
+class CpuBurner {
+ public:
+  explicit CpuBurner(int threads) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] {
+        while (!stop_.load(std::memory_order_relaxed)) {
+        }
+      });
+    }
+  }
+  ~CpuBurner() {
+    stop_ = true;
+    for (auto& thread : threads_) thread.join();
+  }
+  CpuBurner(const CpuBurner&) = delete;
+  CpuBurner& operator=(const CpuBurner&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
 
 TEST_CASE("events are applied once, in partition order, with their offsets stored", "[consumer]") {
   Database database;
@@ -384,6 +422,128 @@ TEST_CASE("deadlocks and an unavailable database are retried until they pass, ne
   CHECK(counter_value(registry, "bourse_consumer_batch_failures_total", {group}) >= 8);
 }
 
+TEST_CASE("a batch that starts past the stored offset is refused and the partition re-read",
+          "[consumer][gap]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-gap");
+  TestProducer producer;
+  for (int i = 0; i < 10; ++i) producer.event(topic, 0, i);
+  TestHandler handler;
+  metrics::Registry registry;
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 10; });
+
+  // The consumer's fetch position (10) is now past the stored offset (5): whatever the
+  // cause, the next batch must not be applied from 10 on, skipping 5..9.
+  REQUIRE(database.pool
+              .with_session([&](soci::session& session) {
+                session << "UPDATE consumer_offsets SET next_offset = 5 WHERE consumer_group = :g",
+                    soci::use(group);
+              })
+              .ok());
+  for (int i = 10; i < 15; ++i) producer.event(topic, 0, i);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 15; });
+
+  CHECK(counter_value(registry, "bourse_consumer_offset_gaps_refused_total", {group}) == 1);
+  CHECK(counter_value(registry, "bourse_consumer_log_gaps_skipped_total", {group}) == 0);
+  // Re-read from 5: 5..9 were applied already (duplicates), 10..14 applied once.
+  CHECK(counter_value(registry, "bourse_consumer_duplicates_skipped_total", {group, topic}) == 5);
+  CHECK(database.applied_rows() == 15);
+  CHECK(database.over_applied() == 0);
+}
+
+TEST_CASE("offsets without records (transaction markers) are skipped after a confirming re-fetch",
+          "[consumer][gap]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-txn");
+  // A transactional producer: each commit writes a marker that takes an offset but is never
+  // delivered, so the next transaction's first message starts past the stored offset.
+  std::string error_text;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  REQUIRE(conf->set("bootstrap.servers", bourse::testing::kafka_brokers(), error_text) ==
+          RdKafka::Conf::CONF_OK);
+  REQUIRE(conf->set("transactional.id", unique_name("txn"), error_text) == RdKafka::Conf::CONF_OK);
+  std::unique_ptr<RdKafka::Producer> transactional(
+      RdKafka::Producer::create(conf.get(), error_text));
+  REQUIRE(transactional);
+  auto ok = [](RdKafka::Error* error) {
+    const std::unique_ptr<RdKafka::Error> owned(error);
+    INFO((owned ? owned->str() : std::string()));
+    return !owned;
+  };
+  REQUIRE(ok(transactional->init_transactions(15'000)));
+  int value = 0;
+  auto transaction = [&](int events) {
+    REQUIRE(ok(transactional->begin_transaction()));
+    for (int i = 0; i < events; ++i, ++value) {
+      outbox::OutboxEvent event{"TestEvent", topic, "k", "test", std::to_string(value), {}};
+      event.data["value"] = value;
+      std::string payload = outbox::serialize_envelope(event, outbox::new_event_id(),
+                                                       std::chrono::system_clock::now());
+      REQUIRE(transactional->produce(topic, 0, RdKafka::Producer::RK_MSG_COPY, payload.data(),
+                                     payload.size(), nullptr, 0, 0,
+                                     nullptr) == RdKafka::ERR_NO_ERROR);
+    }
+    REQUIRE(ok(transactional->commit_transaction(15'000)));
+  };
+
+  TestHandler handler;
+  metrics::Registry registry;
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  transaction(3);  // offsets 0..2, marker 3
+  drive(*consumer, [&] { return database.applied_rows() == 3; });
+  CHECK(database.stored_offsets_sum(group) == 3);
+  transaction(3);  // offsets 4..6, marker 7: the next batch starts at 4, stored is 3
+  drive(*consumer, [&] { return database.applied_rows() == 6; });
+
+  CHECK(database.stored_offsets_sum(group) == 7);
+  CHECK(database.over_applied() == 0);
+  // Refused once, re-fetched from 3, started at 4 again: confirmed, applied.
+  CHECK(counter_value(registry, "bourse_consumer_offset_gaps_refused_total", {group}) == 1);
+  CHECK(counter_value(registry, "bourse_consumer_log_gaps_skipped_total", {group}) == 1);
+}
+
+TEST_CASE("the lag of each partition is exported, and one without progress is reported stalled",
+          "[consumer][lag]") {
+  Database database;
+  const std::string topic = create_topic(2);
+  const std::string group = unique_name("g-stall");
+  TestProducer producer;
+  for (int i = 0; i < 5; ++i) producer.event(topic, 0, i);
+  for (int i = 0; i < 3; ++i) producer.event(topic, 1, 100 + i);
+  TestHandler handler;
+  handler.unavailable(100, 1'000'000);  // partition 1's first event cannot be applied for now
+  metrics::Registry registry;
+  ConsumerOptions options = test_options(group, topic);
+  options.stall_timeout = kMinStallTimeout;  // 1 s
+  auto consumer = make_consumer(database, options, handler, registry);
+  auto lag = [&](int partition) {
+    return gauge_value(registry, "bourse_consumer_lag_messages", {"group", "topic", "partition"},
+                       {group, topic, std::to_string(partition)});
+  };
+  auto stalled = [&] {
+    return gauge_value(registry, "bourse_consumer_stalled_partitions", {"group"}, {group});
+  };
+
+  drive(
+      *consumer, [&] { return stalled() == 1; }, 15s);
+  CHECK(database.stored_offsets_sum(group) == 5);  // partition 0 drained, partition 1 stuck
+  CHECK(lag(0) == 0);
+  CHECK(lag(1) == 3);
+  CHECK(counter_value(registry, "bourse_consumer_partition_stalls_total", {group}) == 1);
+
+  handler.unavailable(100, 0);  // the outage is over
+  drive(
+      *consumer, [&] { return stalled() == 0 && lag(1) == 0; }, 15s);
+  CHECK(database.applied_rows() == 8);
+  CHECK(database.over_applied() == 0);
+  CHECK(counter_value(registry, "bourse_consumer_partition_stalls_total", {group}) == 1);
+  consumer->stop();
+  CHECK(lag(0) == 0);  // not assigned any more
+}
+
 TEST_CASE(
     "two consumers of one group split the partitions and apply every event once, "
     "across a rebalance",
@@ -425,6 +585,121 @@ TEST_CASE(
   CHECK(applied_a > 0);
   CHECK(applied_b > 0);
   CHECK(applied_a + applied_b == static_cast<std::uint64_t>(produced));
+}
+
+TEST_CASE(
+    "members joining and leaving in a loop under CPU load: every event applied exactly once, "
+    "and the group drains",
+    "[consumer][rebalance]") {
+  Database database;
+  constexpr int kPartitions = 6;
+  constexpr int kStableMembers = 2;
+  constexpr int kMaxChurners = 3;  // with the stable ones: <= 5 pooled sessions in use
+  constexpr int kSteps = 24;       // one join or leave per step
+  constexpr int kEventsPerStep = 24;
+  constexpr auto kEventSpacing = 10ms;  // production overlaps each rebalance
+  constexpr auto kDrainLimit = 20s;     // after the last event and the last leave
+  const std::string topic = create_topic(kPartitions);
+  const std::string group = unique_name("g-churn");
+  TestHandler handler;
+  const ConsumerOptions options = test_options(group, topic);
+
+  struct Member {
+    std::unique_ptr<metrics::Registry> registry = std::make_unique<metrics::Registry>();
+    std::unique_ptr<ExactlyOnceConsumer> consumer;
+  };
+  std::deque<Member> stopped;  // keeps every registry for the final count
+  auto join = [&] {
+    Member member;
+    member.consumer = make_consumer(database, options, handler, *member.registry);
+    member.consumer->start();
+    return member;
+  };
+  std::vector<Member> stable;
+  for (int i = 0; i < kStableMembers; ++i) stable.push_back(join());
+  std::vector<Member> churners;
+
+  TestProducer producer;
+  std::vector<int> per_partition(kPartitions, 0);
+  int produced = 0;
+  std::mt19937 random(20261130);
+  {
+    CpuBurner burner(2);
+    for (int step = 0; step < kSteps; ++step) {
+      const bool leave = churners.size() == kMaxChurners ||
+                         (!churners.empty() && std::uniform_int_distribution<int>(0, 1)(random));
+      if (leave) {
+        const auto victim = churners.begin() + std::uniform_int_distribution<std::size_t>(
+                                                   0, churners.size() - 1)(random);
+        victim->consumer->stop();  // leaves the group: the others rebalance
+        stopped.push_back(std::move(*victim));
+        churners.erase(victim);
+      } else {
+        churners.push_back(join());  // joins from its own thread: a rebalance
+      }
+      for (int i = 0; i < kEventsPerStep; ++i) {
+        const int partition = produced % kPartitions;
+        producer.event(topic, partition, produced);
+        ++per_partition[partition];
+        ++produced;
+        std::this_thread::sleep_for(kEventSpacing);
+      }
+    }
+    for (auto& member : churners) {
+      member.consumer->stop();
+      stopped.push_back(std::move(member));
+    }
+    churners.clear();
+
+    // Still under load: the stable members must take over and drain everything.
+    const auto drain_start = std::chrono::steady_clock::now();
+    wait_for([&] { return database.stored_offsets_sum(group) == produced; }, kDrainLimit);
+    INFO("drained in " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - drain_start)
+                              .count()
+                       << " ms");
+    // The stable members' gauges agree: no lag left, nothing stalled.
+    wait_for(
+        [&] {
+          double lag = 0;
+          double stalled = 0;
+          for (auto& member : stable) {
+            for (int p = 0; p < kPartitions; ++p) {
+              lag +=
+                  gauge_value(*member.registry, "bourse_consumer_lag_messages",
+                              {"group", "topic", "partition"}, {group, topic, std::to_string(p)});
+            }
+            stalled += gauge_value(*member.registry, "bourse_consumer_stalled_partitions",
+                                   {"group"}, {group});
+          }
+          return lag == 0 && stalled == 0;
+        },
+        5s);
+  }
+  for (auto& member : stable) {
+    member.consumer->stop();
+    stopped.push_back(std::move(member));
+  }
+
+  CHECK(database.applied_rows() == produced);  // nothing skipped ...
+  CHECK(database.over_applied() == 0);         // ... nothing applied twice
+  CHECK(database.scalar("SELECT COUNT(*) FROM processed_events") == produced);
+  CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters") == 0);
+  for (int p = 0; p < kPartitions; ++p) {
+    INFO("partition " << p);
+    CHECK(database.scalar("SELECT next_offset FROM consumer_offsets WHERE consumer_group = '" +
+                          group + "' AND partition_id = " + std::to_string(p)) == per_partition[p]);
+    // Every offset of the partition is in the effects table exactly once.
+    CHECK(database.scalar("SELECT COUNT(DISTINCT message_offset) FROM applied"
+                          " WHERE partition_id = " +
+                          std::to_string(p)) == per_partition[p]);
+  }
+  std::uint64_t applied = 0;
+  for (auto& member : stopped) {
+    applied +=
+        counter_value(*member.registry, "bourse_consumer_events_applied_total", {group, topic});
+  }
+  CHECK(applied == static_cast<std::uint64_t>(produced));
 }
 
 }  // namespace

@@ -305,6 +305,40 @@ Status Consumer::seek(const TopicPartition& partition, std::int64_t offset) {
   return Status::success();
 }
 
+Result<std::optional<Watermarks>> Consumer::cached_watermarks(const TopicPartition& partition) {
+  Impl& impl = *impl_;
+  if (Status status = impl.usable(); !status.ok()) return status.error();
+  std::int64_t low = RdKafka::Topic::OFFSET_INVALID;
+  std::int64_t high = RdKafka::Topic::OFFSET_INVALID;
+  // Reads librdkafka's per-partition cache (updated by every fetch response); an unknown
+  // partition (never fetched by this handle) is simply "not known yet".
+  const RdKafka::ErrorCode code =
+      impl.handle->get_watermark_offsets(partition.topic, partition.partition, &low, &high);
+  if (code != RdKafka::ERR_NO_ERROR || low < 0 || high < 0) return std::optional<Watermarks>();
+  return std::optional<Watermarks>(Watermarks{low, high});
+}
+
+Result<Watermarks> Consumer::query_watermarks(const TopicPartition& partition,
+                                              std::chrono::milliseconds timeout) {
+  Impl& impl = *impl_;
+  if (Status status = impl.usable(); !status.ok()) return status.error();
+  const int timeout_ms = static_cast<int>(
+      std::clamp<std::int64_t>(timeout.count(), 1, kMaxWatermarkQueryTimeout.count()));
+  std::int64_t low = RdKafka::Topic::OFFSET_INVALID;
+  std::int64_t high = RdKafka::Topic::OFFSET_INVALID;
+  if (const RdKafka::ErrorCode code = impl.handle->query_watermark_offsets(
+          partition.topic, partition.partition, &low, &high, timeout_ms);
+      code != RdKafka::ERR_NO_ERROR) {
+    return detail::to_error(code, "query watermarks of " + describe({partition}));
+  }
+  if (low < 0 || high < low) {  // broker data: reported, never asserted
+    return Error::internal("kafka query watermarks of " + describe({partition}) +
+                           ": inconsistent answer low=" + std::to_string(low) +
+                           " high=" + std::to_string(high));
+  }
+  return Watermarks{low, high};
+}
+
 Status Consumer::commit(const std::vector<TopicPartitionOffset>& offsets) {
   Impl& impl = *impl_;
   if (Status status = impl.usable(); !status.ok()) return status;

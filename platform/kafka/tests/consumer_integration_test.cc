@@ -265,6 +265,40 @@ TEST_CASE("seek re-delivers a partition from the given offset", "[kafka][consume
   CHECK(kafka_committed_offsets(group, topic, 1) == std::vector<std::int64_t>{5});
 }
 
+TEST_CASE("watermarks are cached from the fetches and can be asked from the broker",
+          "[kafka][consumer][integration]") {
+  const std::string topic = create_topic("consumer-watermarks", 2);
+  auto producer = Producer::create(broker_config("consumer-test-producer"));
+  REQUIRE(producer.ok());
+  auto produce = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      REQUIRE(producer.value()->produce_sync({topic, "k", "v" + std::to_string(i), {}, 0}).ok());
+    }
+  };
+  produce(5);  // partition 0 only; partition 1 stays empty
+  OffsetStore store;
+  StoredOffsetListener listener(store);
+  auto consumer = Consumer::create(broker_config("consumer-test"),
+                                   test_options(unique_name("g-wm"), topic), listener);
+  REQUIRE(consumer.ok());
+  CHECK_FALSE(consumer.value()->cached_watermarks({topic, 0})->has_value());  // nothing fetched
+
+  int received = 0;
+  auto count = [&](const Message&) { ++received; };
+  poll_until(
+      *consumer.value(), 20s, [&] { return received == 5; }, count);
+  CHECK(consumer.value()->cached_watermarks({topic, 0}).value() == Watermarks{0, 5});
+  CHECK(consumer.value()->query_watermarks({topic, 0}, 5s).value() == Watermarks{0, 5});
+  CHECK(consumer.value()->query_watermarks({topic, 1}, 5s).value() == Watermarks{0, 0});
+  CHECK_FALSE(consumer.value()->query_watermarks({topic, 7}, 2s).ok());  // no such partition
+
+  produce(3);
+  poll_until(
+      *consumer.value(), 20s, [&] { return received == 8; }, count);
+  CHECK(consumer.value()->cached_watermarks({topic, 0}).value() == Watermarks{0, 8});
+  CHECK(consumer.value()->close().ok());
+}
+
 TEST_CASE("two members split the partitions and a rebalance revokes before it assigns",
           "[kafka][consumer][integration]") {
   constexpr int kPartitions = 4;

@@ -81,8 +81,18 @@ TEST_CASE("a consumer without a broker polls empty, then closes cleanly", "[kafk
            polled.error().code == ErrorCode::kTimeout));
   }
   CHECK(consumer.value()->seek({"t", 0}, 5).error().code == ErrorCode::kInvalidArgument);
+  // Nothing fetched: no cached watermarks; asking the (absent) broker times out.
+  auto cached = consumer.value()->cached_watermarks({"t", 0});
+  REQUIRE(cached.ok());
+  CHECK_FALSE(cached->has_value());
+  auto queried = consumer.value()->query_watermarks({"t", 0}, 200ms);
+  REQUIRE_FALSE(queried.ok());
+  CHECK((queried.error().code == ErrorCode::kTimeout ||
+         queried.error().code == ErrorCode::kUnavailable));
   CHECK(consumer.value()->close().ok());
   CHECK(consumer.value()->poll(1ms).error().reason == reason::kClosed);
+  CHECK(consumer.value()->cached_watermarks({"t", 0}).error().reason == reason::kClosed);
+  CHECK(consumer.value()->query_watermarks({"t", 0}, 1ms).error().reason == reason::kClosed);
   CHECK(consumer.value()->close().ok());  // idempotent
 }
 

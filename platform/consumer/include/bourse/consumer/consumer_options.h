@@ -23,6 +23,10 @@ inline constexpr int kMaxAttempts = 100;
 // Longest back-off between two attempts. The consumer thread sleeps through it without
 // polling Kafka, so it must stay well below max_poll_interval (checked: at most half).
 inline constexpr std::chrono::milliseconds kMaxBackoff{30'000};
+// Bounds of stall_timeout. Below a second the once-a-second progress check cannot tell;
+// above an hour the signal is too late to be useful.
+inline constexpr std::chrono::milliseconds kMinStallTimeout{1'000};
+inline constexpr std::chrono::milliseconds kMaxStallTimeout{3'600'000};
 // Longest consumer group name: the consumer_group columns.
 inline constexpr std::size_t kMaxGroupIdLength = 128;
 
@@ -53,6 +57,11 @@ struct ConsumerOptions {
   // Minimum interval between two monitoring-hint commits of the DB-committed offsets to
   // Kafka (never read back by Bourse). 0 disables them. [0, 60 s].
   std::chrono::milliseconds kafka_commit_hint_interval{1'000};
+  // An assigned partition with a lag (high watermark above the stored next offset) whose
+  // stored offset has not moved for this long is reported stalled (log line, metrics).
+  // Must exceed the longest expected pause of a healthy partition (max_backoff, a slow
+  // batch). [kMinStallTimeout, kMaxStallTimeout].
+  std::chrono::milliseconds stall_timeout{30'000};
 };
 
 // kInvalidArgument naming the first field out of range (the Kafka membership timeouts are

@@ -14,6 +14,14 @@
 // drops the batch if the stored offset is already past it (a member that lost the
 // partition without noticing, e.g. after a session timeout, cannot apply a stale batch).
 //
+// No gaps: a batch must start exactly at the stored next offset (with nothing stored: at
+// the start of the log as last fetched). A batch that starts later - messages polled and
+// not applied, whatever the cause - is refused (error log, metric) and the partition is
+// sought back to the stored offset. Only if the re-fetch from there starts at the same
+// later offset again (offsets without records: retention, compaction, transaction
+// markers) is the batch applied. A polled message is never dropped while its partition
+// is assigned here: one that arrives during a rebalance starts the next batch.
+//
 // Failures: any failure (handler error, exception, database down) rolls the batch back,
 // seeks the partition back to the batch's first offset and backs off exponentially
 // (initial_backoff, doubling, capped at max_backoff). After a failure the partition's
@@ -28,7 +36,13 @@
 //
 // Metrics (registered on construction): bourse_consumer_events_applied_total{group,topic},
 // bourse_consumer_duplicates_skipped_total{group,topic},
-// bourse_consumer_batch_failures_total{group}, bourse_consumer_dead_letters_total{group}.
+// bourse_consumer_batch_failures_total{group}, bourse_consumer_dead_letters_total{group},
+// bourse_consumer_offset_gaps_refused_total{group}, bourse_consumer_log_gaps_skipped_total{group},
+// bourse_consumer_lag_messages{group,topic,partition} (high watermark - stored next offset,
+// refreshed about once a second by the driving thread; 0 for a partition not assigned here),
+// bourse_consumer_stalled_partitions{group} and bourse_consumer_partition_stalls_total{group}
+// (an assigned partition with a lag whose stored offset has not moved for
+// ConsumerOptions::stall_timeout; also an error log line, repeated every stall_timeout).
 //
 // Threads: two ways to drive it, never both. start() runs a worker thread that owns the
 // Kafka consumer until stop(). Or poll_once() processes one batch synchronously (tests,

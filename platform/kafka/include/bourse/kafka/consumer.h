@@ -81,6 +81,15 @@ class AssignmentListener {
 
 enum class AssignmentStrategy { kRange, kRoundRobin };
 
+// The offsets a partition's log spans: records live in [low, high). `high` is the high
+// watermark (the log end offset: the offset the next produced record will get), so a
+// consumer whose next offset is N is `high - N` records behind.
+struct Watermarks {
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+  friend bool operator==(const Watermarks&, const Watermarks&) = default;
+};
+
 struct ConsumerOptions {
   // The consumer group (group.id). REQUIRED. Every instance of one module uses the same
   // group so that the partitions are split between them.
@@ -97,6 +106,9 @@ struct ConsumerOptions {
   // [session_timeout, 600 s].
   std::chrono::milliseconds max_poll_interval{60'000};
 };
+
+// Longest wait of Consumer::query_watermarks (it blocks the owner's thread).
+inline constexpr std::chrono::milliseconds kMaxWatermarkQueryTimeout{10'000};
 
 class Consumer {
  public:
@@ -128,6 +140,22 @@ class Consumer {
   // partition is not assigned here or nothing was consumed from it yet;
   // kTimeout/kUnavailable on broker trouble.
   Status seek(const TopicPartition& partition, std::int64_t offset);
+
+  // The partition's watermarks as of the last fetch response this consumer received for
+  // it (librdkafka caches them per partition; no broker round trip, cheap enough to call
+  // every second). std::nullopt until one was received (nothing fetched from the
+  // partition by this consumer yet). The values are as fresh as the fetches: while the
+  // partition is being fetched (librdkafka long-polls it, fetch.wait.max.ms) they lag
+  // the broker by at most about one fetch; if fetching stopped they grow stale.
+  // Errors: kUnavailable with reason kClosed / kAssignmentFailed.
+  Result<std::optional<Watermarks>> cached_watermarks(const TopicPartition& partition);
+
+  // Asks the partition's leader for its watermarks (a ListOffsets round trip): blocks up
+  // to `timeout` (clamped to [1 ms, kMaxWatermarkQueryTimeout]). For when
+  // cached_watermarks() knows nothing. Errors: kTimeout/kUnavailable (broker trouble),
+  // kNotFound (no such partition), kClosed / kAssignmentFailed as above.
+  Result<Watermarks> query_watermarks(const TopicPartition& partition,
+                                      std::chrono::milliseconds timeout);
 
   // Commits `offsets` (next_offset semantics) to Kafka synchronously. A hint for
   // monitoring tools only: nothing in Bourse reads Kafka-committed offsets back.
