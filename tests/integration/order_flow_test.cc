@@ -1,34 +1,25 @@
-// Goal: the whole order-entry flow of DESIGN.md through the real process: POST
-// /v1/orders answers 202 only after the order and its OrderCreated are committed;
-// OrderCreated reaches Kafka on the partition of its symbol; the account module
-// reserves exactly once and the order shows it; insufficient funds end REJECTED with
-// the reason and nothing reserved; 200 concurrent orders on one account never
-// over-reserve and never deadlock.
+// Goal: order entry through the real process, as a client sees it: POST /v1/orders
+// answers 202 only once the order, its reservation and its OrderCreated are committed
+// (the order shows what it reserved, the account shows it held), or 422 at once with
+// nothing written when the cash or shares are not there; OrderCreated reaches Kafka on
+// its symbol's partition carrying everything matching needs; 200 concurrent orders on one
+// account with cash for 120 get exactly 120 202s and 80 422s, with one process and with
+// two processes sharing the database.
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <future>
 #include <soci/soci.h>
-#include <thread>
 
 #include "bourse/db/connection_pool.h"
 #include "bourse/kafka/producer.h"
 #include "bourse_process.h"
 #include "topic_reader.h"
 
+using bourse::testing::BourseEnvironment;
 using bourse::testing::BourseProcess;
 using bourse::testing::HttpClient;
 
 namespace {
-
-template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return predicate();
-}
 
 BourseProcess& server() {
   // Destroyed at exit, which stops the process.
@@ -42,15 +33,15 @@ BourseProcess& server() {
 
 boost::json::object json(const std::string& body) { return boost::json::parse(body).as_object(); }
 
-int count(const std::string& sql) {
-  bourse::db::ConnectionPool pool(server().database().config());
-  int n = -1;
+long long count(const bourse::testing::TestDatabase& database, const std::string& sql) {
+  bourse::db::ConnectionPool pool(database.config());
+  long long n = -1;
   REQUIRE(pool.with_session([&](soci::session& s) { s << sql, soci::into(n); }).ok());
   return n;
 }
 
-void open_account(const std::string& user, const std::string& cash) {
-  auto client = server().client();
+void open_account(const BourseProcess& process, const std::string& user, const std::string& cash) {
+  auto client = process.client();
   REQUIRE(client.post("/v1/accounts", R"({"user_id":")" + user + R"(","cash":")" + cash +
                                           R"(","positions":{"MSFT":50}})")
               .status == 201);
@@ -63,18 +54,47 @@ std::string order_body(const std::string& user, const char* symbol, const char* 
          R"("})";
 }
 
-boost::json::object get_json(const std::string& path) {
-  auto client = server().client();
+boost::json::object get_json(const BourseProcess& process, const std::string& path) {
+  auto client = process.client();
   auto response = client.get(path);
   REQUIRE(response.status == 200);
   return json(response.body);
 }
 
+std::string problem_type(const std::string& body) {
+  std::string type(json(body).at("type").as_string());
+  return type.substr(type.rfind('/') + 1);
+}
+
+// `orders` POSTs of one 150 buy for `user`, spread over `clients` connections of the
+// given processes (round robin); returns the statuses.
+std::vector<int> post_concurrently(const std::vector<const BourseProcess*>& processes,
+                                   const std::string& user, int orders, int clients) {
+  std::vector<std::future<std::vector<int>>> senders;
+  for (int c = 0; c < clients; ++c) {
+    senders.push_back(std::async(std::launch::async, [&, c] {
+      HttpClient client = processes[c % processes.size()]->client();
+      std::vector<int> statuses;
+      for (int i = c; i < orders; i += clients) {
+        statuses.push_back(
+            client.post("/v1/orders", order_body(user, "AAPL", "BUY", 1, "150")).status);
+      }
+      return statuses;
+    }));
+  }
+  std::vector<int> statuses;
+  for (auto& sender : senders) {
+    auto part = sender.get();
+    statuses.insert(statuses.end(), part.begin(), part.end());
+  }
+  return statuses;
+}
+
 }  // namespace
 
-TEST_CASE("an accepted order is committed, published on its symbol's partition and reserved",
+TEST_CASE("a 202 means reserved and committed, and the order shows what it holds",
           "[orders][integration]") {
-  open_account("olga", "10000");
+  open_account(server(), "olga", "10000");
   auto client = server().client();
   auto response = client.post("/v1/orders", order_body("olga", "AAPL", "BUY", 10, "150.25"));
   REQUIRE(response.status == 202);
@@ -82,29 +102,38 @@ TEST_CASE("an accepted order is committed, published on its symbol's partition a
   CHECK(body.at("status").as_string() == "PENDING");
   const std::int64_t order_id = body.at("order_id").as_int64();
   CHECK(response.header("Location") == "/v1/orders/" + std::to_string(order_id));
-  // 202 means committed: the order row and its OrderCreated are there right now.
-  CHECK(count("SELECT COUNT(*) FROM orders WHERE order_id = " + std::to_string(order_id)) == 1);
-  CHECK(count("SELECT COUNT(*) FROM order_outbox WHERE event_type = 'OrderCreated' AND "
-              "payload LIKE '%\"aggregate_id\":\"" + std::to_string(order_id) + "\"%'") == 1);
-
-  // Reserved exactly once, and the order knows it.
-  REQUIRE(eventually([&] {
-    return get_json("/v1/accounts/olga").at("cash").at("reserved").as_string() == "1502.5";
-  }));
-  auto order = get_json("/v1/orders/" + std::to_string(order_id));
+  // Right after the answer, with no waiting: the order, its event, the held cash.
+  const auto& db = server().database();
+  CHECK(count(db, "SELECT COUNT(*) FROM orders WHERE order_id = " + std::to_string(order_id)) == 1);
+  CHECK(count(db, "SELECT COUNT(*) FROM order_outbox WHERE event_type = 'OrderCreated' AND "
+                  "JSON_VALUE(payload, '$.aggregate_id') = '" + std::to_string(order_id) + "'") == 1);
+  CHECK(get_json(server(), "/v1/accounts/olga").at("cash").at("reserved").as_string() == "1502.5");
+  auto order = get_json(server(), "/v1/orders/" + std::to_string(order_id));
   CHECK(order.at("status").as_string() == "PENDING");
+  CHECK(order.at("reserved").as_string() == "1502.5");  // the order knows what it holds
   CHECK(order.at("filled_quantity").as_int64() == 0);
   CHECK(order.at("remaining_quantity").as_int64() == 10);
 
-  // OrderCreated is on the partition the producer's partitioner picks for "AAPL".
-  auto messages = bourse::testing::read_topic(server().topic_prefix() + "order-events", 1,
+  // A sell holds shares, and its order says how many.
+  auto sell = client.post("/v1/orders", order_body("olga", "MSFT", "SELL", 20, "400"));
+  REQUIRE(sell.status == 202);
+  auto sold = get_json(server(), "/v1/orders/" + std::to_string(json(sell.body).at("order_id").as_int64()));
+  CHECK(sold.at("reserved").as_int64() == 20);
+  CHECK(get_json(server(), "/v1/accounts/olga").at("positions").as_array()[0].at("reserved").as_int64() ==
+        20);
+
+  // OrderCreated is on the partition the producers' partitioner picks for "AAPL", and
+  // carries the terms and the reservation.
+  auto messages = bourse::testing::read_topic(server().topic_prefix() + "order-events", 2,
                                               std::chrono::seconds(20));
   bourse::kafka::KafkaConfig config;
   config.brokers = bourse::testing::kafka_brokers();
   config.client_id = "test-partition-probe";
   auto probe = bourse::kafka::Producer::create(config);
   REQUIRE(probe.ok());
-  auto probe_report = (*probe)->produce_sync({server().topic_prefix() + "matching-events", "AAPL", "probe", {}, {}});
+  // A topic nothing consumes, with the same partition count: where "AAPL" goes.
+  auto probe_report = (*probe)->produce_sync(
+      {server().topic_prefix() + "account-events", "AAPL", "probe", {}, {}});
   REQUIRE(probe_report.ok());
   bool found = false;
   for (const auto& message : messages) {
@@ -115,78 +144,83 @@ TEST_CASE("an accepted order is committed, published on its symbol's partition a
     CHECK(message.partition == probe_report->partition);
     CHECK(envelope.at("event_type").as_string() == "OrderCreated");
     CHECK(envelope.at("data").at("price").as_string() == "150.25");
+    CHECK(envelope.at("data").at("reserved_cash").as_string() == "1502.5");
   }
   CHECK(found);
 }
 
-TEST_CASE("insufficient funds end REJECTED with the reason and nothing reserved",
+TEST_CASE("missing cash or shares and unknown accounts are 422 at once, with nothing written",
           "[orders][integration]") {
-  open_account("pavel", "100");
+  open_account(server(), "pavel", "100");
+  const auto& db = server().database();
+  const auto before = std::vector<long long>{
+      count(db, "SELECT COUNT(*) FROM orders"), count(db, "SELECT COUNT(*) FROM order_outbox"),
+      count(db, "SELECT COUNT(*) FROM reservations"),
+      count(db, "SELECT COUNT(*) FROM ledger_entries")};
   auto client = server().client();
-  auto buy = client.post("/v1/orders", order_body("pavel", "AAPL", "BUY", 10, "150"));
-  REQUIRE(buy.status == 202);
-  auto sell = client.post("/v1/orders", order_body("pavel", "MSFT", "SELL", 51, "400"));
-  REQUIRE(sell.status == 202);
-  for (auto* response : {&buy, &sell}) {
-    const auto id = json(response->body).at("order_id").as_int64();
-    REQUIRE(eventually([&] {
-      return get_json("/v1/orders/" + std::to_string(id)).at("status").as_string() == "REJECTED";
-    }));
+  struct Case {
+    std::string body;
+    const char* type;
+    const char* detail;
+  };
+  for (const Case& c : {Case{order_body("pavel", "AAPL", "BUY", 10, "150"), "insufficient-funds",
+                             "insufficient funds: 100 available, 1500 needed"},
+                        Case{order_body("pavel", "MSFT", "SELL", 51, "400"), "insufficient-shares",
+                             "insufficient shares: 50 available, 51 needed"},
+                        Case{order_body("pavel", "AAPL", "SELL", 1, "150"), "insufficient-shares",
+                             "insufficient shares: 0 available, 1 needed"},
+                        Case{order_body("nobody", "AAPL", "BUY", 1, "150"), "unknown-account",
+                             nullptr}}) {
+    INFO(c.body);
+    auto response = client.post("/v1/orders", c.body);
+    CHECK(response.status == 422);
+    CHECK(response.header("Content-Type") == "application/problem+json");
+    CHECK(problem_type(response.body) == c.type);
+    if (c.detail != nullptr) CHECK(json(response.body).at("detail").as_string() == c.detail);
   }
-  CHECK(get_json("/v1/orders/" + std::to_string(json(buy.body).at("order_id").as_int64()))
-            .at("reject_reason")
-            .as_string() == "insufficient_cash");
-  CHECK(get_json("/v1/orders/" + std::to_string(json(sell.body).at("order_id").as_int64()))
-            .at("reject_reason")
-            .as_string() == "insufficient_shares");
-  auto account = get_json("/v1/accounts/pavel");
+  CHECK(before == std::vector<long long>{
+                      count(db, "SELECT COUNT(*) FROM orders"),
+                      count(db, "SELECT COUNT(*) FROM order_outbox"),
+                      count(db, "SELECT COUNT(*) FROM reservations"),
+                      count(db, "SELECT COUNT(*) FROM ledger_entries")});
+  auto account = get_json(server(), "/v1/accounts/pavel");
   CHECK(account.at("cash").at("reserved").as_string() == "0");
   CHECK(account.at("positions").as_array()[0].at("reserved").as_int64() == 0);
 }
 
-TEST_CASE("200 concurrent orders on one account never over-reserve and never deadlock",
+TEST_CASE("200 concurrent orders on one account with cash for 120: exactly 120 accepted",
           "[orders][integration]") {
-  // Cash for exactly 120 of the 200 orders (each holds 150).
-  open_account("quinn", "18000");
-  constexpr int kOrders = 200;
-  constexpr int kConnections = 20;
-  std::vector<std::future<std::vector<std::int64_t>>> senders;
-  for (int c = 0; c < kConnections; ++c) {
-    senders.push_back(std::async(std::launch::async, [c] {
-      HttpClient client = server().client();
-      std::vector<std::int64_t> ids;
-      for (int i = c; i < kOrders; i += kConnections) {
-        auto response = client.post("/v1/orders", order_body("quinn", "AAPL", "BUY", 1, "150"));
-        if (response.status == 202) {
-          ids.push_back(json(response.body).at("order_id").as_int64());
-        } else {
-          UNSCOPED_INFO("order refused: " << response.status << " " << response.body);
-        }
-      }
-      return ids;
-    }));
-  }
-  std::vector<std::int64_t> ids;
-  for (auto& sender : senders) {
-    auto part = sender.get();
-    ids.insert(ids.end(), part.begin(), part.end());
-  }
-  REQUIRE(ids.size() == static_cast<std::size_t>(kOrders));
-  // Every order decided: reserved (still PENDING, funds held) or REJECTED.
-  REQUIRE(eventually([&] {
-    return count("SELECT COUNT(*) FROM reservations WHERE user_id = 'quinn'") == kOrders;
-  }));
-  const int reserved = count(
-      "SELECT COUNT(*) FROM reservations WHERE user_id = 'quinn' AND status = 'RESERVED'");
-  const int rejected = count(
-      "SELECT COUNT(*) FROM reservations WHERE user_id = 'quinn' AND status = 'REJECTED'");
-  CHECK(reserved == 120);
-  CHECK(rejected == 80);
-  auto account = get_json("/v1/accounts/quinn");
+  open_account(server(), "quinn", "18000");  // 120 x 150
+  const auto statuses = post_concurrently({&server()}, "quinn", 200, 20);
+  CHECK(std::count(statuses.begin(), statuses.end(), 202) == 120);
+  CHECK(std::count(statuses.begin(), statuses.end(), 422) == 80);
+  const auto& db = server().database();
+  CHECK(count(db, "SELECT COUNT(*) FROM orders WHERE user_id = 'quinn'") == 120);
+  CHECK(count(db, "SELECT COUNT(*) FROM reservations WHERE user_id = 'quinn'") == 120);
+  CHECK(count(db, "SELECT CAST(SUM(reserved_cash_units) AS SIGNED) FROM orders WHERE user_id = 'quinn'") ==
+        18000'0000);
+  auto account = get_json(server(), "/v1/accounts/quinn");
   CHECK(account.at("cash").at("reserved").as_string() == "18000");
   CHECK(account.at("cash").at("available").as_string() == "0");
-  CHECK(count("SELECT COUNT(*) FROM dead_letters") == 0);
-  REQUIRE(eventually([&] {
-    return count("SELECT COUNT(*) FROM orders WHERE user_id = 'quinn' AND status = 'REJECTED'") == 80;
-  }));
+}
+
+TEST_CASE("two processes sharing the database never over-reserve one account",
+          "[orders][integration][instances]") {
+  BourseEnvironment environment;
+  BourseProcess first(environment, {});
+  BourseProcess second(environment, {});
+  INFO(first.process().log());
+  INFO(second.process().log());
+  REQUIRE(first.wait_ready());
+  REQUIRE(second.wait_ready());
+  open_account(first, "rita", "18000");
+  const auto statuses = post_concurrently({&first, &second}, "rita", 200, 20);
+  CHECK(std::count(statuses.begin(), statuses.end(), 202) == 120);
+  CHECK(std::count(statuses.begin(), statuses.end(), 422) == 80);
+  CHECK(count(environment.database, "SELECT COUNT(*) FROM orders") == 120);
+  CHECK(count(environment.database, "SELECT COUNT(*) FROM order_outbox") == 120);
+  CHECK(count(environment.database,
+              "SELECT CAST(SUM(remaining) AS SIGNED) FROM reservations WHERE user_id = 'rita'") ==
+        18000'0000);
+  CHECK(get_json(second, "/v1/accounts/rita").at("cash").at("reserved").as_string() == "18000");
 }

@@ -31,7 +31,7 @@ void store_next_offset(soci::session& session, const std::string& group, const s
 
 // INSERT IGNORE of (group, event_id) into processed_events: true if the row is new (the
 // event was never applied by this group), false for a duplicate.
-// REQUIRES: event_id is 1..kMaxEventIdLength printable ASCII (parse_envelope checks it).
+// REQUIRES: event_id is 1..kMaxEventIdLength printable ASCII (envelope::parse checks it).
 bool claim_event(soci::session& session, const std::string& group, const std::string& event_id);
 
 struct DeadLetter {

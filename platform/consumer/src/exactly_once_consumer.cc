@@ -429,7 +429,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     }
     for (const kafka::Message& message : batch) {
       outcome.current_offset = message.offset;
-      Result<Envelope> envelope = parse_envelope(message.value);
+      Result<envelope::Envelope> envelope = envelope::parse(message.value);
       if (!envelope) {
         detail::DeadLetter letter = dead_letter_of(message, envelope.error(), /*attempts=*/1);
         detail::insert_dead_letter(session, letter);
@@ -595,7 +595,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     letter.payload = message.value;
     letter.error = describe(error);
     letter.attempts = attempts;
-    if (Result<Envelope> envelope = parse_envelope(message.value); envelope) {
+    if (Result<envelope::Envelope> envelope = envelope::parse(message.value); envelope) {
       letter.event_id = envelope->event_id;
       letter.event_type = envelope->event_type;
     } else {
@@ -603,7 +603,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       // processed_events. The event_type header is kept (untrusted: only if it looks like
       // an identifier) to help the operator.
       if (auto type = message.header(kafka::kHeaderEventType)) {
-        letter.event_type = detail::sanitize_identifier(*type, kMaxEventTypeLength);
+        letter.event_type = detail::sanitize_identifier(*type, envelope::kMaxEventTypeLength);
       }
     }
     return letter;

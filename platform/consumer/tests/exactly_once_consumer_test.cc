@@ -21,7 +21,8 @@
 #include "bourse/db/migrator.h"
 #include "bourse/kafka/admin.h"
 #include "bourse/kafka/producer.h"
-#include "bourse/outbox/outbox_event.h"
+#include "bourse/common/uuid.h"
+#include "bourse/envelope/envelope.h"
 #include "project_migrations.h"
 #include "stack_env.h"
 #include "test_database.h"
@@ -102,11 +103,18 @@ struct Database {
   }
 };
 
+// The envelope of a test event with data {"value": value}.
+std::string test_envelope(long long value, const std::string& event_id) {
+  return envelope::serialize(envelope::Envelope{event_id, "TestEvent", 1,
+                                                "2026-11-30T00:00:00.000000Z", "test",
+                                                std::to_string(value), {{"value", value}}});
+}
+
 // Writes each event's value into `applied` in the consumer's transaction. Fails (returns
 // an error) for poison values; throws a MySQL deadlock for the first N attempts of others.
 class TestHandler final : public EventHandler {
  public:
-  Status handle(soci::session& session, const Envelope& event,
+  Status handle(soci::session& session, const envelope::Envelope& event,
                 const kafka::Message& message) override {
     const long long value = event.data.at("value").as_int64();
     {
@@ -159,11 +167,8 @@ class TestProducer {
 
   // Produces an envelope with data {"value": value} to `partition`; returns its event id.
   std::string event(const std::string& topic, int partition, long long value,
-                    std::string event_id = outbox::new_event_id()) {
-    outbox::OutboxEvent event{"TestEvent", topic, "k", "test", std::to_string(value), {}};
-    event.data["value"] = value;
-    raw(topic, partition,
-        outbox::serialize_envelope(event, event_id, std::chrono::system_clock::now()), event_id);
+                    std::string event_id = random_uuid_v4()) {
+    raw(topic, partition, test_envelope(value, event_id), event_id);
     return event_id;
   }
 
@@ -478,10 +483,7 @@ TEST_CASE("offsets without records (transaction markers) are skipped after a con
   auto transaction = [&](int events) {
     REQUIRE(ok(transactional->begin_transaction()));
     for (int i = 0; i < events; ++i, ++value) {
-      outbox::OutboxEvent event{"TestEvent", topic, "k", "test", std::to_string(value), {}};
-      event.data["value"] = value;
-      std::string payload = outbox::serialize_envelope(event, outbox::new_event_id(),
-                                                       std::chrono::system_clock::now());
+      std::string payload = test_envelope(value, random_uuid_v4());
       REQUIRE(transactional->produce(topic, 0, RdKafka::Producer::RK_MSG_COPY, payload.data(),
                                      payload.size(), nullptr, 0, 0,
                                      nullptr) == RdKafka::ERR_NO_ERROR);

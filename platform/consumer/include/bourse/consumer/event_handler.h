@@ -24,7 +24,7 @@
 #include <soci/session.h>
 
 #include "bourse/common/error.h"
-#include "bourse/consumer/envelope.h"
+#include "bourse/envelope/envelope.h"
 #include "bourse/kafka/message.h"
 
 namespace bourse::consumer {
@@ -32,7 +32,7 @@ namespace bourse::consumer {
 class EventHandler {
  public:
   virtual ~EventHandler();
-  virtual Status handle(soci::session& session, const Envelope& event,
+  virtual Status handle(soci::session& session, const envelope::Envelope& event,
                         const kafka::Message& message) = 0;
 };
 

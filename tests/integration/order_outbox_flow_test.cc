@@ -1,0 +1,261 @@
+// Goal: what order entry acknowledged is never lost and is published once per event:
+// a process killed while answering loses no accepted order (its reservation and event are
+// there, and the next process publishes the event); a relay that republishes after a crash
+// sends the same event ids again (consumers deduplicate by them); outbox rows that commit
+// out of order are all published; two instances publish each row once, in commit order per
+// symbol. Real bourse processes, real MariaDB, real Kafka.
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <future>
+#include <map>
+#include <set>
+#include <soci/soci.h>
+#include <thread>
+
+#include "bourse/db/connection_pool.h"
+#include "bourse/order/events.h"
+#include "bourse/outbox/outbox_writer.h"
+#include "bourse_process.h"
+#include "topic_reader.h"
+
+using bourse::testing::BourseEnvironment;
+using bourse::testing::BourseProcess;
+
+namespace {
+
+constexpr auto kEventualTimeout = std::chrono::seconds(30);
+
+template <typename Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds timeout = kEventualTimeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return predicate();
+}
+
+long long count(bourse::db::ConnectionPool& pool, const std::string& sql) {
+  long long n = -1;
+  REQUIRE(pool.with_session([&](soci::session& s) { s << sql, soci::into(n); }).ok());
+  return n;
+}
+
+void open_account(BourseProcess& server, const std::string& user, const char* cash) {
+  auto client = server.client();
+  REQUIRE(client.post("/v1/accounts", R"({"user_id":")" + user + R"(","cash":")" + cash + R"("})")
+              .status == 201);
+}
+
+std::string buy(const std::string& user) {
+  return R"({"user_id":")" + user +
+         R"(","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":1,"price":"150"})";
+}
+
+std::int64_t order_id_of(const std::string& body) {
+  return boost::json::parse(body).at("order_id").as_int64();
+}
+
+// Event id -> copies on the topic.
+std::map<std::string, int> copies_by_event_id(const std::vector<bourse::kafka::Message>& messages) {
+  std::map<std::string, int> copies;
+  for (const auto& message : messages) ++copies[std::string(*message.header("event_id"))];
+  return copies;
+}
+
+}  // namespace
+
+TEST_CASE("a process killed while answering loses no accepted order", "[flow][integration]") {
+  BourseEnvironment environment;
+  bourse::db::ConnectionPool pool(environment.database.config());
+  std::set<std::int64_t> accepted;
+  {
+    BourseProcess first(environment, {});
+    INFO(first.process().log());
+    REQUIRE(first.wait_ready());
+    open_account(first, "carol", "1000000");
+    std::atomic<bool> stop{false};
+    std::mutex mutex;
+    std::vector<std::future<void>> senders;
+    for (int c = 0; c < 8; ++c) {
+      senders.push_back(std::async(std::launch::async, [&] {
+        try {
+          auto client = first.client();
+          while (!stop.load()) {
+            auto response = client.post("/v1/orders", buy("carol"));
+            if (response.status == 202) {
+              std::lock_guard lock(mutex);
+              accepted.insert(order_id_of(response.body));
+            }
+          }
+        } catch (const std::exception&) {
+          // The process died under the connection: expected.
+        }
+      }));
+    }
+    REQUIRE(eventually([&] {
+      std::lock_guard lock(mutex);
+      return accepted.size() >= 100;
+    }));
+    first.process().signal(SIGKILL);  // mid-traffic: no clean shutdown, no flush
+    first.process().wait(std::chrono::seconds(10));
+    stop = true;
+    for (auto& sender : senders) sender.get();
+  }
+  // Every acknowledged order is there with its reservation and its event.
+  for (std::int64_t id : accepted) {
+    INFO("order " << id);
+    const std::string where = std::to_string(id);
+    REQUIRE(count(pool, "SELECT COUNT(*) FROM orders WHERE order_id = " + where) == 1);
+    REQUIRE(count(pool, "SELECT COUNT(*) FROM reservations WHERE order_id = " + where) == 1);
+    REQUIRE(count(pool, "SELECT COUNT(*) FROM order_outbox WHERE JSON_VALUE(payload, "
+                        "'$.aggregate_id') = '" + where + "'") == 1);
+  }
+  // Committed but unanswered orders may exist too; they are whole as well.
+  const long long orders = count(pool, "SELECT COUNT(*) FROM orders");
+  CHECK(orders >= static_cast<long long>(accepted.size()));
+  CHECK(count(pool, "SELECT COUNT(*) FROM reservations") == orders);
+  CHECK(count(pool, "SELECT COUNT(*) FROM order_outbox") == orders);
+  CHECK(count(pool, "SELECT reserved_units FROM cash_balances WHERE user_id = 'carol'") ==
+        orders * 150 * 10'000);
+
+  // The next process publishes every event, each event id at least once.
+  BourseProcess second(environment, {});
+  INFO(second.process().log());
+  REQUIRE(second.wait_ready());
+  REQUIRE(eventually([&] {
+    return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL") == 0;
+  }));
+  auto messages = bourse::testing::read_topic(environment.topic_prefix + "order-events",
+                                              static_cast<std::size_t>(orders),
+                                              std::chrono::seconds(30));
+  std::set<std::int64_t> published;
+  for (const auto& message : messages) {
+    published.insert(boost::json::parse(message.value).at("data").at("order_id").as_int64());
+  }
+  CHECK(published.size() == static_cast<std::size_t>(orders));
+  for (std::int64_t id : accepted) CHECK(published.contains(id));
+}
+
+TEST_CASE("a relay that republishes after a crash sends the same event ids again",
+          "[flow][integration]") {
+  BourseEnvironment environment;
+  BourseProcess server(environment, {});
+  INFO(server.process().log());
+  REQUIRE(server.wait_ready());
+  bourse::db::ConnectionPool pool(environment.database.config());
+  open_account(server, "alice", "10000");
+  auto client = server.client();
+  REQUIRE(client.post("/v1/orders", buy("alice")).status == 202);
+  REQUIRE(client.post("/v1/orders", buy("alice")).status == 202);
+  REQUIRE(eventually([&] {
+    return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL") == 0;
+  }));
+  // The state a relay leaves when it crashes after the broker acknowledged the batch and
+  // before it marked the rows published.
+  REQUIRE(pool.with_session([&](soci::session& s) {
+    s << "UPDATE order_outbox SET published_at = NULL";
+  }).ok());
+  REQUIRE(eventually([&] {
+    return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL") == 0;
+  }));
+  auto messages = bourse::testing::read_topic(environment.topic_prefix + "order-events", 4,
+                                              std::chrono::seconds(20));
+  const auto copies = copies_by_event_id(messages);
+  CHECK(copies.size() == 2);  // two events
+  for (const auto& [event_id, n] : copies) {
+    INFO(event_id);
+    CHECK(n == 2);  // each published twice, under its own id both times
+  }
+  CHECK(server.client().get("/v1/accounts/alice").body.find(R"("reserved":"300")") !=
+        std::string::npos);
+}
+
+TEST_CASE("outbox rows that commit out of order are all published", "[flow][integration]") {
+  BourseEnvironment environment;
+  BourseProcess server(environment, {});
+  INFO(server.process().log());
+  REQUIRE(server.wait_ready());
+  bourse::db::ConnectionPool pool(environment.database.config());
+  auto early = pool.acquire();
+  auto late = pool.acquire();
+  REQUIRE(early.ok());
+  REQUIRE(late.ok());
+  auto event = [&](std::int64_t order_id) {
+    bourse::order::OrderCreated created;
+    created.order_id = bourse::OrderId(order_id);
+    created.user_id = "dave";
+    created.symbol = "AAPL";
+    created.quantity = bourse::Quantity::of(1);
+    created.price = bourse::Amount::parse("150").value();
+    created.reserved_cash = created.price;
+    return bourse::outbox::outbox_event(created, environment.topic_prefix + "order-events");
+  };
+  soci::transaction first_tx(early->session());  // will commit last
+  soci::transaction second_tx(late->session());
+  auto first_row = bourse::outbox::append_event(early->session(), bourse::order::kOutboxTable,
+                                                event(301), bourse::SystemClock::instance());
+  auto second_row = bourse::outbox::append_event(late->session(), bourse::order::kOutboxTable,
+                                                 event(302), bourse::SystemClock::instance());
+  REQUIRE(first_row.ok());
+  REQUIRE(second_row.ok());
+  REQUIRE(first_row->outbox_id < second_row->outbox_id);  // ids assigned at insert
+  second_tx.commit();
+  REQUIRE(eventually([&] {
+    return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE published_at IS NOT NULL") == 1;
+  }));
+  first_tx.commit();  // the lower id commits after the higher one was published
+  REQUIRE(eventually([&] {
+    return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL") == 0;
+  }));
+  auto messages = bourse::testing::read_topic(environment.topic_prefix + "order-events", 2,
+                                              std::chrono::seconds(20));
+  std::set<std::int64_t> ids;
+  for (const auto& message : messages) {
+    ids.insert(boost::json::parse(message.value).at("data").at("order_id").as_int64());
+  }
+  CHECK(ids == std::set<std::int64_t>{301, 302});
+}
+
+TEST_CASE("two instances publish each outbox row once, in commit order per symbol",
+          "[flow][integration][instances]") {
+  BourseEnvironment environment;
+  BourseProcess first(environment, {});
+  BourseProcess second(environment, {});
+  INFO(first.process().log());
+  INFO(second.process().log());
+  REQUIRE(first.wait_ready());
+  REQUIRE(second.wait_ready());
+  open_account(first, "erin", "1000000");
+  constexpr int kOrders = 100;
+  // Both instances take orders at once; the account's cash row orders their commits.
+  std::vector<std::future<int>> senders;
+  for (BourseProcess* process : {&first, &second}) {
+    senders.push_back(std::async(std::launch::async, [process] {
+      auto client = process->client();
+      int ok = 0;
+      for (int i = 0; i < kOrders / 2; ++i) ok += client.post("/v1/orders", buy("erin")).status == 202;
+      return ok;
+    }));
+  }
+  int accepted = 0;
+  for (auto& sender : senders) accepted += sender.get();
+  REQUIRE(accepted == kOrders);
+  auto messages = bourse::testing::read_topic(environment.topic_prefix + "order-events", kOrders,
+                                              std::chrono::seconds(30));
+  const auto copies = copies_by_event_id(messages);
+  CHECK(copies.size() == static_cast<std::size_t>(kOrders));
+  for (const auto& [event_id, n] : copies) {
+    INFO(event_id);
+    CHECK(n == 1);
+  }
+  // One symbol, one partition, in commit order (order ids grow with it here).
+  std::int64_t previous = 0;
+  for (const auto& message : messages) {
+    CHECK(message.partition == messages.front().partition);
+    auto id = boost::json::parse(message.value).at("data").at("order_id").as_int64();
+    CHECK(id > previous);
+    previous = id;
+  }
+}
