@@ -13,8 +13,9 @@
 // database the server under test uses; it must hold only this run's orders).
 // benchmarks/run_order_entry_bench starts a Release server on a fresh database, then this.
 //
-// 1. Opens --accounts accounts with ample cash (untimed), waits until both outboxes have
-//    published everything.
+// 1. Untimed: opens --accounts accounts with ample cash; each connection sends one
+//    warm-up order; waits until those are reserved and both outboxes have published
+//    everything (so consumers are assigned and connections open before the clock starts).
 // 2. Timed: each of --connections keep-alive connections sends LIMIT BUY orders of 1 AAPL,
 //    one at a time (closed loop); connection c's i-th order is for account
 //    (c * accounts / connections + i) % accounts, so every connection cycles over all
@@ -221,7 +222,7 @@ class DrainProbe {
     return state;
   }
 
-  bool has_account_outbox() const { return has_account_outbox_; }
+  void start_after(long long order_id) { cursor_ = std::max(cursor_, order_id + 1); }
 
  private:
   Db& db_;
@@ -239,7 +240,8 @@ struct FinalCounts {
   long long max_id = 0;
 };
 
-FinalCounts final_counts(Db& db) {
+// Counts the orders with an id above `after` (the warm-up orders are not counted).
+FinalCounts final_counts(Db& db, long long after) {
   FinalCounts counts;
   soci::indicator min_indicator = soci::i_null, max_indicator = soci::i_null;
   soci::indicator sums[3] = {soci::i_null, soci::i_null, soci::i_null};
@@ -247,8 +249,9 @@ FinalCounts final_counts(Db& db) {
                   "SUM(reserved_cash_units IS NOT NULL OR reserved_quantity IS NOT NULL), "
                   "SUM(status = 'REJECTED'), "
                   "SUM(status <> 'REJECTED' AND reserved_cash_units IS NULL AND "
-                  "reserved_quantity IS NULL), MIN(order_id), MAX(order_id) FROM orders",
-      soci::into(counts.orders), soci::into(counts.reserved, sums[0]),
+                  "reserved_quantity IS NULL), MIN(order_id), MAX(order_id) FROM orders "
+                  "WHERE order_id > :after",
+      soci::use(after), soci::into(counts.orders), soci::into(counts.reserved, sums[0]),
       soci::into(counts.rejected, sums[1]), soci::into(counts.unresolved, sums[2]),
       soci::into(counts.min_id, min_indicator), soci::into(counts.max_id, max_indicator);
   db.count_statement();
@@ -266,9 +269,9 @@ int main(int argc, char** argv) {
   // Orders per connection: the first (orders % C) connections send one more.
   std::vector<long long> per_connection(C, options.orders / C);
   for (long long c = 0; c < options.orders % C; ++c) ++per_connection[c];
-  // Ample cash: at most C * ceil(per_connection / N) orders land on one account, each
-  // reserving < 150.00; twice that plus a margin.
-  const long long most_per_account = C * ((per_connection[0] + N - 1) / N);
+  // Ample cash: at most C * (ceil(per_connection / N) + 1 warm-up) orders land on one
+  // account, each reserving < 150.00; twice that plus a margin.
+  const long long most_per_account = C * ((per_connection[0] + N - 1) / N + 1);
   const long long cash = 1'000'000 + 300 * most_per_account;
   auto account_name = [&](long long k) {
     return "b" + std::to_string(run_id) + "a" + std::to_string(k);
@@ -287,6 +290,7 @@ int main(int argc, char** argv) {
   std::vector<std::map<int, long long>> statuses(C);  // HTTP status -> count; 0 = transport error
   std::atomic<long long> accepted{0};
   std::atomic<long long> failed{0};
+  std::atomic<int> opened{0};
   std::atomic<int> ready{0};
   std::atomic<bool> setup_failed{false};
   std::atomic<bool> go{false};
@@ -319,6 +323,23 @@ int main(int argc, char** argv) {
         setup_failed = true;
       }
       latencies[c].reserve(per_connection[c]);
+      // Every account exists before any order is sent.
+      ++opened;
+      while (opened.load() < C) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      // Untimed warm-up order, so that the whole pipeline has run once.
+      if (!setup_failed.load()) {
+        try {
+          auto warm = client.post("/v1/orders", R"({"user_id":")" + account_name(static_cast<long long>(c) * N / C) +
+                                                    R"(","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":1,"price":"145.00"})");
+          if (warm.status != 202) {
+            note_error("warm-up order: " + std::to_string(warm.status) + " " + warm.body);
+            setup_failed = true;
+          }
+        } catch (const std::exception& e) {
+          note_error(std::string("warm-up order: ") + e.what());
+          setup_failed = true;
+        }
+      }
       ++ready;
       while (!go.load()) std::this_thread::sleep_for(std::chrono::microseconds(200));
       if (setup_failed.load()) return;
@@ -361,14 +382,18 @@ int main(int argc, char** argv) {
 
   std::map<std::string, long long> status_before;
   std::optional<DrainProbe> probe;
+  long long warmup_max_id = 0;
   try {
     probe.emplace(*db);
-    // Start clean: the accounts' own events (if any) published before the timed part.
+    // Start clean: the warm-up orders reserved, every outbox row published.
     const auto quiet_deadline = Clock::now() + std::chrono::seconds(120);
     for (DrainState state = probe->poll(); !state.done(); state = probe->poll()) {
       if (Clock::now() > quiet_deadline) {
-        std::fprintf(stderr, "the outboxes did not drain before the timed part (order %lld, account %lld)\n",
-                     state.unpublished_order_outbox, state.unpublished_account_outbox);
+        std::fprintf(stderr,
+                     "the warm-up did not drain within 120 s (first unresolved order %lld, "
+                     "unpublished order_outbox %lld, account_outbox %lld)\n",
+                     state.first_unresolved.value_or(-1), state.unpublished_order_outbox,
+                     state.unpublished_account_outbox);
         go = true;
         setup_failed = true;
         for (auto& thread : threads) thread.join();
@@ -376,6 +401,10 @@ int main(int argc, char** argv) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(options.poll_ms));
     }
+    soci::indicator max_indicator = soci::i_null;
+    db->session() << "SELECT MAX(order_id) FROM orders", soci::into(warmup_max_id, max_indicator);
+    if (max_indicator != soci::i_ok) warmup_max_id = 0;
+    probe->start_after(warmup_max_id);
     status_before = db->global_status();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "database error before the timed part: %s\n", e.what());
@@ -457,7 +486,7 @@ int main(int argc, char** argv) {
 
   FinalCounts counts;
   try {
-    counts = final_counts(*db);
+    counts = final_counts(*db, warmup_max_id);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "database error counting orders: %s\n", e.what());
     return 4;
@@ -473,8 +502,9 @@ int main(int argc, char** argv) {
   const double delete_per_order = delta("Handler_delete") * per_order;
   const double questions_per_order = (delta("Questions") - static_cast<double>(own_statements)) * per_order;
 
-  std::printf("  reserved: %lld, rejected: %lld (orders in the database: %lld)\n", counts.reserved,
-              counts.rejected, counts.orders);
+  std::printf("  reserved: %lld, rejected: %lld (orders in the database after the %d warm-up "
+              "ones: %lld)\n",
+              counts.reserved, counts.rejected, C, counts.orders);
   std::printf("  all reserved and both outboxes empty %.2f s after the start (%.2f s after the last "
               "202; poll every %d ms)\n",
               drain_seconds, seconds_between(sent, drained), options.poll_ms);
