@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "bourse/order/events.h"
 #include "http/blocking_pool.h"
 #include "http/server.h"
 #include "http_client.h"
@@ -103,7 +104,7 @@ TEST_CASE("POST /v1/orders answers 202 only once the order and its event are com
   // Right after the answer, from another connection: both rows are there.
   const std::string where = " WHERE order_id = " + std::to_string(id);
   CHECK(api.fixture.count("SELECT COUNT(*) FROM orders" + where) == 1);
-  CHECK(api.fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = 'OrderCreated' "
+  CHECK(api.fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = '" + std::string(order::OrderCreated::kType) + "' "
                           "AND JSON_VALUE(payload, '$.data.order_id') = " +
                           std::to_string(id)) == 1);
   std::string payload;
@@ -251,7 +252,7 @@ TEST_CASE("200 concurrent distinct orders are all committed with one event each"
   CHECK(all.size() == kThreads * kPerThread);
   CHECK(api.fixture.rows("orders") == kThreads * kPerThread);
   CHECK(api.fixture.count("SELECT COUNT(DISTINCT JSON_VALUE(payload, '$.data.order_id')) FROM "
-                          "order_outbox WHERE event_type = 'OrderCreated'") ==
+                          "order_outbox WHERE event_type = '" + std::string(order::OrderCreated::kType) + "'") ==
         kThreads * kPerThread);
   CHECK(api.fixture.rows("order_outbox") == kThreads * kPerThread);
 }
@@ -429,7 +430,7 @@ TEST_CASE("DELETE writes CancelRequested once, 409 when terminal, 404 when unkno
   CHECK(json(first.body).at("status").as_string() == "PENDING");
   CHECK(client.request("DELETE", path).status == 202);
   CHECK(api.fixture.count(
-            "SELECT COUNT(*) FROM order_outbox WHERE event_type = 'CancelRequested'") == 1);
+            "SELECT COUNT(*) FROM order_outbox WHERE event_type = '" + std::string(order::CancelRequested::kType) + "'") == 1);
   CHECK(client.request("DELETE", "/v1/orders/999999").status == 404);
 
   // Another order ends REJECTED (as matching will say, e.g. book full): not cancellable.
@@ -447,7 +448,7 @@ TEST_CASE("DELETE writes CancelRequested once, 409 when terminal, 404 when unkno
   CHECK(conflict.status == 409);
   CHECK(problem_type(conflict) == "order-not-cancellable");
   CHECK(api.fixture.count(
-            "SELECT COUNT(*) FROM order_outbox WHERE event_type = 'CancelRequested'") == 1);
+            "SELECT COUNT(*) FROM order_outbox WHERE event_type = '" + std::string(order::CancelRequested::kType) + "'") == 1);
 }
 
 }  // namespace bourse::routes

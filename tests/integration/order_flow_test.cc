@@ -12,6 +12,7 @@
 
 #include "bourse/db/connection_pool.h"
 #include "bourse/kafka/producer.h"
+#include "bourse/order/events.h"
 #include "bourse_process.h"
 #include "topic_reader.h"
 
@@ -105,7 +106,7 @@ TEST_CASE("a 202 means reserved and committed, and the order shows what it holds
   // Right after the answer, with no waiting: the order, its event, the held cash.
   const auto& db = server().database();
   CHECK(count(db, "SELECT COUNT(*) FROM orders WHERE order_id = " + std::to_string(order_id)) == 1);
-  CHECK(count(db, "SELECT COUNT(*) FROM order_outbox WHERE event_type = 'OrderCreated' AND "
+  CHECK(count(db, "SELECT COUNT(*) FROM order_outbox WHERE event_type = '" + std::string(bourse::order::OrderCreated::kType) + "' AND "
                   "JSON_VALUE(payload, '$.aggregate_id') = '" + std::to_string(order_id) + "'") == 1);
   CHECK(get_json(server(), "/v1/accounts/olga").at("cash").at("reserved").as_string() == "1502.5");
   auto order = get_json(server(), "/v1/orders/" + std::to_string(order_id));
@@ -142,7 +143,7 @@ TEST_CASE("a 202 means reserved and committed, and the order shows what it holds
     found = true;
     CHECK(message.key == "AAPL");
     CHECK(message.partition == probe_report->partition);
-    CHECK(envelope.at("event_type").as_string() == "OrderCreated");
+    CHECK(envelope.at("event_type").as_string() == bourse::order::OrderCreated::kType);
     CHECK(envelope.at("data").at("price").as_string() == "150.25");
     CHECK(envelope.at("data").at("reserved_cash").as_string() == "1502.5");
   }

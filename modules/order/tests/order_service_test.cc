@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "bourse/order/events.h"
 #include "order_fixture.h"
 
 namespace bourse::order {
@@ -45,7 +46,7 @@ TEST_CASE("an accepted order and its OrderCreated event are committed before the
   CHECK(result->body == R"({"order_id":)" + std::to_string(id) + R"(,"status":"PENDING"})");
   // Checked right after the completion, on another session: committed.
   CHECK(fixture.count("SELECT COUNT(*) FROM orders WHERE order_id = " + std::to_string(id)) == 1);
-  auto envelope = outbox_payload(fixture, id, "OrderCreated");
+  auto envelope = outbox_payload(fixture, id, std::string(OrderCreated::kType));
   CHECK(envelope.at("aggregate_type").as_string() == "order");
   CHECK(envelope.at("version").as_int64() == 1);
   const auto& data = envelope.at("data").as_object();
@@ -89,7 +90,7 @@ TEST_CASE("a MARKET buy reserves its cash cap and has no price; a SELL reserves 
   auto result = submit_and_wait(*fixture.orders, request);
   REQUIRE(result.ok());
   const auto data =
-      outbox_payload(fixture, result->order_id.value(), "OrderCreated").at("data").as_object();
+      outbox_payload(fixture, result->order_id.value(), std::string(OrderCreated::kType)).at("data").as_object();
   CHECK_FALSE(data.contains("price"));
   CHECK(data.at("time_in_force").as_string() == "IOC");
   // 10 x reference 150 x (1 + 10 %): the cash cap.
@@ -102,7 +103,7 @@ TEST_CASE("a MARKET buy reserves its cash cap and has no price; a SELL reserves 
   auto sold = submit_and_wait(*fixture.orders, sell);
   REQUIRE(sold.ok());
   const auto sell_data =
-      outbox_payload(fixture, sold->order_id.value(), "OrderCreated").at("data").as_object();
+      outbox_payload(fixture, sold->order_id.value(), std::string(OrderCreated::kType)).at("data").as_object();
   CHECK(sell_data.at("reserved_quantity").as_int64() == 7);
   CHECK_FALSE(sell_data.contains("reserved_cash"));
   CHECK(fixture.orders->get_order(sold->order_id)->reserved_quantity->value() == 7);
@@ -378,9 +379,9 @@ TEST_CASE("cancel requests: once, 409 when terminal, 404 when unknown", "[order]
   auto again = fixture.orders->request_cancel(id);
   REQUIRE(again.ok());
   CHECK(again->already_requested);
-  CHECK(fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = 'CancelRequested'") ==
+  CHECK(fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = '" + std::string(CancelRequested::kType) + "'") ==
         1);
-  const auto data = outbox_payload(fixture, id.value(), "CancelRequested").at("data").as_object();
+  const auto data = outbox_payload(fixture, id.value(), std::string(CancelRequested::kType)).at("data").as_object();
   CHECK(data.at("order_id").as_int64() == id.value());
   CHECK(data.at("user_id").as_string() == "alice");
   CHECK(data.at("symbol").as_string() == "AAPL");
@@ -477,7 +478,7 @@ TEST_CASE("a multi-order group gives each order its own id, key row and OrderCre
     CHECK(order->price.has_value() == request.price.has_value());
     if (request.price) CHECK(order->price->to_string() == request.price->to_string());
 
-    const auto envelope = outbox_payload(fixture, ids[i], "OrderCreated");
+    const auto envelope = outbox_payload(fixture, ids[i], std::string(OrderCreated::kType));
     CHECK(envelope.at("aggregate_id").as_string() == std::to_string(ids[i]));
     const auto& data = envelope.at("data").as_object();
     CHECK(data.at("order_id").as_int64() == ids[i]);

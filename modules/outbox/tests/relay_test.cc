@@ -76,7 +76,7 @@ TEST_CASE("rows are published in id order with key, headers and payload, then ma
     CHECK(message.key == (i % 2 ? "MSFT" : "AAPL"));
     CHECK(event_id_of(message) == appended[i].event_id);
     CHECK(message.header(kafka::kHeaderEventType) ==
-          std::optional<std::string_view>("OrderCreated"));
+          std::optional<std::string_view>("RelayTestEvent"));
     CHECK(message.value == fixture.payload_of(appended[i].event_id));
     CHECK(sequence_of(message) == static_cast<long long>(i));
   }

@@ -11,7 +11,7 @@ namespace bourse::envelope {
 namespace {
 
 constexpr const char* kValid =
-    R"({"event_id":"6f1c2a9e-0d6b-4b8e-9c51-2f0b8e3f1a77","event_type":"OrderCreated",)"
+    R"({"event_id":"6f1c2a9e-0d6b-4b8e-9c51-2f0b8e3f1a77","event_type":"SampleHappened",)"
     R"("version":1,"occurred_at":"2026-11-24T17:05:39.123456Z","aggregate_type":"order",)"
     R"("aggregate_id":"42","data":{"order_id":42,"symbol":"AAPL"},"extra":true})";
 
@@ -39,7 +39,7 @@ TEST_CASE("a valid envelope is parsed field by field", "[envelope]") {
   auto parsed = parse(kValid);
   REQUIRE(parsed.ok());
   CHECK(parsed->event_id == "6f1c2a9e-0d6b-4b8e-9c51-2f0b8e3f1a77");
-  CHECK(parsed->event_type == "OrderCreated");
+  CHECK(parsed->event_type == "SampleHappened");
   CHECK(parsed->version == 1);
   CHECK(parsed->occurred_at == "2026-11-24T17:05:39.123456Z");
   CHECK(parsed->aggregate_type == "order");

@@ -143,7 +143,7 @@ TEST_CASE("a consumed message carries the producer's key, value, headers and pos
         producer.value()->produce_sync({topic,
                                         "SYM" + std::to_string(i % 2),
                                         value,
-                                        {{std::string(kHeaderEventType), "OrderCreated"},
+                                        {{std::string(kHeaderEventType), "TestEvent"},
                                          {std::string(kHeaderEventId), "evt-" + std::to_string(i)}},
                                         {}});
     REQUIRE(report.ok());
@@ -169,7 +169,7 @@ TEST_CASE("a consumed message carries the producer's key, value, headers and pos
     CHECK(m.offset == it->second.offset);
     const int n = m.value[5] - '0';
     CHECK(m.key == "SYM" + std::to_string(n % 2));
-    CHECK(m.header(kHeaderEventType) == std::optional<std::string_view>("OrderCreated"));
+    CHECK(m.header(kHeaderEventType) == std::optional<std::string_view>("TestEvent"));
     CHECK(m.header(kHeaderEventId) == std::optional<std::string_view>("evt-" + std::to_string(n)));
     CHECK(m.timestamp_ms > 0);
   }
