@@ -1,4 +1,4 @@
-// HTTP routes of the order module (DESIGN.md section 5):
+// HTTP routes of the order module (the HTTP contract in README.md):
 //
 //   POST   /v1/orders {"user_id","symbol","side","type","quantity","price"?,"time_in_force"?}
 //                            202 {"order_id","status":"PENDING"} + Location: /v1/orders/{id}

@@ -5,7 +5,7 @@
 // is always "WHERE published_at IS NULL ORDER BY id": the relay never remembers a last
 // published id, because AUTO_INCREMENT ids are assigned at insert, not at commit, and a
 // row that commits late below an already published id would be skipped forever
-// (DESIGN.md section 4). The (published_at, id) index serves every query here.
+// (docs/ARCHITECTURE.md, "Known traps"). The (published_at, id) index serves every query here.
 //
 // Thread-safety: thread-safe (it only holds the pool and the table name). Blocking.
 #pragma once

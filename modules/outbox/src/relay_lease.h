@@ -1,5 +1,5 @@
 // The relay's lease: "exactly one active relay per outbox table" across every process
-// that shares the database (DESIGN.md invariant 7).
+// that shares the database (docs/ARCHITECTURE.md, invariant 7).
 //
 // The lease is the MySQL named lock relay_lease_name(database, table), taken with
 // GET_LOCK(name, 0) on a session of its own that is never shared or returned to a pool.

@@ -27,9 +27,9 @@ struct Order {
   OrderStatus status = OrderStatus::kPending;
   Quantity filled_quantity;
   Amount filled_notional;                     // sum of price x quantity over the settled trades
-  std::optional<Amount> reserved_cash;        // from FundsReserved (BUY)
-  std::optional<Quantity> reserved_quantity;  // from FundsReserved (SELL)
-  std::optional<Amount> cash_cap;             // from FundsReserved (MARKET BUY)
+  std::optional<Amount> reserved_cash;        // BUY: the cash held for it at entry
+  std::optional<Quantity> reserved_quantity;  // SELL: the shares held for it at entry
+  std::optional<Amount> cash_cap;             // MARKET BUY: the most it may spend
   std::optional<std::string> reject_reason;
   bool cancel_requested = false;
   std::chrono::system_clock::time_point created_at;

@@ -18,9 +18,6 @@ inline constexpr std::size_t kMaxGroupSize = 1'024;
 // Attempts of one group's transaction after deadlocks or a duplicate idempotency key
 // committed by another instance, before its callers get 503.
 inline constexpr int kDefaultMaxGroupAttempts = 5;
-// Users known to exist, remembered by the committer to skip the directory lookup
-// (accounts are never deleted). Cleared when full.
-inline constexpr std::size_t kMaxKnownUsersCached = 100'000;
 // GET /v1/orders page size.
 inline constexpr int kDefaultListLimit = 50;
 inline constexpr int kMaxListLimit = 500;

@@ -10,7 +10,8 @@
 //   missing_price (LIMIT without price), unexpected_price (MARKET with a price),
 //   invalid_amount / amount_scale (price not an exact decimal with <= 4 places),
 //   invalid_price (<= 0), off_tick_price, price_outside_band.
-// Whether the user exists is not checked here (UserDirectory, on the committer thread).
+// Whether the account exists and holds enough is decided by the reservation, on the
+// committer thread (order_service.h).
 #pragma once
 
 #include <boost/json/object.hpp>

@@ -14,7 +14,7 @@
 //   Selection. Every batch is "WHERE published_at IS NULL ORDER BY id LIMIT batch_size".
 //   No "last published id" is remembered: AUTO_INCREMENT ids are assigned at insert, not
 //   at commit, so a transaction that commits late adds a row BELOW ids already published;
-//   the next poll simply picks it up (DESIGN.md section 4).
+//   the next poll simply picks it up (docs/ARCHITECTURE.md, "Known traps").
 //
 //   Publication. Each row goes out through the idempotent producer (topic = row.topic,
 //   key = message_key, value = payload, headers event_type and event_id). The relay waits

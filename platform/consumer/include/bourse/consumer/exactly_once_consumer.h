@@ -1,4 +1,4 @@
-// A Kafka group consumer whose every event takes effect exactly once (DESIGN.md §3.3, §4).
+// A Kafka group consumer whose every event takes effect exactly once (docs/ARCHITECTURE.md: invariant 3, "Known traps").
 //
 // How: a batch is consecutive messages of ONE partition. In ONE database transaction the
 // consumer, for each message, inserts (consumer_group, event_id) into processed_events

@@ -1,6 +1,6 @@
 // A group consumer whose starting offsets come from the application's database.
 //
-// Exactly-once effects (DESIGN.md §3.3, §4) need the consumed offset stored in the same
+// Exactly-once effects (docs/ARCHITECTURE.md: invariant 3) need the consumed offset stored in the same
 // database transaction as the message's effects. So this consumer never decides where
 // to start on its own: on every assignment it asks the AssignmentListener, which reads
 // the offsets stored with the effects, and assigns exactly those. Kafka's committed
@@ -63,7 +63,7 @@ class AssignmentListener {
   // The group gave this member `partitions`. Return where to start each one: the
   // next_offset stored in the database with the effects of the partition's last
   // processed message, or std::nullopt when nothing is stored (start from the beginning
-  // of the partition). This is also where a shard rebuilds its state (DESIGN.md §6).
+  // of the partition). This is also where a shard rebuilds its state (docs/ARCHITECTURE.md, "Scale-out").
   // REQUIRES: the result names each of `partitions` exactly once and nothing else
   // (violations abort: it is a bug in the listener).
   // An Error (e.g. the database is down) puts the consumer in the failed state.
