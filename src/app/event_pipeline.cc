@@ -65,8 +65,9 @@ Status EventPipeline::start() {
   }
   for (auto& consumer : consumers_) consumer->start();
   started_ = true;
-  log::info("event pipeline started", {{"relays", static_cast<std::int64_t>(relays_.size())},
-                                       {"consumers", static_cast<std::int64_t>(consumers_.size())}});
+  log::info("event pipeline started",
+            {{"relays", static_cast<std::int64_t>(relays_.size())},
+             {"consumers", static_cast<std::int64_t>(consumers_.size())}});
   return Status::success();
 }
 

@@ -31,10 +31,11 @@ boost::json::object to_json(const order::Order& order) {
   json["filled_quantity"] = order.filled_quantity.value();
   json["remaining_quantity"] = order.remaining_quantity().value();
   json["average_price"] = amount_or_null(order.average_price());
-  json["reserved"] = order.side == Side::kBuy ? amount_or_null(order.reserved_cash)
-                                               : (order.reserved_quantity
-                                                      ? boost::json::value(order.reserved_quantity->value())
-                                                      : boost::json::value(nullptr));
+  json["reserved"] =
+      order.side == Side::kBuy
+          ? amount_or_null(order.reserved_cash)
+          : (order.reserved_quantity ? boost::json::value(order.reserved_quantity->value())
+                                     : boost::json::value(nullptr));
   if (order.cash_cap) json["cash_cap"] = order.cash_cap->to_string();
   json["reject_reason"] =
       order.reject_reason ? boost::json::value(*order.reject_reason) : boost::json::value(nullptr);

@@ -104,7 +104,9 @@ TEST_CASE("POST /v1/orders answers 202 only once the order and its event are com
   // Right after the answer, from another connection: both rows are there.
   const std::string where = " WHERE order_id = " + std::to_string(id);
   CHECK(api.fixture.count("SELECT COUNT(*) FROM orders" + where) == 1);
-  CHECK(api.fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = '" + std::string(order::OrderCreated::kType) + "' "
+  CHECK(api.fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = '" +
+                          std::string(order::OrderCreated::kType) +
+                          "' "
                           "AND JSON_VALUE(payload, '$.data.order_id') = " +
                           std::to_string(id)) == 1);
   std::string payload;
@@ -154,10 +156,12 @@ TEST_CASE("a 422 at entry says what is available and needed, and its key replays
   HttpClient client = api.client();
   const auto before = api.counts();
   const auto before_all = api.state();
-  auto refused = client.post("/v1/orders", order_body("poor", 1, "150"), {{"Idempotency-Key", "p-1"}});
+  auto refused =
+      client.post("/v1/orders", order_body("poor", 1, "150"), {{"Idempotency-Key", "p-1"}});
   REQUIRE(refused.status == 422);
   CHECK(problem_type(refused) == "insufficient-funds");
-  CHECK(json(refused.body).at("detail").as_string() == "insufficient funds: 10 available, 150 needed");
+  CHECK(json(refused.body).at("detail").as_string() ==
+        "insufficient funds: 10 available, 150 needed");
   CHECK(refused.header("Location").empty());
   // Only the key's answer was written.
   auto after = api.state();
@@ -166,13 +170,14 @@ TEST_CASE("a 422 at entry says what is available and needed, and its key replays
   CHECK(after == before_all);
   // The same key and body replay the 422, even once the cash is there.
   REQUIRE(api.fixture.accounts.deposit_cash("poor", Amount::parse("1000").value(), "top-up").ok());
-  auto replay = client.post("/v1/orders", order_body("poor", 1, "150"), {{"Idempotency-Key", "p-1"}});
+  auto replay =
+      client.post("/v1/orders", order_body("poor", 1, "150"), {{"Idempotency-Key", "p-1"}});
   CHECK(replay.status == 422);
   CHECK(replay.header("Idempotent-Replayed") == "true");
   CHECK(json(replay.body).at("detail") == json(refused.body).at("detail"));
   // A new key now succeeds.
-  CHECK(client.post("/v1/orders", order_body("poor", 1, "150"), {{"Idempotency-Key", "p-2"}}).status ==
-        202);
+  CHECK(client.post("/v1/orders", order_body("poor", 1, "150"), {{"Idempotency-Key", "p-2"}})
+            .status == 202);
 }
 
 TEST_CASE("Idempotency-Key: replay is identical, reuse is 422, nothing extra is written",
@@ -252,8 +257,8 @@ TEST_CASE("200 concurrent distinct orders are all committed with one event each"
   CHECK(all.size() == kThreads * kPerThread);
   CHECK(api.fixture.rows("orders") == kThreads * kPerThread);
   CHECK(api.fixture.count("SELECT COUNT(DISTINCT JSON_VALUE(payload, '$.data.order_id')) FROM "
-                          "order_outbox WHERE event_type = '" + std::string(order::OrderCreated::kType) + "'") ==
-        kThreads * kPerThread);
+                          "order_outbox WHERE event_type = '" +
+                          std::string(order::OrderCreated::kType) + "'") == kThreads * kPerThread);
   CHECK(api.fixture.rows("order_outbox") == kThreads * kPerThread);
 }
 
@@ -300,8 +305,9 @@ TEST_CASE("bad input gets its documented status and problem type and writes noth
       {"insufficient shares",
        R"({"user_id":"alice","symbol":"AAPL","side":"SELL","type":"LIMIT","quantity":200000,"price":"150"})",
        422, "insufficient-shares"},
-      {"market buy over the funds", R"({"user_id":"poor","symbol":"AAPL","side":"BUY","type":"MARKET","quantity":1})",
-       422, "insufficient-funds"},
+      {"market buy over the funds",
+       R"({"user_id":"poor","symbol":"AAPL","side":"BUY","type":"MARKET","quantity":1})", 422,
+       "insufficient-funds"},
       {"invalid user id", order_body("no body"), 422, "invalid-user-id"},
       {"bad side",
        R"({"user_id":"alice","symbol":"AAPL","side":"HOLD","type":"LIMIT","quantity":10,"price":"150"})",
@@ -429,8 +435,8 @@ TEST_CASE("DELETE writes CancelRequested once, 409 when terminal, 404 when unkno
   CHECK(first.status == 202);
   CHECK(json(first.body).at("status").as_string() == "PENDING");
   CHECK(client.request("DELETE", path).status == 202);
-  CHECK(api.fixture.count(
-            "SELECT COUNT(*) FROM order_outbox WHERE event_type = '" + std::string(order::CancelRequested::kType) + "'") == 1);
+  CHECK(api.fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = '" +
+                          std::string(order::CancelRequested::kType) + "'") == 1);
   CHECK(client.request("DELETE", "/v1/orders/999999").status == 404);
 
   // Another order ends REJECTED (as matching will say, e.g. book full): not cancellable.
@@ -438,7 +444,8 @@ TEST_CASE("DELETE writes CancelRequested once, 409 when terminal, 404 when unkno
   REQUIRE(api.fixture.pool
               .with_session([&](soci::session& session) {
                 session << "UPDATE orders SET status = 'REJECTED', reject_reason = 'book_full' "
-                           "WHERE order_id = " + std::to_string(other);
+                           "WHERE order_id = " +
+                               std::to_string(other);
               })
               .ok());
   auto order = json(client.get("/v1/orders/" + std::to_string(other)).body);
@@ -447,8 +454,8 @@ TEST_CASE("DELETE writes CancelRequested once, 409 when terminal, 404 when unkno
   auto conflict = client.request("DELETE", "/v1/orders/" + std::to_string(other));
   CHECK(conflict.status == 409);
   CHECK(problem_type(conflict) == "order-not-cancellable");
-  CHECK(api.fixture.count(
-            "SELECT COUNT(*) FROM order_outbox WHERE event_type = '" + std::string(order::CancelRequested::kType) + "'") == 1);
+  CHECK(api.fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = '" +
+                          std::string(order::CancelRequested::kType) + "'") == 1);
 }
 
 }  // namespace bourse::routes

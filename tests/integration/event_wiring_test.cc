@@ -1,9 +1,10 @@
 // Goal: a running `bourse serve` has exactly the relays, topics and consumer groups of the
 // wiring table (src/app/event_streams.cc), and the database exactly its outbox tables:
 // nothing is wired outside the table.
+#include <soci/soci.h>
+
 #include <catch2/catch.hpp>
 #include <set>
-#include <soci/soci.h>
 #include <thread>
 
 #include "app/event_pipeline.h"
@@ -52,11 +53,13 @@ TEST_CASE("topics, outboxes, relays and consumer groups are exactly the wiring t
   bourse::db::ConnectionPool pool(server.database().config());
   std::set<std::string> tables;
   REQUIRE(pool.with_session([&](soci::session& session) {
-    soci::rowset<std::string> rows =
-        (session.prepare << "SELECT table_name FROM information_schema.tables WHERE "
-                            "table_schema = DATABASE() AND table_name LIKE '%\\_outbox'");
-    for (const std::string& name : rows) tables.insert(name);
-  }).ok());
+                soci::rowset<std::string> rows =
+                    (session.prepare
+                     << "SELECT table_name FROM information_schema.tables WHERE "
+                        "table_schema = DATABASE() AND table_name LIKE '%\\_outbox'");
+                for (const std::string& name : rows) tables.insert(name);
+              })
+              .ok());
   CHECK(tables == outboxes);
 
   // One relay per outbox runs (this single instance holds every lease).

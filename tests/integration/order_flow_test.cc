@@ -5,10 +5,11 @@
 // its symbol's partition carrying everything matching needs; 200 concurrent orders on one
 // account with cash for 120 get exactly 120 202s and 80 422s, with one process and with
 // two processes sharing the database.
+#include <soci/soci.h>
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <future>
-#include <soci/soci.h>
 
 #include "bourse/db/connection_pool.h"
 #include "bourse/kafka/producer.h"
@@ -43,8 +44,9 @@ long long count(const bourse::testing::TestDatabase& database, const std::string
 
 void open_account(const BourseProcess& process, const std::string& user, const std::string& cash) {
   auto client = process.client();
-  REQUIRE(client.post("/v1/accounts", R"({"user_id":")" + user + R"(","cash":")" + cash +
-                                          R"(","positions":{"MSFT":50}})")
+  REQUIRE(client
+              .post("/v1/accounts", R"({"user_id":")" + user + R"(","cash":")" + cash +
+                                        R"(","positions":{"MSFT":50}})")
               .status == 201);
 }
 
@@ -106,8 +108,11 @@ TEST_CASE("a 202 means reserved and committed, and the order shows what it holds
   // Right after the answer, with no waiting: the order, its event, the held cash.
   const auto& db = server().database();
   CHECK(count(db, "SELECT COUNT(*) FROM orders WHERE order_id = " + std::to_string(order_id)) == 1);
-  CHECK(count(db, "SELECT COUNT(*) FROM order_outbox WHERE event_type = '" + std::string(bourse::order::OrderCreated::kType) + "' AND "
-                  "JSON_VALUE(payload, '$.aggregate_id') = '" + std::to_string(order_id) + "'") == 1);
+  CHECK(count(db, "SELECT COUNT(*) FROM order_outbox WHERE event_type = '" +
+                      std::string(bourse::order::OrderCreated::kType) +
+                      "' AND "
+                      "JSON_VALUE(payload, '$.aggregate_id') = '" +
+                      std::to_string(order_id) + "'") == 1);
   CHECK(get_json(server(), "/v1/accounts/olga").at("cash").at("reserved").as_string() == "1502.5");
   auto order = get_json(server(), "/v1/orders/" + std::to_string(order_id));
   CHECK(order.at("status").as_string() == "PENDING");
@@ -118,10 +123,14 @@ TEST_CASE("a 202 means reserved and committed, and the order shows what it holds
   // A sell holds shares, and its order says how many.
   auto sell = client.post("/v1/orders", order_body("olga", "MSFT", "SELL", 20, "400"));
   REQUIRE(sell.status == 202);
-  auto sold = get_json(server(), "/v1/orders/" + std::to_string(json(sell.body).at("order_id").as_int64()));
+  auto sold =
+      get_json(server(), "/v1/orders/" + std::to_string(json(sell.body).at("order_id").as_int64()));
   CHECK(sold.at("reserved").as_int64() == 20);
-  CHECK(get_json(server(), "/v1/accounts/olga").at("positions").as_array()[0].at("reserved").as_int64() ==
-        20);
+  CHECK(get_json(server(), "/v1/accounts/olga")
+            .at("positions")
+            .as_array()[0]
+            .at("reserved")
+            .as_int64() == 20);
 
   // OrderCreated is on the partition the producers' partitioner picks for "AAPL", and
   // carries the terms and the reservation.
@@ -133,8 +142,8 @@ TEST_CASE("a 202 means reserved and committed, and the order shows what it holds
   auto probe = bourse::kafka::Producer::create(config);
   REQUIRE(probe.ok());
   // A topic nothing consumes, with the same partition count: where "AAPL" goes.
-  auto probe_report = (*probe)->produce_sync(
-      {server().topic_prefix() + "account-events", "AAPL", "probe", {}, {}});
+  auto probe_report =
+      (*probe)->produce_sync({server().topic_prefix() + "account-events", "AAPL", "probe", {}, {}});
   REQUIRE(probe_report.ok());
   bool found = false;
   for (const auto& message : messages) {
@@ -154,24 +163,24 @@ TEST_CASE("missing cash or shares and unknown accounts are 422 at once, with not
           "[orders][integration]") {
   open_account(server(), "pavel", "100");
   const auto& db = server().database();
-  const auto before = std::vector<long long>{
-      count(db, "SELECT COUNT(*) FROM orders"), count(db, "SELECT COUNT(*) FROM order_outbox"),
-      count(db, "SELECT COUNT(*) FROM reservations"),
-      count(db, "SELECT COUNT(*) FROM ledger_entries")};
+  const auto before = std::vector<long long>{count(db, "SELECT COUNT(*) FROM orders"),
+                                             count(db, "SELECT COUNT(*) FROM order_outbox"),
+                                             count(db, "SELECT COUNT(*) FROM reservations"),
+                                             count(db, "SELECT COUNT(*) FROM ledger_entries")};
   auto client = server().client();
   struct Case {
     std::string body;
     const char* type;
     const char* detail;
   };
-  for (const Case& c : {Case{order_body("pavel", "AAPL", "BUY", 10, "150"), "insufficient-funds",
-                             "insufficient funds: 100 available, 1500 needed"},
-                        Case{order_body("pavel", "MSFT", "SELL", 51, "400"), "insufficient-shares",
-                             "insufficient shares: 50 available, 51 needed"},
-                        Case{order_body("pavel", "AAPL", "SELL", 1, "150"), "insufficient-shares",
-                             "insufficient shares: 0 available, 1 needed"},
-                        Case{order_body("nobody", "AAPL", "BUY", 1, "150"), "unknown-account",
-                             nullptr}}) {
+  for (const Case& c :
+       {Case{order_body("pavel", "AAPL", "BUY", 10, "150"), "insufficient-funds",
+             "insufficient funds: 100 available, 1500 needed"},
+        Case{order_body("pavel", "MSFT", "SELL", 51, "400"), "insufficient-shares",
+             "insufficient shares: 50 available, 51 needed"},
+        Case{order_body("pavel", "AAPL", "SELL", 1, "150"), "insufficient-shares",
+             "insufficient shares: 0 available, 1 needed"},
+        Case{order_body("nobody", "AAPL", "BUY", 1, "150"), "unknown-account", nullptr}}) {
     INFO(c.body);
     auto response = client.post("/v1/orders", c.body);
     CHECK(response.status == 422);
@@ -179,11 +188,10 @@ TEST_CASE("missing cash or shares and unknown accounts are 422 at once, with not
     CHECK(problem_type(response.body) == c.type);
     if (c.detail != nullptr) CHECK(json(response.body).at("detail").as_string() == c.detail);
   }
-  CHECK(before == std::vector<long long>{
-                      count(db, "SELECT COUNT(*) FROM orders"),
-                      count(db, "SELECT COUNT(*) FROM order_outbox"),
-                      count(db, "SELECT COUNT(*) FROM reservations"),
-                      count(db, "SELECT COUNT(*) FROM ledger_entries")});
+  CHECK(before == std::vector<long long>{count(db, "SELECT COUNT(*) FROM orders"),
+                                         count(db, "SELECT COUNT(*) FROM order_outbox"),
+                                         count(db, "SELECT COUNT(*) FROM reservations"),
+                                         count(db, "SELECT COUNT(*) FROM ledger_entries")});
   auto account = get_json(server(), "/v1/accounts/pavel");
   CHECK(account.at("cash").at("reserved").as_string() == "0");
   CHECK(account.at("positions").as_array()[0].at("reserved").as_int64() == 0);
@@ -198,8 +206,11 @@ TEST_CASE("200 concurrent orders on one account with cash for 120: exactly 120 a
   const auto& db = server().database();
   CHECK(count(db, "SELECT COUNT(*) FROM orders WHERE user_id = 'quinn'") == 120);
   CHECK(count(db, "SELECT COUNT(*) FROM reservations WHERE user_id = 'quinn'") == 120);
-  CHECK(count(db, "SELECT CAST(SUM(reserved_cash_units) AS SIGNED) FROM orders WHERE user_id = 'quinn'") ==
-        18000'0000);
+  CHECK(
+      count(
+          db,
+          "SELECT CAST(SUM(reserved_cash_units) AS SIGNED) FROM orders WHERE user_id = 'quinn'") ==
+      18000'0000);
   auto account = get_json(server(), "/v1/accounts/quinn");
   CHECK(account.at("cash").at("reserved").as_string() == "18000");
   CHECK(account.at("cash").at("available").as_string() == "0");

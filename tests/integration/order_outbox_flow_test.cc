@@ -4,13 +4,14 @@
 // sends the same event ids again (consumers deduplicate by them); outbox rows that commit
 // out of order are all published; two instances publish each row once, in commit order per
 // symbol. Real bourse processes, real MariaDB, real Kafka.
+#include <soci/soci.h>
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <future>
 #include <map>
 #include <set>
-#include <soci/soci.h>
 #include <thread>
 
 #include "bourse/db/connection_pool.h"
@@ -109,8 +110,10 @@ TEST_CASE("a process killed while answering loses no accepted order", "[flow][in
     const std::string where = std::to_string(id);
     REQUIRE(count(pool, "SELECT COUNT(*) FROM orders WHERE order_id = " + where) == 1);
     REQUIRE(count(pool, "SELECT COUNT(*) FROM reservations WHERE order_id = " + where) == 1);
-    REQUIRE(count(pool, "SELECT COUNT(*) FROM order_outbox WHERE JSON_VALUE(payload, "
-                        "'$.aggregate_id') = '" + where + "'") == 1);
+    REQUIRE(count(pool,
+                  "SELECT COUNT(*) FROM order_outbox WHERE JSON_VALUE(payload, "
+                  "'$.aggregate_id') = '" +
+                      where + "'") == 1);
   }
   // Committed but unanswered orders may exist too; they are whole as well.
   const long long orders = count(pool, "SELECT COUNT(*) FROM orders");
@@ -127,9 +130,9 @@ TEST_CASE("a process killed while answering loses no accepted order", "[flow][in
   REQUIRE(eventually([&] {
     return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL") == 0;
   }));
-  auto messages = bourse::testing::read_topic(environment.topic_prefix + "order-events",
-                                              static_cast<std::size_t>(orders),
-                                              std::chrono::seconds(30));
+  auto messages =
+      bourse::testing::read_topic(environment.topic_prefix + "order-events",
+                                  static_cast<std::size_t>(orders), std::chrono::seconds(30));
   std::set<std::int64_t> published;
   for (const auto& message : messages) {
     published.insert(boost::json::parse(message.value).at("data").at("order_id").as_int64());
@@ -154,9 +157,9 @@ TEST_CASE("a relay that republishes after a crash sends the same event ids again
   }));
   // The state a relay leaves when it crashes after the broker acknowledged the batch and
   // before it marked the rows published.
-  REQUIRE(pool.with_session([&](soci::session& s) {
-    s << "UPDATE order_outbox SET published_at = NULL";
-  }).ok());
+  REQUIRE(pool.with_session(
+                  [&](soci::session& s) { s << "UPDATE order_outbox SET published_at = NULL"; })
+              .ok());
   REQUIRE(eventually([&] {
     return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL") == 0;
   }));
@@ -235,7 +238,8 @@ TEST_CASE("two instances publish each outbox row once, in commit order per symbo
     senders.push_back(std::async(std::launch::async, [process] {
       auto client = process->client();
       int ok = 0;
-      for (int i = 0; i < kOrders / 2; ++i) ok += client.post("/v1/orders", buy("erin")).status == 202;
+      for (int i = 0; i < kOrders / 2; ++i)
+        ok += client.post("/v1/orders", buy("erin")).status == 202;
       return ok;
     }));
   }

@@ -4,15 +4,13 @@
 
 #include <algorithm>
 #include <functional>
-
-#include "bourse/db/sql_error.h"
-#include "bourse/db/sql_text.h"
-
 #include <vector>
 
 #include "bourse/account/reservation.h"
 #include "bourse/common/assert.h"
 #include "bourse/common/limits.h"
+#include "bourse/db/sql_error.h"
+#include "bourse/db/sql_text.h"
 
 namespace bourse::account {
 namespace {
@@ -81,8 +79,8 @@ std::map<std::string, Balance> lock_cash_rows(soci::session& session,
                                               const std::string& currency) {
   BOURSE_ASSERT(!user_ids.empty() && user_ids.size() <= kMaxReservationBatch,
                 "1..kMaxReservationBatch users per lock");
-  BOURSE_ASSERT(std::adjacent_find(user_ids.begin(), user_ids.end(),
-                                   std::greater_equal<>()) == user_ids.end(),
+  BOURSE_ASSERT(std::adjacent_find(user_ids.begin(), user_ids.end(), std::greater_equal<>()) ==
+                    user_ids.end(),
                 "users are locked in ascending order");
   soci::details::prepare_temp_type select =
       (session.prepare << lock_cash_rows_sql(user_ids.size()), soci::use(currency));
@@ -100,7 +98,8 @@ std::map<PositionKey, Balance> lock_position_rows(soci::session& session,
                 "1..kMaxReservationBatch positions per lock");
   BOURSE_ASSERT(std::adjacent_find(keys.begin(), keys.end(), std::greater_equal<>()) == keys.end(),
                 "positions are locked in ascending (user, symbol) order");
-  soci::details::prepare_temp_type select = (session.prepare << lock_position_rows_sql(keys.size()));
+  soci::details::prepare_temp_type select =
+      (session.prepare << lock_position_rows_sql(keys.size()));
   for (const PositionKey& key : keys) select, soci::use(key.first), soci::use(key.second);
   soci::rowset<soci::row> rows(select);
   std::map<PositionKey, Balance> balances;
@@ -120,8 +119,8 @@ void update_reserved_cash(soci::session& session, const std::string& currency,
   for (const auto& [user_id, balance] : balances) {
     assert_balance(balance, BalanceTable::kCash);
     reserved.push_back(balance.reserved);
-    cases += " WHEN :u" + std::to_string(reserved.size()) + " THEN :r" +
-             std::to_string(reserved.size());
+    cases +=
+        " WHEN :u" + std::to_string(reserved.size()) + " THEN :r" + std::to_string(reserved.size());
   }
   const std::string sql = "UPDATE cash_balances SET reserved_units = CASE user_id" + cases +
                           " END WHERE currency = :currency AND user_id IN (" +

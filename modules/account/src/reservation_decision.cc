@@ -99,8 +99,8 @@ std::vector<ReservationDecision> decide_reservations(std::span<const Reservation
       decisions.push_back(decide_buy(request, cash->second));
     } else {
       auto position = balances.positions.find(PositionKey(request.user_id, request.symbol));
-      decisions.push_back(decide_sell(
-          request, position == balances.positions.end() ? nullptr : &position->second));
+      decisions.push_back(
+          decide_sell(request, position == balances.positions.end() ? nullptr : &position->second));
     }
   }
   return decisions;

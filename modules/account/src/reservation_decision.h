@@ -19,8 +19,8 @@ namespace bourse::account {
 
 // The rows a group locks, as read; decide_reservations raises their `reserved`.
 struct GroupBalances {
-  std::map<std::string, Balance> cash;          // by user id; absent = no account
-  std::map<PositionKey, Balance> positions;     // absent = the user never held the symbol
+  std::map<std::string, Balance> cash;       // by user id; absent = no account
+  std::map<PositionKey, Balance> positions;  // absent = the user never held the symbol
 };
 
 // The cash rows to lock: every requester, ascending, unique.

@@ -75,15 +75,15 @@ Result<std::vector<ReservationDecision>> AccountService::reserve_orders(
     reserved.order_id = (*order_ids)[j];
     rows.push_back(reservation_row(requests[i], reserved));
     entries.push_back(LedgerEntry{"reserve", "order:" + std::to_string(rows.back().order_id),
-                                  rows.back().user_id, rows.back().asset, 0,
-                                  rows.back().reserved});
+                                  rows.back().user_id, rows.back().asset, 0, rows.back().reserved});
   }
   insert_reservations(session, rows);
   insert_ledger_entries(session, entries);
   // Only the rows whose reserved amount moved are written.
   std::map<std::string, Balance> changed_cash;
   for (const auto& [user_id, balance] : balances.cash) {
-    if (balance.reserved != locked.cash.at(user_id).reserved) changed_cash.emplace(user_id, balance);
+    if (balance.reserved != locked.cash.at(user_id).reserved)
+      changed_cash.emplace(user_id, balance);
   }
   std::map<PositionKey, Balance> changed_positions;
   for (const auto& [key, balance] : balances.positions) {

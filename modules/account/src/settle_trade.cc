@@ -1,8 +1,6 @@
 // AccountService::settle_trade: move cash and shares for one trade, exactly once.
 #include <soci/soci.h>
 
-#include "bourse/db/sql_error.h"
-
 #include <algorithm>
 #include <map>
 #include <utility>
@@ -13,6 +11,7 @@
 #include "bourse/account/account_service.h"
 #include "bourse/common/ids.h"
 #include "bourse/common/limits.h"
+#include "bourse/db/sql_error.h"
 #include "reservation_store.h"
 
 namespace bourse::account {

@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <optional>
 #include <span>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "bourse/account/account_service.h"
 #include "bourse/db/connection_pool.h"

@@ -24,9 +24,10 @@ ReservationRequest sell(std::string user, std::string symbol, std::int64_t quant
   return request;
 }
 
-TEST_CASE("rows to lock: users ascending and unique; sells of known users only", "[account][unit]") {
-  std::vector<ReservationRequest> requests{buy("carol", 1, "1"), sell("alice", "MSFT", 1),
-                                           buy("alice", 1, "1"), sell("alice", "AAPL", 1),
+TEST_CASE("rows to lock: users ascending and unique; sells of known users only",
+          "[account][unit]") {
+  std::vector<ReservationRequest> requests{buy("carol", 1, "1"),   sell("alice", "MSFT", 1),
+                                           buy("alice", 1, "1"),   sell("alice", "AAPL", 1),
                                            sell("bob", "AAPL", 1), sell("alice", "AAPL", 2)};
   CHECK(users_to_lock(requests) == std::vector<std::string>{"alice", "bob", "carol"});
   std::map<std::string, Balance> cash{{"alice", {}}, {"carol", {}}};

@@ -19,8 +19,8 @@ using bourse::Quantity;
 using bourse::Side;
 using bourse::account::Rejected;
 using bourse::account::RejectReason;
-using bourse::account::Reserved;
 using bourse::account::ReservationDecision;
+using bourse::account::Reserved;
 using bourse::account::testing::AccountFixture;
 using bourse::account::testing::limit_order;
 using bourse::account::testing::market_buy;
@@ -45,19 +45,21 @@ std::pair<std::string, std::string> explain(AccountFixture& f, const std::string
                                             const std::vector<std::string>& values) {
   std::string type, key;
   soci::indicator key_indicator = soci::i_ok;
-  REQUIRE(f.pool.with_session([&](soci::session& session) {
-    soci::details::prepare_temp_type statement = (session.prepare << "EXPLAIN " + sql);
-    for (const auto& value : values) statement, soci::use(value);
-    soci::rowset<soci::row> rows(statement);
-    int count = 0;
-    for (const soci::row& row : rows) {
-      ++count;
-      type = row.get<std::string>("type");
-      key = row.get_indicator("key") == soci::i_null ? "" : row.get<std::string>("key");
-    }
-    (void)key_indicator;
-    REQUIRE(count == 1);
-  }).ok());
+  REQUIRE(f.pool
+              .with_session([&](soci::session& session) {
+                soci::details::prepare_temp_type statement = (session.prepare << "EXPLAIN " + sql);
+                for (const auto& value : values) statement, soci::use(value);
+                soci::rowset<soci::row> rows(statement);
+                int count = 0;
+                for (const soci::row& row : rows) {
+                  ++count;
+                  type = row.get<std::string>("type");
+                  key = row.get_indicator("key") == soci::i_null ? "" : row.get<std::string>("key");
+                }
+                (void)key_indicator;
+                REQUIRE(count == 1);
+              })
+              .ok());
   return {type, key};
 }
 
@@ -76,8 +78,8 @@ TEST_CASE("a limit buy holds limit x quantity, a sell its shares, a market buy i
   CHECK(held((*decisions)[0]).cash == usd("1522.5"));
   CHECK(held((*decisions)[0]).order_id == bourse::OrderId(1));
   CHECK(held((*decisions)[1]).shares == Quantity::of(4));
-  CHECK(held((*decisions)[2]).cash == usd("1050"));         // 10 x 100 x 1.05
-  CHECK(held((*decisions)[3]).cash == usd("103.3299"));     // rounded up to 0.0001
+  CHECK(held((*decisions)[2]).cash == usd("1050"));      // 10 x 100 x 1.05
+  CHECK(held((*decisions)[3]).cash == usd("103.3299"));  // rounded up to 0.0001
   auto account = f.get("alice");
   CHECK(account.cash.total == usd("5000"));
   CHECK(account.cash.reserved == usd("2675.8299"));
@@ -92,13 +94,13 @@ TEST_CASE("orders that do not fit are rejected with available and needed, and wr
   AccountFixture f;
   REQUIRE(f.accounts.open_account("alice", usd("100"), {{"AAPL", Quantity::of(3)}}).ok());
   auto decisions = f.reserve_group({
-      limit_order(1, "alice", Side::kBuy, "AAPL", 2, "50.0001"),   // 100.0002 > 100
-      limit_order(2, "alice", Side::kSell, "AAPL", 4, "1"),        // 4 > 3 shares
-      limit_order(3, "alice", Side::kSell, "MSFT", 1, "1"),        // never held
-      limit_order(4, "nobody", Side::kBuy, "AAPL", 1, "1"),        // no account
-      limit_order(5, "nobody", Side::kSell, "AAPL", 1, "1"),       // no account
+      limit_order(1, "alice", Side::kBuy, "AAPL", 2, "50.0001"),  // 100.0002 > 100
+      limit_order(2, "alice", Side::kSell, "AAPL", 4, "1"),       // 4 > 3 shares
+      limit_order(3, "alice", Side::kSell, "MSFT", 1, "1"),       // never held
+      limit_order(4, "nobody", Side::kBuy, "AAPL", 1, "1"),       // no account
+      limit_order(5, "nobody", Side::kSell, "AAPL", 1, "1"),      // no account
       market_buy(6, "alice", "AAPL", 1'000'000'000'000, "100000", 0),
-      limit_order(7, "alice", Side::kBuy, "AAPL", 2, "50"),        // exactly the balance
+      limit_order(7, "alice", Side::kBuy, "AAPL", 2, "50"),  // exactly the balance
   });
   REQUIRE(decisions.ok());
   const auto& d = *decisions;
@@ -128,7 +130,8 @@ TEST_CASE("a group is decided in order: earlier orders take the cash first",
   AccountFixture f;
   REQUIRE(f.accounts.open_account("bob", usd("250"), {}).ok());
   std::vector<OrderRequest> orders;
-  for (int i = 0; i < 5; ++i) orders.push_back(limit_order(10 + i, "bob", Side::kBuy, "AAPL", 1, "100"));
+  for (int i = 0; i < 5; ++i)
+    orders.push_back(limit_order(10 + i, "bob", Side::kBuy, "AAPL", 1, "100"));
   auto decisions = f.reserve_group(orders);
   REQUIRE(decisions.ok());
   CHECK(reserved((*decisions)[0]));
@@ -145,14 +148,17 @@ TEST_CASE("no order is created when none can be reserved, and a failing creator 
   bool called = false;
   std::vector<bourse::account::ReservationRequest> requests{
       limit_order(1, "carol", Side::kBuy, "AAPL", 1, "20").request};
-  REQUIRE(f.pool.in_transaction([&](soci::session& session) -> bourse::Status {
-    auto decisions = f.accounts.reserve_orders(session, requests, [&](auto) {
-      called = true;
-      return bourse::Result<std::vector<bourse::OrderId>>(std::vector<bourse::OrderId>{});
-    });
-    REQUIRE(decisions.ok());
-    return bourse::Status::success();
-  }).ok());
+  REQUIRE(f.pool
+              .in_transaction([&](soci::session& session) -> bourse::Status {
+                auto decisions = f.accounts.reserve_orders(session, requests, [&](auto) {
+                  called = true;
+                  return bourse::Result<std::vector<bourse::OrderId>>(
+                      std::vector<bourse::OrderId>{});
+                });
+                REQUIRE(decisions.ok());
+                return bourse::Status::success();
+              })
+              .ok());
   CHECK_FALSE(called);
 
   requests = {limit_order(1, "carol", Side::kBuy, "AAPL", 1, "5").request};
@@ -189,8 +195,9 @@ TEST_CASE("the group's locking reads walk the primary key, not the table",
   AccountFixture f;
   // Enough rows that a scan would be visible; FORCE INDEX must hold for small tables too.
   for (int i = 0; i < 50; ++i) {
-    REQUIRE(f.accounts.open_account("u" + std::to_string(100 + i), usd("1"),
-                                    {{"AAPL", Quantity::of(1)}, {"MSFT", Quantity::of(1)}})
+    REQUIRE(f.accounts
+                .open_account("u" + std::to_string(100 + i), usd("1"),
+                              {{"AAPL", Quantity::of(1)}, {"MSFT", Quantity::of(1)}})
                 .ok());
   }
   for (std::size_t n : {std::size_t{1}, std::size_t{3}, std::size_t{40}}) {
@@ -207,7 +214,8 @@ TEST_CASE("the group's locking reads walk the primary key, not the table",
     CHECK((cash.first == "range" || cash.first == "const" || cash.first == "eq_ref"));
     auto positions = explain(f, bourse::account::lock_position_rows_sql(n), position_values);
     CHECK(positions.second == "PRIMARY");
-    CHECK((positions.first == "range" || positions.first == "const" || positions.first == "eq_ref"));
+    CHECK(
+        (positions.first == "range" || positions.first == "const" || positions.first == "eq_ref"));
   }
 }
 

@@ -13,14 +13,14 @@
 using bourse::ErrorCode;
 using bourse::OrderId;
 using bourse::Quantity;
+using bourse::Side;
 using bourse::TradeId;
 using bourse::account::ReleaseStatus;
-using bourse::Side;
-using bourse::account::testing::reserved;
 using bourse::account::TradeSettlement;
 using bourse::account::testing::AccountFixture;
 using bourse::account::testing::limit_order;
 using bourse::account::testing::market_buy;
+using bourse::account::testing::reserved;
 using bourse::account::testing::usd;
 
 namespace {
@@ -191,8 +191,10 @@ TEST_CASE(
     const std::string& seller = users[(i % 4 + 1 + (i / 4) % 3) % 4];
     const std::int64_t buy_order = 10'000 + 2 * i;
     const std::int64_t sell_order = buy_order + 1;
-    REQUIRE(reserved(f.reserve(limit_order(buy_order, buyer, Side::kBuy, "AAPL", 3, "10")).value()));
-    REQUIRE(reserved(f.reserve(limit_order(sell_order, seller, Side::kSell, "AAPL", 3, "9")).value()));
+    REQUIRE(
+        reserved(f.reserve(limit_order(buy_order, buyer, Side::kBuy, "AAPL", 3, "10")).value()));
+    REQUIRE(
+        reserved(f.reserve(limit_order(sell_order, seller, Side::kSell, "AAPL", 3, "9")).value()));
     trades.push_back(TradeSettlement{TradeId(i + 1), OrderId(buy_order), OrderId(sell_order), buyer,
                                      seller, "AAPL", usd("9.5"), Quantity::of(3)});
   }

@@ -127,10 +127,10 @@ Result<OrderCreated> OrderCreated::parse(const boost::json::object& data, std::i
   auto checked_quantity = positive_quantity(*quantity, "quantity");
   if (!checked_quantity) return fail(checked_quantity.error());
   e.quantity = *checked_quantity;
-  for (const auto& [field, out] : {std::pair<std::string_view, std::optional<Amount>*>{
-                                       "price", &e.price},
-                                   {"reserved_cash", &e.reserved_cash},
-                                   {"cash_cap", &e.cash_cap}}) {
+  for (const auto& [field, out] :
+       {std::pair<std::string_view, std::optional<Amount>*>{"price", &e.price},
+        {"reserved_cash", &e.reserved_cash},
+        {"cash_cap", &e.cash_cap}}) {
     auto amount = optional_amount(data, field);
     if (!amount) return fail(amount.error());
     *out = *amount;

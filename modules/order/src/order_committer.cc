@@ -14,8 +14,8 @@ namespace bourse::order {
 namespace {
 
 std::string accepted_body(OrderId order_id) {
-  return boost::json::serialize(boost::json::object{
-      {"order_id", order_id.value()}, {"status", to_string(OrderStatus::kPending)}});
+  return boost::json::serialize(boost::json::object{{"order_id", order_id.value()},
+                                                    {"status", to_string(OrderStatus::kPending)}});
 }
 
 // What a 422 stores under its Idempotency-Key: the problem's reason and detail.
@@ -64,10 +64,17 @@ store::NewOrder new_order(const OrderRequest& request, const account::Reserved& 
 OrderCreated order_created(OrderId order_id, const OrderRequest& request,
                            const account::Reserved& reserved) {
   const store::NewOrder order = new_order(request, reserved);
-  return OrderCreated{order_id,         request.user_id,      request.symbol,
-                      request.side,     request.type,         request.time_in_force,
-                      request.quantity, request.price,        order.reserved_cash,
-                      order.reserved_quantity, order.cash_cap};
+  return OrderCreated{order_id,
+                      request.user_id,
+                      request.symbol,
+                      request.side,
+                      request.type,
+                      request.time_in_force,
+                      request.quantity,
+                      request.price,
+                      order.reserved_cash,
+                      order.reserved_quantity,
+                      order.cash_cap};
 }
 
 Error key_reused() {
@@ -300,15 +307,15 @@ Status OrderService::Committer::create_orders(soci::session& session,
     outcome.fresh = true;
     if (const auto* reserved = std::get_if<account::Reserved>(&(*decisions)[j])) {
       BOURSE_ASSERT(reserved->order_id.valid(), "a reserved order has its id");
-      events.push_back(outbox::outbox_event(
-          order_created(reserved->order_id, pending.request, *reserved),
-          options_.order_events_topic));
+      events.push_back(
+          outbox::outbox_event(order_created(reserved->order_id, pending.request, *reserved),
+                               options_.order_events_topic));
       outcome.bound = store::StoredAnswer{pending.request_hash, reserved->order_id, 202,
                                           accepted_body(reserved->order_id)};
     } else {
       const auto& rejected = std::get<account::Rejected>((*decisions)[j]);
-      outcome.bound = store::StoredAnswer{pending.request_hash, std::nullopt, 422,
-                                          rejection_body(rejected)};
+      outcome.bound =
+          store::StoredAnswer{pending.request_hash, std::nullopt, 422, rejection_body(rejected)};
     }
   }
   if (events.empty()) return Status::success();

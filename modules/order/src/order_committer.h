@@ -74,7 +74,7 @@ class OrderService::Committer {
   std::atomic<std::uint64_t> orders_committed_{0};
   std::atomic<std::uint64_t> group_retries_{0};
   std::atomic<std::uint64_t> orders_rejected_{0};
-  std::thread thread_;                           // last: started after every other member is ready
+  std::thread thread_;  // last: started after every other member is ready
 };
 
 }  // namespace bourse::order

@@ -98,7 +98,8 @@ void assert_answer(const StoredAnswer& answer) {
 
 }  // namespace
 
-Result<std::vector<OrderId>> insert_orders(soci::session& session, std::span<const NewOrder> orders) {
+Result<std::vector<OrderId>> insert_orders(soci::session& session,
+                                           std::span<const NewOrder> orders) {
   BOURSE_ASSERT(!orders.empty() && orders.size() <= limits::kMaxGroupSize,
                 "1..kMaxGroupSize orders per insert");
   // The bound values; reserved up front and never reallocated (SOCI binds references).

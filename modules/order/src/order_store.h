@@ -38,7 +38,8 @@ struct NewOrder {
 // (innodb_autoinc_lock_mode 2); inserting one order at a time works there.
 // REQUIRES: 1 <= orders.size() <= limits::kMaxGroupSize; every request validated and
 // reserved (reserved_cash iff BUY, reserved_quantity iff SELL).
-Result<std::vector<OrderId>> insert_orders(soci::session& session, std::span<const NewOrder> orders);
+Result<std::vector<OrderId>> insert_orders(soci::session& session,
+                                           std::span<const NewOrder> orders);
 
 // The order, or nullopt. `for_update` locks the row until the transaction ends.
 std::optional<Order> find_order(soci::session& session, OrderId order_id, bool for_update);
@@ -76,6 +77,5 @@ void insert_idempotency_keys(soci::session& session, std::span<const Idempotency
 
 // Marks the cancel request; the row must be locked by the caller.
 void mark_cancel_requested(soci::session& session, OrderId order_id);
-
 
 }  // namespace bourse::order::store

@@ -121,13 +121,20 @@ TEST_CASE("malformed OrderCreated payloads are errors, not crashes", "[order][ev
 
 TEST_CASE("malformed CancelRequested payloads are errors", "[order][events]") {
   CHECK_FALSE(CancelRequested::parse({}, 1).ok());
-  CHECK_FALSE(CancelRequested::parse({{"order_id", -1}, {"user_id", "a"}, {"symbol", "AAPL"}}, 1).ok());
-  CHECK_FALSE(CancelRequested::parse({{"order_id", 1}, {"user_id", 5}, {"symbol", "AAPL"}}, 1).ok());
+  CHECK_FALSE(
+      CancelRequested::parse({{"order_id", -1}, {"user_id", "a"}, {"symbol", "AAPL"}}, 1).ok());
+  CHECK_FALSE(
+      CancelRequested::parse({{"order_id", 1}, {"user_id", 5}, {"symbol", "AAPL"}}, 1).ok());
 }
 
 TEST_CASE("events decode from their envelope", "[order][events]") {
-  envelope::Envelope env{"id", std::string(OrderCreated::kType), OrderCreated::kVersion, "t",
-                         "order", "42", limit_buy().to_json()};
+  envelope::Envelope env{"id",
+                         std::string(OrderCreated::kType),
+                         OrderCreated::kVersion,
+                         "t",
+                         "order",
+                         "42",
+                         limit_buy().to_json()};
   auto decoded = envelope::decode<OrderCreated>(env);
   REQUIRE(decoded.ok());
   CHECK(*decoded == limit_buy());

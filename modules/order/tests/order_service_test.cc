@@ -65,8 +65,8 @@ TEST_CASE("an accepted order and its OrderCreated event are committed before the
   // The same transaction reserved the cash.
   CHECK(fixture.count("SELECT reserved_units FROM cash_balances WHERE user_id = 'alice'") ==
         1502'5000);
-  CHECK(fixture.count("SELECT remaining FROM reservations WHERE order_id = " + std::to_string(id)) ==
-        1502'5000);
+  CHECK(fixture.count("SELECT remaining FROM reservations WHERE order_id = " +
+                      std::to_string(id)) == 1502'5000);
 
   auto order = fixture.orders->get_order(result->order_id);
   REQUIRE(order.ok());
@@ -90,7 +90,9 @@ TEST_CASE("a MARKET buy reserves its cash cap and has no price; a SELL reserves 
   auto result = submit_and_wait(*fixture.orders, request);
   REQUIRE(result.ok());
   const auto data =
-      outbox_payload(fixture, result->order_id.value(), std::string(OrderCreated::kType)).at("data").as_object();
+      outbox_payload(fixture, result->order_id.value(), std::string(OrderCreated::kType))
+          .at("data")
+          .as_object();
   CHECK_FALSE(data.contains("price"));
   CHECK(data.at("time_in_force").as_string() == "IOC");
   // 10 x reference 150 x (1 + 10 %): the cash cap.
@@ -103,7 +105,9 @@ TEST_CASE("a MARKET buy reserves its cash cap and has no price; a SELL reserves 
   auto sold = submit_and_wait(*fixture.orders, sell);
   REQUIRE(sold.ok());
   const auto sell_data =
-      outbox_payload(fixture, sold->order_id.value(), std::string(OrderCreated::kType)).at("data").as_object();
+      outbox_payload(fixture, sold->order_id.value(), std::string(OrderCreated::kType))
+          .at("data")
+          .as_object();
   CHECK(sell_data.at("reserved_quantity").as_int64() == 7);
   CHECK_FALSE(sell_data.contains("reserved_cash"));
   CHECK(fixture.orders->get_order(sold->order_id)->reserved_quantity->value() == 7);
@@ -379,22 +383,23 @@ TEST_CASE("cancel requests: once, 409 when terminal, 404 when unknown", "[order]
   auto again = fixture.orders->request_cancel(id);
   REQUIRE(again.ok());
   CHECK(again->already_requested);
-  CHECK(fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = '" + std::string(CancelRequested::kType) + "'") ==
-        1);
-  const auto data = outbox_payload(fixture, id.value(), std::string(CancelRequested::kType)).at("data").as_object();
+  CHECK(fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = '" +
+                      std::string(CancelRequested::kType) + "'") == 1);
+  const auto data = outbox_payload(fixture, id.value(), std::string(CancelRequested::kType))
+                        .at("data")
+                        .as_object();
   CHECK(data.at("order_id").as_int64() == id.value());
   CHECK(data.at("user_id").as_string() == "alice");
   CHECK(data.at("symbol").as_string() == "AAPL");
   CHECK(fixture.orders->get_order(id)->cancel_requested);
 
-  REQUIRE(
-      fixture.pool
-          .with_session([&](soci::session& session) {
-            session << "UPDATE orders SET status = 'REJECTED', reject_reason = 'book_full' "
-                       "WHERE order_id = " +
-                           std::to_string(id.value());
-          })
-          .ok());
+  REQUIRE(fixture.pool
+              .with_session([&](soci::session& session) {
+                session << "UPDATE orders SET status = 'REJECTED', reject_reason = 'book_full' "
+                           "WHERE order_id = " +
+                               std::to_string(id.value());
+              })
+              .ok());
   auto terminal = fixture.orders->request_cancel(id);
   REQUIRE_FALSE(terminal.ok());
   CHECK(terminal.error().code == ErrorCode::kConflict);

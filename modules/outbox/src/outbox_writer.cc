@@ -45,9 +45,9 @@ Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::st
   for (std::size_t i = 0; i < events.size(); ++i) {
     const OutboxEvent& event = events[i];
     appended[i].event_id = random_uuid_v4();
-    payloads.push_back(envelope::serialize(envelope::Envelope{
-        appended[i].event_id, event.event_type, event.version, occurred_at, event.aggregate_type,
-        event.aggregate_id, event.data}));
+    payloads.push_back(envelope::serialize(
+        envelope::Envelope{appended[i].event_id, event.event_type, event.version, occurred_at,
+                           event.aggregate_type, event.aggregate_id, event.data}));
     if (payloads.back().size() > envelope::kMaxEventBytes) {
       return Error{ErrorCode::kTooLarge, "event larger than kMaxEventBytes", "event_too_large"};
     }

@@ -44,7 +44,7 @@ TEST_CASE("only outbox-shaped table names are accepted", "[outbox]") {
   CHECK_FALSE(is_outbox_table_name("order_outbox; DROP TABLE orders"));
   CHECK_FALSE(is_outbox_table_name("order-outbox"));
   CHECK_FALSE(is_outbox_table_name(std::string(58, 'a') + "_outbox"));  // 65 characters
-  CHECK(is_outbox_table_name(std::string(57, 'a') + "_outbox"));         // 64 characters
+  CHECK(is_outbox_table_name(std::string(57, 'a') + "_outbox"));        // 64 characters
 }
 
 }  // namespace

@@ -21,8 +21,8 @@
 #include "bourse/kafka/consumer.h"
 #include "bourse/outbox/outbox_writer.h"
 #include "bourse/outbox/relay.h"
-#include "stack_env.h"
 #include "project_migrations.h"
+#include "stack_env.h"
 #include "test_database.h"
 
 namespace bourse::outbox::testing {
@@ -87,9 +87,7 @@ struct RelayFixture {
   bourse::testing::TestDatabase database;
   db::ConnectionPool pool{database.config()};
 
-  RelayFixture() {
-    bourse::testing::apply_project_migrations(pool);
-  }
+  RelayFixture() { bourse::testing::apply_project_migrations(pool); }
 
   static OutboxEvent event(const std::string& topic, const std::string& key, long long sequence) {
     OutboxEvent event;

@@ -18,11 +18,11 @@
 #include <set>
 #include <thread>
 
+#include "bourse/common/uuid.h"
 #include "bourse/db/migrator.h"
+#include "bourse/envelope/envelope.h"
 #include "bourse/kafka/admin.h"
 #include "bourse/kafka/producer.h"
-#include "bourse/common/uuid.h"
-#include "bourse/envelope/envelope.h"
 #include "project_migrations.h"
 #include "stack_env.h"
 #include "test_database.h"
@@ -105,9 +105,13 @@ struct Database {
 
 // The envelope of a test event with data {"value": value}.
 std::string test_envelope(long long value, const std::string& event_id) {
-  return envelope::serialize(envelope::Envelope{event_id, "TestEvent", 1,
-                                                "2026-11-30T00:00:00.000000Z", "test",
-                                                std::to_string(value), {{"value", value}}});
+  return envelope::serialize(envelope::Envelope{event_id,
+                                                "TestEvent",
+                                                1,
+                                                "2026-11-30T00:00:00.000000Z",
+                                                "test",
+                                                std::to_string(value),
+                                                {{"value", value}}});
 }
 
 // Writes each event's value into `applied` in the consumer's transaction. Fails (returns

@@ -29,9 +29,8 @@ ConnectionPool::~ConnectionPool() {
 
 Result<Lease> ConnectionPool::acquire(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  const bool got_slot = available_.wait_for(lock, timeout, [&] {
-    return !idle_.empty() || open_ < config_.pool_size;
-  });
+  const bool got_slot = available_.wait_for(
+      lock, timeout, [&] { return !idle_.empty() || open_ < config_.pool_size; });
   if (!got_slot) {
     return Error{ErrorCode::kUnavailable, "no database session free within the timeout",
                  kUnavailableReason};

@@ -2,8 +2,9 @@
 // SQL errors into values and commits or rolls back transactions as promised.
 #include "bourse/db/connection_pool.h"
 
-#include <catch2/catch.hpp>
 #include <soci/soci.h>
+
+#include <catch2/catch.hpp>
 
 #include "bourse/db/sql_error.h"
 #include "test_database.h"
@@ -39,13 +40,15 @@ TEST_CASE("transactions commit, roll back on error, and translate SQL errors",
   bourse::testing::TestDatabase database;
   ConnectionPool pool(database.config());
   REQUIRE(pool.with_session([](soci::session& s) {
-    s << "CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB";
-  }).ok());
+                s << "CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB";
+              })
+              .ok());
 
   REQUIRE(pool.in_transaction([](soci::session& s) {
-    s << "INSERT INTO t VALUES (1, 10)";
-    return Status::success();
-  }).ok());
+                s << "INSERT INTO t VALUES (1, 10)";
+                return Status::success();
+              })
+              .ok());
 
   Status rolled_back = pool.in_transaction([](soci::session& s) -> Status {
     s << "INSERT INTO t VALUES (2, 20)";
@@ -62,7 +65,9 @@ TEST_CASE("transactions commit, roll back on error, and translate SQL errors",
   CHECK(duplicate.error().reason == bourse::db::kDuplicateKeyReason);
 
   int rows = 0;
-  REQUIRE(pool.with_session([&](soci::session& s) { s << "SELECT COUNT(*) FROM t", soci::into(rows); }).ok());
+  REQUIRE(
+      pool.with_session([&](soci::session& s) { s << "SELECT COUNT(*) FROM t", soci::into(rows); })
+          .ok());
   CHECK(rows == 1);  // only the committed row; 2 and 3 were rolled back
 }
 
@@ -71,23 +76,25 @@ TEST_CASE("a duplicate key is recognised and a READ COMMITTED transaction runs a
   bourse::testing::TestDatabase database;
   ConnectionPool pool(database.config());
   REQUIRE(pool.with_session([](soci::session& s) {
-    s << "CREATE TABLE t (id INT PRIMARY KEY) ENGINE=InnoDB";
-    s << "INSERT INTO t VALUES (1)";
-  }).ok());
+                s << "CREATE TABLE t (id INT PRIMARY KEY) ENGINE=InnoDB";
+                s << "INSERT INTO t VALUES (1)";
+              })
+              .ok());
   bool duplicate = false;
   bool other = true;
   REQUIRE(pool.with_session([&](soci::session& s) {
-    try {
-      s << "INSERT INTO t VALUES (1)";
-    } catch (const std::exception& e) {
-      duplicate = bourse::db::is_duplicate_key(e);
-    }
-    try {
-      s << "INSERT INTO no_such_table VALUES (1)";
-    } catch (const std::exception& e) {
-      other = bourse::db::is_duplicate_key(e);
-    }
-  }).ok());
+                try {
+                  s << "INSERT INTO t VALUES (1)";
+                } catch (const std::exception& e) {
+                  duplicate = bourse::db::is_duplicate_key(e);
+                }
+                try {
+                  s << "INSERT INTO no_such_table VALUES (1)";
+                } catch (const std::exception& e) {
+                  other = bourse::db::is_duplicate_key(e);
+                }
+              })
+              .ok());
   CHECK(duplicate);
   CHECK_FALSE(other);
 
@@ -99,8 +106,10 @@ TEST_CASE("a duplicate key is recognised and a READ COMMITTED transaction runs a
                     [&](soci::session& s) {
                       s << "SELECT COUNT(*) FROM t", soci::into(before);
                       REQUIRE(pool.with_session([&](soci::session& other) {
-                        other << "INSERT INTO t VALUES (" + std::to_string(inserted_id) + ")";
-                      }).ok());
+                                    other << "INSERT INTO t VALUES (" +
+                                                 std::to_string(inserted_id) + ")";
+                                  })
+                                  .ok());
                       s << "SELECT COUNT(*) FROM t", soci::into(after);
                       return Status::success();
                     },

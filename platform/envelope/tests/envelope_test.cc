@@ -49,8 +49,8 @@ TEST_CASE("a valid envelope is parsed field by field", "[envelope]") {
 }
 
 TEST_CASE("serialize and parse are inverse", "[envelope]") {
-  Envelope envelope{"e-1", "Ping", 2, "2026-11-24T17:05:39.000001Z", "ping", "7",
-                    boost::json::object{{"n", 7}}};
+  Envelope envelope{
+      "e-1", "Ping", 2, "2026-11-24T17:05:39.000001Z", "ping", "7", boost::json::object{{"n", 7}}};
   auto parsed = parse(serialize(envelope));
   REQUIRE(parsed.ok());
   CHECK(parsed->event_id == envelope.event_id);
@@ -71,11 +71,11 @@ TEST_CASE("anything but a well-formed envelope is kMalformed", "[envelope]") {
       "[1,2]",
       "{}",
       R"({"event_id":"e1"})",
-      "{" + id + R"("event_type":"T","version":"1",)" + rest + "}",       // version as text
-      "{" + id + R"("event_type":"T","version":0,)" + rest + "}",         // version < 1
-      "{" + id + R"("event_type":"T","version":1.5,)" + rest + "}",       // not an integer
+      "{" + id + R"("event_type":"T","version":"1",)" + rest + "}",  // version as text
+      "{" + id + R"("event_type":"T","version":0,)" + rest + "}",    // version < 1
+      "{" + id + R"("event_type":"T","version":1.5,)" + rest + "}",  // not an integer
       "{" + id + R"("event_type":"T","version":18446744073709551615,)" + rest + "}",  // uint64
-      "{" + id + R"("event_type":"","version":1,)" + rest + "}",          // empty type
+      "{" + id + R"("event_type":"","version":1,)" + rest + "}",                      // empty type
       "{" + id + R"("event_type":7,"version":1,)" + rest + "}",           // type not a string
       R"({"event_id":"","event_type":"T","version":1,)" + rest + "}",     // empty id
       R"({"event_id":"a b","event_type":"T","version":1,)" + rest + "}",  // space in id
@@ -84,7 +84,7 @@ TEST_CASE("anything but a well-formed envelope is kMalformed", "[envelope]") {
           R"("event_type":"T","version":1,"occurred_at":"t","aggregate_type":"a","aggregate_id":"1","data":[]})",
       "{" + id +
           R"("event_type":"T","version":1,"occurred_at":"t","aggregate_type":"a","aggregate_id":1,"data":{}})",
-      std::string(kValid).substr(0, 40),  // truncated
+      std::string(kValid).substr(0, 40),                                           // truncated
       "{" + id + R"("event_id":"e2","event_type":"T","version":1,)" + rest + "}",  // a key twice
   };
   for (const auto& value : bad) {

@@ -108,9 +108,9 @@ class AccountService {
   // request that no validated order could produce; any error of `create_orders`.
   // The caller should run it under db::Isolation::kReadCommitted: a lookup that finds no
   // row (an unknown account, a symbol never held) then takes no gap lock.
-  Result<std::vector<ReservationDecision>> reserve_orders(soci::session& session,
-                                                          std::span<const ReservationRequest> requests,
-                                                          const CreateOrders& create_orders);
+  Result<std::vector<ReservationDecision>> reserve_orders(
+      soci::session& session, std::span<const ReservationRequest> requests,
+      const CreateOrders& create_orders);
 
   // Returns what `order_id` still holds to available (ledger kind "release", keyed by
   // `reference`, e.g. the cancellation event id). Idempotent per order.

@@ -3,9 +3,9 @@
 //
 // The buyer's reservation is consumed at the order's limit price (or, for a market
 // buy, at what was spent) and the price improvement (limit - trade price) x quantity
-// goes back to the buyer's available cash (docs/ARCHITECTURE.md, "Known traps"). Fills add up; when an
-// order's last share fills, whatever its reservation still holds is released.
-// Exactly once per trade id: a replay changes nothing and reports `replayed`.
+// goes back to the buyer's available cash (docs/ARCHITECTURE.md, "Known traps"). Fills add up; when
+// an order's last share fills, whatever its reservation still holds is released. Exactly once per
+// trade id: a replay changes nothing and reports `replayed`.
 #pragma once
 
 #include <string>

@@ -39,13 +39,13 @@
 #include <string>
 #include <vector>
 
+#include "bourse/account/account_service.h"
 #include "bourse/common/clock.h"
 #include "bourse/common/error.h"
 #include "bourse/common/ids.h"
 #include "bourse/db/connection_pool.h"
 #include "bourse/order/order.h"
 #include "bourse/order/order_limits.h"
-#include "bourse/account/account_service.h"
 #include "bourse/order/order_request.h"
 
 namespace bourse::order {

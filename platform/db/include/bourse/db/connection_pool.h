@@ -13,14 +13,14 @@
 // Blocking: every call here may block on the network; never call from an I/O thread.
 #pragma once
 
+#include <soci/session.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
-
-#include <soci/session.h>
 
 #include "bourse/common/error.h"
 #include "bourse/db/db_config.h"
@@ -49,11 +49,11 @@ class Lease {
  private:
   friend class ConnectionPool;
 
-// The isolation level of one transaction. The server default (REPEATABLE READ) suits most
-// work; READ COMMITTED takes no gap locks on locking reads that find nothing (and reads the
-// latest committed rows), for transactions that lock rows which may be missing, such as an
-// order group looking up accounts that do not exist.
-enum class Isolation { kServerDefault, kReadCommitted };
+  // The isolation level of one transaction. The server default (REPEATABLE READ) suits most
+  // work; READ COMMITTED takes no gap locks on locking reads that find nothing (and reads the
+  // latest committed rows), for transactions that lock rows which may be missing, such as an
+  // order group looking up accounts that do not exist.
+  enum class Isolation { kServerDefault, kReadCommitted };
   Lease(ConnectionPool* pool, std::unique_ptr<soci::session> session)
       : pool_(pool), session_(std::move(session)) {}
 

@@ -9,9 +9,10 @@
 // Asserts that the insert wrote exactly `rows` rows. SOCI exceptions propagate.
 #pragma once
 
+#include <soci/session.h>
+
 #include <cstddef>
 #include <cstdint>
-#include <soci/session.h>
 #include <vector>
 
 #include "bourse/common/error.h"

@@ -43,13 +43,12 @@ Result<std::vector<Migration>> load_migrations(const std::filesystem::path& fold
 std::vector<std::string> split_sql_statements(const std::string& text);
 
 struct MigrationReport {
-  std::vector<int> applied;          // versions applied by this call
-  int already_applied = 0;           // versions found already recorded
+  std::vector<int> applied;  // versions applied by this call
+  int already_applied = 0;   // versions found already recorded
 };
 
-Result<MigrationReport> apply_migrations(ConnectionPool& pool,
-                                         const std::vector<Migration>& migrations,
-                                         std::chrono::seconds lock_timeout =
-                                             limits::kMigrationLockTimeout);
+Result<MigrationReport> apply_migrations(
+    ConnectionPool& pool, const std::vector<Migration>& migrations,
+    std::chrono::seconds lock_timeout = limits::kMigrationLockTimeout);
 
 }  // namespace bourse::db
