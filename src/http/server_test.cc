@@ -10,8 +10,10 @@
 #include <future>
 #include <latch>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "http/blocking_pool.h"
 #include "http/json_body.h"
@@ -32,7 +34,8 @@ std::string thread_id_text(std::thread::id id) {
 }
 
 // A server on an ephemeral loopback port with a few routes. Members are declared in
-// dependency order: the server is destroyed first, the registry last.
+// dependency order: the threads answering /v1/later are joined first, then the server
+// is destroyed, the registry last.
 struct TestServer {
   explicit TestServer(std::function<void(ServerConfig&)> tune = {},
                       BlockingPoolConfig pool_config = {"test", 2, 16})
@@ -71,12 +74,15 @@ struct TestServer {
       slow_release.get_future().wait();
       return json_response(200, boost::json::object{{"slow", true}});
     });
-    router.add("GET", "/v1/later", [](Request&&, Responder respond) {
-      // Answer from a foreign thread after the handler returned.
-      std::thread([respond] {
+    router.add("GET", "/v1/later", [this](Request&&, Responder respond) {
+      // Answer from a foreign thread after the handler returned. The thread is joined by
+      // the fixture, never detached: its copy of the Responder must die while the server
+      // and the registry live.
+      std::lock_guard lock(later_mutex);
+      later_threads.emplace_back([respond] {
         std::this_thread::sleep_for(20ms);
         respond(text_response(200, "later"));
-      }).detach();
+      });
     });
     router.add("GET", "/v1/dropped", [](Request&&, Responder) {});
     router.add("GET", "/v1/twice", [](Request&&, Responder respond) {
@@ -97,6 +103,8 @@ struct TestServer {
   std::latch slow_started{1};
   std::promise<void> slow_release;
   std::optional<Server> server;
+  std::mutex later_mutex;
+  std::vector<std::jthread> later_threads;  // guarded by later_mutex
 };
 
 boost::json::object json_of(const testing::HttpResponse& response) {
