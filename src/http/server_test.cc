@@ -423,6 +423,45 @@ TEST_CASE("shutdown past its deadline returns false and a late Responder is harm
   ts->pool.stop();
 }
 
+TEST_CASE("a Responder may outlive the server and its registry", "[http][server]") {
+  // Once shutdown() has returned the server never touches the registry: a connection
+  // still held by a Responder leaves the gauges then, not when the Responder dies.
+  Responder kept;
+  std::promise<void> handed_over;
+  auto registry = std::make_unique<metrics::Registry>();
+  Router router;
+  router.add("GET", "/v1/keep", [&](Request&&, Responder respond) {
+    kept = std::move(respond);
+    handed_over.set_value();
+  });
+  ServerConfig config;
+  config.bind_address = "127.0.0.1";
+  config.port = 0;
+  auto server = std::make_unique<Server>(config, router, *registry);
+  REQUIRE(server->start().ok());
+  const std::uint16_t port = server->port();
+  auto answer = std::async(std::launch::async, [port] {
+    HttpClient client("127.0.0.1", port, 3s);
+    try {
+      return client.get("/v1/keep").status;
+    } catch (const std::exception&) {
+      return -1;  // the connection was closed without an answer
+    }
+  });
+  handed_over.get_future().wait();
+  CHECK_FALSE(server->shutdown(std::chrono::steady_clock::now() + 50ms));
+  CHECK(answer.get() == -1);
+  CHECK(server->open_connections() == 1);  // the Responder still holds the connection
+  const std::string text = registry->render_prometheus();
+  CHECK(contains(text, "\nbourse_http_connections 0\n"));
+  CHECK(contains(text, "\nbourse_http_in_flight_requests 0\n"));
+
+  server.reset();
+  registry.reset();
+  kept(text_response(200, "too late"));  // a no-op
+  kept = nullptr;  // the last reference to the connection: it dies without the registry
+}
+
 TEST_CASE("request metrics count by route pattern, method and status", "[http][server]") {
   TestServer ts;
   HttpClient client("127.0.0.1", ts.port());
