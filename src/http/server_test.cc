@@ -337,10 +337,11 @@ TEST_CASE("a dropped Responder answers 500; a second call is ignored", "[http][s
 }
 
 TEST_CASE("a full blocking pool answers 503 with Retry-After", "[http][server]") {
-  TestServer ts({}, BlockingPoolConfig{"tiny", 1, 1});
-  // Occupy the only thread and the only queue slot.
+  // Declared before the server: the job below refers to them until the pool is stopped.
   std::latch release(1);
   std::promise<void> started;
+  TestServer ts({}, BlockingPoolConfig{"tiny", 1, 1});
+  // Occupy the only thread and the only queue slot.
   REQUIRE(ts.pool.try_post([&] {
     started.set_value();
     release.wait();
