@@ -73,6 +73,11 @@ class Session;
 // it); Responders hold a shared_ptr so that a late Responder never posts into a
 // destroyed io_context. Member order matters: `ioc` is destroyed before the members
 // above it (sessions destroyed with it unregister themselves), the acceptor before `ioc`.
+//
+// The metrics live in the caller's Registry, which may be gone once shutdown() has
+// returned while a Responder still holds a Session (and this core). So every gauge update
+// that can happen off the I/O threads is made under `mutex` and skipped once
+// `metrics_detached` is set; shutdown() sets it and settles the gauges in one step.
 struct ServerCore : std::enable_shared_from_this<ServerCore> {
   ServerCore(ServerConfig config_in, const Router& router_in, metrics::Registry& registry)
       : config(std::move(config_in)),
@@ -99,19 +104,44 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
         request_id_nonce(std::random_device{}()),
         ioc(config.io_threads) {}
 
+  void add_connection() {
+    std::lock_guard lock(mutex);
+    BOURSE_ASSERT(!metrics_detached, "a connection opened after shutdown");
+    open_connections.fetch_add(1);
+    connections_gauge.inc();
+  }
+  // REQUIRES: `mutex` held.
+  void remove_connection_locked() {
+    BOURSE_ASSERT(open_connections.load() > 0, "open connection count underflow");
+    open_connections.fetch_sub(1);
+    if (!metrics_detached) connections_gauge.dec();
+  }
   void add_in_flight() {
     std::lock_guard lock(mutex);
+    BOURSE_ASSERT(!metrics_detached, "a request dispatched after shutdown");
     ++in_flight;
     in_flight_gauge.inc();
+  }
+  // REQUIRES: `mutex` held. The caller notifies `changed` once it has unlocked.
+  void remove_in_flight_locked() {
+    BOURSE_ASSERT(in_flight > 0, "in-flight request count underflow");
+    --in_flight;
+    if (!metrics_detached) in_flight_gauge.dec();
   }
   void remove_in_flight() {
     {
       std::lock_guard lock(mutex);
-      BOURSE_ASSERT(in_flight > 0, "in-flight request count underflow");
-      --in_flight;
-      in_flight_gauge.dec();
+      remove_in_flight_locked();
     }
     changed.notify_all();
+  }
+  // Takes what is still counted out of the gauges and stops touching the Registry.
+  void detach_metrics() {
+    std::lock_guard lock(mutex);
+    if (metrics_detached) return;
+    metrics_detached = true;
+    connections_gauge.dec(static_cast<double>(open_connections.load()));
+    in_flight_gauge.dec(static_cast<double>(in_flight));
   }
 
   const ServerConfig config;
@@ -127,13 +157,14 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 
   std::atomic<std::uint16_t> port{0};
   std::atomic<bool> draining{false};
-  std::atomic<std::size_t> open_connections{0};
+  std::atomic<std::size_t> open_connections{0};  // written under mutex, read without
 
   mutable std::mutex mutex;
   std::condition_variable changed;                      // in_flight or running_threads changed
   std::size_t in_flight = 0;                            // guarded by mutex
   int running_threads = 0;                              // guarded by mutex
   std::map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mutex
+  bool metrics_detached = false;                        // guarded by mutex
 
   net::io_context ioc;
   std::optional<tcp::acceptor> acceptor;  // lives on its own strand
@@ -201,18 +232,19 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec)
       remote_address_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-    core_.open_connections.fetch_add(1);
-    core_.connections_gauge.inc();
+    core_.add_connection();
   }
 
+  // May run on any thread, after shutdown() and after the Registry is gone (the last
+  // reference can be a Responder's): touches only `core_`, which outlives it.
   ~Session() {
     {
       std::lock_guard lock(core_.mutex);
       core_.sessions.erase(this);
+      if (awaiting_response_) core_.remove_in_flight_locked();
+      core_.remove_connection_locked();
     }
-    if (awaiting_response_) core_.remove_in_flight();
-    core_.open_connections.fetch_sub(1);
-    core_.connections_gauge.dec();
+    if (awaiting_response_) core_.changed.notify_all();
   }
 
   const net::any_io_executor& strand() const { return strand_; }
@@ -731,6 +763,10 @@ bool Server::shutdown(SteadyClock::time_point deadline) {
   // 4. No thread runs the io_context now: sessions still waiting for a Responder are
   //    closed directly (their Responders post into the stopped io_context, harmlessly).
   each_session([](const std::shared_ptr<detail::Session>& session) { session->close(); });
+
+  // 5. The Registry may die after this returns, before the last Responder: the sessions
+  //    those still hold leave the gauges now, and nothing touches the Registry again.
+  core.detach_metrics();
   return clean;
 }
 

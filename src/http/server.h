@@ -33,12 +33,14 @@
 // bourse_http_request_duration_seconds{route,method} (histogram, from the end of the
 // request headers to the response handed to the socket), bourse_http_connections (gauge),
 // bourse_http_in_flight_requests (gauge). `route` is the route pattern or "unmatched";
-// `method` is one of the standard methods or "OTHER".
+// `method` is one of the standard methods or "OTHER". When shutdown() returns, the
+// gauges no longer count this server (a connection still held by a Responder included).
 //
 // Thread-safety: start/stop_accepting/shutdown are for the controlling thread; port,
 // in_flight and open_connections may be read from any thread; Responders may be called
-// from any thread. The Registry and the Router must outlive the Server and every
-// Responder it handed out.
+// from any thread. The Registry and the Router must outlive the Server. Once shutdown()
+// has returned the server touches neither, so a Responder may outlive all three: calling
+// or destroying it then is harmless.
 #pragma once
 
 #include <chrono>
@@ -103,8 +105,10 @@ class Server {
   // answered before `deadline`.
   bool shutdown(std::chrono::steady_clock::time_point deadline);
 
-  // Requests read and not yet answered.
+  // Requests read and not yet answered. After shutdown(), those whose Responder is still
+  // alive (the connection is closed, the answer will be dropped).
   std::size_t in_flight() const;
+  // Connections not yet destroyed (after shutdown(): those a live Responder still holds).
   std::size_t open_connections() const;
 
  private:

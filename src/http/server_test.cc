@@ -10,8 +10,10 @@
 #include <future>
 #include <latch>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "http/blocking_pool.h"
 #include "http/json_body.h"
@@ -32,7 +34,8 @@ std::string thread_id_text(std::thread::id id) {
 }
 
 // A server on an ephemeral loopback port with a few routes. Members are declared in
-// dependency order: the server is destroyed first, the registry last.
+// dependency order: the threads answering /v1/later are joined first, then the server
+// is destroyed, the registry last.
 struct TestServer {
   explicit TestServer(std::function<void(ServerConfig&)> tune = {},
                       BlockingPoolConfig pool_config = {"test", 2, 16})
@@ -71,12 +74,15 @@ struct TestServer {
       slow_release.get_future().wait();
       return json_response(200, boost::json::object{{"slow", true}});
     });
-    router.add("GET", "/v1/later", [](Request&&, Responder respond) {
-      // Answer from a foreign thread after the handler returned.
-      std::thread([respond] {
+    router.add("GET", "/v1/later", [this](Request&&, Responder respond) {
+      // Answer from a foreign thread after the handler returned. The thread is joined by
+      // the fixture, never detached: its copy of the Responder must die while the server
+      // and the registry live.
+      std::lock_guard lock(later_mutex);
+      later_threads.emplace_back([respond] {
         std::this_thread::sleep_for(20ms);
         respond(text_response(200, "later"));
-      }).detach();
+      });
     });
     router.add("GET", "/v1/dropped", [](Request&&, Responder) {});
     router.add("GET", "/v1/twice", [](Request&&, Responder respond) {
@@ -97,6 +103,8 @@ struct TestServer {
   std::latch slow_started{1};
   std::promise<void> slow_release;
   std::optional<Server> server;
+  std::mutex later_mutex;
+  std::vector<std::jthread> later_threads;  // guarded by later_mutex
 };
 
 boost::json::object json_of(const testing::HttpResponse& response) {
@@ -329,10 +337,11 @@ TEST_CASE("a dropped Responder answers 500; a second call is ignored", "[http][s
 }
 
 TEST_CASE("a full blocking pool answers 503 with Retry-After", "[http][server]") {
-  TestServer ts({}, BlockingPoolConfig{"tiny", 1, 1});
-  // Occupy the only thread and the only queue slot.
+  // Declared before the server: the job below refers to them until the pool is stopped.
   std::latch release(1);
   std::promise<void> started;
+  TestServer ts({}, BlockingPoolConfig{"tiny", 1, 1});
+  // Occupy the only thread and the only queue slot.
   REQUIRE(ts.pool.try_post([&] {
     started.set_value();
     release.wait();
@@ -413,6 +422,45 @@ TEST_CASE("shutdown past its deadline returns false and a late Responder is harm
   ts->server.reset();            // destroy the server while the job still holds its Responder
   ts->slow_release.set_value();  // the job answers into a dead server
   ts->pool.stop();
+}
+
+TEST_CASE("a Responder may outlive the server and its registry", "[http][server]") {
+  // Once shutdown() has returned the server never touches the registry: a connection
+  // still held by a Responder leaves the gauges then, not when the Responder dies.
+  Responder kept;
+  std::promise<void> handed_over;
+  auto registry = std::make_unique<metrics::Registry>();
+  Router router;
+  router.add("GET", "/v1/keep", [&](Request&&, Responder respond) {
+    kept = std::move(respond);
+    handed_over.set_value();
+  });
+  ServerConfig config;
+  config.bind_address = "127.0.0.1";
+  config.port = 0;
+  auto server = std::make_unique<Server>(config, router, *registry);
+  REQUIRE(server->start().ok());
+  const std::uint16_t port = server->port();
+  auto answer = std::async(std::launch::async, [port] {
+    HttpClient client("127.0.0.1", port, 3s);
+    try {
+      return client.get("/v1/keep").status;
+    } catch (const std::exception&) {
+      return -1;  // the connection was closed without an answer
+    }
+  });
+  handed_over.get_future().wait();
+  CHECK_FALSE(server->shutdown(std::chrono::steady_clock::now() + 50ms));
+  CHECK(answer.get() == -1);
+  CHECK(server->open_connections() == 1);  // the Responder still holds the connection
+  const std::string text = registry->render_prometheus();
+  CHECK(contains(text, "\nbourse_http_connections 0\n"));
+  CHECK(contains(text, "\nbourse_http_in_flight_requests 0\n"));
+
+  server.reset();
+  registry.reset();
+  kept(text_response(200, "too late"));  // a no-op
+  kept = nullptr;  // the last reference to the connection: it dies without the registry
 }
 
 TEST_CASE("request metrics count by route pattern, method and status", "[http][server]") {
