@@ -52,6 +52,11 @@ inline constexpr int kMaxBlockingThreads = 256;
 inline constexpr int kMaxDbPoolSize = 256;
 inline constexpr std::chrono::seconds kDbConnectTimeout{5};
 inline constexpr std::chrono::seconds kDbPoolAcquireTimeout{5};
+// A pooled session idle for longer than this is pinged (one round trip) before it is
+// handed out, so that one left stale by a database restart is replaced instead of
+// failing its caller's first statement. A busy session skips the round trip: a restart
+// takes longer than this, so every session that lived through one was idle that long.
+inline constexpr std::chrono::milliseconds kDbPingIdleSessionsAfter{1'000};
 // Migrations wait this long for the named lock held by a concurrent migrator.
 inline constexpr std::chrono::seconds kMigrationLockTimeout{60};
 

@@ -149,6 +149,7 @@ Result<std::vector<OrderId>> insert_orders(soci::session& session,
       "INSERT INTO orders (user_id, symbol, side, order_type, time_in_force, quantity, "
       "price_units, reserved_cash_units, reserved_quantity, cash_cap_units, status) VALUES " +
       db::row_placeholders(orders.size(), 11);
+  Result<std::vector<std::int64_t>> inserted = std::vector<std::int64_t>{};
   {
     static const std::string kPending(to_string(OrderStatus::kPending));
     soci::details::prepare_temp_type insert = (session.prepare << sql);
@@ -163,9 +164,9 @@ Result<std::vector<OrderId>> insert_orders(soci::session& session,
     }
     soci::statement statement(insert);
     statement.execute(true);
+    inserted = db::inserted_ids(session, statement, orders.size());
   }
 
-  auto inserted = db::inserted_ids(session, orders.size());
   if (!inserted) return inserted.error();
   std::vector<OrderId> ids;
   ids.reserve(inserted->size());

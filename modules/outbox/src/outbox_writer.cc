@@ -57,6 +57,7 @@ Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::st
   const std::string sql = "INSERT INTO " + std::string(table) +
                           " (event_id, event_type, topic, message_key, payload) VALUES " +
                           db::row_placeholders(events.size(), 5);
+  Result<std::vector<std::int64_t>> ids = std::vector<std::int64_t>{};
   {
     soci::details::prepare_temp_type insert = (session.prepare << sql);
     for (std::size_t i = 0; i < events.size(); ++i) {
@@ -65,9 +66,9 @@ Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::st
     }
     soci::statement statement(insert);
     statement.execute(true);
+    ids = db::inserted_ids(session, statement, events.size());
   }
 
-  auto ids = db::inserted_ids(session, events.size());
   if (!ids) return ids.error();
   for (std::size_t i = 0; i < events.size(); ++i) appended[i].outbox_id = (*ids)[i];
   return appended;

@@ -9,12 +9,17 @@
 namespace bourse::db {
 
 Lease::Lease(Lease&& other) noexcept
-    : pool_(other.pool_), session_(std::move(other.session_)), discard_(other.discard_) {
+    : pool_(other.pool_),
+      session_(std::move(other.session_)),
+      isolation_(other.isolation_),
+      discard_(other.discard_) {
   other.pool_ = nullptr;
 }
 
 Lease::~Lease() {
-  if (pool_ != nullptr && session_ != nullptr) pool_->release(std::move(session_), discard_);
+  if (pool_ != nullptr && session_ != nullptr) {
+    pool_->release(std::move(session_), isolation_, discard_);
+  }
 }
 
 ConnectionPool::ConnectionPool(DbConfig config) : config_(std::move(config)) {
@@ -28,6 +33,10 @@ ConnectionPool::~ConnectionPool() {
 }
 
 Result<Lease> ConnectionPool::acquire(std::chrono::milliseconds timeout) {
+  return acquire_at(Isolation::kServerDefault, timeout);
+}
+
+Result<Lease> ConnectionPool::acquire_at(Isolation isolation, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   const bool got_slot = available_.wait_for(
       lock, timeout, [&] { return !idle_.empty() || open_ < config_.pool_size; });
@@ -35,21 +44,37 @@ Result<Lease> ConnectionPool::acquire(std::chrono::milliseconds timeout) {
     return Error{ErrorCode::kUnavailable, "no database session free within the timeout",
                  kUnavailableReason};
   }
+  std::unique_ptr<soci::session> session;
+  Isolation current = Isolation::kServerDefault;
   if (!idle_.empty()) {
-    auto session = std::move(idle_.back());
-    idle_.pop_back();
+    // The most recently released session at the wanted level, else the most recent one.
+    auto chosen = std::prev(idle_.end());
+    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+      if (it->isolation == isolation) {
+        chosen = std::prev(it.base());
+        break;
+      }
+    }
+    const bool stale_suspect =
+        std::chrono::steady_clock::now() - chosen->idle_since > limits::kDbPingIdleSessionsAfter;
+    session = std::move(chosen->session);
+    current = chosen->isolation;
+    idle_.erase(chosen);
     lock.unlock();
-    // One round trip (mysql_ping) so that a session left stale by a database restart
-    // is replaced here rather than failing the caller's first statement.
-    if (session->is_connected()) return Lease(this, std::move(session));
-    session.reset();
+    // mysql_ping (one round trip) so that a session left stale by a database restart is
+    // replaced here rather than failing the caller's first statement.
+    if (stale_suspect && !session->is_connected()) {
+      session.reset();
+      current = Isolation::kServerDefault;
+    }
   } else {
     ++open_;  // reserve the slot, then connect without holding the lock
     lock.unlock();
   }
   try {
-    auto session = std::make_unique<soci::session>(soci::mysql, config_.connection_string());
-    return Lease(this, std::move(session));
+    if (session == nullptr) {
+      session = std::make_unique<soci::session>(soci::mysql, config_.connection_string());
+    }
   } catch (...) {
     Error error = translate_current_exception();
     {
@@ -61,15 +86,32 @@ Result<Lease> ConnectionPool::acquire(std::chrono::milliseconds timeout) {
     return Error{ErrorCode::kUnavailable, "cannot connect to the database: " + error.message,
                  kUnavailableReason};
   }
+  Lease lease(this, std::move(session), current);
+  if (current != isolation) {
+    try {
+      // Session scope: later transactions of this session keep it until changed again.
+      lease.session() << (isolation == Isolation::kReadCommitted
+                              ? "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
+                              : "SET SESSION tx_isolation = DEFAULT");
+      lease.isolation_ = isolation;
+    } catch (...) {
+      Error error = translate_current_exception();
+      lease.discard();
+      return Error{ErrorCode::kUnavailable, "cannot set the isolation level: " + error.message,
+                   kUnavailableReason};
+    }
+  }
+  return lease;
 }
 
-void ConnectionPool::release(std::unique_ptr<soci::session> session, bool discard) {
+void ConnectionPool::release(std::unique_ptr<soci::session> session, Isolation isolation,
+                             bool discard) {
   {
     std::lock_guard lock(mutex_);
     if (discard) {
       --open_;
     } else {
-      idle_.push_back(std::move(session));
+      idle_.push_back(IdleSession{std::move(session), isolation, std::chrono::steady_clock::now()});
     }
   }
   available_.notify_one();
@@ -95,14 +137,10 @@ Status ConnectionPool::in_transaction(const std::function<Status(soci::session&)
   BOURSE_ASSERT(max_attempts >= 1, "at least one attempt");
   Status last;
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {
-    auto lease = acquire(limits::kDbPoolAcquireTimeout);
+    auto lease = acquire_at(isolation, limits::kDbPoolAcquireTimeout);
     if (!lease) return lease.error();
     soci::session& session = lease->session();
     try {
-      // Applies to the next transaction of this session only.
-      if (isolation == Isolation::kReadCommitted) {
-        session << "SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
-      }
       soci::transaction transaction(session);
       Status status = work(session);
       if (!status) {

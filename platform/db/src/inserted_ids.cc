@@ -2,21 +2,42 @@
 
 #include <soci/soci.h>
 
+#include <atomic>
+
 #include "bourse/common/assert.h"
 
 namespace bourse::db {
+namespace {
 
-Result<std::vector<std::int64_t>> inserted_ids(soci::session& session, std::size_t rows) {
-  long long first_id = 0;
-  long long row_count = 0;
+// The server's AUTO_INCREMENT settings, read once per process (0 = not read yet).
+std::atomic<long long> cached_increment{0};
+std::atomic<long long> cached_lock_mode{-1};
+
+void read_auto_increment_settings(soci::session& session) {
+  if (cached_increment.load(std::memory_order_acquire) > 0) return;
   long long increment = 0;
   long long lock_mode = 0;
-  session << "SELECT LAST_INSERT_ID(), ROW_COUNT(), @@auto_increment_increment, "
-             "@@innodb_autoinc_lock_mode",
-      soci::into(first_id), soci::into(row_count), soci::into(increment), soci::into(lock_mode);
+  session << "SELECT @@auto_increment_increment, @@innodb_autoinc_lock_mode",
+      soci::into(increment), soci::into(lock_mode);
+  BOURSE_ASSERT(increment > 0, "auto_increment_increment is positive");
+  cached_lock_mode.store(lock_mode, std::memory_order_relaxed);
+  cached_increment.store(increment, std::memory_order_release);
+}
+
+}  // namespace
+
+Result<std::vector<std::int64_t>> inserted_ids(soci::session& session,
+                                               soci::statement& statement, std::size_t rows) {
+  // Both come from the client library's view of the last OK packet: no round trip.
+  const long long row_count = statement.get_affected_rows();
+  long long first_id = 0;
+  const bool known = session.get_last_insert_id("", first_id);
+  BOURSE_ASSERT(known, "the MySQL backend knows the last insert id");
   BOURSE_ASSERT(row_count == static_cast<long long>(rows), "the insert wrote one row per item");
-  BOURSE_ASSERT(first_id > 0 && increment > 0, "AUTO_INCREMENT assigned the ids");
-  if (rows > 1 && lock_mode == kInterleavedAutoIncLockMode) {
+  BOURSE_ASSERT(first_id > 0, "AUTO_INCREMENT assigned the ids");
+  read_auto_increment_settings(session);
+  const long long increment = cached_increment.load(std::memory_order_acquire);
+  if (rows > 1 && cached_lock_mode.load(std::memory_order_relaxed) == kInterleavedAutoIncLockMode) {
     return Error::internal(
         "innodb_autoinc_lock_mode 2 does not number a multi-row insert consecutively");
   }

@@ -5,6 +5,7 @@
 #include <soci/soci.h>
 
 #include <catch2/catch.hpp>
+#include <string>
 
 #include "bourse/db/sql_error.h"
 #include "test_database.h"
@@ -129,4 +130,39 @@ TEST_CASE("an unreachable database is kUnavailable, not an exception", "[db][int
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().code == ErrorCode::kUnavailable);
   CHECK(pool.open_sessions() == 0);
+}
+
+TEST_CASE("a session keeps its isolation level only inside in_transaction at that level",
+          "[db][integration]") {
+  bourse::testing::TestDatabase database;
+  auto config = database.config();
+  config.pool_size = 1;  // one session: every call below gets the same one
+  ConnectionPool pool(config);
+  auto level_in = [&](bourse::db::Isolation isolation) {
+    std::string level;
+    REQUIRE(pool.in_transaction(
+                    [&](soci::session& s) {
+                      s << "SELECT @@tx_isolation", soci::into(level);
+                      return Status::success();
+                    },
+                    1, isolation)
+                .ok());
+    return level;
+  };
+  auto level_outside = [&] {
+    std::string level;
+    REQUIRE(pool.with_session([&](soci::session& s) { s << "SELECT @@tx_isolation", soci::into(level); })
+                .ok());
+    return level;
+  };
+  CHECK(level_in(bourse::db::Isolation::kReadCommitted) == "READ-COMMITTED");
+  CHECK(level_in(bourse::db::Isolation::kReadCommitted) == "READ-COMMITTED");
+  CHECK(level_outside() == "REPEATABLE-READ");  // with_session/acquire: the server default
+  CHECK(level_in(bourse::db::Isolation::kReadCommitted) == "READ-COMMITTED");
+  CHECK(level_in(bourse::db::Isolation::kServerDefault) == "REPEATABLE-READ");
+  auto lease = pool.acquire();
+  REQUIRE(lease.ok());
+  std::string level;
+  lease->session() << "SELECT @@tx_isolation", soci::into(level);
+  CHECK(level == "REPEATABLE-READ");
 }

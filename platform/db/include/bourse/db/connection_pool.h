@@ -7,7 +7,13 @@
 // kUnavailable instead of queueing without bound.
 //
 // A lease whose session hit a connection error is discarded instead of returned, so
-// a restarted database is reconnected transparently by the next acquire().
+// a restarted database is reconnected transparently by the next acquire(); a session
+// idle for more than limits::kDbPingIdleSessionsAfter is pinged before it is handed out.
+//
+// Isolation: a session keeps the level of its last in_transaction() as its session
+// default (SET SESSION ... only when it changes, and acquire() prefers an idle session
+// already at the wanted level), so a READ COMMITTED transaction costs no extra round trip.
+// Sessions handed out by acquire() and with_session() are always at the server default.
 //
 // Thread-safety: ConnectionPool is thread-safe. A Lease is owned by one thread.
 // Blocking: every call here may block on the network; never call from an I/O thread.
@@ -49,16 +55,12 @@ class Lease {
  private:
   friend class ConnectionPool;
 
-  // The isolation level of one transaction. The server default (REPEATABLE READ) suits most
-  // work; READ COMMITTED takes no gap locks on locking reads that find nothing (and reads the
-  // latest committed rows), for transactions that lock rows which may be missing, such as an
-  // order group looking up accounts that do not exist.
-  enum class Isolation { kServerDefault, kReadCommitted };
-  Lease(ConnectionPool* pool, std::unique_ptr<soci::session> session)
-      : pool_(pool), session_(std::move(session)) {}
+  Lease(ConnectionPool* pool, std::unique_ptr<soci::session> session, Isolation isolation)
+      : pool_(pool), session_(std::move(session)), isolation_(isolation) {}
 
   ConnectionPool* pool_;
   std::unique_ptr<soci::session> session_;
+  Isolation isolation_;  // the session's default level (what SET SESSION last set)
   bool discard_ = false;
 };
 
@@ -91,12 +93,19 @@ class ConnectionPool {
 
  private:
   friend class Lease;
-  void release(std::unique_ptr<soci::session> session, bool discard);
+  struct IdleSession {
+    std::unique_ptr<soci::session> session;
+    Isolation isolation;
+    std::chrono::steady_clock::time_point idle_since;
+  };
+  // A session at `isolation` (switched with one SET SESSION when no idle one is).
+  Result<Lease> acquire_at(Isolation isolation, std::chrono::milliseconds timeout);
+  void release(std::unique_ptr<soci::session> session, Isolation isolation, bool discard);
 
   const DbConfig config_;
   mutable std::mutex mutex_;
   std::condition_variable available_;
-  std::vector<std::unique_ptr<soci::session>> idle_;
+  std::vector<IdleSession> idle_;  // most recently released last
   int open_ = 0;  // sessions idle + leased + being opened; <= config_.pool_size
 };
 

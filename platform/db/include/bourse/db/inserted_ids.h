@@ -5,11 +5,18 @@
 // a multi-row insert is refused there with kInternal (callers fall back to one row per
 // statement, where LAST_INSERT_ID is always exact).
 //
-// REQUIRES: called right after the INSERT on the same session, inside its transaction.
-// Asserts that the insert wrote exactly `rows` rows. SOCI exceptions propagate.
+// The first id and the row count come from the client library (mysql_insert_id,
+// mysql_affected_rows: no round trip); auto_increment_increment and
+// innodb_autoinc_lock_mode are read from the server once per process (changing them
+// takes a restart of bourse).
+//
+// REQUIRES: called right after `statement` (the INSERT) executed on `session`, inside its
+// transaction. Asserts that the insert wrote exactly `rows` rows. SOCI exceptions
+// propagate.
 #pragma once
 
 #include <soci/session.h>
+#include <soci/statement.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +28,7 @@ namespace bourse::db {
 
 inline constexpr long long kInterleavedAutoIncLockMode = 2;
 
-Result<std::vector<std::int64_t>> inserted_ids(soci::session& session, std::size_t rows);
+Result<std::vector<std::int64_t>> inserted_ids(soci::session& session,
+                                               soci::statement& statement, std::size_t rows);
 
 }  // namespace bourse::db
