@@ -79,4 +79,10 @@ void EventPipeline::stop() {
   log::info("event pipeline stopped");
 }
 
+void EventPipeline::wake_relay(std::string_view outbox_table) noexcept {
+  for (const auto& relay : relays_) {
+    if (relay->options().table == outbox_table) relay->wake();
+  }
+}
+
 }  // namespace bourse::app

@@ -35,6 +35,9 @@ class EventPipeline {
   Status start();
   // Stops consumers first (no new effects), then relays (they finish their batch).
   void stop();
+  // Wakes this process's relay of `outbox_table` (outbox::Relay::wake): call it after a
+  // COMMIT that wrote rows there. Unknown tables are ignored. Thread-safe, never blocks.
+  void wake_relay(std::string_view outbox_table) noexcept;
 
  private:
   EventPipeline() = default;

@@ -1,3 +1,4 @@
+#include <atomic>
 #include <csignal>
 #include <pthread.h>
 #include <thread>
@@ -125,6 +126,11 @@ int run_serve(const config::Config& config) {
   const Clock& clock = SystemClock::instance();
   order::OrderServiceOptions order_options;
   order_options.order_events_topic = topic_of(order::kOutboxTable);
+  // Set once the pipeline exists; the committer wakes the order relay after each commit.
+  std::atomic<EventPipeline*> relays_to_wake{nullptr};
+  order_options.outbox_committed = [&relays_to_wake] {
+    if (EventPipeline* pipeline = relays_to_wake.load()) pipeline->wake_relay(order::kOutboxTable);
+  };
   order::OrderService orders(pool, accounts, config.symbols, order_options, clock);
   routes::add_order_routes(router, orders);
   routes::add_symbol_routes(router, config.symbols);
@@ -134,6 +140,7 @@ int run_serve(const config::Config& config) {
     log::error("cannot create the event pipeline", {{"error", pipeline.error().message}});
     return kExitBadConfig;
   }
+  relays_to_wake = pipeline->get();
 
   http::ServerConfig server_config;
   server_config.bind_address = config.http.host;
@@ -171,6 +178,7 @@ int run_serve(const config::Config& config) {
   server.shutdown(std::chrono::steady_clock::now() + config.http.shutdown_grace);
   blocking.stop();
   orders.stop();
+  relays_to_wake = nullptr;
   startup.join();
   (*pipeline)->stop();
   log::info("shutdown complete");

@@ -183,10 +183,13 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
     Status written = write_group(leaders, outcomes);
     if (written) {
       ++groups_committed_;
+      bool wrote_events = false;
       for (const Outcome& outcome : outcomes) {
         if (!outcome.fresh) continue;
         ++(outcome.bound->order_id ? orders_committed_ : orders_rejected_);
+        wrote_events = wrote_events || outcome.bound->order_id.has_value();
       }
+      if (wrote_events && options_.outbox_committed) options_.outbox_committed();
       return outcomes;
     }
     const Error& error = written.error();

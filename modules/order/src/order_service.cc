@@ -136,6 +136,7 @@ Result<CancelResult> OrderService::request_cancel(OrderId order_id) {
     return Status::success();
   });
   if (!written) return written.error();
+  if (!result.already_requested && options_.outbox_committed) options_.outbox_committed();
   return result;
 }
 

@@ -5,6 +5,7 @@
 #include "bourse/order/order_service.h"
 
 #include <boost/json/parse.hpp>
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -509,6 +510,46 @@ TEST_CASE("a multi-order group gives each order its own id, key row and OrderCre
   CHECK(fixture.count("SELECT COUNT(*) FROM order_outbox a JOIN order_outbox b ON a.id < b.id "
                       "WHERE CAST(JSON_VALUE(a.payload, '$.aggregate_id') AS SIGNED) > "
                       "CAST(JSON_VALUE(b.payload, '$.aggregate_id') AS SIGNED)") == 0);
+}
+
+}  // namespace bourse::order
+
+namespace bourse::order {
+
+TEST_CASE("outbox_committed is called after each commit that wrote outbox rows, only then",
+          "[order][integration]") {
+  std::atomic<int> calls{0};
+  std::atomic<bool> committed_before_call{true};
+  OrderServiceOptions options;
+  testing::OrderFixture* fixture_ptr = nullptr;
+  options.outbox_committed = [&] {
+    // Called after COMMIT: another session already sees the rows.
+    if (fixture_ptr != nullptr && fixture_ptr->rows("order_outbox") == 0) {
+      committed_before_call = false;
+    }
+    ++calls;
+  };
+  testing::OrderFixture fixture(options);
+  fixture_ptr = &fixture;
+  fixture.add_user("alice");
+  auto accepted = submit_and_wait(*fixture.orders, fixture.limit_buy("alice"));
+  REQUIRE(accepted.ok());
+  REQUIRE(accepted->http_status == 202);
+  CHECK(calls == 1);
+  CHECK(committed_before_call);
+
+  // A 422 writes no outbox row: no call.
+  OrderRequest unknown = fixture.limit_buy("nobody");
+  auto refused = submit_and_wait(*fixture.orders, unknown);
+  REQUIRE(refused.ok());
+  CHECK(refused->http_status == 422);
+  CHECK(calls == 1);
+
+  // A new cancel request writes CancelRequested: one call; asking again writes nothing.
+  REQUIRE(fixture.orders->request_cancel(accepted->order_id).ok());
+  CHECK(calls == 2);
+  REQUIRE(fixture.orders->request_cancel(accepted->order_id).ok());
+  CHECK(calls == 2);
 }
 
 }  // namespace bourse::order

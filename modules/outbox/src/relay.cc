@@ -72,6 +72,7 @@ struct Relay::State {
   std::mutex control_mutex;
   std::condition_variable wake;
   bool stop_requested = false;  // guarded by control_mutex
+  bool woken = false;           // guarded by control_mutex: wake() since the last idle wait
   std::thread thread;           // guarded by control_mutex (start/stop)
   std::atomic<bool> running{false};
   std::atomic<bool> lease_held{false};
@@ -308,12 +309,16 @@ void Relay::run_loop() {
       if (state.stop_requested) break;
     }
     std::chrono::milliseconds wait{0};
+    bool idle = false;  // waiting for new rows (wake() ends it), not backing off
     try {
       Result<std::size_t> result = run_once();
       if (result) {
         backoff = kRelayInitialBackoff;
         // A full batch means more is probably waiting: go again at once.
-        if (*result < state.options.batch_size) wait = state.options.poll_interval;
+        if (*result < state.options.batch_size) {
+          wait = state.options.poll_interval;
+          idle = true;
+        }
       } else if (result.error().reason == kLeaseNotHeldReason) {
         backoff = kRelayInitialBackoff;
         wait = state.options.lease_retry_interval;
@@ -336,11 +341,21 @@ void Relay::run_loop() {
     }
     if (wait.count() > 0) {
       std::unique_lock lock(state.control_mutex);
-      state.wake.wait_for(lock, wait, [&] { return state.stop_requested; });
+      state.wake.wait_for(lock, wait,
+                          [&] { return state.stop_requested || (idle && state.woken); });
+      if (idle) state.woken = false;
     }
   }
   log::info("outbox relay stopping",
             {{"outbox", state.options.table}, {"instance", state.options.instance_id}});
+}
+
+void Relay::wake() noexcept {
+  {
+    std::lock_guard lock(state_->control_mutex);
+    state_->woken = true;
+  }
+  state_->wake.notify_all();
 }
 
 bool Relay::lease_held() const noexcept { return state_->lease_held.load(); }

@@ -353,6 +353,33 @@ TEST_CASE("a standby relay reports lease_not_held and publishes nothing",
             .value() == 0);
 }
 
+TEST_CASE("wake() publishes a committed row at once instead of after the poll interval",
+          "[outbox][relay][integration]") {
+  RelayFixture fixture;
+  const std::string topic = create_topic("relay-wake", 1);
+  metrics::Registry registry;
+  RelayOptions options = relay_options("wake");
+  options.poll_interval = kMaxRelayPollInterval;  // an idle relay would sleep this long
+  auto relay = make_relay(fixture.pool, broker_config("relay-wake"), registry,
+                          SystemClock::instance(), options);
+  REQUIRE(relay->start().ok());
+  // The first iteration takes the lease and finds nothing: the relay is now idle.
+  REQUIRE(eventually([&] { return relay->lease_held(); }, 10s));
+  std::this_thread::sleep_for(200ms);
+
+  fixture.append(topic, "AAPL", 1);
+  relay->wake();
+  // Well under the poll interval: only the wake can have started that iteration.
+  CHECK(eventually([&] { return fixture.published() == 1; }, kMaxRelayPollInterval / 2));
+  const auto second_started = std::chrono::steady_clock::now();
+  fixture.append(topic, "AAPL", 2);
+  relay->wake();
+  CHECK(eventually([&] { return fixture.published() == 2; }, kMaxRelayPollInterval / 2));
+  CHECK(std::chrono::steady_clock::now() - second_started < kMaxRelayPollInterval);
+  relay->stop();
+  CHECK(read_topic(topic, 2).size() == 2);
+}
+
 }  // namespace
 }  // namespace bourse::outbox::testing
 

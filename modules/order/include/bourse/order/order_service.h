@@ -56,6 +56,10 @@ struct OrderServiceOptions {
   std::size_t max_queue_depth = limits::kDefaultMaxQueueDepth;  // 1..kMaxQueueDepth
   std::size_t max_group_size = limits::kDefaultMaxGroupSize;    // 1..kMaxGroupSize
   int max_group_attempts = limits::kDefaultMaxGroupAttempts;    // >= 1
+  // Called after each COMMIT that wrote rows to order_outbox (a group with a new order, a
+  // new cancel request), on the committing thread: e.g. outbox::Relay::wake(), so the
+  // relay publishes at once instead of at its next poll. Must be cheap and never block.
+  std::function<void()> outbox_committed;
 };
 
 Status validate(const OrderServiceOptions& options);

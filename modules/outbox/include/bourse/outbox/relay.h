@@ -110,6 +110,13 @@ class Relay {
   // row is marked), kUnavailable/kSimulatedCrashReason (test hook).
   Result<std::size_t> run_once();
 
+  // Ends the current idle wait at once (the process just committed rows to this relay's
+  // outbox): the next batch starts without waiting for poll_interval. A wake during the
+  // iteration makes the next idle wait return at once too. Lease retries and back-offs
+  // are not shortened. Cheap, never blocks on I/O: callable from any thread, e.g. right
+  // after a COMMIT. The poll stays the safety net for rows other instances commit.
+  void wake() noexcept;
+
   // True while this relay holds the lease (as of its last check).
   bool lease_held() const noexcept;
   bool running() const noexcept;
