@@ -108,6 +108,21 @@ class RecentIds {
     index_.insert(id, 0);
   }
 
+  // Loads `ids` (oldest first) into an empty memory. False (the memory is then unusable)
+  // if there are more than it holds, or one is <= 0 or repeated.
+  bool restore(const std::vector<std::int64_t>& ids) {
+    BOURSE_ASSERT(ring_.empty(), "restore() into an empty memory");
+    if (ids.size() > capacity_) return false;
+    ring_.reserve(ids.size());
+    index_.reserve(ids.size());
+    for (const std::int64_t id : ids) {
+      if (id <= 0 || contains(id)) return false;
+      ring_.push_back(id);
+      index_.insert(id, 0);
+    }
+    return true;
+  }
+
   std::vector<std::int64_t> oldest_first() const {
     std::vector<std::int64_t> out;
     out.reserve(ring_.size());
@@ -518,8 +533,11 @@ Result<ShardState> ShardState::decode(std::string_view blob, std::int32_t partit
       return Error{ErrorCode::kMalformed, restored.error().message, "invalid_snapshot"};
     }
   }
-  for (const std::int64_t id : s.recent_order_ids) impl.recent_orders.remember(id);
-  for (const std::int64_t id : s.recent_cancel_ids) impl.recent_cancels.remember(id);
+  if (!impl.recent_orders.restore(s.recent_order_ids) ||
+      !impl.recent_cancels.restore(s.recent_cancel_ids)) {
+    return Error{ErrorCode::kMalformed, "invalid shard snapshot: an id memory repeats an id",
+                 "invalid_snapshot"};
+  }
   return state;
 }
 
