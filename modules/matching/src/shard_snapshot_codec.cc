@@ -162,11 +162,6 @@ class Reader {
   std::size_t pos_ = 0;
 };
 
-// Highest trade sequence global_trade_id accepts for every partition.
-constexpr std::int64_t kMaxTradeSequence =
-    (std::numeric_limits<std::int64_t>::max() - (events::kMaxPartitions - 1)) /
-    events::kMaxPartitions;
-
 // price_ticks x tick_units stays a valid Amount.
 bool price_fits(std::int64_t price_ticks, std::int64_t tick_units) {
   return price_ticks > 0 && price_ticks <= limits::kMaxPriceTicks &&
@@ -221,10 +216,10 @@ Status read_symbol(Reader& in, SymbolSnapshot& s, std::uint32_t index) {
   if (!in.u64(book.next_sequence) || !in.i64(book.next_trade_id)) {
     return malformed(where + "truncated");
   }
-  if (book.next_sequence < 1 || book.next_sequence == std::numeric_limits<std::uint64_t>::max()) {
+  if (book.next_sequence < 1 || book.next_sequence > kMaxCounter) {
     return malformed(where + "next_sequence out of range");
   }
-  if (book.next_trade_id < 1 || book.next_trade_id > kMaxTradeSequence) {
+  if (book.next_trade_id < 1 || book.next_trade_id > kMaxTradeSequence + 1) {
     return malformed(where + "next_trade_id out of range");
   }
   std::uint32_t orders = 0;
@@ -349,11 +344,15 @@ Result<ShardSnapshot> decode_snapshot(std::string_view blob) {
   if (s.partition < 0 || s.partition >= events::kMaxPartitions) {
     return malformed("partition out of range");
   }
-  if (s.next_offset < 0) return malformed("next_offset < 0");
+  if (s.next_offset < 0 || s.next_offset > static_cast<std::int64_t>(kMaxCounter)) {
+    return malformed("next_offset out of range");
+  }
   if (s.trade_sequence < 0 || s.trade_sequence > kMaxTradeSequence) {
     return malformed("trade_sequence out of range");
   }
-  if (s.next_user_handle < 1) return malformed("next_user_handle < 1");
+  if (s.next_user_handle < 1 || s.next_user_handle > kMaxCounter) {
+    return malformed("next_user_handle out of range");
+  }
 
   std::uint32_t symbols = 0;
   if (!in.count(symbols, kMaxSymbols, kMinSymbolBytes) || symbols == 0) {

@@ -75,6 +75,13 @@ inline constexpr std::size_t kMaxRecentIds = kRecentIdsRemembered;
 inline constexpr std::uint64_t kMaxSnapshotBytes = 0xFFFF'FFFFull;
 // Users are bounded by the resting orders (each user in the table has one), so by the
 // blob's size; there is no separate ceiling.
+// Counters (next_offset, next_user_handle, a book's next_sequence): at most 2^62, so that
+// even a forged snapshot leaves 2^62 steps before anything could overflow (a live shard
+// never gets near: 10^6 inputs per second for 146,000 years).
+inline constexpr std::uint64_t kMaxCounter = std::uint64_t{1} << 62;
+// The shard's trade sequence: at most 2^52 (a book's next_trade_id at most 2^52 + 1), half
+// of what global_trade_id accepts (2^53 - 1 with 1,024 partitions): the same headroom.
+inline constexpr std::int64_t kMaxTradeSequence = std::int64_t{1} << 52;
 
 struct SymbolSnapshot {
   std::string symbol;

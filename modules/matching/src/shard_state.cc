@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -191,6 +192,7 @@ struct ShardState::Impl final : EventListener {
 
   void apply(std::int64_t offset, const ShardInput& input, std::vector<ShardOutput>& out) {
     BOURSE_ASSERT(offset >= next_offset, "ShardState inputs arrive in offset order");
+    BOURSE_ASSERT(offset < std::numeric_limits<std::int64_t>::max(), "next_offset fits int64");
     current = Current{};
     current.offset = offset;
     current.out = &out;
