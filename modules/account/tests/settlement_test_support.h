@@ -46,11 +46,16 @@ inline matching::events::TradeExecuted trade_executed(std::int64_t trade_id, std
   return e;
 }
 
+// A fresh event id (one counter for every event type).
+inline std::string next_event_id() {
+  static std::atomic<int> next_id{1};
+  return "m-test-" + std::to_string(next_id++);
+}
+
 // The envelope of a matching event, with a fresh event id.
 template <envelope::EventContract Event>
 envelope::Envelope wrap(const Event& event) {
-  static std::atomic<int> next_id{1};
-  return envelope::Envelope{"m-test-" + std::to_string(next_id++),
+  return envelope::Envelope{next_event_id(),
                             std::string(Event::kType),
                             Event::kVersion,
                             kExecutedAt,
