@@ -8,7 +8,7 @@
 // Two kinds of calls:
 //   - open_account / deposit_* / get_account run their own transaction on the pool
 //     and return errors as values; SOCI exceptions never escape them.
-//   - reserve_orders / release_reservation / settle_trade run INSIDE the caller's
+//   - reserve_orders / release_reservation / settle_trade / settle_batch run INSIDE the caller's
 //     transaction (the order module's group commit, or an exactly-once consumer that
 //     stores its Kafka offset in the same transaction). They return an Error for a
 //     request that can never succeed (invalid fields, a trade that does not fit the
@@ -54,8 +54,8 @@
 
 namespace bourse::account {
 
-// The account module's outbox table (migrations/0101_account_outbox.sql). Nothing is
-// published through it yet: TradeSettled and ReservationReleased come with settlement.
+// The account module's outbox table (migrations/0101_account_outbox.sql): settlement
+// publishes TradeSettled and ReservationReleased through it (settlement_handler.h).
 inline constexpr std::string_view kOutboxTable = "account_outbox";
 
 // Opening positions are one request body: bound them like everything else.
