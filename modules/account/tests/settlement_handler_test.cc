@@ -8,7 +8,9 @@
 #include <soci/soci.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "account_fixture.h"
@@ -338,6 +340,73 @@ TEST_CASE("ignored types pass, a bad payload or a trade that does not fit is an 
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().reason == "settlement_mismatch");
   CHECK(f.get("bob").cash.total == usd("10000"));  // rolled back
+  f.check_conservation();
+}
+
+TEST_CASE("concurrent batches over the same accounts never deadlock (global lock order)",
+          "[account][settlement][integration]") {
+  constexpr int kUsers = 6;
+  constexpr int kBatches = 10;
+  constexpr int kPerBatch = 6;
+  constexpr int kTrades = kBatches * kPerBatch;  // per symbol
+  SettlementFixture f;
+  std::vector<std::string> users;
+  for (int u = 0; u < kUsers; ++u) {
+    users.push_back("user" + std::to_string(u));
+    REQUIRE(f.accounts
+                .open_account(users.back(), usd("100000"),
+                              {{"AAPL", Quantity::of(100)}, {"MSFT", Quantity::of(100)}})
+                .ok());
+  }
+  // Trade j of a symbol: order ids base + 2j (buy) and base + 2j + 1 (sell), one share at
+  // 100. On AAPL user j buys from user j+1, on MSFT the other way round, so that two
+  // batches running at once name the same accounts in opposite roles.
+  const auto buyer = [&](int symbol, int j) { return users[(j + symbol) % kUsers]; };
+  const auto seller = [&](int symbol, int j) { return users[(j + 1 - symbol) % kUsers]; };
+  const char* symbols[] = {"AAPL", "MSFT"};
+  for (int symbol = 0; symbol < 2; ++symbol) {
+    std::vector<OrderRequest> orders;
+    for (int j = 0; j < kTrades; ++j) {
+      const std::int64_t base = 1 + symbol * 10'000 + 2 * j;
+      orders.push_back(limit_order(base, buyer(symbol, j), Side::kBuy, symbols[symbol], 1, "100"));
+      orders.push_back(
+          limit_order(base + 1, seller(symbol, j), Side::kSell, symbols[symbol], 1, "100"));
+    }
+    auto decisions = f.reserve_group(orders);
+    REQUIRE(decisions.ok());
+    for (const auto& decision : *decisions) REQUIRE(reserved(decision));
+  }
+
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int symbol = 0; symbol < 2; ++symbol) {
+    threads.emplace_back([&, symbol] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<envelope::Envelope> batch;
+        for (int k = 0; k < kPerBatch; ++k) {
+          const int j = b * kPerBatch + k;
+          const std::int64_t base = 1 + symbol * 10'000 + 2 * j;
+          batch.push_back(wrap(trade_executed(base, base, base + 1, buyer(symbol, j),
+                                              seller(symbol, j), symbols[symbol], "100", 1, 0,
+                                              0)));
+        }
+        // One attempt: a deadlock would be an error here, not a silent retry.
+        if (!f.run(batch, /*max_attempts=*/1).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(failures == 0);
+  CHECK(f.count_rows("SELECT * FROM settled_trades") == 2 * kTrades);
+  for (const std::string& user : users) {
+    auto account = f.get(user);
+    CHECK(account.cash.total == usd("100000"));  // bought and sold as many at 100
+    CHECK(account.cash.reserved == usd("0"));
+    for (const auto& position : account.positions) {
+      CHECK(position.quantity == Quantity::of(100));
+      CHECK(position.reserved == Quantity::of(0));
+    }
+  }
   f.check_conservation();
 }
 

@@ -95,7 +95,7 @@ struct SettlementFixture : AccountFixture {
       : handler(make_settlement_handler(accounts, SettlementOptions{kAccountEventsTopic, &clock})) {}
 
   // One batch through the handler in one transaction, as the consumer runs it.
-  Status run(const std::vector<envelope::Envelope>& batch) {
+  Status run(const std::vector<envelope::Envelope>& batch, int max_attempts = 3) {
     std::vector<kafka::Message> messages(batch.size());
     std::vector<consumer::DeliveredEvent> delivered;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -103,7 +103,8 @@ struct SettlementFixture : AccountFixture {
       delivered.push_back({batch[i], messages[i]});
     }
     return pool.in_transaction(
-        [&](soci::session& session) { return handler->handle_batch(session, delivered); });
+        [&](soci::session& session) { return handler->handle_batch(session, delivered); },
+        max_attempts);
   }
 
   std::string settled_at() const { return format_rfc3339_utc(clock.now()); }
