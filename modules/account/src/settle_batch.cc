@@ -200,9 +200,9 @@ Result<events::TradeSettled> settle_fill(Books& books, const TradeFill& fill,
   for (const auto& [key, delta] : deltas) {
     if (delta.total == 0 && delta.reserved == 0) continue;
     const auto& [user, is_cash] = key;
-    const Status applied = is_cash
-                               ? books.cash_delta(user, delta.total, delta.reserved)
-                               : books.shares_delta(user, trade.symbol, delta.total, delta.reserved);
+    const Status applied =
+        is_cash ? books.cash_delta(user, delta.total, delta.reserved)
+                : books.shares_delta(user, trade.symbol, delta.total, delta.reserved);
     if (!applied) return applied.error();
     books.ledger.push_back(LedgerEntry{"trade", reference, user,
                                        is_cash ? cash_asset(kCurrency) : shares_asset(trade.symbol),
@@ -244,8 +244,7 @@ Result<events::ReservationReleased> settle_end(Books& books, const OrderEnd& end
         const Status applied = buy ? books.cash_delta(row->user_id, 0, -released)
                                    : books.shares_delta(row->user_id, row->symbol, 0, -released);
         if (!applied) return applied.error();
-        books.ledger.push_back(LedgerEntry{"release",
-                                           "order:" + std::to_string(row->order_id),
+        books.ledger.push_back(LedgerEntry{"release", "order:" + std::to_string(row->order_id),
                                            row->user_id, row->asset, 0, -released});
       }
       row->remaining = 0;
@@ -271,12 +270,11 @@ Result<events::ReservationReleased> settle_end(Books& books, const OrderEnd& end
 }  // namespace
 
 Result<std::vector<SettlementEvent>> AccountService::settle_batch(
-    soci::session& session, std::span<const SettlementInput> inputs,
-    std::string_view settled_at) {
+    soci::session& session, std::span<const SettlementInput> inputs, std::string_view settled_at) {
   if (inputs.size() > kMaxSettlementBatch) {
-    return Error::invalid("at most " + std::to_string(kMaxSettlementBatch) +
-                              " inputs per settlement batch",
-                          "batch_too_large");
+    return Error::invalid(
+        "at most " + std::to_string(kMaxSettlementBatch) + " inputs per settlement batch",
+        "batch_too_large");
   }
   // 1. Field checks, and which trades are new (not settled before, first in the batch).
   std::vector<std::int64_t> trade_ids;
@@ -365,9 +363,9 @@ Result<std::vector<SettlementEvent>> AccountService::settle_batch(
   });
   for (const auto& [order_id, row] : books.reservations) {
     const ReservationRow& owner = owners.at(order_id);
-    BOURSE_ASSERT(row.user_id == owner.user_id && row.side == owner.side &&
-                      row.symbol == owner.symbol,
-                  "a reservation's owner, side and symbol never change");
+    BOURSE_ASSERT(
+        row.user_id == owner.user_id && row.side == owner.side && row.symbol == owner.symbol,
+        "a reservation's owner, side and symbol never change");
   }
 
   // 4. Apply in input order (fills add up: each sees the previous ones' effect).

@@ -23,12 +23,20 @@ TradeFill fill_of(const matching::TradeExecuted& e) {
 }
 
 OrderEnd end_of(const matching::OrderCancelled& e) {
-  return OrderEnd{e.order_id, e.user_id, e.symbol, e.side, events::ReleaseCause::kCancelled,
+  return OrderEnd{e.order_id,
+                  e.user_id,
+                  e.symbol,
+                  e.side,
+                  events::ReleaseCause::kCancelled,
                   std::string(matching::to_string(e.reason))};
 }
 
 OrderEnd end_of(const matching::OrderRejected& e) {
-  return OrderEnd{e.order_id, e.user_id, e.symbol, e.side, events::ReleaseCause::kRejected,
+  return OrderEnd{e.order_id,
+                  e.user_id,
+                  e.symbol,
+                  e.side,
+                  events::ReleaseCause::kRejected,
                   std::string(matching::to_string(e.reason))};
 }
 
@@ -95,8 +103,8 @@ class SettlementHandler final : public consumer::EventHandler {
     for (std::size_t at = 0; at < rows.size(); at += outbox::kMaxAppendBatch) {
       const std::size_t count = std::min(outbox::kMaxAppendBatch, rows.size() - at);
       auto appended = outbox::append_events(
-          session, events::kOutboxTable, std::span<const outbox::OutboxEvent>(rows).subspan(at, count),
-          *options_.clock);
+          session, events::kOutboxTable,
+          std::span<const outbox::OutboxEvent>(rows).subspan(at, count), *options_.clock);
       if (!appended) return appended.error();
     }
     return Status::success();

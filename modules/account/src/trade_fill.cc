@@ -46,9 +46,9 @@ Status validate_trade(const TradeSettlement& trade) {
 
 Result<FillEffect> apply_fill(ReservationRow& buy, ReservationRow& sell,
                               const TradeSettlement& trade) {
-  BOURSE_ASSERT(buy.order_id == trade.buy_order_id.value() &&
-                    sell.order_id == trade.sell_order_id.value(),
-                "apply_fill gets the trade's own reservations");
+  BOURSE_ASSERT(
+      buy.order_id == trade.buy_order_id.value() && sell.order_id == trade.sell_order_id.value(),
+      "apply_fill gets the trade's own reservations");
   auto notional = trade.price.checked_mul(trade.quantity);
   if (!notional) return bad_settlement("price x quantity exceeds the maximum amount");
   if (auto fits = check_fill(buy, trade.buyer, "BUY", trade); !fits) return fits.error();

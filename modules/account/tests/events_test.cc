@@ -58,7 +58,8 @@ Result<Event> round_trip(const Event& event) {
 using Edit = std::function<void(boost::json::object&)>;
 
 template <typename Event>
-void check_all_malformed(const Event& valid, const std::vector<std::pair<const char*, Edit>>& edits) {
+void check_all_malformed(const Event& valid,
+                         const std::vector<std::pair<const char*, Edit>>& edits) {
   for (const auto& [name, edit] : edits) {
     INFO(name);
     boost::json::object data = valid.to_json();

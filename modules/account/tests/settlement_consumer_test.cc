@@ -62,21 +62,20 @@ TEST_CASE("matching events from Kafka settle exactly once through the consumer",
   const envelope::Envelope first_trade =
       wrap(trade_executed(71, 1, 2, "bob", "sue", "AAPL", "98", 4, 6, 0));
   const std::vector<envelope::Envelope> published = {
-      first_trade,
-      wrap(trade_executed(72, 1, 3, "bob", "sue", "AAPL", "99", 4, 2, 16)),
+      first_trade, wrap(trade_executed(72, 1, 3, "bob", "sue", "AAPL", "99", 4, 2, 16)),
       first_trade,  // the relay published it twice
       wrap(cancelled)};
   {
     auto producer = kafka::Producer::create(kafka_config("settlement-test-producer"));
     REQUIRE(producer.ok());
     for (const envelope::Envelope& event : published) {
-      auto delivered = producer.value()->produce_sync(
-          {topic,
-           "AAPL",
-           envelope::serialize(event),
-           {{std::string(kafka::kHeaderEventType), event.event_type},
-            {std::string(kafka::kHeaderEventId), event.event_id}},
-           0});
+      auto delivered =
+          producer.value()->produce_sync({topic,
+                                          "AAPL",
+                                          envelope::serialize(event),
+                                          {{std::string(kafka::kHeaderEventType), event.event_type},
+                                           {std::string(kafka::kHeaderEventId), event.event_id}},
+                                          0});
       INFO((delivered.ok() ? "" : delivered.error().message));
       REQUIRE(delivered.ok());
     }

@@ -7,8 +7,8 @@
 
 #include <soci/soci.h>
 
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -132,10 +132,10 @@ TEST_CASE("a capped market buy releases its unspent cap at its OrderCancelled",
   cancelled.side = Side::kBuy;
   cancelled.reason = matching::events::CancelReason::kCashCap;
   cancelled.cancelled_quantity = Quantity::of(3);
-  REQUIRE(f.run({wrap(trade_executed(21, 1, 2, "bob", "sue", "AAPL", "100", 4, 6, 0)),
-                 wrap(trade_executed(22, 1, 3, "bob", "sue", "AAPL", "101", 3, 3, 0)),
-                 wrap(cancelled)})
-              .ok());
+  REQUIRE(
+      f.run({wrap(trade_executed(21, 1, 2, "bob", "sue", "AAPL", "100", 4, 6, 0)),
+             wrap(trade_executed(22, 1, 3, "bob", "sue", "AAPL", "101", 3, 3, 0)), wrap(cancelled)})
+          .ok());
   auto bob = f.get("bob");
   CHECK(bob.cash.total == usd("9297"));  // 10000 - 400 - 303
   CHECK(bob.cash.reserved == usd("0"));
@@ -199,9 +199,10 @@ TEST_CASE("trades of two symbols with the same per-book number settle both (glob
           "[account][settlement][integration]") {
   SettlementFixture f;
   REQUIRE(f.accounts.open_account("bob", usd("10000"), {}).ok());
-  REQUIRE(f.accounts
-              .open_account("sue", usd("0"), {{"AAPL", Quantity::of(10)}, {"MSFT", Quantity::of(10)}})
-              .ok());
+  REQUIRE(
+      f.accounts
+          .open_account("sue", usd("0"), {{"AAPL", Quantity::of(10)}, {"MSFT", Quantity::of(10)}})
+          .ok());
   REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 5, "100")).value()));
   REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 5, "100")).value()));
   REQUIRE(reserved(f.reserve(limit_order(3, "bob", Side::kBuy, "MSFT", 5, "200")).value()));
@@ -230,17 +231,17 @@ TEST_CASE("a batch of N trades of one busy account writes its cash row once",
   for (int i = 0; i < 2 * kTrades; ++i) {
     const std::string seller = "seller" + std::to_string(i);
     REQUIRE(f.accounts.open_account(seller, usd("0"), {{"AAPL", Quantity::of(1)}}).ok());
-    REQUIRE(reserved(
-        f.reserve(limit_order(100 + i, seller, Side::kSell, "AAPL", 1, "50")).value()));
+    REQUIRE(
+        reserved(f.reserve(limit_order(100 + i, seller, Side::kSell, "AAPL", 1, "50")).value()));
   }
-  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 2 * kTrades, "60")).value()));
+  REQUIRE(
+      reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 2 * kTrades, "60")).value()));
   f.count_cash_row_writes();  // from here on, every UPDATE of a cash row is recorded
 
   std::vector<envelope::Envelope> batch;
   for (int i = 0; i < kTrades; ++i) {
-    batch.push_back(wrap(trade_executed(1'000 + i, 1, 100 + i, "bob",
-                                        "seller" + std::to_string(i), "AAPL", "50", 1,
-                                        2 * kTrades - 1 - i, 0)));
+    batch.push_back(wrap(trade_executed(1'000 + i, 1, 100 + i, "bob", "seller" + std::to_string(i),
+                                        "AAPL", "50", 1, 2 * kTrades - 1 - i, 0)));
   }
   REQUIRE(f.run(batch).ok());
   CHECK(f.cash_row_writes("bob") == 1);
@@ -387,8 +388,7 @@ TEST_CASE("concurrent batches over the same accounts never deadlock (global lock
           const int j = b * kPerBatch + k;
           const std::int64_t base = 1 + symbol * 10'000 + 2 * j;
           batch.push_back(wrap(trade_executed(base, base, base + 1, buyer(symbol, j),
-                                              seller(symbol, j), symbols[symbol], "100", 1, 0,
-                                              0)));
+                                              seller(symbol, j), symbols[symbol], "100", 1, 0, 0)));
         }
         // One attempt: a deadlock would be an error here, not a silent retry.
         if (!f.run(batch, /*max_attempts=*/1).ok()) ++failures;

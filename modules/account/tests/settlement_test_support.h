@@ -55,13 +55,10 @@ inline std::string next_event_id() {
 // The envelope of a matching event, with a fresh event id.
 template <envelope::EventContract Event>
 envelope::Envelope wrap(const Event& event) {
-  return envelope::Envelope{next_event_id(),
-                            std::string(Event::kType),
-                            Event::kVersion,
-                            kExecutedAt,
-                            std::string(Event::kAggregateType),
-                            event.aggregate_id(),
-                            event.to_json()};
+  return envelope::Envelope{
+      next_event_id(), std::string(Event::kType),          Event::kVersion,
+      kExecutedAt,     std::string(Event::kAggregateType), event.aggregate_id(),
+      event.to_json()};
 }
 
 // One account_outbox row.
@@ -92,7 +89,8 @@ struct OutboxRow {
 
 struct SettlementFixture : AccountFixture {
   SettlementFixture()
-      : handler(make_settlement_handler(accounts, SettlementOptions{kAccountEventsTopic, &clock})) {}
+      : handler(make_settlement_handler(accounts, SettlementOptions{kAccountEventsTopic, &clock})) {
+  }
 
   // One batch through the handler in one transaction, as the consumer runs it.
   Status run(const std::vector<envelope::Envelope>& batch, int max_attempts = 3) {

@@ -9,11 +9,11 @@
 // account per batch). It is never called with an empty span. After a failed batch the
 // consumer retries one message per transaction, so the span then holds one event.
 //
-// handle() / handle_batch() run INSIDE the consumer's batch transaction, on the consumer's thread, with
-// the session of that transaction: every write it makes commits or rolls back together
-// with the processed_events row and the partition's next offset. It must not commit,
-// roll back or open its own transaction, and must not write anywhere else (no Kafka, no
-// other database session): those effects would not be exactly-once.
+// handle() / handle_batch() run INSIDE the consumer's batch transaction, on the consumer's thread,
+// with the session of that transaction: every write it makes commits or rolls back together with
+// the processed_events row and the partition's next offset. It must not commit, roll back or open
+// its own transaction, and must not write anywhere else (no Kafka, no other database session):
+// those effects would not be exactly-once.
 //
 // Outcomes:
 //   - Status::success(): the event took effect (or was deliberately ignored: unknown
