@@ -83,8 +83,10 @@ Trade row_to_trade(const soci::row& row) {
   return trade;
 }
 
-// Values bound to a statement built piece by piece, in placeholder order. Deques keep
-// their elements in place: SOCI binds references.
+// Values bound to a statement built piece by piece, in placeholder order: SOCI binds
+// by position, so call placeholder() in the order the text is appended (one call per
+// statement: the operands of one `+` expression are evaluated in an unspecified order).
+// Deques keep their elements in place: SOCI binds references.
 class Binds {
  public:
   std::string placeholder(std::string value) {
@@ -200,17 +202,17 @@ std::optional<TradePage> list_trades(soci::session& session, const TradeQuery& q
     }
     if (query.user_id) {
       if (query.order_id) {
-        sql += " AND (buyer = " + binds.placeholder(*query.user_id) +
-               " OR seller = " + binds.placeholder(*query.user_id) + ")";
+        sql += " AND (buyer = " + binds.placeholder(*query.user_id);
+        sql += " OR seller = " + binds.placeholder(*query.user_id) + ")";
       } else {
         sql += " AND " + drivers[i] + " = " + binds.placeholder(*query.user_id);
       }
     }
     if (query.symbol) sql += " AND symbol = " + binds.placeholder(*query.symbol);
     if (query.starting_after) {
-      sql += " AND (executed_at < " + binds.placeholder(cursor_at) +
-             " OR (executed_at = " + binds.placeholder(cursor_at) +
-             " AND trade_id < " + binds.placeholder(query.starting_after->value()) + "))";
+      sql += " AND (executed_at < " + binds.placeholder(cursor_at);
+      sql += " OR (executed_at = " + binds.placeholder(cursor_at);
+      sql += " AND trade_id < " + binds.placeholder(query.starting_after->value()) + "))";
     }
     sql += " ORDER BY executed_at DESC, trade_id DESC LIMIT " + binds.placeholder(fetch) + ")";
   }
