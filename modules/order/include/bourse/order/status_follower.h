@@ -2,11 +2,13 @@
 // client-visible order status and the trade record (table `trades`) in step with the
 // matching and settlement outcomes.
 //
-// Wiring: ONE consumer::ExactlyOnceConsumer, group `<prefix>` + kStatusConsumerGroupSuffix
-// (e.g. "bourse.order"), topics {matching-events, account-events}, with ONE handler from
-// make_status_handler() for both (it dispatches on the event type; the two contracts'
-// type names are distinct, and so are their event ids: the processed_events key is
-// (group, event_id)).
+// Wiring: ONE handler from make_status_handler() for both topics, matching-events and
+// account-events, consumer group `<prefix>` + kStatusConsumerGroupSuffix (e.g.
+// "bourse.order"). It dispatches on the event type (the two contracts' type names are
+// distinct, and so are their event ids: the processed_events key is (group, event_id)).
+// Either one consumer::ExactlyOnceConsumer subscribed to both topics (as the tests do),
+// or one consumer per topic in the same group sharing the handler (Kafka assigns each
+// topic's partitions among the members subscribed to it).
 //
 // Effects, inside the consumer's batch transaction (status_rules.h has the rules):
 //   matching-events
