@@ -166,6 +166,101 @@ void update_reserved_positions(soci::session& session,
                 "every locked position row was updated");
 }
 
+void ensure_positions(soci::session& session, std::span<const PositionKey> keys) {
+  BOURSE_ASSERT(!keys.empty() && keys.size() <= kMaxReservationBatch,
+                "1..kMaxReservationBatch positions per upsert");
+  BOURSE_ASSERT(std::adjacent_find(keys.begin(), keys.end(), std::greater_equal<>()) == keys.end(),
+                "positions are created in ascending (user, symbol) order");
+  // ON DUPLICATE KEY UPDATE (not INSERT IGNORE): an existing row gets an exclusive record
+  // lock at once, so the locking read that follows never upgrades a shared lock (two such
+  // upgrades deadlock).
+  std::string rows;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::string n = std::to_string(i);
+    rows += (i == 0 ? "(:u" : ", (:u") + n + ", :s" + n + ", 0, 0)";
+  }
+  const std::string sql =
+      "INSERT INTO positions (user_id, symbol, total_quantity, reserved_quantity) VALUES " + rows +
+      " ON DUPLICATE KEY UPDATE user_id = user_id";
+  soci::details::prepare_temp_type insert = (session.prepare << sql);
+  for (const PositionKey& key : keys) insert, soci::use(key.first), soci::use(key.second);
+  soci::statement statement(insert);
+  statement.execute(true);
+}
+
+void update_cash_balances(soci::session& session, const std::string& currency,
+                          const std::map<std::string, Balance>& balances) {
+  if (balances.empty()) return;
+  BOURSE_ASSERT(balances.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
+  std::vector<std::pair<long long, long long>> values;  // never reallocated (bound by reference)
+  values.reserve(balances.size());
+  std::string total_cases;
+  std::string reserved_cases;
+  for (const auto& [user_id, balance] : balances) {
+    assert_balance(balance, BalanceTable::kCash);
+    values.emplace_back(balance.total, balance.reserved);
+    const std::string n = std::to_string(values.size());
+    total_cases += " WHEN :tu" + n + " THEN :t" + n;
+    reserved_cases += " WHEN :ru" + n + " THEN :r" + n;
+  }
+  const std::string sql = "UPDATE cash_balances SET total_units = CASE user_id" + total_cases +
+                          " END, reserved_units = CASE user_id" + reserved_cases +
+                          " END WHERE currency = :currency AND user_id IN (" +
+                          db::row_placeholders(balances.size(), 1) + ")";
+  soci::details::prepare_temp_type update = (session.prepare << sql);
+  std::size_t i = 0;
+  for (const auto& entry : balances) update, soci::use(entry.first), soci::use(values[i++].first);
+  i = 0;
+  for (const auto& entry : balances) update, soci::use(entry.first), soci::use(values[i++].second);
+  update, soci::use(currency);
+  for (const auto& entry : balances) update, soci::use(entry.first);
+  soci::statement statement(update);
+  statement.execute(true);
+  // affected rows counts changed rows only; a row written with its own values is possible
+  // (a self-trade nets to nothing), so check it did not exceed the rows named.
+  BOURSE_ASSERT(statement.get_affected_rows() <= static_cast<long long>(balances.size()),
+                "only the named cash rows were updated");
+}
+
+void update_position_balances(soci::session& session,
+                              const std::map<PositionKey, Balance>& balances) {
+  if (balances.empty()) return;
+  BOURSE_ASSERT(balances.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
+  std::vector<std::pair<long long, long long>> values;  // never reallocated (bound by reference)
+  values.reserve(balances.size());
+  std::string total_cases;
+  std::string reserved_cases;
+  for (const auto& [key, balance] : balances) {
+    assert_balance(balance, BalanceTable::kPosition);
+    values.emplace_back(balance.total, balance.reserved);
+    const std::string n = std::to_string(values.size());
+    total_cases += " WHEN user_id = :tu" + n + " AND symbol = :ts" + n + " THEN :t" + n;
+    reserved_cases += " WHEN user_id = :ru" + n + " AND symbol = :rs" + n + " THEN :r" + n;
+  }
+  const std::string sql = "UPDATE positions SET total_quantity = CASE" + total_cases +
+                          " END, reserved_quantity = CASE" + reserved_cases +
+                          " END WHERE (user_id, symbol) IN (" +
+                          db::row_placeholders(balances.size(), 2) + ")";
+  soci::details::prepare_temp_type update = (session.prepare << sql);
+  std::size_t i = 0;
+  for (const auto& entry : balances) {
+    update, soci::use(entry.first.first), soci::use(entry.first.second),
+        soci::use(values[i++].first);
+  }
+  i = 0;
+  for (const auto& entry : balances) {
+    update, soci::use(entry.first.first), soci::use(entry.first.second),
+        soci::use(values[i++].second);
+  }
+  for (const auto& entry : balances) {
+    update, soci::use(entry.first.first), soci::use(entry.first.second);
+  }
+  soci::statement statement(update);
+  statement.execute(true);
+  BOURSE_ASSERT(statement.get_affected_rows() <= static_cast<long long>(balances.size()),
+                "only the named position rows were updated");
+}
+
 void insert_ledger_entries(soci::session& session, std::span<const LedgerEntry> entries) {
   if (entries.empty()) return;
   BOURSE_ASSERT(entries.size() <= kMaxReservationBatch, "at most kMaxReservationBatch entries");

@@ -75,6 +75,21 @@ void update_reserved_cash(soci::session& session, const std::string& currency,
 void update_reserved_positions(soci::session& session,
                                const std::map<PositionKey, Balance>& balances);
 
+// Creates, empty, the positions of `keys` that do not exist, in ONE multi-row upsert (an
+// existing row is left as it is but takes a record lock, never a gap lock). REQUIRES:
+// keys ascending and unique, 1..kMaxReservationBatch of them; their owners' cash rows are
+// locked (lock order).
+void ensure_positions(soci::session& session, std::span<const PositionKey> keys);
+
+// Writes total and reserved of each locked cash row in `balances` in ONE UPDATE (nothing
+// for an empty map). Asserts total >= reserved >= 0 within limits and that every row was
+// found. REQUIRES: at most kMaxReservationBatch rows.
+void update_cash_balances(soci::session& session, const std::string& currency,
+                          const std::map<std::string, Balance>& balances);
+// The same for positions (total_quantity and reserved_quantity).
+void update_position_balances(soci::session& session,
+                              const std::map<PositionKey, Balance>& balances);
+
 // Inserts the account and its empty cash row. Returns false, writing nothing, if the
 // account exists.
 bool insert_account(soci::session& session, const std::string& user_id,

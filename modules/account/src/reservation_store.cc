@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "bourse/account/reservation.h"
@@ -36,6 +38,46 @@ std::optional<ReservationRow> select_reservation(soci::session& session, std::in
   row.remaining = remaining;
   assert_reservation(row);
   return row;
+}
+
+std::map<std::int64_t, ReservationRow> select_reservations(soci::session& session,
+                                                           std::span<const std::int64_t> order_ids,
+                                                           bool for_update) {
+  BOURSE_ASSERT(!order_ids.empty() && order_ids.size() <= kMaxReservationBatch,
+                "1..kMaxReservationBatch reservations per read");
+  BOURSE_ASSERT(std::adjacent_find(order_ids.begin(), order_ids.end(), std::greater_equal<>()) ==
+                    order_ids.end(),
+                "reservations are read in ascending order id");
+  const std::string sql =
+      "SELECT order_id, user_id, side, order_type, symbol, asset, quantity, filled_quantity, "
+      "limit_price_units, reserved, remaining, status FROM reservations FORCE INDEX (PRIMARY) "
+      "WHERE order_id IN (" +
+      db::row_placeholders(order_ids.size(), 1) + ") ORDER BY order_id" +
+      (for_update ? " FOR UPDATE" : "");
+  std::vector<long long> ids(order_ids.begin(), order_ids.end());  // bound by reference
+  soci::details::prepare_temp_type select = (session.prepare << sql);
+  for (const long long& id : ids) select, soci::use(id);
+  soci::rowset<soci::row> rows(select);
+  std::map<std::int64_t, ReservationRow> result;
+  for (const soci::row& row : rows) {
+    ReservationRow reservation;
+    reservation.order_id = row.get<long long>(0);
+    reservation.user_id = row.get<std::string>(1);
+    reservation.side = row.get<std::string>(2);
+    reservation.order_type = row.get<std::string>(3);
+    reservation.symbol = row.get<std::string>(4);
+    reservation.asset = row.get<std::string>(5);
+    reservation.quantity = row.get<long long>(6);
+    reservation.filled_quantity = row.get<long long>(7);
+    if (row.get_indicator(8) == soci::i_ok) reservation.limit_price_units = row.get<long long>(8);
+    reservation.reserved = row.get<long long>(9);
+    reservation.remaining = row.get<long long>(10);
+    reservation.status = row.get<std::string>(11);
+    assert_reservation(reservation);
+    const bool inserted = result.emplace(reservation.order_id, std::move(reservation)).second;
+    BOURSE_ASSERT(inserted, "a read returns each reservation once");
+  }
+  return result;
 }
 
 }  // namespace
@@ -116,6 +158,54 @@ void update_reservation(soci::session& session, const ReservationRow& row) {
        soci::use(filled), soci::use(remaining), soci::use(row.status), soci::use(id));
   update.execute(true);
   BOURSE_ASSERT(update.get_affected_rows() == 1, "the locked reservation row was updated");
+}
+
+}  // namespace bourse::account
+
+namespace bourse::account {
+
+std::map<std::int64_t, ReservationRow> lock_reservations(soci::session& session,
+                                                         std::span<const std::int64_t> order_ids) {
+  return select_reservations(session, order_ids, true);
+}
+
+std::map<std::int64_t, ReservationRow> read_reservations(soci::session& session,
+                                                         std::span<const std::int64_t> order_ids) {
+  return select_reservations(session, order_ids, false);
+}
+
+void update_reservations(soci::session& session, std::span<const ReservationRow> rows) {
+  if (rows.empty()) return;
+  BOURSE_ASSERT(rows.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
+  struct Bound {
+    long long order_id, filled, remaining;
+  };
+  std::vector<Bound> bound;  // never reallocated: the statement binds references
+  bound.reserve(rows.size());
+  std::string filled_cases, remaining_cases, status_cases;
+  for (const ReservationRow& row : rows) {
+    assert_reservation(row);
+    bound.push_back(Bound{row.order_id, row.filled_quantity, row.remaining});
+    const std::string n = std::to_string(bound.size());
+    filled_cases += " WHEN :fo" + n + " THEN :f" + n;
+    remaining_cases += " WHEN :ro" + n + " THEN :r" + n;
+    status_cases += " WHEN :so" + n + " THEN :s" + n;
+  }
+  const std::string sql = "UPDATE reservations SET filled_quantity = CASE order_id" +
+                          filled_cases + " END, remaining = CASE order_id" + remaining_cases +
+                          " END, status = CASE order_id" + status_cases +
+                          " END WHERE order_id IN (" + db::row_placeholders(rows.size(), 1) + ")";
+  soci::details::prepare_temp_type update = (session.prepare << sql);
+  for (Bound& b : bound) update, soci::use(b.order_id), soci::use(b.filled);
+  for (Bound& b : bound) update, soci::use(b.order_id), soci::use(b.remaining);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    update, soci::use(bound[i].order_id), soci::use(rows[i].status);
+  }
+  for (Bound& b : bound) update, soci::use(b.order_id);
+  soci::statement statement(update);
+  statement.execute(true);
+  BOURSE_ASSERT(statement.get_affected_rows() <= static_cast<long long>(rows.size()),
+                "only the named reservations were updated");
 }
 
 }  // namespace bourse::account

@@ -6,6 +6,7 @@
 #include <soci/session.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,6 +47,21 @@ std::optional<ReservationRow> lock_reservation(soci::session& session, std::int6
 
 // Plain (non-locking) read; only for fields that never change (user, side, asset).
 std::optional<ReservationRow> read_reservation(soci::session& session, std::int64_t order_id);
+
+// --- Batches: one statement for many orders (settlement) ------------------------------
+// Rows of `order_ids` in ONE SELECT (IN list on the primary key, FORCE INDEX (PRIMARY),
+// ascending order id); missing ids are absent from the result. lock_reservations takes
+// the rows FOR UPDATE: REQUIRES (lock order) their owners' account rows are locked.
+// read_reservations is a plain read, only for fields that never change.
+// REQUIRES: order_ids ascending and unique, 1..kMaxReservationBatch of them.
+std::map<std::int64_t, ReservationRow> lock_reservations(soci::session& session,
+                                                         std::span<const std::int64_t> order_ids);
+std::map<std::int64_t, ReservationRow> read_reservations(soci::session& session,
+                                                         std::span<const std::int64_t> order_ids);
+
+// Writes filled_quantity, remaining and status of locked rows in ONE UPDATE (nothing for
+// an empty span). REQUIRES: at most kMaxReservationBatch rows, unique order ids.
+void update_reservations(soci::session& session, std::span<const ReservationRow> rows);
 
 // Writes filled_quantity, remaining and status of a locked row.
 void update_reservation(soci::session& session, const ReservationRow& row);

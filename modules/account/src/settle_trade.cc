@@ -13,32 +13,10 @@
 #include "bourse/common/limits.h"
 #include "bourse/db/sql_error.h"
 #include "reservation_store.h"
+#include "trade_fill.h"
 
 namespace bourse::account {
 namespace {
-
-Error bad_settlement(std::string message) {
-  return Error{ErrorCode::kInternal, "trade does not fit its reservations: " + std::move(message),
-               "settlement_mismatch"};
-}
-
-Status validate(const TradeSettlement& trade) {
-  if (!trade.trade_id.valid() || !trade.buy_order_id.valid() || !trade.sell_order_id.valid()) {
-    return Error::invalid("trade and order ids must be positive", "invalid_id");
-  }
-  if (trade.buy_order_id == trade.sell_order_id) {
-    return Error::invalid("a trade needs two different orders", "invalid_id");
-  }
-  if (auto valid = validate_user_id(trade.buyer); !valid) return valid;
-  if (auto valid = validate_user_id(trade.seller); !valid) return valid;
-  if (auto valid = validate_symbol(trade.symbol); !valid) return valid;
-  if (trade.price.units() <= 0)
-    return Error::invalid("trade price must be positive", "invalid_price");
-  if (trade.quantity.value() <= 0) {
-    return Error::invalid("trade quantity must be positive", "invalid_quantity");
-  }
-  return Status::success();
-}
 
 // The exactly-once claim: false if the trade was settled before.
 bool claim_trade(soci::session& session, const TradeSettlement& trade) {
@@ -57,19 +35,6 @@ bool claim_trade(soci::session& session, const TradeSettlement& trade) {
   }
 }
 
-Status check_fill(const ReservationRow& row, const std::string& user, const char* side,
-                  const TradeSettlement& trade) {
-  const std::string order = "order " + std::to_string(row.order_id);
-  if (row.user_id != user) return bad_settlement(order + " belongs to another user");
-  if (row.side != side) return bad_settlement(order + " is on the other side");
-  if (row.symbol != trade.symbol) return bad_settlement(order + " is for another symbol");
-  if (row.status != kStatusReserved) return bad_settlement(order + " holds no open reservation");
-  if (trade.quantity.value() > row.quantity - row.filled_quantity) {
-    return bad_settlement(order + " would be overfilled");
-  }
-  return Status::success();
-}
-
 struct Delta {
   std::int64_t total = 0;
   std::int64_t reserved = 0;
@@ -79,7 +44,7 @@ struct Delta {
 
 Result<SettlementOutcome> AccountService::settle_trade(soci::session& session,
                                                        const TradeSettlement& trade) {
-  if (auto valid = validate(trade); !valid) return valid.error();
+  if (auto valid = validate_trade(trade); !valid) return valid.error();
   auto notional = trade.price.checked_mul(trade.quantity);
   if (!notional) return bad_settlement("price x quantity exceeds the maximum amount");
   const std::int64_t paid = notional->units();
@@ -112,31 +77,10 @@ Result<SettlementOutcome> AccountService::settle_trade(soci::session& session,
     replay.replayed = true;
     return replay;
   }
-  if (auto fits = check_fill(buy, trade.buyer, "BUY", trade); !fits) return fits.error();
-  if (auto fits = check_fill(sell, trade.seller, "SELL", trade); !fits) return fits.error();
-
-  // The buyer's reservation shrinks by what this fill held: limit x quantity for a
-  // limit buy (the price improvement goes back), what was spent for a market buy.
-  std::int64_t consumed = paid;
-  if (buy.limit_price_units) {
-    if (trade.price.units() > *buy.limit_price_units) {
-      return bad_settlement("trade price above the buy limit");
-    }
-    // limit x quantity <= limit x unfilled == remaining: within limits.
-    consumed = *buy.limit_price_units * quantity;
-  }
-  if (consumed > buy.remaining) return bad_settlement("market buy past its cash cap");
-  buy.filled_quantity += quantity;
-  buy.remaining -= consumed;
-  std::int64_t leftover = 0;
-  if (buy.filled_quantity == buy.quantity) {
-    leftover = buy.remaining;  // a market buy's unspent cap
-    buy.remaining = 0;
-    buy.status = kStatusCompleted;
-  }
-  sell.filled_quantity += quantity;
-  sell.remaining -= quantity;
-  if (sell.filled_quantity == sell.quantity) sell.status = kStatusCompleted;
+  auto fill = apply_fill(buy, sell, trade);
+  if (!fill) return fill.error();
+  const std::int64_t consumed = fill->consumed;
+  const std::int64_t leftover = fill->leftover;
 
   // Net deltas per (user, asset): a self-trade nets to reserved-only changes.
   std::map<std::pair<std::string, std::string>, Delta> deltas;

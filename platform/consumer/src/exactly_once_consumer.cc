@@ -74,7 +74,7 @@ struct BatchOutcome {
   std::optional<std::int64_t> fenced_next_offset;   // another member was ahead: skip to it
   std::optional<std::int64_t> gap_expected_offset;  // the batch started past it: refused
   bool confirmed_log_gap = false;    // started past it again after a re-fetch: no records there
-  std::int64_t current_offset = -1;  // the message being handled
+  std::int64_t current_offset = -1;  // the message parsed, then the first one handed over
   std::vector<detail::DeadLetter> malformed;  // dead-lettered inside the batch
 };
 
@@ -427,6 +427,11 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       }
       outcome.confirmed_log_gap = true;
     }
+    // Claim every event first, then hand the new ones to the handler in one call (in
+    // offset order), so that it can aggregate across the batch.
+    std::vector<envelope::Envelope> envelopes;  // never reallocated: `fresh` points into it
+    envelopes.reserve(batch.size());
+    std::vector<const kafka::Message*> fresh_messages;
     for (const kafka::Message& message : batch) {
       outcome.current_offset = message.offset;
       Result<envelope::Envelope> envelope = envelope::parse(message.value);
@@ -440,10 +445,20 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
         ++outcome.duplicates;
         continue;
       }
-      if (Status handled = handler.handle(session, *envelope, message); !handled) {
-        return handled;
+      envelopes.push_back(std::move(*envelope));
+      fresh_messages.push_back(&message);
+    }
+    if (!envelopes.empty()) {
+      std::vector<DeliveredEvent> fresh;
+      fresh.reserve(envelopes.size());
+      for (std::size_t i = 0; i < envelopes.size(); ++i) {
+        fresh.push_back(DeliveredEvent{envelopes[i], *fresh_messages[i]});
       }
-      ++outcome.applied;
+      // A failure is reported against the batch's first new event; a failed batch of
+      // several messages is retried one by one anyway, which names the culprit.
+      outcome.current_offset = fresh_messages.front()->offset;
+      if (Status handled = handler.handle_batch(session, fresh); !handled) return handled;
+      outcome.applied = envelopes.size();
     }
     detail::store_next_offset(session, options.group_id, tp.topic, tp.partition,
                               batch.back().offset + 1);

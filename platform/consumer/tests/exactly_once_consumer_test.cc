@@ -8,6 +8,7 @@
 #include <soci/soci.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <span>
 #include <thread>
 
 #include "bourse/common/uuid.h"
@@ -410,6 +412,89 @@ TEST_CASE("a poison message is retried, isolated and dead-lettered; the rest is 
                         " event_id IS NULL AND attempts = 1 AND error LIKE '%malformed%'") == 1);
   CHECK(counter_value(registry, "bourse_consumer_dead_letters_total", {group}) == 2);
   CHECK(counter_value(registry, "bourse_consumer_batch_failures_total", {group}) >= 3);
+}
+
+// Records every handle_batch call (the values, in the order handed over), then applies
+// them with the default (handle() per event). Value `poison` always fails.
+class BatchRecordingHandler final : public EventHandler {
+ public:
+  explicit BatchRecordingHandler(long long poison) : poison_(poison) {}
+
+  Status handle(soci::session& session, const envelope::Envelope& event,
+                const kafka::Message& message) override {
+    const long long value = event.data.at("value").as_int64();
+    if (value == poison_) return Error::internal("poison value " + std::to_string(value));
+    int partition = message.partition;
+    long long offset = message.offset;
+    session << "INSERT INTO applied (event_id, value, partition_id, message_offset)"
+               " VALUES (:e, :v, :p, :o) ON DUPLICATE KEY UPDATE times_applied = times_applied + 1",
+        soci::use(event.event_id), soci::use(value), soci::use(partition), soci::use(offset);
+    return Status::success();
+  }
+
+  Status handle_batch(soci::session& session, std::span<const DeliveredEvent> events) override {
+    std::vector<long long> values;
+    for (const DeliveredEvent& delivered : events) {
+      values.push_back(delivered.event.data.at("value").as_int64());
+    }
+    {
+      std::lock_guard lock(mutex_);
+      calls_.push_back(std::move(values));
+    }
+    return EventHandler::handle_batch(session, events);
+  }
+
+  std::vector<std::vector<long long>> calls() {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+
+ private:
+  const long long poison_;
+  std::mutex mutex_;
+  std::vector<std::vector<long long>> calls_;
+};
+
+TEST_CASE("handle_batch gets a batch's new events in order, one by one after a failure",
+          "[consumer]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-batch");
+  TestProducer producer;
+  std::string duplicate_id;
+  for (int i = 0; i < 8; ++i) {
+    const std::string id = producer.event(topic, 0, i);
+    if (i == 2) duplicate_id = id;
+    if (i == 3) producer.event(topic, 0, 2, duplicate_id);  // re-published: not handed over
+    if (i == 4) producer.raw(topic, 0, "{not an envelope", "bogus-id");  // dead-lettered
+  }
+  BatchRecordingHandler handler(/*poison=*/6);
+  metrics::Registry registry;
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 10; });
+
+  CHECK(database.applied_rows() == 7);  // 0..7 without the poison 6
+  CHECK(database.over_applied() == 0);
+  const auto calls = handler.calls();
+  REQUIRE_FALSE(calls.empty());
+  // All ten messages were in Kafka before the consumer started: the first batch holds
+  // several of them, and every batch's values are new events only, in offset order.
+  CHECK(calls.front().size() > 1);
+  bool failed_once = false;
+  for (const auto& values : calls) {
+    REQUIRE_FALSE(values.empty());
+    for (std::size_t i = 1; i < values.size(); ++i) CHECK(values[i] > values[i - 1]);
+    const bool has_poison = std::find(values.begin(), values.end(), 6) != values.end();
+    // After the first failure of a batch holding the poison, the retries are of size 1.
+    if (failed_once && has_poison) CHECK(values.size() == 1);
+    if (has_poison) failed_once = true;
+  }
+  // The poison was tried alone max_attempts (3) times, then dead-lettered.
+  CHECK(std::count(calls.begin(), calls.end(), std::vector<long long>{6}) == 3);
+  CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters") == 2);
+  // The events handed over add up to the applied ones plus the failed attempts.
+  CHECK(counter_value(registry, "bourse_consumer_events_applied_total", {group, topic}) == 7);
+  CHECK(counter_value(registry, "bourse_consumer_duplicates_skipped_total", {group, topic}) == 1);
 }
 
 TEST_CASE("deadlocks and an unavailable database are retried until they pass, never dead-lettered",

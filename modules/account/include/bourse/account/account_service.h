@@ -8,7 +8,7 @@
 // Two kinds of calls:
 //   - open_account / deposit_* / get_account run their own transaction on the pool
 //     and return errors as values; SOCI exceptions never escape them.
-//   - reserve_orders / release_reservation / settle_trade run INSIDE the caller's
+//   - reserve_orders / release_reservation / settle_trade / settle_batch run INSIDE the caller's
 //     transaction (the order module's group commit, or an exactly-once consumer that
 //     stores its Kafka offset in the same transaction). They return an Error for a
 //     request that can never succeed (invalid fields, a trade that does not fit the
@@ -54,8 +54,8 @@
 
 namespace bourse::account {
 
-// The account module's outbox table (migrations/0101_account_outbox.sql). Nothing is
-// published through it yet: TradeSettled and ReservationReleased come with settlement.
+// The account module's outbox table (migrations/0101_account_outbox.sql): settlement
+// publishes TradeSettled and ReservationReleased through it (settlement_handler.h).
 inline constexpr std::string_view kOutboxTable = "account_outbox";
 
 // Opening positions are one request body: bound them like everything else.
@@ -122,6 +122,33 @@ class AccountService {
   // symbol, overfill, buy price above the limit or past a market buy's cap): that is
   // a bug upstream, the caller dead-letters the event and alerts.
   Result<SettlementOutcome> settle_trade(soci::session& session, const TradeSettlement& trade);
+
+  // Settles a batch of fills and order ends in the caller's transaction (the settlement
+  // consumer's batch), in input order, with a number of statements that does not grow
+  // with the number of fills of one account: every balance row changed by the batch is
+  // written ONCE (one multi-row UPDATE per table), so a busy account costs one UPDATE per
+  // batch, not one per trade.
+  //   - TradeFill: exactly once per trade id (a trade settled before, or earlier in the
+  //     same batch, is skipped and publishes nothing). Cash moves buyer -> seller at the
+  //     trade price, shares seller -> buyer (ledger kind "trade", netted per user and
+  //     asset); the buy reservation shrinks by limit x q (price improvement released) or,
+  //     for a market buy, by what was spent; at an order's last fill (remaining 0) its
+  //     leftover is released and the reservation COMPLETED. Emits TradeSettled (done flags,
+  //     executed_at copied, settled_at as given).
+  //   - OrderEnd: releases what the order still holds (ledger kind "release", reference
+  //     "order:<id>"), reservation RELEASED; ALWAYS emits ReservationReleased (0 when
+  //     nothing was left: already completed or released, or no reservation known).
+  // Locks in the module's lock order for the whole batch: all cash rows (one SELECT ...
+  // FOR UPDATE per kMaxReservationBatch users, ascending), then positions, then
+  // reservations by order id.
+  // Returns one event per applied input, in input order. Errors (poison: the caller rolls
+  // back and dead-letters): invalid fields, more than kMaxSettlementBatch inputs, a fill
+  // that does not fit its reservations (as settle_trade) or whose remaining quantities
+  // disagree with them, an order end whose user, side or symbol differ from the
+  // reservation's. SOCI exceptions propagate.
+  Result<std::vector<SettlementEvent>> settle_batch(soci::session& session,
+                                                    std::span<const SettlementInput> inputs,
+                                                    std::string_view settled_at);
 
  private:
   db::ConnectionPool& pool_;

@@ -8,10 +8,14 @@
 // trade id: a replay changes nothing and reports `replayed`.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <variant>
 
+#include "bourse/account/events.h"
 #include "bourse/common/ids.h"
 #include "bourse/common/money.h"
+#include "bourse/common/order_terms.h"
 
 namespace bourse::account {
 
@@ -34,5 +38,35 @@ struct SettlementOutcome {
   bool buy_order_completed = false;  // its last share filled: reservation closed
   bool sell_order_completed = false;
 };
+
+// --- Batched settlement (AccountService::settle_batch) -----------------------------------
+
+// Inputs per settle_batch call. The consumer's largest batch (consumer::kMaxBatchMessages):
+// a batch transaction holds the locks of every row it touches, so it stays bounded.
+inline constexpr std::size_t kMaxSettlementBatch = 5'000;
+
+// One fill as matching reported it (TradeExecuted): the trade, and what each order has
+// left after it (must agree with the reservation: 0 = that order's last fill).
+struct TradeFill {
+  TradeSettlement trade;
+  Quantity buy_remaining;
+  Quantity sell_remaining;
+  std::string executed_at;  // copied to TradeSettled
+};
+
+// An order's remainder will never trade (OrderCancelled / OrderRejected): release what its
+// reservation still holds.
+struct OrderEnd {
+  OrderId order_id;
+  std::string user_id;
+  std::string symbol;
+  Side side = Side::kBuy;
+  events::ReleaseCause cause = events::ReleaseCause::kCancelled;
+  std::string reason;  // the matching event's reason spelling, e.g. "cash_cap"
+};
+
+using SettlementInput = std::variant<TradeFill, OrderEnd>;
+// What settle_batch published for each input it applied (a replayed trade has none).
+using SettlementEvent = std::variant<events::TradeSettled, events::ReservationReleased>;
 
 }  // namespace bourse::account

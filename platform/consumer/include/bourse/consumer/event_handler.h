@@ -1,6 +1,15 @@
-// What a module plugs into an ExactlyOnceConsumer: the effects of one event.
+// What a module plugs into an ExactlyOnceConsumer: the effects of one event, or of a
+// batch of events.
 //
-// handle() runs INSIDE the consumer's batch transaction, on the consumer's thread, with
+// handle_batch() is what the consumer calls: once per batch transaction, with the batch's
+// NEW events (valid envelopes whose processed_events claim was new in this transaction;
+// duplicates and malformed envelopes are left out) in offset order, all of one partition.
+// The default calls handle() for each event in order and stops at the first failure. A
+// handler overrides it to aggregate across the batch (settlement: one UPDATE per busy
+// account per batch). It is never called with an empty span. After a failed batch the
+// consumer retries one message per transaction, so the span then holds one event.
+//
+// handle() / handle_batch() run INSIDE the consumer's batch transaction, on the consumer's thread, with
 // the session of that transaction: every write it makes commits or rolls back together
 // with the processed_events row and the partition's next offset. It must not commit,
 // roll back or open its own transaction, and must not write anywhere else (no Kafka, no
@@ -23,17 +32,28 @@
 
 #include <soci/session.h>
 
+#include <span>
+
 #include "bourse/common/error.h"
 #include "bourse/envelope/envelope.h"
 #include "bourse/kafka/message.h"
 
 namespace bourse::consumer {
 
+// One event of a batch: its parsed envelope and the Kafka message it came in. Both are
+// owned by the consumer and live until handle_batch() returns.
+struct DeliveredEvent {
+  const envelope::Envelope& event;
+  const kafka::Message& message;
+};
+
 class EventHandler {
  public:
   virtual ~EventHandler();
   virtual Status handle(soci::session& session, const envelope::Envelope& event,
                         const kafka::Message& message) = 0;
+  // REQUIRES: !events.empty(). Default: handle() per event, in order, until one fails.
+  virtual Status handle_batch(soci::session& session, std::span<const DeliveredEvent> events);
 };
 
 }  // namespace bourse::consumer

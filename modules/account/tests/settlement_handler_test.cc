@@ -1,0 +1,344 @@
+// Goal: against the real MariaDB, the settlement handler turns batches of matching events
+// into exactly-once balance changes (cash at the trade price, shares, reservations consumed
+// and released) with every changed balance row written once per batch, and publishes the
+// matching TradeSettled / ReservationReleased events to account_outbox in the same
+// transaction; conservation holds after every scenario.
+#include "bourse/account/settlement_handler.h"
+
+#include <soci/soci.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "account_fixture.h"
+#include "bourse/account/events.h"
+#include "bourse/envelope/envelope.h"
+#include "bourse/kafka/message.h"
+#include "bourse/matching/events.h"
+#include "settlement_test_support.h"
+
+using namespace bourse;
+using namespace bourse::account::testing;
+using bourse::account::events::ReleaseCause;
+using bourse::account::events::ReservationReleased;
+using bourse::account::events::TradeSettled;
+
+namespace {
+
+TEST_CASE("a crossing limit buy and sell settle: exact cash and shares, nothing reserved",
+          "[account][settlement][integration]") {
+  SettlementFixture f;
+  open_bob_and_sue(f);
+  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 10, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "95")).value()));
+
+  // The sell rested at 95, the buy crossed it: the trade is at 95.
+  const auto trade = trade_executed(101, 1, 2, "bob", "sue", "AAPL", "95", 10, 0, 0);
+  REQUIRE(f.run({wrap(trade)}).ok());
+
+  auto bob = f.get("bob");
+  CHECK(bob.cash.total == usd("9050"));
+  CHECK(bob.cash.reserved == usd("0"));
+  REQUIRE(bob.positions.size() == 1);
+  CHECK(bob.positions.at(0).quantity == Quantity::of(10));
+  CHECK(bob.positions.at(0).reserved == Quantity::of(0));
+  auto sue = f.get("sue");
+  CHECK(sue.cash.total == usd("950"));
+  CHECK(sue.cash.reserved == usd("0"));
+  CHECK(sue.positions.at(0).quantity == Quantity::of(90));
+  CHECK(sue.positions.at(0).reserved == Quantity::of(0));
+  CHECK(f.reservation_status(1) == "COMPLETED");
+  CHECK(f.reservation_status(2) == "COMPLETED");
+
+  const auto published = f.outbox();
+  REQUIRE(published.size() == 1);
+  TradeSettled expected;
+  expected.trade_id = TradeId(101);
+  expected.symbol = "AAPL";
+  expected.price = usd("95");
+  expected.quantity = Quantity::of(10);
+  expected.buy_order_id = OrderId(1);
+  expected.sell_order_id = OrderId(2);
+  expected.buyer = "bob";
+  expected.seller = "sue";
+  expected.buy_order_done = true;
+  expected.sell_order_done = true;
+  expected.executed_at = kExecutedAt;
+  expected.settled_at = f.settled_at();
+  CHECK(published.at(0).settled() == expected);
+  CHECK(published.at(0).topic == kAccountEventsTopic);
+  CHECK(published.at(0).key == "AAPL");
+  f.check_conservation();
+}
+
+TEST_CASE("a buy at 101 filled at 99, 100 and 101 ends with nothing reserved and pays the sum",
+          "[account][settlement][integration]") {
+  const bool one_batch = GENERATE(true, false);
+  INFO((one_batch ? "one batch" : "one batch per trade"));
+  SettlementFixture f;
+  open_bob_and_sue(f);
+  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 3, "101")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 1, "99")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(3, "sue", Side::kSell, "AAPL", 1, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(4, "sue", Side::kSell, "AAPL", 1, "101")).value()));
+  CHECK(f.get("bob").cash.reserved == usd("303"));
+
+  const std::vector<envelope::Envelope> trades = {
+      wrap(trade_executed(11, 1, 2, "bob", "sue", "AAPL", "99", 1, 2, 0)),
+      wrap(trade_executed(12, 1, 3, "bob", "sue", "AAPL", "100", 1, 1, 0)),
+      wrap(trade_executed(13, 1, 4, "bob", "sue", "AAPL", "101", 1, 0, 0))};
+  if (one_batch) {
+    REQUIRE(f.run(trades).ok());
+  } else {
+    for (const auto& trade : trades) {
+      REQUIRE(f.run({trade}).ok());
+      f.check_conservation();
+    }
+  }
+  auto bob = f.get("bob");
+  CHECK(bob.cash.total == usd("9700"));  // 10000 - (99 + 100 + 101)
+  CHECK(bob.cash.reserved == usd("0"));
+  CHECK(bob.positions.at(0).quantity == Quantity::of(3));
+  CHECK(f.get("sue").cash.total == usd("300"));
+  CHECK(f.reservation_status(1) == "COMPLETED");
+
+  const auto published = f.outbox();
+  REQUIRE(published.size() == 3);
+  CHECK_FALSE(published.at(0).settled().buy_order_done);
+  CHECK(published.at(0).settled().sell_order_done);
+  CHECK_FALSE(published.at(1).settled().buy_order_done);
+  CHECK(published.at(2).settled().buy_order_done);
+  CHECK(published.at(2).settled().price == usd("101"));
+  f.check_conservation();
+}
+
+TEST_CASE("a capped market buy releases its unspent cap at its OrderCancelled",
+          "[account][settlement][integration]") {
+  SettlementFixture f;
+  open_bob_and_sue(f);
+  // 10 x 100 x 1.05 = 1050 reserved.
+  REQUIRE(reserved(f.reserve(market_buy(1, "bob", "AAPL", 10, "100", 500)).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 4, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(3, "sue", Side::kSell, "AAPL", 3, "101")).value()));
+  CHECK(f.get("bob").cash.reserved == usd("1050"));
+
+  matching::events::OrderCancelled cancelled;
+  cancelled.order_id = OrderId(1);
+  cancelled.user_id = "bob";
+  cancelled.symbol = "AAPL";
+  cancelled.side = Side::kBuy;
+  cancelled.reason = matching::events::CancelReason::kCashCap;
+  cancelled.cancelled_quantity = Quantity::of(3);
+  REQUIRE(f.run({wrap(trade_executed(21, 1, 2, "bob", "sue", "AAPL", "100", 4, 6, 0)),
+                 wrap(trade_executed(22, 1, 3, "bob", "sue", "AAPL", "101", 3, 3, 0)),
+                 wrap(cancelled)})
+              .ok());
+  auto bob = f.get("bob");
+  CHECK(bob.cash.total == usd("9297"));  // 10000 - 400 - 303
+  CHECK(bob.cash.reserved == usd("0"));
+  CHECK(bob.positions.at(0).quantity == Quantity::of(7));
+  CHECK(f.reservation_status(1) == "RELEASED");
+
+  const auto published = f.outbox();
+  REQUIRE(published.size() == 3);
+  ReservationReleased expected;
+  expected.order_id = OrderId(1);
+  expected.user_id = "bob";
+  expected.symbol = "AAPL";
+  expected.side = Side::kBuy;
+  expected.cause = ReleaseCause::kCancelled;
+  expected.reason = "cash_cap";
+  expected.released_cash = usd("347");  // 1050 - 703
+  CHECK(published.at(2).released() == expected);
+  f.check_conservation();
+}
+
+TEST_CASE("a market buy's unspent cap is released at its last fill",
+          "[account][settlement][integration]") {
+  SettlementFixture f;
+  open_bob_and_sue(f);
+  REQUIRE(reserved(f.reserve(market_buy(1, "bob", "AAPL", 10, "100", 500)).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "99")).value()));
+  REQUIRE(f.run({wrap(trade_executed(31, 1, 2, "bob", "sue", "AAPL", "99", 6, 4, 4))}).ok());
+  CHECK(f.get("bob").cash.reserved == usd("456"));  // 1050 - 594 spent
+  REQUIRE(f.run({wrap(trade_executed(32, 1, 2, "bob", "sue", "AAPL", "99", 4, 0, 0))}).ok());
+  auto bob = f.get("bob");
+  CHECK(bob.cash.total == usd("9010"));  // 10000 - 990
+  CHECK(bob.cash.reserved == usd("0"));  // the 60 left of the cap went back
+  CHECK(f.reservation_status(1) == "COMPLETED");
+  CHECK(f.outbox().at(1).settled().buy_order_done);
+  f.check_conservation();
+}
+
+TEST_CASE("the same TradeExecuted twice, in one batch or a later one, settles once",
+          "[account][settlement][integration]") {
+  SettlementFixture f;
+  open_bob_and_sue(f);
+  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 10, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "100")).value()));
+  // Two deliveries of one trade under different event ids (a replayed matching output
+  // would have the same event id and be skipped by the consumer before the handler).
+  const auto trade = trade_executed(41, 1, 2, "bob", "sue", "AAPL", "100", 4, 6, 6);
+  REQUIRE(f.run({wrap(trade), wrap(trade)}).ok());
+  CHECK(f.get("bob").cash.total == usd("9600"));
+  REQUIRE(f.run({wrap(trade)}).ok());
+  auto bob = f.get("bob");
+  CHECK(bob.cash.total == usd("9600"));
+  CHECK(bob.cash.reserved == usd("600"));
+  CHECK(bob.positions.at(0).quantity == Quantity::of(4));
+  CHECK(f.get("sue").positions.at(0).reserved == Quantity::of(6));
+  CHECK(f.outbox().size() == 1);
+  CHECK(f.count_rows("SELECT * FROM settled_trades") == 1);
+  f.check_conservation();
+}
+
+TEST_CASE("trades of two symbols with the same per-book number settle both (global ids)",
+          "[account][settlement][integration]") {
+  SettlementFixture f;
+  REQUIRE(f.accounts.open_account("bob", usd("10000"), {}).ok());
+  REQUIRE(f.accounts
+              .open_account("sue", usd("0"), {{"AAPL", Quantity::of(10)}, {"MSFT", Quantity::of(10)}})
+              .ok());
+  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 5, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 5, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(3, "bob", Side::kBuy, "MSFT", 5, "200")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(4, "sue", Side::kSell, "MSFT", 5, "200")).value()));
+  // Both books' first trade: per-book number 1, on partitions 0 and 1.
+  const std::int64_t aapl_id = matching::events::global_trade_id(0, 1).value();
+  const std::int64_t msft_id = matching::events::global_trade_id(1, 1).value();
+  REQUIRE(aapl_id != msft_id);
+  REQUIRE(f.run({wrap(trade_executed(aapl_id, 1, 2, "bob", "sue", "AAPL", "100", 5, 0, 0))}).ok());
+  REQUIRE(f.run({wrap(trade_executed(msft_id, 3, 4, "bob", "sue", "MSFT", "200", 5, 0, 0))}).ok());
+  auto bob = f.get("bob");
+  CHECK(bob.cash.total == usd("8500"));
+  CHECK(bob.cash.reserved == usd("0"));
+  REQUIRE(bob.positions.size() == 2);
+  CHECK(bob.positions.at(0).quantity == Quantity::of(5));
+  CHECK(bob.positions.at(1).quantity == Quantity::of(5));
+  CHECK(f.count_rows("SELECT * FROM settled_trades") == 2);
+  f.check_conservation();
+}
+
+TEST_CASE("a batch of N trades of one busy account writes its cash row once",
+          "[account][settlement][integration]") {
+  constexpr int kTrades = 20;
+  SettlementFixture f;
+  REQUIRE(f.accounts.open_account("bob", usd("100000"), {}).ok());
+  for (int i = 0; i < 2 * kTrades; ++i) {
+    const std::string seller = "seller" + std::to_string(i);
+    REQUIRE(f.accounts.open_account(seller, usd("0"), {{"AAPL", Quantity::of(1)}}).ok());
+    REQUIRE(reserved(
+        f.reserve(limit_order(100 + i, seller, Side::kSell, "AAPL", 1, "50")).value()));
+  }
+  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 2 * kTrades, "60")).value()));
+  f.count_cash_row_writes();  // from here on, every UPDATE of a cash row is recorded
+
+  std::vector<envelope::Envelope> batch;
+  for (int i = 0; i < kTrades; ++i) {
+    batch.push_back(wrap(trade_executed(1'000 + i, 1, 100 + i, "bob",
+                                        "seller" + std::to_string(i), "AAPL", "50", 1,
+                                        2 * kTrades - 1 - i, 0)));
+  }
+  REQUIRE(f.run(batch).ok());
+  CHECK(f.cash_row_writes("bob") == 1);
+  CHECK(f.cash_row_writes("seller0") == 1);
+  CHECK(f.get("bob").cash.total == usd("99000"));  // 20 x 50
+
+  // The measure itself: the same number of trades, one per batch, writes it N times.
+  for (int i = kTrades; i < 2 * kTrades; ++i) {
+    REQUIRE(f.run({wrap(trade_executed(1'000 + i, 1, 100 + i, "bob", "seller" + std::to_string(i),
+                                       "AAPL", "50", 1, 2 * kTrades - 1 - i, 0))})
+                .ok());
+  }
+  CHECK(f.cash_row_writes("bob") == 1 + kTrades);
+  auto bob = f.get("bob");
+  CHECK(bob.cash.total == usd("98000"));
+  CHECK(bob.cash.reserved == usd("0"));
+  f.check_conservation();
+}
+
+TEST_CASE("an OrderCancelled or OrderRejected with nothing left publishes a release of 0",
+          "[account][settlement][integration]") {
+  SettlementFixture f;
+  open_bob_and_sue(f);
+  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 5, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 5, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(3, "sue", Side::kSell, "AAPL", 7, "120")).value()));
+  REQUIRE(f.run({wrap(trade_executed(51, 1, 2, "bob", "sue", "AAPL", "100", 5, 0, 0))}).ok());
+
+  matching::events::OrderCancelled late;  // order 1 is already filled
+  late.order_id = OrderId(1);
+  late.user_id = "bob";
+  late.symbol = "AAPL";
+  late.side = Side::kBuy;
+  late.reason = matching::events::CancelReason::kUser;
+  late.cancelled_quantity = Quantity::of(0);
+  matching::events::OrderRejected rejected;  // order 3 holds 7 shares
+  rejected.order_id = OrderId(3);
+  rejected.user_id = "sue";
+  rejected.symbol = "AAPL";
+  rejected.side = Side::kSell;
+  rejected.reason = matching::events::RejectReason::kBookFull;
+  REQUIRE(f.run({wrap(late), wrap(rejected), wrap(rejected)}).ok());
+
+  const auto published = f.outbox();
+  REQUIRE(published.size() == 4);
+  ReservationReleased nothing;
+  nothing.order_id = OrderId(1);
+  nothing.user_id = "bob";
+  nothing.symbol = "AAPL";
+  nothing.side = Side::kBuy;
+  nothing.cause = ReleaseCause::kCancelled;
+  nothing.reason = "user";
+  nothing.released_cash = usd("0");
+  CHECK(published.at(1).released() == nothing);
+  CHECK(f.reservation_status(1) == "COMPLETED");
+  const ReservationReleased shares = published.at(2).released();
+  CHECK(shares.cause == ReleaseCause::kRejected);
+  CHECK(shares.reason == "book_full");
+  CHECK(shares.released_quantity == Quantity::of(7));
+  CHECK(published.at(3).released().released_quantity == Quantity::of(0));  // second time
+  CHECK(f.reservation_status(3) == "RELEASED");
+  CHECK(f.get("sue").positions.at(0).reserved == Quantity::of(0));
+  f.check_conservation();
+}
+
+TEST_CASE("ignored types pass, a bad payload or a trade that does not fit is an error",
+          "[account][settlement][integration]") {
+  SettlementFixture f;
+  open_bob_and_sue(f);
+  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 5, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 5, "100")).value()));
+
+  matching::events::OrderAccepted accepted;
+  accepted.order_id = OrderId(1);
+  accepted.user_id = "bob";
+  accepted.symbol = "AAPL";
+  accepted.side = Side::kBuy;
+  accepted.price = usd("100");
+  accepted.resting_quantity = Quantity::of(5);
+  envelope::Envelope unknown = wrap(accepted);
+  unknown.event_type = "SomethingNew";
+  REQUIRE(f.run({wrap(accepted), unknown}).ok());
+  CHECK(f.outbox().empty());
+
+  envelope::Envelope broken = wrap(trade_executed(61, 1, 2, "bob", "sue", "AAPL", "100", 5, 0, 0));
+  broken.data.erase("price");
+  auto status = f.run({broken});
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().reason == envelope::kMalformedEventReason);
+
+  // Above the buy limit: does not fit the reservation.
+  status = f.run({wrap(trade_executed(62, 1, 2, "bob", "sue", "AAPL", "101", 5, 0, 0))});
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().reason == "settlement_mismatch");
+  // Remaining quantities that disagree with the reservations.
+  status = f.run({wrap(trade_executed(63, 1, 2, "bob", "sue", "AAPL", "100", 2, 0, 3))});
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().reason == "settlement_mismatch");
+  CHECK(f.get("bob").cash.total == usd("10000"));  // rolled back
+  f.check_conservation();
+}
+
+}  // namespace
