@@ -1,13 +1,13 @@
 #include "routes/order_routes.h"
 
 #include <boost/json.hpp>
-#include <charconv>
 #include <string>
 
 #include "bourse/common/ids.h"
 #include "bourse/common/timestamp.h"
 #include "http/json_body.h"
 #include "http/problem.h"
+#include "routes/id_param.h"
 
 namespace bourse::routes {
 namespace {
@@ -36,21 +36,15 @@ boost::json::object to_json(const order::Order& order) {
           ? amount_or_null(order.reserved_cash)
           : (order.reserved_quantity ? boost::json::value(order.reserved_quantity->value())
                                      : boost::json::value(nullptr));
-  if (order.cash_cap) json["cash_cap"] = order.cash_cap->to_string();
+  json["cash_cap"] = amount_or_null(order.cash_cap);
+  json["cancel_reason"] =
+      order.cancel_reason ? boost::json::value(*order.cancel_reason) : boost::json::value(nullptr);
   json["reject_reason"] =
       order.reject_reason ? boost::json::value(*order.reject_reason) : boost::json::value(nullptr);
   json["cancel_requested"] = order.cancel_requested;
   json["created_at"] = format_rfc3339_utc(order.created_at);
   json["updated_at"] = format_rfc3339_utc(order.updated_at);
   return json;
-}
-
-// A positive decimal int64 with nothing else around it ("42"; not "+42", "042" is fine).
-std::optional<std::int64_t> parse_positive_id(std::string_view text) {
-  std::int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
-  return value;
 }
 
 Error unknown_order(std::string_view id) {

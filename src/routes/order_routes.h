@@ -2,12 +2,21 @@
 //
 //   POST   /v1/orders {"user_id","symbol","side","type","quantity","price"?,"time_in_force"?}
 //                            202 {"order_id","status":"PENDING"} + Location: /v1/orders/{id}
-//   GET    /v1/orders/{id}   the order (see to_json in order_routes.cc); 404 if unknown
+//   GET    /v1/orders/{id}   the order (see to_json in order_routes.cc): status,
+//                            filled_quantity, remaining_quantity, average_price (decimal
+//                            string: filled_notional / filled_quantity rounded half up to
+//                            0.0001; null while nothing is filled), reserved, cash_cap
+//                            (null unless MARKET BUY), cancel_reason, reject_reason (null
+//                            unless CANCELLED / REJECTED), created_at, updated_at; 404 if
+//                            unknown
 //   GET    /v1/orders        ?user_id=&symbol=&status=&limit=&starting_after=
 //                            {"data":[...],"has_more":bool}, descending order_id; 422 for a
 //                            bad limit (1..500), status, cursor, user_id or symbol
-//   DELETE /v1/orders/{id}   202 {"order_id","status","cancel_requested":true}; 409 when
-//                            terminal; 404 if unknown
+//   DELETE /v1/orders/{id}   202 {"order_id","status","cancel_requested":true}, also for a
+//                            PENDING order (matching handles a cancel that overtakes its
+//                            order) and for a repeat (one CancelRequested per order); 409
+//                            order-not-cancellable once FILLED, CANCELLED or REJECTED; 404
+//                            if unknown
 //
 // POST honours Idempotency-Key (scoped to the body's user_id): the same key with the same
 // request replays the first answer byte for byte (202, same body, header

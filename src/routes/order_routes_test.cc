@@ -12,7 +12,12 @@
 #include <set>
 #include <thread>
 
+#include "bourse/account/events.h"
+#include "bourse/common/timestamp.h"
+#include "bourse/common/uuid.h"
+#include "bourse/matching/events.h"
 #include "bourse/order/events.h"
+#include "bourse/order/status_follower.h"
 #include "http/blocking_pool.h"
 #include "http/server.h"
 #include "http_client.h"
@@ -456,6 +461,105 @@ TEST_CASE("DELETE writes CancelRequested once, 409 when terminal, 404 when unkno
   CHECK(problem_type(conflict) == "order-not-cancellable");
   CHECK(api.fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = '" +
                           std::string(order::CancelRequested::kType) + "'") == 1);
+}
+
+namespace {
+
+// Hands `event` to the order status follower in one transaction, as its consumer does.
+template <typename Event>
+void follow(OrderApi& api, consumer::EventHandler& handler, const Event& event) {
+  const envelope::Envelope wrapped{random_uuid_v4(),
+                                   std::string(Event::kType),
+                                   Event::kVersion,
+                                   format_rfc3339_utc(std::chrono::system_clock::now()),
+                                   std::string(Event::kAggregateType),
+                                   event.aggregate_id(),
+                                   event.to_json()};
+  REQUIRE(api.fixture.pool
+              .in_transaction([&](soci::session& session) {
+                return handler.handle(session, wrapped, kafka::Message{});
+              })
+              .ok());
+}
+
+account::events::TradeSettled settled_trade(long long trade_id, long long buy, long long sell,
+                                            long long quantity, const char* price) {
+  account::events::TradeSettled trade;
+  trade.trade_id = TradeId(trade_id);
+  trade.symbol = "AAPL";
+  trade.price = Amount::parse(price).value();
+  trade.quantity = Quantity::of(quantity);
+  trade.buy_order_id = OrderId(buy);
+  trade.sell_order_id = OrderId(sell);
+  trade.buyer = "alice";
+  trade.seller = "bob";
+  trade.executed_at = "2026-11-30T10:00:00Z";
+  trade.settled_at = "2026-11-30T10:00:01Z";
+  return trade;
+}
+
+}  // namespace
+
+TEST_CASE("DELETE follows the status: 202 while live, 409 once FILLED or CANCELLED",
+          "[order][routes][integration]") {
+  OrderApi api;
+  metrics::Registry follower_metrics;
+  auto handler = order::make_status_handler(follower_metrics);
+  HttpClient client = api.client();
+  const long long buy = order_id_of(client.post("/v1/orders", order_body("alice", 10, "150")));
+  const std::string sell_body =
+      R"({"user_id":"bob","symbol":"AAPL","side":"SELL","type":"LIMIT","quantity":4,"price":"150"})";
+  const long long sell = order_id_of(client.post("/v1/orders", sell_body));
+  const auto cancel_requests = [&] {
+    return api.fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = '" +
+                             std::string(order::CancelRequested::kType) + "'");
+  };
+
+  // OPEN, then PARTIALLY_FILLED: cancellable.
+  follow(api, *handler,
+         matching::events::OrderAccepted{OrderId(buy), "alice", "AAPL", Side::kBuy,
+                                         Amount::parse("150").value(), Quantity::of(10)});
+  CHECK(json(client.get("/v1/orders/" + std::to_string(buy)).body).at("status") == "OPEN");
+  follow(api, *handler, settled_trade(1024, buy, sell, 4, "149.5"));
+  auto partial = json(client.get("/v1/orders/" + std::to_string(buy)).body);
+  CHECK(partial.at("status") == "PARTIALLY_FILLED");
+  CHECK(partial.at("filled_quantity") == 4);
+  CHECK(partial.at("remaining_quantity") == 6);
+  CHECK(partial.at("average_price") == "149.5");
+  CHECK(partial.at("cash_cap").is_null());
+  auto accepted = client.request("DELETE", "/v1/orders/" + std::to_string(buy));
+  CHECK(accepted.status == 202);
+  CHECK(json(accepted.body).at("status") == "PARTIALLY_FILLED");
+  CHECK(cancel_requests() == 1);
+
+  // The sell filled: 409, nothing written.
+  CHECK(json(client.get("/v1/orders/" + std::to_string(sell)).body).at("status") == "FILLED");
+  auto filled = client.request("DELETE", "/v1/orders/" + std::to_string(sell));
+  CHECK(filled.status == 409);
+  CHECK(problem_type(filled) == "order-not-cancellable");
+  CHECK(cancel_requests() == 1);
+
+  // The buy's remainder is released after the cancel: CANCELLED (reason user), keeps its
+  // fill; a second DELETE is now 409.
+  account::events::ReservationReleased released;
+  released.order_id = OrderId(buy);
+  released.user_id = "alice";
+  released.symbol = "AAPL";
+  released.side = Side::kBuy;
+  released.cause = account::events::ReleaseCause::kCancelled;
+  released.reason = "user";
+  released.released_cash = Amount::parse("902").value();
+  follow(api, *handler, released);
+  auto cancelled = json(client.get("/v1/orders/" + std::to_string(buy)).body);
+  CHECK(cancelled.at("status") == "CANCELLED");
+  CHECK(cancelled.at("cancel_reason") == "user");
+  CHECK(cancelled.at("reject_reason").is_null());
+  CHECK(cancelled.at("filled_quantity") == 4);
+  CHECK(cancelled.at("average_price") == "149.5");
+  auto again = client.request("DELETE", "/v1/orders/" + std::to_string(buy));
+  CHECK(again.status == 409);
+  CHECK(problem_type(again) == "order-not-cancellable");
+  CHECK(cancel_requests() == 1);
 }
 
 }  // namespace bourse::routes

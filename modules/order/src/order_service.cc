@@ -8,6 +8,7 @@
 #include "bourse/outbox/outbox_writer.h"
 #include "order_committer.h"
 #include "order_store.h"
+#include "trade_store.h"
 
 namespace bourse::order {
 namespace {
@@ -110,6 +111,22 @@ Result<OrderPage> OrderService::list_orders(const ListQuery& query) {
       [&](soci::session& session) { page = store::list_orders(session, query); });
   if (!read) return read.error();
   return page;
+}
+
+Result<TradePage> OrderService::list_trades(const TradeQuery& query) {
+  if (query.limit < 1 || query.limit > limits::kMaxTradeListLimit) {
+    return Error::invalid("limit must be 1.." + std::to_string(limits::kMaxTradeListLimit),
+                          "invalid_limit");
+  }
+  std::optional<TradePage> page;
+  Status read = pool_.with_session(
+      [&](soci::session& session) { page = store::list_trades(session, query); });
+  if (!read) return read.error();
+  if (!page) {
+    return Error::invalid("starting_after must be the trade_id of a listed trade",
+                          "invalid_cursor");
+  }
+  return std::move(*page);
 }
 
 Result<CancelResult> OrderService::request_cancel(OrderId order_id) {

@@ -17,7 +17,7 @@ constexpr const char* kOrderColumns =
     "filled_quantity, filled_notional_units, reserved_cash_units, reserved_quantity, "
     "cash_cap_units, reject_reason, CAST(cancel_requested_at IS NOT NULL AS SIGNED), "
     "CAST(UNIX_TIMESTAMP(created_at) * 1000000 AS SIGNED), "
-    "CAST(UNIX_TIMESTAMP(updated_at) * 1000000 AS SIGNED)";
+    "CAST(UNIX_TIMESTAMP(updated_at) * 1000000 AS SIGNED), cancel_reason";
 
 // An integer column, whatever integer type the backend reports for it (expressions such
 // as CAST(... AS SIGNED) or a flag may come back as int or long long).
@@ -75,6 +75,7 @@ Order row_to_order(const soci::row& row) {
   order.cancel_requested = int_column(row, 15) != 0;
   order.created_at = from_micros(int_column(row, 16));
   order.updated_at = from_micros(int_column(row, 17));
+  if (row.get_indicator(18) != soci::i_null) order.cancel_reason = row.get<std::string>(18);
 
   BOURSE_ASSERT(order.order_id.valid(), "order ids are positive");
   BOURSE_ASSERT(order.quantity.value() > 0, "order quantity is positive");
@@ -84,6 +85,8 @@ Order row_to_order(const soci::row& row) {
   BOURSE_ASSERT(order.price.has_value() == (order.type == OrderType::kLimit), "a price iff LIMIT");
   BOURSE_ASSERT(!order.reject_reason || order.status == OrderStatus::kRejected,
                 "a reject reason only on REJECTED orders");
+  BOURSE_ASSERT(!order.cancel_reason || order.status == OrderStatus::kCancelled,
+                "a cancel reason only on CANCELLED orders");
   return order;
 }
 
@@ -282,6 +285,33 @@ void mark_cancel_requested(soci::session& session, OrderId order_id) {
   session << "UPDATE orders SET cancel_requested_at = CURRENT_TIMESTAMP(6) "
              "WHERE order_id = :order_id AND cancel_requested_at IS NULL",
       soci::use(id);
+}
+
+void update_order_state(soci::session& session, OrderId order_id, const OrderStateUpdate& update) {
+  BOURSE_ASSERT(update.filled_quantity.value() >= 0 && update.filled_notional.units() >= 0,
+                "fill counters are never negative");
+  BOURSE_ASSERT(!update.cancel_reason || update.status == OrderStatus::kCancelled,
+                "a cancel reason only with CANCELLED");
+  BOURSE_ASSERT(!update.reject_reason || update.status == OrderStatus::kRejected,
+                "a reject reason only with REJECTED");
+  const long long id = order_id.value();
+  const std::string status(to_string(update.status));
+  const long long filled = update.filled_quantity.value();
+  const long long notional = update.filled_notional.units();
+  const std::string cancel_reason = update.cancel_reason.value_or("");
+  const std::string reject_reason = update.reject_reason.value_or("");
+  soci::indicator cancel_set = update.cancel_reason ? soci::i_ok : soci::i_null;
+  soci::indicator reject_set = update.reject_reason ? soci::i_ok : soci::i_null;
+  soci::statement statement =
+      (session.prepare << "UPDATE orders SET status = :status, filled_quantity = :filled, "
+                          "filled_notional_units = :notional, "
+                          "cancel_reason = COALESCE(:cancel_reason, cancel_reason), "
+                          "reject_reason = COALESCE(:reject_reason, reject_reason) "
+                          "WHERE order_id = :order_id",
+       soci::use(status), soci::use(filled), soci::use(notional),
+       soci::use(cancel_reason, cancel_set), soci::use(reject_reason, reject_set), soci::use(id));
+  statement.execute(true);
+  BOURSE_ASSERT(statement.get_affected_rows() <= 1, "order_id is the primary key");
 }
 
 }  // namespace bourse::order::store

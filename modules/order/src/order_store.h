@@ -78,4 +78,18 @@ void insert_idempotency_keys(soci::session& session, std::span<const Idempotency
 // Marks the cancel request; the row must be locked by the caller.
 void mark_cancel_requested(soci::session& session, OrderId order_id);
 
+// Stores the status follower's result for one order: status, fill counters and, for
+// CANCELLED / REJECTED, the reason (the other reason column is left as it is). The row
+// must be locked by the caller (find_order(..., for_update = true)).
+// REQUIRES: 0 <= filled_quantity <= the order's quantity; filled_notional >= 0; a
+// cancel_reason only with CANCELLED, a reject_reason only with REJECTED (asserted).
+struct OrderStateUpdate {
+  OrderStatus status = OrderStatus::kPending;
+  Quantity filled_quantity;
+  Amount filled_notional;
+  std::optional<std::string> cancel_reason;
+  std::optional<std::string> reject_reason;
+};
+void update_order_state(soci::session& session, OrderId order_id, const OrderStateUpdate& update);
+
 }  // namespace bourse::order::store

@@ -7,6 +7,7 @@ namespace bourse::order::testing {
 
 // AAPL: tick 0.01, lot 1, max 1'000'000, reference 150, band +-10% -> [135, 165].
 // LOTS: tick 0.5, lot 100, max 10'000, reference 20, band +-5% -> [19, 21].
+// CENT: tick 0.01, lot 1, max 1'000'000, reference 100, band +-10% -> [90, 110].
 inline InstrumentTable test_instruments() {
   InstrumentTable table;
   Instrument aapl;
@@ -25,6 +26,10 @@ inline InstrumentTable test_instruments() {
   lots.reference_price = Amount::parse("20").value();
   lots.price_band_bps = 500;
   table.emplace("LOTS", lots);
+  Instrument cent = aapl;
+  cent.symbol = "CENT";
+  cent.reference_price = Amount::parse("100").value();
+  table.emplace("CENT", cent);
   return table;
 }
 

@@ -2,7 +2,7 @@
 //
 // Invariants (asserted after every read): 0 <= filled_quantity <= quantity;
 // filled_notional >= 0; price present iff type == LIMIT; reject_reason present only
-// when REJECTED.
+// when REJECTED; cancel_reason present only when CANCELLED.
 #pragma once
 
 #include <chrono>
@@ -30,7 +30,8 @@ struct Order {
   std::optional<Amount> reserved_cash;        // BUY: the cash held for it at entry
   std::optional<Quantity> reserved_quantity;  // SELL: the shares held for it at entry
   std::optional<Amount> cash_cap;             // MARKET BUY: the most it may spend
-  std::optional<std::string> reject_reason;
+  std::optional<std::string> reject_reason;  // REJECTED: why matching refused it (book_full, ...)
+  std::optional<std::string> cancel_reason;  // CANCELLED: user, ioc_remainder, market_remainder, ...
   bool cancel_requested = false;
   std::chrono::system_clock::time_point created_at;
   std::chrono::system_clock::time_point updated_at;

@@ -21,5 +21,9 @@ inline constexpr int kDefaultMaxGroupAttempts = 5;
 // GET /v1/orders page size.
 inline constexpr int kDefaultListLimit = 50;
 inline constexpr int kMaxListLimit = 500;
+// GET /v1/trades page size: the same bounds as the order list (a page is one indexed
+// range read of at most kMaxTradeListLimit + 1 rows per filter branch).
+inline constexpr int kDefaultTradeListLimit = 50;
+inline constexpr int kMaxTradeListLimit = 500;
 
 }  // namespace bourse::order::limits

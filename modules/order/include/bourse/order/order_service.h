@@ -27,7 +27,7 @@
 // Threads: one committer thread, owned by the service (started by the constructor,
 // joined by stop() or the destructor). `done` runs on the committer thread (or on the
 // caller's thread for immediate failures); it must not block for long.
-// Other calls (get_order, list_orders, request_cancel) block on the database: call them
+// Other calls (get_order, list_orders, list_trades, request_cancel) block on the database: call them
 // from a blocking pool, never from an I/O thread. All members are thread-safe.
 #pragma once
 
@@ -47,6 +47,7 @@
 #include "bourse/order/order.h"
 #include "bourse/order/order_limits.h"
 #include "bourse/order/order_request.h"
+#include "bourse/order/trade.h"
 
 namespace bourse::order {
 
@@ -129,6 +130,10 @@ class OrderService {
   Result<Order> get_order(OrderId order_id);
   // Errors: kInvalidArgument for a limit outside 1..kMaxListLimit ("invalid_limit").
   Result<OrderPage> list_orders(const ListQuery& query);
+  // The trade record (trade.h), newest first. Errors: kInvalidArgument for a limit outside
+  // 1..kMaxTradeListLimit ("invalid_limit") or a starting_after that names no stored
+  // trade ("invalid_cursor").
+  Result<TradePage> list_trades(const TradeQuery& query);
   // Writes CancelRequested for a PENDING/OPEN/PARTIALLY_FILLED order (once: a repeated
   // request writes nothing and reports already_requested). Errors: kNotFound;
   // kConflict "order_not_cancellable" for REJECTED/FILLED/CANCELLED.

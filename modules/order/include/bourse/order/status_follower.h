@@ -1,0 +1,60 @@
+// The order status follower: the exactly-once consumer handler that keeps the
+// client-visible order status and the trade record (table `trades`) in step with the
+// matching and settlement outcomes.
+//
+// Wiring: ONE handler from make_status_handler() for both topics, matching-events and
+// account-events, consumer group `<prefix>` + kStatusConsumerGroupSuffix (e.g.
+// "bourse.order"). It dispatches on the event type (the two contracts' type names are
+// distinct, and so are their event ids: the processed_events key is (group, event_id)).
+// Either one consumer::ExactlyOnceConsumer subscribed to both topics (as the tests do),
+// or one consumer per topic in the same group sharing the handler (Kafka assigns each
+// topic's partitions among the members subscribed to it).
+//
+// Effects, inside the consumer's batch transaction (status_rules.h has the rules):
+//   matching-events
+//     OrderAccepted       PENDING -> OPEN (any other status: nothing)
+//     TradeExecuted       inserts the trade unsettled (nothing if TradeSettled came first)
+//     OrderCancelled,
+//     OrderRejected       nothing: the order becomes final on ReservationReleased, once
+//                         what it held is back (FILLED/CANCELLED mean the money moved)
+//     CancelTooLate       nothing but an info log and bourse_order_cancels_too_late_total
+//   account-events
+//     TradeSettled        sets the trade's settled_at (inserting the row if TradeExecuted
+//                         has not arrived) and, only if it was not settled before, adds
+//                         quantity and price x quantity to both orders' fill counters ->
+//                         PARTIALLY_FILLED / FILLED (a final status is kept). So each
+//                         (trade, order) counts exactly once, even if the same settlement
+//                         came again under another event id.
+//     ReservationReleased CANCELLED with cancel_reason (cause cancelled) or REJECTED with
+//                         reject_reason (cause rejected); a final status is kept.
+//   other event types     ignored (another producer's events on these topics).
+// Locks: the trade row first, then the orders in ascending order id (one global order, so
+// two batches touching the same orders never deadlock on them).
+//
+// Errors (the consumer retries, then dead-letters): a known event type that does not
+// parse (kMalformed, e.g. an unknown version), an order this module does not have
+// (kNotFound "order_not_found": events only name orders it created), a settled trade
+// whose fields differ from the stored one or that would overfill an order (kInternal).
+// Deadlocks and unavailability propagate as themselves (transient: retried, never
+// dead-lettered).
+//
+// Thread-safety: the handler holds no state but its metric references (atomic): one
+// instance may serve several consumers.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "bourse/consumer/event_handler.h"
+#include "bourse/metrics/registry.h"
+
+namespace bourse::order {
+
+// The status follower's consumer group is the topic prefix followed by this.
+inline constexpr std::string_view kStatusConsumerGroupSuffix = "order";
+
+// REQUIRES: `registry` outlives the handler. Registers
+// bourse_order_cancels_too_late_total and bourse_order_status_events_total{type}.
+std::unique_ptr<consumer::EventHandler> make_status_handler(metrics::Registry& registry);
+
+}  // namespace bourse::order

@@ -1,0 +1,429 @@
+// Goal: the order status follower, fed matching and settlement events through the
+// exactly-once consumer's handler interface (and once through the consumer itself, over
+// real Kafka) on a real MariaDB, moves every order to the status its settled trades and
+// released reservations say, in whatever order the two topics deliver them, counts each
+// settled trade exactly once per order, never moves a status backwards, and keeps the
+// trade record.
+#include "bourse/order/status_follower.h"
+
+#include <soci/soci.h>
+
+#include <catch2/catch.hpp>
+#include <random>
+#include <unistd.h>
+
+#include "bourse/account/events.h"
+#include "bourse/common/timestamp.h"
+#include "bourse/common/uuid.h"
+#include "bourse/consumer/exactly_once_consumer.h"
+#include "bourse/kafka/admin.h"
+#include "bourse/kafka/producer.h"
+#include "bourse/matching/events.h"
+#include "order_fixture.h"
+#include "stack_env.h"
+
+namespace bourse::order {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::OrderFixture;
+namespace me = bourse::matching::events;
+namespace ae = bourse::account::events;
+
+constexpr const char* kExecutedAt = "2026-11-30T10:00:00.123456Z";
+constexpr const char* kSettledAt = "2026-11-30T10:00:00.234567Z";
+
+template <typename Event>
+envelope::Envelope envelope_of(const Event& event, std::string event_id = random_uuid_v4()) {
+  return envelope::Envelope{std::move(event_id),
+                            std::string(Event::kType),
+                            Event::kVersion,
+                            format_rfc3339_utc(std::chrono::system_clock::now()),
+                            std::string(Event::kAggregateType),
+                            event.aggregate_id(),
+                            event.to_json()};
+}
+
+struct Follower {
+  Follower() : handler(make_status_handler(registry)) {
+    fixture.add_user("alice");
+    fixture.add_user("bob");
+  }
+
+  // Hands `event` to the handler inside one transaction, as the consumer does.
+  template <typename Event>
+  Status deliver(const Event& event) {
+    const envelope::Envelope wrapped = envelope_of(event);
+    kafka::Message message;
+    message.topic = "test.events";
+    message.value = envelope::serialize(wrapped);
+    Status handled = Status::success();
+    Status committed = fixture.pool.in_transaction([&](soci::session& session) {
+      handled = handler->handle(session, wrapped, message);
+      return handled;
+    });
+    if (!handled) return handled;
+    return committed;
+  }
+
+  OrderId place(const std::string& user, Side side, long long quantity, const char* price) {
+    OrderRequest request = fixture.limit_buy(user, quantity, price);
+    request.symbol = "CENT";
+    request.side = side;
+    auto placed = testing::submit_and_wait(*fixture.orders, std::move(request));
+    REQUIRE(placed.ok());
+    REQUIRE(placed->http_status == 202);
+    return placed->order_id;
+  }
+
+  Order order(OrderId order_id) {
+    auto found = fixture.orders->get_order(order_id);
+    REQUIRE(found.ok());
+    return *found;
+  }
+
+  me::OrderAccepted accepted(OrderId order_id, const std::string& user, Side side,
+                             long long resting) {
+    return me::OrderAccepted{order_id, user, "CENT", side, Amount::parse("100").value(),
+                             Quantity::of(resting)};
+  }
+
+  me::TradeExecuted executed(long long trade_id, OrderId buy, OrderId sell, long long quantity,
+                             const char* price) {
+    me::TradeExecuted trade;
+    trade.trade_id = TradeId(trade_id);
+    trade.symbol = "CENT";
+    trade.price = Amount::parse(price).value();
+    trade.quantity = Quantity::of(quantity);
+    trade.buy_order_id = buy;
+    trade.sell_order_id = sell;
+    trade.buyer = "alice";
+    trade.seller = "bob";
+    trade.taker_side = Side::kSell;
+    trade.executed_at = kExecutedAt;
+    return trade;
+  }
+
+  ae::TradeSettled settled(const me::TradeExecuted& trade) {
+    ae::TradeSettled settlement;
+    settlement.trade_id = trade.trade_id;
+    settlement.symbol = trade.symbol;
+    settlement.price = trade.price;
+    settlement.quantity = trade.quantity;
+    settlement.buy_order_id = trade.buy_order_id;
+    settlement.sell_order_id = trade.sell_order_id;
+    settlement.buyer = trade.buyer;
+    settlement.seller = trade.seller;
+    settlement.executed_at = trade.executed_at;
+    settlement.settled_at = kSettledAt;
+    return settlement;
+  }
+
+  ae::ReservationReleased released(OrderId order_id, const std::string& user, Side side,
+                                   ae::ReleaseCause cause, const char* reason) {
+    ae::ReservationReleased release;
+    release.order_id = order_id;
+    release.user_id = user;
+    release.symbol = "CENT";
+    release.side = side;
+    release.cause = cause;
+    release.reason = reason;
+    if (side == Side::kBuy) {
+      release.released_cash = Amount::parse("0").value();
+    } else {
+      release.released_quantity = Quantity::of(0);
+    }
+    return release;
+  }
+
+  // The trade row as text: "settled" or "unsettled".
+  std::string trade_state(long long trade_id) {
+    return fixture.count("SELECT COUNT(*) FROM trades WHERE trade_id = " +
+                         std::to_string(trade_id)) == 0
+               ? "absent"
+               : (fixture.count("SELECT COUNT(*) FROM trades WHERE settled_at IS NOT NULL AND "
+                                "trade_id = " +
+                                std::to_string(trade_id)) == 1
+                      ? "settled"
+                      : "unsettled");
+  }
+
+  OrderFixture fixture;
+  metrics::Registry registry;
+  std::unique_ptr<consumer::EventHandler> handler;
+};
+
+std::string average(const Order& order) {
+  auto price = order.average_price();
+  return price ? price->to_string() : "null";
+}
+
+}  // namespace
+
+TEST_CASE("OrderAccepted makes a PENDING order OPEN", "[order][status][integration]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+  CHECK(f.order(buy).status == OrderStatus::kPending);
+  REQUIRE(f.deliver(f.accepted(buy, "alice", Side::kBuy, 10)).ok());
+  const Order open = f.order(buy);
+  CHECK(open.status == OrderStatus::kOpen);
+  CHECK(open.filled_quantity.value() == 0);
+  CHECK(average(open) == "null");
+  // Repeated (under another event id): still OPEN, nothing else changes.
+  REQUIRE(f.deliver(f.accepted(buy, "alice", Side::kBuy, 10)).ok());
+  CHECK(f.order(buy).status == OrderStatus::kOpen);
+}
+
+TEST_CASE("partial then full fills add up: filled, remaining and average price",
+          "[order][status][integration]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 30, "101");
+  const OrderId sell_99 = f.place("bob", Side::kSell, 10, "99");
+  const OrderId sell_100 = f.place("bob", Side::kSell, 10, "100");
+  const OrderId sell_101 = f.place("bob", Side::kSell, 20, "101");
+  REQUIRE(f.deliver(f.accepted(buy, "alice", Side::kBuy, 30)).ok());
+
+  const auto t1 = f.executed(1025, buy, sell_99, 10, "99");
+  REQUIRE(f.deliver(t1).ok());
+  // Executed but not settled: the trade is recorded, nothing counts yet.
+  CHECK(f.trade_state(1025) == "unsettled");
+  CHECK(f.order(buy).filled_quantity.value() == 0);
+  CHECK(f.order(buy).status == OrderStatus::kOpen);
+  REQUIRE(f.deliver(f.settled(t1)).ok());
+  CHECK(f.trade_state(1025) == "settled");
+  Order after_1 = f.order(buy);
+  CHECK(after_1.status == OrderStatus::kPartiallyFilled);
+  CHECK(after_1.filled_quantity.value() == 10);
+  CHECK(after_1.remaining_quantity().value() == 20);
+  CHECK(average(after_1) == "99");
+  CHECK(f.order(sell_99).status == OrderStatus::kFilled);
+  CHECK(average(f.order(sell_99)) == "99");
+
+  const auto t2 = f.executed(2049, buy, sell_100, 10, "100");
+  REQUIRE(f.deliver(t2).ok());
+  REQUIRE(f.deliver(f.settled(t2)).ok());
+  Order after_2 = f.order(buy);
+  CHECK(after_2.status == OrderStatus::kPartiallyFilled);
+  CHECK(after_2.filled_quantity.value() == 20);
+  CHECK(after_2.remaining_quantity().value() == 10);
+  CHECK(average(after_2) == "99.5");
+  CHECK(after_2.filled_notional.to_string() == "1990");
+
+  const auto t3 = f.executed(3073, buy, sell_101, 10, "101");
+  REQUIRE(f.deliver(t3).ok());
+  REQUIRE(f.deliver(f.settled(t3)).ok());
+  Order after_3 = f.order(buy);
+  CHECK(after_3.status == OrderStatus::kFilled);
+  CHECK(after_3.filled_quantity.value() == 30);
+  CHECK(after_3.remaining_quantity().value() == 0);
+  CHECK(average(after_3) == "100");
+  CHECK(after_3.filled_notional.to_string() == "3000");
+  // The sell of 20 got 10 of them.
+  Order seller = f.order(sell_101);
+  CHECK(seller.status == OrderStatus::kPartiallyFilled);
+  CHECK(seller.filled_quantity.value() == 10);
+  CHECK(average(seller) == "101");
+
+  // The same settlement again under a new event id (a re-publication the consumer could
+  // not recognise): the trade is already settled, so nothing is counted twice.
+  REQUIRE(f.deliver(f.settled(t3)).ok());
+  CHECK(f.order(buy).filled_quantity.value() == 30);
+  CHECK(f.order(sell_101).filled_quantity.value() == 10);
+  // Every order's filled quantity equals the sum of its settled trades.
+  for (OrderId id : {buy, sell_99, sell_100, sell_101}) {
+    const std::string order_id = std::to_string(id.value());
+    CHECK(f.fixture.count("SELECT COALESCE(SUM(quantity), 0) FROM trades WHERE settled_at IS "
+                          "NOT NULL AND (buy_order_id = " +
+                          order_id + " OR sell_order_id = " + order_id + ")") ==
+          f.order(id).filled_quantity.value());
+  }
+}
+
+TEST_CASE("TradeSettled before TradeExecuted records and counts the trade once",
+          "[order][status][integration]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+  const OrderId sell = f.place("bob", Side::kSell, 10, "100");
+  const auto trade = f.executed(7, buy, sell, 4, "100");
+  REQUIRE(f.deliver(f.settled(trade)).ok());
+  CHECK(f.trade_state(7) == "settled");
+  CHECK(f.order(buy).status == OrderStatus::kPartiallyFilled);
+  CHECK(f.order(buy).filled_quantity.value() == 4);
+  // The late TradeExecuted keeps the settled row and counts nothing.
+  REQUIRE(f.deliver(trade).ok());
+  CHECK(f.trade_state(7) == "settled");
+  CHECK(f.fixture.rows("trades") == 1);
+  CHECK(f.order(buy).filled_quantity.value() == 4);
+  CHECK(f.order(sell).filled_quantity.value() == 4);
+  CHECK(f.fixture.count("SELECT CAST(UNIX_TIMESTAMP(executed_at) * 1000000 AS SIGNED) FROM "
+                        "trades WHERE trade_id = 7") ==
+        std::chrono::duration_cast<std::chrono::microseconds>(
+            (std::chrono::sys_days(std::chrono::year(2026) / 11 / 30) + 10h + 123'456us)
+                .time_since_epoch())
+            .count());  // kExecutedAt, to the microsecond
+}
+
+TEST_CASE("a late OrderAccepted after FILLED changes nothing", "[order][status][integration]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+  const OrderId sell = f.place("bob", Side::kSell, 10, "100");
+  const auto trade = f.executed(11, buy, sell, 10, "100");
+  REQUIRE(f.deliver(f.settled(trade)).ok());
+  REQUIRE(f.order(sell).status == OrderStatus::kFilled);
+  const Order before = f.order(sell);
+  REQUIRE(f.deliver(f.accepted(sell, "bob", Side::kSell, 10)).ok());
+  const Order after = f.order(sell);
+  CHECK(after.status == OrderStatus::kFilled);
+  CHECK(after.filled_quantity == before.filled_quantity);
+  CHECK(after.filled_notional == before.filled_notional);
+  // And a late release keeps FILLED too.
+  REQUIRE(f.deliver(f.released(sell, "bob", Side::kSell, ae::ReleaseCause::kCancelled, "user"))
+              .ok());
+  CHECK(f.order(sell).status == OrderStatus::kFilled);
+  CHECK_FALSE(f.order(sell).cancel_reason.has_value());
+}
+
+TEST_CASE("ReservationReleased after partial fills: CANCELLED keeps what was filled",
+          "[order][status][integration]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+  const OrderId sell = f.place("bob", Side::kSell, 3, "100");
+  REQUIRE(f.deliver(f.accepted(buy, "alice", Side::kBuy, 10)).ok());
+  REQUIRE(f.deliver(f.settled(f.executed(13, buy, sell, 3, "100"))).ok());
+  REQUIRE(f.deliver(f.released(buy, "alice", Side::kBuy, ae::ReleaseCause::kCancelled, "user"))
+              .ok());
+  const Order cancelled = f.order(buy);
+  CHECK(cancelled.status == OrderStatus::kCancelled);
+  CHECK(cancelled.cancel_reason == std::optional<std::string>("user"));
+  CHECK_FALSE(cancelled.reject_reason.has_value());
+  CHECK(cancelled.filled_quantity.value() == 3);
+  CHECK(cancelled.remaining_quantity().value() == 7);
+  CHECK(average(cancelled) == "100");
+  // A late OrderAccepted does not reopen it; a cancel is now refused.
+  REQUIRE(f.deliver(f.accepted(buy, "alice", Side::kBuy, 7)).ok());
+  CHECK(f.order(buy).status == OrderStatus::kCancelled);
+  auto cancel = f.fixture.orders->request_cancel(buy);
+  REQUIRE_FALSE(cancel.ok());
+  CHECK(cancel.error().reason == "order_not_cancellable");
+}
+
+TEST_CASE("ReservationReleased with cause rejected: REJECTED with its reason",
+          "[order][status][integration]") {
+  Follower f;
+  const OrderId sell = f.place("bob", Side::kSell, 5, "100");
+  REQUIRE(f.deliver(me::OrderRejected{sell, "bob", "CENT", Side::kSell,
+                                      me::RejectReason::kBookFull})
+              .ok());
+  CHECK(f.order(sell).status == OrderStatus::kPending);  // final only once released
+  REQUIRE(f.deliver(f.released(sell, "bob", Side::kSell, ae::ReleaseCause::kRejected,
+                               "book_full"))
+              .ok());
+  const Order rejected = f.order(sell);
+  CHECK(rejected.status == OrderStatus::kRejected);
+  CHECK(rejected.reject_reason == std::optional<std::string>("book_full"));
+  CHECK_FALSE(rejected.cancel_reason.has_value());
+  CHECK(rejected.filled_quantity.value() == 0);
+  // A reason that is not the cause's vocabulary is refused and changes nothing.
+  const OrderId other = f.place("bob", Side::kSell, 5, "100");
+  Status bad = f.deliver(
+      f.released(other, "bob", Side::kSell, ae::ReleaseCause::kRejected, "ioc_remainder"));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().reason == "unknown_release_reason");
+  CHECK(f.order(other).status == OrderStatus::kPending);
+}
+
+TEST_CASE("events that name unknown orders fail (to be dead-lettered) and write nothing",
+          "[order][status][integration]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+  Status unknown = f.deliver(f.accepted(OrderId(999'999), "alice", Side::kBuy, 1));
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().code == ErrorCode::kNotFound);
+  Status settled = f.deliver(f.settled(f.executed(17, buy, OrderId(999'999), 1, "100")));
+  REQUIRE_FALSE(settled.ok());
+  // The whole transaction rolled back: no trade row, no fill on the known order.
+  CHECK(f.trade_state(17) == "absent");
+  CHECK(f.order(buy).filled_quantity.value() == 0);
+  // CancelTooLate is only counted.
+  REQUIRE(f.deliver(me::CancelTooLate{buy, "alice", "CENT"}).ok());
+  CHECK(f.order(buy).status == OrderStatus::kPending);
+  CHECK(f.registry.render_prometheus().find("bourse_order_cancels_too_late_total 1") !=
+        std::string::npos);
+}
+
+TEST_CASE("through the consumer over real Kafka, a duplicate event id changes nothing",
+          "[order][status][integration][kafka]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+  const OrderId sell = f.place("bob", Side::kSell, 10, "100");
+
+  static const unsigned run = std::random_device{}();
+  const std::string suffix = std::to_string(::getpid()) + "-" + std::to_string(run % 100000);
+  const std::string matching_topic = "bourse-test-order-status-m-" + suffix;
+  const std::string account_topic = "bourse-test-order-status-a-" + suffix;
+  kafka::KafkaConfig config;
+  config.brokers = bourse::testing::kafka_brokers();
+  config.client_id = "order-status-test";
+  {
+    auto admin = kafka::Admin::create(config);
+    REQUIRE(admin.ok());
+    REQUIRE(admin.value()
+                ->create_topics({{matching_topic, 1, {}, -1}, {account_topic, 1, {}, -1}}, 15s)
+                .ok());
+  }
+  auto producer = kafka::Producer::create(config);
+  REQUIRE(producer.ok());
+  const auto produce = [&](const std::string& topic, const envelope::Envelope& event) {
+    auto delivered = producer.value()->produce_sync(
+        {topic,
+         "CENT",
+         envelope::serialize(event),
+         {{std::string(kafka::kHeaderEventType), event.event_type},
+          {std::string(kafka::kHeaderEventId), event.event_id}},
+         0});
+    REQUIRE(delivered.ok());
+  };
+  const auto trade = f.executed(21, buy, sell, 6, "100");
+  const envelope::Envelope accepted = envelope_of(f.accepted(buy, "alice", Side::kBuy, 10));
+  const envelope::Envelope settled = envelope_of(f.settled(trade));
+  produce(matching_topic, accepted);
+  produce(matching_topic, envelope_of(trade));
+  produce(matching_topic, accepted);  // the relay published the row twice
+  produce(account_topic, settled);
+  produce(account_topic, settled);    // and this one too
+
+  consumer::ConsumerOptions options;
+  options.group_id = "bourse-test-order-" + suffix;
+  options.topics = {matching_topic, account_topic};
+  options.batch_wait = 20ms;
+  options.initial_backoff = 10ms;
+  options.max_backoff = 100ms;
+  options.session_timeout = 6s;
+  options.heartbeat_interval = 300ms;
+  options.max_poll_interval = 10s;
+  config.properties["fetch.wait.max.ms"] = "50";  // a consumer property: after the producer
+  auto created = consumer::ExactlyOnceConsumer::create(f.fixture.pool, config, options,
+                                                       *f.handler, f.registry);
+  REQUIRE(created.ok());
+  auto& consumer = *created.value();
+  const std::string stored =
+      "SELECT COALESCE(SUM(next_offset), 0) FROM consumer_offsets WHERE consumer_group = '" +
+      options.group_id + "'";
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (f.fixture.count(stored) < 5 && std::chrono::steady_clock::now() < deadline) {
+    (void)consumer.poll_once(100ms);
+  }
+  consumer.stop();
+  REQUIRE(f.fixture.count(stored) == 5);  // all five messages are behind us
+  CHECK(f.fixture.count("SELECT COUNT(*) FROM processed_events WHERE consumer_group = '" +
+                        options.group_id + "'") == 3);
+  CHECK(f.fixture.rows("dead_letters") == 0);
+  const Order bought = f.order(buy);
+  CHECK(bought.status == OrderStatus::kPartiallyFilled);
+  CHECK(bought.filled_quantity.value() == 6);
+  CHECK(bought.filled_notional.to_string() == "600");
+  CHECK(f.order(sell).filled_quantity.value() == 6);
+  CHECK(f.trade_state(21) == "settled");
+}
+
+}  // namespace bourse::order
