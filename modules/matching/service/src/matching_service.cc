@@ -347,7 +347,9 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
       return;
     }
     update_refused_gauge();
-    pending.reset();  // a held-back message of the old position is re-fetched
+    // A held-back message of this partition is re-fetched after the seek; one of another
+    // partition is kept (its fetch position is already past it).
+    if (pending && pending->partition == partition.id) pending.reset();
     const Status sought = kafka->seek({options.input_topic, partition.id}, *start);
     if (!sought) {
       // The fetch position stays where it was: restore again later (messages are dropped

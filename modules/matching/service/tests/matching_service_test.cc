@@ -14,6 +14,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "bourse/envelope/envelope.h"
 #include "bourse/kafka/admin.h"
@@ -428,6 +429,39 @@ TEST_CASE("a batch fenced off by another owner writes nothing and the shard rest
   REQUIRE(view.ok());
   REQUIRE(view->has_value());
   CHECK((*view)->bids.at(0).orders == 8);
+}
+
+TEST_CASE("a failing commit is retried with the outputs already computed, inputs not re-applied",
+          "[matching_service]") {
+  const std::string topic = create_topic(1);
+  InputProducer producer;
+  producer.event(topic, limit(7, "frank", "AAPL", Side::kSell, "101", 3));
+  Database db;
+  // A row squatting the first output's event id makes every commit attempt fail.
+  const std::string id = events::output_event_id(0, 0, 0);
+  db.exec("INSERT INTO matching_outbox (event_id, event_type, topic, message_key, payload)"
+          " VALUES ('" + id + "', 'Squatter', 't', 'k', '{}')");
+  Service service(db, topic, unique_name("matching"));
+  REQUIRE(service.service->start().ok());
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         service.counter("bourse_matching_commit_retries_total") < 2) {
+    std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(service.counter("bourse_matching_commit_retries_total") >= 2);
+  CHECK(db.committed(topic) == -1);  // nothing visible before the commit
+  db.exec("DELETE FROM matching_outbox WHERE event_id = '" + id + "'");
+  while (std::chrono::steady_clock::now() < deadline && db.committed(topic) < 1) {
+    std::this_thread::sleep_for(20ms);
+  }
+  service.service->stop();
+  REQUIRE(db.committed(topic) == 1);
+  // Re-applying the input would have made it a duplicate of itself: no output at all.
+  const auto outputs = db.outputs();
+  REQUIRE(outputs.size() == 1);
+  CHECK(outputs.at(id).rfind("OrderAccepted ", 0) == 0);
+  CHECK(service.counter("bourse_matching_events_replayed_total") == 0);
+  CHECK(service.counter("bourse_matching_inputs_applied_total") == 1);
 }
 
 TEST_CASE("a partition whose log lacks inputs its restore needs is refused, not restarted",
