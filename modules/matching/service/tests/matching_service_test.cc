@@ -13,6 +13,7 @@
 #include <chrono>
 #include <map>
 #include <random>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -429,6 +430,77 @@ TEST_CASE("a batch fenced off by another owner writes nothing and the shard rest
   REQUIRE(view.ok());
   REQUIRE(view->has_value());
   CHECK((*view)->bids.at(0).orders == 8);
+}
+
+TEST_CASE("two members splitting partitions across rebalances emit what one member emits",
+          "[matching_service][rebalance]") {
+  constexpr int kPartitions = 4;
+  const std::string topic = create_topic(kPartitions);
+  InputProducer producer;
+  std::vector<std::vector<std::string>> workloads;
+  for (int partition = 0; partition < kPartitions; ++partition) {
+    workloads.push_back(workload(120, 100 + partition));
+  }
+  const long long per_partition = static_cast<long long>(workloads.front().size());
+  // Thirds of every partition's workload, produced between the membership changes.
+  const auto produce_third = [&](int third) {
+    for (int partition = 0; partition < kPartitions; ++partition) {
+      const auto& values = workloads[partition];
+      const std::size_t begin = values.size() * third / 3;
+      const std::size_t end = values.size() * (third + 1) / 3;
+      for (std::size_t i = begin; i < end; ++i) producer.raw(topic, values[i], partition);
+    }
+  };
+  MatchingServiceOptions options;
+  options.max_batch = 10;
+  options.snapshot_every_inputs = kMinSnapshotEveryInputs;
+  const auto all_committed = [&](Database& db) {
+    for (int partition = 0; partition < kPartitions; ++partition) {
+      if (db.committed(topic, partition) < per_partition) return false;
+    }
+    return true;
+  };
+  const auto wait_for = [](const std::function<bool()>& done, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline && !done()) {
+      std::this_thread::sleep_for(50ms);
+    }
+    return done();
+  };
+
+  Database db;
+  const std::string group = unique_name("matching");
+  produce_third(0);
+  Service first(db, topic, group, options);
+  REQUIRE(first.service->start().ok());
+  REQUIRE(wait_for([&] { return first.counter("bourse_matching_batches_committed_total") >= 4; },
+                   60s));
+  Service second(db, topic, group, options);  // joins: the partitions are split
+  REQUIRE(second.service->start().ok());
+  REQUIRE(wait_for([&] { return second.counter("bourse_matching_restore_seconds_count") >= 1; },
+                   60s));
+  produce_third(1);  // work for both members
+  REQUIRE(wait_for([&] { return second.counter("bourse_matching_batches_committed_total") >= 1; },
+                   60s));
+  first.service->stop();  // leaves: the second member restores every partition
+  REQUIRE(wait_for(
+      [&] { return second.counter("bourse_matching_restore_seconds_count") >= 1 + kPartitions; },
+      60s));
+  produce_third(2);  // work for the member that took over
+  REQUIRE(wait_for([&] { return all_committed(db); }, 90s));
+  second.service->stop();
+  CHECK(first.counter("bourse_matching_batches_committed_total") >= 4);
+  CHECK(second.counter("bourse_matching_events_replayed_total") > 0);
+
+  Database alone_db;  // one member over the same topic, never interrupted
+  {
+    Service alone(alone_db, topic, unique_name("matching"), options);
+    REQUIRE(alone.service->start().ok());
+    REQUIRE(wait_for([&] { return all_committed(alone_db); }, 90s));
+  }
+  const auto expected = alone_db.outputs();
+  REQUIRE(expected.size() > 300);
+  CHECK(db.outputs() == expected);
 }
 
 TEST_CASE("a failing commit is retried with the outputs already computed, inputs not re-applied",
