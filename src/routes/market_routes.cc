@@ -40,9 +40,9 @@ Result<std::size_t> parse_depth(const http::Request& request) {
   const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), depth);
   if (error != std::errc() || end != text->data() + text->size() || depth < 1 ||
       depth > market_data::kMaxStoredDepth) {
-    return Error::invalid("depth must be an integer from 1 to " +
-                              std::to_string(market_data::kMaxStoredDepth),
-                          "invalid_depth");
+    return Error::invalid(
+        "depth must be an integer from 1 to " + std::to_string(market_data::kMaxStoredDepth),
+        "invalid_depth");
   }
   return depth;
 }
@@ -88,13 +88,12 @@ http::Response book(db::ConnectionPool& pool, const SymbolTable& symbols,
 }  // namespace
 
 void add_market_routes(http::Router& router, db::ConnectionPool& pool, const SymbolTable& symbols) {
-  router.add_blocking("GET", "/v1/market/{symbol}", [&pool, &symbols](const http::Request& request) {
-    return market(pool, symbols, request);
-  });
-  router.add_blocking("GET", "/v1/market/{symbol}/book",
-                      [&pool, &symbols](const http::Request& request) {
-                        return book(pool, symbols, request);
-                      });
+  router.add_blocking(
+      "GET", "/v1/market/{symbol}",
+      [&pool, &symbols](const http::Request& request) { return market(pool, symbols, request); });
+  router.add_blocking(
+      "GET", "/v1/market/{symbol}/book",
+      [&pool, &symbols](const http::Request& request) { return book(pool, symbols, request); });
 }
 
 }  // namespace bourse::routes

@@ -114,9 +114,9 @@ TEST_CASE("a configured symbol that never traded answers an empty book",
   CHECK(body.at("best_ask").is_null());
   auto book = client.get("/v1/market/MSFT/book");
   REQUIRE(book.status == 200);
-  CHECK(json(book.body) ==
-        boost::json::object{{"bids", boost::json::array{}}, {"asks", boost::json::array{}},
-                            {"symbol", "MSFT"}});
+  CHECK(json(book.body) == boost::json::object{{"bids", boost::json::array{}},
+                                               {"asks", boost::json::array{}},
+                                               {"symbol", "MSFT"}});
 }
 
 TEST_CASE("unknown symbols are 404 and depths out of limits are 422",

@@ -51,8 +51,8 @@ Result<std::vector<PriceLevel>> side_from_json(const boost::json::object& object
     const boost::json::value* price = level->if_contains("price");
     const boost::json::value* quantity = level->if_contains("quantity");
     const boost::json::value* orders = level->if_contains("orders");
-    if (price == nullptr || !price->is_string() || quantity == nullptr ||
-        !quantity->is_int64() || orders == nullptr || !orders->is_int64()) {
+    if (price == nullptr || !price->is_string() || quantity == nullptr || !quantity->is_int64() ||
+        orders == nullptr || !orders->is_int64()) {
       return malformed("a level lacks price, quantity or orders");
     }
     auto parsed_price = Amount::parse(std::string_view(price->get_string()));

@@ -18,9 +18,10 @@ TEST_CASE("levels survive a round trip through their JSON text", "[market_data]"
   view.bids = {level("150.25", 10, 2), level("150", 5, 1)};
   view.asks = {level("151", 7, 3)};
   const std::string text = boost::json::serialize(levels_to_json(view));
-  CHECK(text ==
-        R"({"bids":[{"price":"150.25","quantity":10,"orders":2},{"price":"150","quantity":5,"orders":1}],)"
-        R"("asks":[{"price":"151","quantity":7,"orders":3}]})");
+  CHECK(
+      text ==
+      R"({"bids":[{"price":"150.25","quantity":10,"orders":2},{"price":"150","quantity":5,"orders":1}],)"
+      R"("asks":[{"price":"151","quantity":7,"orders":3}]})");
   MarketView back;
   back.symbol = "AAPL";
   REQUIRE(levels_from_json(text, back).ok());
@@ -40,10 +41,11 @@ TEST_CASE("malformed stored levels are refused", "[market_data]") {
   CHECK_FALSE(levels_from_json("[]", view).ok());
   CHECK_FALSE(levels_from_json(R"({"bids":[]})", view).ok());
   // bids must descend
-  CHECK_FALSE(levels_from_json(
-                  R"({"bids":[{"price":"1","quantity":1,"orders":1},{"price":"2","quantity":1,"orders":1}],"asks":[]})",
-                  view)
-                  .ok());
+  CHECK_FALSE(
+      levels_from_json(
+          R"({"bids":[{"price":"1","quantity":1,"orders":1},{"price":"2","quantity":1,"orders":1}],"asks":[]})",
+          view)
+          .ok());
   CHECK_FALSE(
       levels_from_json(R"({"bids":[{"price":"1","quantity":0,"orders":1}],"asks":[]})", view).ok());
   CHECK_FALSE(

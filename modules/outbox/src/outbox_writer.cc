@@ -59,8 +59,7 @@ Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::st
       appended[i].event_id = random_uuid_v4();
     } else {
       if (!is_valid_event_id(event.event_id)) {
-        return Error::invalid("event id must be 1.." +
-                                  std::to_string(envelope::kMaxEventIdLength) +
+        return Error::invalid("event id must be 1.." + std::to_string(envelope::kMaxEventIdLength) +
                                   " printable ASCII characters",
                               "invalid_event_id");
       }

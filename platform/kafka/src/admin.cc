@@ -340,10 +340,12 @@ Result<std::int64_t> Admin::topic_retention_ms(const std::string& topic, millise
     const char* text = rd_kafka_event_error_string(event.get());
     return detail::to_error(cpp_code(code), "describe configs of " + topic, text ? text : "");
   }
-  const rd_kafka_DescribeConfigs_result_t* result = rd_kafka_event_DescribeConfigs_result(event.get());
+  const rd_kafka_DescribeConfigs_result_t* result =
+      rd_kafka_event_DescribeConfigs_result(event.get());
   if (result == nullptr) return Error::internal("kafka describe configs: unexpected result type");
   size_t count = 0;
-  const rd_kafka_ConfigResource_t** described = rd_kafka_DescribeConfigs_result_resources(result, &count);
+  const rd_kafka_ConfigResource_t** described =
+      rd_kafka_DescribeConfigs_result_resources(result, &count);
   if (count != 1) return Error::internal("kafka describe configs: expected one resource");
   if (const rd_kafka_resp_err_t code = rd_kafka_ConfigResource_error(described[0]);
       code != RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -26,8 +26,8 @@ Result<ShardInput> decode_input(std::string_view message_value) {
   if (parsed->event_type == order::CancelRequested::kType) {
     Result<order::CancelRequested> cancel = envelope::decode<order::CancelRequested>(*parsed);
     if (!cancel) return cancel.error();
-    return ShardInput{CancelInput{cancel->order_id, std::move(cancel->user_id),
-                                  std::move(cancel->symbol)}};
+    return ShardInput{
+        CancelInput{cancel->order_id, std::move(cancel->user_id), std::move(cancel->symbol)}};
   }
   return Error{ErrorCode::kMalformed,
                "matching consumes OrderCreated and CancelRequested, not " + parsed->event_type,

@@ -89,8 +89,8 @@ enum class CommitResult { kCommitted, kFenced, kFailed };
 }  // namespace
 
 struct MatchingService::Impl final : kafka::AssignmentListener {
-  Impl(db::ConnectionPool& pool_in, kafka::KafkaConfig kafka_config_in,
-       metrics::Registry& registry, const Clock& clock_in, std::vector<Instrument> instruments_in,
+  Impl(db::ConnectionPool& pool_in, kafka::KafkaConfig kafka_config_in, metrics::Registry& registry,
+       const Clock& clock_in, std::vector<Instrument> instruments_in,
        MatchingServiceOptions options_in)
       : pool(pool_in),
         kafka_config(std::move(kafka_config_in)),
@@ -106,7 +106,8 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
                                        "Matching events committed to matching_outbox")
                               .with({})),
         batches_committed(
-            registry.counter("bourse_matching_batches_committed_total", "Batch transactions committed")
+            registry
+                .counter("bourse_matching_batches_committed_total", "Batch transactions committed")
                 .with({})),
         commit_retries(registry
                            .counter("bourse_matching_commit_retries_total",
@@ -263,8 +264,7 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
     const std::int64_t start = shard->next_offset();
 
     Result<kafka::Watermarks> watermarks =
-        kafka ? kafka->query_watermarks({options.input_topic, partition.id},
-                                        kWatermarkQueryTimeout)
+        kafka ? kafka->query_watermarks({options.input_topic, partition.id}, kWatermarkQueryTimeout)
               : Result<kafka::Watermarks>(Error::unavailable("no consumer"));
     if (!watermarks) return watermarks.error();
 
@@ -438,8 +438,8 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
     const std::int32_t partition_id = batch.front().partition;
     const auto deadline = SteadyClock::now() + options.batch_wait;
     while (batch.size() < options.max_batch) {
-      const auto remaining = std::max(milliseconds{0}, std::chrono::duration_cast<milliseconds>(
-                                                           deadline - SteadyClock::now()));
+      const auto remaining = std::max(
+          milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now()));
       auto more = kafka->poll(remaining);
       if (assignment_epoch != epoch) {
         // A rebalance ran inside this poll: `batch` belongs to the revoked assignment and
@@ -466,8 +466,8 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
     for (auto& [id, partition] : partitions) {
       if (partition.lag_gauge != nullptr && partition.committed) {
         if (auto cached = kafka->cached_watermarks({options.input_topic, id}); cached && *cached) {
-          partition.lag_gauge->set(
-              static_cast<double>(std::max<std::int64_t>(0, (*cached)->high - *partition.committed)));
+          partition.lag_gauge->set(static_cast<double>(
+              std::max<std::int64_t>(0, (*cached)->high - *partition.committed)));
         }
       }
       if (partition.live && partition.shard && partition.inputs_since_snapshot > 0 &&
@@ -598,7 +598,8 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
                   std::span<const outbox::OutboxEvent>(rows.data() + begin, count), clock);
               if (!appended) return appended.error();
             }
-            const std::int64_t committed_after = next_offset.value_or(partition.committed.value_or(0));
+            const std::int64_t committed_after =
+                next_offset.value_or(partition.committed.value_or(0));
             if (!views.empty()) {
               market_data::upsert_market_views(session, views, partition.id, committed_after);
             }
@@ -690,7 +691,8 @@ MatchingService::~MatchingService() {
 }
 
 Status MatchingService::start() {
-  if (impl_->worker.joinable()) return Error{ErrorCode::kConflict, "matching service running", "already_running"};
+  if (impl_->worker.joinable())
+    return Error{ErrorCode::kConflict, "matching service running", "already_running"};
   impl_->stopping = false;
   impl_->worker = std::thread([this] { impl_->run(); });
   return Status::success();
@@ -722,12 +724,11 @@ Status MatchingService::check_input_retention(std::chrono::milliseconds timeout)
                {{"topic", impl_->options.input_topic},
                 {"retention_ms", *retention},
                 {"needed_ms", needed_ms}});
-    return Error::invalid("input topic " + impl_->options.input_topic + " keeps messages " +
-                              std::to_string(*retention) + " ms; at least " +
-                              std::to_string(needed_ms) + " ms (" +
-                              std::to_string(kMinRetentionSnapshotIntervals) +
-                              " snapshot intervals) or -1 needed",
-                          kRetentionTooShortReason);
+    return Error::invalid(
+        "input topic " + impl_->options.input_topic + " keeps messages " +
+            std::to_string(*retention) + " ms; at least " + std::to_string(needed_ms) + " ms (" +
+            std::to_string(kMinRetentionSnapshotIntervals) + " snapshot intervals) or -1 needed",
+        kRetentionTooShortReason);
   }
   return Status::success();
 }

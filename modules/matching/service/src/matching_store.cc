@@ -54,8 +54,8 @@ std::optional<StoredSnapshot> load_snapshot(soci::session& session, const std::s
   soci::statement select =
       (session.prepare << "SELECT format, bytes FROM matching_snapshots"
                           " WHERE topic = :t AND partition_id = :p AND next_offset = :o",
-       soci::into(snapshot.format), soci::into(snapshot.bytes), soci::use(topic), soci::use(partition_id),
-       soci::use(offset));
+       soci::into(snapshot.format), soci::into(snapshot.bytes), soci::use(topic),
+       soci::use(partition_id), soci::use(offset));
   select.execute(true);
   if (!select.got_data()) return std::nullopt;
   return snapshot;

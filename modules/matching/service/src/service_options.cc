@@ -14,16 +14,17 @@ bool valid_name(const std::string& name, std::size_t max_length) {
 }
 
 Error invalid(const std::string& field, const std::string& rule) {
-  return Error::invalid("matching service option " + field + " " + rule,
-                        "invalid_matching_option");
+  return Error::invalid("matching service option " + field + " " + rule, "invalid_matching_option");
 }
 
 }  // namespace
 
 Status validate(const MatchingServiceOptions& options) {
-  if (!valid_name(options.group_id, 128)) return invalid("group_id", "must be [A-Za-z0-9._-]{1,128}");
+  if (!valid_name(options.group_id, 128))
+    return invalid("group_id", "must be [A-Za-z0-9._-]{1,128}");
   if (!valid_name(options.input_topic, 249)) return invalid("input_topic", "must be a topic name");
-  if (!valid_name(options.output_topic, 249)) return invalid("output_topic", "must be a topic name");
+  if (!valid_name(options.output_topic, 249))
+    return invalid("output_topic", "must be a topic name");
   if (options.max_batch < 1 || options.max_batch > kMaxBatchInputs) {
     return invalid("max_batch", "must be in [1, " + std::to_string(kMaxBatchInputs) + "]");
   }

@@ -12,10 +12,9 @@ namespace {
 
 template <typename Event>
 std::string envelope_of(const Event& event) {
-  return envelope::serialize(envelope::Envelope{"e-1", std::string(Event::kType), Event::kVersion,
-                                                "2026-12-01T00:00:00.000000Z",
-                                                std::string(Event::kAggregateType),
-                                                event.aggregate_id(), event.to_json()});
+  return envelope::serialize(envelope::Envelope{
+      "e-1", std::string(Event::kType), Event::kVersion, "2026-12-01T00:00:00.000000Z",
+      std::string(Event::kAggregateType), event.aggregate_id(), event.to_json()});
 }
 
 order::OrderCreated limit_buy() {
@@ -59,16 +58,14 @@ TEST_CASE("a CancelRequested becomes a cancel input", "[matching_service]") {
 
 TEST_CASE("messages that are not order inputs are refused as malformed", "[matching_service]") {
   CHECK(decode_input("not json").error().code == ErrorCode::kMalformed);
-  auto other = envelope::serialize(envelope::Envelope{"e-2", "SomethingElse", 1,
-                                                      "2026-12-01T00:00:00.000000Z", "order", "1",
-                                                      {{"x", 1}}});
+  auto other = envelope::serialize(envelope::Envelope{
+      "e-2", "SomethingElse", 1, "2026-12-01T00:00:00.000000Z", "order", "1", {{"x", 1}}});
   CHECK(decode_input(other).error().code == ErrorCode::kMalformed);
   auto created = limit_buy();
   auto json = created.to_json();
   json.erase("symbol");
-  auto broken = envelope::serialize(envelope::Envelope{"e-3", "OrderCreated", 1,
-                                                       "2026-12-01T00:00:00.000000Z", "order", "7",
-                                                       json});
+  auto broken = envelope::serialize(envelope::Envelope{
+      "e-3", "OrderCreated", 1, "2026-12-01T00:00:00.000000Z", "order", "7", json});
   CHECK(decode_input(broken).error().code == ErrorCode::kMalformed);
 }
 

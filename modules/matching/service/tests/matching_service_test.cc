@@ -11,9 +11,9 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <random>
-#include <functional>
 #include <set>
 #include <thread>
 
@@ -94,10 +94,9 @@ order::OrderCreated limit(std::int64_t id, const std::string& user, const std::s
 
 template <typename Event>
 std::string envelope_of(const Event& event, const std::string& event_id) {
-  return envelope::serialize(envelope::Envelope{event_id, std::string(Event::kType),
-                                                Event::kVersion, "2026-12-01T00:00:00.000000Z",
-                                                std::string(Event::kAggregateType),
-                                                event.aggregate_id(), event.to_json()});
+  return envelope::serialize(envelope::Envelope{
+      event_id, std::string(Event::kType), Event::kVersion, "2026-12-01T00:00:00.000000Z",
+      std::string(Event::kAggregateType), event.aggregate_id(), event.to_json()});
 }
 
 // A producer that writes to partition 0 (the tests' topics have one partition unless said).
@@ -148,9 +147,8 @@ struct Database {
   long long scalar(const std::string& sql) {
     long long value = 0;
     soci::indicator indicator = soci::i_null;
-    REQUIRE(pool.with_session([&](soci::session& session) {
-                  session << sql, soci::into(value, indicator);
-                })
+    REQUIRE(pool.with_session(
+                    [&](soci::session& session) { session << sql, soci::into(value, indicator); })
                 .ok());
     return indicator == soci::i_ok ? value : -1;
   }
@@ -166,7 +164,8 @@ struct Database {
     std::map<std::string, std::string> out;
     REQUIRE(pool.with_session([&](soci::session& session) {
                   soci::rowset<soci::row> rows =
-                      (session.prepare << "SELECT event_id, event_type, payload FROM matching_outbox");
+                      (session.prepare
+                       << "SELECT event_id, event_type, payload FROM matching_outbox");
                   for (const soci::row& row : rows) {
                     auto envelope = envelope::parse(row.get<std::string>(2));
                     REQUIRE(envelope.ok());
@@ -196,9 +195,9 @@ struct Service {
     options.heartbeat_interval = 1s;
     options.max_poll_interval = 30s;
     options.commit_retry_budget = 5s;
-    auto created = MatchingService::create(db.pool, kafka_config("matching-test-" + group),
-                                           registry, SystemClock::instance(), instruments(),
-                                           options);
+    auto created =
+        MatchingService::create(db.pool, kafka_config("matching-test-" + group), registry,
+                                SystemClock::instance(), instruments(), options);
     INFO((created.ok() ? "" : created.error().message));
     REQUIRE(created.ok());
     service = std::move(created).value();
@@ -241,9 +240,9 @@ std::vector<std::string> workload(int count, unsigned seed) {
     }
     if (random() % 5 == 0 && !placed.empty()) {
       const auto& target = placed[random() % placed.size()];
-      values.push_back(envelope_of(
-          order::CancelRequested{target.order_id, target.user_id, target.symbol},
-          "c-" + std::to_string(i)));
+      values.push_back(
+          envelope_of(order::CancelRequested{target.order_id, target.user_id, target.symbol},
+                      "c-" + std::to_string(i)));
       continue;
     }
     const std::int64_t id = 1000 + i;
@@ -329,7 +328,7 @@ TEST_CASE("a restart mid-stream restores, replays and emits what an uninterrupte
   if (snapshot_offset < committed_at_stop) {
     CHECK(second.counter("bourse_matching_events_replayed_total") > 0);
   }
-  CHECK(db.outputs() == expected);                        // no duplicate, no gap, same data
+  CHECK(db.outputs() == expected);                            // no duplicate, no gap, same data
   CHECK(second.service->encoded_shard(0) == expected_books);  // the same books
   CHECK(db.scalar("SELECT COUNT(*) FROM dead_letters") == 1);
 
@@ -473,12 +472,12 @@ TEST_CASE("two members splitting partitions across rebalances emit what one memb
   produce_third(0);
   Service first(db, topic, group, options);
   REQUIRE(first.service->start().ok());
-  REQUIRE(wait_for([&] { return first.counter("bourse_matching_batches_committed_total") >= 4; },
-                   60s));
+  REQUIRE(
+      wait_for([&] { return first.counter("bourse_matching_batches_committed_total") >= 4; }, 60s));
   Service second(db, topic, group, options);  // joins: the partitions are split
   REQUIRE(second.service->start().ok());
-  REQUIRE(wait_for([&] { return second.counter("bourse_matching_restore_seconds_count") >= 1; },
-                   60s));
+  REQUIRE(
+      wait_for([&] { return second.counter("bourse_matching_restore_seconds_count") >= 1; }, 60s));
   produce_third(1);  // work for both members
   REQUIRE(wait_for([&] { return second.counter("bourse_matching_batches_committed_total") >= 1; },
                    60s));
@@ -511,8 +510,10 @@ TEST_CASE("a failing commit is retried with the outputs already computed, inputs
   Database db;
   // A row squatting the first output's event id makes every commit attempt fail.
   const std::string id = events::output_event_id(0, 0, 0);
-  db.exec("INSERT INTO matching_outbox (event_id, event_type, topic, message_key, payload)"
-          " VALUES ('" + id + "', 'Squatter', 't', 'k', '{}')");
+  db.exec(
+      "INSERT INTO matching_outbox (event_id, event_type, topic, message_key, payload)"
+      " VALUES ('" +
+      id + "', 'Squatter', 't', 'k', '{}')");
   Service service(db, topic, unique_name("matching"));
   REQUIRE(service.service->start().ok());
   const auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -587,10 +588,9 @@ TEST_CASE("restore + replay of 100,000 inputs", "[matching_service][replay_timin
     }
     const bool buy = i % 2 == 0;
     const std::string price = buy ? std::to_string(90 + i % 9) : std::to_string(101 + i % 9);
-    values.push_back(envelope_of(
-        limit(id, "u" + std::to_string(i % 7), i % 3 ? "AAPL" : "MSFT",
-              buy ? Side::kBuy : Side::kSell, price, 1 + i % 5),
-        "o-" + std::to_string(i)));
+    values.push_back(envelope_of(limit(id, "u" + std::to_string(i % 7), i % 3 ? "AAPL" : "MSFT",
+                                       buy ? Side::kBuy : Side::kSell, price, 1 + i % 5),
+                                 "o-" + std::to_string(i)));
   }
   InputProducer producer;
   producer.bulk(topic, values);
@@ -603,9 +603,8 @@ TEST_CASE("restore + replay of 100,000 inputs", "[matching_service][replay_timin
   service.drive_to(db, topic, kInputs, 0, 300s);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  WARN("restore + replay of " << kInputs << " inputs (group join included): " << seconds
-                              << " s, " << static_cast<long long>(kInputs / seconds)
-                              << " inputs/s");
+  WARN("restore + replay of " << kInputs << " inputs (group join included): " << seconds << " s, "
+                              << static_cast<long long>(kInputs / seconds) << " inputs/s");
   CHECK(service.counter("bourse_matching_events_replayed_total") == kInputs);
   CHECK(db.scalar("SELECT COUNT(*) FROM matching_outbox") == 0);
 }

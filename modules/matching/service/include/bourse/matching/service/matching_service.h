@@ -75,12 +75,9 @@ class MatchingService {
   // REQUIRES: pool, registry and clock outlive the service; `instruments` is the same
   // configuration on every instance (a snapshot restored against other tick sizes is
   // refused).
-  static Result<std::unique_ptr<MatchingService>> create(db::ConnectionPool& pool,
-                                                         kafka::KafkaConfig kafka_config,
-                                                         metrics::Registry& registry,
-                                                         const Clock& clock,
-                                                         std::vector<Instrument> instruments,
-                                                         MatchingServiceOptions options);
+  static Result<std::unique_ptr<MatchingService>> create(
+      db::ConnectionPool& pool, kafka::KafkaConfig kafka_config, metrics::Registry& registry,
+      const Clock& clock, std::vector<Instrument> instruments, MatchingServiceOptions options);
   // stop(), then closes the consumer (revocation).
   ~MatchingService();
   MatchingService(const MatchingService&) = delete;
