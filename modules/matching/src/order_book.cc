@@ -9,7 +9,9 @@ namespace bourse::matching {
 
 namespace {
 
-constexpr Side opposite(Side side) noexcept { return side == Side::kBuy ? Side::kSell : Side::kBuy; }
+constexpr Side opposite(Side side) noexcept {
+  return side == Side::kBuy ? Side::kSell : Side::kBuy;
+}
 
 // True when a price on `side` is strictly worse than `other` (lower bid, higher ask).
 constexpr bool worse(Side side, std::int64_t price, std::int64_t other) noexcept {
@@ -17,7 +19,8 @@ constexpr bool worse(Side side, std::int64_t price, std::int64_t other) noexcept
 }
 
 // True when a taker on `taker_side` with `limit_price` may trade at `maker_price`.
-constexpr bool crosses(Side taker_side, std::int64_t limit_price, std::int64_t maker_price) noexcept {
+constexpr bool crosses(Side taker_side, std::int64_t limit_price,
+                       std::int64_t maker_price) noexcept {
   return taker_side == Side::kBuy ? maker_price <= limit_price : maker_price >= limit_price;
 }
 
@@ -179,7 +182,8 @@ OrderBook::StopReason OrderBook::match(const NewOrder& order, std::int64_t& rema
     if (is_limit && !crosses(order.side, order.price_ticks, best_entry.price_ticks)) break;
     PriceLevel& level = levels_[best_entry.level];
     const std::int64_t price = best_entry.price_ticks;
-    BOURSE_ASSERT(level.head != kNil && level.price_ticks == price, "ladder points at a live level");
+    BOURSE_ASSERT(level.head != kNil && level.price_ticks == price,
+                  "ladder points at a live level");
     while (remaining > 0 && level.head != kNil) {
       const std::uint32_t maker_index = level.head;
       OrderNode& maker = nodes_[maker_index];
@@ -246,9 +250,8 @@ std::uint32_t OrderBook::find_or_add_level(Side side, std::int64_t price_ticks) 
   if (!side_ladder.empty() && side_ladder.back().price_ticks == price_ticks) {
     return side_ladder.back().level;
   }
-  const auto position =
-      side_ladder.begin() +
-      static_cast<std::ptrdiff_t>(ladder_lower_bound(side_ladder, side, price_ticks));
+  const auto position = side_ladder.begin() + static_cast<std::ptrdiff_t>(ladder_lower_bound(
+                                                  side_ladder, side, price_ticks));
   if (position != side_ladder.end() && position->price_ticks == price_ticks) return position->level;
   const std::uint32_t level_index = allocate_level();
   PriceLevel& level = levels_[level_index];
@@ -264,7 +267,7 @@ std::uint32_t OrderBook::find_or_add_level(Side side, std::int64_t price_ticks) 
 }
 
 std::size_t OrderBook::ladder_lower_bound(const Ladder& side_ladder, Side side,
-                                         std::int64_t price_ticks) noexcept {
+                                          std::int64_t price_ticks) noexcept {
   // Galloping search from the best end: most prices are near the touch, and the entries
   // next to the back are the ones already in cache.
   std::size_t high = side_ladder.size();  // the answer is <= high
@@ -341,9 +344,8 @@ void OrderBook::remove_empty_level(const PriceLevel& level) {
     side_ladder.pop_back();
     return;
   }
-  const auto position =
-      side_ladder.begin() +
-      static_cast<std::ptrdiff_t>(ladder_lower_bound(side_ladder, level.side, level.price_ticks));
+  const auto position = side_ladder.begin() + static_cast<std::ptrdiff_t>(ladder_lower_bound(
+                                                  side_ladder, level.side, level.price_ticks));
   BOURSE_ASSERT(position != side_ladder.end() && position->price_ticks == level.price_ticks,
                 "an empty level is on its ladder");
   side_ladder.erase(position);
@@ -418,8 +420,8 @@ std::optional<RestingOrderView> OrderBook::find(OrderId order_id) const noexcept
   if (index == IdIndex::kNotFound) return std::nullopt;
   const OrderNode& node = nodes_[index];
   const PriceLevel& level = levels_[node.level];
-  return RestingOrderView{order_id, node.user, level.side, level.price_ticks, node.remaining,
-                          node.accepted_sequence};
+  return RestingOrderView{order_id,          node.user,      level.side,
+                          level.price_ticks, node.remaining, node.accepted_sequence};
 }
 
 std::size_t OrderBook::memory_bytes() const noexcept {
@@ -460,7 +462,8 @@ Status OrderBook::restore(const BookSnapshot& snapshot) {
   if (snapshot.symbol != symbol_) return invalid_snapshot("symbol mismatch");
   if (snapshot.next_sequence < 1) return invalid_snapshot("next_sequence < 1");
   if (snapshot.next_trade_id < 1) return invalid_snapshot("next_trade_id < 1");
-  if (snapshot.orders.size() > options_.max_resting_orders) return invalid_snapshot("too many orders");
+  if (snapshot.orders.size() > options_.max_resting_orders)
+    return invalid_snapshot("too many orders");
   if (snapshot.pending_cancels.size() > options_.max_pending_cancels) {
     return invalid_snapshot("too many pending cancels");
   }

@@ -1,6 +1,7 @@
 #include "shard_snapshot_codec.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <limits>
 #include <unordered_set>
@@ -16,9 +17,16 @@ namespace {
 // Fixed sizes of the records whose count is read before them (to bound the count by the
 // bytes left before anything is allocated).
 constexpr std::size_t kOrderBytes = 8 + 8 + 1 + 8 + 8 + 8;
-constexpr std::size_t kIdBytes = 8;
+constexpr std::size_t kMinIdBytes = 1;  // a varint
 constexpr std::size_t kMinSymbolBytes = 1 + 1 + 8 + 1 + 8 + 8 + 8 + 8 + 4 + 4;
 constexpr std::size_t kMinUserBytes = 8 + 1 + 1;
+
+std::uint64_t zigzag(std::int64_t value) {
+  return (static_cast<std::uint64_t>(value) << 1) ^ static_cast<std::uint64_t>(value >> 63);
+}
+std::int64_t unzigzag(std::uint64_t value) {
+  return static_cast<std::int64_t>(value >> 1) ^ -static_cast<std::int64_t>(value & 1);
+}
 
 Error malformed(std::string what) {
   return Error{ErrorCode::kMalformed, "invalid shard snapshot: " + what, "invalid_snapshot"};
@@ -44,16 +52,37 @@ class Writer {
     BOURSE_ASSERT(value <= 0xFFFF'FFFFu, "snapshot counts fit u32");
     u32(static_cast<std::uint32_t>(value));
   }
+  // Positive ids as LEB128 varints of the zigzagged difference to the previous id (the
+  // first to 0): ids are mostly increasing, so most take one to three bytes.
   void ids(const std::vector<std::int64_t>& values) {
     count(values.size());
-    for (const std::int64_t id : values) i64(id);
+    std::int64_t previous = 0;
+    for (const std::int64_t id : values) {
+      BOURSE_ASSERT(id > 0, "snapshot ids are positive");
+      varint(zigzag(id - previous));  // both positive: no overflow
+      previous = id;
+    }
+  }
+  void varint(std::uint64_t value) {
+    char bytes[10];
+    std::size_t n = 0;
+    while (value >= 0x80) {
+      bytes[n++] = static_cast<char>((value & 0x7F) | 0x80);
+      value >>= 7;
+    }
+    bytes[n++] = static_cast<char>(value);
+    out_.append(bytes, n);
   }
   std::string& buffer() { return out_; }
 
  private:
   void put(std::uint64_t value, int width) {
     char bytes[8];
-    for (int i = 0; i < width; ++i) bytes[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(bytes, &value, 8);
+    } else {
+      for (int i = 0; i < width; ++i) bytes[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+    }
     out_.append(bytes, static_cast<std::size_t>(width));
   }
   std::string out_;
@@ -99,6 +128,19 @@ class Reader {
     pos_ += length;
     return true;
   }
+  // A canonical LEB128 varint of at most 10 bytes (no redundant trailing zero group, no
+  // bits past 64), so that every value has exactly one encoding.
+  bool varint(std::uint64_t& value) {
+    value = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      std::uint8_t byte = 0;
+      if (!u8(byte)) return false;
+      if (shift == 63 && byte > 1) return false;  // bits past 64
+      value |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
+      if ((byte & 0x80) == 0) return shift == 0 || byte != 0;  // minimal encoding
+    }
+    return false;
+  }
   // A count <= `limit` whose records (at least `record_bytes` each) fit in what is left.
   bool count(std::uint32_t& value, std::uint64_t limit, std::size_t record_bytes) {
     if (!u32(value)) return false;
@@ -120,28 +162,28 @@ class Reader {
   std::size_t pos_ = 0;
 };
 
-// Highest trade sequence global_trade_id accepts for every partition.
-constexpr std::int64_t kMaxTradeSequence =
-    (std::numeric_limits<std::int64_t>::max() - (events::kMaxPartitions - 1)) /
-    events::kMaxPartitions;
-
 // price_ticks x tick_units stays a valid Amount.
 bool price_fits(std::int64_t price_ticks, std::int64_t tick_units) {
   return price_ticks > 0 && price_ticks <= limits::kMaxPriceTicks &&
          price_ticks <= limits::kMaxPriceTicks / tick_units;
 }
 
-Status read_ids(Reader& in, std::vector<std::int64_t>& ids, std::uint64_t limit, const char* what) {
+// Ids as Writer::ids writes them, each > 0. (Uniqueness is checked where they are
+// loaded: OrderBook::restore for pending cancels, the id memory for recent ids.)
+Status read_ids(Reader& in, std::vector<std::int64_t>& ids, std::uint64_t limit,
+                const std::string& what) {
   std::uint32_t n = 0;
-  if (!in.count(n, limit, kIdBytes)) return malformed(std::string(what) + ": bad count");
+  if (!in.count(n, limit, kMinIdBytes)) return malformed(what + ": bad count");
   ids.resize(n);
-  IdIndex seen;
-  seen.reserve(n);
+  std::int64_t previous = 0;
   for (std::int64_t& id : ids) {
-    if (!in.i64(id)) return malformed(std::string(what) + ": truncated");
-    if (id <= 0) return malformed(std::string(what) + ": id <= 0");
-    if (seen.find(id) != IdIndex::kNotFound) return malformed(std::string(what) + ": duplicate id");
-    seen.insert(id, 0);
+    std::uint64_t encoded = 0;
+    if (!in.varint(encoded)) return malformed(what + ": truncated or bad varint");
+    const std::int64_t delta = unzigzag(encoded);
+    if (__builtin_add_overflow(previous, delta, &id) || id <= 0) {
+      return malformed(what + ": id out of range");
+    }
+    previous = id;
   }
   return Status::success();
 }
@@ -174,10 +216,10 @@ Status read_symbol(Reader& in, SymbolSnapshot& s, std::uint32_t index) {
   if (!in.u64(book.next_sequence) || !in.i64(book.next_trade_id)) {
     return malformed(where + "truncated");
   }
-  if (book.next_sequence < 1 || book.next_sequence == std::numeric_limits<std::uint64_t>::max()) {
+  if (book.next_sequence < 1 || book.next_sequence > kMaxCounter) {
     return malformed(where + "next_sequence out of range");
   }
-  if (book.next_trade_id < 1 || book.next_trade_id > kMaxTradeSequence) {
+  if (book.next_trade_id < 1 || book.next_trade_id > kMaxTradeSequence + 1) {
     return malformed(where + "next_trade_id out of range");
   }
   std::uint32_t orders = 0;
@@ -204,8 +246,7 @@ Status read_symbol(Reader& in, SymbolSnapshot& s, std::uint32_t index) {
       return malformed(where + "accepted_sequence out of range");
     }
   }
-  return read_ids(in, book.pending_cancels, kMaxPendingCancelsPerBook,
-                  (where + "pending cancels").c_str());
+  return read_ids(in, book.pending_cancels, kMaxPendingCancelsPerBook, where + "pending cancels");
 }
 
 }  // namespace
@@ -221,8 +262,14 @@ std::uint64_t fnv1a64(std::string_view bytes) noexcept {
 
 std::string encode_snapshot(const ShardSnapshot& s) {
   Writer out;
-  out.buffer().reserve(kHeaderBytes + 64 + s.recent_order_ids.size() * 8 +
-                       s.recent_cancel_ids.size() * 8);
+  std::size_t estimate =
+      kHeaderBytes + 64 + (s.recent_order_ids.size() + s.recent_cancel_ids.size()) * 3;
+  for (const SymbolSnapshot& symbol : s.symbols) {
+    estimate += kMinSymbolBytes + symbol.symbol.size() + symbol.book.orders.size() * kOrderBytes +
+                symbol.book.pending_cancels.size() * 10;
+  }
+  estimate += s.users.size() * (kMinUserBytes + 16);
+  out.buffer().reserve(estimate);
   out.bytes(std::string_view(kMagic, sizeof kMagic));
   out.u32(kShardSnapshotFormat);
   out.u64(0);  // body length, patched below
@@ -297,11 +344,15 @@ Result<ShardSnapshot> decode_snapshot(std::string_view blob) {
   if (s.partition < 0 || s.partition >= events::kMaxPartitions) {
     return malformed("partition out of range");
   }
-  if (s.next_offset < 0) return malformed("next_offset < 0");
+  if (s.next_offset < 0 || s.next_offset > static_cast<std::int64_t>(kMaxCounter)) {
+    return malformed("next_offset out of range");
+  }
   if (s.trade_sequence < 0 || s.trade_sequence > kMaxTradeSequence) {
     return malformed("trade_sequence out of range");
   }
-  if (s.next_user_handle < 1) return malformed("next_user_handle < 1");
+  if (s.next_user_handle < 1 || s.next_user_handle > kMaxCounter) {
+    return malformed("next_user_handle out of range");
+  }
 
   std::uint32_t symbols = 0;
   if (!in.count(symbols, kMaxSymbols, kMinSymbolBytes) || symbols == 0) {

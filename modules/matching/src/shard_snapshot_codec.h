@@ -21,21 +21,25 @@
 //       order_count u32, orders (bids best first, then asks best first, queue order):
 //         order_id i64, user u64, side u8, price_ticks i64, remaining i64,
 //         accepted_sequence u64                                       (41 bytes each)
-//       pending_cancel_count u32, pending cancel ids i64 (oldest first)
+//       pending_cancel_count u32, pending cancel ids (oldest first, as id lists below)
 //     user_count u32, then per user (strictly ascending by handle):
 //       handle u64, user_id_length u8, user_id
-//     recent_order_id_count u32, ids i64 (oldest first)
-//     recent_cancel_id_count u32, ids i64 (oldest first)
+//     recent_order_id_count u32, ids (oldest first)
+//     recent_cancel_id_count u32, ids (oldest first)
 //   and nothing after.
+//   An id list holds each id (> 0) as the unsigned LEB128 varint (canonical: minimal, at
+//   most 10 bytes) of the zigzagged difference to the previous id of the list (the first:
+//   to 0). Order ids come from one sequence, so most take one to three bytes instead of 8.
 //
 // decode_snapshot checks every byte: header, format, length, checksum, each count against
 // its limit below and against the bytes left (so a forged count cannot allocate more than
 // the blob's size), each value against its range, and the cross-references (every order's
 // user is in the user table and every user has a resting order; no order id rests twice in
-// the shard; ids in each memory are unique; the books' trade counters add up to the
-// shard's trade sequence). The books' own structure (priority order, uncrossed, sequences)
-// is checked by OrderBook::restore. Any failure is kMalformed; it never crashes and never
-// reads out of bounds.
+// the shard; the books' trade counters add up to the shard's trade sequence). Left to the
+// loaders: the books' own structure (priority order, uncrossed, sequences, unique pending
+// cancels) to OrderBook::restore, unique ids in each id memory to ShardState::decode (both
+// build their indexes anyway). Any failure is kMalformed; it never crashes and never reads
+// out of bounds.
 // Thread-safety: pure functions and plain values.
 #pragma once
 
@@ -71,6 +75,13 @@ inline constexpr std::size_t kMaxRecentIds = kRecentIdsRemembered;
 inline constexpr std::uint64_t kMaxSnapshotBytes = 0xFFFF'FFFFull;
 // Users are bounded by the resting orders (each user in the table has one), so by the
 // blob's size; there is no separate ceiling.
+// Counters (next_offset, next_user_handle, a book's next_sequence): at most 2^62, so that
+// even a forged snapshot leaves 2^62 steps before anything could overflow (a live shard
+// never gets near: 10^6 inputs per second for 146,000 years).
+inline constexpr std::uint64_t kMaxCounter = std::uint64_t{1} << 62;
+// The shard's trade sequence: at most 2^52 (a book's next_trade_id at most 2^52 + 1), half
+// of what global_trade_id accepts (2^53 - 1 with 1,024 partitions): the same headroom.
+inline constexpr std::int64_t kMaxTradeSequence = std::int64_t{1} << 52;
 
 struct SymbolSnapshot {
   std::string symbol;

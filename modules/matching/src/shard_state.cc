@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -108,6 +109,21 @@ class RecentIds {
     index_.insert(id, 0);
   }
 
+  // Loads `ids` (oldest first) into an empty memory. False (the memory is then unusable)
+  // if there are more than it holds, or one is <= 0 or repeated.
+  bool restore(const std::vector<std::int64_t>& ids) {
+    BOURSE_ASSERT(ring_.empty(), "restore() into an empty memory");
+    if (ids.size() > capacity_) return false;
+    ring_.reserve(ids.size());
+    index_.reserve(ids.size());
+    for (const std::int64_t id : ids) {
+      if (id <= 0 || contains(id)) return false;
+      ring_.push_back(id);
+      index_.insert(id, 0);
+    }
+    return true;
+  }
+
   std::vector<std::int64_t> oldest_first() const {
     std::vector<std::int64_t> out;
     out.reserve(ring_.size());
@@ -142,6 +158,7 @@ struct ShardState::Impl final : EventListener {
   };
   struct UserEntry {
     std::string user_id;
+    UserHandle handle = 0;
     std::uint64_t resting = 0;  // resting orders of this user in the shard
   };
   // What the engine's callbacks need to know about the input being applied.
@@ -151,6 +168,7 @@ struct ShardState::Impl final : EventListener {
     std::vector<ShardOutput>* out = nullptr;
     OrderId order_id;
     const std::string* user_id = nullptr;
+    UserEntry* taker = nullptr;  // a Place's user, once it reaches the engine
     Side side = Side::kBuy;
     bool cancel = false;
   };
@@ -174,6 +192,7 @@ struct ShardState::Impl final : EventListener {
 
   void apply(std::int64_t offset, const ShardInput& input, std::vector<ShardOutput>& out) {
     BOURSE_ASSERT(offset >= next_offset, "ShardState inputs arrive in offset order");
+    BOURSE_ASSERT(offset < std::numeric_limits<std::int64_t>::max(), "next_offset fits int64");
     current = Current{};
     current.offset = offset;
     current.out = &out;
@@ -229,7 +248,8 @@ struct ShardState::Impl final : EventListener {
                                  events::RejectReason::kInvalidOrder});
       return;
     }
-    order.user = user_handle(input.user_id);
+    current.taker = &user_entry(input.user_id);
+    order.user = current.taker->handle;
     engine.apply(Command::new_order(symbol, order));
   }
 
@@ -262,7 +282,8 @@ struct ShardState::Impl final : EventListener {
 
   void on_accepted(const OrderAccepted& e) override {
     BOURSE_ASSERT(e.order_id == current.order_id && !current.cancel, "only the new order rests");
-    UserEntry& user = users.at(e.user);
+    BOURSE_ASSERT(current.taker != nullptr && current.taker->handle == e.user, "the taker rests");
+    UserEntry& user = *current.taker;
     ++user.resting;
     mark_changed(e.symbol);
     emit(events::OrderAccepted{e.order_id, user.user_id, symbols[e.symbol].symbol, e.side,
@@ -278,7 +299,9 @@ struct ShardState::Impl final : EventListener {
     mark_changed(t.symbol);
     const bool taker_buys = t.taker_side == Side::kBuy;
     const std::string& maker = users.at(t.maker_user).user_id;
-    const std::string& taker = users.at(t.taker_user).user_id;
+    BOURSE_ASSERT(current.taker != nullptr && current.taker->handle == t.taker_user,
+                  "the taker trades");
+    const std::string& taker = current.taker->user_id;
     events::TradeExecuted trade;
     trade.trade_id = events::global_trade_id(partition, trade_sequence);
     trade.symbol = symbol.symbol;
@@ -301,9 +324,10 @@ struct ShardState::Impl final : EventListener {
       release_resting(c.user);
       mark_changed(c.symbol);
     }
-    emit(events::OrderCancelled{c.order_id, users.at(c.user).user_id, symbols[c.symbol].symbol,
-                                current.side, wire_reason(c.reason),
-                                Quantity::of(c.cancelled_quantity)});
+    const UserEntry& user = current.cancel ? users.at(c.user) : *current.taker;
+    BOURSE_ASSERT(user.handle == c.user, "the cancelled order's user");
+    emit(events::OrderCancelled{c.order_id, user.user_id, symbols[c.symbol].symbol, current.side,
+                                wire_reason(c.reason), Quantity::of(c.cancelled_quantity)});
   }
 
   void on_rejected(const OrderRejected& r) override {
@@ -314,8 +338,10 @@ struct ShardState::Impl final : EventListener {
 
   // --- Helpers ------------------------------------------------------------------------
 
-  void emit(ShardEvent event) {
-    current.out->push_back(ShardOutput{current.offset, current.next_index++, std::move(event)});
+  // Appends one output, the event constructed in place.
+  template <typename Event>
+  void emit(Event&& event) {
+    current.out->emplace_back(current.offset, current.next_index++, std::forward<Event>(event));
   }
 
   Amount amount(SymbolHandle symbol, std::int64_t price_ticks) const {
@@ -326,14 +352,15 @@ struct ShardState::Impl final : EventListener {
     return Amount::from_units(units);
   }
 
-  UserHandle user_handle(const std::string& user_id) {
+  // The user's entry, created (with the next handle) if the user has none.
+  UserEntry& user_entry(const std::string& user_id) {
     const auto it = user_handles.find(user_id);
-    if (it != user_handles.end()) return it->second;
+    if (it != user_handles.end()) return *it->second;
     const UserHandle handle = next_user_handle++;
-    user_handles.emplace(user_id, handle);
-    users.emplace(handle, UserEntry{user_id, 0});
+    UserEntry& entry = users.emplace(handle, UserEntry{user_id, handle, 0}).first->second;
+    user_handles.emplace(user_id, &entry);
     maybe_unused.push_back(handle);  // forgotten after this input unless its order rests
-    return handle;
+    return entry;
   }
 
   void release_resting(UserHandle handle) {
@@ -391,8 +418,8 @@ struct ShardState::Impl final : EventListener {
   UserHandle next_user_handle = 1;
   std::vector<SymbolEntry> symbols;  // by handle = position in name order
   StringMap<SymbolHandle> symbol_handles;
-  StringMap<UserHandle> user_handles;
   std::unordered_map<UserHandle, UserEntry> users;  // never iterated into an output
+  StringMap<UserEntry*> user_handles;               // into `users` (nodes never move)
   std::vector<UserHandle> maybe_unused;
   RecentIds recent_orders;
   RecentIds recent_cancels;
@@ -503,8 +530,10 @@ Result<ShardState> ShardState::decode(std::string_view blob, std::int32_t partit
   impl.trade_sequence = s.trade_sequence;
   impl.next_user_handle = s.next_user_handle;
   for (snapshot::UserSnapshot& user : s.users) {
-    impl.user_handles.emplace(user.user_id, user.handle);
-    impl.users.emplace(user.handle, Impl::UserEntry{std::move(user.user_id), 0});
+    Impl::UserEntry& entry =
+        impl.users.emplace(user.handle, Impl::UserEntry{user.user_id, user.handle, 0})
+            .first->second;
+    impl.user_handles.emplace(std::move(user.user_id), &entry);
   }
   for (std::size_t i = 0; i < s.symbols.size(); ++i) {
     snapshot::SymbolSnapshot& symbol = s.symbols[i];
@@ -518,8 +547,11 @@ Result<ShardState> ShardState::decode(std::string_view blob, std::int32_t partit
       return Error{ErrorCode::kMalformed, restored.error().message, "invalid_snapshot"};
     }
   }
-  for (const std::int64_t id : s.recent_order_ids) impl.recent_orders.remember(id);
-  for (const std::int64_t id : s.recent_cancel_ids) impl.recent_cancels.remember(id);
+  if (!impl.recent_orders.restore(s.recent_order_ids) ||
+      !impl.recent_cancels.restore(s.recent_cancel_ids)) {
+    return Error{ErrorCode::kMalformed, "invalid shard snapshot: an id memory repeats an id",
+                 "invalid_snapshot"};
+  }
   return state;
 }
 

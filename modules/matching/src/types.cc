@@ -6,29 +6,46 @@ namespace bourse::matching {
 
 const char* to_string(CancelReason reason) noexcept {
   switch (reason) {
-    case CancelReason::kUser: return "user";
-    case CancelReason::kUserBeforeArrival: return "user_before_arrival";
-    case CancelReason::kIocRemainder: return "ioc_remainder";
-    case CancelReason::kMarketRemainder: return "market_remainder";
-    case CancelReason::kFokNotFillable: return "fok_not_fillable";
-    case CancelReason::kSelfTrade: return "self_trade";
-    case CancelReason::kCashCap: return "cash_cap";
+    case CancelReason::kUser:
+      return "user";
+    case CancelReason::kUserBeforeArrival:
+      return "user_before_arrival";
+    case CancelReason::kIocRemainder:
+      return "ioc_remainder";
+    case CancelReason::kMarketRemainder:
+      return "market_remainder";
+    case CancelReason::kFokNotFillable:
+      return "fok_not_fillable";
+    case CancelReason::kSelfTrade:
+      return "self_trade";
+    case CancelReason::kCashCap:
+      return "cash_cap";
   }
   return "?";
 }
 
 const char* to_string(RejectReason reason) noexcept {
   switch (reason) {
-    case RejectReason::kInvalidOrderId: return "invalid_order_id";
-    case RejectReason::kInvalidSide: return "invalid_side";
-    case RejectReason::kInvalidType: return "invalid_type";
-    case RejectReason::kInvalidTimeInForce: return "invalid_time_in_force";
-    case RejectReason::kInvalidQuantity: return "invalid_quantity";
-    case RejectReason::kInvalidPrice: return "invalid_price";
-    case RejectReason::kInvalidCashCap: return "invalid_cash_cap";
-    case RejectReason::kDuplicateOrderId: return "duplicate_order_id";
-    case RejectReason::kBookFull: return "book_full";
-    case RejectReason::kUnknownSymbol: return "unknown_symbol";
+    case RejectReason::kInvalidOrderId:
+      return "invalid_order_id";
+    case RejectReason::kInvalidSide:
+      return "invalid_side";
+    case RejectReason::kInvalidType:
+      return "invalid_type";
+    case RejectReason::kInvalidTimeInForce:
+      return "invalid_time_in_force";
+    case RejectReason::kInvalidQuantity:
+      return "invalid_quantity";
+    case RejectReason::kInvalidPrice:
+      return "invalid_price";
+    case RejectReason::kInvalidCashCap:
+      return "invalid_cash_cap";
+    case RejectReason::kDuplicateOrderId:
+      return "duplicate_order_id";
+    case RejectReason::kBookFull:
+      return "book_full";
+    case RejectReason::kUnknownSymbol:
+      return "unknown_symbol";
   }
   return "?";
 }

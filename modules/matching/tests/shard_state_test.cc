@@ -6,9 +6,11 @@
 
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace bourse::matching {
@@ -427,6 +429,394 @@ TEST_CASE("shard: the id memory forgets the oldest id past kRecentIdsRemembered"
   // The memory survives a snapshot with its order.
   ShardState restored = restore(d.state.encode());
   CHECK(restored.encode() == d.state.encode());
+}
+
+TEST_CASE("shard: an order resting longer than the id memory is still known",
+          "[matching][shard_state]") {
+  Driver d;
+  const std::int64_t resting = 1'000'000'000;
+  REQUIRE(d.apply(limit(resting, "old", "MSFT", Side::kSell, "300", 5)).size() == 1);
+  std::vector<ShardOutput> out;
+  for (std::int64_t id = 1; id <= static_cast<std::int64_t>(kRecentIdsRemembered); ++id) {
+    out.clear();
+    d.state.apply(d.offset++, limit(id, "u", "AAPL", Side::kBuy, "1", 1, TimeInForce::kIoc), out);
+  }
+  // Forgotten by the memory, but resting: a re-sent Place is still a duplicate...
+  CHECK(d.apply(limit(resting, "old", "MSFT", Side::kSell, "300", 5)).empty());
+  // ... and a cancel still cancels it.
+  out = d.apply(cancel(resting, "old", "MSFT"));
+  REQUIRE(out.size() == 1);
+  CHECK(as<events::OrderCancelled>(out[0]).cancelled_quantity == Quantity::of(5));
+}
+
+// --- Random streams: determinism and snapshot equivalence --------------------------------
+
+// A seeded stream of inputs over three symbols (and an unknown one) and ten users: every
+// order kind, off-tick prices, missing cash caps, cancels of resting, finished and unknown
+// ids, in the right or the wrong symbol, and re-sent inputs (duplicates). Offsets have gaps.
+class Stream {
+ public:
+  explicit Stream(std::uint64_t seed) : rng_(seed) {}
+
+  std::pair<std::int64_t, ShardInput> next() {
+    offset_ += 1 + (pick(20) == 0 ? static_cast<std::int64_t>(pick(3)) : 0);
+    ShardInput input = make();
+    sent_.push_back(input);
+    if (sent_.size() > 64) sent_.erase(sent_.begin());
+    return {offset_, std::move(input)};
+  }
+
+ private:
+  struct Symbol {
+    const char* name;
+    std::int64_t tick_units;
+    std::int64_t reference_ticks;
+  };
+
+  std::uint64_t pick(std::uint64_t n) { return rng_() % n; }
+
+  ShardInput make() {
+    const std::uint64_t roll = pick(100);
+    if (roll < 4 && !sent_.empty()) return sent_[pick(sent_.size())];  // a re-sent input
+    if (roll < 30 && !orders_.empty()) {
+      // Mostly recent orders (likely resting), sometimes old or unknown ids.
+      const std::size_t n = orders_.size();
+      const std::size_t index = pick(4) == 0 ? pick(n) : n - 1 - pick(std::min<std::size_t>(n, 40));
+      const auto& [id, user, symbol] = orders_[index];
+      if (pick(50) == 0) return cancel(next_id_ + 1000, user.c_str(), "AAPL");
+      return cancel(id, user.c_str(), pick(30) == 0 ? "MSFT" : symbol.c_str());
+    }
+    static constexpr Symbol kSymbols[] = {
+        {"AAPL", 100, 15'000}, {"MSFT", 500, 6'000}, {"BRK.B", 10'000, 400}, {"NOPE", 100, 100}};
+    const Symbol& symbol = kSymbols[pick(100) == 0 ? 3 : pick(3)];
+    PlaceInput p;
+    p.order_id = OrderId(next_id_++);
+    p.user_id = "u" + std::to_string(pick(10));
+    p.symbol = symbol.name;
+    p.side = pick(2) == 0 ? Side::kBuy : Side::kSell;
+    p.quantity = Quantity::of(1 + static_cast<std::int64_t>(pick(pick(10) == 0 ? 500 : 60)));
+    const std::int64_t ticks = symbol.reference_ticks - 12 + static_cast<std::int64_t>(pick(25));
+    if (pick(100) < 85) {
+      p.type = OrderType::kLimit;
+      const std::uint64_t tif = pick(100);
+      p.time_in_force = tif < 80   ? TimeInForce::kGtc
+                        : tif < 92 ? TimeInForce::kIoc
+                                   : TimeInForce::kFok;
+      p.price = Amount::from_units(ticks * symbol.tick_units + (pick(100) == 0 ? 1 : 0));
+    } else {
+      p.type = OrderType::kMarket;
+      p.time_in_force = pick(10) < 7 ? TimeInForce::kIoc : TimeInForce::kFok;
+      if (p.side == Side::kBuy && pick(50) != 0) {
+        const std::int64_t notional =
+            p.quantity.value() * symbol.reference_ticks * symbol.tick_units;
+        p.cash_cap = Amount::from_units(
+            notional / 2 + static_cast<std::int64_t>(pick(static_cast<std::uint64_t>(notional))));
+      }
+    }
+    orders_.emplace_back(p.order_id.value(), p.user_id, p.symbol);
+    return p;
+  }
+
+  std::mt19937_64 rng_;
+  std::int64_t offset_ = -1;
+  std::int64_t next_id_ = 1;
+  std::vector<std::tuple<std::int64_t, std::string, std::string>> orders_;
+  std::vector<ShardInput> sent_;
+};
+
+struct Run {
+  std::vector<ShardOutput> outputs;
+  std::vector<std::pair<std::int64_t, std::string>> snapshots;  // (input index, encode())
+  std::string final_encode;
+};
+
+std::vector<std::pair<std::int64_t, ShardInput>> stream(std::uint64_t seed, std::size_t count) {
+  Stream s(seed);
+  std::vector<std::pair<std::int64_t, ShardInput>> inputs;
+  inputs.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) inputs.push_back(s.next());
+  return inputs;
+}
+
+// Runs inputs[from..] on `state`, encoding before each input index in `cuts`.
+Run run(ShardState& state, const std::vector<std::pair<std::int64_t, ShardInput>>& inputs,
+        std::size_t from, const std::set<std::size_t>& cuts = {}) {
+  Run result;
+  for (std::size_t i = from; i < inputs.size(); ++i) {
+    if (cuts.count(i) > 0) result.snapshots.emplace_back(i, state.encode());
+    state.apply(inputs[i].first, inputs[i].second, result.outputs);
+  }
+  result.final_encode = state.encode();
+  return result;
+}
+
+// The outputs of inputs at offsets >= `offset`.
+std::vector<ShardOutput> outputs_from(const std::vector<ShardOutput>& all, std::int64_t offset) {
+  std::vector<ShardOutput> tail;
+  for (const ShardOutput& output : all) {
+    if (output.input_offset >= offset) tail.push_back(output);
+  }
+  return tail;
+}
+
+TEST_CASE("shard: the same inputs give the same outputs and snapshot, twice",
+          "[matching][shard_state][random]") {
+  const auto inputs = stream(11, 20'000);
+  ShardState first(3, instruments(), 0);
+  ShardState second(3, instruments(), 0);
+  const Run a = run(first, inputs, 0);
+  const Run b = run(second, inputs, 0);
+  CHECK(a.outputs.size() > 20'000);
+  CHECK(same(a.outputs, b.outputs));
+  CHECK(a.final_encode == b.final_encode);
+  // The configuration's order does not matter.
+  std::vector<Instrument> reversed(instruments().rbegin(), instruments().rend());
+  ShardState third(3, reversed, 0);
+  const Run c = run(third, inputs, 0);
+  CHECK(same(a.outputs, c.outputs));
+  CHECK(a.final_encode == c.final_encode);
+  // Sanity: the stream exercises what it should.
+  std::size_t kinds[5] = {};
+  std::set<std::int64_t> trade_ids;
+  for (const ShardOutput& output : a.outputs) {
+    ++kinds[output.event.index()];
+    if (const auto* trade = std::get_if<events::TradeExecuted>(&output.event)) {
+      CHECK(trade_ids.insert(trade->trade_id.value()).second);
+    }
+  }
+  for (std::size_t kind = 0; kind < 5; ++kind) {
+    INFO("event kind " << kind);
+    CHECK(kinds[kind] > 100);
+  }
+}
+
+TEST_CASE("shard: snapshot equivalence (restore at a cut, replay the rest)",
+          "[matching][shard_state][random]") {
+  for (const std::uint64_t seed : {1u, 2u, 3u}) {
+    INFO("seed " << seed);
+    const auto inputs = stream(seed, 20'000);
+    const std::set<std::size_t> cuts = {0, 1, 2, 999, 5'000, 12'345, 19'999};
+    ShardState uninterrupted(7, instruments(), 0);
+    const Run reference = run(uninterrupted, inputs, 0, cuts);
+    REQUIRE(reference.snapshots.size() == cuts.size());
+    for (const auto& [cut, blob] : reference.snapshots) {
+      INFO("cut at input " << cut << ", snapshot of " << blob.size() << " bytes");
+      auto decoded = ShardState::decode(blob, 7, instruments());
+      REQUIRE(decoded.ok());
+      ShardState restored = std::move(decoded).value();
+      CHECK(restored.encode() == blob);  // decode(encode(s)) encodes to the same bytes
+      CHECK(restored.next_offset() == (cut == 0 ? 0 : inputs[cut - 1].first + 1));
+      const Run rest = run(restored, inputs, cut);
+      CHECK(same(rest.outputs, outputs_from(reference.outputs, inputs[cut].first)));
+      CHECK(rest.final_encode == reference.final_encode);
+    }
+    // Restoring at every cut in turn (snapshot of a restored state, restored again).
+    ShardState chained(7, instruments(), 0);
+    std::vector<ShardOutput> outputs;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (cuts.count(i) > 0) {
+        auto decoded = ShardState::decode(chained.encode(), 7, instruments());
+        REQUIRE(decoded.ok());
+        chained = std::move(decoded).value();
+      }
+      chained.apply(inputs[i].first, inputs[i].second, outputs);
+    }
+    CHECK(same(outputs, reference.outputs));
+    CHECK(chained.encode() == reference.final_encode);
+    CHECK(chained.resting_orders() == uninterrupted.resting_orders());
+    for (const char* symbol : {"AAPL", "MSFT", "BRK.B"}) {
+      CHECK(chained.view(symbol, 1'000) == uninterrupted.view(symbol, 1'000));
+    }
+  }
+}
+
+// --- Decode: configuration, partition, bad bytes -----------------------------------------
+
+std::string sample_snapshot(std::size_t inputs, std::int32_t partition = 0) {
+  ShardState state(partition, instruments(), 0);
+  const auto all = stream(99, inputs);
+  run(state, all, 0);
+  REQUIRE(state.resting_orders() > 0);
+  return state.encode();
+}
+
+TEST_CASE("shard: decode checks the configuration and the partition",
+          "[matching][shard_state][snapshot]") {
+  const std::string blob = sample_snapshot(2'000);
+  SECTION("a symbol of the snapshot missing from the configuration") {
+    const std::vector<Instrument> config = {instruments()[0], instruments()[1]};
+    auto decoded = ShardState::decode(blob, 0, config);
+    REQUIRE_FALSE(decoded.ok());
+    CHECK(decoded.error().code == ErrorCode::kInvalidArgument);
+  }
+  SECTION("another tick size") {
+    std::vector<Instrument> config = instruments();
+    config[1].tick_size = money("0.02");
+    config[1].reference_price = money("150");
+    auto decoded = ShardState::decode(blob, 0, config);
+    REQUIRE_FALSE(decoded.ok());
+    CHECK(decoded.error().code == ErrorCode::kInvalidArgument);
+  }
+  SECTION("an invalid or empty configuration") {
+    CHECK(ShardState::decode(blob, 0, {}).error().code == ErrorCode::kInvalidArgument);
+    std::vector<Instrument> twice = instruments();
+    twice.push_back(instruments()[0]);
+    CHECK(ShardState::decode(blob, 0, twice).error().code == ErrorCode::kInvalidArgument);
+  }
+  SECTION("the wrong partition") {
+    auto decoded = ShardState::decode(blob, 1, instruments());
+    REQUIRE_FALSE(decoded.ok());
+    CHECK(decoded.error().code == ErrorCode::kMalformed);
+    CHECK_FALSE(ShardState::decode(blob, -1, instruments()).ok());
+    CHECK_FALSE(ShardState::decode(blob, events::kMaxPartitions, instruments()).ok());
+  }
+  SECTION("a symbol configured but not in the snapshot gets an empty book") {
+    std::vector<Instrument> config = instruments();
+    config.push_back(instrument("AMZN", "0.01", "100"));
+    auto decoded = ShardState::decode(blob, 0, config);
+    REQUIRE(decoded.ok());
+    ShardState state = std::move(decoded).value();
+    auto view = state.view("AMZN", 10);
+    REQUIRE(view.has_value());
+    CHECK(view->bids.empty());
+    CHECK(view->asks.empty());
+    ShardState plain = restore(blob);
+    CHECK(state.resting_orders() == plain.resting_orders());
+    for (const char* symbol : {"AAPL", "MSFT", "BRK.B"}) {
+      CHECK(state.view(symbol, 100) == plain.view(symbol, 100));
+    }
+    // And it trades there.
+    std::vector<ShardOutput> out;
+    state.apply(state.next_offset(), limit(1'000'000, "x", "AMZN", Side::kBuy, "100", 1), out);
+    REQUIRE(out.size() == 1);
+    CHECK(std::holds_alternative<events::OrderAccepted>(out[0].event));
+  }
+}
+
+// Overwrites the header's checksum with the body's, so that a mutated body reaches the
+// structural checks instead of stopping at the checksum.
+void fix_checksum(std::string& blob) {
+  if (blob.size() < 24) return;
+  std::uint64_t hash = 14695981039346656037ull;
+  for (std::size_t i = 24; i < blob.size(); ++i) {
+    hash ^= static_cast<std::uint8_t>(blob[i]);
+    hash *= 1099511628211ull;
+  }
+  for (int i = 0; i < 8; ++i) blob[16 + i] = static_cast<char>((hash >> (8 * i)) & 0xFF);
+}
+
+// A mutated blob that still decodes must give a working state.
+void exercise(std::string_view blob, std::size_t& accepted) {
+  auto decoded = ShardState::decode(blob, 0, instruments());
+  if (!decoded) {
+    // kInvalidArgument: a corrupted symbol name or tick size no longer fits the
+    // configuration.
+    CHECK((decoded.error().code == ErrorCode::kMalformed ||
+           decoded.error().code == ErrorCode::kInvalidArgument));
+    return;
+  }
+  ++accepted;
+  ShardState state = std::move(decoded).value();
+  const std::string again = state.encode();
+  auto redecoded = ShardState::decode(again, 0, instruments());
+  REQUIRE(redecoded.ok());
+  CHECK(redecoded->encode() == again);
+  if (state.next_offset() < std::numeric_limits<std::int64_t>::max() - 10) {
+    std::vector<ShardOutput> out;
+    std::int64_t offset = state.next_offset();
+    state.apply(offset++, limit(1'000'000'001, "fz", "AAPL", Side::kBuy, "151", 50), out);
+    state.apply(offset++, market(1'000'000'002, "fz2", "MSFT", Side::kSell, 50, std::nullopt), out);
+    state.apply(offset++, cancel(1'000'000'001, "fz", "AAPL"), out);
+    CHECK_FALSE(out.empty());
+  }
+  for (const char* symbol : {"AAPL", "MSFT", "BRK.B"}) CHECK(state.view(symbol, 5).has_value());
+}
+
+TEST_CASE("shard: decode of truncated or corrupted snapshots fails cleanly",
+          "[matching][shard_state][snapshot]") {
+  const std::string blob = sample_snapshot(20'000);
+  REQUIRE(ShardState::decode(blob, 0, instruments()).ok());
+  SECTION("every truncation, and trailing bytes") {
+    for (std::size_t length = 0; length < blob.size(); ++length) {
+      auto decoded = ShardState::decode(std::string_view(blob).substr(0, length), 0, instruments());
+      REQUIRE_FALSE(decoded.ok());
+      CHECK(decoded.error().code == ErrorCode::kMalformed);
+    }
+    CHECK_FALSE(ShardState::decode(blob + '\0', 0, instruments()).ok());
+  }
+  SECTION("bit flips at many positions are caught (checksum)") {
+    std::mt19937_64 rng(5);
+    for (int i = 0; i < 3'000; ++i) {
+      std::string mutated = blob;
+      mutated[rng() % mutated.size()] ^= static_cast<char>(1 << (rng() % 8));
+      auto decoded = ShardState::decode(mutated, 0, instruments());
+      REQUIRE_FALSE(decoded.ok());
+      CHECK(decoded.error().code == ErrorCode::kMalformed);
+    }
+  }
+  SECTION("bit flips with the checksum fixed reach the value checks, never crash") {
+    std::mt19937_64 rng(6);
+    std::size_t accepted = 0;
+    for (int i = 0; i < 3'000; ++i) {
+      std::string mutated = blob;
+      const std::size_t position = 24 + rng() % (mutated.size() - 24);
+      mutated[position] ^= static_cast<char>(1 << (rng() % 8));
+      fix_checksum(mutated);
+      exercise(mutated, accepted);
+    }
+    INFO("accepted " << accepted);
+    CHECK(accepted < 3'000);
+  }
+  SECTION("random garbage") {
+    std::mt19937_64 rng(7);
+    for (int i = 0; i < 2'000; ++i) {
+      std::string garbage(rng() % 200, '\0');
+      for (char& c : garbage) c = static_cast<char>(rng());
+      if (garbage.size() >= 4 && rng() % 2 == 0) garbage.replace(0, 4, blob.substr(0, 8));
+      fix_checksum(garbage);
+      CHECK_FALSE(ShardState::decode(garbage, 0, instruments()).ok());
+    }
+  }
+}
+
+TEST_CASE("shard: every bit of a small snapshot, flipped (checksum fixed)",
+          "[matching][shard_state][snapshot]") {
+  const std::string blob = sample_snapshot(60);
+  INFO("snapshot of " << blob.size() << " bytes");
+  std::size_t accepted = 0;
+  for (std::size_t position = 0; position < blob.size(); ++position) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string mutated = blob;
+      mutated[position] ^= static_cast<char>(1 << bit);
+      if (position >= 24) fix_checksum(mutated);
+      exercise(mutated, accepted);
+    }
+    // Every byte value at this position, too.
+    for (int value = 0; value < 256; value += 17) {
+      std::string mutated = blob;
+      mutated[position] = static_cast<char>(value);
+      if (position >= 24) fix_checksum(mutated);
+      exercise(mutated, accepted);
+    }
+  }
+  CHECK(accepted > 0);  // some flips are harmless (a price, a quantity, an offset)
+}
+
+TEST_CASE("shard: snapshot format basics", "[matching][shard_state][snapshot]") {
+  ShardState state(9, instruments(), 42);
+  const std::string blob = state.encode();
+  CHECK(blob.substr(0, 4) == "BSS1");
+  CHECK(static_cast<std::uint8_t>(blob[4]) == kShardSnapshotFormat);
+  auto decoded = ShardState::decode(blob, 9, instruments());
+  REQUIRE(decoded.ok());
+  CHECK(decoded->next_offset() == 42);
+  CHECK(decoded->partition() == 9);
+  CHECK(decoded->resting_orders() == 0);
+  std::string other_format = blob;
+  other_format[4] = 2;
+  auto refused = ShardState::decode(other_format, 9, instruments());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kMalformed);
 }
 
 }  // namespace

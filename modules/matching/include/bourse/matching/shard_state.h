@@ -10,13 +10,16 @@
 // ids (duplicate inputs), and the next input offset it expects.
 //
 // Inputs (mapped by the adapter from order::OrderCreated / order::CancelRequested):
-//   - Place: an order id seen before (within the memory, kRecentIdsRemembered) is a
-//     duplicate (the relay published its row twice): it produces nothing and changes
-//     nothing, live and in replay alike. A duplicate never reaches the engine.
-//   - Cancel: a duplicate cancel (same order id) produces nothing. A cancel of an order id
-//     not seen (or no longer remembered) produces CancelTooLate without touching the
-//     engine; of a seen one, the engine cancels it: OrderCancelled(user) if it rested,
-//     else CancelTooLate.
+//   - Place: an order id seen before (within the memory, kRecentIdsRemembered) or still
+//     resting in its symbol's book is a duplicate (the relay published its row twice): it
+//     produces nothing and changes nothing, live and in replay alike. A duplicate never
+//     reaches the engine.
+//   - Cancel: a duplicate cancel (same order id, within the memory) produces nothing. A
+//     cancel of an order resting in the cancel's symbol's book goes to the engine:
+//     OrderCancelled(user, the remainder). Any other (an id not seen, or seen but already
+//     filled, cancelled or rejected) produces CancelTooLate without touching the engine;
+//     so the engine's cancel-before-arrival memory is never used (the order module
+//     publishes an order's OrderCreated before its CancelRequested, on one partition).
 //   - Quantities are shares; prices and cash caps are Amounts converted to ticks with the
 //     symbol's tick size (a price off the tick, or a symbol not configured, gives
 //     OrderRejected(invalid_order / unknown_symbol): the order module validated it, so that
@@ -90,7 +93,7 @@ struct ShardOutput {
 };
 
 // The market view of one symbol after a batch (for the read APIs): top levels and the
-// last trade. Levels are best first.
+// last trade. Levels are best first; a level's quantity saturates at Quantity::kMax.
 struct PriceLevelView {
   Amount price;
   Quantity quantity;
@@ -129,6 +132,7 @@ class ShardState {
   // The view of `symbol` with at most `depth` levels per side; nullopt if not configured.
   std::optional<SymbolView> view(std::string_view symbol, std::size_t depth) const;
   // Symbols whose book or last trade changed since the last call (sorted), then forgets.
+  // A new or decoded state reports every configured symbol on its first call.
   std::vector<std::string> take_changed_symbols();
 
   // The snapshot blob of the whole state (covers inputs up to next_offset() - 1).
