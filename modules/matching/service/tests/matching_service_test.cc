@@ -375,6 +375,28 @@ TEST_CASE("a snapshot plus replay gives the same books as never stopping", "[mat
         static_cast<double>(end - snapshot_offset - (snapshot_offset <= end / 3 ? 1 : 0)));
 }
 
+TEST_CASE("an idle partition's snapshot catches up with its committed offset",
+          "[matching_service]") {
+  const std::string topic = create_topic(1);
+  InputProducer producer;
+  for (int i = 0; i < 3; ++i) {
+    producer.event(topic, limit(200 + i, "gina", "MSFT", Side::kSell, "105", 2));
+  }
+  Database db;
+  MatchingServiceOptions options;
+  options.snapshot_interval = 1s;
+  options.snapshot_every_inputs = kMaxSnapshotEveryInputs;  // only the interval triggers
+  Service service(db, topic, unique_name("matching"), options);
+  service.drive_to(db, topic, 3);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         db.scalar("SELECT COUNT(*) FROM matching_snapshots") < 1) {
+    (void)service.service->poll_once(100ms);  // nothing to consume: the partition is idle
+  }
+  CHECK(db.scalar("SELECT MAX(next_offset) FROM matching_snapshots") == 3);
+  CHECK(db.committed(topic) == 3);
+}
+
 TEST_CASE("an order published twice rests once, live and after a restart", "[matching_service]") {
   const std::string topic = create_topic(1);
   InputProducer producer;
