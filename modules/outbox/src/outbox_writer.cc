@@ -9,6 +9,17 @@
 #include "bourse/db/sql_text.h"
 
 namespace bourse::outbox {
+namespace {
+
+bool is_valid_event_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > envelope::kMaxEventIdLength) return false;
+  for (const char c : id) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 bool is_outbox_table_name(std::string_view table) noexcept {
   constexpr std::string_view kSuffix = "_outbox";
@@ -44,7 +55,16 @@ Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::st
   payloads.reserve(events.size());  // never reallocated: the statement binds references
   for (std::size_t i = 0; i < events.size(); ++i) {
     const OutboxEvent& event = events[i];
-    appended[i].event_id = random_uuid_v4();
+    if (event.event_id.empty()) {
+      appended[i].event_id = random_uuid_v4();
+    } else {
+      if (!is_valid_event_id(event.event_id)) {
+        return Error::invalid("event id must be 1.." + std::to_string(envelope::kMaxEventIdLength) +
+                                  " printable ASCII characters",
+                              "invalid_event_id");
+      }
+      appended[i].event_id = event.event_id;
+    }
     payloads.push_back(envelope::serialize(
         envelope::Envelope{appended[i].event_id, event.event_type, event.version, occurred_at,
                            event.aggregate_type, event.aggregate_id, event.data}));

@@ -314,4 +314,61 @@ Result<int> Admin::partition_count(const std::string& topic, milliseconds timeou
   return it->second.partitions;
 }
 
+Result<std::int64_t> Admin::topic_retention_ms(const std::string& topic, milliseconds timeout) {
+  impl_->serve_events();
+  rd_kafka_t* rk = impl_->handle->c_ptr();
+  char error_text[512];
+  std::unique_ptr<rd_kafka_ConfigResource_t, decltype(&rd_kafka_ConfigResource_destroy)> resource(
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()),
+      &rd_kafka_ConfigResource_destroy);
+  AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS),
+                          &rd_kafka_AdminOptions_destroy);
+  const int timeout_ms = to_timeout_ms(timeout);
+  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms, error_text,
+                                                sizeof error_text)) {
+    return Error::internal(std::string("describe configs: bad admin options: ") + error_text);
+  }
+  QueuePtr queue(rd_kafka_queue_new(rk), &rd_kafka_queue_destroy);
+  rd_kafka_ConfigResource_t* resources[] = {resource.get()};
+  rd_kafka_DescribeConfigs(rk, resources, 1, options.get(), queue.get());
+  EventPtr event(
+      rd_kafka_queue_poll(queue.get(), timeout_ms + static_cast<int>(kAdminResultMargin.count())),
+      &rd_kafka_event_destroy);
+  if (!event) return detail::timeout_error("kafka describe configs: no answer within the timeout");
+  if (const rd_kafka_resp_err_t code = rd_kafka_event_error(event.get());
+      code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* text = rd_kafka_event_error_string(event.get());
+    return detail::to_error(cpp_code(code), "describe configs of " + topic, text ? text : "");
+  }
+  const rd_kafka_DescribeConfigs_result_t* result =
+      rd_kafka_event_DescribeConfigs_result(event.get());
+  if (result == nullptr) return Error::internal("kafka describe configs: unexpected result type");
+  size_t count = 0;
+  const rd_kafka_ConfigResource_t** described =
+      rd_kafka_DescribeConfigs_result_resources(result, &count);
+  if (count != 1) return Error::internal("kafka describe configs: expected one resource");
+  if (const rd_kafka_resp_err_t code = rd_kafka_ConfigResource_error(described[0]);
+      code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (code == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+      return Error{ErrorCode::kNotFound, "kafka topic " + topic + " does not exist", {}};
+    }
+    const char* text = rd_kafka_ConfigResource_error_string(described[0]);
+    return detail::to_error(cpp_code(code), "describe configs of " + topic, text ? text : "");
+  }
+  size_t entries = 0;
+  const rd_kafka_ConfigEntry_t** configs = rd_kafka_ConfigResource_configs(described[0], &entries);
+  for (size_t i = 0; i < entries; ++i) {
+    if (std::string_view(rd_kafka_ConfigEntry_name(configs[i])) != "retention.ms") continue;
+    const char* value = rd_kafka_ConfigEntry_value(configs[i]);
+    if (value == nullptr) break;
+    try {
+      return static_cast<std::int64_t>(std::stoll(value));
+    } catch (...) {
+      return Error::internal("kafka describe configs: retention.ms is not a number: " +
+                             std::string(value));
+    }
+  }
+  return Error::internal("kafka describe configs of " + topic + ": no retention.ms");
+}
+
 }  // namespace bourse::kafka

@@ -41,6 +41,11 @@ struct OutboxEvent {
   std::string aggregate_type;  // e.g. "order"
   std::string aggregate_id;    // e.g. "42"
   boost::json::object data;    // the contract's to_json()
+  // The envelope's event_id. Empty (the default): a fresh random UUID. Set by writers
+  // whose events must keep their id when recomputed (the matching service derives it from
+  // the input position); then 1..envelope::kMaxEventIdLength printable ASCII, and the
+  // table's event_id column must hold it (order_outbox: CHAR(36)).
+  std::string event_id = {};
 };
 
 // The row of a typed event (its contract decides type, version, key and aggregate).
@@ -56,13 +61,15 @@ OutboxEvent outbox_event(const Event& event, std::string topic) {
 }
 
 struct AppendedEvent {
-  std::string event_id;  // a random UUID (version 4): consumers deduplicate by it
+  std::string event_id;  // OutboxEvent::event_id, or a random UUID (version 4): consumers
+                         // deduplicate by it
   std::int64_t outbox_id = 0;
 };
 
 // Inserts `event` into `table` on `session` (inside the caller's transaction).
-// Errors: kInvalidArgument for a table name that is not an outbox's; kTooLarge for an
-// envelope over envelope::kMaxEventBytes. SOCI exceptions propagate to the caller's
+// Errors: kInvalidArgument for a table name that is not an outbox's or a caller-given
+// event id that is not 1..kMaxEventIdLength printable ASCII; kTooLarge for an envelope
+// over envelope::kMaxEventBytes. SOCI exceptions propagate to the caller's
 // transaction handling (like every statement run on a caller's session), so deadlocks
 // can be retried by ConnectionPool::in_transaction.
 Result<AppendedEvent> append_event(soci::session& session, std::string_view table,

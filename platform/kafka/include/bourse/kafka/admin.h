@@ -58,6 +58,12 @@ class Admin {
   // The topic's current partition count. kNotFound if it does not exist.
   Result<int> partition_count(const std::string& topic, std::chrono::milliseconds timeout);
 
+  // The topic's effective retention.ms (a DescribeConfigs round trip): -1 means "keep
+  // forever". For start-up checks such as "the log outlives the snapshot interval".
+  // kNotFound if the topic does not exist; kTimeout/kUnavailable on broker trouble.
+  Result<std::int64_t> topic_retention_ms(const std::string& topic,
+                                          std::chrono::milliseconds timeout);
+
   // The names of the cluster's topics that start with `prefix`, sorted (internal topics
   // such as __consumer_offsets included if they match).
   Result<std::vector<std::string>> list_topics(const std::string& prefix,
