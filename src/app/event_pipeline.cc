@@ -42,6 +42,7 @@ Result<std::unique_ptr<EventPipeline>> EventPipeline::create(
     if (!relay) return relay.error();
     pipeline->relays_.push_back(std::move(*relay));
     for (const Subscription& subscription : stream.subscriptions) {
+      if (subscription.own_consumer) continue;  // runs its own consumer (see serve.cc)
       BOURSE_ASSERT(subscription.handler != nullptr, "every subscription has a handler");
       consumer::ConsumerOptions consumer_options;
       consumer_options.group_id = group_name(config.kafka, subscription.group);

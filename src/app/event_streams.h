@@ -18,10 +18,14 @@
 namespace bourse::app {
 
 // A consumer of a stream: the consumer group "<topic prefix><group>" whose members apply
-// the stream's events, exactly once, with `handler` (one handler signature for all).
+// the stream's events, exactly once, with `handler` (one handler signature for all), on a
+// consumer::ExactlyOnceConsumer the pipeline runs. A subscriber with `own_consumer` runs
+// its own consumer instead (the matching service: stateful shards whose offsets commit
+// with their outputs); the pipeline skips it and `handler` stays null.
 struct Subscription {
   std::string_view group;
   consumer::EventHandler* handler = nullptr;
+  bool own_consumer = false;
 };
 
 struct EventStream {
@@ -33,9 +37,15 @@ struct EventStream {
   std::vector<Subscription> subscriptions;
 };
 
-// The handlers the table plugs in, built by `bourse serve` from the modules. None yet:
-// matching, settlement and the order status consumer are the planned ones.
-struct EventHandlers {};
+// The handlers the table plugs in, built by `bourse serve` from the modules. Null handlers
+// are allowed only where nothing runs the pipeline (the table's tests and docs).
+struct EventHandlers {
+  consumer::EventHandler* settlement = nullptr;    // account: matching-events
+  consumer::EventHandler* order_status = nullptr;  // order: matching- and account-events
+};
+
+// Consumer group of the matching service (its own consumer, on order-events).
+inline constexpr std::string_view kMatchingGroup = "matching";
 
 // The table. Pure: no I/O.
 std::vector<EventStream> event_streams(const EventHandlers& handlers);

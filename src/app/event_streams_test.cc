@@ -16,7 +16,8 @@ namespace bourse::app {
 namespace {
 
 TEST_CASE("every stream has its own outbox and topic, and valid names", "[app][wiring]") {
-  const auto streams = event_streams(EventHandlers{});
+  consumer::EventHandler* const some_handler = reinterpret_cast<consumer::EventHandler*>(0x1);
+  const auto streams = event_streams(EventHandlers{some_handler, some_handler});
   REQUIRE_FALSE(streams.empty());
   std::set<std::string_view> outboxes, topics, groups;
   for (const EventStream& stream : streams) {
@@ -28,7 +29,8 @@ TEST_CASE("every stream has its own outbox and topic, and valid names", "[app][w
     std::set<std::string_view> types(stream.event_types.begin(), stream.event_types.end());
     CHECK(types.size() == stream.event_types.size());
     for (const Subscription& subscription : stream.subscriptions) {
-      CHECK(subscription.handler != nullptr);
+      // Every subscription is run: by the pipeline with its handler, or by its own consumer.
+      CHECK((subscription.handler != nullptr) != subscription.own_consumer);
       CHECK(groups.insert(subscription.group).second);
     }
   }

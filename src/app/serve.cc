@@ -9,6 +9,10 @@
 #include "app/health_routes.h"
 #include "app/topics.h"
 #include "bourse/account/account_service.h"
+#include "bourse/account/settlement_handler.h"
+#include "bourse/matching/events.h"
+#include "bourse/matching/service/matching_service.h"
+#include "bourse/order/status_follower.h"
 #include "bourse/order/events.h"
 #include "bourse/order/order_service.h"
 #include "bourse/common/assert.h"
@@ -21,8 +25,10 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "routes/account_routes.h"
+#include "routes/market_routes.h"
 #include "routes/order_routes.h"
 #include "routes/symbol_routes.h"
+#include "routes/trade_routes.h"
 
 namespace bourse::app {
 namespace {
@@ -112,8 +118,17 @@ int run_serve(const config::Config& config) {
   account::AccountService accounts(pool);
   routes::add_account_routes(router, accounts, config.symbols);
 
+  // The handlers of the wiring table (they outlive the pipeline, declared after them).
+  const Clock& clock = SystemClock::instance();
+  account::SettlementOptions settlement_options;
+  settlement_options.account_events_topic = topic_name(config.kafka, "account-events");
+  settlement_options.clock = &clock;
+  std::unique_ptr<consumer::EventHandler> settlement =
+      account::make_settlement_handler(accounts, settlement_options);
+  std::unique_ptr<consumer::EventHandler> order_status = order::make_status_handler(registry);
+  EventHandlers handlers{settlement.get(), order_status.get()};
+
   // The wiring table: which module's outbox feeds which topic, and who consumes it.
-  EventHandlers handlers;
   const std::vector<EventStream> streams = event_streams(handlers);
   const auto topic_of = [&](std::string_view outbox_table) {
     for (const EventStream& stream : streams) {
@@ -123,7 +138,8 @@ int run_serve(const config::Config& config) {
     return std::string();
   };
 
-  const Clock& clock = SystemClock::instance();
+  BOURSE_ASSERT(settlement_options.account_events_topic == topic_of(account::kOutboxTable),
+                "settlement publishes to the account stream's topic");
   order::OrderServiceOptions order_options;
   order_options.order_events_topic = topic_of(order::kOutboxTable);
   // Set once the pipeline exists; the committer wakes the order relay after each commit.
@@ -133,7 +149,27 @@ int run_serve(const config::Config& config) {
   };
   order::OrderService orders(pool, accounts, config.symbols, order_options, clock);
   routes::add_order_routes(router, orders);
+  routes::add_trade_routes(router, orders);
   routes::add_symbol_routes(router, config.symbols);
+  routes::add_market_routes(router, pool, config.symbols);
+
+  // The matching service: one durable shard per assigned partition of order-events, on
+  // its own consumer (the wiring table lists it as the order stream's own-consumer group).
+  std::vector<Instrument> instruments;
+  for (const auto& [symbol, instrument] : config.symbols) instruments.push_back(instrument);
+  matching::service::MatchingServiceOptions matching_options;
+  matching_options.group_id = group_name(config.kafka, kMatchingGroup);
+  matching_options.input_topic = topic_of(order::kOutboxTable);
+  matching_options.output_topic = topic_of(matching::events::kOutboxTable);
+  kafka::KafkaConfig matching_kafka;
+  matching_kafka.brokers = config.kafka.brokers;
+  matching_kafka.client_id = config.kafka.client_id + "-matching";
+  auto matching = matching::service::MatchingService::create(
+      pool, matching_kafka, registry, clock, instruments, matching_options);
+  if (!matching) {
+    log::error("cannot create the matching service", {{"error", matching.error().message}});
+    return kExitBadConfig;
+  }
 
   auto pipeline = EventPipeline::create(config, pool, registry, clock, streams);
   if (!pipeline) {
@@ -161,6 +197,17 @@ int run_serve(const config::Config& config) {
   std::atomic<bool> stopping{false};
   std::thread startup([&] {
     if (!run_startup(config, pool, **admin, streams, stopping)) return;
+    // A journal shorter than the snapshot interval could not rebuild the books: refuse.
+    Status retention = (*matching)->check_input_retention(std::chrono::seconds(10));
+    if (!retention) {
+      log::error("matching refuses to start: the order-events topic's retention",
+                 {{"error", retention.error().message}});
+      return;
+    }
+    if (Status running = (*matching)->start(); !running) {
+      log::error("cannot start the matching service", {{"error", running.error().message}});
+      return;
+    }
     Status started = (*pipeline)->start();
     if (!started) {
       log::error("cannot start the event pipeline", {{"error", started.error().message}});
@@ -180,6 +227,7 @@ int run_serve(const config::Config& config) {
   orders.stop();
   relays_to_wake = nullptr;
   startup.join();
+  (*matching)->stop();
   (*pipeline)->stop();
   log::info("shutdown complete");
   return kExitOk;

@@ -47,6 +47,7 @@
 #include "bourse/account/account_snapshot.h"
 #include "bourse/account/reservation.h"
 #include "bourse/account/reservation_release.h"
+#include "bourse/account/events.h"
 #include "bourse/account/settlement.h"
 #include "bourse/common/error.h"
 #include "bourse/common/money.h"
@@ -54,9 +55,9 @@
 
 namespace bourse::account {
 
-// The account module's outbox table (migrations/0101_account_outbox.sql): settlement
-// publishes TradeSettled and ReservationReleased through it (settlement_handler.h).
-inline constexpr std::string_view kOutboxTable = "account_outbox";
+// The account module's outbox table (defined with the event contracts, events.h):
+// settlement publishes TradeSettled and ReservationReleased through it.
+using events::kOutboxTable;
 
 // Opening positions are one request body: bound them like everything else.
 inline constexpr std::size_t kMaxOpeningPositions = 1'000;
