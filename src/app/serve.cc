@@ -164,11 +164,16 @@ int run_serve(const config::Config& config) {
   kafka::KafkaConfig matching_kafka;
   matching_kafka.brokers = config.kafka.brokers;
   matching_kafka.client_id = config.kafka.client_id + "-matching";
-  auto matching = matching::service::MatchingService::create(
-      pool, matching_kafka, registry, clock, instruments, matching_options);
-  if (!matching) {
-    log::error("cannot create the matching service", {{"error", matching.error().message}});
-    return kExitBadConfig;
+  // With no symbols no order can be accepted, so there is nothing to match (warned above).
+  std::unique_ptr<matching::service::MatchingService> matching;
+  if (!instruments.empty()) {
+    auto created = matching::service::MatchingService::create(
+        pool, matching_kafka, registry, clock, instruments, matching_options);
+    if (!created) {
+      log::error("cannot create the matching service", {{"error", created.error().message}});
+      return kExitBadConfig;
+    }
+    matching = std::move(*created);
   }
 
   auto pipeline = EventPipeline::create(config, pool, registry, clock, streams);
@@ -197,16 +202,18 @@ int run_serve(const config::Config& config) {
   std::atomic<bool> stopping{false};
   std::thread startup([&] {
     if (!run_startup(config, pool, **admin, streams, stopping)) return;
-    // A journal shorter than the snapshot interval could not rebuild the books: refuse.
-    Status retention = (*matching)->check_input_retention(std::chrono::seconds(10));
-    if (!retention) {
-      log::error("matching refuses to start: the order-events topic's retention",
-                 {{"error", retention.error().message}});
-      return;
-    }
-    if (Status running = (*matching)->start(); !running) {
-      log::error("cannot start the matching service", {{"error", running.error().message}});
-      return;
+    if (matching) {
+      // A journal shorter than the snapshot interval could not rebuild the books: refuse.
+      Status retention = matching->check_input_retention(std::chrono::seconds(10));
+      if (!retention) {
+        log::error("matching refuses to start: the order-events topic's retention",
+                   {{"error", retention.error().message}});
+        return;
+      }
+      if (Status running = matching->start(); !running) {
+        log::error("cannot start the matching service", {{"error", running.error().message}});
+        return;
+      }
     }
     Status started = (*pipeline)->start();
     if (!started) {
@@ -227,7 +234,7 @@ int run_serve(const config::Config& config) {
   orders.stop();
   relays_to_wake = nullptr;
   startup.join();
-  (*matching)->stop();
+  if (matching) matching->stop();
   (*pipeline)->stop();
   log::info("shutdown complete");
   return kExitOk;
