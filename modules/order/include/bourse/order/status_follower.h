@@ -3,12 +3,12 @@
 // matching and settlement outcomes.
 //
 // Wiring: ONE handler from make_status_handler() for both topics, matching-events and
-// account-events, consumer group `<prefix>` + kStatusConsumerGroupSuffix (e.g.
-// "bourse.order"). It dispatches on the event type (the two contracts' type names are
+// account-events. It dispatches on the event type (the two contracts' type names are
 // distinct, and so are their event ids: the processed_events key is (group, event_id)).
-// Either one consumer::ExactlyOnceConsumer subscribed to both topics (as the tests do),
-// or one consumer per topic in the same group sharing the handler (Kafka assigns each
-// topic's partitions among the members subscribed to it).
+// It may run on one consumer::ExactlyOnceConsumer subscribed to both topics (as the tests
+// do) or on one consumer per topic; `bourse serve` runs one per topic, in the groups
+// "<prefix>order-status" (matching-events) and "<prefix>order-status-account"
+// (account-events), see src/app/event_streams.cc.
 //
 // Effects, inside the consumer's batch transaction (status_rules.h has the rules):
 //   matching-events
@@ -49,9 +49,6 @@
 #include "bourse/metrics/registry.h"
 
 namespace bourse::order {
-
-// The status follower's consumer group is the topic prefix followed by this.
-inline constexpr std::string_view kStatusConsumerGroupSuffix = "order";
 
 // REQUIRES: `registry` outlives the handler. Registers
 // bourse_order_cancels_too_late_total and bourse_order_status_events_total{type}.

@@ -1,0 +1,240 @@
+// Order-to-trade and order-to-settled latency of a running bourse at a steady, paced rate.
+//
+//   latency_bench --port P [--host 127.0.0.1] [--rate 500] [--seconds 20] [--users 50]
+//                 [--connections 8] [--symbol AAPL] [--price 150] [--settle-timeout 60]
+//                 [--db-host H] [--db-port N] [--db-user U] [--db-name D]
+//
+// Database settings as for order_entry_bench (BOURSE_DB_* and BOURSE_DB_PASSWORD): the
+// database of the server under test (it must hold only this run's orders and trades).
+//
+// 1. Untimed: opens --users buyers (cash) and --users sellers (shares) with a run-unique
+//    prefix.
+// 2. Paced, open loop: order i is due at start + i / rate, whatever happened before (a
+//    stall shows as latency, not as a lower rate). Even i: LIMIT SELL 1 at --price by
+//    seller (i/2 % users); odd i: LIMIT BUY 1 at --price by buyer (i/2 % users). Each pair
+//    crosses (same price, different users), so there is one trade per two orders. Orders
+//    are spread over --connections keep-alive connections; accept latency (202) is
+//    measured from the due time.
+// 3. Waits until every trade of the run is settled (or --settle-timeout), then reads from
+//    the server's database, per trade, with the TAKER = the later of its two orders:
+//      order->trade   = trades.executed_at - taker orders.created_at
+//      order->settled = trades.settled_at  - taker orders.created_at
+//    (created_at is set inside the order's group transaction, executed_at when the
+//    matching batch commits, settled_at when settlement commits: one clock, one machine.)
+// Prints percentiles and one final JSON line. Exit status: 0 fine, 1 errors (non-202 or
+// trades missing), 2 usage, 4 database error.
+#include <soci/mysql/soci-mysql.h>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bourse/db/db_config.h"
+#include "http_client.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  int rate = 500;
+  int seconds = 20;
+  int users = 50;
+  int connections = 8;
+  std::string symbol = "AAPL";
+  std::string price = "150";
+  int settle_timeout_s = 60;
+  bourse::db::DbConfig db;
+};
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+[[noreturn]] void usage(const std::string& problem) {
+  if (!problem.empty()) std::fprintf(stderr, "latency_bench: %s\n", problem.c_str());
+  std::fprintf(stderr,
+               "usage: latency_bench --port P [--host H] [--rate R] [--seconds S] [--users U]\n"
+               "         [--connections C] [--symbol SYM] [--price P] [--settle-timeout S]\n"
+               "         [--db-host H] [--db-port N] [--db-user U] [--db-name D]\n");
+  std::exit(2);
+}
+
+int number(const std::string& flag, const std::string& value) {
+  try {
+    std::size_t used = 0;
+    const int parsed = std::stoi(value, &used);
+    if (used != value.size()) throw std::invalid_argument(value);
+    return parsed;
+  } catch (const std::exception&) {
+    usage(flag + " needs an integer, got '" + value + "'");
+  }
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  o.db.host = env_or("BOURSE_DB_HOST", "127.0.0.1");
+  o.db.port = number("BOURSE_DB_PORT", env_or("BOURSE_DB_PORT", "3306"));
+  o.db.user = env_or("BOURSE_DB_USER", "bourse");
+  o.db.password = env_or("BOURSE_DB_PASSWORD", "");
+  o.db.database = env_or("BOURSE_DB_NAME", "bourse");
+  for (int i = 1; i < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (i + 1 >= argc) usage(flag + " needs a value");
+    const std::string value = argv[i + 1];
+    if (flag == "--host") o.host = value;
+    else if (flag == "--port") o.port = number(flag, value);
+    else if (flag == "--rate") o.rate = number(flag, value);
+    else if (flag == "--seconds") o.seconds = number(flag, value);
+    else if (flag == "--users") o.users = number(flag, value);
+    else if (flag == "--connections") o.connections = number(flag, value);
+    else if (flag == "--symbol") o.symbol = value;
+    else if (flag == "--price") o.price = value;
+    else if (flag == "--settle-timeout") o.settle_timeout_s = number(flag, value);
+    else if (flag == "--db-host") o.db.host = value;
+    else if (flag == "--db-port") o.db.port = number(flag, value);
+    else if (flag == "--db-user") o.db.user = value;
+    else if (flag == "--db-name") o.db.database = value;
+    else usage("unknown flag " + flag);
+  }
+  if (o.port <= 0 || o.port > 65535) usage("--port is required");
+  if (o.rate < 2 || o.rate > 100'000) usage("--rate must be 2..100000");
+  if (o.seconds < 1 || o.seconds > 3'600) usage("--seconds must be 1..3600");
+  if (o.users < 1 || o.users > 100'000) usage("--users must be 1..100000");
+  if (o.connections < 1 || o.connections > 1'024) usage("--connections must be 1..1024");
+  if (o.settle_timeout_s < 1) usage("--settle-timeout must be >= 1");
+  return o;
+}
+
+double percentile_ms(std::vector<double>& values, double p) {
+  if (values.empty()) return 0.0;
+  std::sort(values.begin(), values.end());
+  const auto index = static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size() - 1));
+  return values[index];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  const std::string run = "lat" + std::to_string(::time(nullptr) % 100000) + "-";
+  const auto port = static_cast<std::uint16_t>(options.port);
+
+  // 1. Accounts.
+  {
+    bourse::testing::HttpClient client(options.host, port);
+    for (int u = 0; u < options.users; ++u) {
+      const auto buyer = client.post("/v1/accounts", R"({"user_id":")" + run + "b" + std::to_string(u) +
+                                                         R"(","cash":"100000000"})");
+      const auto seller = client.post(
+          "/v1/accounts", R"({"user_id":")" + run + "s" + std::to_string(u) +
+                              R"(","cash":"0","positions":{")" + options.symbol + R"(":1000000}})");
+      if (buyer.status != 201 || seller.status != 201) {
+        std::fprintf(stderr, "latency_bench: cannot open accounts (%d, %d): %s\n", buyer.status,
+                     seller.status, seller.body.c_str());
+        return 1;
+      }
+    }
+  }
+
+  // 2. Paced orders.
+  const long long total = static_cast<long long>(options.rate) * options.seconds / 2 * 2;
+  const auto interval = std::chrono::nanoseconds(1'000'000'000LL / options.rate);
+  const Clock::time_point start = Clock::now() + std::chrono::milliseconds(200);
+  std::atomic<long long> failures{0};
+  std::vector<std::vector<double>> accept_ms(static_cast<std::size_t>(options.connections));
+  std::vector<std::thread> senders;
+  for (int c = 0; c < options.connections; ++c) {
+    senders.emplace_back([&, c] {
+      std::optional<bourse::testing::HttpClient> client;
+      client.emplace(options.host, port);
+      for (long long i = c; i < total; i += options.connections) {
+        const Clock::time_point due = start + i * interval;
+        std::this_thread::sleep_until(due);
+        const bool sell = i % 2 == 0;
+        const std::string user = run + (sell ? "s" : "b") + std::to_string((i / 2) % options.users);
+        const std::string body = R"({"user_id":")" + user + R"(","symbol":")" + options.symbol +
+                                 R"(","side":")" + (sell ? "SELL" : "BUY") +
+                                 R"(","type":"LIMIT","quantity":1,"price":")" + options.price + R"("})";
+        int status = 0;
+        try {
+          status = client->post("/v1/orders", body).status;
+        } catch (const std::exception&) {
+          client.emplace(options.host, port);  // counted as a failure; reconnect
+        }
+        accept_ms[static_cast<std::size_t>(c)].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - due).count());
+        if (status != 202) ++failures;
+      }
+    });
+  }
+  for (auto& sender : senders) sender.join();
+  const double send_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  // 3. Settled trades, then latencies from the database.
+  const long long expected_trades = total / 2;
+  std::vector<double> trade_ms, settled_ms;
+  long long settled = 0;
+  double quiet_after_s = 0.0;
+  try {
+    soci::session db(soci::mysql, options.db.connection_string());
+    const std::string like = run + "%";
+    const Clock::time_point sent = Clock::now();
+    const auto deadline = sent + std::chrono::seconds(options.settle_timeout_s);
+    while (Clock::now() < deadline) {
+      db << "SELECT COUNT(*) FROM trades WHERE buyer LIKE :p AND settled_at IS NOT NULL",
+          soci::use(like), soci::into(settled);
+      if (settled >= expected_trades) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    quiet_after_s = std::chrono::duration<double>(Clock::now() - sent).count();
+    soci::rowset<soci::row> rows =
+        (db.prepare << "SELECT TIMESTAMPDIFF(MICROSECOND, GREATEST(b.created_at, s.created_at), "
+                       "t.executed_at), TIMESTAMPDIFF(MICROSECOND, GREATEST(b.created_at, "
+                       "s.created_at), t.settled_at) FROM trades t JOIN orders b ON b.order_id = "
+                       "t.buy_order_id JOIN orders s ON s.order_id = t.sell_order_id WHERE t.buyer "
+                       "LIKE :p AND t.settled_at IS NOT NULL",
+         soci::use(like));
+    for (const auto& row : rows) {
+      trade_ms.push_back(static_cast<double>(row.get<long long>(0)) / 1000.0);
+      settled_ms.push_back(static_cast<double>(row.get<long long>(1)) / 1000.0);
+    }
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "latency_bench: database: %s\n", error.what());
+    return 4;
+  }
+
+  std::vector<double> accepts;
+  for (const auto& per_connection : accept_ms) accepts.insert(accepts.end(), per_connection.begin(), per_connection.end());
+  const double achieved = static_cast<double>(total) / send_seconds;
+  const double a50 = percentile_ms(accepts, 50), a99 = percentile_ms(accepts, 99);
+  const double t50 = percentile_ms(trade_ms, 50), t99 = percentile_ms(trade_ms, 99);
+  const double s50 = percentile_ms(settled_ms, 50), s99 = percentile_ms(settled_ms, 99);
+  const double tmax = trade_ms.empty() ? 0 : trade_ms.back();
+  const double smax = settled_ms.empty() ? 0 : settled_ms.back();
+  std::printf("latency: %lld orders at %d/s target (%.0f/s achieved) over %d connections, %lld failed\n",
+              total, options.rate, achieved, options.connections, failures.load());
+  std::printf("  trades settled: %lld of %lld (all settled %.2f s after the last send)\n",
+              settled, expected_trades, quiet_after_s);
+  std::printf("  accept (202, from due time) ms: p50 %.2f  p99 %.2f\n", a50, a99);
+  std::printf("  order->trade ms:   p50 %.2f  p99 %.2f  max %.2f\n", t50, t99, tmax);
+  std::printf("  order->settled ms: p50 %.2f  p99 %.2f  max %.2f\n", s50, s99, smax);
+  std::printf("{\"bench\":\"latency\", \"rate\":%d, \"achieved_per_s\":%.0f, \"orders\":%lld, "
+              "\"failed\":%lld, \"trades\":%lld, \"settled\":%lld, \"accept_p50_ms\":%.2f, "
+              "\"accept_p99_ms\":%.2f, \"trade_p50_ms\":%.2f, \"trade_p99_ms\":%.2f, "
+              "\"settled_p50_ms\":%.2f, \"settled_p99_ms\":%.2f}\n",
+              options.rate, achieved, total, failures.load(), expected_trades, settled, a50, a99,
+              t50, t99, s50, s99);
+  return failures.load() == 0 && settled >= expected_trades ? 0 : 1;
+}
