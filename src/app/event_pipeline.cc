@@ -47,6 +47,11 @@ Result<std::unique_ptr<EventPipeline>> EventPipeline::create(
       consumer::ConsumerOptions consumer_options;
       consumer_options.group_id = group_name(config.kafka, subscription.group);
       consumer_options.topics = {topic_name(config.kafka, stream.topic)};
+      if (!subscription.wakes_outbox.empty()) {
+        EventPipeline* self = pipeline.get();
+        const std::string_view table = subscription.wakes_outbox;
+        consumer_options.after_commit = [self, table] { self->wake_relay(table); };
+      }
       auto consumer = consumer::ExactlyOnceConsumer::create(
           pool, kafka_config(config.kafka, "consumer-" + std::string(subscription.group)),
           consumer_options, *subscription.handler, registry);

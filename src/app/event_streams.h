@@ -22,10 +22,13 @@ namespace bourse::app {
 // consumer::ExactlyOnceConsumer the pipeline runs. A subscriber with `own_consumer` runs
 // its own consumer instead (the matching service: stateful shards whose offsets commit
 // with their outputs); the pipeline skips it and `handler` stays null.
+// `wakes_outbox`: the outbox table the handler writes (if any); the pipeline wakes that
+// table's relay after each of the consumer's commits, so the next hop starts at once.
 struct Subscription {
   std::string_view group;
   consumer::EventHandler* handler = nullptr;
   bool own_consumer = false;
+  std::string_view wakes_outbox = {};
 };
 
 struct EventStream {

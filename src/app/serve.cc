@@ -161,6 +161,11 @@ int run_serve(const config::Config& config) {
   matching_options.group_id = group_name(config.kafka, kMatchingGroup);
   matching_options.input_topic = topic_of(order::kOutboxTable);
   matching_options.output_topic = topic_of(matching::events::kOutboxTable);
+  matching_options.after_commit = [&relays_to_wake] {
+    if (EventPipeline* pipeline = relays_to_wake.load()) {
+      pipeline->wake_relay(matching::events::kOutboxTable);
+    }
+  };
   kafka::KafkaConfig matching_kafka;
   matching_kafka.brokers = config.kafka.brokers;
   matching_kafka.client_id = config.kafka.client_id + "-matching";

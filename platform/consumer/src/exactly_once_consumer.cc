@@ -399,7 +399,10 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
           return apply_in_transaction(session, tp, batch, state, log_start, outcome);
         },
         /*max_attempts=*/1);
-    if (status) return committed(tp, state, batch, outcome);
+    if (status) {
+      if (outcome.applied > 0 && options.after_commit) options.after_commit();
+      return committed(tp, state, batch, outcome);
+    }
     return failed(tp, state, batch, outcome, status.error());
   }
 

@@ -338,6 +338,35 @@ TEST_CASE("the same event published twice is applied once", "[consumer]") {
   CHECK(counter_value(registry, "bourse_consumer_events_applied_total", {group, topic}) == 2);
 }
 
+TEST_CASE("after_commit runs after each commit that applied events, not for duplicates",
+          "[consumer]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-after");
+  TestProducer producer;
+  const std::string first = producer.event(topic, 0, 1);
+  producer.event(topic, 0, 2);
+
+  TestHandler handler;
+  metrics::Registry registry;
+  ConsumerOptions options = test_options(group, topic);
+  int calls = 0;
+  long long applied_at_first_call = -1;
+  options.after_commit = [&] {
+    if (++calls == 1) applied_at_first_call = database.applied_rows();  // already committed
+  };
+  auto consumer = make_consumer(database, options, handler, registry);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 2; });
+  CHECK(calls >= 1);
+  CHECK(calls <= 2);  // one per committed batch
+  CHECK(applied_at_first_call >= 1);
+  const int after_new_events = calls;
+
+  producer.event(topic, 0, 1, first);  // a duplicate only: nothing applied, no call
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 3; });
+  CHECK(calls == after_new_events);
+}
+
 TEST_CASE("a consumer killed between the DB commit and any Kafka commit resumes from the DB",
           "[consumer]") {
   Database database;

@@ -636,6 +636,7 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
         } else {
           partition.inputs_since_snapshot = uncovered;
         }
+        if (!rows.empty() && options.after_commit) options.after_commit();
         return CommitResult::kCommitted;
       }
       if (stopping.load() || SteadyClock::now() + backoff > deadline) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -31,6 +32,10 @@ inline constexpr std::chrono::milliseconds kMaxStallTimeout{3'600'000};
 inline constexpr std::size_t kMaxGroupIdLength = 128;
 
 struct ConsumerOptions {
+  // Called on the consumer's thread after each batch transaction that applied at least one
+  // event committed (e.g. outbox::Relay::wake() for the outbox the handler writes, so its
+  // rows are published at once). Must be cheap and never block. Optional.
+  std::function<void()> after_commit;
   // The Kafka consumer group, also the key of this consumer's rows in consumer_offsets,
   // processed_events and dead_letters. REQUIRED: [A-Za-z0-9._-]{1,kMaxGroupIdLength}.
   // Every instance of one module uses the same group; two modules never share one.

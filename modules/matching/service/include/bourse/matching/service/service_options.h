@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -49,6 +50,10 @@ inline constexpr std::chrono::milliseconds kWorkerPollTimeout{100};
 inline constexpr std::chrono::milliseconds kWatermarkQueryTimeout{5'000};
 
 struct MatchingServiceOptions {
+  // Called on the service's thread after each batch transaction that wrote outputs to
+  // matching_outbox committed (e.g. outbox::Relay::wake() of that outbox). Must be cheap
+  // and never block. Optional.
+  std::function<void()> after_commit;
   // Consumer group, e.g. "<prefix>matching". REQUIRED, [A-Za-z0-9._-]{1,128}.
   std::string group_id;
   // Input topic (order-events: OrderCreated / CancelRequested envelopes). REQUIRED.
