@@ -8,7 +8,7 @@
 // database of the server under test (it must hold only this run's orders and trades).
 //
 // 1. Untimed: opens --users buyers (cash) and --users sellers (shares) with a run-unique
-//    prefix.
+//    prefix; warm-up: 20 crossing pairs of two other users, waited for until settled.
 // 2. Paced, open loop: order i is due at start + i / rate, whatever happened before (a
 //    stall shows as latency, not as a lower rate). Even i: LIMIT SELL 1 at --price by
 //    seller (i/2 % users); odd i: LIMIT BUY 1 at --price by buyer (i/2 % users). Each pair
@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -148,6 +149,42 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Warm-up (untimed): a few crossing pairs, settled end to end, so that every consumer
+  // group has its partitions and every producer its connection before the clock starts.
+  try {
+    bourse::testing::HttpClient client(options.host, port);
+    for (const char* side : {"b", "s"}) {
+      const std::string user = run + "w" + side;
+      const std::string body =
+          std::string(R"({"user_id":")") + user + R"(","cash":"100000000","positions":{")" +
+          options.symbol + R"(":1000}})";
+      if (client.post("/v1/accounts", body).status != 201) throw std::runtime_error("warm-up account");
+    }
+    constexpr int kWarmupPairs = 20;
+    for (int i = 0; i < kWarmupPairs; ++i) {
+      for (const char* side : {"SELL", "BUY"}) {
+        const std::string user = run + "w" + (side[0] == 'S' ? "s" : "b");
+        const std::string body = R"({"user_id":")" + user + R"(","symbol":")" + options.symbol +
+                                 R"(","side":")" + side + R"(","type":"LIMIT","quantity":1,"price":")" +
+                                 options.price + R"("})";
+        if (client.post("/v1/orders", body).status != 202) throw std::runtime_error("warm-up order");
+      }
+    }
+    soci::session db(soci::mysql, options.db.connection_string());
+    const std::string warm = run + "wb";
+    long long settled_warmup = 0;
+    const auto deadline = Clock::now() + std::chrono::seconds(120);
+    while (settled_warmup < kWarmupPairs && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      db << "SELECT COUNT(*) FROM trades WHERE buyer = :b AND settled_at IS NOT NULL",
+          soci::use(warm), soci::into(settled_warmup);
+    }
+    if (settled_warmup < kWarmupPairs) throw std::runtime_error("warm-up trades did not settle in 120 s");
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "latency_bench: warm-up failed: %s\n", error.what());
+    return 1;
+  }
+
   // 2. Paced orders.
   const long long total = static_cast<long long>(options.rate) * options.seconds / 2 * 2;
   const auto interval = std::chrono::nanoseconds(1'000'000'000LL / options.rate);
@@ -189,7 +226,7 @@ int main(int argc, char** argv) {
   double quiet_after_s = 0.0;
   try {
     soci::session db(soci::mysql, options.db.connection_string());
-    const std::string like = run + "%";
+    const std::string like = run + "b%";  // the paced buyers (not the warm-up's)
     const Clock::time_point sent = Clock::now();
     const auto deadline = sent + std::chrono::seconds(options.settle_timeout_s);
     while (Clock::now() < deadline) {
