@@ -1,6 +1,7 @@
 // Order-to-trade and order-to-settled latency of a running bourse at a steady, paced rate.
 //
 //   latency_bench --port P [--host 127.0.0.1] [--rate 500] [--seconds 20] [--users 50]
+//                 [--burst N]
 //                 [--connections 8] [--symbol AAPL] [--price 150] [--settle-timeout 60]
 //                 [--db-host H] [--db-port N] [--db-user U] [--db-name D]
 //
@@ -21,7 +22,12 @@
 //      order->settled = trades.settled_at  - taker orders.created_at
 //    (created_at is set inside the order's group transaction, executed_at when the
 //    matching batch commits, settled_at when settlement commits: one clock, one machine.)
-// Prints percentiles and one final JSON line. Exit status: 0 fine, 1 errors (non-202 or
+// --burst N: instead of pacing, N orders as fast as --connections closed-loop connections
+// go (a backlog builds behind the slowest stage); then prints when each stage finished the
+// burst, from the first order's commit: the last order committed (entry), the last trade
+// executed (matching), the last trade settled (settlement), the last order update
+// (status), and N / that time as each stage's rate. The slowest stage is the system's real
+// throughput. Prints percentiles and one final JSON line (two with --burst). Exit status: 0 fine, 1 errors (non-202 or
 // trades missing), 2 usage, 4 database error.
 #include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
@@ -55,6 +61,7 @@ struct Options {
   std::string symbol = "AAPL";
   std::string price = "150";
   int settle_timeout_s = 60;
+  long long burst = 0;  // > 0: send this many orders at once (closed loop), no pacing
   bourse::db::DbConfig db;
 };
 
@@ -103,6 +110,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--symbol") o.symbol = value;
     else if (flag == "--price") o.price = value;
     else if (flag == "--settle-timeout") o.settle_timeout_s = number(flag, value);
+    else if (flag == "--burst") o.burst = number(flag, value);
     else if (flag == "--db-host") o.db.host = value;
     else if (flag == "--db-port") o.db.port = number(flag, value);
     else if (flag == "--db-user") o.db.user = value;
@@ -115,6 +123,7 @@ Options parse(int argc, char** argv) {
   if (o.users < 1 || o.users > 100'000) usage("--users must be 1..100000");
   if (o.connections < 1 || o.connections > 1'024) usage("--connections must be 1..1024");
   if (o.settle_timeout_s < 1) usage("--settle-timeout must be >= 1");
+  if (o.burst < 0 || o.burst > 10'000'000) usage("--burst must be 0..10000000");
   return o;
 }
 
@@ -186,7 +195,9 @@ int main(int argc, char** argv) {
   }
 
   // 2. Paced orders.
-  const long long total = static_cast<long long>(options.rate) * options.seconds / 2 * 2;
+  const bool burst = options.burst > 0;
+  const long long total =
+      burst ? options.burst / 2 * 2 : static_cast<long long>(options.rate) * options.seconds / 2 * 2;
   const auto interval = std::chrono::nanoseconds(1'000'000'000LL / options.rate);
   const Clock::time_point start = Clock::now() + std::chrono::milliseconds(200);
   std::atomic<long long> failures{0};
@@ -197,8 +208,10 @@ int main(int argc, char** argv) {
       std::optional<bourse::testing::HttpClient> client;
       client.emplace(options.host, port);
       for (long long i = c; i < total; i += options.connections) {
-        const Clock::time_point due = start + i * interval;
-        std::this_thread::sleep_until(due);
+        // Burst: no schedule, latency from the send.
+        const Clock::time_point due =
+            burst ? Clock::now() : Clock::time_point(start + i * interval);
+        if (!burst) std::this_thread::sleep_until(due);
         const bool sell = i % 2 == 0;
         const std::string user = run + (sell ? "s" : "b") + std::to_string((i / 2) % options.users);
         const std::string body = R"({"user_id":")" + user + R"(","symbol":")" + options.symbol +
@@ -246,6 +259,33 @@ int main(int argc, char** argv) {
     for (const auto& row : rows) {
       trade_ms.push_back(static_cast<double>(row.get<long long>(0)) / 1000.0);
       settled_ms.push_back(static_cast<double>(row.get<long long>(1)) / 1000.0);
+    }
+    if (burst) {
+      // When each stage finished the burst, from the first order's commit (server clocks).
+      long long front = 0, matched = 0, settled_all = 0, final_status = 0;
+      db << "SELECT TIMESTAMPDIFF(MICROSECOND, MIN(o.created_at), MAX(o.created_at)), "
+            "TIMESTAMPDIFF(MICROSECOND, MIN(o.created_at), MAX(t.executed_at)), "
+            "TIMESTAMPDIFF(MICROSECOND, MIN(o.created_at), MAX(t.settled_at)), "
+            "TIMESTAMPDIFF(MICROSECOND, MIN(o.created_at), MAX(o.updated_at)) FROM orders o "
+            "JOIN trades t ON t.buy_order_id = o.order_id OR t.sell_order_id = o.order_id "
+            "WHERE t.buyer LIKE :p",
+          soci::use(like), soci::into(front), soci::into(matched), soci::into(settled_all),
+          soci::into(final_status);
+      const auto rate = [&](long long micros) {
+        return micros > 0 ? static_cast<double>(total) * 1e6 / static_cast<double>(micros) : 0.0;
+      };
+      std::printf("burst of %lld orders (%lld trades), each stage done after (s) and its rate "
+                  "(orders/s):\n",
+                  total, expected_trades);
+      std::printf("  order entry (last commit)   %7.2f s  %8.0f/s\n", front / 1e6, rate(front));
+      std::printf("  matching (last trade)       %7.2f s  %8.0f/s\n", matched / 1e6, rate(matched));
+      std::printf("  settlement (last settled)   %7.2f s  %8.0f/s\n", settled_all / 1e6,
+                  rate(settled_all));
+      std::printf("  order status (last update)  %7.2f s  %8.0f/s\n", final_status / 1e6,
+                  rate(final_status));
+      std::printf("{\"bench\":\"stages\", \"orders\":%lld, \"entry_per_s\":%.0f, "
+                  "\"matching_per_s\":%.0f, \"settlement_per_s\":%.0f, \"status_per_s\":%.0f}\n",
+                  total, rate(front), rate(matched), rate(settled_all), rate(final_status));
     }
   } catch (const std::exception& error) {
     std::fprintf(stderr, "latency_bench: database: %s\n", error.what());
