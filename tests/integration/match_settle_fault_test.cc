@@ -80,10 +80,17 @@ void send_pairs(const BourseProcess& process, int sender, int pairs, std::set<st
   }
 }
 
-// Kills the first process mid-flow. `survivor_from_start`: a second process shares the
-// work from the start (it takes the killed one's partitions over: restore + replay);
-// otherwise it is started after the kill (it restores + replays every partition).
-void kill_mid_flow_and_check(bool survivor_from_start) {
+// What happens to the first process mid-flow.
+enum class Fault {
+  kKillAlone,      // SIGKILL; a second process is started afterwards (restores everything)
+  kKillOneOfTwo,   // SIGKILL; a second process shared the work from the start and takes over
+  kPauseOneOfTwo,  // SIGSTOP for longer than the group session timeout, then SIGCONT: the
+                   // other process took its partitions over; the resumed zombie must not
+                   // commit anything over the new owner's work
+};
+
+void fault_mid_flow_and_check(Fault fault) {
+  const bool survivor_from_start = fault != Fault::kKillAlone;
   BourseEnvironment environment;
   bourse::db::ConnectionPool pool(environment.database.config());
   std::set<std::int64_t> accepted;
@@ -93,8 +100,11 @@ void kill_mid_flow_and_check(bool survivor_from_start) {
     second.emplace(environment, std::vector<std::string>{});
     REQUIRE(second->wait_ready());
   }
+  // The first process; after a pause it runs on (a resumed zombie) until the checks.
+  std::optional<BourseProcess> holder;
   {
-    BourseProcess first(environment, {});
+    holder.emplace(environment, std::vector<std::string>{});
+    BourseProcess& first = *holder;
     INFO(first.process().log());
     REQUIRE(first.wait_ready());
     auto client = first.client();
@@ -124,17 +134,32 @@ void kill_mid_flow_and_check(bool survivor_from_start) {
     REQUIRE(eventually([&] {
       return scalar(pool, "SELECT COUNT(*) FROM trades WHERE settled_at IS NOT NULL") >= 50;
     }));
-    first.process().signal(SIGKILL);
-    first.process().wait(std::chrono::seconds(10));
+    if (fault == Fault::kPauseOneOfTwo) {
+      first.process().signal(SIGSTOP);
+      const long long before = scalar(pool, "SELECT COUNT(*) FROM trades");
+      // Well past the 10 s session timeout: the group moves the partitions to `second`,
+      // which keeps trading (its senders never stopped).
+      std::this_thread::sleep_for(16s);
+      CHECK(eventually([&] { return scalar(pool, "SELECT COUNT(*) FROM trades") > before; }, 60s));
+      first.process().signal(SIGCONT);
+    } else {
+      first.process().signal(SIGKILL);
+      first.process().wait(std::chrono::seconds(10));
+    }
     for (int s = 0; s < kSenders; ++s) {
       if (!(second && s % 2 == 1)) senders[static_cast<std::size_t>(s)].get();
     }
     for (auto& sender : senders) {
       if (sender.valid()) sender.get();
     }
+    if (fault != Fault::kPauseOneOfTwo) holder.reset();
   }
-  // The kill came while the front door was still taking orders, not after.
-  CHECK(accepted.size() < static_cast<std::size_t>(2 * kSenders * kPairsPerSender + 2));
+  // The fault came while the front door was still taking orders, not after.
+  if (fault != Fault::kPauseOneOfTwo) {
+    CHECK(accepted.size() < static_cast<std::size_t>(2 * kSenders * kPairsPerSender + 2));
+  } else {
+    CHECK(holder->process().running());
+  }
 
   if (!second) {
     second.emplace(environment, std::vector<std::string>{});
@@ -214,10 +239,16 @@ void kill_mid_flow_and_check(bool survivor_from_start) {
 
 TEST_CASE("SIGKILL while orders trade: the next process loses and duplicates nothing",
           "[e2e][fault][integration]") {
-  kill_mid_flow_and_check(/*survivor_from_start=*/false);
+  fault_mid_flow_and_check(Fault::kKillAlone);
 }
 
 TEST_CASE("two processes, one SIGKILLed mid-flow: the other takes its partitions over",
           "[e2e][fault][integration]") {
-  kill_mid_flow_and_check(/*survivor_from_start=*/true);
+  fault_mid_flow_and_check(Fault::kKillOneOfTwo);
+}
+
+TEST_CASE("two processes, one paused (SIGSTOP) past its session: the resumed zombie "
+          "commits nothing over the new owner",
+          "[e2e][fault][integration]") {
+  fault_mid_flow_and_check(Fault::kPauseOneOfTwo);
 }
