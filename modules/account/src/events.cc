@@ -1,6 +1,7 @@
 #include "bourse/account/events.h"
 
 #include "bourse/common/assert.h"
+#include "bourse/envelope/event_fields.h"
 #include "bourse/json/fields.h"
 
 namespace bourse::account::events {
@@ -14,33 +15,18 @@ Error bad_field(std::string message) {
 }
 
 Result<std::int64_t> positive_id(const boost::json::object& data, std::string_view field) {
-  auto id = json::require_int64(data, field);
-  if (!id) return id.error();
-  if (*id <= 0) return bad_field(std::string(field) + " must be positive");
-  return *id;
+  return envelope::read_positive_id(data, field);
 }
 
 Result<std::string> user_field(const boost::json::object& data, std::string_view field) {
-  auto user = json::require_string(data, field);
-  if (!user) return user.error();
-  if (Status valid = validate_user_id(*user); !valid) return valid.error();
-  return user;
+  return envelope::read_user_id(data, field);
 }
 
 Result<std::string> symbol_field(const boost::json::object& data) {
-  auto symbol = json::require_string(data, "symbol");
-  if (!symbol) return symbol.error();
-  if (Status valid = validate_symbol(*symbol); !valid) return valid.error();
-  return symbol;
+  return envelope::read_symbol(data);
 }
 
-Result<Side> side_field(const boost::json::object& data) {
-  auto text = json::require_string(data, "side");
-  if (!text) return text.error();
-  auto side = parse_side(*text);
-  if (!side) return bad_field("side must be BUY or SELL");
-  return *side;
-}
+Result<Side> side_field(const boost::json::object& data) { return envelope::read_side(data, "side"); }
 
 bool valid_reason(std::string_view reason) {
   if (reason.empty() || reason.size() > kMaxReasonLength) return false;

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "bourse/common/assert.h"
+#include "bourse/envelope/event_fields.h"
 #include "bourse/json/fields.h"
 
 namespace bourse::matching::events {
@@ -14,73 +15,30 @@ constexpr std::size_t kMaxExecutedAtLength = 64;
 
 Error invalid(std::string message) { return Error{ErrorCode::kMalformed, std::move(message), {}}; }
 
-// --- Field readers (shape and value of one field) -----------------------------------
+// --- Field readers: the shared ones (bourse/envelope/event_fields.h) -----------------
+
+using envelope::read_order_identity;
+using envelope::read_quantity;
+using envelope::read_side;
+using envelope::read_symbol;
 
 Result<OrderId> read_id(const boost::json::object& data, std::string_view field) {
-  auto id = json::require_int64(data, field);
+  auto id = envelope::read_positive_id(data, field);
   if (!id) return id.error();
-  if (*id <= 0) return invalid(std::string(field) + " must be positive");
   return OrderId(*id);
 }
 
 Result<std::string> read_user(const boost::json::object& data, std::string_view field) {
-  auto user = json::require_string(data, field);
-  if (!user) return user.error();
-  if (Status valid = validate_user_id(*user); !valid) {
-    return invalid(std::string(field) + ": " + valid.error().message);
-  }
-  return std::move(*user);
-}
-
-Result<std::string> read_symbol(const boost::json::object& data) {
-  auto symbol = json::require_string(data, "symbol");
-  if (!symbol) return symbol.error();
-  if (Status valid = validate_symbol(*symbol); !valid) return valid.error();
-  return std::move(*symbol);
-}
-
-Result<Side> read_side(const boost::json::object& data, std::string_view field) {
-  auto text = json::require_string(data, field);
-  if (!text) return text.error();
-  auto side = parse_side(*text);
-  if (!side) return invalid(std::string(field) + " must be BUY or SELL");
-  return *side;
+  return envelope::read_user_id(data, field);
 }
 
 Result<Amount> read_price(const boost::json::object& data) {
-  auto text = json::require_string(data, "price");
-  if (!text) return text.error();
-  auto price = Amount::parse_positive(*text);
-  if (!price) return invalid("price: " + price.error().message);
-  return *price;
+  return envelope::read_positive_amount(data, "price");
 }
 
-// A quantity >= `minimum` (0 or 1) and within the kernel's ceiling.
-Result<Quantity> read_quantity(const boost::json::object& data, std::string_view field,
-                               std::int64_t minimum) {
-  auto value = json::require_int64(data, field);
-  if (!value) return value.error();
-  auto quantity = Quantity::checked_of(*value);
-  if (!quantity || *value < minimum) {
-    return invalid(std::string(field) +
-                   (minimum > 0 ? " must be a positive quantity" : " must be a quantity >= 0"));
-  }
-  return *quantity;
-}
-
-// The identity every order event starts with: order_id, user_id, symbol.
 Status read_identity(const boost::json::object& data, OrderId& order_id, std::string& user_id,
                      std::string& symbol) {
-  auto id = read_id(data, "order_id");
-  if (!id) return id.error();
-  order_id = *id;
-  auto user = read_user(data, "user_id");
-  if (!user) return user.error();
-  user_id = std::move(*user);
-  auto sym = read_symbol(data);
-  if (!sym) return sym.error();
-  symbol = std::move(*sym);
-  return Status::success();
+  return read_order_identity(data, order_id, user_id, symbol);
 }
 
 // --- Invariants (checked by parse, asserted by to_json) -----------------------------

@@ -1,6 +1,7 @@
 #include "bourse/order/events.h"
 
 #include "bourse/common/assert.h"
+#include "bourse/envelope/event_fields.h"
 #include "bourse/json/fields.h"
 
 namespace bourse::order {
@@ -27,24 +28,6 @@ Result<Quantity> positive_quantity(std::int64_t value, std::string_view field) {
     return Error{ErrorCode::kMalformed, std::string(field) + " must be a positive quantity", {}};
   }
   return quantity;
-}
-
-// The fields every order event starts with.
-Status parse_identity(const boost::json::object& data, OrderId& order_id, std::string& user_id,
-                      std::string& symbol) {
-  auto id = json::require_int64(data, "order_id");
-  if (!id) return id.error();
-  if (*id <= 0) return Error{ErrorCode::kMalformed, "order_id must be positive", {}};
-  order_id = OrderId(*id);
-  auto user = json::require_string(data, "user_id");
-  if (!user) return user.error();
-  if (Status valid = validate_user_id(*user); !valid) return valid;
-  user_id = std::move(*user);
-  auto sym = json::require_string(data, "symbol");
-  if (!sym) return sym.error();
-  if (Status valid = validate_symbol(*sym); !valid) return valid;
-  symbol = std::move(*sym);
-  return Status::success();
 }
 
 // Checks the OrderCreated invariants of the header.
@@ -104,7 +87,7 @@ Result<OrderCreated> OrderCreated::parse(const boost::json::object& data, std::i
   if (version != kVersion) return envelope::unknown_version(kType, version);
   OrderCreated e;
   const auto fail = [](const Error& cause) { return envelope::malformed_event(kType, cause); };
-  if (Status identity = parse_identity(data, e.order_id, e.user_id, e.symbol); !identity) {
+  if (Status identity = envelope::read_order_identity(data, e.order_id, e.user_id, e.symbol); !identity) {
     return fail(identity.error());
   }
   auto side = json::require_string(data, "side");
@@ -156,7 +139,7 @@ Result<CancelRequested> CancelRequested::parse(const boost::json::object& data,
                                                std::int64_t version) {
   if (version != kVersion) return envelope::unknown_version(kType, version);
   CancelRequested e;
-  if (Status identity = parse_identity(data, e.order_id, e.user_id, e.symbol); !identity) {
+  if (Status identity = envelope::read_order_identity(data, e.order_id, e.user_id, e.symbol); !identity) {
     return envelope::malformed_event(kType, identity.error());
   }
   return e;
