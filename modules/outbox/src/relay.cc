@@ -49,7 +49,7 @@ struct Relay::State {
         clock(clock_in),
         options(std::move(options_in)),
         store(pool_in, options.table),
-        lease(pool_in.config(), options.table),
+        lease(pool_in.config(), relay_lease_name(pool_in.config().database, options.table)),
         metrics(registry, options.table),
         last_cleanup(clock_in.steady_now()) {}
 
@@ -62,7 +62,7 @@ struct Relay::State {
   // down to `thread`.
   std::mutex work_mutex;
   OutboxStore store;
-  RelayLease lease;
+  db::SessionLease lease;
   RelayMetrics metrics;
   std::unique_ptr<kafka::Producer> producer;
   std::chrono::steady_clock::time_point last_cleanup;

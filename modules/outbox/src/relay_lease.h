@@ -1,67 +1,19 @@
 // The relay's lease: "exactly one active relay per outbox table" across every process
-// that shares the database (docs/ARCHITECTURE.md, invariant 7).
-//
-// The lease is the MySQL named lock relay_lease_name(database, table), taken with
-// GET_LOCK(name, 0) on a session of its own that is never shared or returned to a pool.
-// MySQL releases a named lock when its session ends, so when the holder dies (crash,
-// kill -9, network loss) a standby's next try_acquire() takes over; nothing has to
-// expire by wall-clock time.
-//
-// The lease is NOT a fence: a holder whose session died keeps running until its next
-// still_held() check, so two relays may briefly publish the same rows. That is one more
-// case of the relay's at-least-once delivery; consumers deduplicate by event_id.
-//
-// Thread-safety: not thread-safe; owned by the Relay's working thread. Blocking.
+// that shares the database (docs/ARCHITECTURE.md, invariant 7). It is a db::SessionLease
+// (a MySQL named lock on a session of its own) named after the outbox table; see
+// bourse/db/session_lease.h for what a lease does and does not guarantee. In short it is
+// NOT a fence: two relays may briefly publish the same rows, one more case of the
+// relay's at-least-once delivery; consumers deduplicate by event_id.
 #pragma once
 
-#include <soci/session.h>
-
-#include <memory>
 #include <string>
 #include <string_view>
 
-#include "bourse/common/error.h"
-#include "bourse/db/db_config.h"
+#include "bourse/db/session_lease.h"
 
 namespace bourse::outbox {
 
-// "bourse_relay_<table>@<database>". Named locks are server-wide, so the database is
-// part of the name: two deployments (or two test databases) on one server do not
-// share a lease. Longer database names are hashed to keep within MySQL's 64 characters.
+// "bourse_relay_<table>@<database>" (lease_name with role "relay_<table>").
 std::string relay_lease_name(std::string_view database, std::string_view table);
-
-class RelayLease {
- public:
-  // Does not connect; the first try_acquire() does.
-  RelayLease(db::DbConfig config, std::string table);
-  ~RelayLease();
-  RelayLease(const RelayLease&) = delete;
-  RelayLease& operator=(const RelayLease&) = delete;
-
-  // Takes the lock if it is free. true: held now; false: another session holds it.
-  // REQUIRES: !held(). Errors: kUnavailable (cannot connect or the session broke; the
-  // session is closed and the next call reconnects), kInternal.
-  Result<bool> try_acquire();
-
-  // Asks the server whether this session still owns the lock (IS_USED_LOCK(name) =
-  // CONNECTION_ID()). On false or on an error the lease is dropped (session closed).
-  // REQUIRES: held().
-  Result<bool> still_held();
-
-  // Releases the lock by closing the session (which also releases it if the server
-  // never answers). Idempotent.
-  void release() noexcept;
-
-  bool held() const noexcept { return held_; }
-  const std::string& name() const noexcept { return name_; }
-
- private:
-  Status ensure_connected();
-
-  const db::DbConfig config_;
-  const std::string name_;
-  std::unique_ptr<soci::session> session_;
-  bool held_ = false;
-};
 
 }  // namespace bourse::outbox

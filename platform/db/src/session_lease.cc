@@ -1,0 +1,96 @@
+#include "bourse/db/session_lease.h"
+
+#include <fmt/format.h>
+#include <soci/mysql/soci-mysql.h>
+#include <soci/soci.h>
+
+#include <cstdint>
+
+#include "bourse/common/assert.h"
+#include "bourse/db/sql_error.h"
+
+namespace bourse::db {
+namespace {
+
+std::uint64_t fnv1a64(std::string_view text) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+}  // namespace
+
+std::string lease_name(std::string_view role, std::string_view database) {
+  std::string name = fmt::format("bourse_{}@{}", role, database);
+  if (name.size() > kMaxLeaseNameLength) {
+    name = fmt::format("bourse_{}@{:016x}", role, fnv1a64(database));
+  }
+  BOURSE_ASSERT(name.size() <= kMaxLeaseNameLength, "lease roles are short");
+  return name;
+}
+
+SessionLease::SessionLease(DbConfig config, std::string name)
+    : config_(std::move(config)), name_(std::move(name)) {
+  BOURSE_ASSERT(!name_.empty() && name_.size() <= kMaxLeaseNameLength, "lease names fit MySQL");
+}
+
+SessionLease::~SessionLease() { release(); }
+
+Status SessionLease::ensure_connected() {
+  if (session_ != nullptr) return Status::success();
+  try {
+    session_ = std::make_unique<soci::session>(soci::mysql, config_.connection_string());
+    return Status::success();
+  } catch (...) {
+    Error error = translate_current_exception();
+    return Error{ErrorCode::kUnavailable, "lease: cannot connect: " + error.message,
+                 kUnavailableReason};
+  }
+}
+
+Result<bool> SessionLease::try_acquire() {
+  BOURSE_ASSERT(!held_, "try_acquire while holding the lease");
+  if (Status connected = ensure_connected(); !connected) return connected.error();
+  try {
+    // 1: acquired; 0: held by another session; NULL (-> -1): error on the server.
+    int outcome = -1;
+    *session_ << "SELECT COALESCE(GET_LOCK(:name, 0), -1)", soci::use(name_), soci::into(outcome);
+    if (outcome == -1) {
+      release();
+      return Error::internal("lease: GET_LOCK returned NULL for " + name_);
+    }
+    held_ = outcome == 1;
+    return held_;
+  } catch (...) {
+    Error error = translate_current_exception();
+    release();  // a broken session is never reused
+    return error;
+  }
+}
+
+Result<bool> SessionLease::still_held() {
+  BOURSE_ASSERT(held_ && session_ != nullptr, "still_held without the lease");
+  try {
+    int mine = 0;
+    *session_ << "SELECT COALESCE(IS_USED_LOCK(:name) = CONNECTION_ID(), 0)", soci::use(name_),
+        soci::into(mine);
+    if (mine != 1) release();
+    return mine == 1;
+  } catch (...) {
+    Error error = translate_current_exception();
+    release();
+    return error;
+  }
+}
+
+void SessionLease::release() noexcept {
+  held_ = false;
+  // Closing the session releases every named lock it holds, and works even when the
+  // server is unreachable (no RELEASE_LOCK round trip that could hang or fail).
+  session_.reset();
+}
+
+}  // namespace bourse::db
