@@ -237,6 +237,7 @@ int main(int argc, char** argv) {
   std::vector<double> trade_ms, settled_ms;
   long long settled = 0;
   double quiet_after_s = 0.0;
+  double rows_per_order = 0.0, rows_per_trade = 0.0;
   try {
     soci::session db(soci::mysql, options.db.connection_string());
     const std::string like = run + "b%";  // the paced buyers (not the warm-up's)
@@ -287,6 +288,31 @@ int main(int argc, char** argv) {
                   "\"matching_per_s\":%.0f, \"settlement_per_s\":%.0f, \"status_per_s\":%.0f}\n",
                   total, rate(front), rate(matched), rate(settled_all), rate(final_status));
     }
+    // Rows each table holds now. The run's database is fresh and nothing is pruned
+    // within a run (outbox retention is hours), so these are the rows the whole flow
+    // inserted (warm-up and accounts included); updates in place are not counted.
+    std::vector<std::string> tables;
+    soci::rowset<std::string> names =
+        (db.prepare << "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                       "DATABASE() AND table_name <> 'schema_migrations' ORDER BY table_name");
+    for (const std::string& name : names) tables.push_back(name);
+    long long all_orders = 0, all_trades = 0, all_rows = 0;
+    db << "SELECT COUNT(*) FROM orders", soci::into(all_orders);
+    db << "SELECT COUNT(*) FROM trades", soci::into(all_trades);
+    std::printf("rows inserted by the flow (%lld orders, %lld trades in the database):\n",
+                all_orders, all_trades);
+    for (const std::string& table : tables) {
+      long long rows = 0;
+      db << "SELECT COUNT(*) FROM `" + table + "`", soci::into(rows);
+      if (rows == 0) continue;
+      all_rows += rows;
+      std::printf("  %-28s %8lld  %.2f / order\n", table.c_str(), rows,
+                  all_orders > 0 ? static_cast<double>(rows) / static_cast<double>(all_orders) : 0.0);
+    }
+    rows_per_order = all_orders > 0 ? static_cast<double>(all_rows) / static_cast<double>(all_orders) : 0.0;
+    rows_per_trade = all_trades > 0 ? static_cast<double>(all_rows) / static_cast<double>(all_trades) : 0.0;
+    std::printf("  total %lld rows: %.2f per order, %.2f per trade (incl. its two orders)\n",
+                all_rows, rows_per_order, rows_per_trade);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "latency_bench: database: %s\n", error.what());
     return 4;
@@ -310,8 +336,9 @@ int main(int argc, char** argv) {
   std::printf("{\"bench\":\"latency\", \"rate\":%d, \"achieved_per_s\":%.0f, \"orders\":%lld, "
               "\"failed\":%lld, \"trades\":%lld, \"settled\":%lld, \"accept_p50_ms\":%.2f, "
               "\"accept_p99_ms\":%.2f, \"trade_p50_ms\":%.2f, \"trade_p99_ms\":%.2f, "
-              "\"settled_p50_ms\":%.2f, \"settled_p99_ms\":%.2f}\n",
+              "\"settled_p50_ms\":%.2f, \"settled_p99_ms\":%.2f, \"rows_per_order\":%.2f, "
+              "\"rows_per_trade\":%.2f}\n",
               options.rate, achieved, total, failures.load(), expected_trades, settled, a50, a99,
-              t50, t99, s50, s99);
+              t50, t99, s50, s99, rows_per_order, rows_per_trade);
   return failures.load() == 0 && settled >= expected_trades ? 0 : 1;
 }
