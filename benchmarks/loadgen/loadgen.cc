@@ -1,0 +1,458 @@
+// loadgen: drives a running bourse (one or more instances) with a realistic order flow
+// and measures it end to end.
+//
+//   loadgen --ports P[,P2...] [--host 127.0.0.1] [--rate R | --rate 0 (closed loop)]
+//           [--seconds 60] [--users 1000] [--connections 32] [--seed 1]
+//           [--market-ratio 0.1] [--cancel-ratio 0.05] [--spread-ticks 20] [--zipf 1.0]
+//           [--settle-timeout 60] [--final-within 10]
+//           [--raw-db-rows-per-s X] [--raw-kafka-msgs-per-s Y]   (printed next to ours)
+//   Database: BOURSE_DB_* as for the server (the database of the instances under test,
+//   which must hold only this run's orders for rows_per_order to mean anything).
+//
+// 1. Untimed set-up: reads GET /v1/symbols, opens --users accounts (run-unique prefix)
+//    with cash and shares of every symbol.
+// 2. Load: open loop at --rate (action i is due at start + i / rate; accept latency is
+//    measured from the due time, so a stall is not hidden) or closed loop (--rate 0, every
+//    connection sends as fast as it is answered). Actions come from OrderMix (order_mix.h):
+//    Zipf symbols, limit orders around the live reference price (refreshed every second)
+//    crossing about half the time, some market orders, some cancels of recent orders.
+//    Connections are spread over the --ports round robin. Meanwhile /metrics is sampled
+//    every 500 ms for consumer and matching lag.
+// 3. Quiescence: waits (up to --settle-timeout) until no order is PENDING, every trade is
+//    settled and every outbox row is published; "final" if that took <= --final-within s.
+// 4. From the database: order->trade and order->settled per trade (taker = the later
+//    order: trades.executed_at / settled_at - orders.created_at, one server clock), rows
+//    inserted per order (every table of the database), then POST /v1/admin/reconciliation.
+// Prints a table and one final JSON line {"bench":"e2e",...}. "sustainable" is true only
+// if no request failed (5xx / transport), lag stayed bounded (the last sample is not the
+// maximum unless the maximum is small) and everything was final in time.
+// Exit status: 0 sustainable, 1 not, 2 usage, 4 database error.
+#include <soci/mysql/soci-mysql.h>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bourse/db/db_config.h"
+#include "histogram.h"
+#include "http_client.h"
+#include "order_mix.h"
+
+namespace {
+
+using bourse::bench::Action;
+using bourse::bench::LatencyHistogram;
+using bourse::bench::MixOptions;
+using bourse::bench::MixSymbol;
+using bourse::bench::Nanos;
+using bourse::bench::OrderMix;
+using bourse::testing::HttpClient;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// Recent accepted orders a connection remembers as cancel candidates.
+constexpr std::size_t kCancelCandidates = 256;
+// Lag below this many messages counts as bounded whatever its trend.
+constexpr double kSmallLag = 1'000;
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::vector<int> ports;
+  int rate = 1'000;  // 0: closed loop
+  int seconds = 60;
+  int users = 1'000;
+  int connections = 32;
+  std::uint64_t seed = 1;
+  MixOptions mix;
+  int settle_timeout_s = 60;
+  int final_within_s = 10;
+  double raw_db_rows_per_s = 0;
+  double raw_kafka_msgs_per_s = 0;
+  bourse::db::DbConfig db;
+};
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::fprintf(stderr, "loadgen: %s\n(see the header of benchmarks/loadgen/loadgen.cc)\n",
+               problem.c_str());
+  std::exit(2);
+}
+
+double real(const std::string& flag, const std::string& value) {
+  try {
+    std::size_t used = 0;
+    const double parsed = std::stod(value, &used);
+    if (used != value.size()) throw std::invalid_argument(value);
+    return parsed;
+  } catch (const std::exception&) {
+    usage(flag + " needs a number, got '" + value + "'");
+  }
+}
+int integer(const std::string& flag, const std::string& value) {
+  const double parsed = real(flag, value);
+  if (parsed != static_cast<double>(static_cast<long long>(parsed))) usage(flag + " needs an integer");
+  return static_cast<int>(parsed);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  o.db.host = env_or("BOURSE_DB_HOST", "127.0.0.1");
+  o.db.port = integer("BOURSE_DB_PORT", env_or("BOURSE_DB_PORT", "3306"));
+  o.db.user = env_or("BOURSE_DB_USER", "bourse");
+  o.db.password = env_or("BOURSE_DB_PASSWORD", "");
+  o.db.database = env_or("BOURSE_DB_NAME", "bourse");
+  for (int i = 1; i < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (i + 1 >= argc) usage(flag + " needs a value");
+    const std::string value = argv[i + 1];
+    if (flag == "--host") o.host = value;
+    else if (flag == "--ports" || flag == "--port") {
+      std::stringstream list(value);
+      for (std::string port; std::getline(list, port, ',');) o.ports.push_back(integer(flag, port));
+    } else if (flag == "--rate") o.rate = integer(flag, value);
+    else if (flag == "--seconds") o.seconds = integer(flag, value);
+    else if (flag == "--users") o.users = o.mix.users = integer(flag, value);
+    else if (flag == "--connections") o.connections = integer(flag, value);
+    else if (flag == "--seed") o.seed = static_cast<std::uint64_t>(integer(flag, value));
+    else if (flag == "--market-ratio") o.mix.market_ratio = real(flag, value);
+    else if (flag == "--cancel-ratio") o.mix.cancel_ratio = real(flag, value);
+    else if (flag == "--spread-ticks") o.mix.spread_ticks = integer(flag, value);
+    else if (flag == "--zipf") o.mix.zipf_s = real(flag, value);
+    else if (flag == "--settle-timeout") o.settle_timeout_s = integer(flag, value);
+    else if (flag == "--final-within") o.final_within_s = integer(flag, value);
+    else if (flag == "--raw-db-rows-per-s") o.raw_db_rows_per_s = real(flag, value);
+    else if (flag == "--raw-kafka-msgs-per-s") o.raw_kafka_msgs_per_s = real(flag, value);
+    else usage("unknown flag " + flag);
+  }
+  if (o.ports.empty()) usage("--ports is required");
+  for (int port : o.ports) if (port <= 0 || port > 65535) usage("bad port");
+  if (o.rate < 0 || o.rate > 1'000'000) usage("--rate must be 0..1000000");
+  if (o.seconds < 1 || o.seconds > 86'400) usage("--seconds must be 1..86400");
+  if (o.users < 2 || o.users > 1'000'000) usage("--users must be 2..1000000");
+  if (o.connections < 1 || o.connections > 4'096) usage("--connections must be 1..4096");
+  if (o.mix.market_ratio < 0 || o.mix.market_ratio > 1 || o.mix.cancel_ratio < 0 ||
+      o.mix.cancel_ratio > 1) usage("ratios must be 0..1");
+  if (o.mix.spread_ticks < 0 || o.mix.spread_ticks > 10'000) usage("--spread-ticks must be 0..10000");
+  return o;
+}
+
+struct SymbolTable {
+  std::vector<MixSymbol> symbols;
+  std::vector<Nanos> references;
+};
+
+SymbolTable read_symbols(HttpClient& client) {
+  auto response = client.get("/v1/symbols");
+  if (response.status != 200) throw std::runtime_error("GET /v1/symbols: " + std::to_string(response.status));
+  SymbolTable table;
+  const boost::json::value parsed = boost::json::parse(response.body);
+  for (const auto& entry : parsed.at("data").as_array()) {
+    const auto& object = entry.as_object();
+    MixSymbol symbol;
+    symbol.symbol = std::string(object.at("symbol").as_string());
+    Nanos reference = 0;
+    if (!bourse::bench::parse_decimal(std::string(object.at("tick_size").as_string()), symbol.tick) ||
+        !bourse::bench::parse_decimal(std::string(object.at("reference_price").as_string()), reference)) {
+      throw std::runtime_error("GET /v1/symbols: bad decimal for " + symbol.symbol);
+    }
+    symbol.lot = object.at("lot_size").as_int64();
+    table.symbols.push_back(symbol);
+    table.references.push_back(reference);
+  }
+  if (table.symbols.empty()) throw std::runtime_error("the server has no symbols");
+  return table;
+}
+
+// Sum of every sample of the lag gauges in a Prometheus text page.
+double total_lag(const std::string& metrics) {
+  double total = 0;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("bourse_consumer_lag_messages", 0) != 0 &&
+        line.rfind("bourse_matching_lag_messages", 0) != 0) continue;
+    const auto space = line.rfind(' ');
+    if (space != std::string::npos) total += std::atof(line.c_str() + space + 1);
+  }
+  return total;
+}
+
+struct Counts {
+  std::atomic<long long> accepted{0}, rejected_4xx{0}, failed{0}, cancels{0}, cancels_late{0};
+};
+
+long long scalar(soci::session& db, const std::string& sql) {
+  long long value = 0;
+  soci::indicator indicator = soci::i_ok;
+  db << sql, soci::into(value, indicator);
+  return indicator == soci::i_ok ? value : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  const std::string run = "lg" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch()).count() % 1'000'000) + "u";
+  const auto port_of = [&](int connection) {
+    return static_cast<std::uint16_t>(options.ports[static_cast<std::size_t>(connection) % options.ports.size()]);
+  };
+
+  // 1. Symbols and accounts.
+  SymbolTable table;
+  try {
+    HttpClient client(options.host, port_of(0));
+    table = read_symbols(client);
+    std::vector<std::thread> openers;
+    std::atomic<int> next_user{0};
+    std::atomic<int> open_failures{0};
+    for (int c = 0; c < std::min(options.connections, 16); ++c) {
+      openers.emplace_back([&, c] {
+        HttpClient opener(options.host, port_of(c));
+        for (int u = next_user++; u < options.users; u = next_user++) {
+          std::string positions;
+          for (const MixSymbol& symbol : table.symbols) {
+            positions += (positions.empty() ? "\"" : ",\"") + symbol.symbol + "\":" +
+                         std::to_string(1'000'000 / symbol.lot * symbol.lot);
+          }
+          const std::string body = R"({"user_id":")" + run + std::to_string(u) +
+                                   R"(","cash":"100000000","positions":{)" + positions + "}}";
+          if (opener.post("/v1/accounts", body).status != 201) ++open_failures;
+        }
+      });
+    }
+    for (auto& opener : openers) opener.join();
+    if (open_failures > 0) throw std::runtime_error(std::to_string(open_failures.load()) + " accounts not opened");
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "loadgen: set-up failed: %s\n", error.what());
+    return 1;
+  }
+  std::vector<std::atomic<Nanos>> references(table.symbols.size());
+  for (std::size_t i = 0; i < references.size(); ++i) references[i] = table.references[i];
+
+  // 2. Load, with the reference refresher and the lag sampler beside it.
+  std::atomic<bool> load_done{false};
+  std::atomic<bool> sampling_done{false};
+  std::vector<std::pair<double, double>> lag_samples;  // (seconds since start, lag)
+  std::mutex lag_mutex;
+  const Clock::time_point start = Clock::now() + 200ms;
+  const auto load_end = start + std::chrono::seconds(options.seconds);
+  std::thread refresher([&] {
+    try {
+      HttpClient client(options.host, port_of(0));
+      while (!load_done) {
+        std::this_thread::sleep_for(1s);
+        SymbolTable now = read_symbols(client);
+        for (std::size_t i = 0; i < now.references.size() && i < references.size(); ++i) {
+          references[i] = now.references[i];
+        }
+      }
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "loadgen: reference refresh stopped: %s\n", error.what());
+    }
+  });
+  std::thread sampler([&] {
+    std::vector<std::unique_ptr<HttpClient>> clients;
+    for (int port : options.ports) {
+      clients.push_back(std::make_unique<HttpClient>(options.host, static_cast<std::uint16_t>(port)));
+    }
+    while (!sampling_done) {
+      double lag = 0;
+      for (auto& client : clients) {
+        try {
+          lag += total_lag(client->get("/metrics").body);
+        } catch (const std::exception&) {
+        }
+      }
+      {
+        std::lock_guard lock(lag_mutex);
+        lag_samples.emplace_back(std::chrono::duration<double>(Clock::now() - start).count(), lag);
+      }
+      std::this_thread::sleep_for(500ms);
+    }
+  });
+
+  Counts counts;
+  std::vector<LatencyHistogram> accept_latency(static_cast<std::size_t>(options.connections));
+  std::vector<std::thread> workers;
+  for (int c = 0; c < options.connections; ++c) {
+    workers.emplace_back([&, c] {
+      OrderMix mix(table.symbols, options.mix, options.seed * 1'000'003ULL + static_cast<std::uint64_t>(c));
+      HttpClient client(options.host, port_of(c));
+      LatencyHistogram& histogram = accept_latency[static_cast<std::size_t>(c)];
+      std::deque<std::int64_t> recent;
+      std::vector<Nanos> now_references(references.size());
+      for (long long i = c;; i += options.connections) {
+        Clock::time_point due = Clock::now();
+        if (options.rate > 0) {
+          due = start + std::chrono::nanoseconds(i * 1'000'000'000LL / options.rate);
+          if (due >= load_end) break;
+          std::this_thread::sleep_until(due);
+        } else if (due >= load_end) {
+          break;
+        }
+        for (std::size_t s = 0; s < now_references.size(); ++s) now_references[s] = references[s];
+        const Action action = mix.next(now_references);
+        try {
+          if (action.kind == Action::Kind::kCancel) {
+            if (recent.empty()) continue;
+            const std::int64_t id = recent.front();
+            recent.pop_front();
+            auto response = client.request("DELETE", "/v1/orders/" + std::to_string(id));
+            if (response.status == 202) ++counts.cancels;
+            else if (response.status == 409) ++counts.cancels_late;
+            else if (response.status >= 500) ++counts.failed;
+            else ++counts.rejected_4xx;
+            continue;
+          }
+          auto response = client.post("/v1/orders", mix.order_json(action, run));
+          const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - due).count();
+          if (response.status == 202) {
+            ++counts.accepted;
+            histogram.record_us(micros);
+            if (!action.market) {
+              recent.push_back(boost::json::parse(response.body).at("order_id").as_int64());
+              if (recent.size() > kCancelCandidates) recent.pop_front();
+            }
+          } else if (response.status >= 500) {
+            ++counts.failed;
+          } else {
+            ++counts.rejected_4xx;
+          }
+        } catch (const std::exception&) {
+          ++counts.failed;
+        }
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  const Clock::time_point sent = Clock::now();
+  load_done = true;
+  refresher.join();
+  const double load_seconds = std::chrono::duration<double>(sent - start).count();
+
+  // 3. Quiescence, 4. database figures, reconciliation.
+  double final_after_s = -1;
+  long long orders = 0, trades = 0, rows = 0;
+  LatencyHistogram trade_latency, settled_latency;
+  std::string reconciliation = "unavailable";
+  try {
+    soci::session db(soci::mysql, options.db.connection_string());
+    const auto quiet = [&] {
+      return scalar(db, "SELECT COUNT(*) FROM orders WHERE status = 'PENDING'") == 0 &&
+             scalar(db, "SELECT COUNT(*) FROM trades WHERE settled_at IS NULL") == 0 &&
+             scalar(db, "SELECT (SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL) + "
+                        "(SELECT COUNT(*) FROM matching_outbox WHERE published_at IS NULL) + "
+                        "(SELECT COUNT(*) FROM account_outbox WHERE published_at IS NULL)") == 0 &&
+             scalar(db, "SELECT COUNT(*) FROM settled_trades") == scalar(db, "SELECT COUNT(*) FROM trades");
+    };
+    const auto deadline = sent + std::chrono::seconds(options.settle_timeout_s);
+    while (Clock::now() < deadline) {
+      if (quiet()) {
+        final_after_s = std::chrono::duration<double>(Clock::now() - sent).count();
+        break;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    sampling_done = true;
+    orders = scalar(db, "SELECT COUNT(*) FROM orders");
+    trades = scalar(db, "SELECT COUNT(*) FROM trades");
+    soci::rowset<soci::row> latencies =
+        (db.prepare << "SELECT TIMESTAMPDIFF(MICROSECOND, GREATEST(b.created_at, s.created_at), "
+                       "t.executed_at), COALESCE(TIMESTAMPDIFF(MICROSECOND, GREATEST(b.created_at, "
+                       "s.created_at), t.settled_at), -1) FROM trades t JOIN orders b ON b.order_id = "
+                       "t.buy_order_id JOIN orders s ON s.order_id = t.sell_order_id");
+    for (const auto& row : latencies) {
+      trade_latency.record_us(row.get<long long>(0));
+      if (row.get<long long>(1) >= 0) settled_latency.record_us(row.get<long long>(1));
+    }
+    std::vector<std::string> tables;
+    soci::rowset<std::string> names =
+        (db.prepare << "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                       "DATABASE() AND table_name <> 'schema_migrations'");
+    for (const std::string& name : names) tables.push_back(name);
+    for (const std::string& name : tables) rows += scalar(db, "SELECT COUNT(*) FROM `" + name + "`");
+  } catch (const std::exception& error) {
+    sampling_done = true;
+    sampler.join();
+    std::fprintf(stderr, "loadgen: database: %s\n", error.what());
+    return 4;
+  }
+  sampler.join();
+  try {
+    HttpClient client(options.host, port_of(0));
+    auto response = client.post("/v1/admin/reconciliation", "");
+    if (response.status == 200) {
+      reconciliation = std::string(boost::json::parse(response.body).at("status").as_string());
+    } else if (response.status != 404) {
+      reconciliation = "error " + std::to_string(response.status);
+    }
+  } catch (const std::exception&) {
+    reconciliation = "error";
+  }
+
+  LatencyHistogram accepts;
+  for (const auto& histogram : accept_latency) accepts.merge(histogram);
+  double max_lag = 0, last_lag_during_load = 0;
+  for (const auto& [at, lag] : lag_samples) {
+    max_lag = std::max(max_lag, lag);
+    if (at <= load_seconds) last_lag_during_load = lag;
+  }
+  const bool lag_bounded = max_lag < kSmallLag || last_lag_during_load < max_lag;
+  const bool final_in_time = final_after_s >= 0 && final_after_s <= options.final_within_s;
+  const bool sustainable = counts.failed == 0 && lag_bounded && final_in_time;
+  const double orders_per_s = static_cast<double>(counts.accepted) / load_seconds;
+  const double trades_per_s = static_cast<double>(trades) / load_seconds;
+  const double rows_per_order = orders > 0 ? static_cast<double>(rows) / static_cast<double>(orders) : 0;
+  const double db_ratio = options.raw_db_rows_per_s > 0 ? orders_per_s / (options.raw_db_rows_per_s / 2.0) : 0;
+
+  std::printf("loadgen: %s, %d connections over %zu instance(s), %d users, %zu symbols, %.1f s\n",
+              options.rate > 0 ? ("open loop at " + std::to_string(options.rate) + "/s").c_str()
+                               : "closed loop",
+              options.connections, options.ports.size(), options.users, table.symbols.size(),
+              load_seconds);
+  std::printf("  accepted %lld (%.0f/s), 4xx %lld, failed %lld, cancels %lld (+%lld too late)\n",
+              counts.accepted.load(), orders_per_s, counts.rejected_4xx.load(), counts.failed.load(),
+              counts.cancels.load(), counts.cancels_late.load());
+  std::printf("  trades %lld (%.0f/s); all final %.2f s after the load (%s)\n", trades, trades_per_s,
+              final_after_s, final_in_time ? "in time" : "NOT in time");
+  std::printf("  lag: max %.0f messages, last during load %.0f (%s)\n", max_lag, last_lag_during_load,
+              lag_bounded ? "bounded" : "GROWING");
+  std::printf("  %-16s %9s %9s %9s %9s\n", "latency ms", "p50", "p99", "p99.9", "max");
+  for (const auto& [name, histogram] : {std::pair<const char*, const LatencyHistogram*>{"accept (202)", &accepts},
+                                        {"order->trade", &trade_latency},
+                                        {"order->settled", &settled_latency}}) {
+    std::printf("  %-16s %9.2f %9.2f %9.2f %9.2f\n", name, histogram->percentile_ms(50),
+                histogram->percentile_ms(99), histogram->percentile_ms(99.9), histogram->max_ms());
+  }
+  std::printf("  rows inserted per order %.2f; reconciliation %s; sustainable: %s\n", rows_per_order,
+              reconciliation.c_str(), sustainable ? "yes" : "NO");
+  if (options.raw_db_rows_per_s > 0) {
+    std::printf("  vs raw DB ceiling (1 order row + 1 outbox row per order): %.0f orders/s -> %.1f %%\n",
+                options.raw_db_rows_per_s / 2.0, db_ratio * 100);
+  }
+  std::printf("{\"bench\":\"e2e\",\"orders_per_s\":%.0f,\"trades_per_s\":%.0f,\"accept_p50_ms\":%.2f,"
+              "\"accept_p99_ms\":%.2f,\"trade_p99_ms\":%.2f,\"settled_p99_ms\":%.2f,"
+              "\"rows_per_order\":%.2f,\"raw_db_rows_per_s\":%.0f,\"raw_kafka_msgs_per_s\":%.0f,"
+              "\"failed\":%lld,\"max_lag\":%.0f,\"final_after_s\":%.2f,\"sustainable\":%s,"
+              "\"reconciliation\":\"%s\"}\n",
+              orders_per_s, trades_per_s, accepts.percentile_ms(50), accepts.percentile_ms(99),
+              trade_latency.percentile_ms(99), settled_latency.percentile_ms(99), rows_per_order,
+              options.raw_db_rows_per_s, options.raw_kafka_msgs_per_s, counts.failed.load(), max_lag,
+              final_after_s, sustainable ? "true" : "false", reconciliation.c_str());
+  return sustainable ? 0 : 1;
+}
