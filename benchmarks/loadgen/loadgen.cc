@@ -10,7 +10,8 @@
 //   which must hold only this run's orders for rows_per_order to mean anything).
 //
 // 1. Untimed set-up: reads GET /v1/symbols, opens --users accounts (run-unique prefix)
-//    with cash and shares of every symbol.
+//    with cash and shares of every symbol; warm-up: one crossing pair per symbol, waited
+//    for until settled (expects a database that holds no other trades).
 // 2. Load: open loop at --rate (action i is due at start + i / rate; accept latency is
 //    measured from the due time, so a stall is not hidden) or closed loop (--rate 0, every
 //    connection sends as fast as it is answered). Actions come from OrderMix (order_mix.h):
@@ -63,6 +64,8 @@ using namespace std::chrono_literals;
 
 // Recent accepted orders a connection remembers as cancel candidates.
 constexpr std::size_t kCancelCandidates = 256;
+// How long the warm-up pairs may take to settle (consumer groups joining included).
+constexpr auto kWarmupTimeout = std::chrono::seconds(120);
 // Lag below this many messages counts as bounded whatever its trend.
 constexpr double kSmallLag = 1'000;
 
@@ -241,6 +244,34 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loadgen: set-up failed: %s\n", error.what());
     return 1;
   }
+  std::string load_started_db;  // the database's clock when the load starts
+  // Warm-up, untimed: one crossing pair per symbol through every stage (consumer groups
+  // assigned, producers connected), waited for until settled.
+  try {
+    HttpClient client(options.host, port_of(0));
+    for (std::size_t s = 0; s < table.symbols.size(); ++s) {
+      const MixSymbol& symbol = table.symbols[s];
+      const Nanos price = table.references[s] / symbol.tick * symbol.tick;
+      for (const char* side : {"SELL", "BUY"}) {
+        const std::string body = R"({"user_id":")" + run + (side[0] == 'S' ? "0" : "1") +
+                                 R"(","symbol":")" + symbol.symbol + R"(","side":")" + side +
+                                 R"(","type":"LIMIT","quantity":)" + std::to_string(symbol.lot) +
+                                 R"(,"price":")" + bourse::bench::format_decimal(price) + R"("})";
+        if (client.post("/v1/orders", body).status != 202) throw std::runtime_error("warm-up order refused");
+      }
+    }
+    soci::session db(soci::mysql, options.db.connection_string());
+    const auto deadline = Clock::now() + kWarmupTimeout;
+    while (scalar(db, "SELECT COUNT(*) FROM trades WHERE settled_at IS NOT NULL") <
+           static_cast<long long>(table.symbols.size())) {
+      if (Clock::now() > deadline) throw std::runtime_error("warm-up trades not settled in time");
+      std::this_thread::sleep_for(100ms);
+    }
+    db << "SELECT DATE_FORMAT(NOW(6), '%Y-%m-%d %H:%i:%s.%f')", soci::into(load_started_db);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "loadgen: warm-up failed: %s\n", error.what());
+    return 1;
+  }
   std::vector<std::atomic<Nanos>> references(table.symbols.size());
   for (std::size_t i = 0; i < references.size(); ++i) references[i] = table.references[i];
 
@@ -370,12 +401,15 @@ int main(int argc, char** argv) {
     }
     sampling_done = true;
     orders = scalar(db, "SELECT COUNT(*) FROM orders");
-    trades = scalar(db, "SELECT COUNT(*) FROM trades");
+    db << "SELECT COUNT(*) FROM trades WHERE executed_at >= :start", soci::use(load_started_db),
+        soci::into(trades);
     soci::rowset<soci::row> latencies =
         (db.prepare << "SELECT TIMESTAMPDIFF(MICROSECOND, GREATEST(b.created_at, s.created_at), "
                        "t.executed_at), COALESCE(TIMESTAMPDIFF(MICROSECOND, GREATEST(b.created_at, "
                        "s.created_at), t.settled_at), -1) FROM trades t JOIN orders b ON b.order_id = "
-                       "t.buy_order_id JOIN orders s ON s.order_id = t.sell_order_id");
+                       "t.buy_order_id JOIN orders s ON s.order_id = t.sell_order_id WHERE "
+                       "t.executed_at >= :start",
+         soci::use(load_started_db));
     for (const auto& row : latencies) {
       trade_latency.record_us(row.get<long long>(0));
       if (row.get<long long>(1) >= 0) settled_latency.record_us(row.get<long long>(1));

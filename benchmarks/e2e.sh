@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# End-to-end benchmark against the machine's own limits (docs/PERFORMANCE.md).
+#
+#   benchmarks/e2e.sh [--seconds 60] [--rates "500 1000 1500 2000 2500 3000 4000 5000"]
+#                     [--connections 64] [--users 1000] [--out docs/PERFORMANCE.md]
+#
+# In ONE run, on the local stack (scripts/stack), with Release builds:
+#   1. raw ceilings: MariaDB's rate for one order row + one outbox row per order in
+#      256-row transactions (raw_db_bench, 4 connections, 10 s) and Kafka's producer rate
+#      for 430-byte records, acks=all (the broker's ProducerPerformance, 300,000 records);
+#   2. for each rate, a fresh server on a fresh database and fresh topics, loadgen open
+#      loop at that rate for --seconds (realistic mix: 1,000 users, every configured
+#      symbol, Zipf popularity, ~half the limit orders crossing, 10 % market orders, 5 %
+#      cancels); stops at the first rate whose accept p99 passes 50 ms, that has errors,
+#      or that is not sustainable (lag growing, or not final within 10 s after the load);
+#   3. prints a table, the sustainable rate as a share of the raw ceilings, one final JSON
+#      line, and (re)writes the results section of --out plus docs/perf-latency.svg
+#      (gnuplot: latency against rate).
+# Server configuration: config/bourse.toml as shipped, log.level=warn, one instance.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+source benchmarks/lib/bench_server.sh
+
+seconds=60
+rates="500 1000 1500 2000 2500 3000 4000 5000"
+connections=64
+users=1000
+out=docs/PERFORMANCE.md
+while (($#)); do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --rates) rates="$2"; shift 2 ;;
+    --connections) connections="$2"; shift 2 ;;
+    --users) users="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    *) echo "e2e: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+bench_setup loadgen raw_db_bench
+bourse_ensure_packages gnuplot-nox
+results="$bench_build_dir/e2e-$$.jsonl"
+: >"$results"
+json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$2" | tail -1; }
+
+# 1. Raw ceilings (a fresh migrated database: start one server for its migrations).
+bench_start_servers e2eraw 1
+raw_db=$(BOURSE_DB_NAME="$bench_db" "$bench_build_dir/benchmarks/raw_db_bench" --seconds 10 | tail -1)
+echo "$raw_db" >&2
+raw_db_rows=$(json_field rows_per_s "$raw_db")
+topic="e2eraw$(date +%s)p$$"
+scripts/stack kafka-topics --create --topic "$topic" --partitions 8 --replication-factor 1 >/dev/null
+raw_kafka_line=$(scripts/stack kafka-tool ProducerPerformance --topic "$topic" --num-records 300000 \
+  --record-size 430 --throughput -1 --producer-props "bootstrap.servers=$BOURSE_KAFKA_BROKERS" \
+  acks=all linger.ms=5 2>/dev/null | tail -1)
+scripts/stack kafka-topics --delete --topic "$topic" >/dev/null 2>&1 || true
+raw_kafka=$(sed -n 's/.*sent, \([0-9.]*\) records\/sec.*/\1/p' <<<"$raw_kafka_line" | cut -d. -f1)
+echo "raw kafka: $raw_kafka_line" >&2
+bench_cleanup
+bench_servers=()
+bench_db=""
+
+# 2. Step the rate up.
+sustainable_line=""
+for rate in $rates; do
+  echo "e2e: --- $rate orders/s for $seconds s ---" >&2
+  bench_start_servers "e2e$rate" 1
+  line=$(BOURSE_DB_NAME="$bench_db" "$bench_build_dir/benchmarks/loadgen" --ports "$bench_ports" \
+    --rate "$rate" --seconds "$seconds" --users "$users" --connections "$connections" \
+    --raw-db-rows-per-s "$raw_db_rows" --raw-kafka-msgs-per-s "$raw_kafka" | tee /dev/stderr | tail -1) || true
+  bench_cleanup
+  bench_servers=()
+  bench_db=""
+  [[ "$line" == '{"bench":"e2e"'* ]] || { echo "e2e: loadgen failed at $rate/s" >&2; break; }
+  echo "{\"rate\":$rate,${line#\{}" >>"$results"
+  p99=$(json_field accept_p99_ms "$line")
+  ok=$(json_field sustainable "$line")
+  if [[ "$ok" != "true" ]] || awk -v p="$p99" 'BEGIN { exit !(p > 50) }'; then
+    echo "e2e: $rate/s is past the limit (accept p99 $p99 ms, sustainable $ok)" >&2
+    break
+  fi
+  sustainable_line="$line"
+done
+
+# 3. Report.
+table=$(awk -F'[:,}]' '{
+  for (i = 1; i < NF; i++) { gsub(/[" {]/, "", $i); v[$i] = $(i + 1) }
+  printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", v["rate"], v["orders_per_s"],
+    v["trades_per_s"], v["accept_p50_ms"], v["accept_p99_ms"], v["trade_p99_ms"],
+    v["settled_p99_ms"], v["rows_per_order"], v["final_after_s"], v["sustainable"] }' "$results")
+echo "$table" >&2
+sustained=$(json_field orders_per_s "${sustainable_line:-{\}}")
+sustained=${sustained:-0}
+db_share=$(awk -v s="$sustained" -v r="$raw_db_rows" 'BEGIN { printf "%.1f", (r > 0) ? 100 * s / (r / 2) : 0 }')
+kafka_share=$(awk -v s="$sustained" -v k="$raw_kafka" 'BEGIN { printf "%.1f", (k > 0) ? 100 * s / k : 0 }')
+final_json="{\"bench\":\"e2e_sweep\",\"sustained_orders_per_s\":$sustained,\"raw_db_rows_per_s\":$raw_db_rows,\"raw_db_orders_per_s\":$((raw_db_rows / 2)),\"raw_kafka_msgs_per_s\":$raw_kafka,\"share_of_raw_db_pct\":$db_share,\"share_of_raw_kafka_pct\":$kafka_share}"
+
+awk -F'[:,}]' '{ for (i = 1; i < NF; i++) { gsub(/[" {]/, "", $i); v[$i] = $(i + 1) }
+  print v["rate"], v["accept_p50_ms"], v["accept_p99_ms"], v["trade_p99_ms"], v["settled_p99_ms"] }' \
+  "$results" >"$bench_build_dir/e2e-plot.dat"
+gnuplot <<GNUPLOT
+set terminal svg size 720,420 dynamic
+set output "docs/perf-latency.svg"
+set title "Bourse end to end: latency against offered rate ($(date -u +%F))"
+set xlabel "offered orders/s"
+set ylabel "ms"
+set logscale y
+set key top left
+set grid
+plot "$bench_build_dir/e2e-plot.dat" using 1:2 with linespoints title "accept p50", \
+     "" using 1:3 with linespoints title "accept p99", \
+     "" using 1:4 with linespoints title "order->trade p99", \
+     "" using 1:5 with linespoints title "order->settled p99"
+GNUPLOT
+
+{
+  sed '/^<!-- e2e results -->/,$d' "$out" 2>/dev/null || true
+  echo "<!-- e2e results -->"
+  echo "## Latest run ($(date -u '+%F %H:%M UTC'), $(nproc) cores, generated by benchmarks/e2e.sh)"
+  echo
+  echo "Command: \`benchmarks/e2e.sh --seconds $seconds --rates \"$rates\" --connections $connections --users $users\`"
+  echo
+  echo "Raw ceilings measured in the same run: MariaDB **$raw_db_rows rows/s** (= $((raw_db_rows / 2)) orders/s of one order row + one outbox row, 256-row transactions, 4 connections); Kafka producer **$raw_kafka msgs/s** (430-byte records, acks=all)."
+  echo
+  echo "| offered /s | accepted /s | trades /s | accept p50 ms | accept p99 ms | order->trade p99 ms | order->settled p99 ms | rows / order | final after (s) | sustainable |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "$table"
+  echo
+  echo "**Sustainable: $sustained orders/s** = $db_share % of the raw DB ceiling, $kafka_share % of the raw Kafka producer rate."
+  echo
+  echo "![latency against rate](perf-latency.svg)"
+  echo
+  echo '```'
+  echo "$final_json"
+  echo '```'
+} >"$out.new"
+mv "$out.new" "$out"
+echo "$final_json"
