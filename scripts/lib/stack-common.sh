@@ -16,7 +16,11 @@ BOURSE_KAFKA_VERSION="${BOURSE_KAFKA_VERSION:-3.9.2}"
 STACK_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 BOURSE_ROOT="$(cd "$STACK_LIB_DIR/../.." && pwd -P)"
 STACK_TEMPLATES="$BOURSE_ROOT/scripts/stack.d"
-STACK_DIR="$BOURSE_ROOT/.stack"
+# BOURSE_STACK_DIR puts a second, independent stack elsewhere (the chaos suite runs its
+# own, so that killing MariaDB or Kafka never disturbs the tests on the main one); the jar
+# caches stay in the checkout's .stack/ and are shared.
+STACK_DIR="${BOURSE_STACK_DIR:-$BOURSE_ROOT/.stack}"
+STACK_CACHE_DIR="$BOURSE_ROOT/.stack"
 STACK_ENV_FILE="$STACK_DIR/env"
 STACK_LOCK_FILE="$STACK_DIR/lock"
 STACK_SECRETS="$STACK_DIR/secrets"
@@ -40,8 +44,8 @@ KAFKA_LOGFILE="$KAFKA_LOGDIR/server.log"
 KAFKA_OUTFILE="$KAFKA_LOGDIR/kafka.out"
 KAFKA_PIDFILE="$KAFKA_DIR/kafka.pid"
 KAFKA_CLUSTER_ID_FILE="$KAFKA_DIR/cluster-id"
-KAFKA_LIBS="$KAFKA_DIR/libs/$BOURSE_KAFKA_VERSION"
-STACK_M2="$STACK_DIR/m2"
+KAFKA_LIBS="$STACK_CACHE_DIR/kafka/libs/$BOURSE_KAFKA_VERSION"
+STACK_M2="$STACK_CACHE_DIR/m2"
 
 DB_START_TIMEOUT="${BOURSE_STACK_DB_TIMEOUT:-60}"
 KAFKA_START_TIMEOUT="${BOURSE_STACK_KAFKA_TIMEOUT:-120}"
@@ -52,12 +56,16 @@ STOP_TIMEOUT="${BOURSE_STACK_STOP_TIMEOUT:-60}"
 # 20000..29990; DB = base, Kafka = base+1, controller = base+2, suggested HTTP = base+3.
 # Each can be overridden by its BOURSE_STACK_*_PORT variable (applies when the service
 # starts; a running service keeps the port in its generated config).
-STACK_PATH_HASH="$(printf '%s' "$BOURSE_ROOT" | cksum | cut -d' ' -f1)"
+STACK_PATH_HASH="$(printf '%s' "${BOURSE_STACK_DIR:-$BOURSE_ROOT}" | cksum | cut -d' ' -f1)"
 STACK_BASE_PORT=$((20000 + (STACK_PATH_HASH % 1000) * 10))
 WANT_DB_PORT="${BOURSE_STACK_DB_PORT:-$STACK_BASE_PORT}"
 WANT_KAFKA_PORT="${BOURSE_STACK_KAFKA_PORT:-$((STACK_BASE_PORT + 1))}"
 WANT_CONTROLLER_PORT="${BOURSE_STACK_CONTROLLER_PORT:-$((STACK_BASE_PORT + 2))}"
 HTTP_PORT="${BOURSE_STACK_HTTP_PORT:-$((STACK_BASE_PORT + 3))}"
+# The port the broker tells clients to use (its advertised listener). Defaults to the
+# port it listens on; the chaos suite points it at a TCP proxy in front of the broker so
+# that it can cut the line between bourse and Kafka.
+WANT_KAFKA_ADVERTISED_PORT="${BOURSE_STACK_KAFKA_ADVERTISED_PORT:-$WANT_KAFKA_PORT}"
 
 # A Unix socket path must fit in 108 bytes: fall back to /tmp for deep checkouts.
 DB_SOCKET="$DB_DIR/mariadb.sock"

@@ -67,7 +67,8 @@ kafka_fetch_libs() {
 kafka_render_config() {
   mkdir -p "$KAFKA_DIR" "$KAFKA_LOGDIR" "$KAFKA_DATADIR"
   render_template "$STACK_TEMPLATES/kafka-server.properties.in" "$KAFKA_PROPERTIES" \
-    "KAFKA_PORT=$WANT_KAFKA_PORT" "CONTROLLER_PORT=$WANT_CONTROLLER_PORT" \
+    "KAFKA_PORT=$WANT_KAFKA_PORT" "KAFKA_ADVERTISED_PORT=$WANT_KAFKA_ADVERTISED_PORT" \
+    "CONTROLLER_PORT=$WANT_CONTROLLER_PORT" \
     "KAFKA_DATADIR=$KAFKA_DATADIR"
 }
 
@@ -142,6 +143,17 @@ kafka_stop() {
   stop_pid "$pid" kafka
   rm -f "$KAFKA_PIDFILE"
   log "kafka: stopped"
+}
+
+# SIGKILL, no clean shutdown (chaos): the next start recovers the log.
+kafka_kill() {
+  local pid
+  if pid="$(kafka_pid)"; then
+    log "kafka: SIGKILL pid $pid"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  fi
+  rm -f "$KAFKA_PIDFILE"
 }
 
 kafka_status() {

@@ -150,6 +150,17 @@ db_stop() {
   log "mariadb: stopped"
 }
 
+# SIGKILL, no clean shutdown (chaos): the next start runs InnoDB crash recovery.
+db_kill() {
+  local pid
+  if pid="$(db_pid)"; then
+    log "mariadb: SIGKILL pid $pid"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  fi
+  rm -f "$DB_PIDFILE"
+}
+
 db_status() {
   local pid port state=down
   port="$(db_port)"

@@ -36,6 +36,8 @@ Result<std::unique_ptr<EventPipeline>> EventPipeline::create(
     outbox::RelayOptions options;
     options.table = std::string(stream.outbox_table);
     options.instance_id = instance;
+    options.exit_process_after_produce_for_testing =
+        config.faults.relay_exit_after_produce == stream.outbox_table;
     auto relay = outbox::Relay::create(
         pool, kafka_config(config.kafka, "relay-" + std::string(stream.outbox_table)), registry,
         clock, options);

@@ -128,6 +128,8 @@ const std::vector<Setting>& settings() {
               },
               [](const Config& c) { return c.log_level; }},
       text("migrations.dir", [](Config& c) -> auto& { return c.migrations_dir; }),
+      text("faults.relay_exit_after_produce",
+           [](Config& c) -> auto& { return c.faults.relay_exit_after_produce; }, false, true),
   };
   return all;
 }

@@ -46,6 +46,14 @@ struct KafkaSettings {
   std::int64_t retention_ms = 7LL * 24 * 3600 * 1000;
 };
 
+// Fault injection for the chaos suite; empty = off (the default). Never set in
+// production: the process dies on purpose.
+struct FaultSettings {
+  // An outbox table name: the first time that table's relay has produced a batch, the
+  // process exits at once (as kill -9 would), before marking the rows published.
+  std::string relay_exit_after_produce;
+};
+
 struct Config {
   HttpSettings http;
   db::DbConfig db;
@@ -53,6 +61,7 @@ struct Config {
   BlockingSettings blocking;
   std::string log_level = "info";
   std::string migrations_dir = "migrations";
+  FaultSettings faults;
   // The symbol table: [symbols.AAPL] tick_size = "0.01", lot_size = 1,
   // max_order_quantity = 1000000, reference_price = "150", price_band_bps = 1000.
   // Keys symbols.<SYMBOL>.<field> work in every layer (BOURSE_SYMBOLS_... does not:

@@ -82,7 +82,8 @@ class ChildProcess {
   int wait(std::chrono::milliseconds timeout) {
     if (exited_) return exit_code_;
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
+    // Polls at least once, so wait(0) (and running()) see an exit that already happened.
+    while (true) {
       int status = 0;
       pid_t done = ::waitpid(pid_, &status, WNOHANG);
       if (done == pid_) {
@@ -90,9 +91,9 @@ class ChildProcess {
         exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         return exit_code_;
       }
+      if (std::chrono::steady_clock::now() >= deadline) return -1;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    return -1;
   }
 
   bool running() {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -196,6 +197,11 @@ struct Relay::State {
     std::size_t marked = 0;
     if (!rows->empty()) {
       const BatchOutcome outcome = publish_batch(*producer, *rows, options.delivery_timeout);
+      if (options.exit_process_after_produce_for_testing && outcome.acknowledged > 0) {
+        log::error("outbox relay: exiting the process after produce, before marking (chaos hook)",
+                   {{"outbox", options.table}, {"acknowledged", as_int64(outcome.acknowledged)}});
+        std::_Exit(137);
+      }
       if (options.crash_after_produce_for_testing) {
         log::warn("outbox relay: simulated crash after produce, before marking (test hook)",
                   {{"outbox", options.table},

@@ -74,6 +74,10 @@ struct RelayOptions {
   // before the rows are marked published, and drops the lease session, as if the
   // process had crashed at the worst moment. Never set in production.
   bool crash_after_produce_for_testing = false;
+  // Chaos hook (config faults.relay_exit_after_produce): the whole process exits with
+  // status 137 right after the first produced batch, before marking (a real kill -9 in the
+  // worst window).
+  bool exit_process_after_produce_for_testing = false;
 };
 
 // kInvalidArgument naming the first field out of its bounds.
