@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "bourse/log/log.h"
+#include "demo/quote_centre.h"
 
 namespace bourse::demo {
 namespace {
@@ -30,10 +31,6 @@ std::optional<Amount> amount_field(const boost::json::object& object, std::strin
 std::int64_t int_field(const boost::json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
   return value != nullptr && value->is_int64() ? value->as_int64() : 0;
-}
-
-Amount round_to_tick(std::int64_t units, std::int64_t tick_units) {
-  return Amount::from_units(units / tick_units * tick_units);
 }
 
 }  // namespace
@@ -245,12 +242,8 @@ Status LiquidityBot::tick(const DemoSymbol& symbol) {
   }
   // Random walk, kept in the inner half of the price band around the reference.
   std::uniform_int_distribution<std::int64_t> walk(-kMaxWalkTicks, kMaxWalkTicks);
-  const std::int64_t reference = symbol.reference_price.units();
-  const std::int64_t half_band = reference / 10'000 * symbol.price_band_bps / 2;
-  std::int64_t units = centre.units() + walk(random_) * tick;
-  units = std::clamp(units, reference - half_band + kMaxQuoteTicks * tick,
-                     reference + half_band - kMaxQuoteTicks * tick);
-  centre = round_to_tick(units, tick);
+  centre = next_quote_centre(centre, walk(random_), tick, symbol.reference_price.units(),
+                             symbol.price_band_bps, kMaxQuoteTicks);
   centre_[symbol.symbol] = centre;
 
   // 2. Maker quotes on both sides.
@@ -355,8 +348,19 @@ Status LiquidityBot::run(const std::atomic<bool>& stop) {
                                                             std::chrono::milliseconds(50)));
     }
   }
+  // Leave no quote behind (until the server stops answering: it may be stopping too).
+  std::int64_t withdrawn = 0;
+  bool answering = true;
+  for (auto& [symbol, ids] : resting_) {
+    while (!ids.empty() && answering) {
+      auto cancelled = send("DELETE", "/v1/orders/" + std::to_string(ids.front()));
+      answering = cancelled.ok();
+      if (cancelled && cancelled->status == 202) ++withdrawn;
+      if (answering) ids.pop_front();
+    }
+  }
   log_summary();
-  log::info("demo bot stopped");
+  log::info("demo bot stopped", {{"quotes_withdrawn", withdrawn}});
   return Status::success();
 }
 

@@ -13,7 +13,7 @@
 // spent):
 //   1. GET /v1/market/{symbol}: the centre is the last trade price (else the reference
 //      price), moved by a random walk of at most kMaxWalkTicks ticks and kept within the
-//      inner half of the symbol's price band;
+//      inner half of the symbol's price band (next_quote_centre, quote_centre.h);
 //   2. a maker BUY GTC limit 1..kMaxMakerLots lots at centre - k ticks and a maker SELL at
 //      centre + k ticks (k in 1..kMaxQuoteTicks), one from each maker account;
 //   3. a taker order from a taker account: IOC limit crossing the maker quote just placed
@@ -21,7 +21,9 @@
 //      or one time in kMarketOrderEvery a MARKET order of 1..kMaxTakerLots lots;
 //   4. the bot's resting GTC orders of the symbol beyond kMaxRestingPerSymbol, oldest
 //      first, are cancelled (DELETE /v1/orders/{id}; 409 = it already finished).
-// Every kFundingCheckInterval the accounts are topped up as in setup(). Every request
+// Every kFundingCheckInterval the accounts are topped up as in setup(). Once `stop` is set,
+// the bot cancels every resting order it placed in this run (unpaced, until the server
+// stops answering), so a demo stopped while the server runs leaves its books empty. Every request
 // first waits for its slot of kMaxRequestsPerSecond (the bot's whole rate). Answers that
 // refuse an order (422 insufficient funds, 503 with the server busy) are counted and the
 // bot goes on. A summary is logged every kSummaryInterval.

@@ -1,7 +1,8 @@
 // Goal: `bourse demo` makes a fresh server trade through the public HTTP API only: its
-// set-up opens the fixed demo accounts once (a rerun opens and deposits nothing), and the
-// running bot produces settled trades in GET /v1/trades between demo accounts and a
-// non-empty book, never drives a balance negative, and stops cleanly (exit 0) on SIGTERM.
+// set-up opens the fixed demo accounts once and tops up one that exists with too little
+// (a rerun opens and deposits nothing), and the running bot produces settled trades in
+// GET /v1/trades between demo accounts and a non-empty book, never drives a balance
+// negative, stops cleanly (exit 0) on SIGTERM and withdraws its quotes (empty books).
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -89,6 +90,13 @@ TEST_CASE("bourse demo opens the demo accounts once, trades, fills the book and 
   BourseProcess server;
   REQUIRE(server.wait_ready());
 
+  // demo-taker-2 already exists, nearly empty: the set-up tops it up instead of opening it.
+  {
+    auto client = server.client();
+    auto opened = client.post("/v1/accounts", R"({"user_id":"demo-taker-2","cash":"10"})");
+    INFO(opened.body);
+    REQUIRE(opened.status == 201);
+  }
   // Set-up only, twice: the second run finds the accounts and changes nothing.
   {
     auto setup = start_demo(server, {"--setup-only"}, "setup1");
@@ -98,9 +106,12 @@ TEST_CASE("bourse demo opens the demo accounts once, trades, fills the book and 
   const std::string opened = cash_totals(server);
   for (const std::string& user : kDemoUsers) {
     const auto account = get_json(server, "/v1/accounts/" + user);
+    INFO(user << ": " << boost::json::serialize(account));
     CHECK(units(account.at("cash").as_object().at("total")) ==
-          Amount::parse("1000000000").value().units());
-    CHECK(account.at("positions").as_array().size() == 4);  // every configured symbol
+          Amount::parse(user == "demo-taker-2" ? "1000000010" : "1000000000").value().units());
+    const auto& positions = account.at("positions").as_array();
+    CHECK(positions.size() == 4);  // every configured symbol
+    for (const auto& position : positions) CHECK(position.at("quantity").as_int64() > 0);
   }
   {
     auto again = start_demo(server, {"--setup-only"}, "setup2");
@@ -148,6 +159,19 @@ TEST_CASE("bourse demo opens the demo accounts once, trades, fills the book and 
   REQUIRE(bot->wait(kExitTimeout) == 0);
   CHECK(bot->log().find("demo bot stopped") != std::string::npos);
   check_balances_non_negative(server);
+  // Its quotes withdrawn on stop: the books empty out once matching took the cancels.
+  for (const std::string symbol : {"AAPL", "MSFT"}) {
+    const auto until = std::chrono::steady_clock::now() + kEffectTimeout;
+    boost::json::object book;
+    do {
+      book = get_json(server, "/v1/market/" + symbol + "/book?depth=50");
+      if (book.at("bids").as_array().empty() && book.at("asks").as_array().empty()) break;
+      std::this_thread::sleep_for(200ms);
+    } while (std::chrono::steady_clock::now() < until);
+    INFO(boost::json::serialize(book));
+    CHECK(book.at("bids").as_array().empty());
+    CHECK(book.at("asks").as_array().empty());
+  }
   // Both symbols traded.
   CHECK_FALSE(get_json(server, "/v1/trades?symbol=MSFT&limit=1").at("data").as_array().empty());
 }
