@@ -2,8 +2,10 @@
 //
 //   bourse serve   [--config FILE] [--set key=value ...]
 //   bourse migrate [--config FILE] [--set key=value ...]
+//   bourse demo    [--config FILE] [--port N] [--symbol SYM ...] [--setup-only] ...
 //   bourse version
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 
 #include "app/commands.h"
@@ -52,6 +54,20 @@ int main(int argc, char** argv) {
   auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
   add_config_options(migrate);
   app.add_subcommand("version", "Print the version and exit");
+  bourse::app::DemoCommandOptions demo_options;
+  auto* demo = app.add_subcommand(
+      "demo", "Open funded demo accounts on a running server and trade on it (HTTP API only)");
+  add_config_options(demo);
+  int demo_tick_ms = static_cast<int>(demo_options.tick_interval.count());
+  int demo_wait_s = static_cast<int>(demo_options.wait_ready.count());
+  demo->add_option("--host", demo_options.host, "Server host (default 127.0.0.1)");
+  demo->add_option("--port", demo_options.port, "Server port (default: http.port)");
+  demo->add_option("--symbol", demo_options.symbols, "Symbol to trade (repeatable; default all)");
+  demo->add_option("--tick-ms", demo_tick_ms, "Milliseconds between rounds over the symbols");
+  demo->add_option("--seed", demo_options.seed, "Random seed");
+  demo->add_option("--wait-ready", demo_wait_s, "Seconds to wait for /readyz");
+  demo->add_flag("--setup-only", demo_options.setup_only,
+                 "Open and fund the demo accounts, then exit");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -70,5 +86,10 @@ int main(int argc, char** argv) {
   log_effective(*config);
 
   if (app.got_subcommand("migrate")) return bourse::app::run_migrate(*config);
+  if (app.got_subcommand("demo")) {
+    demo_options.tick_interval = std::chrono::milliseconds(demo_tick_ms);
+    demo_options.wait_ready = std::chrono::seconds(std::max(0, demo_wait_s));
+    return bourse::app::run_demo(*config, demo_options);
+  }
   return bourse::app::run_serve(*config);
 }
