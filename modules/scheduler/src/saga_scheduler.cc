@@ -1,6 +1,8 @@
 #include "bourse/scheduler/saga_scheduler.h"
 
+#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
