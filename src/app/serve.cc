@@ -7,6 +7,7 @@
 #include "app/event_pipeline.h"
 #include "app/event_streams.h"
 #include "app/health_routes.h"
+#include "app/saga_wiring.h"
 #include "app/topics.h"
 #include "bourse/account/account_service.h"
 #include "bourse/account/settlement_handler.h"
@@ -25,6 +26,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "routes/account_routes.h"
+#include "routes/dead_letter_routes.h"
 #include "routes/market_routes.h"
 #include "routes/order_routes.h"
 #include "routes/symbol_routes.h"
@@ -188,6 +190,21 @@ int run_serve(const config::Config& config) {
   }
   relays_to_wake = pipeline->get();
 
+  // The saga timeout scheduler (one active across instances, by its lease; started once
+  // start-up is done) and the dead-letter admin routes (modules/scheduler).
+  scheduler::DeadLetterAdmin dead_letters(
+      pool, dead_letter_handlers(config, settlement.get(), order_status.get()), registry);
+  routes::add_dead_letter_routes(router, dead_letters);
+  std::unique_ptr<scheduler::SagaScheduler> sagas;
+  if (config.scheduler.enabled) {
+    auto created = make_saga_scheduler(config, pool, accounts, registry, clock);
+    if (!created) {
+      log::error("cannot create the saga scheduler", {{"error", created.error().message}});
+      return kExitBadConfig;
+    }
+    sagas = std::move(*created);
+  }
+
   http::ServerConfig server_config;
   server_config.bind_address = config.http.host;
   server_config.port = static_cast<std::uint16_t>(config.http.port);
@@ -225,6 +242,7 @@ int run_serve(const config::Config& config) {
       log::error("cannot start the event pipeline", {{"error", started.error().message}});
       return;
     }
+    if (sagas) sagas->start();
     health.startup_complete = true;
     log::info("ready");
   });
@@ -239,6 +257,7 @@ int run_serve(const config::Config& config) {
   orders.stop();
   relays_to_wake = nullptr;
   startup.join();
+  if (sagas) sagas->stop();
   if (matching) matching->stop();
   (*pipeline)->stop();
   log::info("shutdown complete");

@@ -130,6 +130,31 @@ const std::vector<Setting>& settings() {
       text("migrations.dir", [](Config& c) -> auto& { return c.migrations_dir; }),
       text("faults.relay_exit_after_produce",
            [](Config& c) -> auto& { return c.faults.relay_exit_after_produce; }, false, true),
+      // The saga scheduler (limits: modules/scheduler/include/bourse/scheduler/saga_scheduler.h).
+      Setting{"scheduler.enabled", false,
+              [](Config& c, const std::string& v) -> Status {
+                if (v != "true" && v != "false") return Error::invalid("must be true or false");
+                c.scheduler.enabled = v == "true";
+                return Status::success();
+              },
+              [](const Config& c) { return std::string(c.scheduler.enabled ? "true" : "false"); }},
+      duration<milliseconds>("scheduler.interval_ms",
+                             [](Config& c) -> auto& { return c.scheduler.interval; }, 100, 3'600'000),
+      duration<milliseconds>("scheduler.saga_timeout_ms",
+                             [](Config& c) -> auto& { return c.scheduler.saga_timeout; }, 100,
+                             86'400'000),
+      duration<std::chrono::hours>(
+          "scheduler.processed_events_retention_h",
+          [](Config& c) -> auto& { return c.scheduler.processed_events_retention; }, 1, 8'760),
+      duration<std::chrono::hours>(
+          "scheduler.idempotency_key_retention_h",
+          [](Config& c) -> auto& { return c.scheduler.idempotency_key_retention; }, 1, 8'760),
+      duration<std::chrono::hours>(
+          "scheduler.dead_letter_retention_h",
+          [](Config& c) -> auto& { return c.scheduler.dead_letter_retention; }, 1, 8'760),
+      duration<std::chrono::hours>(
+          "scheduler.snapshot_retention_h",
+          [](Config& c) -> auto& { return c.scheduler.snapshot_retention; }, 1, 8'760),
   };
   return all;
 }

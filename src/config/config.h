@@ -54,11 +54,23 @@ struct FaultSettings {
   std::string relay_exit_after_produce;
 };
 
+// The saga timeout scheduler and its pruning (modules/scheduler, saga_scheduler.h).
+struct SchedulerSettings {
+  bool enabled = true;                                  // scheduler.enabled
+  std::chrono::milliseconds interval{3'000};            // scheduler.interval_ms
+  std::chrono::milliseconds saga_timeout{30'000};       // scheduler.saga_timeout_ms
+  std::chrono::hours processed_events_retention{24 * 14};  // scheduler.processed_events_retention_h
+  std::chrono::hours idempotency_key_retention{24 * 7};    // scheduler.idempotency_key_retention_h
+  std::chrono::hours dead_letter_retention{24 * 30};       // scheduler.dead_letter_retention_h
+  std::chrono::hours snapshot_retention{24};               // scheduler.snapshot_retention_h
+};
+
 struct Config {
   HttpSettings http;
   db::DbConfig db;
   KafkaSettings kafka;
   BlockingSettings blocking;
+  SchedulerSettings scheduler;
   std::string log_level = "info";
   std::string migrations_dir = "migrations";
   FaultSettings faults;
