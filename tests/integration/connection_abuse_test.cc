@@ -134,10 +134,12 @@ TEST_CASE("idle connections past max_connections are refused and the server reco
   CHECK(client.get("/v1/symbols").status == 200);
   auto metrics = client.get("/metrics");
   REQUIRE(metrics.status == 200);
-  const std::string rejected_line = "bourse_http_rejected_connections_total ";
-  const auto at = metrics.body.find(rejected_line);
+  // The sample line (not # HELP / # TYPE): "bourse_http_rejected_connections_total 7".
+  const auto at = metrics.body.find("\nbourse_http_rejected_connections_total");
   REQUIRE(at != std::string::npos);
-  CHECK(std::stod(metrics.body.substr(at + rejected_line.size())) >= kExtra + 1);
+  const std::string line = metrics.body.substr(at + 1, metrics.body.find('\n', at + 1) - at - 1);
+  INFO(line);
+  CHECK(std::stod(line.substr(line.rfind(' ') + 1)) >= kExtra + 1);
 }
 
 TEST_CASE("a cap-full server recovers after idle keep-alive clients time out",
