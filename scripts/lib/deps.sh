@@ -26,6 +26,9 @@ BOURSE_BUILD_PACKAGES=(
 BOURSE_STACK_PACKAGES=(
   mariadb-server mariadb-client kcat openjdk-17-jre-headless maven curl procps
 )
+# Only for scripts/fuzz (not part of BOURSE_PACKAGES): clang and its libFuzzer and
+# sanitizer runtimes.
+BOURSE_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 # Everything.
 BOURSE_PACKAGES=("${BOURSE_BUILD_PACKAGES[@]}" "${BOURSE_STACK_PACKAGES[@]}")
 
