@@ -46,11 +46,26 @@ struct KafkaSettings {
   std::int64_t retention_ms = 7LL * 24 * 3600 * 1000;
 };
 
+// The virtual reference prices (modules/market_data/README.md): the GBM generator that
+// one instance runs under the "price_generator" lease, and every instance's view.
+// enabled = false: no generator and no view; the configured reference prices stay.
+struct PriceSettings {
+  bool enabled = true;
+  std::chrono::milliseconds interval{1'000};  // one model step per interval
+  double drift = 0.0;                         // annualised
+  double volatility = 0.3;                    // annualised
+  double pull = 0.01;                         // per step, toward the last trade, 0..1
+  std::int32_t max_step_bps = 500;            // per-step move bound
+  std::int64_t seed = 1;
+  std::chrono::milliseconds refresh{500};     // every instance re-reads the table
+};
+
 struct Config {
   HttpSettings http;
   db::DbConfig db;
   KafkaSettings kafka;
   BlockingSettings blocking;
+  PriceSettings prices;
   std::string log_level = "info";
   std::string migrations_dir = "migrations";
   // The symbol table: [symbols.AAPL] tick_size = "0.01", lot_size = 1,
