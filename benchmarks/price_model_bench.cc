@@ -25,8 +25,7 @@ int main(int argc, char** argv) {
   GbmParameters parameters;
   parameters.volatility = 0.3;
   parameters.pull = 0.01;
-  GbmPriceModel model(parameters, Amount::parse("0.01").value(), Amount::parse("150").value(),
-                      42);
+  GbmPriceModel model(parameters, Amount::parse("0.01").value(), Amount::parse("150").value(), 42);
   const Amount trade = Amount::parse("151").value();
   long long checksum = 0;
   const auto start = std::chrono::steady_clock::now();
@@ -37,8 +36,8 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double ns_per_step = seconds * 1e9 / static_cast<double>(steps);
   std::printf("steps: %lld in %.3f s: %.1f ns/step (%.2f M steps/s); final %s (checksum %lld)\n",
-              steps, seconds, ns_per_step, steps / seconds / 1e6,
-              model.price().to_string().c_str(), checksum);
+              steps, seconds, ns_per_step, steps / seconds / 1e6, model.price().to_string().c_str(),
+              checksum);
   std::printf("a 1,000-symbol round's model arithmetic: %.1f us\n", ns_per_step * 1000 / 1e3);
   std::printf("{\"bench\":\"price_model\",\"steps\":%lld,\"ns_per_step\":%.1f}\n", steps,
               ns_per_step);

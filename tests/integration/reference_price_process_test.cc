@@ -55,10 +55,9 @@ std::string limit_buy(const char* price) {
 
 }  // namespace
 
-TEST_CASE("the generator moves the served reference price, on tick",
-          "[prices][e2e][integration]") {
-  BourseProcess process({"--set", "prices.volatility=10", "--set", "prices.interval_ms=20",
-                         "--set", "prices.refresh_ms=50"});
+TEST_CASE("the generator moves the served reference price, on tick", "[prices][e2e][integration]") {
+  BourseProcess process({"--set", "prices.volatility=10", "--set", "prices.interval_ms=20", "--set",
+                         "prices.refresh_ms=50"});
   INFO(process.process().log());
   REQUIRE(process.wait_ready());
   const std::string moved =
@@ -79,8 +78,8 @@ TEST_CASE("orders are checked against the band of the stored reference price",
   BourseProcess process({"--set", "prices.refresh_ms=50"});
   INFO(process.process().log());
   REQUIRE(process.wait_ready());
-  auto account = process.client().post(
-      "/v1/accounts", R"({"user_id":"alice","cash":"100000","positions":{}})");
+  auto account = process.client().post("/v1/accounts",
+                                       R"({"user_id":"alice","cash":"100000","positions":{}})");
   REQUIRE(account.status == 201);
   std::string answer;
   CHECK(post_order(process, limit_buy("210"), &answer) == 422);  // configured band [135, 165]
@@ -97,7 +96,8 @@ TEST_CASE("orders are checked against the band of the stored reference price",
                                           " seq = seq + 1 WHERE symbol = 'AAPL'");
                   update.execute(true);
                   updated = update.get_affected_rows();
-                }).ok());
+                })
+                .ok());
     if (updated == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   REQUIRE(updated == 1);

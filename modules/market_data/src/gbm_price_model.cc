@@ -80,13 +80,13 @@ GbmPriceModel::GbmPriceModel(const GbmParameters& parameters, Amount tick, Amoun
 void GbmPriceModel::reset(Amount price) {
   BOURSE_ASSERT(price.units() > 0 && price.units() % tick_units_ == 0,
                 "a model restarts from a positive price on its tick");
-  exact_units_ = std::min(static_cast<double>(price.units()),
-                          static_cast<double>(kMaxModelPriceUnits));
+  exact_units_ =
+      std::min(static_cast<double>(price.units()), static_cast<double>(kMaxModelPriceUnits));
 }
 
 Amount GbmPriceModel::step(std::optional<Amount> last_trade) {
-  const double dt = std::chrono::duration<double>(parameters_.step_interval).count() /
-                    kSecondsPerYear;
+  const double dt =
+      std::chrono::duration<double>(parameters_.step_interval).count() / kSecondsPerYear;
   const double sigma = parameters_.volatility;
   const double log_return =
       (parameters_.drift - 0.5 * sigma * sigma) * dt + sigma * std::sqrt(dt) * normal_.next();
@@ -100,8 +100,8 @@ Amount GbmPriceModel::step(std::optional<Amount> last_trade) {
   double next = std::exp(log_next);
   const double bound = parameters_.max_step_move_bps / 10'000.0;
   next = std::clamp(next, exact_units_ * (1.0 - bound), exact_units_ * (1.0 + bound));
-  next = std::clamp(next, static_cast<double>(tick_units_),
-                    static_cast<double>(kMaxModelPriceUnits));
+  next =
+      std::clamp(next, static_cast<double>(tick_units_), static_cast<double>(kMaxModelPriceUnits));
   BOURSE_ASSERT(std::isfinite(next) && next >= static_cast<double>(tick_units_),
                 "the exact model price stays finite and at least one tick");
   exact_units_ = next;

@@ -18,7 +18,8 @@ void seed_reference_prices(soci::session& session, std::span<const Instrument> i
 
 std::map<std::string, StoredReferencePrice> load_reference_prices(soci::session& session) {
   std::map<std::string, StoredReferencePrice> stored;
-  soci::rowset<soci::row> rows = (session.prepare << "SELECT symbol, price, seq FROM reference_prices");
+  soci::rowset<soci::row> rows =
+      (session.prepare << "SELECT symbol, price, seq FROM reference_prices");
   for (const soci::row& row : rows) {
     StoredReferencePrice entry;
     entry.symbol = row.get<std::string>(0);

@@ -44,8 +44,8 @@ std::optional<Amount> ReferencePrices::loaded(const std::string& symbol) const {
 
 Status ReferencePrices::refresh() {
   std::map<std::string, StoredReferencePrice> stored;
-  Status read = pool_.with_session(
-      [&](soci::session& session) { stored = load_reference_prices(session); });
+  Status read =
+      pool_.with_session([&](soci::session& session) { stored = load_reference_prices(session); });
   if (!read) return read;
   std::map<std::string, Amount> prices;
   for (const auto& [symbol, instrument] : symbols_) {

@@ -125,8 +125,7 @@ TEST_CASE("a full pull is still bounded per step", "[market_data]") {
   CHECK(model.step(money("115")) == money("115"));
 }
 
-TEST_CASE("moves smaller than a tick accumulate instead of being rounded away",
-          "[market_data]") {
+TEST_CASE("moves smaller than a tick accumulate instead of being rounded away", "[market_data]") {
   GbmParameters parameters;
   parameters.volatility = 0;
   parameters.drift = kMaxAnnualDrift;  // 10 a year: ~0.00003% a second, far below one tick

@@ -55,9 +55,9 @@ struct Database {
     view.symbol = symbol;
     view.last_trade_price = money(price);
     view.last_trade_quantity = Quantity::of(1);
-    REQUIRE(pool.with_session([&](soci::session& s) {
-                  upsert_market_views(s, std::span(&view, 1), 0, 1);
-                }).ok());
+    REQUIRE(pool.with_session(
+                    [&](soci::session& s) { upsert_market_views(s, std::span(&view, 1), 0, 1); })
+                .ok());
   }
 
   bourse::testing::TestDatabase database;
@@ -110,9 +110,12 @@ TEST_CASE("the generator seeds from configuration and writes positive on-tick pr
 TEST_CASE("seeding never rewinds a stored price; the generator continues from it",
           "[market_data][integration]") {
   Database db;
-  REQUIRE(db.pool.with_session([](soci::session& s) {
-                   s << "INSERT INTO reference_prices (symbol, price, seq) VALUES ('AAPL', '171.5', 7)";
-                 }).ok());
+  REQUIRE(
+      db.pool
+          .with_session([](soci::session& s) {
+            s << "INSERT INTO reference_prices (symbol, price, seq) VALUES ('AAPL', '171.5', 7)";
+          })
+          .ok());
   db.trade("AAPL", "180");
   PriceGenerator generator(db.pool, symbols(), follow_trades());
   auto first = generator.run_once();
@@ -166,12 +169,14 @@ TEST_CASE("two writers of one step: the compare-and-set lets one through",
           "[market_data][integration]") {
   Database db;
   const std::vector<Instrument> instruments = symbols();
-  REQUIRE(db.pool.with_session([&](soci::session& s) {
-                   seed_reference_prices(s, instruments);
-                   CHECK(update_reference_price(s, "AAPL", money("151"), 0));
-                   CHECK_FALSE(update_reference_price(s, "AAPL", money("152"), 0));
-                   seed_reference_prices(s, instruments);  // idempotent
-                 }).ok());
+  REQUIRE(db.pool
+              .with_session([&](soci::session& s) {
+                seed_reference_prices(s, instruments);
+                CHECK(update_reference_price(s, "AAPL", money("151"), 0));
+                CHECK_FALSE(update_reference_price(s, "AAPL", money("152"), 0));
+                seed_reference_prices(s, instruments);  // idempotent
+              })
+              .ok());
   CHECK(db.price("AAPL") == money("151"));
   CHECK(db.seq("AAPL") == 1);
 }

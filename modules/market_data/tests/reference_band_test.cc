@@ -3,8 +3,6 @@
 // ReferencePrices view has refreshed, an order is accepted or refused per the new band
 // and a market BUY reserves from the new reference, while an order accepted earlier
 // keeps what it reserved. Real MariaDB, the real OrderService.
-#include "bourse/market_data/reference_prices.h"
-
 #include <soci/soci.h>
 
 #include <boost/json.hpp>
@@ -12,6 +10,7 @@
 #include <thread>
 
 #include "bourse/market_data/reference_price_store.h"
+#include "bourse/market_data/reference_prices.h"
 #include "order_fixture.h"
 
 namespace bourse::market_data {
@@ -34,7 +33,8 @@ void store_reference(db::ConnectionPool& pool, const order::InstrumentTable& ins
                 seed_reference_prices(s, all);
                 const auto stored = load_reference_prices(s);
                 REQUIRE(update_reference_price(s, "AAPL", money(price), stored.at("AAPL").seq));
-              }).ok());
+              })
+              .ok());
 }
 
 // Lets the view's own thread pick the stored price up (bounded wait on the view's state).
@@ -112,7 +112,7 @@ TEST_CASE("the price band and the market-buy cap follow the stored reference pri
   auto second_order = f.orders->get_order(after->order_id);
   REQUIRE(first_order.ok());
   REQUIRE(second_order.ok());
-  CHECK(first_order->reserved_cash == money("1650"));  // 10 x 150 x 1.1
+  CHECK(first_order->reserved_cash == money("1650"));   // 10 x 150 x 1.1
   CHECK(second_order->reserved_cash == money("1980"));  // 10 x 180 x 1.1
   CHECK(second_order->cash_cap == money("1980"));
 
@@ -132,10 +132,12 @@ TEST_CASE("the view serves configuration until loaded and ignores unusable rows"
   const Instrument& aapl = f.instruments.at("AAPL");
   REQUIRE(view.refresh().ok());  // no rows yet
   CHECK(view.reference_price(aapl) == money("150"));
-  REQUIRE(f.pool.with_session([](soci::session& s) {
-                  s << "INSERT INTO reference_prices (symbol, price) VALUES"
-                       " ('AAPL', '151.005'), ('CENT', '-3'), ('LOTS', '21.5'), ('ZZZZ', '5')";
-                }).ok());
+  REQUIRE(f.pool
+              .with_session([](soci::session& s) {
+                s << "INSERT INTO reference_prices (symbol, price) VALUES"
+                     " ('AAPL', '151.005'), ('CENT', '-3'), ('LOTS', '21.5'), ('ZZZZ', '5')";
+              })
+              .ok());
   REQUIRE(view.refresh().ok());
   CHECK(view.reference_price(aapl) == money("150"));  // off the 0.01 tick
   CHECK_FALSE(view.loaded("AAPL").has_value());

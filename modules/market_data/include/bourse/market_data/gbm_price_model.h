@@ -55,10 +55,10 @@ inline constexpr std::chrono::milliseconds kMaxStepInterval{3'600'000};
 inline constexpr std::int64_t kMaxModelPriceUnits = limits::kMaxAmountUnits / 2;
 
 struct GbmParameters {
-  double drift = 0.0;        // annualised, in [-kMaxAnnualDrift, kMaxAnnualDrift]
-  double volatility = 0.3;   // annualised, in [0, kMaxAnnualVolatility]
+  double drift = 0.0;       // annualised, in [-kMaxAnnualDrift, kMaxAnnualDrift]
+  double volatility = 0.3;  // annualised, in [0, kMaxAnnualVolatility]
   std::chrono::milliseconds step_interval{1'000};
-  double pull = 0.01;        // per step, in [0, 1]
+  double pull = 0.01;                                       // per step, in [0, 1]
   std::int32_t max_step_move_bps = kDefaultMaxStepMoveBps;  // 1..kMaxStepMoveBps
 };
 

@@ -56,10 +56,10 @@ struct PriceGeneratorOptions {
 };
 
 struct PriceRound {
-  bool held = false;           // this generator held the lease for the round
-  std::size_t written = 0;     // symbols whose new price was stored
-  std::size_t unchanged = 0;   // symbols whose published price did not move
-  std::size_t conflicts = 0;   // compare-and-set lost to another writer
+  bool held = false;          // this generator held the lease for the round
+  std::size_t written = 0;    // symbols whose new price was stored
+  std::size_t unchanged = 0;  // symbols whose published price did not move
+  std::size_t conflicts = 0;  // compare-and-set lost to another writer
 };
 
 struct PriceGeneratorStats {
