@@ -21,6 +21,8 @@
 #include "bourse/db/migrator.h"
 #include "bourse/kafka/admin.h"
 #include "bourse/log/log.h"
+#include "bourse/market_data/price_generator.h"
+#include "bourse/market_data/reference_prices.h"
 #include "bourse/metrics/registry.h"
 #include "http/blocking_pool.h"
 #include "http/router.h"
@@ -142,6 +144,30 @@ int run_serve(const config::Config& config) {
 
   BOURSE_ASSERT(settlement_options.account_events_topic == topic_of(account::kOutboxTable),
                 "settlement publishes to the account stream's topic");
+
+  // Virtual reference prices (modules/market_data): every instance reads the table into
+  // its view; the generator steps it wherever the price_generator lease is held. Both
+  // start once migrations are applied and stop after the order service.
+  const ReferencePriceSource* references = &ConfiguredReferencePrices::instance();
+  std::unique_ptr<market_data::ReferencePrices> reference_prices;
+  std::unique_ptr<market_data::PriceGenerator> price_generator;
+  if (config.prices.enabled && !config.symbols.empty()) {
+    reference_prices = std::make_unique<market_data::ReferencePrices>(pool, config.symbols,
+                                                                      config.prices.refresh);
+    market_data::PriceGeneratorOptions price_options;
+    price_options.model.drift = config.prices.drift;
+    price_options.model.volatility = config.prices.volatility;
+    price_options.model.step_interval = config.prices.interval;
+    price_options.model.pull = config.prices.pull;
+    price_options.model.max_step_move_bps = config.prices.max_step_bps;
+    price_options.seed = static_cast<std::uint64_t>(config.prices.seed);
+    std::vector<Instrument> priced;
+    for (const auto& [symbol, instrument] : config.symbols) priced.push_back(instrument);
+    price_generator =
+        std::make_unique<market_data::PriceGenerator>(pool, std::move(priced), price_options);
+    references = reference_prices.get();
+  }
+
   order::OrderServiceOptions order_options;
   order_options.order_events_topic = topic_of(order::kOutboxTable);
   // Set once the pipeline exists; the committer wakes the order relay after each commit.
@@ -149,11 +175,12 @@ int run_serve(const config::Config& config) {
   order_options.outbox_committed = [&relays_to_wake] {
     if (EventPipeline* pipeline = relays_to_wake.load()) pipeline->wake_relay(order::kOutboxTable);
   };
+  order_options.reference_prices = references;
   order::OrderService orders(pool, accounts, config.symbols, order_options, clock);
   routes::add_order_routes(router, orders);
   routes::add_trade_routes(router, orders);
-  routes::add_symbol_routes(router, config.symbols);
-  routes::add_market_routes(router, pool, config.symbols);
+  routes::add_symbol_routes(router, config.symbols, *references);
+  routes::add_market_routes(router, pool, config.symbols, *references);
 
   // The matching service: one durable shard per assigned partition of order-events, on
   // its own consumer (the wiring table lists it as the order stream's own-consumer group).
@@ -224,6 +251,10 @@ int run_serve(const config::Config& config) {
   std::atomic<bool> stopping{false};
   std::thread startup([&] {
     if (!run_startup(config, pool, **admin, streams, stopping)) return;
+    if (price_generator) {
+      reference_prices->start();
+      price_generator->start();
+    }
     if (matching) {
       // A journal shorter than the snapshot interval could not rebuild the books: refuse.
       Status retention = matching->check_input_retention(std::chrono::seconds(10));
@@ -258,6 +289,10 @@ int run_serve(const config::Config& config) {
   relays_to_wake = nullptr;
   startup.join();
   if (sagas) sagas->stop();
+  if (price_generator) {
+    price_generator->stop();
+    reference_prices->stop();
+  }
   if (matching) matching->stop();
   (*pipeline)->stop();
   log::info("shutdown complete");

@@ -1,8 +1,13 @@
 #include "config/config.h"
 
 #include <charconv>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <toml++/toml.h>
+
+#include "bourse/market_data/gbm_price_model.h"
+#include "bourse/market_data/reference_prices.h"
 
 extern char** environ;
 
@@ -15,6 +20,13 @@ struct Setting {
   std::function<Status(Config&, const std::string&)> set;
   std::function<std::string(const Config&)> get;
 };
+
+// The shortest text that reads back as `value`.
+std::string shortest(double value) {
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return ec == std::errc() ? std::string(buffer, end) : std::to_string(value);
+}
 
 Result<std::int64_t> parse_int(const std::string& text, std::int64_t min, std::int64_t max) {
   std::int64_t value = 0;
@@ -29,6 +41,45 @@ Result<std::int64_t> parse_int(const std::string& text, std::int64_t min, std::i
   return value;
 }
 
+// A decimal number (e.g. "0.3", "-0.05") within [min, max].
+Result<double> parse_decimal(const std::string& text, double min, double max) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
+    return Error::invalid("'" + text + "' is not a number");
+  }
+  if (value < min || value > max) {
+    return Error::invalid(text + " is outside [" + shortest(min) + ", " + shortest(max) + "]");
+  }
+  return value;
+}
+
+template <typename Get>
+Setting decimal(std::string key, Get&& member_of, double min, double max) {
+  return Setting{key, false,
+                 [member_of, min, max](Config& c, const std::string& v) -> Status {
+                   auto parsed = parse_decimal(v, min, max);
+                   if (!parsed) return parsed.error();
+                   member_of(c) = *parsed;
+                   return Status::success();
+                 },
+                 [member_of](const Config& c) {
+                   return shortest(member_of(const_cast<Config&>(c)));
+                 }};
+}
+
+template <typename Get>
+Setting boolean(std::string key, Get&& member_of) {
+  return Setting{key, false,
+                 [member_of](Config& c, const std::string& v) -> Status {
+                   if (v != "true" && v != "false") return Error::invalid("must be true or false");
+                   member_of(c) = v == "true";
+                   return Status::success();
+                 },
+                 [member_of](const Config& c) {
+                   return std::string(member_of(const_cast<Config&>(c)) ? "true" : "false");
+                 }};
+}
 
 template <typename Get>
 Setting text(std::string key, Get&& member_of, bool secret = false, bool allow_empty = false) {
@@ -155,6 +206,25 @@ const std::vector<Setting>& settings() {
       duration<std::chrono::hours>(
           "scheduler.snapshot_retention_h",
           [](Config& c) -> auto& { return c.scheduler.snapshot_retention; }, 1, 8'760),
+      boolean("prices.enabled", [](Config& c) -> auto& { return c.prices.enabled; }),
+      duration<milliseconds>("prices.interval_ms",
+                             [](Config& c) -> auto& { return c.prices.interval; },
+                             market_data::kMinStepInterval.count(),
+                             market_data::kMaxStepInterval.count()),
+      decimal("prices.drift", [](Config& c) -> auto& { return c.prices.drift; },
+              -market_data::kMaxAnnualDrift, market_data::kMaxAnnualDrift),
+      decimal("prices.volatility", [](Config& c) -> auto& { return c.prices.volatility; }, 0,
+              market_data::kMaxAnnualVolatility),
+      decimal("prices.pull", [](Config& c) -> auto& { return c.prices.pull; }, 0, 1),
+      integer<std::int32_t>("prices.max_step_bps",
+                            [](Config& c) -> auto& { return c.prices.max_step_bps; }, 1,
+                            market_data::kMaxStepMoveBps),
+      integer<std::int64_t>("prices.seed", [](Config& c) -> auto& { return c.prices.seed; }, 0,
+                            std::numeric_limits<std::int64_t>::max()),
+      duration<milliseconds>("prices.refresh_ms",
+                             [](Config& c) -> auto& { return c.prices.refresh; },
+                             market_data::kMinReferenceRefreshInterval.count(),
+                             market_data::kMaxReferenceRefreshInterval.count()),
   };
   return all;
 }
@@ -234,6 +304,8 @@ Status flatten(const toml::table& table, const std::string& prefix,
       out.emplace_back(key, std::to_string(i->get()));
     } else if (const auto* b = node.as_boolean()) {
       out.emplace_back(key, b->get() ? "true" : "false");
+    } else if (const auto* f = node.as_floating_point()) {
+      out.emplace_back(key, shortest(f->get()));
     } else {
       return Error::invalid("config file: " + key + ": unsupported value type");
     }

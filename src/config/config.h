@@ -65,12 +65,27 @@ struct SchedulerSettings {
   std::chrono::hours snapshot_retention{24};               // scheduler.snapshot_retention_h
 };
 
+// The virtual reference prices (modules/market_data/README.md): the GBM generator that
+// one instance runs under the "price_generator" lease, and every instance's view.
+// enabled = false: no generator and no view; the configured reference prices stay.
+struct PriceSettings {
+  bool enabled = true;
+  std::chrono::milliseconds interval{1'000};  // one model step per interval
+  double drift = 0.0;                         // annualised
+  double volatility = 0.3;                    // annualised
+  double pull = 0.01;                         // per step, toward the last trade, 0..1
+  std::int32_t max_step_bps = 500;            // per-step move bound
+  std::int64_t seed = 1;
+  std::chrono::milliseconds refresh{500};     // every instance re-reads the table
+};
+
 struct Config {
   HttpSettings http;
   db::DbConfig db;
   KafkaSettings kafka;
   BlockingSettings blocking;
   SchedulerSettings scheduler;
+  PriceSettings prices;
   std::string log_level = "info";
   std::string migrations_dir = "migrations";
   FaultSettings faults;

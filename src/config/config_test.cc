@@ -130,3 +130,42 @@ TEST_CASE("an invalid symbol definition stops start-up", "[config]") {
   bad_symbol.overrides = {"symbols.aapl.tick_size=0.01", "symbols.aapl.reference_price=1"};
   CHECK_FALSE(load(bad_symbol).ok());
 }
+
+TEST_CASE("the price generator keys load, with TOML floats, and are range-checked",
+          "[config]") {
+  auto defaults = load(Source{});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->prices.enabled);
+  CHECK(defaults->prices.interval == std::chrono::milliseconds(1'000));
+  CHECK(defaults->prices.refresh == std::chrono::milliseconds(500));
+
+  Source source;
+  source.config_file = write_file(
+      "[prices]\nenabled = false\ninterval_ms = 250\ndrift = -0.05\nvolatility = 0.45\n"
+      "pull = 0.2\nmax_step_bps = 100\nseed = 42\nrefresh_ms = 200\n");
+  source.overrides = {"prices.volatility=1.5"};
+  auto config = load(source);
+  INFO((config.ok() ? std::string() : config.error().message));
+  REQUIRE(config.ok());
+  CHECK_FALSE(config->prices.enabled);
+  CHECK(config->prices.interval == std::chrono::milliseconds(250));
+  CHECK(config->prices.drift == -0.05);
+  CHECK(config->prices.volatility == 1.5);
+  CHECK(config->prices.pull == 0.2);
+  CHECK(config->prices.max_step_bps == 100);
+  CHECK(config->prices.seed == 42);
+  CHECK(config->prices.refresh == std::chrono::milliseconds(200));
+  CHECK(bourse::config::effective(*config).at("prices.drift") == "-0.05");
+
+  for (const char* bad : {"prices.pull=1.5", "prices.volatility=-1", "prices.volatility=nan",
+                          "prices.drift=abc", "prices.interval_ms=1", "prices.refresh_ms=0",
+                          "prices.max_step_bps=0", "prices.enabled=yes", "prices.seed=-1"}) {
+    Source wrong;
+    wrong.overrides = {bad};
+    auto refused = load(wrong);
+    INFO(bad);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find(std::string(bad).substr(0, std::string(bad).find('='))) !=
+          std::string::npos);
+  }
+}

@@ -48,7 +48,7 @@ Result<std::size_t> parse_depth(const http::Request& request) {
 }
 
 http::Response market(db::ConnectionPool& pool, const SymbolTable& symbols,
-                      const http::Request& request) {
+                      const ReferencePriceSource& references, const http::Request& request) {
   const std::string symbol(request.path_param("symbol"));
   const auto instrument = symbols.find(symbol);
   if (instrument == symbols.end()) {
@@ -58,7 +58,7 @@ http::Response market(db::ConnectionPool& pool, const SymbolTable& symbols,
   if (!view) return http::problem_from_error(view.error(), request.path);
   boost::json::object body{
       {"symbol", symbol},
-      {"reference_price", instrument->second.reference_price.to_string()},
+      {"reference_price", references.reference_price(instrument->second).to_string()},
       {"last_trade_price", view->last_trade_price
                                ? boost::json::value(view->last_trade_price->to_string())
                                : boost::json::value(nullptr)},
@@ -87,10 +87,12 @@ http::Response book(db::ConnectionPool& pool, const SymbolTable& symbols,
 
 }  // namespace
 
-void add_market_routes(http::Router& router, db::ConnectionPool& pool, const SymbolTable& symbols) {
-  router.add_blocking(
-      "GET", "/v1/market/{symbol}",
-      [&pool, &symbols](const http::Request& request) { return market(pool, symbols, request); });
+void add_market_routes(http::Router& router, db::ConnectionPool& pool, const SymbolTable& symbols,
+                       const ReferencePriceSource& references) {
+  router.add_blocking("GET", "/v1/market/{symbol}",
+                      [&pool, &symbols, &references](const http::Request& request) {
+                        return market(pool, symbols, references, request);
+                      });
   router.add_blocking(
       "GET", "/v1/market/{symbol}/book",
       [&pool, &symbols](const http::Request& request) { return book(pool, symbols, request); });

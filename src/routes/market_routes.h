@@ -11,6 +11,10 @@
 //       at most N per side; N defaults to kDefaultBookDepth, 1..market_data::kMaxStoredDepth
 //       (what market_view stores), else 422 invalid-depth.
 //
+// reference_price is the symbol's CURRENT reference (the live view of the price
+// generator's table in a running server, market_data::ReferencePrices), the centre of
+// the price band orders are checked against now.
+//
 // A symbol not in the symbol table is 404 unknown-symbol. A configured symbol whose book
 // never changed yet (no market_view row) answers an empty book and null prices. Prices are
 // decimal strings, quantities integers. The view is as of the last committed batch.
@@ -23,6 +27,7 @@
 #include <string>
 
 #include "bourse/common/instrument.h"
+#include "bourse/common/reference_price_source.h"
 #include "bourse/db/connection_pool.h"
 #include "http/router.h"
 
@@ -31,8 +36,10 @@ namespace bourse::routes {
 // Levels per side of a book answer without ?depth: a typical depth-of-book screen.
 inline constexpr std::size_t kDefaultBookDepth = 10;
 
-// REQUIRES: `router` has a blocking pool; `pool` and `symbols` outlive it.
-void add_market_routes(http::Router& router, db::ConnectionPool& pool,
-                       const std::map<std::string, Instrument>& symbols);
+// REQUIRES: `router` has a blocking pool; `pool`, `symbols` and `references` outlive it.
+void add_market_routes(
+    http::Router& router, db::ConnectionPool& pool,
+    const std::map<std::string, Instrument>& symbols,
+    const ReferencePriceSource& references = ConfiguredReferencePrices::instance());
 
 }  // namespace bourse::routes

@@ -9,6 +9,8 @@
 #include <optional>
 
 #include "bourse/market_data/market_view_store.h"
+#include "bourse/market_data/reference_price_store.h"
+#include "bourse/market_data/reference_prices.h"
 #include "http/blocking_pool.h"
 #include "http/server.h"
 #include "http_client.h"
@@ -38,7 +40,7 @@ struct MarketApi {
     bourse::testing::apply_project_migrations(db_pool);
     symbols.emplace("AAPL", instrument("AAPL", "150"));
     symbols.emplace("MSFT", instrument("MSFT", "400"));
-    add_market_routes(router, db_pool, symbols);
+    add_market_routes(router, db_pool, symbols, references);
     http::ServerConfig config;
     config.bind_address = "127.0.0.1";
     config.port = 0;
@@ -55,6 +57,8 @@ struct MarketApi {
   bourse::testing::TestDatabase database;
   db::ConnectionPool db_pool{database.config()};
   std::map<std::string, Instrument> symbols;
+  // The live view; it serves configuration until refresh() loads a stored price.
+  market_data::ReferencePrices references{db_pool, symbols};
   metrics::Registry registry;
   http::BlockingPool pool;
   http::Router router;
@@ -117,6 +121,25 @@ TEST_CASE("a configured symbol that never traded answers an empty book",
   CHECK(json(book.body) == boost::json::object{{"bids", boost::json::array{}},
                                                {"asks", boost::json::array{}},
                                                {"symbol", "MSFT"}});
+}
+
+TEST_CASE("the market route serves the live reference price once the view loads it",
+          "[market][routes][integration]") {
+  MarketApi api;
+  HttpClient client = api.client();
+  CHECK(json(client.get("/v1/market/AAPL").body).at("reference_price") == "150");
+  REQUIRE(api.db_pool
+              .with_session([&](soci::session& session) {
+                std::vector<Instrument> all{api.symbols.at("AAPL"), api.symbols.at("MSFT")};
+                market_data::seed_reference_prices(session, all);
+                REQUIRE(market_data::update_reference_price(
+                    session, "AAPL", Amount::parse("157.23").value(), 0));
+              })
+              .ok());
+  CHECK(json(client.get("/v1/market/AAPL").body).at("reference_price") == "150");  // not loaded
+  REQUIRE(api.references.refresh().ok());
+  CHECK(json(client.get("/v1/market/AAPL").body).at("reference_price") == "157.23");
+  CHECK(json(client.get("/v1/market/MSFT").body).at("reference_price") == "400");
 }
 
 TEST_CASE("unknown symbols are 404 and depths out of limits are 422",

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <mutex>
 #include <optional>
 
 #include "http/server.h"
@@ -30,8 +31,10 @@ Instrument instrument(const std::string& symbol, const char* tick, std::int64_t 
 
 // The symbol routes on an ephemeral loopback port.
 struct SymbolApi {
-  explicit SymbolApi(const std::map<std::string, Instrument>& symbols) {
-    add_symbol_routes(router, symbols);
+  explicit SymbolApi(const std::map<std::string, Instrument>& symbols,
+                     const ReferencePriceSource& references =
+                         ConfiguredReferencePrices::instance()) {
+    add_symbol_routes(router, symbols, references);
     http::ServerConfig config;
     config.bind_address = "127.0.0.1";
     config.port = 0;
@@ -48,7 +51,38 @@ struct SymbolApi {
   std::optional<http::Server> server;
 };
 
+// A reference price source the test moves by hand (what the live view does on refresh).
+class MovableReferences final : public ReferencePriceSource {
+ public:
+  Amount reference_price(const Instrument& instrument) const override {
+    std::lock_guard lock(mutex_);
+    const auto found = prices_.find(instrument.symbol);
+    return found == prices_.end() ? instrument.reference_price : found->second;
+  }
+  void set(const std::string& symbol, const char* price) {
+    std::lock_guard lock(mutex_);
+    prices_[symbol] = Amount::parse(price).value();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, Amount> prices_;
+};
+
 }  // namespace
+
+TEST_CASE("GET /v1/symbols serves the current reference price of each symbol",
+          "[symbols][routes]") {
+  std::map<std::string, Instrument> symbols;
+  symbols.emplace("AAPL", instrument("AAPL", "0.01", 1, 1'000'000, "150", 1'000));
+  MovableReferences references;
+  SymbolApi api(symbols, references);
+  auto first = boost::json::parse(api.client().get("/v1/symbols").body);
+  CHECK(first.at("data").as_array()[0].at("reference_price").as_string() == "150");
+  references.set("AAPL", "163.41");
+  auto moved = boost::json::parse(api.client().get("/v1/symbols").body);
+  CHECK(moved.at("data").as_array()[0].at("reference_price").as_string() == "163.41");
+}
 
 TEST_CASE("GET /v1/symbols lists the symbol table ordered by symbol", "[symbols][routes]") {
   std::map<std::string, Instrument> symbols;

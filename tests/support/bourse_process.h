@@ -72,7 +72,13 @@ class BourseProcess {
                                      std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/config/bourse.toml",
                                      "--set", "http.port=" + std::to_string(port_),
                                      "--set", "kafka.topic_prefix=" + environment_.topic_prefix,
-                                     "--set", "kafka.partitions=2"};
+                                     "--set", "kafka.partitions=2",
+                                     // The price generator runs but holds every reference
+                                     // price at its configured value (no noise, no pull):
+                                     // the tests compute bands and caps from bourse.toml.
+                                     // A test may override these in extra_args.
+                                     "--set", "prices.volatility=0",
+                                     "--set", "prices.pull=0"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     process_ = std::make_unique<ChildProcess>(
         BOURSE_EXECUTABLE, args,

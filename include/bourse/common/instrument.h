@@ -23,8 +23,10 @@ struct Instrument {
   Amount tick_size;                   // smallest price increment
   std::int64_t lot_size = 1;          // quantities are multiples of this
   std::int64_t max_order_quantity = 1'000'000;
-  Amount reference_price;             // centre of the price band; a market BUY reserves
-                                      // quantity x reference x (1 + band)
+  Amount reference_price;             // the CONFIGURED reference: centre of the price band;
+                                      // a market BUY reserves quantity x reference x
+                                      // (1 + band). Order entry reads the live one through
+                                      // ReferencePriceSource (reference_price_source.h).
   std::int32_t price_band_bps = 1'000;  // limit prices within +-band of the reference
 
   // The band's bounds, rounded inward to the tick: [reference x (1 - band), reference x (1 + band)].

@@ -34,9 +34,11 @@ Error rejection_of(const std::string& body) {
   return Error::invalid(*detail, *reason);
 }
 
-// What the account module must hold for `request`.
+// What the account module must hold for `request`: a market BUY's cap is computed from
+// the reference price current now (the order then keeps what it reserved).
 account::ReservationRequest reservation_request(const OrderRequest& request,
-                                                const InstrumentTable& instruments) {
+                                                const InstrumentTable& instruments,
+                                                const ReferencePriceSource& references) {
   const Instrument& instrument = instruments.at(request.symbol);  // validated on submit
   account::ReservationRequest reservation;
   reservation.user_id = request.user_id;
@@ -45,7 +47,7 @@ account::ReservationRequest reservation_request(const OrderRequest& request,
   reservation.type = request.type;
   reservation.quantity = request.quantity;
   if (request.price) reservation.limit_price = *request.price;
-  reservation.reference_price = instrument.reference_price;
+  reservation.reference_price = with_live_reference(instrument, references).reference_price;
   reservation.band_basis_points = instrument.price_band_bps;
   return reservation;
 }
@@ -86,10 +88,12 @@ Error key_reused() {
 
 OrderService::Committer::Committer(db::ConnectionPool& pool, account::AccountService& accounts,
                                    const InstrumentTable& instruments,
+                                   const ReferencePriceSource& references,
                                    const OrderServiceOptions& options, const Clock& clock)
     : pool_(pool),
       accounts_(accounts),
       instruments_(instruments),
+      references_(references),
       options_(options),
       clock_(clock),
       thread_([this] { run(); }) {}
@@ -283,7 +287,7 @@ Status OrderService::Committer::create_orders(soci::session& session,
   std::vector<account::ReservationRequest> requests;
   requests.reserve(creating.size());
   for (std::size_t i : creating) {
-    requests.push_back(reservation_request(leaders[i]->request, instruments_));
+    requests.push_back(reservation_request(leaders[i]->request, instruments_, references_));
   }
   // 2. Reserve; the account module calls back to insert the reserved orders in between
   //    its locks and its writes, so that each reservation row carries its order's id.

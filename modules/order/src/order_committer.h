@@ -30,8 +30,8 @@ class OrderService::Committer {
   };
 
   Committer(db::ConnectionPool& pool, account::AccountService& accounts,
-            const InstrumentTable& instruments, const OrderServiceOptions& options,
-            const Clock& clock);
+            const InstrumentTable& instruments, const ReferencePriceSource& references,
+            const OrderServiceOptions& options, const Clock& clock);
   ~Committer();
 
   // Queues `pending` unless the queue is full or the committer stopping; on false,
@@ -63,6 +63,7 @@ class OrderService::Committer {
   db::ConnectionPool& pool_;
   account::AccountService& accounts_;
   const InstrumentTable& instruments_;
+  const ReferencePriceSource& references_;
   const OrderServiceOptions& options_;
   const Clock& clock_;
 

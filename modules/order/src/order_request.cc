@@ -41,6 +41,8 @@ Status check_price(Amount price, const Instrument& instrument) {
   return Status::success();
 }
 
+// `instrument` carries the live reference price (with_live_reference), so the band
+// checked here is the one in force now.
 Status check_terms(const OrderRequest& request, const Instrument& instrument) {
   if (request.type == OrderType::kMarket && request.time_in_force == TimeInForce::kGtc) {
     return Error::invalid("a MARKET order cannot rest on the book: use IOC or FOK",
@@ -67,7 +69,8 @@ Error unknown_symbol(const std::string& symbol) {
 }  // namespace
 
 Result<OrderRequest> parse_order_request(const boost::json::object& body,
-                                         const InstrumentTable& instruments) {
+                                         const InstrumentTable& instruments,
+                                         const ReferencePriceSource& references) {
   // Shape first (400), in field order, then values (422).
   auto user_id = json::require_string(body, "user_id");
   if (!user_id) return user_id.error();
@@ -133,15 +136,18 @@ Result<OrderRequest> parse_order_request(const boost::json::object& body,
     if (!amount) return amount.error();
     request.price = *amount;
   }
-  if (Status terms = check_terms(request, *instrument); !terms) return terms.error();
+  if (Status terms = check_terms(request, with_live_reference(*instrument, references)); !terms) {
+    return terms.error();
+  }
   return request;
 }
 
-Status validate_order_request(const OrderRequest& request, const InstrumentTable& instruments) {
+Status validate_order_request(const OrderRequest& request, const InstrumentTable& instruments,
+                              const ReferencePriceSource& references) {
   if (Status valid = validate_user_id(request.user_id); !valid) return valid;
   const Instrument* instrument = find_instrument(instruments, request.symbol);
   if (instrument == nullptr) return unknown_symbol(request.symbol);
-  return check_terms(request, *instrument);
+  return check_terms(request, with_live_reference(*instrument, references));
 }
 
 }  // namespace bourse::order

@@ -55,9 +55,16 @@ Status validate(const OrderServiceOptions& options) {
 OrderService::OrderService(db::ConnectionPool& pool, account::AccountService& accounts,
                            const InstrumentTable& instruments, OrderServiceOptions options,
                            const Clock& clock)
-    : pool_(pool), instruments_(instruments), options_(std::move(options)), clock_(clock) {
+    : pool_(pool),
+      instruments_(instruments),
+      options_(std::move(options)),
+      references_(options_.reference_prices != nullptr
+                      ? *options_.reference_prices
+                      : ConfiguredReferencePrices::instance()),
+      clock_(clock) {
   BOURSE_ASSERT(validate(options_).ok(), "OrderServiceOptions are validated at start-up");
-  committer_ = std::make_unique<Committer>(pool_, accounts, instruments_, options_, clock_);
+  committer_ =
+      std::make_unique<Committer>(pool_, accounts, instruments_, references_, options_, clock_);
 }
 
 OrderService::~OrderService() { stop(); }
@@ -69,13 +76,13 @@ std::size_t OrderService::queue_depth() const { return committer_->depth(); }
 CommitStats OrderService::commit_stats() const { return committer_->stats(); }
 
 Result<OrderRequest> OrderService::parse_request(const boost::json::object& body) const {
-  return parse_order_request(body, instruments_);
+  return parse_order_request(body, instruments_, references_);
 }
 
 void OrderService::submit(OrderRequest request, std::optional<std::string> idempotency_key,
                           SubmitCallback done) {
   BOURSE_ASSERT(static_cast<bool>(done), "submit needs a completion");
-  if (Status valid = validate_order_request(request, instruments_); !valid) {
+  if (Status valid = validate_order_request(request, instruments_, references_); !valid) {
     return done(valid.error());
   }
   if (idempotency_key) {

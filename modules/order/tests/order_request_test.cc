@@ -172,6 +172,43 @@ TEST_CASE("validate_order_request re-checks a built request", "[order][validatio
   CHECK(validate_order_request(request, instruments()).error().reason == "missing_price");
 }
 
+// A reference price source fixed at one price for AAPL (what a live source reports).
+class FixedReference final : public ReferencePriceSource {
+ public:
+  explicit FixedReference(const char* price) : price_(Amount::parse(price).value()) {}
+  Amount reference_price(const Instrument& instrument) const override {
+    return instrument.symbol == "AAPL" ? price_ : instrument.reference_price;
+  }
+
+ private:
+  Amount price_;
+};
+
+TEST_CASE("the band is centred on the source's current reference, not the configured one",
+          "[order][validation]") {
+  const FixedReference moved("200");  // band [180, 220] instead of [135, 165]
+  auto parse_with = [&](const std::string& price) {
+    return parse_order_request(boost::json::parse(limit_with("price", price)).as_object(),
+                               instruments(), moved);
+  };
+  CHECK(parse_with(R"("200")").ok());
+  CHECK(parse_with(R"("180")").ok());
+  CHECK(parse_with(R"("220")").ok());
+  check_error(parse_with(R"("150")"), ErrorCode::kInvalidArgument, "price_outside_band");
+  check_error(parse_with(R"("179.99")"), ErrorCode::kInvalidArgument, "price_outside_band");
+  check_error(parse_with(R"("220.01")"), ErrorCode::kInvalidArgument, "price_outside_band");
+  CHECK(parse(limit_with("price", R"("150")")).ok());  // the default: configuration
+
+  OrderRequest request;
+  request.user_id = "alice";
+  request.symbol = "AAPL";
+  request.quantity = Quantity::of(10);
+  request.price = Amount::parse("150").value();
+  CHECK(validate_order_request(request, instruments()).ok());
+  CHECK(validate_order_request(request, instruments(), moved).error().reason ==
+        "price_outside_band");
+}
+
 TEST_CASE("terms round-trip through their wire spellings", "[order][terms]") {
   for (auto status :
        {OrderStatus::kPending, OrderStatus::kRejected, OrderStatus::kOpen,

@@ -10,6 +10,8 @@
 //   missing_price (LIMIT without price), unexpected_price (MARKET with a price),
 //   invalid_amount / amount_scale (price not an exact decimal with <= 4 places),
 //   invalid_price (<= 0), off_tick_price, price_outside_band.
+// The price band is centred on the CURRENT reference price of `references` (by default
+// the configured one; serve wires the live one, market_data::ReferencePrices).
 // Whether the account exists and holds enough is decided by the reservation, on the
 // committer thread (order_service.h).
 #pragma once
@@ -22,6 +24,7 @@
 #include "bourse/common/error.h"
 #include "bourse/common/instrument.h"
 #include "bourse/common/money.h"
+#include "bourse/common/reference_price_source.h"
 #include "bourse/order/order_terms.h"
 
 namespace bourse::order {
@@ -39,11 +42,14 @@ struct OrderRequest {
 using InstrumentTable = std::map<std::string, Instrument>;
 
 // Parses and validates a request body (see the file comment for the errors).
-Result<OrderRequest> parse_order_request(const boost::json::object& body,
-                                         const InstrumentTable& instruments);
+Result<OrderRequest> parse_order_request(
+    const boost::json::object& body, const InstrumentTable& instruments,
+    const ReferencePriceSource& references = ConfiguredReferencePrices::instance());
 
 // Re-checks an already built request against the symbol table (the same value rules as
 // parse_order_request). OrderService::submit calls it so no path skips validation.
-Status validate_order_request(const OrderRequest& request, const InstrumentTable& instruments);
+Status validate_order_request(
+    const OrderRequest& request, const InstrumentTable& instruments,
+    const ReferencePriceSource& references = ConfiguredReferencePrices::instance());
 
 }  // namespace bourse::order

@@ -43,6 +43,7 @@
 #include "bourse/common/clock.h"
 #include "bourse/common/error.h"
 #include "bourse/common/ids.h"
+#include "bourse/common/reference_price_source.h"
 #include "bourse/db/connection_pool.h"
 #include "bourse/order/order.h"
 #include "bourse/order/order_limits.h"
@@ -61,6 +62,11 @@ struct OrderServiceOptions {
   // new cancel request), on the committing thread: e.g. outbox::Relay::wake(), so the
   // relay publishes at once instead of at its next poll. Must be cheap and never block.
   std::function<void()> outbox_committed;
+  // The current reference price of each symbol: the price band checked by
+  // parse_request()/submit() and the base of a market BUY's cash cap, read when the
+  // committer reserves it. nullptr: the configured reference_price. Must outlive the
+  // service. An accepted order keeps what it reserved when the reference moves later.
+  const ReferencePriceSource* reference_prices = nullptr;
 };
 
 Status validate(const OrderServiceOptions& options);
@@ -152,6 +158,7 @@ class OrderService {
   db::ConnectionPool& pool_;
   const InstrumentTable& instruments_;
   const OrderServiceOptions options_;
+  const ReferencePriceSource& references_;
   const Clock& clock_;
   std::unique_ptr<Committer> committer_;
 };
