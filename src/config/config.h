@@ -46,11 +46,18 @@ struct KafkaSettings {
   std::int64_t retention_ms = 7LL * 24 * 3600 * 1000;
 };
 
+// The periodic reconciliation (modules/scheduler, reconciliation_job.h).
+struct ReconciliationSettings {
+  std::chrono::milliseconds interval{60'000};  // between two runs of the lease holder
+  std::size_t keep_runs = 1'440;               // reports kept in reconciliation_runs
+};
+
 struct Config {
   HttpSettings http;
   db::DbConfig db;
   KafkaSettings kafka;
   BlockingSettings blocking;
+  ReconciliationSettings reconciliation;
   std::string log_level = "info";
   std::string migrations_dir = "migrations";
   // The symbol table: [symbols.AAPL] tick_size = "0.01", lot_size = 1,
