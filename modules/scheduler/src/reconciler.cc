@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include <optional>
+
 #include "bourse/common/assert.h"
 #include "bourse/common/uuid.h"
 #include "in_flight_events.h"
