@@ -69,7 +69,7 @@ class BulkInsert {
   std::size_t count_ = 0;
 };
 
-std::string quoted(const std::string& text) { return "'" + text + "'"; }
+std::string sql_text(const std::string& text) { return "'" + text + "'"; }
 
 struct Balance {
   std::int64_t total = 0;
@@ -110,8 +110,8 @@ void generate(soci::session& session, const Options& options) {
                     " reserved_delta)");
   auto entry = [&](const char* kind, const std::string& reference, const std::string& user,
                    const std::string& asset, std::int64_t total, std::int64_t reserved) {
-    ledger.add("(" + quoted(kind) + "," + quoted(reference) + "," + quoted(user) + "," +
-               quoted(asset) + "," + std::to_string(total) + "," + std::to_string(reserved) + ")");
+    ledger.add("(" + sql_text(kind) + "," + sql_text(reference) + "," + sql_text(user) + "," +
+               sql_text(asset) + "," + std::to_string(total) + "," + std::to_string(reserved) + ")");
     if (user == "@external") return;
     Balance& balance = asset == "cash:USD" ? cash[user] : shares[user];
     balance.total += total;
@@ -120,7 +120,7 @@ void generate(soci::session& session, const Options& options) {
   // Opening balances, all different.
   for (std::int64_t u = 0; u < options.users; ++u) {
     const std::string& user = users[u];
-    accounts.add("(" + quoted(user) + ")");
+    accounts.add("(" + sql_text(user) + ")");
     const std::int64_t opening_cash = (1'000'000 + u) * 10'000 + u;
     const std::int64_t opening_shares = 100'000 + u;
     entry("opening", "account:" + user, user, "cash:USD", opening_cash, 0);
@@ -178,7 +178,7 @@ void generate(soci::session& session, const Options& options) {
       buy_remaining = sell_remaining = 0;
       trades.add("(" + std::to_string(trade_id) + ",'AAPL'," + std::to_string(kPriceUnits) + "," +
                  std::to_string(quantity) + "," + std::to_string(buy_id) + "," +
-                 std::to_string(sell_id) + "," + quoted(buyer) + "," + quoted(seller) + "," + now +
+                 std::to_string(sell_id) + "," + sql_text(buyer) + "," + sql_text(seller) + "," + now +
                  "," + (in_flight ? "NULL" : now) + ")");
       account::events::TradeSettled event{TradeId(trade_id), "AAPL",
                                           Amount::from_units(kPriceUnits), Quantity::of(quantity),
@@ -189,9 +189,9 @@ void generate(soci::session& session, const Options& options) {
       const std::string payload =
           envelope_of(event.kType, event.kAggregateType, event.aggregate_id(), event.to_json(),
                       event_id);
-      outbox.add("(" + quoted(event_id) + ",'TradeSettled','bench.account-events','AAPL','" +
+      outbox.add("(" + sql_text(event_id) + ",'TradeSettled','bench.account-events','AAPL','" +
                  payload + "'," + now + ")");
-      if (!in_flight) processed.add("('" + std::string(kGroup) + "'," + quoted(event_id) + ")");
+      if (!in_flight) processed.add("('" + std::string(kGroup) + "'," + sql_text(event_id) + ")");
       order_status = in_flight ? "OPEN" : "FILLED";
     } else if (cancelled) {
       entry("release", "order:" + std::to_string(buy_id), buyer, "cash:USD", 0, -notional);
@@ -212,32 +212,32 @@ void generate(soci::session& session, const Options& options) {
         std::string event_id;
         const std::string payload = envelope_of(event.kType, event.kAggregateType,
                                                 event.aggregate_id(), event.to_json(), event_id);
-        outbox.add("(" + quoted(event_id) + ",'ReservationReleased','bench.account-events','AAPL','" +
+        outbox.add("(" + sql_text(event_id) + ",'ReservationReleased','bench.account-events','AAPL','" +
                    payload + "'," + now + ")");
-        processed.add("('" + std::string(kGroup) + "'," + quoted(event_id) + ")");
+        processed.add("('" + std::string(kGroup) + "'," + sql_text(event_id) + ")");
       }
     }
     const std::int64_t order_filled = in_flight ? 0 : filled;
-    orders.add("(" + std::to_string(buy_id) + "," + quoted(buyer) + ",'AAPL','BUY','LIMIT','GTC'," +
+    orders.add("(" + std::to_string(buy_id) + "," + sql_text(buyer) + ",'AAPL','BUY','LIMIT','GTC'," +
                std::to_string(quantity) + "," + std::to_string(kPriceUnits) + "," +
-               quoted(order_status) + "," + std::to_string(order_filled) + "," +
+               sql_text(order_status) + "," + std::to_string(order_filled) + "," +
                std::to_string(order_filled * kPriceUnits) + "," + std::to_string(notional) +
                ",NULL," + cancel_reason + ")");
-    orders.add("(" + std::to_string(sell_id) + "," + quoted(seller) +
+    orders.add("(" + std::to_string(sell_id) + "," + sql_text(seller) +
                ",'AAPL','SELL','LIMIT','GTC'," + std::to_string(quantity) + "," +
-               std::to_string(kPriceUnits) + "," + quoted(order_status) + "," +
+               std::to_string(kPriceUnits) + "," + sql_text(order_status) + "," +
                std::to_string(order_filled) + "," + std::to_string(order_filled * kPriceUnits) +
                ",NULL," + std::to_string(quantity) + "," + cancel_reason + ")");
-    reservations.add("(" + std::to_string(buy_id) + "," + quoted(buyer) +
+    reservations.add("(" + std::to_string(buy_id) + "," + sql_text(buyer) +
                      ",'BUY','LIMIT','AAPL','cash:USD'," + std::to_string(quantity) + "," +
                      std::to_string(filled) + "," + std::to_string(kPriceUnits) + "," +
                      std::to_string(notional) + "," + std::to_string(buy_remaining) + "," +
-                     quoted(reservation_status) + ")");
-    reservations.add("(" + std::to_string(sell_id) + "," + quoted(seller) +
+                     sql_text(reservation_status) + ")");
+    reservations.add("(" + std::to_string(sell_id) + "," + sql_text(seller) +
                      ",'SELL','LIMIT','AAPL','shares:AAPL'," + std::to_string(quantity) + "," +
                      std::to_string(filled) + "," + std::to_string(kPriceUnits) + "," +
                      std::to_string(quantity) + "," + std::to_string(sell_remaining) + "," +
-                     quoted(reservation_status) + ")");
+                     sql_text(reservation_status) + ")");
   }
   ledger.flush();
   orders.flush();
@@ -250,7 +250,7 @@ void generate(soci::session& session, const Options& options) {
   BulkInsert cash_rows(session,
                        "INSERT INTO cash_balances (user_id, currency, total_units, reserved_units)");
   for (const auto& [user, balance] : cash) {
-    cash_rows.add("(" + quoted(user) + ",'USD'," + std::to_string(balance.total) + "," +
+    cash_rows.add("(" + sql_text(user) + ",'USD'," + std::to_string(balance.total) + "," +
                   std::to_string(balance.reserved) + ")");
   }
   cash_rows.flush();
@@ -258,7 +258,7 @@ void generate(soci::session& session, const Options& options) {
                            "INSERT INTO positions (user_id, symbol, total_quantity,"
                            " reserved_quantity)");
   for (const auto& [user, balance] : shares) {
-    position_rows.add("(" + quoted(user) + ",'AAPL'," + std::to_string(balance.total) + "," +
+    position_rows.add("(" + sql_text(user) + ",'AAPL'," + std::to_string(balance.total) + "," +
                       std::to_string(balance.reserved) + ")");
   }
   position_rows.flush();

@@ -257,8 +257,8 @@ TEST_CASE("reconciliation: every run is OK while concurrent orders trade, and a 
   trading = false;
   reconciler.join();
 
-  INFO("runs " << runs << ", accepted orders " << accepted.load() << ", most events in flight "
-               << most_in_flight);
+  WARN("runs " << runs << ", accepted orders " << accepted.load()
+                << ", most account events in flight in one run " << most_in_flight);
   CHECK(runs >= 5);
   for (const auto& failure : failures) FAIL_CHECK(failure);
   const std::int64_t traded = count(process, "SELECT COUNT(*) FROM settled_trades");
