@@ -19,6 +19,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bourse/account/events.h"
@@ -342,8 +343,12 @@ int main(int argc, char** argv) {
     }
     in_flight_seen = report->in_flight_events;
     times_ms.push_back(ms);
-    std::printf("run %d: OK in %.1f ms (%lld events in flight)\n", run + 1, ms,
+    std::printf("run %d: OK in %.1f ms (%lld events in flight):", run + 1, ms,
                 static_cast<long long>(report->in_flight_events));
+    for (const auto& check : report->checks) {
+      std::printf(" %s %lld ms;", check.name.c_str(), static_cast<long long>(check.duration_ms));
+    }
+    std::printf("\n");
   }
   std::sort(times_ms.begin(), times_ms.end());
   const double median = times_ms[times_ms.size() / 2];
@@ -355,5 +360,10 @@ int main(int argc, char** argv) {
               static_cast<long long>(options.orders), static_cast<long long>(options.users),
               trade_rows, ledger_rows, static_cast<long long>(in_flight_seen), options.runs,
               times_ms.front(), median, times_ms.back());
+  if (const char* pause = std::getenv("BOURSE_BENCH_PAUSE_S")) {
+    std::printf("database %s kept for %s s\n", database.name().c_str(), pause);
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::seconds(std::atoi(pause)));
+  }
   return 0;
 }

@@ -32,15 +32,23 @@ Result<ReconciliationReport> Reconciler::run() const {
         failure = in_flight.error();
       } else {
         report.in_flight_events = in_flight->count;
-        report.checks.push_back(checks::balances_match_ledger(session));
-        report.checks.push_back(checks::asset_totals_match_inflows(session));
-        report.checks.push_back(checks::reserved_matches_reservations(session));
-        report.checks.push_back(checks::balances_not_negative(session));
-        report.checks.push_back(checks::reservation_fills_match_settled_trades(session));
-        report.checks.push_back(checks::trades_settled_once(session));
-        report.checks.push_back(checks::order_fills_match_trades(session));
-        report.checks.push_back(checks::orders_match_reservations(session));
-        report.checks.push_back(checks::order_fills_match_settlement(session, *in_flight));
+        const auto timed = [&](auto&& check) {
+          const auto check_started = clock_.steady_now();
+          CheckResult result = check();
+          result.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   clock_.steady_now() - check_started)
+                                   .count();
+          report.checks.push_back(std::move(result));
+        };
+        timed([&] { return checks::balances_match_ledger(session); });
+        timed([&] { return checks::asset_totals_match_inflows(session); });
+        timed([&] { return checks::reserved_matches_reservations(session); });
+        timed([&] { return checks::balances_not_negative(session); });
+        timed([&] { return checks::reservation_fills_match_settled_trades(session); });
+        timed([&] { return checks::trades_settled_once(session); });
+        timed([&] { return checks::order_fills_match_trades(session); });
+        timed([&] { return checks::orders_match_reservations(session); });
+        timed([&] { return checks::order_fills_match_settlement(session, *in_flight); });
       }
     } catch (...) {
       try {

@@ -70,7 +70,8 @@ boost::json::object to_json(const ReconciliationReport& report) {
     checks.push_back(boost::json::object{{"name", check.name},
                                          {"status", check.ok() ? "OK" : "MISMATCH"},
                                          {"mismatches", std::move(mismatches)},
-                                         {"truncated", check.truncated}});
+                                         {"truncated", check.truncated},
+                                         {"duration_ms", check.duration_ms}});
   }
   return boost::json::object{{"run_id", report.run_id},
                              {"status", report.ok() ? "OK" : "MISMATCH"},

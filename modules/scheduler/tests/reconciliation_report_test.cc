@@ -11,8 +11,8 @@ using namespace bourse::scheduler;
 TEST_CASE("a report is OK only when every check is OK", "[reconciliation][unit]") {
   ReconciliationReport report;
   report.run_id = "r1";
-  report.checks.push_back(CheckResult{"a", {}, false});
-  report.checks.push_back(CheckResult{"b", {}, false});
+  report.checks.push_back(CheckResult{"a", {}, false, 0});
+  report.checks.push_back(CheckResult{"b", {}, false, 0});
   CHECK(report.ok());
   auto json = to_json(report);
   CHECK(json.at("status").as_string() == "OK");
@@ -49,7 +49,7 @@ TEST_CASE("quantities are integers and statuses text", "[reconciliation][unit]")
 }
 
 TEST_CASE("a check keeps at most kMaxMismatchesPerCheck mismatches", "[reconciliation][unit]") {
-  CheckResult check{"many", {}, false};
+  CheckResult check{"many", {}, false, 0};
   for (std::size_t i = 0; i < kMaxMismatchesPerCheck + 5; ++i) {
     check.add(Mismatch{"order", std::to_string(i), {}, "filled_quantity", 1, 0, false, {}, {}});
   }

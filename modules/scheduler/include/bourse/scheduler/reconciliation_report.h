@@ -4,7 +4,7 @@
 //   {"run_id":"<uuid>","status":"OK"|"MISMATCH","started_at":"<RFC 3339 UTC>",
 //    "duration_ms":12,"in_flight_events":3,
 //    "checks":[{"name":"balances_match_ledger","status":"OK","mismatches":[],
-//               "truncated":false}, ...]}
+//               "truncated":false,"duration_ms":3}, ...]}
 //
 // A mismatch names its subject ("account", "order", "asset" or "trade" with its id), the
 // asset when there is one, the field compared, and the expected and actual values: cash
@@ -49,6 +49,7 @@ struct CheckResult {
   std::string name;
   std::vector<Mismatch> mismatches;  // at most kMaxMismatchesPerCheck
   bool truncated = false;            // more mismatches were found than kept
+  std::int64_t duration_ms = 0;      // how long its statements took
 
   bool ok() const { return mismatches.empty(); }
   // Adds a mismatch unless the check is full (then sets truncated).
