@@ -350,16 +350,34 @@ int main(int argc, char** argv) {
     }
     std::printf("\n");
   }
+  // Calibration: the machine's load, and one plain full scan of the largest table, so
+  // that figures from a busy machine can be compared with an idle one.
+  double scan_ms = 0;
+  (void)pool.with_session([&](soci::session& session) {
+    const auto start = std::chrono::steady_clock::now();
+    long long rows = 0, sum = 0;
+    session << "SELECT COUNT(*), CAST(SUM(total_delta) AS SIGNED) FROM ledger_entries",
+        soci::into(rows), soci::into(sum);
+    scan_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  });
+  double load_average = -1;
+  if (FILE* file = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(file, "%lf", &load_average) != 1) load_average = -1;
+    std::fclose(file);
+  }
+  std::printf("calibration: load average %.2f; full scan of ledger_entries %.1f ms\n",
+              load_average, scan_ms);
   std::sort(times_ms.begin(), times_ms.end());
   const double median = times_ms[times_ms.size() / 2];
   std::printf("reconciliation of %lld orders: min %.1f ms, median %.1f ms, max %.1f ms\n",
               static_cast<long long>(options.orders), times_ms.front(), median, times_ms.back());
   std::printf("{\"bench\":\"reconciliation\",\"orders\":%lld,\"users\":%lld,\"settled_trades\":%lld,"
               "\"ledger_entries\":%lld,\"in_flight_events\":%lld,\"runs\":%d,\"min_ms\":%.1f,"
-              "\"median_ms\":%.1f,\"max_ms\":%.1f}\n",
+              "\"median_ms\":%.1f,\"max_ms\":%.1f,\"ledger_scan_ms\":%.1f,\"load_average\":%.2f}\n",
               static_cast<long long>(options.orders), static_cast<long long>(options.users),
               trade_rows, ledger_rows, static_cast<long long>(in_flight_seen), options.runs,
-              times_ms.front(), median, times_ms.back());
+              times_ms.front(), median, times_ms.back(), scan_ms, load_average);
   if (const char* pause = std::getenv("BOURSE_BENCH_PAUSE_S")) {
     std::printf("database %s kept for %s s\n", database.name().c_str(), pause);
     std::fflush(stdout);
