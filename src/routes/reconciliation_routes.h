@@ -6,7 +6,8 @@
 //                                   "duration_ms","in_flight_events","checks":[{"name",
 //                                   "status","mismatches":[...],"truncated"}]}.
 //                                   A MISMATCH is still 200 (the run worked); 503 when
-//                                   the database is unavailable.
+//                                   the database is unavailable or a run is already in
+//                                   progress on this instance (reconciliation-running).
 //   GET  /v1/admin/reconciliation   the newest stored report, byte for byte, from any
 //                                   instance; 404 problem `no-reconciliation-yet` if no
 //                                   run was recorded.

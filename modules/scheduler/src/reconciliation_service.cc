@@ -34,6 +34,11 @@ ReconciliationService::ReconciliationService(db::ConnectionPool& pool,
                     .with({})) {}
 
 Result<ReconciliationReport> ReconciliationService::run_now() {
+  std::unique_lock<std::mutex> running(running_, std::try_to_lock);
+  if (!running.owns_lock()) {
+    return Error{ErrorCode::kUnavailable, "a reconciliation is already running on this instance",
+                 "reconciliation_running"};
+  }
   auto report = reconciler_.run();
   if (!report) {
     runs_.with({"ERROR"}).inc();

@@ -9,12 +9,16 @@
 //
 // Used by POST /v1/admin/reconciliation (any instance) and by the periodic job.
 //
-// Thread-safety: run_now() and last_report() are safe from any thread (runs may overlap:
-// each reads its own snapshot and saves its own row). Blocking: never call from an I/O
-// thread.
+// Thread-safety: run_now() and last_report() are safe from any thread. One run at a time
+// per service (a run holds a pooled session for its whole snapshot, so a burst of POSTs
+// must not take the pool): a run_now() while another runs on this instance is refused
+// (kUnavailable, reason "reconciliation_running" -> 503 + Retry-After). Runs on different
+// instances may overlap: each reads its own snapshot and saves its own row. Blocking:
+// never call from an I/O thread.
 #pragma once
 
 #include <cstddef>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -47,7 +51,8 @@ class ReconciliationService {
 
   // Runs every check now and records the report (saved, logged, counted). A report with
   // mismatches is a success; errors: the run or the save failed (kUnavailable,
-  // kInternal), counted as status ERROR.
+  // kInternal), counted as status ERROR; another run is in progress on this instance
+  // (kUnavailable, "reconciliation_running", not counted).
   Result<ReconciliationReport> run_now();
 
   // The newest stored report's JSON, or nullopt if no run was recorded yet.
@@ -56,6 +61,7 @@ class ReconciliationService {
  private:
   void record_metrics(const ReconciliationReport& report);
 
+  std::mutex running_;  // held for the whole of a run
   Reconciler reconciler_;
   ReconciliationStore store_;
   metrics::CounterFamily& runs_;
