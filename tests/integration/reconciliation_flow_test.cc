@@ -27,10 +27,17 @@ constexpr const char* kPath = "/v1/admin/reconciliation";
 
 boost::json::object json(const std::string& body) { return boost::json::parse(body).as_object(); }
 
-// POST /v1/admin/reconciliation: the report (200 required).
+// POST /v1/admin/reconciliation: the report (200 required). A 503 reconciliation-running
+// (the periodic job is running on that instance) is retried.
 boost::json::object reconcile(const BourseProcess& process) {
   auto client = process.client();
   auto response = client.post(kPath, "");
+  for (int attempt = 0; attempt < 100 && response.status == 503 &&
+                        response.body.find("reconciliation-running") != std::string::npos;
+       ++attempt) {
+    std::this_thread::sleep_for(20ms);
+    response = client.post(kPath, "");
+  }
   INFO(response.status << " " << response.body);
   REQUIRE(response.status == 200);
   return json(response.body);
@@ -285,4 +292,46 @@ TEST_CASE("reconciliation: every run is OK while concurrent orders trade, and a 
   execute(process, "UPDATE orders SET filled_quantity = filled_quantity + 1 WHERE order_id = " +
                        std::to_string(order_id));
   CHECK(status_of(reconcile(process)) == "OK");
+}
+
+TEST_CASE("reconciliation: the periodic job runs on one of two instances (the lease holder), "
+          "and GET answers the same report from both",
+          "[reconciliation][integration]") {
+  bourse::testing::BourseEnvironment environment;
+  const std::vector<std::string> args = {"--set", "reconciliation.interval_ms=300"};
+  BourseProcess first(environment, args);
+  BourseProcess second(environment, args);
+  REQUIRE(first.wait_ready());
+  REQUIRE(second.wait_ready());
+  open_account(first, "dora", "321.5", R"({"TSLA":4})");
+
+  // No POST: the periodic job stores a report, which both instances serve.
+  REQUIRE(bourse::testing::wait_for_status(first.port(), kPath, 200, 60s) == 200);
+  REQUIRE(bourse::testing::wait_for_status(second.port(), kPath, 200, 60s) == 200);
+  // Let a few more ticks pass: still only one instance ever took the lease.
+  std::this_thread::sleep_for(1500ms);
+  const auto holds = [](BourseProcess& process) {
+    return process.process().log().find("reconciliation lease acquired") != std::string::npos;
+  };
+  CHECK(holds(first) != holds(second));
+  CHECK(count(first, "SELECT COUNT(*) FROM reconciliation_runs") >= 3);
+  CHECK(count(first, "SELECT COUNT(*) FROM reconciliation_runs WHERE status <> 'OK'") == 0);
+
+  // GET answers the same bytes on both instances. A run may be stored between two GETs,
+  // so compare the second instance's answer with the first's when the first answered the
+  // same before and after it (no newer run in between).
+  const boost::json::object posted = reconcile(first);
+  CHECK(status_of(posted) == "OK");
+  bool compared = false;
+  for (int attempt = 0; attempt < 20 && !compared; ++attempt) {
+    const auto before = first.client().get(kPath);
+    const auto other = second.client().get(kPath);
+    const auto after = first.client().get(kPath);
+    REQUIRE(before.status == 200);
+    REQUIRE(other.status == 200);
+    if (before.body != after.body) continue;
+    CHECK(other.body == before.body);
+    compared = true;
+  }
+  CHECK(compared);
 }
