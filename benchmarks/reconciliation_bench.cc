@@ -50,7 +50,8 @@ struct Options {
 // Buffers rows of one table and sends them as multi-row INSERTs of kRowsPerInsert.
 class BulkInsert {
  public:
-  BulkInsert(soci::session& session, std::string head) : session_(session), head_(std::move(head)) {}
+  BulkInsert(soci::session& session, std::string head)
+      : session_(session), head_(std::move(head)) {}
   ~BulkInsert() { flush(); }
   void add(const std::string& row) {
     values_ += (count_ == 0 ? "" : ",") + row;
@@ -112,7 +113,8 @@ void generate(soci::session& session, const Options& options) {
   auto entry = [&](const char* kind, const std::string& reference, const std::string& user,
                    const std::string& asset, std::int64_t total, std::int64_t reserved) {
     ledger.add("(" + sql_text(kind) + "," + sql_text(reference) + "," + sql_text(user) + "," +
-               sql_text(asset) + "," + std::to_string(total) + "," + std::to_string(reserved) + ")");
+               sql_text(asset) + "," + std::to_string(total) + "," + std::to_string(reserved) +
+               ")");
     if (user == "@external") return;
     Balance& balance = asset == "cash:USD" ? cash[user] : shares[user];
     balance.total += total;
@@ -131,10 +133,11 @@ void generate(soci::session& session, const Options& options) {
   }
   accounts.flush();
 
-  BulkInsert orders(session,
-                    "INSERT INTO orders (order_id, user_id, symbol, side, order_type, time_in_force,"
-                    " quantity, price_units, status, filled_quantity, filled_notional_units,"
-                    " reserved_cash_units, reserved_quantity, cancel_reason)");
+  BulkInsert orders(
+      session,
+      "INSERT INTO orders (order_id, user_id, symbol, side, order_type, time_in_force,"
+      " quantity, price_units, status, filled_quantity, filled_notional_units,"
+      " reserved_cash_units, reserved_quantity, cancel_reason)");
   BulkInsert reservations(session,
                           "INSERT INTO reservations (order_id, user_id, side, order_type, symbol,"
                           " asset, quantity, filled_quantity, limit_price_units, reserved,"
@@ -179,17 +182,23 @@ void generate(soci::session& session, const Options& options) {
       buy_remaining = sell_remaining = 0;
       trades.add("(" + std::to_string(trade_id) + ",'AAPL'," + std::to_string(kPriceUnits) + "," +
                  std::to_string(quantity) + "," + std::to_string(buy_id) + "," +
-                 std::to_string(sell_id) + "," + sql_text(buyer) + "," + sql_text(seller) + "," + now +
-                 "," + (in_flight ? "NULL" : now) + ")");
-      account::events::TradeSettled event{TradeId(trade_id), "AAPL",
-                                          Amount::from_units(kPriceUnits), Quantity::of(quantity),
-                                          OrderId(buy_id), OrderId(sell_id), buyer, seller, true,
-                                          true, "2026-12-01T00:00:00.000000Z",
+                 std::to_string(sell_id) + "," + sql_text(buyer) + "," + sql_text(seller) + "," +
+                 now + "," + (in_flight ? "NULL" : now) + ")");
+      account::events::TradeSettled event{TradeId(trade_id),
+                                          "AAPL",
+                                          Amount::from_units(kPriceUnits),
+                                          Quantity::of(quantity),
+                                          OrderId(buy_id),
+                                          OrderId(sell_id),
+                                          buyer,
+                                          seller,
+                                          true,
+                                          true,
+                                          "2026-12-01T00:00:00.000000Z",
                                           "2026-12-01T00:00:00.000001Z"};
       std::string event_id;
-      const std::string payload =
-          envelope_of(event.kType, event.kAggregateType, event.aggregate_id(), event.to_json(),
-                      event_id);
+      const std::string payload = envelope_of(event.kType, event.kAggregateType,
+                                              event.aggregate_id(), event.to_json(), event_id);
       outbox.add("(" + sql_text(event_id) + ",'TradeSettled','bench.account-events','AAPL','" +
                  payload + "'," + now + ")");
       if (!in_flight) processed.add("('" + std::string(kGroup) + "'," + sql_text(event_id) + ")");
@@ -208,22 +217,25 @@ void generate(soci::session& session, const Options& options) {
         event.symbol = "AAPL";
         event.side = side == 0 ? Side::kBuy : Side::kSell;
         event.reason = "user";
-        if (side == 0) event.released_cash = Amount::from_units(notional);
-        else event.released_quantity = Quantity::of(quantity);
+        if (side == 0)
+          event.released_cash = Amount::from_units(notional);
+        else
+          event.released_quantity = Quantity::of(quantity);
         std::string event_id;
         const std::string payload = envelope_of(event.kType, event.kAggregateType,
                                                 event.aggregate_id(), event.to_json(), event_id);
-        outbox.add("(" + sql_text(event_id) + ",'ReservationReleased','bench.account-events','AAPL','" +
-                   payload + "'," + now + ")");
+        outbox.add("(" + sql_text(event_id) +
+                   ",'ReservationReleased','bench.account-events','AAPL','" + payload + "'," + now +
+                   ")");
         processed.add("('" + std::string(kGroup) + "'," + sql_text(event_id) + ")");
       }
     }
     const std::int64_t order_filled = in_flight ? 0 : filled;
-    orders.add("(" + std::to_string(buy_id) + "," + sql_text(buyer) + ",'AAPL','BUY','LIMIT','GTC'," +
-               std::to_string(quantity) + "," + std::to_string(kPriceUnits) + "," +
-               sql_text(order_status) + "," + std::to_string(order_filled) + "," +
-               std::to_string(order_filled * kPriceUnits) + "," + std::to_string(notional) +
-               ",NULL," + cancel_reason + ")");
+    orders.add("(" + std::to_string(buy_id) + "," + sql_text(buyer) +
+               ",'AAPL','BUY','LIMIT','GTC'," + std::to_string(quantity) + "," +
+               std::to_string(kPriceUnits) + "," + sql_text(order_status) + "," +
+               std::to_string(order_filled) + "," + std::to_string(order_filled * kPriceUnits) +
+               "," + std::to_string(notional) + ",NULL," + cancel_reason + ")");
     orders.add("(" + std::to_string(sell_id) + "," + sql_text(seller) +
                ",'AAPL','SELL','LIMIT','GTC'," + std::to_string(quantity) + "," +
                std::to_string(kPriceUnits) + "," + sql_text(order_status) + "," +
@@ -248,8 +260,8 @@ void generate(soci::session& session, const Options& options) {
   outbox.flush();
   processed.flush();
   // The balances are the sums of the ledger, as the account module keeps them.
-  BulkInsert cash_rows(session,
-                       "INSERT INTO cash_balances (user_id, currency, total_units, reserved_units)");
+  BulkInsert cash_rows(
+      session, "INSERT INTO cash_balances (user_id, currency, total_units, reserved_units)");
   for (const auto& [user, balance] : cash) {
     cash_rows.add("(" + sql_text(user) + ",'USD'," + std::to_string(balance.total) + "," +
                   std::to_string(balance.reserved) + ")");
@@ -278,12 +290,17 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const long long value = std::atoll(argv[i + 1]);
-    if (flag == "--orders") options.orders = value;
-    else if (flag == "--users") options.users = value;
-    else if (flag == "--runs") options.runs = static_cast<int>(value);
-    else if (flag == "--in-flight") options.in_flight = value;
+    if (flag == "--orders")
+      options.orders = value;
+    else if (flag == "--users")
+      options.users = value;
+    else if (flag == "--runs")
+      options.runs = static_cast<int>(value);
+    else if (flag == "--in-flight")
+      options.in_flight = value;
     else {
-      std::fprintf(stderr, "usage: %s [--orders N] [--users N] [--runs N] [--in-flight N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--orders N] [--users N] [--runs N] [--in-flight N]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -318,11 +335,11 @@ int main(int argc, char** argv) {
   }
   const double generate_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - generate_start).count();
-  std::printf("data: %lld orders, %lld users, %lld settled trades, %lld ledger entries, "
-              "%lld account_outbox rows (%lld settlements in flight), generated in %.1f s\n",
-              static_cast<long long>(options.orders), static_cast<long long>(options.users),
-              trade_rows, ledger_rows, outbox_rows, static_cast<long long>(options.in_flight),
-              generate_s);
+  std::printf(
+      "data: %lld orders, %lld users, %lld settled trades, %lld ledger entries, "
+      "%lld account_outbox rows (%lld settlements in flight), generated in %.1f s\n",
+      static_cast<long long>(options.orders), static_cast<long long>(options.users), trade_rows,
+      ledger_rows, outbox_rows, static_cast<long long>(options.in_flight), generate_s);
 
   scheduler::Reconciler reconciler(pool, scheduler::ReconcilerOptions{kGroup},
                                    SystemClock::instance());
@@ -366,18 +383,19 @@ int main(int argc, char** argv) {
     if (std::fscanf(file, "%lf", &load_average) != 1) load_average = -1;
     std::fclose(file);
   }
-  std::printf("calibration: load average %.2f; full scan of ledger_entries %.1f ms\n",
-              load_average, scan_ms);
+  std::printf("calibration: load average %.2f; full scan of ledger_entries %.1f ms\n", load_average,
+              scan_ms);
   std::sort(times_ms.begin(), times_ms.end());
   const double median = times_ms[times_ms.size() / 2];
   std::printf("reconciliation of %lld orders: min %.1f ms, median %.1f ms, max %.1f ms\n",
               static_cast<long long>(options.orders), times_ms.front(), median, times_ms.back());
-  std::printf("{\"bench\":\"reconciliation\",\"orders\":%lld,\"users\":%lld,\"settled_trades\":%lld,"
-              "\"ledger_entries\":%lld,\"in_flight_events\":%lld,\"runs\":%d,\"min_ms\":%.1f,"
-              "\"median_ms\":%.1f,\"max_ms\":%.1f,\"ledger_scan_ms\":%.1f,\"load_average\":%.2f}\n",
-              static_cast<long long>(options.orders), static_cast<long long>(options.users),
-              trade_rows, ledger_rows, static_cast<long long>(in_flight_seen), options.runs,
-              times_ms.front(), median, times_ms.back(), scan_ms, load_average);
+  std::printf(
+      "{\"bench\":\"reconciliation\",\"orders\":%lld,\"users\":%lld,\"settled_trades\":%lld,"
+      "\"ledger_entries\":%lld,\"in_flight_events\":%lld,\"runs\":%d,\"min_ms\":%.1f,"
+      "\"median_ms\":%.1f,\"max_ms\":%.1f,\"ledger_scan_ms\":%.1f,\"load_average\":%.2f}\n",
+      static_cast<long long>(options.orders), static_cast<long long>(options.users), trade_rows,
+      ledger_rows, static_cast<long long>(in_flight_seen), options.runs, times_ms.front(), median,
+      times_ms.back(), scan_ms, load_average);
   if (const char* pause = std::getenv("BOURSE_BENCH_PAUSE_S")) {
     std::printf("database %s kept for %s s\n", database.name().c_str(), pause);
     std::fflush(stdout);

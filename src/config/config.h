@@ -46,7 +46,8 @@ struct KafkaSettings {
   std::int64_t retention_ms = 7LL * 24 * 3600 * 1000;
 };
 
-// The periodic reconciliation (modules/scheduler, reconciliation_job.h).
+// The periodic reconciliation (modules/scheduler, reconciliation_job.h); the defaults are
+// scheduler::kDefaultReconciliationInterval and kDefaultKeptReconciliationRuns.
 struct ReconciliationSettings {
   std::chrono::milliseconds interval{60'000};  // between two runs of the lease holder
   std::size_t keep_runs = 1'440;               // reports kept in reconciliation_runs

@@ -7,8 +7,7 @@ namespace {
 
 constexpr std::string_view kPath = "/v1/admin/reconciliation";
 
-http::Response run(scheduler::ReconciliationService& reconciliation,
-                   const http::Request& request) {
+http::Response run(scheduler::ReconciliationService& reconciliation, const http::Request& request) {
   auto report = reconciliation.run_now();
   if (!report) return http::problem_from_error(report.error(), request.path);
   return http::text_response(200, scheduler::serialize(*report), "application/json");

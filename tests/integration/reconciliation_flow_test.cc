@@ -101,9 +101,10 @@ std::string status_of(const boost::json::object& report) {
 
 }  // namespace
 
-TEST_CASE("reconciliation: unequal opening balances and later deposits reconcile; a corrupted "
-          "balance is named; repaired it is OK again; GET answers the last report",
-          "[reconciliation][integration]") {
+TEST_CASE(
+    "reconciliation: unequal opening balances and later deposits reconcile; a corrupted "
+    "balance is named; repaired it is OK again; GET answers the last report",
+    "[reconciliation][integration]") {
   BourseProcess process;
   REQUIRE(process.wait_ready());
 
@@ -157,8 +158,9 @@ TEST_CASE("reconciliation: unequal opening balances and later deposits reconcile
   {  // The metric counts the mismatch.
     auto client = process.client();
     auto metrics = client.get("/metrics");
-    CHECK(metrics.body.find(R"(bourse_reconciliation_mismatches{check="balances_match_ledger"} 1)") !=
-          std::string::npos);
+    CHECK(
+        metrics.body.find(R"(bourse_reconciliation_mismatches{check="balances_match_ledger"} 1)") !=
+        std::string::npos);
     CHECK(metrics.body.find(R"(bourse_reconciliation_runs_total{status="MISMATCH"} 1)") !=
           std::string::npos);
   }
@@ -181,9 +183,10 @@ TEST_CASE("reconciliation: unequal opening balances and later deposits reconcile
   CHECK(carol[0].at("actual").as_int64() == 2);
 }
 
-TEST_CASE("reconciliation: every run is OK while concurrent orders trade, and a corrupted "
-          "order fill is named",
-          "[reconciliation][integration]") {
+TEST_CASE(
+    "reconciliation: every run is OK while concurrent orders trade, and a corrupted "
+    "order fill is named",
+    "[reconciliation][integration]") {
   BourseProcess process;
   REQUIRE(process.wait_ready());
 
@@ -269,7 +272,7 @@ TEST_CASE("reconciliation: every run is OK while concurrent orders trade, and a 
   reconciler.join();
 
   WARN("runs " << runs << ", accepted orders " << accepted.load()
-                << ", most account events in flight in one run " << most_in_flight);
+               << ", most account events in flight in one run " << most_in_flight);
   CHECK(runs >= 5);
   for (const auto& failure : failures) FAIL_CHECK(failure);
   const std::int64_t traded = count(process, "SELECT COUNT(*) FROM settled_trades");
@@ -278,15 +281,15 @@ TEST_CASE("reconciliation: every run is OK while concurrent orders trade, and a 
   CHECK(status_of(reconcile(process)) == "OK");
 
   // One order's fill counter is corrupted in the order module: named, with its values.
-  const std::int64_t order_id = count(
-      process, "SELECT MIN(order_id) FROM orders WHERE filled_quantity > 0");
+  const std::int64_t order_id =
+      count(process, "SELECT MIN(order_id) FROM orders WHERE filled_quantity > 0");
   execute(process, "UPDATE orders SET filled_quantity = filled_quantity - 1 WHERE order_id = " +
                        std::to_string(order_id));
   const boost::json::object corrupted = reconcile(process);
   INFO(boost::json::serialize(corrupted));
   CHECK(status_of(corrupted) == "MISMATCH");
-  const auto named = mismatches_naming(corrupted, "order_fills_match_trades", "order",
-                                       std::to_string(order_id));
+  const auto named =
+      mismatches_naming(corrupted, "order_fills_match_trades", "order", std::to_string(order_id));
   REQUIRE(!named.empty());
   CHECK(named[0].at("field").as_string() == "filled_quantity");
   CHECK(named[0].at("expected").as_int64() == named[0].at("actual").as_int64() + 1);
@@ -298,9 +301,10 @@ TEST_CASE("reconciliation: every run is OK while concurrent orders trade, and a 
   CHECK(status_of(reconcile(process)) == "OK");
 }
 
-TEST_CASE("reconciliation: the periodic job runs on one of two instances (the lease holder), "
-          "and GET answers the same report from both",
-          "[reconciliation][integration]") {
+TEST_CASE(
+    "reconciliation: the periodic job runs on one of two instances (the lease holder), "
+    "and GET answers the same report from both",
+    "[reconciliation][integration]") {
   bourse::testing::BourseEnvironment environment;
   const std::vector<std::string> args = {"--set", "reconciliation.interval_ms=300"};
   BourseProcess first(environment, args);

@@ -62,9 +62,8 @@ Result<ReconciliationReport> Reconciler::run() const {
   });
   if (!status) return status.error();
   if (failure) return *failure;
-  report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           clock_.steady_now() - started)
-                           .count();
+  report.duration_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - started).count();
   return report;
 }
 

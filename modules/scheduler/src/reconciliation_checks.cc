@@ -63,25 +63,33 @@ void for_each_row(soci::session& session, const std::string& sql,
 
 Mismatch account_mismatch(const std::string& user, const std::string& asset, std::string field,
                           std::int64_t expected, std::int64_t actual) {
-  return Mismatch{"account", user, asset, std::move(field), expected, actual, is_cash(asset), {}, {}};
+  return Mismatch{"account",      user, asset, std::move(field), expected, actual,
+                  is_cash(asset), {},   {}};
 }
 
 Mismatch order_mismatch(std::int64_t order_id, std::string field, std::int64_t expected,
                         std::int64_t actual, bool cash = false) {
-  return Mismatch{"order", std::to_string(order_id), {}, std::move(field), expected, actual, cash,
-                  {}, {}};
+  return Mismatch{
+      "order", std::to_string(order_id), {}, std::move(field), expected, actual, cash, {}, {}};
 }
 
 Mismatch order_text_mismatch(std::int64_t order_id, std::string field, std::string expected,
                              std::string actual) {
-  return Mismatch{"order", std::to_string(order_id), {}, std::move(field), 0, 0, false,
-                  std::move(expected), std::move(actual)};
+  return Mismatch{"order",
+                  std::to_string(order_id),
+                  {},
+                  std::move(field),
+                  0,
+                  0,
+                  false,
+                  std::move(expected),
+                  std::move(actual)};
 }
 
 Mismatch trade_mismatch(std::int64_t trade_id, std::string field, std::int64_t expected,
                         std::int64_t actual, bool cash = false) {
-  return Mismatch{"trade", std::to_string(trade_id), {}, std::move(field), expected, actual, cash,
-                  {}, {}};
+  return Mismatch{
+      "trade", std::to_string(trade_id), {}, std::move(field), expected, actual, cash, {}, {}};
 }
 
 }  // namespace
@@ -104,7 +112,8 @@ CheckResult balances_match_ledger(soci::session& session) {
         const std::string asset = text_at(row, 1);
         const std::int64_t total = int_at(row, 2), reserved = int_at(row, 3);
         const std::int64_t ledger_total = int_at(row, 4), ledger_reserved = int_at(row, 5);
-        if (total != ledger_total) check.add(account_mismatch(user, asset, "total", ledger_total, total));
+        if (total != ledger_total)
+          check.add(account_mismatch(user, asset, "total", ledger_total, total));
         if (reserved != ledger_reserved) {
           check.add(account_mismatch(user, asset, "reserved", ledger_reserved, reserved));
         }
@@ -139,8 +148,15 @@ CheckResult asset_totals_match_inflows(soci::session& session) {
           limit_clause(),
       [&](const soci::row& row) {
         const std::string asset = text_at(row, 0);
-        check.add(Mismatch{"asset", asset, {}, "total_held", int_at(row, 2), int_at(row, 1),
-                           is_cash(asset), {}, {}});
+        check.add(Mismatch{"asset",
+                           asset,
+                           {},
+                           "total_held",
+                           int_at(row, 2),
+                           int_at(row, 1),
+                           is_cash(asset),
+                           {},
+                           {}});
       });
   // The deposits table and the ledger's deposit entries agree per asset.
   for_each_row(session,
@@ -152,8 +168,15 @@ CheckResult asset_totals_match_inflows(soci::session& session) {
                    limit_clause(),
                [&](const soci::row& row) {
                  const std::string asset = text_at(row, 0);
-                 check.add(Mismatch{"asset", asset, {}, "deposits_booked", int_at(row, 1),
-                                    int_at(row, 2), is_cash(asset), {}, {}});
+                 check.add(Mismatch{"asset",
+                                    asset,
+                                    {},
+                                    "deposits_booked",
+                                    int_at(row, 1),
+                                    int_at(row, 2),
+                                    is_cash(asset),
+                                    {},
+                                    {}});
                });
   // Double entry: every event's deltas sum to zero per asset. Grouped by (kind,
   // reference), a prefix of the ledger's unique key, so the index is read in order and no
@@ -169,8 +192,15 @@ CheckResult asset_totals_match_inflows(soci::session& session) {
                " * CRC32(asset) END) <> 0 ORDER BY kind, reference" +
                    limit_clause(),
                [&](const soci::row& row) {
-                 check.add(Mismatch{"reference", text_at(row, 0) + " " + text_at(row, 1), {},
-                                    "sum_of_total_deltas", 0, int_at(row, 2), false, {}, {}});
+                 check.add(Mismatch{"reference",
+                                    text_at(row, 0) + " " + text_at(row, 1),
+                                    {},
+                                    "sum_of_total_deltas",
+                                    0,
+                                    int_at(row, 2),
+                                    false,
+                                    {},
+                                    {}});
                });
   return check;
 }
@@ -204,20 +234,21 @@ CheckResult reserved_matches_reservations(soci::session& session) {
 
 CheckResult balances_not_negative(soci::session& session) {
   CheckResult check{"balances_not_negative", {}, false, 0};
-  for_each_row(session,
-               std::string("SELECT user_id, asset, total, reserved FROM ") + kBalances +
-                   " b WHERE total < 0 OR reserved < 0 OR reserved > total"
-                   " ORDER BY user_id, asset" +
-                   limit_clause(),
-               [&](const soci::row& row) {
-                 const std::string user = text_at(row, 0), asset = text_at(row, 1);
-                 const std::int64_t total = int_at(row, 2), reserved = int_at(row, 3);
-                 if (total < 0) check.add(account_mismatch(user, asset, "total", 0, total));
-                 if (reserved < 0) check.add(account_mismatch(user, asset, "reserved", 0, reserved));
-                 if (reserved > total) {
-                   check.add(account_mismatch(user, asset, "reserved_at_most_total", total, reserved));
-                 }
-               });
+  for_each_row(
+      session,
+      std::string("SELECT user_id, asset, total, reserved FROM ") + kBalances +
+          " b WHERE total < 0 OR reserved < 0 OR reserved > total"
+          " ORDER BY user_id, asset" +
+          limit_clause(),
+      [&](const soci::row& row) {
+        const std::string user = text_at(row, 0), asset = text_at(row, 1);
+        const std::int64_t total = int_at(row, 2), reserved = int_at(row, 3);
+        if (total < 0) check.add(account_mismatch(user, asset, "total", 0, total));
+        if (reserved < 0) check.add(account_mismatch(user, asset, "reserved", 0, reserved));
+        if (reserved > total) {
+          check.add(account_mismatch(user, asset, "reserved_at_most_total", total, reserved));
+        }
+      });
   return check;
 }
 
@@ -254,48 +285,54 @@ CheckResult trades_settled_once(soci::session& session) {
   CheckResult check{"trades_settled_once", {}, false, 0};
   // Each settled trade moved its quantity of shares to the buyer exactly once, and every
   // ledger trade entry belongs to a settled trade: one pass, grouped by trade id.
-  for_each_row(session,
-               "SELECT trade_id, CAST(SUM(settled) AS SIGNED), CAST(SUM(received) AS SIGNED),"
-               " CAST(SUM(claims) AS SIGNED) FROM (SELECT trade_id, quantity AS settled, 0 AS received,"
-               " 1 AS claims FROM settled_trades UNION ALL SELECT CAST(SUBSTRING(reference, 7)"
-               " AS SIGNED), 0, CASE WHEN total_delta > 0 AND asset LIKE 'shares:%' THEN"
-               " total_delta ELSE 0 END, 0 FROM ledger_entries WHERE kind = 'trade') x"
-               " GROUP BY trade_id HAVING SUM(settled) <> SUM(received) OR SUM(claims) <> 1"
-               " ORDER BY trade_id" +
-                   limit_clause(),
-               [&](const soci::row& row) {
-                 const std::int64_t trade = int_at(row, 0);
-                 if (int_at(row, 3) == 0) {
-                   check.add(trade_mismatch(trade, "settled_trade_claim", 1, 0));
-                   return;
-                 }
-                 check.add(trade_mismatch(trade, "shares_delivered", int_at(row, 1),
-                                          int_at(row, 2)));
-               });
+  for_each_row(
+      session,
+      "SELECT trade_id, CAST(SUM(settled) AS SIGNED), CAST(SUM(received) AS SIGNED),"
+      " CAST(SUM(claims) AS SIGNED) FROM (SELECT trade_id, quantity AS settled, 0 AS received,"
+      " 1 AS claims FROM settled_trades UNION ALL SELECT CAST(SUBSTRING(reference, 7)"
+      " AS SIGNED), 0, CASE WHEN total_delta > 0 AND asset LIKE 'shares:%' THEN"
+      " total_delta ELSE 0 END, 0 FROM ledger_entries WHERE kind = 'trade') x"
+      " GROUP BY trade_id HAVING SUM(settled) <> SUM(received) OR SUM(claims) <> 1"
+      " ORDER BY trade_id" +
+          limit_clause(),
+      [&](const soci::row& row) {
+        const std::int64_t trade = int_at(row, 0);
+        if (int_at(row, 3) == 0) {
+          check.add(trade_mismatch(trade, "settled_trade_claim", 1, 0));
+          return;
+        }
+        check.add(trade_mismatch(trade, "shares_delivered", int_at(row, 1), int_at(row, 2)));
+      });
   // A trade the order module shows settled is settled by the account module, with the
   // same terms (the account module commits first, so this is exact).
-  for_each_row(session,
-               "SELECT t.trade_id, t.quantity, CAST(COALESCE(st.quantity, 0) AS SIGNED),"
-               " t.price_units, CAST(COALESCE(st.price_units, 0) AS SIGNED) FROM trades t"
-               " LEFT JOIN settled_trades st ON st.trade_id = t.trade_id"
-               " WHERE t.settled_at IS NOT NULL AND (st.trade_id IS NULL OR"
-               " st.quantity <> t.quantity OR st.price_units <> t.price_units OR"
-               " st.buy_order_id <> t.buy_order_id OR st.sell_order_id <> t.sell_order_id)"
-               " ORDER BY t.trade_id" +
-                   limit_clause(),
-               [&](const soci::row& row) {
-                 const std::int64_t trade = int_at(row, 0);
-                 if (int_at(row, 1) != int_at(row, 2)) {
-                   check.add(trade_mismatch(trade, "settled_quantity", int_at(row, 1),
-                                            int_at(row, 2)));
-                 } else if (int_at(row, 3) != int_at(row, 4)) {
-                   check.add(trade_mismatch(trade, "settled_price", int_at(row, 3),
-                                            int_at(row, 4), true));
-                 } else {
-                   check.add(Mismatch{"trade", std::to_string(trade), {}, "settled_orders", 0, 0,
-                                      false, "the trade record's orders", "other orders"});
-                 }
-               });
+  for_each_row(
+      session,
+      "SELECT t.trade_id, t.quantity, CAST(COALESCE(st.quantity, 0) AS SIGNED),"
+      " t.price_units, CAST(COALESCE(st.price_units, 0) AS SIGNED) FROM trades t"
+      " LEFT JOIN settled_trades st ON st.trade_id = t.trade_id"
+      " WHERE t.settled_at IS NOT NULL AND (st.trade_id IS NULL OR"
+      " st.quantity <> t.quantity OR st.price_units <> t.price_units OR"
+      " st.buy_order_id <> t.buy_order_id OR st.sell_order_id <> t.sell_order_id)"
+      " ORDER BY t.trade_id" +
+          limit_clause(),
+      [&](const soci::row& row) {
+        const std::int64_t trade = int_at(row, 0);
+        if (int_at(row, 1) != int_at(row, 2)) {
+          check.add(trade_mismatch(trade, "settled_quantity", int_at(row, 1), int_at(row, 2)));
+        } else if (int_at(row, 3) != int_at(row, 4)) {
+          check.add(trade_mismatch(trade, "settled_price", int_at(row, 3), int_at(row, 4), true));
+        } else {
+          check.add(Mismatch{"trade",
+                             std::to_string(trade),
+                             {},
+                             "settled_orders",
+                             0,
+                             0,
+                             false,
+                             "the trade record's orders",
+                             "other orders"});
+        }
+      });
   return check;
 }
 
@@ -356,8 +393,8 @@ CheckResult orders_match_reservations(soci::session& session) {
           return;
         }
         if (int_at(row, 2) != 0) {
-          check.add(order_text_mismatch(order, "reservation_terms", "the order's user, side and symbol",
-                                        "other terms"));
+          check.add(order_text_mismatch(order, "reservation_terms",
+                                        "the order's user, side and symbol", "other terms"));
         }
         if (int_at(row, 3) != int_at(row, 4)) {
           check.add(order_mismatch(order, "reservation_quantity", int_at(row, 3), int_at(row, 4)));
@@ -400,7 +437,8 @@ CheckResult order_fills_match_settlement(soci::session& session, const InFlightE
         const std::int64_t settled = int_at(row, 1), followed = int_at(row, 2);
         const std::string reservation_status = text_at(row, 3), order_status = text_at(row, 4);
         const auto pending = in_flight.pending_fills.find(order);
-        const std::int64_t pending_fill = pending == in_flight.pending_fills.end() ? 0 : pending->second;
+        const std::int64_t pending_fill =
+            pending == in_flight.pending_fills.end() ? 0 : pending->second;
         const bool release_pending = in_flight.pending_releases.count(order) > 0;
         if (followed != settled - pending_fill) {
           check.add(order_mismatch(order, "filled_quantity", settled - pending_fill, followed));
@@ -409,15 +447,14 @@ CheckResult order_fills_match_settlement(soci::session& session, const InFlightE
         if (reservation_status == "RELEASED" && !order_ended_unfilled && !release_pending) {
           check.add(order_text_mismatch(order, "status", "CANCELLED or REJECTED", order_status));
         } else if (reservation_status != "RELEASED" && order_ended_unfilled) {
-          check.add(order_text_mismatch(order, "status", "not final (reservation " +
-                                                             reservation_status + ")",
-                                        order_status));
+          check.add(order_text_mismatch(
+              order, "status", "not final (reservation " + reservation_status + ")", order_status));
         } else if (reservation_status == "COMPLETED" && order_status != "FILLED" &&
                    pending_fill == 0) {
           check.add(order_text_mismatch(order, "status", "FILLED", order_status));
         } else if (reservation_status != "COMPLETED" && order_status == "FILLED") {
-          check.add(order_text_mismatch(order, "status", "not FILLED (reservation " +
-                                                             reservation_status + ")",
+          check.add(order_text_mismatch(order, "status",
+                                        "not FILLED (reservation " + reservation_status + ")",
                                         order_status));
         }
       });
@@ -429,8 +466,15 @@ CheckResult order_fills_match_settlement(soci::session& session, const InFlightE
                [&](const soci::row& row) {
                  const std::int64_t trade = int_at(row, 0);
                  if (in_flight.pending_settled_trades.count(trade) > 0) return;
-                 check.add(Mismatch{"trade", std::to_string(trade), {}, "settled_in_trade_record",
-                                    0, 0, false, "settled", "not settled"});
+                 check.add(Mismatch{"trade",
+                                    std::to_string(trade),
+                                    {},
+                                    "settled_in_trade_record",
+                                    0,
+                                    0,
+                                    false,
+                                    "settled",
+                                    "not settled"});
                });
   return check;
 }

@@ -54,9 +54,8 @@ boost::json::object to_json(const Mismatch& mismatch) {
   object[mismatch.subject_kind] = mismatch.subject;
   if (!mismatch.asset.empty()) object["asset"] = mismatch.asset;
   object["field"] = mismatch.field;
-  object["expected"] = mismatch.expected_text.empty()
-                           ? value_of(mismatch.expected, mismatch.cash)
-                           : boost::json::value(mismatch.expected_text);
+  object["expected"] = mismatch.expected_text.empty() ? value_of(mismatch.expected, mismatch.cash)
+                                                      : boost::json::value(mismatch.expected_text);
   object["actual"] = mismatch.actual_text.empty() ? value_of(mismatch.actual, mismatch.cash)
                                                   : boost::json::value(mismatch.actual_text);
   return object;

@@ -7,7 +7,7 @@ namespace {
 
 // Run times: a healthy run takes well under a second; a minute is far too long.
 const std::vector<double>& duration_buckets_seconds() {
-  static const std::vector<double> buckets{0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+  static const std::vector<double> buckets{0.01, 0.025, 0.05, 0.1,  0.25, 0.5,
                                            1.0,  2.5,   5.0,  10.0, 30.0, 60.0};
   return buckets;
 }

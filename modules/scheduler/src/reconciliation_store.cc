@@ -21,8 +21,8 @@ Status ReconciliationStore::save(const ReconciliationReport& report) {
   return pool_.in_transaction([&](soci::session& session) -> Status {
     session << "INSERT INTO reconciliation_runs (run_id, status, duration_ms, mismatch_count,"
                " report) VALUES (:r, :s, :d, :m, :j)",
-        soci::use(report.run_id), soci::use(status),
-        soci::use(duration_ms), soci::use(mismatch_count), soci::use(text);
+        soci::use(report.run_id), soci::use(status), soci::use(duration_ms),
+        soci::use(mismatch_count), soci::use(text);
     long long oldest_kept = 0;
     soci::indicator indicator = soci::i_null;
     session << "SELECT id FROM reconciliation_runs ORDER BY id DESC LIMIT 1 OFFSET :o",

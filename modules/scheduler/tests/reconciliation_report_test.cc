@@ -1,10 +1,10 @@
 // Goal: a reconciliation report says OK only when every check is OK, shows cash as
 // decimal strings and quantities as integers, names each mismatch's subject, and keeps at
 // most kMaxMismatchesPerCheck mismatches per check (marking it truncated).
+#include "bourse/scheduler/reconciliation_report.h"
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-
-#include "bourse/scheduler/reconciliation_report.h"
 
 using namespace bourse::scheduler;
 
@@ -18,8 +18,8 @@ TEST_CASE("a report is OK only when every check is OK", "[reconciliation][unit]"
   CHECK(json.at("status").as_string() == "OK");
   CHECK(json.at("checks").as_array().size() == 2);
 
-  report.checks[1].add(Mismatch{"account", "bob", "cash:USD", "total", 25'005'000, 25'005'001,
-                                true, {}, {}});
+  report.checks[1].add(
+      Mismatch{"account", "bob", "cash:USD", "total", 25'005'000, 25'005'001, true, {}, {}});
   CHECK_FALSE(report.ok());
   CHECK(report.mismatch_count() == 1);
   json = to_json(report);

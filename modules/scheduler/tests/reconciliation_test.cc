@@ -45,9 +45,12 @@ struct Fixture {
     return std::move(*report);
   }
   void open_unequal_accounts_and_deposit() {
-    REQUIRE(accounts.open_account("alice", Amount::parse("10000").value(), {{"AAPL", Quantity::of(50)}}).ok());
+    REQUIRE(
+        accounts.open_account("alice", Amount::parse("10000").value(), {{"AAPL", Quantity::of(50)}})
+            .ok());
     REQUIRE(accounts.open_account("bob", Amount::parse("2500.50").value(), {}).ok());
-    REQUIRE(accounts.open_account("carol", Amount::parse("0").value(), {{"MSFT", Quantity::of(7)}}).ok());
+    REQUIRE(accounts.open_account("carol", Amount::parse("0").value(), {{"MSFT", Quantity::of(7)}})
+                .ok());
     REQUIRE(accounts.deposit_cash("carol", Amount::parse("1234.5").value(), "d1").ok());
     REQUIRE(accounts.deposit_cash("bob", Amount::parse("0.0001").value(), "d2").ok());
     REQUIRE(accounts.deposit_shares("bob", "AAPL", Quantity::of(3), "d3").ok());
@@ -68,9 +71,10 @@ const CheckResult& check_named(const ReconciliationReport& report, const std::st
 
 }  // namespace
 
-TEST_CASE("unequal opening balances and later deposits reconcile; a corrupted balance is named "
-          "until repaired",
-          "[reconciliation][integration]") {
+TEST_CASE(
+    "unequal opening balances and later deposits reconcile; a corrupted balance is named "
+    "until repaired",
+    "[reconciliation][integration]") {
   Fixture f;
   CHECK(f.run().ok());  // an empty system is right too
   f.open_unequal_accounts_and_deposit();
@@ -128,8 +132,9 @@ TEST_CASE("reserved above total and a deposit row without its ledger entry are n
               .ok());
   CHECK(f.run().ok());
 
-  f.execute("INSERT INTO deposits (user_id, reference, asset, amount) VALUES"
-            " ('alice', 'ghost', 'cash:USD', 5)");
+  f.execute(
+      "INSERT INTO deposits (user_id, reference, asset, amount) VALUES"
+      " ('alice', 'ghost', 'cash:USD', 5)");
   const ReconciliationReport ghost = f.run();
   const CheckResult& totals = check_named(ghost, "asset_totals_match_inflows");
   REQUIRE(totals.mismatches.size() == 1);
@@ -137,7 +142,8 @@ TEST_CASE("reserved above total and a deposit row without its ledger entry are n
   CHECK(totals.mismatches[0].subject == "cash:USD");
 }
 
-TEST_CASE("the store keeps the newest runs and answers the last one", "[reconciliation][integration]") {
+TEST_CASE("the store keeps the newest runs and answers the last one",
+          "[reconciliation][integration]") {
   Fixture f;
   metrics::Registry registry;
   ReconciliationService service(f.pool, ReconciliationOptions{ReconcilerOptions{kGroup}, 2},

@@ -16,7 +16,6 @@
 #pragma once
 
 #include <boost/json/object.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
