@@ -48,9 +48,10 @@
 // shows as a mismatch. Matching -> account work in flight (a trade executed but not yet
 // settled) needs no allowance: no check compares matching's output with settlement.
 //
-// REQUIRES: account_outbox rows are kept until the follower applied them and
-// processed_events rows of the follower are not pruned while their outbox rows exist
-// (a pruner must delete outbox rows first).
+// REQUIRES: account_outbox rows are kept until the follower applied them (the relay keeps
+// published rows for its retention, 24 h by default) and processed_events rows of the
+// follower are not pruned while their outbox rows exist (a pruner must delete outbox
+// rows first).
 //
 // Thread-safety: run() may be called from several threads at once (each uses its own
 // pooled session). Blocking: never call from an I/O thread.
