@@ -16,6 +16,8 @@
 #include "bourse/order/status_follower.h"
 #include "bourse/order/events.h"
 #include "bourse/order/order_service.h"
+#include "bourse/scheduler/reconciliation_job.h"
+#include "bourse/scheduler/reconciliation_service.h"
 #include "bourse/common/assert.h"
 #include "bourse/db/connection_pool.h"
 #include "bourse/db/migrator.h"
@@ -31,6 +33,7 @@
 #include "routes/dead_letter_routes.h"
 #include "routes/market_routes.h"
 #include "routes/order_routes.h"
+#include "routes/reconciliation_routes.h"
 #include "routes/symbol_routes.h"
 #include "routes/trade_routes.h"
 
@@ -182,6 +185,28 @@ int run_serve(const config::Config& config) {
   routes::add_symbol_routes(router, config.symbols, *references);
   routes::add_market_routes(router, pool, config.symbols, *references);
 
+  // Reconciliation: POST/GET /v1/admin/reconciliation on every instance; the periodic job
+  // runs on the lease holder only (started once the migrations are applied).
+  // It expects the order status lagging settlement by exactly the account events that
+  // the status follower's group on the account stream has not applied yet.
+  scheduler::ReconciliationOptions reconciliation_options;
+  for (const EventStream& stream : streams) {
+    if (stream.outbox_table != account::kOutboxTable) continue;
+    for (const Subscription& subscription : stream.subscriptions) {
+      if (subscription.handler == order_status.get()) {
+        reconciliation_options.reconciler.order_status_group =
+            group_name(config.kafka, subscription.group);
+      }
+    }
+  }
+  BOURSE_ASSERT(!reconciliation_options.reconciler.order_status_group.empty(),
+                "the order status follower consumes the account stream");
+  reconciliation_options.keep_runs = config.reconciliation.keep_runs;
+  scheduler::ReconciliationService reconciliation(pool, reconciliation_options, registry, clock);
+  routes::add_reconciliation_routes(router, reconciliation);
+  scheduler::ReconciliationJob reconciliation_job(reconciliation, config.db,
+                                                  config.reconciliation.interval);
+
   // The matching service: one durable shard per assigned partition of order-events, on
   // its own consumer (the wiring table lists it as the order stream's own-consumer group).
   std::vector<Instrument> instruments;
@@ -274,6 +299,7 @@ int run_serve(const config::Config& config) {
       return;
     }
     if (sagas) sagas->start();
+    reconciliation_job.start();
     health.startup_complete = true;
     log::info("ready");
   });
@@ -293,6 +319,7 @@ int run_serve(const config::Config& config) {
     price_generator->stop();
     reference_prices->stop();
   }
+  reconciliation_job.stop();
   if (matching) matching->stop();
   (*pipeline)->stop();
   log::info("shutdown complete");

@@ -9,6 +9,8 @@
 #include "bourse/market_data/gbm_price_model.h"
 #include "bourse/market_data/reference_prices.h"
 
+#include "bourse/scheduler/reconciliation_job.h"
+
 extern char** environ;
 
 namespace bourse::config {
@@ -169,6 +171,13 @@ const std::vector<Setting>& settings() {
       integer<std::size_t>("blocking.queue_depth",
                            [](Config& c) -> auto& { return c.blocking.queue_depth; }, 1,
                            static_cast<std::int64_t>(limits::kMaxBlockingQueueDepth)),
+      duration<milliseconds>("reconciliation.interval_ms",
+                             [](Config& c) -> auto& { return c.reconciliation.interval; },
+                             scheduler::kMinReconciliationInterval.count(),
+                             scheduler::kMaxReconciliationInterval.count()),
+      integer<std::size_t>("reconciliation.keep_runs",
+                           [](Config& c) -> auto& { return c.reconciliation.keep_runs; }, 1,
+                           static_cast<std::int64_t>(scheduler::kMaxKeptReconciliationRuns)),
       Setting{"log.level", false,
               [](Config& c, const std::string& v) -> Status {
                 if (v != "debug" && v != "info" && v != "warn" && v != "error") {

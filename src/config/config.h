@@ -79,6 +79,13 @@ struct PriceSettings {
   std::chrono::milliseconds refresh{500};     // every instance re-reads the table
 };
 
+// The periodic reconciliation (modules/scheduler, reconciliation_job.h); the defaults are
+// scheduler::kDefaultReconciliationInterval and kDefaultKeptReconciliationRuns.
+struct ReconciliationSettings {
+  std::chrono::milliseconds interval{60'000};  // between two runs of the lease holder
+  std::size_t keep_runs = 1'440;               // reports kept in reconciliation_runs
+};
+
 struct Config {
   HttpSettings http;
   db::DbConfig db;
@@ -86,6 +93,7 @@ struct Config {
   BlockingSettings blocking;
   SchedulerSettings scheduler;
   PriceSettings prices;
+  ReconciliationSettings reconciliation;
   std::string log_level = "info";
   std::string migrations_dir = "migrations";
   FaultSettings faults;

@@ -1,0 +1,70 @@
+#include "bourse/scheduler/reconciler.h"
+
+#include <soci/soci.h>
+
+#include <optional>
+
+#include "bourse/common/assert.h"
+#include "bourse/common/uuid.h"
+#include "in_flight_events.h"
+#include "reconciliation_checks.h"
+
+namespace bourse::scheduler {
+
+Reconciler::Reconciler(db::ConnectionPool& pool, ReconcilerOptions options, const Clock& clock)
+    : pool_(pool), options_(std::move(options)), clock_(clock) {
+  BOURSE_ASSERT(!options_.order_status_group.empty(), "the order status group is named");
+}
+
+Result<ReconciliationReport> Reconciler::run() const {
+  ReconciliationReport report;
+  report.run_id = random_uuid_v4();
+  report.started_at = clock_.now();
+  const auto started = clock_.steady_now();
+  std::optional<Error> failure;
+  Status status = pool_.with_session([&](soci::session& session) {
+    // Every read below sees the same instant: one REPEATABLE READ snapshot taken at once.
+    session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
+    session << "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
+    try {
+      auto in_flight = load_in_flight_events(session, options_.order_status_group);
+      if (!in_flight) {
+        failure = in_flight.error();
+      } else {
+        report.in_flight_events = in_flight->count;
+        const auto timed = [&](auto&& check) {
+          const auto check_started = clock_.steady_now();
+          CheckResult result = check();
+          result.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   clock_.steady_now() - check_started)
+                                   .count();
+          report.checks.push_back(std::move(result));
+        };
+        timed([&] { return checks::balances_match_ledger(session); });
+        timed([&] { return checks::asset_totals_match_inflows(session); });
+        timed([&] { return checks::reserved_matches_reservations(session); });
+        timed([&] { return checks::balances_not_negative(session); });
+        timed([&] { return checks::reservation_fills_match_settled_trades(session); });
+        timed([&] { return checks::trades_settled_once(session); });
+        timed([&] { return checks::order_fills_match_trades(session); });
+        timed([&] { return checks::orders_match_reservations(session); });
+        timed([&] { return checks::order_fills_match_settlement(session, *in_flight); });
+      }
+    } catch (...) {
+      try {
+        session << "ROLLBACK";
+      } catch (...) {
+        // The session is broken; the pool discards it.
+      }
+      throw;
+    }
+    session << "COMMIT";
+  });
+  if (!status) return status.error();
+  if (failure) return *failure;
+  report.duration_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - started).count();
+  return report;
+}
+
+}  // namespace bourse::scheduler

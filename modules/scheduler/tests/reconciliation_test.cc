@@ -1,0 +1,195 @@
+// Goal: against a real MariaDB, the reconciler is OK for accounts opened with unequal
+// balances and later cash and share deposits (written by the account module itself),
+// names the account and asset of a balance corrupted directly in SQL, and is OK again
+// once repaired; the store keeps only the newest runs; and of two jobs on one database
+// only the lease holder runs, the other taking over when it stops.
+#include <soci/soci.h>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "bourse/account/account_service.h"
+#include "bourse/db/connection_pool.h"
+#include "bourse/metrics/registry.h"
+#include "bourse/scheduler/reconciler.h"
+#include "bourse/scheduler/reconciliation_job.h"
+#include "bourse/scheduler/reconciliation_service.h"
+#include "bourse/scheduler/reconciliation_store.h"
+#include "project_migrations.h"
+#include "test_database.h"
+
+using namespace bourse;
+using namespace bourse::scheduler;
+
+namespace {
+
+constexpr const char* kGroup = "t.order-status-account";
+
+struct Fixture {
+  Fixture() : pool(database.config()), accounts(pool) {
+    bourse::testing::apply_project_migrations(pool);
+  }
+  void execute(const std::string& sql) {
+    REQUIRE(pool.with_session([&](soci::session& session) { session << sql; }).ok());
+  }
+  long long count(const std::string& sql) {
+    long long n = -1;
+    REQUIRE(pool.with_session([&](soci::session& session) { session << sql, soci::into(n); }).ok());
+    return n;
+  }
+  ReconciliationReport run() {
+    Reconciler reconciler(pool, ReconcilerOptions{kGroup}, SystemClock::instance());
+    auto report = reconciler.run();
+    INFO((report ? std::string() : report.error().message));
+    REQUIRE(report.ok());
+    return std::move(*report);
+  }
+  void open_unequal_accounts_and_deposit() {
+    REQUIRE(
+        accounts.open_account("alice", Amount::parse("10000").value(), {{"AAPL", Quantity::of(50)}})
+            .ok());
+    REQUIRE(accounts.open_account("bob", Amount::parse("2500.50").value(), {}).ok());
+    REQUIRE(accounts.open_account("carol", Amount::parse("0").value(), {{"MSFT", Quantity::of(7)}})
+                .ok());
+    REQUIRE(accounts.deposit_cash("carol", Amount::parse("1234.5").value(), "d1").ok());
+    REQUIRE(accounts.deposit_cash("bob", Amount::parse("0.0001").value(), "d2").ok());
+    REQUIRE(accounts.deposit_shares("bob", "AAPL", Quantity::of(3), "d3").ok());
+  }
+
+  bourse::testing::TestDatabase database;
+  db::ConnectionPool pool;
+  account::AccountService accounts;
+};
+
+const CheckResult& check_named(const ReconciliationReport& report, const std::string& name) {
+  for (const CheckResult& check : report.checks) {
+    if (check.name == name) return check;
+  }
+  FAIL("no check " << name);
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE(
+    "unequal opening balances and later deposits reconcile; a corrupted balance is named "
+    "until repaired",
+    "[reconciliation][integration]") {
+  Fixture f;
+  CHECK(f.run().ok());  // an empty system is right too
+  f.open_unequal_accounts_and_deposit();
+  const ReconciliationReport healthy = f.run();
+  INFO(serialize(healthy));
+  CHECK(healthy.ok());
+  CHECK(healthy.checks.size() == 9);
+  CHECK(healthy.in_flight_events == 0);
+
+  f.execute("UPDATE positions SET total_quantity = 4 WHERE user_id = 'bob' AND symbol = 'AAPL'");
+  const ReconciliationReport corrupted = f.run();
+  INFO(serialize(corrupted));
+  CHECK_FALSE(corrupted.ok());
+  const CheckResult& ledger = check_named(corrupted, "balances_match_ledger");
+  REQUIRE(ledger.mismatches.size() == 1);
+  CHECK(ledger.mismatches[0].subject_kind == "account");
+  CHECK(ledger.mismatches[0].subject == "bob");
+  CHECK(ledger.mismatches[0].asset == "shares:AAPL");
+  CHECK(ledger.mismatches[0].field == "total");
+  CHECK(ledger.mismatches[0].expected == 3);
+  CHECK(ledger.mismatches[0].actual == 4);
+  const CheckResult& totals = check_named(corrupted, "asset_totals_match_inflows");
+  REQUIRE(totals.mismatches.size() == 1);
+  CHECK(totals.mismatches[0].subject == "shares:AAPL");
+  CHECK(totals.mismatches[0].expected == 53);
+  CHECK(totals.mismatches[0].actual == 54);
+
+  f.execute("UPDATE positions SET total_quantity = 3 WHERE user_id = 'bob' AND symbol = 'AAPL'");
+  CHECK(f.run().ok());
+}
+
+TEST_CASE("reserved above total and a deposit row without its ledger entry are named",
+          "[reconciliation][integration]") {
+  Fixture f;
+  f.open_unequal_accounts_and_deposit();
+  REQUIRE(f.pool
+              .with_session([](soci::session& session) {
+                session << "SET SESSION check_constraint_checks = 0";
+                session << "UPDATE cash_balances SET reserved_units = total_units + 1"
+                           " WHERE user_id = 'carol'";
+                session << "SET SESSION check_constraint_checks = 1";
+              })
+              .ok());
+  const ReconciliationReport report = f.run();
+  INFO(serialize(report));
+  const CheckResult& negative = check_named(report, "balances_not_negative");
+  REQUIRE(negative.mismatches.size() == 1);
+  CHECK(negative.mismatches[0].subject == "carol");
+  CHECK(negative.mismatches[0].field == "reserved_at_most_total");
+  CHECK_FALSE(check_named(report, "reserved_matches_reservations").ok());
+  REQUIRE(f.pool
+              .with_session([](soci::session& session) {
+                session << "UPDATE cash_balances SET reserved_units = 0 WHERE user_id = 'carol'";
+              })
+              .ok());
+  CHECK(f.run().ok());
+
+  f.execute(
+      "INSERT INTO deposits (user_id, reference, asset, amount) VALUES"
+      " ('alice', 'ghost', 'cash:USD', 5)");
+  const ReconciliationReport ghost = f.run();
+  const CheckResult& totals = check_named(ghost, "asset_totals_match_inflows");
+  REQUIRE(totals.mismatches.size() == 1);
+  CHECK(totals.mismatches[0].field == "deposits_booked");
+  CHECK(totals.mismatches[0].subject == "cash:USD");
+}
+
+TEST_CASE("the store keeps the newest runs and answers the last one",
+          "[reconciliation][integration]") {
+  Fixture f;
+  metrics::Registry registry;
+  ReconciliationService service(f.pool, ReconciliationOptions{ReconcilerOptions{kGroup}, 2},
+                                registry, SystemClock::instance());
+  auto none = service.last_report();
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  std::string last_run_id;
+  for (int i = 0; i < 3; ++i) {
+    auto report = service.run_now();
+    REQUIRE(report.ok());
+    last_run_id = report->run_id;
+  }
+  CHECK(f.count("SELECT COUNT(*) FROM reconciliation_runs") == 2);
+  auto last = service.last_report();
+  REQUIRE(last.ok());
+  REQUIRE(last->has_value());
+  CHECK(boost::json::parse(**last).as_object().at("run_id").as_string() == last_run_id);
+  const std::string metrics = registry.render_prometheus();
+  CHECK(metrics.find(R"(bourse_reconciliation_runs_total{status="OK"} 3)") != std::string::npos);
+}
+
+TEST_CASE("of two jobs on one database only the lease holder runs; the other takes over",
+          "[reconciliation][integration]") {
+  Fixture f;
+  metrics::Registry registry;
+  ReconciliationService service(f.pool, ReconciliationOptions{ReconcilerOptions{kGroup}, 10},
+                                registry, SystemClock::instance());
+  ReconciliationJob first(service, f.database.config(), std::chrono::milliseconds(60'000));
+  ReconciliationJob second(service, f.database.config(), std::chrono::milliseconds(60'000));
+  CHECK(first.run_once() == ReconciliationJob::Outcome::kRan);
+  CHECK(second.run_once() == ReconciliationJob::Outcome::kStandby);
+  CHECK(first.run_once() == ReconciliationJob::Outcome::kRan);
+  CHECK(f.count("SELECT COUNT(*) FROM reconciliation_runs") == 2);
+  first.stop();  // releases the lease by closing its session
+  // The server drops the lock when it has processed the disconnect, a moment later: the
+  // standby takes over at one of its next ticks.
+  ReconciliationJob::Outcome takeover = ReconciliationJob::Outcome::kStandby;
+  for (int tick = 0; tick < 200 && takeover == ReconciliationJob::Outcome::kStandby; ++tick) {
+    takeover = second.run_once();
+    if (takeover == ReconciliationJob::Outcome::kStandby) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+  }
+  CHECK(takeover == ReconciliationJob::Outcome::kRan);
+  CHECK(f.count("SELECT COUNT(*) FROM reconciliation_runs") == 3);
+}
