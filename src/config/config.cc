@@ -128,6 +128,17 @@ const std::vector<Setting>& settings() {
               },
               [](const Config& c) { return c.log_level; }},
       text("migrations.dir", [](Config& c) -> auto& { return c.migrations_dir; }),
+      integer<int>("stream.max_subscribers",
+                   [](Config& c) -> auto& { return c.stream.max_subscribers; }, 1, 10'000),
+      duration<milliseconds>("stream.heartbeat_ms",
+                             [](Config& c) -> auto& { return c.stream.heartbeat; }, 10, 300'000),
+      integer<int>("stream.queue_events",
+                   [](Config& c) -> auto& { return c.stream.queue_events; }, 2, 65'536),
+      duration<milliseconds>("stream.window_ms",
+                             [](Config& c) -> auto& { return c.stream.window; }, 1'000,
+                             7LL * 24 * 3600 * 1000),
+      integer<int>("stream.ring_events",
+                   [](Config& c) -> auto& { return c.stream.ring_events; }, 1, 10'000'000),
   };
   return all;
 }

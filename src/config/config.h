@@ -46,8 +46,18 @@ struct KafkaSettings {
   std::int64_t retention_ms = 7LL * 24 * 3600 * 1000;
 };
 
+// The live streams (src/streams, docs/STREAMS.md).
+struct StreamSettings {
+  int max_subscribers = 2'000;                   // open streams per instance
+  std::chrono::milliseconds heartbeat{15'000};   // ": hb" comment period
+  int queue_events = 256;                        // per subscriber; full -> dropped
+  std::chrono::milliseconds window{600'000};     // how far back the ring starts and keeps
+  int ring_events = 100'000;                     // the ring's count bound
+};
+
 struct Config {
   HttpSettings http;
+  StreamSettings stream;
   db::DbConfig db;
   KafkaSettings kafka;
   BlockingSettings blocking;
