@@ -228,10 +228,12 @@ TEST_CASE("a subscriber that stops reading is dropped; another keeps receiving",
   std::atomic<int> target{std::numeric_limits<int>::max()};
   std::vector<SseEvent> received;
   std::thread reading([&] {
-    while (static_cast<int>(received.size()) < target.load()) {
-      auto event = reader->next(kEventTimeout);
-      if (!event) return;
-      if (event->event != "start") received.push_back(*event);
+    const auto until = std::chrono::steady_clock::now() + 10min;
+    while (static_cast<int>(received.size()) < target.load() &&
+           std::chrono::steady_clock::now() < until) {
+      auto event = reader->next(1s);
+      if (!event && reader->ended()) return;
+      if (event && event->event != "start") received.push_back(*event);
     }
   });
   // Orders until the stalled subscriber is dropped (its unread events fill the kernel's
@@ -296,6 +298,7 @@ TEST_CASE("market stream: trades without user data, and quotes", "[streams][inte
   fund(process, "dan", "sid");
   auto market = open_stream(process, "/v1/market/AAPL/stream");
   auto initial = market->next(kEventTimeout);
+  INFO("ended " << market->ended() << " clean " << market->clean_end());
   REQUIRE(initial);
   CHECK(initial->event == "quote");
   CHECK(json(initial->data).at("best_bid").is_null());

@@ -90,13 +90,10 @@ class SseClient {
   std::optional<SseEvent> next(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
+      decode_chunks();
       if (auto event = parse_event()) return event;
       if (ended_) return std::nullopt;
-      if (!fill(deadline)) {
-        if (ended_) continue;  // decode what is left
-        return std::nullopt;
-      }
-      decode_chunks();
+      if (!fill(deadline) && !ended_) return std::nullopt;
     }
   }
 
@@ -141,6 +138,7 @@ class SseClient {
   }
 
   void decode_chunks() {
+    if (clean_end_) return;
     if (!chunked_) {
       text_ += raw_;
       raw_.clear();
