@@ -53,6 +53,11 @@ std::int64_t place(const BourseProcess& process, const std::string& user, const 
                            std::to_string(quantity) + R"(,"price":")" + price +
                            R"(","time_in_force":"GTC"})";
   auto response = client.post("/v1/orders", body);
+  // 503 asks to retry (e.g. the shared database dropped a connection): bounded retries.
+  for (int attempt = 0; attempt < 20 && response.status == 503; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    response = client.post("/v1/orders", body);
+  }
   INFO(body << " -> " << response.body);
   REQUIRE(response.status == 202);
   return json(response.body).at("order_id").as_int64();
@@ -227,7 +232,19 @@ TEST_CASE("a subscriber that stops reading is dropped; another keeps receiving",
   auto reader = open_stream(process, "/v1/orders/stream?user_id=bob");
   std::atomic<int> target{std::numeric_limits<int>::max()};
   std::vector<SseEvent> received;
-  std::thread reading([&] {
+  std::thread reading;
+  // A failed REQUIRE below must not leave the thread joinable (that would abort).
+  struct Joiner {
+    std::thread& thread;
+    std::atomic<int>& target;
+    ~Joiner() {
+      if (thread.joinable()) {
+        target = 0;
+        thread.join();
+      }
+    }
+  } joiner{reading, target};
+  reading = std::thread([&] {
     const auto until = std::chrono::steady_clock::now() + 10min;
     while (static_cast<int>(received.size()) < target.load() &&
            std::chrono::steady_clock::now() < until) {
