@@ -1,6 +1,7 @@
 #include <atomic>
 #include <csignal>
 #include <pthread.h>
+#include <unistd.h>
 #include <thread>
 
 #include "app/commands.h"
@@ -36,6 +37,8 @@
 #include "routes/reconciliation_routes.h"
 #include "routes/symbol_routes.h"
 #include "routes/trade_routes.h"
+#include "streams/stream_hub.h"
+#include "streams/stream_routes.h"
 
 namespace bourse::app {
 namespace {
@@ -207,6 +210,24 @@ int run_serve(const config::Config& config) {
   scheduler::ReconciliationJob reconciliation_job(reconciliation, config.db,
                                                   config.reconciliation.interval);
 
+  // Live streams (SSE): this instance's own group-less reader of matching-events.
+  streams::StreamHubOptions stream_options;
+  stream_options.topic = topic_of(matching::events::kOutboxTable);
+  stream_options.kafka.brokers = config.kafka.brokers;
+  stream_options.kafka.client_id =
+      config.kafka.client_id + "-stream-" + std::to_string(::getpid());
+  stream_options.max_subscribers = static_cast<std::size_t>(config.stream.max_subscribers);
+  stream_options.ring_events = static_cast<std::size_t>(config.stream.ring_events);
+  stream_options.window = config.stream.window;
+  stream_options.stream.max_queued_chunks = static_cast<std::size_t>(config.stream.queue_events);
+  stream_options.stream.heartbeat = config.stream.heartbeat;
+  if (Status valid = streams::validate(stream_options); !valid) {
+    log::error("invalid stream settings", {{"error", valid.error().message}});
+    return kExitBadConfig;
+  }
+  streams::StreamHub stream_hub(stream_options, pool, registry);
+  streams::add_stream_routes(router, stream_hub, config.symbols);
+
   // The matching service: one durable shard per assigned partition of order-events, on
   // its own consumer (the wiring table lists it as the order stream's own-consumer group).
   std::vector<Instrument> instruments;
@@ -272,6 +293,7 @@ int run_serve(const config::Config& config) {
     return kExitFailure;
   }
   log::info("listening", {{"host", config.http.host}, {"port", static_cast<int>(server.port())}});
+  stream_hub.start();
 
   std::atomic<bool> stopping{false};
   std::thread startup([&] {
@@ -310,6 +332,7 @@ int run_serve(const config::Config& config) {
   stopping = true;
   server.stop_accepting();
   server.shutdown(std::chrono::steady_clock::now() + config.http.shutdown_grace);
+  stream_hub.stop();  // after the server: its streams ended cleanly with the connections
   blocking.stop();
   orders.stop();
   relays_to_wake = nullptr;

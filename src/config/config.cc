@@ -234,6 +234,18 @@ const std::vector<Setting>& settings() {
                              [](Config& c) -> auto& { return c.prices.refresh; },
                              market_data::kMinReferenceRefreshInterval.count(),
                              market_data::kMaxReferenceRefreshInterval.count()),
+
+      integer<int>("stream.max_subscribers",
+                   [](Config& c) -> auto& { return c.stream.max_subscribers; }, 1, 10'000),
+      duration<milliseconds>("stream.heartbeat_ms",
+                             [](Config& c) -> auto& { return c.stream.heartbeat; }, 10, 300'000),
+      integer<int>("stream.queue_events",
+                   [](Config& c) -> auto& { return c.stream.queue_events; }, 2, 65'536),
+      duration<milliseconds>("stream.window_ms",
+                             [](Config& c) -> auto& { return c.stream.window; }, 1'000,
+                             7LL * 24 * 3600 * 1000),
+      integer<int>("stream.ring_events",
+                   [](Config& c) -> auto& { return c.stream.ring_events; }, 1, 10'000'000),
   };
   return all;
 }

@@ -86,8 +86,18 @@ struct ReconciliationSettings {
   std::size_t keep_runs = 1'440;               // reports kept in reconciliation_runs
 };
 
+// The live streams (src/streams, docs/STREAMS.md).
+struct StreamSettings {
+  int max_subscribers = 2'000;                   // open streams per instance
+  std::chrono::milliseconds heartbeat{15'000};   // ": hb" comment period
+  int queue_events = 256;                        // per subscriber; full -> dropped
+  std::chrono::milliseconds window{600'000};     // how far back the ring starts and keeps
+  int ring_events = 100'000;                     // the ring's count bound
+};
+
 struct Config {
   HttpSettings http;
+  StreamSettings stream;
   db::DbConfig db;
   KafkaSettings kafka;
   BlockingSettings blocking;

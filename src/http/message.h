@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@
 #include <vector>
 
 namespace bourse::http {
+
+class StreamChannel;
 
 // Header fields in arrival order with case-insensitive lookup. Few fields per message
 // (bounded by the header size limit), so a linear scan is the fastest lookup.
@@ -67,6 +70,9 @@ struct Response {
   std::string content_type = "application/json";  // empty: no Content-Type header
   Headers headers;  // extra fields; Content-Type/Length and Connection are set by the server
   std::string body;
+  // A streaming response (status 200 only; see stream_channel.h): the server writes the
+  // headers, then every chunk pushed into the channel until it ends. `body` is ignored.
+  std::shared_ptr<StreamChannel> stream;
 };
 
 // `status` with `body` serialized as application/json.

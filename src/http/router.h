@@ -18,6 +18,10 @@
 // added with add_blocking runs its function on the BlockingPool instead, and answers 503
 // + Retry-After when the pool queue is full. A handler that throws answers 500.
 //
+// A streaming route (Server-Sent Events) is an ordinary route whose handler answers with
+// Response::stream set (stream_channel.h); add_blocking works too (the subscription work
+// runs on the pool, the stream is then written by the I/O threads).
+//
 // The Router is built at start-up (add*) and then only read (dispatch, match): it is
 // not thread-safe to add routes while serving. It must outlive the Server using it.
 #pragma once

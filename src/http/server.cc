@@ -27,6 +27,7 @@
 
 #include "bourse/common/assert.h"
 #include "http/problem.h"
+#include "http/stream_channel.h"
 
 namespace bourse::http {
 
@@ -162,6 +163,7 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   mutable std::mutex mutex;
   std::condition_variable changed;                      // in_flight or running_threads changed
   std::size_t in_flight = 0;                            // guarded by mutex
+  std::size_t open_streams = 0;                         // guarded by mutex: streaming sessions
   int running_threads = 0;                              // guarded by mutex
   std::map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mutex
   bool metrics_detached = false;                        // guarded by mutex
@@ -242,9 +244,10 @@ class Session : public std::enable_shared_from_this<Session> {
       std::lock_guard lock(core_.mutex);
       core_.sessions.erase(this);
       if (awaiting_response_) core_.remove_in_flight_locked();
+      if (stream_counted_) --core_.open_streams;
       core_.remove_connection_locked();
     }
-    if (awaiting_response_) core_.changed.notify_all();
+    if (awaiting_response_ || stream_counted_) core_.changed.notify_all();
   }
 
   const net::any_io_executor& strand() const { return strand_; }
@@ -261,12 +264,17 @@ class Session : public std::enable_shared_from_this<Session> {
   // and then closes, see on_write).
   void drain() {
     if (state_ == State::kIdle || state_ == State::kReading) close();
+    if (state_ == State::kStreaming) {
+      stream_ending_ = true;  // what is queued, then the final chunk, then close
+      pump_stream();
+    }
   }
 
   // Closes the socket; pending operations complete with an error and end the session.
   void close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
+    end_stream();
     stream_.close();
   }
 
@@ -274,7 +282,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void deliver(Response response);
 
  private:
-  enum class State { kIdle, kReading, kProcessing, kWriting, kLingering, kClosed };
+  enum class State { kIdle, kReading, kProcessing, kWriting, kLingering, kStreaming, kClosed };
 
   void wait_for_request();
   void read_header();
@@ -289,6 +297,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write(beast::error_code ec);
   void linger();
   Responder make_responder();
+  // Streaming responses (stream_channel.h).
+  void start_stream(Response response);
+  void pump_stream();
+  void write_stream_out();
+  void arm_heartbeat();
+  void watch_disconnect();
+  void end_stream();
 
   ServerCore& core_;
   const net::any_io_executor strand_;  // the connection's strand
@@ -313,6 +328,15 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   std::array<char, 4096> linger_buffer_{};
   std::size_t linger_bytes_ = 0;
+  // Streaming state (kStreaming).
+  std::shared_ptr<StreamChannel> channel_;
+  std::optional<net::steady_timer> heartbeat_;
+  std::string stream_out_;        // the bytes being written
+  bool stream_chunked_ = true;    // HTTP/1.1: chunked framing; 1.0: raw, close-delimited
+  bool stream_writing_ = false;
+  bool stream_ending_ = false;    // shutdown: write what is queued, the final chunk, close
+  bool stream_final_ = false;     // stream_out_ holds the last bytes of the stream
+  bool stream_counted_ = false;   // counted in core_.open_streams
 };
 
 namespace {
@@ -509,10 +533,161 @@ void Session::handle_request() {
 }
 
 void Session::deliver(Response response) {
-  if (state_ != State::kProcessing) return;  // closed meanwhile: the destructor settles in_flight
+  if (state_ != State::kProcessing) {
+    // Closed meanwhile: the destructor settles in_flight; a stream's producer is told.
+    if (response.stream) response.stream->disconnected();
+    return;
+  }
   awaiting_response_ = false;
   core_.remove_in_flight();
+  if (response.stream) {
+    if (response.status == 200 && method_ != "HEAD") return start_stream(std::move(response));
+    response.stream->disconnected();
+    response.stream.reset();
+  }
   write(std::move(response), method_);
+}
+
+namespace {
+
+void append_stream_bytes(std::string& out, std::string_view data, bool chunked) {
+  if (data.empty()) return;
+  if (chunked) {
+    out += fmt::format("{:x}\r\n", data.size());
+    out += data;
+    out += "\r\n";
+  } else {
+    out += data;
+  }
+}
+
+}  // namespace
+
+void Session::start_stream(Response response) {
+  const auto now = SteadyClock::now();
+  const std::string_view method_name = method_label(method_);
+  core_.requests_total.with({route_label_, method_name, "200"}).inc();
+  core_.request_duration.with({route_label_, method_name})
+      .observe(std::chrono::duration<double>(now - request_start_).count());
+  channel_ = std::move(response.stream);
+  stream_chunked_ = version_ >= 11;
+
+  std::string head = fmt::format("HTTP/1.{} 200 OK\r\nServer: bourse\r\n", version_ >= 11 ? 1 : 0);
+  for (const auto& [name, value] : response.headers) {
+    if (is_reserved_header(name)) continue;
+    if (name.find_first_of("\r\n:") != std::string::npos ||
+        value.find_first_of("\r\n") != std::string::npos) {
+      continue;  // never let a handler's header break the framing
+    }
+    head += name + ": " + value + "\r\n";
+  }
+  head += "Content-Type: " +
+          (response.content_type.empty() ? std::string("text/event-stream")
+                                         : response.content_type) +
+          "\r\n";
+  head += "X-Request-Id: " + request_id_ + "\r\n";
+  head += stream_chunked_ ? "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n"
+                          : "Connection: close\r\n";
+  head += "\r\n";
+
+  state_ = State::kStreaming;
+  {
+    std::lock_guard lock(core_.mutex);
+    ++core_.open_streams;
+    stream_counted_ = true;
+  }
+  beast::error_code ignored;
+  stream_.socket().set_option(net::socket_base::send_buffer_size(kStreamSendBufferBytes), ignored);
+  if (core_.draining.load()) stream_ending_ = true;
+
+  std::weak_ptr<Session> weak = weak_from_this();
+  channel_->attach([weak, core = core_.shared_from_this()] {
+    if (auto session = weak.lock()) {
+      net::post(session->strand(), [session] { session->pump_stream(); });
+    }
+  });
+  heartbeat_.emplace(strand_);
+  arm_heartbeat();
+  watch_disconnect();
+  stream_out_ = std::move(head);
+  write_stream_out();
+}
+
+void Session::pump_stream() {
+  if (state_ != State::kStreaming || stream_writing_) return;
+  StreamChannel::End ended = StreamChannel::End::kOpen;
+  std::vector<std::string> chunks = channel_->take(ended);
+  if (ended == StreamChannel::End::kOverflow || ended == StreamChannel::End::kDisconnected) {
+    return close();  // a subscriber that does not keep up is dropped, never buffered
+  }
+  std::string out;
+  for (const std::string& chunk : chunks) append_stream_bytes(out, chunk, stream_chunked_);
+  if (ended == StreamChannel::End::kFinished || stream_ending_) {
+    stream_final_ = true;
+    if (stream_chunked_) out += "0\r\n\r\n";
+  }
+  if (out.empty()) {
+    if (!stream_final_) return;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    return close();
+  }
+  stream_out_ = std::move(out);
+  write_stream_out();
+}
+
+void Session::write_stream_out() {
+  stream_writing_ = true;
+  stream_.expires_after(channel_->options().write_timeout);
+  net::async_write(stream_, net::buffer(stream_out_),
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     self->stream_writing_ = false;
+                     self->stream_out_.clear();
+                     if (ec || self->state_ != State::kStreaming) return self->close();
+                     self->stream_.expires_never();
+                     if (self->stream_final_) {
+                       beast::error_code ignored;
+                       self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                       return self->close();
+                     }
+                     self->pump_stream();
+                   });
+}
+
+void Session::arm_heartbeat() {
+  heartbeat_->expires_after(channel_->options().heartbeat);
+  heartbeat_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->state_ != State::kStreaming) return;
+    if (!self->stream_writing_ && !self->stream_final_) {
+      append_stream_bytes(self->stream_out_, self->channel_->options().heartbeat_chunk,
+                          self->stream_chunked_);
+      self->write_stream_out();
+    }
+    self->arm_heartbeat();
+  });
+}
+
+void Session::watch_disconnect() {
+  // The client sends nothing more on a stream: a read completes only when it closes
+  // (or resets, or a write timed out and cancelled everything).
+  stream_.async_read_some(net::buffer(linger_buffer_),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            if (ec || self->state_ != State::kStreaming) return self->close();
+                            self->watch_disconnect();
+                          });
+}
+
+void Session::end_stream() {
+  if (channel_) channel_->disconnected();
+  if (heartbeat_) heartbeat_->cancel();
+  if (stream_counted_) {
+    {
+      std::lock_guard lock(core_.mutex);
+      --core_.open_streams;
+      stream_counted_ = false;
+    }
+    core_.changed.notify_all();
+  }
 }
 
 void Session::write(Response response, std::string_view method) {
@@ -741,7 +916,9 @@ bool Server::shutdown(SteadyClock::time_point deadline) {
   bool clean = false;
   {
     std::unique_lock lock(core.mutex);
-    clean = core.changed.wait_until(lock, deadline, [&core] { return core.in_flight == 0; });
+    // Streams end cleanly too: their final chunk is written before the connection closes.
+    clean = core.changed.wait_until(
+        lock, deadline, [&core] { return core.in_flight == 0 && core.open_streams == 0; });
   }
 
   // 3. Close everything; the I/O threads return once no operation is pending.

@@ -29,6 +29,13 @@
 // `Expect: 100-continue` is honoured. A response carries X-Request-Id (the request's own
 // if it is a sane token, else a generated one) and Server-Timing (handler time).
 //
+// Streaming responses: a handler that answers with Response::stream set (status 200)
+// gets the connection for that stream (stream_channel.h): chunked framing, heartbeats,
+// a bounded queue (a client that stops reading is disconnected), and a clean end on
+// shutdown, which waits (until its deadline) for every stream's final chunk as it waits
+// for in-flight requests. A stream counts as a connection (max_connections) and is not an
+// in-flight request once its headers are written.
+//
 // Metrics: bourse_http_requests_total{route,method,status} (counter),
 // bourse_http_request_duration_seconds{route,method} (histogram, from the end of the
 // request headers to the response handed to the socket), bourse_http_connections (gauge),

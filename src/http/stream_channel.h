@@ -1,0 +1,88 @@
+// A streaming response (Server-Sent Events and the like): the bounded queue between the
+// code that produces a stream's chunks (any thread) and the connection that writes them.
+//
+// A handler answers with a Response whose `stream` is set (message.h): the server then
+// writes the status line and headers with Transfer-Encoding: chunked (HTTP/1.1; an
+// HTTP/1.0 client gets the raw bytes and Connection: close), keeps the connection open
+// and writes each chunk pushed into the channel, in push order, as soon as the previous
+// write finished (queued chunks are written together). Meanwhile it:
+//   - writes `heartbeat_chunk` whenever nothing was written for `heartbeat` (an SSE
+//     comment, so proxies and clients see a live connection);
+//   - ends the stream (and closes the connection) when a write does not complete within
+//     `write_timeout` or the queue holds `max_queued_chunks` chunks and another is pushed
+//     (a subscriber that stopped reading: End::kOverflow), so memory per stream stays
+//     bounded by two queues' worth of chunks (the one being written and the queued one);
+//   - ends the stream when the client closes the connection (End::kDisconnected);
+//   - on server shutdown, writes what is queued and the final chunk, then closes
+//     (End::kFinished), within the shutdown deadline.
+// finish() from the producer ends it the same clean way.
+//
+// Thread-safety: every member function may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace bourse::http {
+
+// Default bounds of one stream (a route may choose its own, see StreamOptions).
+inline constexpr std::size_t kDefaultStreamQueueChunks = 256;
+inline constexpr std::chrono::milliseconds kDefaultStreamHeartbeat{15'000};
+inline constexpr std::chrono::milliseconds kDefaultStreamWriteTimeout{10'000};
+// The kernel send buffer asked for each stream's socket: bounds what a stalled
+// subscriber pins in the kernel, and lets the queue limit notice it sooner.
+inline constexpr int kStreamSendBufferBytes = 16 * 1024;
+
+struct StreamOptions {
+  std::size_t max_queued_chunks = kDefaultStreamQueueChunks;  // >= 1
+  std::chrono::milliseconds heartbeat = kDefaultStreamHeartbeat;  // > 0
+  std::chrono::milliseconds write_timeout = kDefaultStreamWriteTimeout;  // > 0
+  std::string heartbeat_chunk = ": hb\n\n";
+};
+
+class StreamChannel {
+ public:
+  enum class End { kOpen, kFinished, kOverflow, kDisconnected };
+
+  explicit StreamChannel(StreamOptions options);
+  StreamChannel(const StreamChannel&) = delete;
+  StreamChannel& operator=(const StreamChannel&) = delete;
+
+  const StreamOptions& options() const { return options_; }
+
+  // --- producer side -------------------------------------------------------------------
+  // Queues one chunk. Returns false (and drops it) once the stream ended; a push that
+  // finds the queue full ends the stream with kOverflow and returns false.
+  bool push(std::string chunk);
+  // Ends the stream cleanly: what is queued is still written, then the stream closes.
+  void finish();
+  // kOpen while chunks are accepted.
+  End end() const;
+  bool is_open() const { return end() == End::kOpen; }
+
+  // --- server side -----------------------------------------------------------------------
+  // `wake` is called (from the pushing thread, without the channel's lock) after each push
+  // or end; replaces any earlier one. An empty function detaches.
+  void attach(std::function<void()> wake);
+  // Takes every queued chunk. `ended` is set to the end state (kOpen while it goes on).
+  std::vector<std::string> take(End& ended);
+  // The connection is gone: ends the stream with kDisconnected (if it had not ended) and
+  // detaches the wake function.
+  void disconnected();
+
+ private:
+  void wake();
+
+  const StreamOptions options_;
+  mutable std::mutex mutex_;
+  std::deque<std::string> queue_;          // guarded by mutex_
+  End end_ = End::kOpen;                   // guarded by mutex_
+  std::function<void()> wake_;             // guarded by mutex_
+};
+
+}  // namespace bourse::http
