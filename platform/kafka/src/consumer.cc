@@ -9,6 +9,7 @@
 #include "bourse/kafka/errors.h"
 #include "error_mapping.h"
 #include "event_forwarder.h"
+#include "message_conversion.h"
 
 namespace bourse::kafka {
 namespace {
@@ -76,32 +77,6 @@ std::string describe(const std::vector<TopicPartition>& partitions) {
   return text.empty() ? "(none)" : text;
 }
 
-Message to_message(const RdKafka::Message& raw) {
-  Message message;
-  message.topic = raw.topic_name();
-  message.partition = raw.partition();
-  message.offset = raw.offset();
-  if (const std::string* key = raw.key(); key != nullptr) message.key = *key;
-  if (raw.payload() != nullptr)
-    message.value.assign(static_cast<const char*>(raw.payload()), raw.len());
-  // headers() is non-const in librdkafka's C++ API but only parses lazily.
-  if (RdKafka::Headers* headers = const_cast<RdKafka::Message&>(raw).headers();
-      headers != nullptr) {
-    for (const RdKafka::Headers::Header& header : headers->get_all()) {
-      Header h{header.key(), {}};
-      if (header.value() != nullptr) {
-        h.value.assign(static_cast<const char*>(header.value()), header.value_size());
-      }
-      message.headers.push_back(std::move(h));
-    }
-  }
-  const RdKafka::MessageTimestamp timestamp = raw.timestamp();
-  message.timestamp_ms = timestamp.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE
-                             ? -1
-                             : timestamp.timestamp;
-  BOURSE_ASSERT(message.partition >= 0 && message.offset >= 0, "a consumed message has a position");
-  return message;
-}
 
 Error closed_error() {
   return {ErrorCode::kUnavailable, "kafka consumer is closed", reason::kClosed};
@@ -267,7 +242,7 @@ Result<std::optional<Message>> Consumer::poll(std::chrono::milliseconds timeout)
   if (impl.failure) return *impl.failure;  // the listener failed during this poll
   switch (raw->err()) {
     case RdKafka::ERR_NO_ERROR: {
-      Message message = to_message(*raw);
+      Message message = detail::to_message(*raw);
       impl.started.insert({message.topic, message.partition});
       return std::optional<Message>(std::move(message));
     }

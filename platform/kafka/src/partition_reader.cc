@@ -8,6 +8,7 @@
 #include "bourse/kafka/errors.h"
 #include "error_mapping.h"
 #include "event_forwarder.h"
+#include "message_conversion.h"
 
 namespace bourse::kafka {
 namespace {
@@ -16,32 +17,6 @@ int to_timeout_ms(std::chrono::milliseconds timeout) {
   return static_cast<int>(std::clamp<std::int64_t>(timeout.count(), 1, 3'600'000));
 }
 
-// The same conversion as the group consumer's (consumer.cc): plain data out of librdkafka.
-Message to_message(const RdKafka::Message& raw) {
-  Message message;
-  message.topic = raw.topic_name();
-  message.partition = raw.partition();
-  message.offset = raw.offset();
-  if (const std::string* key = raw.key(); key != nullptr) message.key = *key;
-  if (raw.payload() != nullptr)
-    message.value.assign(static_cast<const char*>(raw.payload()), raw.len());
-  if (RdKafka::Headers* headers = const_cast<RdKafka::Message&>(raw).headers();
-      headers != nullptr) {
-    for (const RdKafka::Headers::Header& header : headers->get_all()) {
-      Header h{header.key(), {}};
-      if (header.value() != nullptr) {
-        h.value.assign(static_cast<const char*>(header.value()), header.value_size());
-      }
-      message.headers.push_back(std::move(h));
-    }
-  }
-  const RdKafka::MessageTimestamp timestamp = raw.timestamp();
-  message.timestamp_ms = timestamp.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE
-                             ? -1
-                             : timestamp.timestamp;
-  BOURSE_ASSERT(message.partition >= 0 && message.offset >= 0, "a consumed message has a position");
-  return message;
-}
 
 Error closed_error() {
   return {ErrorCode::kUnavailable, "kafka partition reader is closed", reason::kClosed};
@@ -163,7 +138,7 @@ Result<std::optional<Message>> PartitionReader::poll(std::chrono::milliseconds t
   std::unique_ptr<RdKafka::Message> raw(impl_->handle->consume(timeout_ms));
   switch (raw->err()) {
     case RdKafka::ERR_NO_ERROR:
-      return std::optional<Message>(to_message(*raw));
+      return std::optional<Message>(detail::to_message(*raw));
     case RdKafka::ERR__TIMED_OUT:
     case RdKafka::ERR__PARTITION_EOF:
       return std::optional<Message>();
