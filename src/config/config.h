@@ -90,7 +90,7 @@ struct ReconciliationSettings {
 struct StreamSettings {
   int max_subscribers = 2'000;                   // open streams per instance
   std::chrono::milliseconds heartbeat{15'000};   // ": hb" comment period
-  int queue_events = 256;                        // per subscriber; full -> dropped
+  int queue_events = 256;                        // per subscriber; full + stalled -> dropped
   std::chrono::milliseconds window{600'000};     // how far back the ring starts and keeps
   int ring_events = 100'000;                     // the ring's count bound
 };

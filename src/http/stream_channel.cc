@@ -4,9 +4,11 @@
 
 namespace bourse::http {
 
-StreamChannel::StreamChannel(StreamOptions options) : options_(std::move(options)) {
+StreamChannel::StreamChannel(StreamOptions options)
+    : options_(std::move(options)), ready_at_(std::chrono::steady_clock::now()) {
   BOURSE_ASSERT(options_.max_queued_chunks >= 1, "a stream queue holds at least one chunk");
-  BOURSE_ASSERT(options_.heartbeat.count() > 0 && options_.write_timeout.count() > 0,
+  BOURSE_ASSERT(options_.heartbeat.count() > 0 && options_.write_timeout.count() > 0 &&
+                    options_.stall_timeout.count() > 0,
                 "stream timers must be positive");
 }
 
@@ -14,7 +16,9 @@ bool StreamChannel::push(std::string chunk) {
   {
     std::lock_guard lock(mutex_);
     if (end_ != End::kOpen) return false;
-    if (queue_.size() >= options_.max_queued_chunks) {
+    const bool full = queue_.size() >= options_.max_queued_chunks;
+    const bool stalled = std::chrono::steady_clock::now() - ready_at_ >= options_.stall_timeout;
+    if ((full && stalled) || queue_.size() >= options_.max_queued_chunks * kStreamBurstFactor) {
       end_ = End::kOverflow;
       queue_.clear();
     } else {
@@ -49,6 +53,7 @@ std::vector<std::string> StreamChannel::take(End& ended) {
   std::vector<std::string> chunks(std::make_move_iterator(queue_.begin()),
                                   std::make_move_iterator(queue_.end()));
   queue_.clear();
+  ready_at_ = std::chrono::steady_clock::now();
   ended = end_;
   return chunks;
 }

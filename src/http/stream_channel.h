@@ -9,9 +9,13 @@
 //   - writes `heartbeat_chunk` whenever nothing was written for `heartbeat` (an SSE
 //     comment, so proxies and clients see a live connection);
 //   - ends the stream (and closes the connection) when a write does not complete within
-//     `write_timeout` or the queue holds `max_queued_chunks` chunks and another is pushed
-//     (a subscriber that stopped reading: End::kOverflow), so memory per stream stays
-//     bounded by two queues' worth of chunks (the one being written and the queued one);
+//     `write_timeout`, or a chunk is pushed while the queue holds `max_queued_chunks`
+//     and the connection has taken nothing for `stall_timeout` (a subscriber that stopped
+//     reading: End::kOverflow). A subscriber that is still reading rides out a burst of
+//     the producer up to kStreamBurstFactor x max_queued_chunks queued chunks (beyond
+//     that it is dropped too), so a burst handed over faster than the network thread
+//     writes does not cost a healthy subscriber its stream, and memory per stream stays
+//     bounded by the chunk being written plus the burst ceiling;
 //   - ends the stream when the client closes the connection (End::kDisconnected);
 //   - on server shutdown, writes what is queued and the final chunk, then closes
 //     (End::kFinished), within the shutdown deadline.
@@ -34,6 +38,11 @@ namespace bourse::http {
 inline constexpr std::size_t kDefaultStreamQueueChunks = 256;
 inline constexpr std::chrono::milliseconds kDefaultStreamHeartbeat{15'000};
 inline constexpr std::chrono::milliseconds kDefaultStreamWriteTimeout{10'000};
+// How long a connection may take nothing while its queue is full before it is dropped.
+inline constexpr std::chrono::milliseconds kDefaultStreamStallTimeout{2'000};
+// The hard ceiling of a queue, as a multiple of max_queued_chunks: a reading subscriber
+// in a burst may queue this much, never more.
+inline constexpr std::size_t kStreamBurstFactor = 16;
 // The kernel send buffer asked for each stream's socket: bounds what a stalled
 // subscriber pins in the kernel, and lets the queue limit notice it sooner.
 inline constexpr int kStreamSendBufferBytes = 16 * 1024;
@@ -42,6 +51,7 @@ struct StreamOptions {
   std::size_t max_queued_chunks = kDefaultStreamQueueChunks;  // >= 1
   std::chrono::milliseconds heartbeat = kDefaultStreamHeartbeat;  // > 0
   std::chrono::milliseconds write_timeout = kDefaultStreamWriteTimeout;  // > 0
+  std::chrono::milliseconds stall_timeout = kDefaultStreamStallTimeout;  // > 0
   std::string heartbeat_chunk = ": hb\n\n";
 };
 
@@ -57,7 +67,8 @@ class StreamChannel {
 
   // --- producer side -------------------------------------------------------------------
   // Queues one chunk. Returns false (and drops it) once the stream ended; a push that
-  // finds the queue full ends the stream with kOverflow and returns false.
+  // finds the queue full (max_queued_chunks and stalled for stall_timeout, or the burst
+  // ceiling) ends the stream with kOverflow and returns false.
   bool push(std::string chunk);
   // Ends the stream cleanly: what is queued is still written, then the stream closes.
   void finish();
@@ -69,7 +80,9 @@ class StreamChannel {
   // `wake` is called (from the pushing thread, without the channel's lock) after each push
   // or end; replaces any earlier one. An empty function detaches.
   void attach(std::function<void()> wake);
-  // Takes every queued chunk. `ended` is set to the end state (kOpen while it goes on).
+  // Takes every queued chunk; the server calls it whenever the connection is ready for
+  // more (which is what "not stalled" means). `ended` is set to the end state (kOpen
+  // while it goes on).
   std::vector<std::string> take(End& ended);
   // The connection is gone: ends the stream with kDisconnected (if it had not ended) and
   // detaches the wake function.
@@ -81,6 +94,7 @@ class StreamChannel {
   const StreamOptions options_;
   mutable std::mutex mutex_;
   std::deque<std::string> queue_;          // guarded by mutex_
+  std::chrono::steady_clock::time_point ready_at_;  // guarded by mutex_: the last take()
   End end_ = End::kOpen;                   // guarded by mutex_
   std::function<void()> wake_;             // guarded by mutex_
 };

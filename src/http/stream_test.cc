@@ -25,6 +25,7 @@ struct StreamServer {
     options.max_queued_chunks = queue;
     options.heartbeat = 50ms;
     options.write_timeout = 2s;
+    options.stall_timeout = 300ms;
     router.add("GET", "/v1/stream", [this, options](Request&&, Responder respond) {
       auto channel = std::make_shared<StreamChannel>(options);
       {
@@ -118,6 +119,59 @@ TEST_CASE("a client that stops reading is cut off; the others go on", "[http][st
   auto last = reader.next(5s);
   REQUIRE(last);
   CHECK(last->id == "-1");
+}
+
+TEST_CASE("a burst far beyond the queue reaches a client that keeps reading",
+          "[http][stream]") {
+  // The producer hands over 8 queues' worth at once, faster than the connection writes:
+  // the subscriber is reading, so it is not dropped (only a stalled one is).
+  constexpr std::size_t kQueue = 16;
+  StreamServer fixture(kQueue);
+  SseClient client(fixture.server->port(), "/v1/stream");
+  REQUIRE(client.status() == 200);
+  auto channel = fixture.channel(0);
+  const int burst = static_cast<int>(kQueue * 8);
+  for (int i = 0; i < burst; ++i) REQUIRE(channel->push(event(i)));
+  for (int i = 0; i < burst; ++i) {
+    auto received = client.next(5s);
+    REQUIRE(received);
+    CHECK(received->id == std::to_string(i));
+  }
+  CHECK(channel->is_open());
+}
+
+TEST_CASE("a channel drops a stalled subscriber at its queue and any at the burst ceiling",
+          "[http][stream]") {
+  StreamOptions options;
+  options.max_queued_chunks = 4;
+  options.stall_timeout = 50ms;
+  SECTION("full and stalled: dropped at the next push") {
+    StreamChannel channel(options);
+    for (int i = 0; i < 4; ++i) REQUIRE(channel.push(event(i)));
+    std::this_thread::sleep_for(60ms);  // nothing taken for longer than stall_timeout
+    CHECK_FALSE(channel.push(event(4)));
+    CHECK(channel.end() == StreamChannel::End::kOverflow);
+    StreamChannel::End ended{};
+    CHECK(channel.take(ended).empty());  // the queue is released at once
+    CHECK(ended == StreamChannel::End::kOverflow);
+  }
+  SECTION("full but taken from recently: queued up to the burst ceiling, then dropped") {
+    options.stall_timeout = 10min;
+    StreamChannel channel(options);
+    const std::size_t ceiling = options.max_queued_chunks * kStreamBurstFactor;
+    for (std::size_t i = 0; i < ceiling; ++i) REQUIRE(channel.push(event(static_cast<int>(i))));
+    CHECK_FALSE(channel.push(event(-1)));
+    CHECK(channel.end() == StreamChannel::End::kOverflow);
+  }
+  SECTION("a take resets the stall clock") {
+    StreamChannel channel(options);
+    for (int i = 0; i < 4; ++i) REQUIRE(channel.push(event(i)));
+    std::this_thread::sleep_for(60ms);
+    StreamChannel::End ended{};
+    CHECK(channel.take(ended).size() == 4);
+    for (int i = 0; i < 5; ++i) REQUIRE(channel.push(event(i)));  // over the queue, not stalled
+    CHECK(channel.is_open());
+  }
 }
 
 TEST_CASE("a client that goes away ends its channel", "[http][stream]") {

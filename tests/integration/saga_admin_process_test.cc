@@ -4,13 +4,18 @@
 // settles once, the order becomes FILLED, balances move once, and a second retry is 409.
 // The cause is made real: the buy's reservation is given another owner before the sell
 // crosses it, so settlement fails ("belongs to another user") until it is given back.
+// And with two instances on one database: the scheduler runs on exactly one (its lease);
+// kill -9 that one and the other takes the lease and does the work (names a new dead letter).
 #include <soci/soci.h>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <csignal>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "bourse/common/money.h"
 #include "bourse_process.h"
@@ -136,4 +141,75 @@ TEST_CASE("a settlement dead letter: alerted, listed, retried once after the fix
   CHECK(client.get("/v1/admin/dead-letters?unanswered=true").body.find("\"data\":[]") != std::string::npos);
   CHECK(client.get("/v1/admin/dead-letters?limit=0").status == 422);
   CHECK(client.post("/v1/admin/dead-letters/999999/retry", "").status == 404);
+}
+
+namespace {
+
+// The value of an unlabelled metric in `process`'s /metrics, or -1 when it is not there.
+double metric(BourseProcess& process, const std::string& name) {
+  const std::string body = process.client().get("/metrics").body;
+  const std::string key = "\n" + name + " ";
+  const auto at = body.find(key);
+  if (at == std::string::npos) return -1;
+  return std::stod(body.substr(at + key.size(), body.find('\n', at + 1) - at - key.size()));
+}
+
+}  // namespace
+
+TEST_CASE("two instances: the scheduler runs on exactly one, and moves when that one is killed",
+          "[saga][integration]") {
+  const std::vector<std::string> fast = {"--set", "scheduler.interval_ms=200", "--set",
+                                         "scheduler.saga_timeout_ms=500"};
+  bourse::testing::BourseEnvironment environment;
+  auto one = std::make_unique<BourseProcess>(environment, fast);
+  auto two = std::make_unique<BourseProcess>(environment, fast);
+  REQUIRE(one->wait_ready());
+  REQUIRE(two->wait_ready());
+
+  // Exactly one holds the lease and ticks; the other stands by (no tick of its own).
+  const auto holds = [](BourseProcess& p) { return metric(p, "bourse_saga_lease_held") == 1; };
+  {
+    const auto deadline = std::chrono::steady_clock::now() + kBound;
+    while (!holds(*one) && !holds(*two)) {
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  std::this_thread::sleep_for(1s);  // several intervals: the standby tried and was refused
+  const bool first_holds = holds(*one);
+  BourseProcess& holder = first_holds ? *one : *two;
+  BourseProcess& standby = first_holds ? *two : *one;
+  CHECK(holds(holder));
+  CHECK_FALSE(holds(standby));
+  CHECK(metric(holder, "bourse_saga_ticks_total") > 0);
+  CHECK(metric(standby, "bourse_saga_ticks_total") <= 0);
+
+  // kill -9 the holder: its database session dies with it, and the lease with the session.
+  holder.process().signal(SIGKILL);
+  {
+    const auto deadline = std::chrono::steady_clock::now() + kBound;
+    while (!holds(standby) || metric(standby, "bourse_saga_ticks_total") <= 0) {
+      INFO(standby.process().log());
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  (first_holds ? one : two).reset();
+
+  // The survivor does the scheduler's work: a settlement dead letter made now is named
+  // by it (counted in its /metrics).
+  BourseProcess& survivor = standby;
+  auto client = survivor.client();
+  REQUIRE(client.post("/v1/accounts", R"({"user_id":"alice","cash":"10000","positions":{}})").status == 201);
+  REQUIRE(client.post("/v1/accounts", R"({"user_id":"bob","cash":"0","positions":{"AAPL":10}})").status == 201);
+  const auto buy = place(survivor, R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150"})");
+  await_status(survivor, buy, "OPEN");
+  exec(survivor, "UPDATE reservations SET user_id = 'mallory' WHERE order_id = " + std::to_string(buy));
+  place(survivor, R"({"user_id":"bob","symbol":"AAPL","side":"SELL","type":"LIMIT","quantity":10,"price":"150"})");
+  const auto deadline = std::chrono::steady_clock::now() + kBound;
+  while (client.get("/metrics").body.find("class=\"settlement_dead_letter\"") == std::string::npos) {
+    INFO(survivor.process().log());
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(100ms);
+  }
 }

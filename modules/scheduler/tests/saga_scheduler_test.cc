@@ -9,6 +9,8 @@
 //     released exactly once (the scheduler runs three times; balances and ledger checked);
 //   - a trade settlement dead-lettered -> listed, retried before the fix (refused,
 //     nothing changes), retried after the fix (applied once), retried again (409);
+//   - a trade whose settlement consumer never ran -> settlement_stalled; one it is
+//     progressing towards -> settlement_behind; both alerts, never a compensation;
 //   - pruning removes only what is past its retention;
 //   - two schedulers: only the lease holder acts.
 #include <soci/soci.h>
@@ -30,6 +32,7 @@
 #include "bourse/kafka/admin.h"
 #include "bourse/matching/service/matching_service.h"
 #include "bourse/order/order_service.h"
+#include "bourse/order/status_follower.h"
 #include "bourse/outbox/relay.h"
 #include "bourse/scheduler/dead_letters.h"
 #include "bourse/scheduler/saga_scheduler.h"
@@ -424,6 +427,123 @@ TEST_CASE("stuck sagas are classified, alerted once, and a matching dead letter 
   REQUIRE_FALSE(matching_retry.ok());
   CHECK(matching_retry.error().reason == "dead_letter_already_answered");
   (*consumer)->stop();
+  (*matching)->stop();
+}
+
+TEST_CASE("a trade whose settlement stage stopped is alerted as stalled, one it is behind on as "
+          "behind; neither is compensated",
+          "[saga][integration]") {
+  SagaStack stack;
+  stack.create_topics();
+  REQUIRE(stack.accounts.open_account("alice", Amount::parse("10000").value(), {}).ok());
+  REQUIRE(stack.accounts.open_account("bob", Amount::parse("0").value(), {{"AAPL", Quantity::of(10)}}).ok());
+  bourse::metrics::Registry metrics;  // the scheduler's
+  auto sagas = stack.make_scheduler(metrics);
+  // The scheduler's clock is kept at the real time here: a stage's offset stored moments
+  // ago must count as progress. The trades are made old instead: matching stamps
+  // executed_at from a clock an hour behind.
+  const auto now_tick = [&] {
+    const auto real = bourse::SystemClock::instance().now_ms();
+    if (real > stack.clock.now_ms()) stack.clock.advance(std::chrono::milliseconds(real - stack.clock.now_ms()));
+    auto report = sagas->run_once();
+    INFO((report.ok() ? std::string() : report.error().message));
+    REQUIRE(report.ok());
+    return *report;
+  };
+  bourse::FakeClock an_hour_ago(bourse::SystemClock::instance().now_ms() - 3'600'000);
+
+  auto order_relay = stack.relay("order_outbox");
+  auto matching_relay = stack.relay("matching_outbox");
+  bourse::matching::service::MatchingServiceOptions matching_options;
+  matching_options.group_id = stack.prefix + "matching";
+  matching_options.input_topic = stack.order_events;
+  matching_options.output_topic = stack.matching_events;
+  std::vector<bourse::Instrument> instruments;
+  for (const auto& [symbol, instrument] : stack.instruments) instruments.push_back(instrument);
+  auto matching = bourse::matching::service::MatchingService::create(
+      stack.pool, kafka_config("saga-test-matching"), stack.registry, an_hour_ago, instruments, matching_options);
+  REQUIRE(matching.ok());
+  // The order module's trade record (what the scheduler scans for unsettled trades).
+  auto status_handler = order::make_status_handler(stack.registry);
+  bourse::consumer::ConsumerOptions status_options;
+  status_options.group_id = stack.prefix + "order-status";
+  status_options.topics = {stack.matching_events};
+  auto status = bourse::consumer::ExactlyOnceConsumer::create(stack.pool, kafka_config("saga-test-status"),
+                                                             status_options, *status_handler, stack.registry);
+  REQUIRE(status.ok());
+
+  // One crossing pair, through matching and the trade record, not through settlement.
+  long long trades_made = 0;
+  const auto trade = [&] {
+    stack.place("alice", bourse::Side::kBuy, 5, "150");
+    stack.place("bob", bourse::Side::kSell, 5, "150");
+    stack.drain(*order_relay, "order_outbox");
+    ++trades_made;
+    stack.until([&] { (void)(*matching)->poll_once(200ms); },
+                [&] {
+                  return stack.count("SELECT COUNT(*) FROM matching_outbox WHERE event_type = 'TradeExecuted'") ==
+                         trades_made;
+                });
+    stack.drain(*matching_relay, "matching_outbox");
+    stack.until([&] { (void)(*status)->poll_once(200ms); },
+                [&] { return stack.count("SELECT COUNT(*) FROM trades") == trades_made; });
+    return stack.count("SELECT MAX(trade_id) FROM trades");
+  };
+
+  // 1. Settlement never ran: no stored offset -> stalled, with the lag.
+  const auto first = trade();
+  {
+    const auto report = now_tick();
+    INFO(classes(report));
+    CHECK(has(report, "trade:" + std::to_string(first) + " settlement_stalled"));
+    CHECK(report.compensations == 0);
+    const std::string detail = stack.text("SELECT detail FROM saga_actions WHERE subject = 'trade:" +
+                                          std::to_string(first) + "'");
+    CHECK(detail.find("stored next offset none") != std::string::npos);
+    CHECK(detail.find("no progress within the saga timeout") != std::string::npos);
+  }
+  CHECK(sample(metrics, {"bourse_saga_actions_total", "settlement_stalled", "alert"}) == 1);
+
+  // 2. Settlement runs and settles the first trade (its offset moves now); the second
+  // trade waits behind it: behind, progressing, with the lag.
+  account::SettlementOptions settlement_options;
+  settlement_options.account_events_topic = stack.account_events;
+  auto settlement = account::make_settlement_handler(stack.accounts, settlement_options);
+  bourse::consumer::ConsumerOptions consumer_options;
+  consumer_options.group_id = stack.prefix + "account-settlement";
+  consumer_options.topics = {stack.matching_events};
+  auto consumer = bourse::consumer::ExactlyOnceConsumer::create(
+      stack.pool, kafka_config("saga-test-settlement"), consumer_options, *settlement, stack.registry);
+  REQUIRE(consumer.ok());
+  stack.until([&] { (void)(*consumer)->poll_once(200ms); },
+              [&] { return stack.count("SELECT COUNT(*) FROM settled_trades") == 1; });
+  const auto second = trade();
+  {
+    const auto report = now_tick();
+    INFO(classes(report));
+    CHECK(has(report, "trade:" + std::to_string(second) + " settlement_behind"));
+    CHECK_FALSE(has(report, "trade:" + std::to_string(first) + " settlement_stalled"));  // once per cause
+    CHECK(report.compensations == 0);
+    const std::string detail = stack.text("SELECT detail FROM saga_actions WHERE subject = 'trade:" +
+                                          std::to_string(second) + "'");
+    CHECK(detail.find("progressing") != std::string::npos);
+    CHECK(detail.find("lag ") != std::string::npos);
+  }
+  // The first trade is settled, but the order module has not recorded it (no follower
+  // of account-events runs here), so it is scanned too; "behind" compares the stage's
+  // offset with the partition's log end, an upper bound of a trade's position (README,
+  // "Not done yet"), so it may be named behind as well: an alert, never an action.
+  CHECK(sample(metrics, {"bourse_saga_actions_total", "settlement_behind", "alert"}) >= 1);
+
+  // 3. Settlement catches up: both trades settle once, no compensation was ever made.
+  stack.until([&] { (void)(*consumer)->poll_once(200ms); },
+              [&] { return stack.count("SELECT COUNT(*) FROM settled_trades") == 2; });
+  CHECK(stack.count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'trade'") > 0);
+  CHECK(stack.count("SELECT COUNT(*) FROM saga_actions WHERE action = 'compensate'") == 0);
+  CHECK(stack.cash("alice").total == Amount::parse("8500").value().units());
+  CHECK(stack.cash("bob").total == Amount::parse("1500").value().units());
+  (*consumer)->stop();
+  (*status)->stop();
   (*matching)->stop();
 }
 
