@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -175,6 +176,9 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 
 namespace {
 
+// Bytes asked of the socket per read while a request header arrives.
+constexpr std::size_t kHeaderReadBytes = 4096;
+
 const char* method_label(std::string_view method) {
   static constexpr const char* kKnown[] = {"GET",    "HEAD",  "POST",   "PUT",
                                            "DELETE", "PATCH", "OPTIONS"};
@@ -287,6 +291,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void wait_for_request();
   void read_header();
   void on_header(beast::error_code ec);
+  // Feeds what is buffered to the parser; reads more until the header is complete.
+  void parse_header();
   void read_body();
   void on_body(beast::error_code ec);
   void handle_request();
@@ -315,6 +321,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_address_;
   State state_ = State::kIdle;
   bool first_request_ = true;
+  std::size_t header_bytes_ = 0;  // of the request being read, consumed by the parser
   bool keep_alive_ = false;
   bool linger_after_write_ = false;
   bool awaiting_response_ = false;  // counted in core_.in_flight
@@ -395,7 +402,7 @@ void Session::wait_for_request() {
   // Until the first byte: the idle timeout between keep-alive requests; a new connection
   // must send its first request within the read timeout.
   stream_.expires_after(first_request_ ? core_.config.read_timeout : core_.config.idle_timeout);
-  stream_.async_read_some(buffer_.prepare(4096),
+  stream_.async_read_some(buffer_.prepare(kHeaderReadBytes),
                           [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
                             if (ec) return self->on_read_error(ec);
                             self->buffer_.commit(bytes);
@@ -415,9 +422,38 @@ void Session::read_header() {
   method_.clear();
   version_ = 11;
   stream_.expires_at(read_deadline_);
-  bhttp::async_read_header(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  header_bytes_ = 0;
+  parse_header();
+}
+
+// The header is read here rather than with async_read_header: Beast checks header_limit
+// against the bytes of each parse step, and a step consumes the start line and the
+// complete fields, so a header of many small fields split by TCP passed at ~1.8x the
+// limit. Counting what the parser consumed holds the limit for the whole header.
+void Session::parse_header() {
+  if (state_ == State::kClosed) return;
+  if (buffer_.size() > 0) {
+    beast::error_code ec;
+    const std::size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    header_bytes_ += used;
+    if (ec && ec != bhttp::error::need_more) return on_read_error(ec);
+    if (parser_->is_header_done()) return on_header({});
+  }
+  // Everything buffered now belongs to the unfinished header.
+  if (header_bytes_ + buffer_.size() > core_.config.max_header_bytes) {
+    return on_read_error(bhttp::error::header_limit);
+  }
+  stream_.async_read_some(buffer_.prepare(kHeaderReadBytes),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                            if (ec == net::error::eof) {
+                              ec = self->parser_->got_some() ? bhttp::error::partial_message
+                                                             : bhttp::error::end_of_stream;
+                            }
+                            if (ec) return self->on_read_error(ec);
+                            self->buffer_.commit(bytes);
+                            self->parse_header();
+                          });
 }
 
 void Session::on_header(beast::error_code ec) {

@@ -249,6 +249,37 @@ TEST_CASE("a header over the limit is 431", "[http][server]") {
   CHECK(response->header("Content-Type") == "application/problem+json");
 }
 
+TEST_CASE("a header of many small fields, sent in small pieces, is held to the limit",
+          "[http][server]") {
+  TestServer ts([](ServerConfig& config) { config.max_header_bytes = 2048; });
+  std::string fields;
+  for (int i = 0; fields.size() < 3000; ++i) fields += "X-H" + std::to_string(i) + ": v\r\n";
+  const std::string over = "GET /v1/echo/1 HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n";
+  for (std::size_t piece : {std::size_t{100}, std::size_t{700}, std::size_t{1500}, over.size()}) {
+    INFO("sent in pieces of " << piece << " bytes");
+    RawConnection raw("127.0.0.1", ts.port());
+    for (std::size_t at = 0; at < over.size(); at += piece) {
+      if (!raw.send(over.substr(at, piece))) break;  // the server may answer and close early
+      std::this_thread::sleep_for(2ms);
+    }
+    const auto response = raw.read_response();
+    REQUIRE(response);
+    CHECK(response->status == 431);
+  }
+  // Just under the limit, in pieces too: served.
+  std::string small;
+  for (int i = 0; small.size() < 1800; ++i) small += "X-H" + std::to_string(i) + ": v\r\n";
+  RawConnection fits("127.0.0.1", ts.port());
+  const std::string under = "GET /v1/echo/1 HTTP/1.1\r\nHost: x\r\n" + small + "\r\n";
+  for (std::size_t at = 0; at < under.size(); at += 100) {
+    REQUIRE(fits.send(under.substr(at, 100)));
+    std::this_thread::sleep_for(2ms);
+  }
+  const auto served = fits.read_response();
+  REQUIRE(served);
+  CHECK(served->status == 200);
+}
+
 TEST_CASE("malformed HTTP is 400 and closes", "[http][server]") {
   TestServer ts;
   for (const char* garbage : {"NOT HTTP AT ALL\r\n\r\n", "GET /v1/echo/1 HTTP/9.9\r\n\r\n",
