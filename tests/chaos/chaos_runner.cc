@@ -179,11 +179,16 @@ void sender_loop(Cluster& cluster, Traffic& traffic, int sender) {
   }
 }
 
+constexpr std::chrono::milliseconds kReconciliationTimeout{180'000};
+
 std::string reconcile(Cluster& cluster) {
   auto process = cluster.any(0);
   if (!process) return "no instance";
   try {
-    auto client = process->client();
+    // A run reads every order and ledger row: on a long run's book on a loaded machine it
+    // takes seconds, more than a client's default timeout. A bound, not an assertion.
+    bourse::testing::HttpClient client("127.0.0.1", static_cast<std::uint16_t>(process->port()),
+                                       kReconciliationTimeout);
     auto response = client.post("/v1/admin/reconciliation", "");
     if (response.status == 404) return "not built";
     if (response.status != 200) return "HTTP " + std::to_string(response.status);

@@ -2,7 +2,11 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <unordered_set>
+
 #include "bourse/common/assert.h"
+#include "bourse/db/sql_text.h"
 
 namespace bourse::consumer::detail {
 
@@ -43,6 +47,42 @@ bool claim_event(soci::session& session, const std::string& group, const std::st
   const long long inserted = statement.get_affected_rows();
   BOURSE_ASSERT(inserted == 0 || inserted == 1, "INSERT IGNORE of one row affects 0 or 1 rows");
   return inserted == 1;
+}
+
+std::vector<bool> claim_events(soci::session& session, const std::string& group,
+                               const std::vector<std::string>& event_ids) {
+  std::vector<bool> fresh(event_ids.size(), false);
+  std::unordered_set<std::string> processed;
+  for (std::size_t from = 0; from < event_ids.size(); from += kMaxClaimsPerStatement) {
+    const std::size_t count = std::min(kMaxClaimsPerStatement, event_ids.size() - from);
+    const std::string sql =
+        "SELECT event_id FROM processed_events FORCE INDEX (PRIMARY) WHERE consumer_group = :g "
+        "AND event_id IN (" + db::row_placeholders(count, 1) + ")";
+    soci::details::prepare_temp_type select = (session.prepare << sql);
+    select, soci::use(group);
+    for (std::size_t i = from; i < from + count; ++i) select, soci::use(event_ids[i]);
+    soci::rowset<std::string> rows(select);
+    for (const std::string& id : rows) processed.insert(id);
+  }
+  std::vector<const std::string*> claims;
+  for (std::size_t i = 0; i < event_ids.size(); ++i) {
+    if (processed.insert(event_ids[i]).second) {  // new to the group and to this batch
+      fresh[i] = true;
+      claims.push_back(&event_ids[i]);
+    }
+  }
+  for (std::size_t from = 0; from < claims.size(); from += kMaxClaimsPerStatement) {
+    const std::size_t count = std::min(kMaxClaimsPerStatement, claims.size() - from);
+    const std::string sql = "INSERT INTO processed_events (consumer_group, event_id) VALUES " +
+                            db::row_placeholders(count, 2);
+    soci::details::prepare_temp_type insert = (session.prepare << sql);
+    for (std::size_t i = from; i < from + count; ++i) insert, soci::use(group), soci::use(*claims[i]);
+    soci::statement statement(insert);
+    statement.execute(true);
+    BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(count),
+                  "every new claim inserts its row");
+  }
+  return fresh;
 }
 
 void insert_dead_letter(soci::session& session, const DeadLetter& letter) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace bourse::consumer::detail {
@@ -33,6 +34,18 @@ void store_next_offset(soci::session& session, const std::string& group, const s
 // event was never applied by this group), false for a duplicate.
 // REQUIRES: event_id is 1..kMaxEventIdLength printable ASCII (envelope::parse checks it).
 bool claim_event(soci::session& session, const std::string& group, const std::string& event_id);
+
+// Claims a batch's events with two statements per kMaxClaimsPerStatement ids (so two for
+// any batch of the default size): one SELECT of the ids this group already processed
+// (primary-key lookups), one multi-row INSERT of the others.
+// Returns, per id, true if it is new: never processed by the group and not an earlier id
+// of the same batch (a re-published copy can follow its original in one batch).
+// REQUIRES: the caller holds the partition's consumer_offsets row FOR UPDATE (claims of
+// one partition are serialized; a concurrent claim of the same id anyway fails the INSERT
+// on the primary key, and the batch is retried); ids as for claim_event.
+inline constexpr std::size_t kMaxClaimsPerStatement = 1'000;
+std::vector<bool> claim_events(soci::session& session, const std::string& group,
+                               const std::vector<std::string>& event_ids);
 
 struct DeadLetter {
   std::string group;

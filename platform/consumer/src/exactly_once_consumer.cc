@@ -432,9 +432,11 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     }
     // Claim every event first, then hand the new ones to the handler in one call (in
     // offset order), so that it can aggregate across the batch.
-    std::vector<envelope::Envelope> envelopes;  // never reallocated: `fresh` points into it
-    envelopes.reserve(batch.size());
-    std::vector<const kafka::Message*> fresh_messages;
+    // The claims of the whole batch take two statements (detail::claim_events).
+    std::vector<envelope::Envelope> parsed;
+    std::vector<const kafka::Message*> parsed_messages;
+    std::vector<std::string> event_ids;
+    parsed.reserve(batch.size());
     for (const kafka::Message& message : batch) {
       outcome.current_offset = message.offset;
       Result<envelope::Envelope> envelope = envelope::parse(message.value);
@@ -444,12 +446,21 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
         outcome.malformed.push_back(std::move(letter));
         continue;
       }
-      if (!detail::claim_event(session, options.group_id, envelope->event_id)) {
+      event_ids.push_back(envelope->event_id);
+      parsed.push_back(std::move(*envelope));
+      parsed_messages.push_back(&message);
+    }
+    const std::vector<bool> is_new = detail::claim_events(session, options.group_id, event_ids);
+    std::vector<envelope::Envelope> envelopes;  // never reallocated: `fresh` points into it
+    envelopes.reserve(parsed.size());
+    std::vector<const kafka::Message*> fresh_messages;
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      if (!is_new[i]) {
         ++outcome.duplicates;
         continue;
       }
-      envelopes.push_back(std::move(*envelope));
-      fresh_messages.push_back(&message);
+      envelopes.push_back(std::move(parsed[i]));
+      fresh_messages.push_back(parsed_messages[i]);
     }
     if (!envelopes.empty()) {
       std::vector<DeliveredEvent> fresh;
