@@ -46,9 +46,9 @@ Result<ReconciliationReport> Reconciler::run() const {
         timed([&] { return checks::balances_not_negative(session); });
         timed([&] { return checks::reservation_fills_match_settled_trades(session); });
         timed([&] { return checks::trades_settled_once(session); });
-        timed([&] { return checks::order_fills_match_trades(session); });
-        timed([&] { return checks::orders_match_reservations(session); });
-        timed([&] { return checks::order_fills_match_settlement(session, *in_flight); });
+        for (CheckResult& result : checks::order_checks(session, *in_flight, clock_)) {
+          report.checks.push_back(std::move(result));
+        }
       }
     } catch (...) {
       try {
