@@ -6,6 +6,8 @@
 
 #include <soci/session.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "bourse/common/clock.h"
@@ -15,11 +17,32 @@
 namespace bourse::scheduler::checks {
 
 CheckResult balances_match_ledger(soci::session& session);
-CheckResult asset_totals_match_inflows(soci::session& session);
+// The ledger's `trade` entries grouped once by trade id, shared by
+// asset_totals_match_inflows (double entry of trade events) and trades_settled_once
+// (shares delivered, settled trade claimed). Holds only the ids some check disagrees with.
+// Not usable (both checks then run their own statements, as exact) when a trade reference
+// is not spelled "trade:<id>" or more than kTradeLedgerPassRows ids disagree.
+inline constexpr std::size_t kTradeLedgerPassRows = 2 * (kMaxMismatchesPerCheck + 1);
+struct TradeLedgerPass {
+  struct Row {
+    std::int64_t trade_id = 0;
+    std::int64_t received = 0;  // positive share deltas
+    std::int64_t cash_sum = 0;
+    bool shares_balanced = true;  // the per-symbol weighted share deltas sum to zero
+    bool settled = false;         // settled_trades has the id
+    std::int64_t settled_quantity = 0;
+  };
+  bool usable = false;
+  std::vector<Row> rows;
+  std::int64_t duration_ms = 0;
+};
+TradeLedgerPass trade_ledger_pass(soci::session& session, const Clock& clock);
+
+CheckResult asset_totals_match_inflows(soci::session& session, const TradeLedgerPass& trades);
 CheckResult reserved_matches_reservations(soci::session& session);
 CheckResult balances_not_negative(soci::session& session);
 CheckResult reservation_fills_match_settled_trades(soci::session& session);
-CheckResult trades_settled_once(soci::session& session);
+CheckResult trades_settled_once(soci::session& session, const TradeLedgerPass& trades);
 // order_fills_match_trades, orders_match_reservations and order_fills_match_settlement,
 // in that order: one pass over the orders (joined with their reservations and their
 // settled trades' sums) feeds all three, then each runs its own remaining statement. Each
