@@ -1,7 +1,9 @@
 // The reconciliation checks (reconciler.h lists what each proves). Each runs one to
 // three set-based statements on the caller's session, inside its consistent snapshot,
 // and returns only the rows that disagree (at most kMaxMismatchesPerCheck + 1 of them,
-// except where in-flight events must be subtracted first). SOCI exceptions propagate.
+// except where in-flight events must be subtracted first, or where one pass feeds
+// several checks). A pass shared by several checks applies each check's own predicate
+// to its rows, so each check proves exactly what it did alone. SOCI exceptions propagate.
 #pragma once
 
 #include <soci/session.h>
