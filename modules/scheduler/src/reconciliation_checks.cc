@@ -144,36 +144,43 @@ CheckResult balances_match_ledger(soci::session& session) {
 TradeLedgerPass trade_ledger_pass(soci::session& session, const Clock& clock) {
   const auto started = clock.steady_now();
   TradeLedgerPass pass;
-  bool canonical = true;
-  // The ledger's `trade` entries grouped by trade id (the reference is "trade:<id>"): the
-  // shares received (positive share deltas), the double-entry sums (cash exact; shares
-  // weighted per symbol as in asset_totals_match_inflows) and how many references are not
-  // spelled "trade:<id>" (then two references could share an id: the pass is not used);
-  // each id then looks up its settled trade by primary key. Only disagreeing ids come back.
-  const std::size_t limit = kTradeLedgerPassRows;
-  for_each_row(
-      session,
-      "SELECT l.trade_id, CAST(l.received AS SIGNED), CAST(l.cash AS SIGNED), l.shares = 0,"
-      " CAST(l.odd AS SIGNED), st.trade_id IS NOT NULL,"
-      " CAST(COALESCE(st.quantity, 0) AS SIGNED)"
-      " FROM (SELECT CAST(SUBSTRING(reference, 7) AS SIGNED) AS trade_id,"
-      " SUM(CASE WHEN total_delta > 0 AND asset LIKE 'shares:%' THEN total_delta ELSE 0 END)"
-      " AS received, SUM(CASE WHEN asset LIKE 'cash:%' THEN total_delta ELSE 0 END) AS cash,"
-      " SUM(CASE WHEN asset LIKE 'cash:%' THEN 0 ELSE CAST(total_delta AS DECIMAL(30, 0))"
-      " * CRC32(asset) END) AS shares,"
-      " SUM(reference <> CONCAT('trade:', CAST(SUBSTRING(reference, 7) AS SIGNED))) AS odd"
-      " FROM ledger_entries WHERE kind = 'trade' GROUP BY trade_id) l"
-      " LEFT JOIN settled_trades st ON st.trade_id = l.trade_id"
-      " WHERE st.trade_id IS NULL OR l.received <> st.quantity OR l.cash <> 0 OR"
-      " l.shares <> 0 OR l.odd <> 0 ORDER BY l.trade_id LIMIT " +
-          std::to_string(limit),
-      [&](const soci::row& row) {
-        if (int_at(row, 4) != 0) canonical = false;
-        pass.rows.push_back(TradeLedgerPass::Row{int_at(row, 0), int_at(row, 1), int_at(row, 2),
-                                                 int_at(row, 3) != 0, int_at(row, 5) != 0,
-                                                 int_at(row, 6)});
-      });
-  pass.usable = canonical && pass.rows.size() < limit;
+  // The distinct trade references (a scan of the ledger's unique key (kind, reference)
+  // in order), how many are not spelled "trade:<id>" (then two references could share an
+  // id and grouping by id is not grouping by reference: the pass is not used), and the
+  // number of settled trades.
+  long long noncanonical = 0;
+  session << "SELECT COUNT(*), CAST(COALESCE(SUM(reference <> CONCAT('trade:',"
+             " CAST(SUBSTRING(reference, 7) AS SIGNED))), 0) AS SIGNED),"
+             " (SELECT COUNT(*) FROM settled_trades) FROM (SELECT DISTINCT reference FROM"
+             " ledger_entries WHERE kind = 'trade') r",
+      soci::into(pass.trade_references), soci::into(noncanonical), soci::into(pass.settled_trades);
+  if (noncanonical == 0) {
+    // The ledger's `trade` entries grouped by trade id: the shares received (positive
+    // share deltas) and the double-entry sums (cash exact; shares weighted per symbol as
+    // in asset_totals_match_inflows); each id then looks up its settled trade by primary
+    // key. Only disagreeing ids come back.
+    const std::size_t limit = kTradeLedgerPassRows;
+    for_each_row(
+        session,
+        "SELECT l.trade_id, CAST(l.received AS SIGNED), CAST(l.cash AS SIGNED), l.shares = 0,"
+        " st.trade_id IS NOT NULL, CAST(COALESCE(st.quantity, 0) AS SIGNED)"
+        " FROM (SELECT CAST(SUBSTRING(reference, 7) AS SIGNED) AS trade_id,"
+        " SUM(CASE WHEN total_delta > 0 AND asset LIKE 'shares:%' THEN total_delta ELSE 0 END)"
+        " AS received, SUM(CASE WHEN asset LIKE 'cash:%' THEN total_delta ELSE 0 END) AS cash,"
+        " SUM(CASE WHEN asset LIKE 'cash:%' THEN 0 ELSE CAST(total_delta AS DECIMAL(30, 0))"
+        " * CRC32(asset) END) AS shares"
+        " FROM ledger_entries WHERE kind = 'trade' GROUP BY trade_id) l"
+        " LEFT JOIN settled_trades st ON st.trade_id = l.trade_id"
+        " WHERE st.trade_id IS NULL OR l.received <> st.quantity OR l.cash <> 0 OR"
+        " l.shares <> 0 ORDER BY l.trade_id LIMIT " +
+            std::to_string(limit),
+        [&](const soci::row& row) {
+          pass.rows.push_back(TradeLedgerPass::Row{int_at(row, 0), int_at(row, 1), int_at(row, 2),
+                                                   int_at(row, 3) != 0, int_at(row, 4) != 0,
+                                                   int_at(row, 5)});
+        });
+    pass.usable = pass.rows.size() < limit;
+  }
   if (!pass.usable) pass.rows.clear();
   pass.duration_ms = elapsed_ms(clock, started);
   return pass;
@@ -373,13 +380,8 @@ CheckResult trades_settled_once(soci::session& session, const TradeLedgerPass& t
     // Settled trades with no ledger entry at all received nothing. Every trade reference
     // is canonical (the pass is usable), one per trade id, so the ids with their settled
     // trade number (distinct trade references) - (ids without a claim): when that is the
-    // number of settled trades, each has entries and the anti-join is skipped. The
-    // distinct references are a loose scan of the ledger's unique key (kind, reference).
-    long long references = 0, settled = 0;
-    session << "SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT reference FROM ledger_entries"
-               " WHERE kind = 'trade') r), (SELECT COUNT(*) FROM settled_trades)",
-        soci::into(references), soci::into(settled);
-    if (references - ids_without_claim != settled) {
+    // number of settled trades, each has entries and the anti-join is skipped.
+    if (trades.trade_references - ids_without_claim != trades.settled_trades) {
       for_each_row(session,
                    "SELECT st.trade_id, st.quantity FROM settled_trades st WHERE st.quantity <> 0"
                    " AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.kind = 'trade' AND"

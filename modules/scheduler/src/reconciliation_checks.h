@@ -23,7 +23,7 @@ CheckResult balances_match_ledger(soci::session& session);
 // asset_totals_match_inflows (double entry of trade events) and trades_settled_once
 // (shares delivered, settled trade claimed). Holds only the ids some check disagrees with.
 // Not usable (both checks then run their own statements, as exact) when a trade reference
-// is not spelled "trade:<id>" or more than kTradeLedgerPassRows ids disagree.
+// is not spelled "trade:<id>" or kTradeLedgerPassRows ids or more disagree.
 inline constexpr std::size_t kTradeLedgerPassRows = 2 * (kMaxMismatchesPerCheck + 1);
 struct TradeLedgerPass {
   struct Row {
@@ -36,6 +36,8 @@ struct TradeLedgerPass {
   };
   bool usable = false;
   std::vector<Row> rows;
+  long long trade_references = 0;  // distinct references of the ledger's trade entries
+  long long settled_trades = 0;    // rows of settled_trades
   std::int64_t duration_ms = 0;
 };
 TradeLedgerPass trade_ledger_pass(soci::session& session, const Clock& clock);
