@@ -2,8 +2,10 @@
 
 #include <soci/soci.h>
 
+#include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "bourse/common/assert.h"
 #include "bourse/scheduler/reconciler.h"
@@ -53,6 +55,10 @@ std::string text_at(const soci::row& row, std::size_t index) {
   return row.get<std::string>(index);
 }
 
+std::int64_t elapsed_ms(const Clock& clock, std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - since).count();
+}
+
 bool is_cash(const std::string& asset) { return asset.rfind("cash:", 0) == 0; }
 
 void for_each_row(soci::session& session, const std::string& sql,
@@ -96,20 +102,34 @@ Mismatch trade_mismatch(std::int64_t trade_id, std::string field, std::int64_t e
 
 CheckResult balances_match_ledger(soci::session& session) {
   CheckResult check{"balances_match_ledger", {}, false, 0};
+  // One statement: the balance rows and the ledger's sums per (user_id, asset) side by
+  // side, grouped again by (user_id, asset). The ledger's sums come from its index
+  // (user_id, asset, total_delta, reserved_delta) read in order (migration 0620): no table
+  // lookups and no temporary table for the 278-thousand-row side. A row either compares a
+  // balance with its ledger sums (0 when the account has no entries), or is a ledger sum
+  // with no balance row to hold it (the module creates the row before booking).
   for_each_row(
       session,
-      std::string("SELECT b.user_id, b.asset, b.total, b.reserved,"
-                  " CAST(COALESCE(l.t, 0) AS SIGNED), CAST(COALESCE(l.r, 0) AS SIGNED) FROM ") +
+      std::string("SELECT user_id, asset, CAST(SUM(total) AS SIGNED),"
+                  " CAST(SUM(reserved) AS SIGNED), CAST(SUM(ledger_total) AS SIGNED),"
+                  " CAST(SUM(ledger_reserved) AS SIGNED), CAST(SUM(balance_rows) AS SIGNED)"
+                  " FROM (SELECT user_id, asset, total, reserved, 0 AS ledger_total,"
+                  " 0 AS ledger_reserved, 1 AS balance_rows FROM ") +
           kBalances +
-          " b LEFT JOIN (SELECT user_id, asset, SUM(total_delta) AS t, SUM(reserved_delta) AS r"
-          " FROM ledger_entries WHERE user_id <> '@external' GROUP BY user_id, asset) l"
-          " ON l.user_id = b.user_id AND l.asset = b.asset"
-          " WHERE b.total <> COALESCE(l.t, 0) OR b.reserved <> COALESCE(l.r, 0)"
-          " ORDER BY b.user_id, b.asset" +
+          " b UNION ALL SELECT user_id, asset, 0, 0, SUM(total_delta), SUM(reserved_delta), 0"
+          " FROM ledger_entries WHERE user_id <> '@external' GROUP BY user_id, asset) x"
+          " GROUP BY user_id, asset HAVING SUM(balance_rows) = 0 OR"
+          " SUM(total) <> SUM(ledger_total) OR SUM(reserved) <> SUM(ledger_reserved)"
+          " ORDER BY user_id, asset" +
           limit_clause(),
       [&](const soci::row& row) {
         const std::string user = text_at(row, 0);
         const std::string asset = text_at(row, 1);
+        if (int_at(row, 6) == 0) {
+          check.add(Mismatch{"account", user, asset, "balance_row", 0, 0, false, "present",
+                             "missing"});
+          return;
+        }
         const std::int64_t total = int_at(row, 2), reserved = int_at(row, 3);
         const std::int64_t ledger_total = int_at(row, 4), ledger_reserved = int_at(row, 5);
         if (total != ledger_total)
@@ -118,23 +138,55 @@ CheckResult balances_match_ledger(soci::session& session) {
           check.add(account_mismatch(user, asset, "reserved", ledger_reserved, reserved));
         }
       });
-  // Ledger entries of an account and asset with no balance row to hold them (the module
-  // creates the row before booking). A loose index scan of (user_id, asset).
-  for_each_row(session,
-               "SELECT l.user_id, l.asset FROM (SELECT DISTINCT user_id, asset FROM ledger_entries"
-               " WHERE user_id <> '@external') l WHERE NOT EXISTS (SELECT 1 FROM cash_balances c"
-               " WHERE c.user_id = l.user_id AND CONCAT('cash:', c.currency) = l.asset) AND NOT"
-               " EXISTS (SELECT 1 FROM positions p WHERE p.user_id = l.user_id AND"
-               " CONCAT('shares:', p.symbol) = l.asset) ORDER BY l.user_id, l.asset" +
-                   limit_clause(),
-               [&](const soci::row& row) {
-                 check.add(Mismatch{"account", text_at(row, 0), text_at(row, 1), "balance_row", 0,
-                                    0, false, "present", "missing"});
-               });
   return check;
 }
 
-CheckResult asset_totals_match_inflows(soci::session& session) {
+TradeLedgerPass trade_ledger_pass(soci::session& session, const Clock& clock) {
+  const auto started = clock.steady_now();
+  TradeLedgerPass pass;
+  // The distinct trade references (a scan of the ledger's unique key (kind, reference)
+  // in order), how many are not spelled "trade:<id>" (then two references could share an
+  // id and grouping by id is not grouping by reference: the pass is not used), and the
+  // number of settled trades.
+  long long noncanonical = 0;
+  session << "SELECT COUNT(*), CAST(COALESCE(SUM(reference <> CONCAT('trade:',"
+             " CAST(SUBSTRING(reference, 7) AS SIGNED))), 0) AS SIGNED),"
+             " (SELECT COUNT(*) FROM settled_trades) FROM (SELECT DISTINCT reference FROM"
+             " ledger_entries WHERE kind = 'trade') r",
+      soci::into(pass.trade_references), soci::into(noncanonical), soci::into(pass.settled_trades);
+  if (noncanonical == 0) {
+    // The ledger's `trade` entries grouped by trade id: the shares received (positive
+    // share deltas) and the double-entry sums (cash exact; shares weighted per symbol as
+    // in asset_totals_match_inflows); each id then looks up its settled trade by primary
+    // key. Only disagreeing ids come back.
+    const std::size_t limit = kTradeLedgerPassRows;
+    for_each_row(
+        session,
+        "SELECT l.trade_id, CAST(l.received AS SIGNED), CAST(l.cash AS SIGNED), l.shares = 0,"
+        " st.trade_id IS NOT NULL, CAST(COALESCE(st.quantity, 0) AS SIGNED)"
+        " FROM (SELECT CAST(SUBSTRING(reference, 7) AS SIGNED) AS trade_id,"
+        " SUM(CASE WHEN total_delta > 0 AND asset LIKE 'shares:%' THEN total_delta ELSE 0 END)"
+        " AS received, SUM(CASE WHEN asset LIKE 'cash:%' THEN total_delta ELSE 0 END) AS cash,"
+        " SUM(CASE WHEN asset LIKE 'cash:%' THEN 0 ELSE CAST(total_delta AS DECIMAL(30, 0))"
+        " * CRC32(asset) END) AS shares"
+        " FROM ledger_entries WHERE kind = 'trade' GROUP BY trade_id) l"
+        " LEFT JOIN settled_trades st ON st.trade_id = l.trade_id"
+        " WHERE st.trade_id IS NULL OR l.received <> st.quantity OR l.cash <> 0 OR"
+        " l.shares <> 0 ORDER BY l.trade_id LIMIT " +
+            std::to_string(limit),
+        [&](const soci::row& row) {
+          pass.rows.push_back(TradeLedgerPass::Row{int_at(row, 0), int_at(row, 1), int_at(row, 2),
+                                                   int_at(row, 3) != 0, int_at(row, 4) != 0,
+                                                   int_at(row, 5)});
+        });
+    pass.usable = pass.rows.size() < limit;
+  }
+  if (!pass.usable) pass.rows.clear();
+  pass.duration_ms = elapsed_ms(clock, started);
+  return pass;
+}
+
+CheckResult asset_totals_match_inflows(soci::session& session, const TradeLedgerPass& trades) {
   CheckResult check{"asset_totals_match_inflows", {}, false, 0};
   // Held over all accounts vs what came in from outside (booked against @external).
   for_each_row(
@@ -187,13 +239,20 @@ CheckResult asset_totals_match_inflows(soci::session& session) {
   // Only the kinds with counter-entries are grouped: `reserve` and `release` entries move
   // reserved amounts of one account (total_delta 0), and a total moved by one of them
   // would break the held-vs-inflows equality above.
+  // The `trade` events come from the trade ledger pass (grouped by trade id, with the
+  // same two sums) when it is usable; otherwise, and always for `opening` and `deposit`,
+  // from this statement.
+  const std::string kinds =
+      trades.usable ? "('opening', 'deposit')" : "('opening', 'deposit', 'trade')";
   for_each_row(session,
                "SELECT kind, reference, CAST(SUM(CASE WHEN asset LIKE 'cash:%' THEN total_delta"
                " ELSE 0 END) AS SIGNED) FROM ledger_entries"
-               " WHERE kind IN ('opening', 'deposit', 'trade') GROUP BY kind, reference"
-               " HAVING SUM(CASE WHEN asset LIKE 'cash:%' THEN total_delta ELSE 0 END) <> 0 OR"
-               " SUM(CASE WHEN asset LIKE 'cash:%' THEN 0 ELSE CAST(total_delta AS DECIMAL(30, 0))"
-               " * CRC32(asset) END) <> 0 ORDER BY kind, reference" +
+               " WHERE kind IN " +
+                   kinds +
+                   " GROUP BY kind, reference"
+                   " HAVING SUM(CASE WHEN asset LIKE 'cash:%' THEN total_delta ELSE 0 END) <> 0 OR"
+                   " SUM(CASE WHEN asset LIKE 'cash:%' THEN 0 ELSE CAST(total_delta AS"
+                   " DECIMAL(30, 0)) * CRC32(asset) END) <> 0 ORDER BY kind, reference" +
                    limit_clause(),
                [&](const soci::row& row) {
                  check.add(Mismatch{"reference",
@@ -206,6 +265,20 @@ CheckResult asset_totals_match_inflows(soci::session& session) {
                                     {},
                                     {}});
                });
+  if (trades.usable) {
+    for (const TradeLedgerPass::Row& trade : trades.rows) {
+      if (trade.cash_sum == 0 && trade.shares_balanced) continue;
+      check.add(Mismatch{"reference",
+                         "trade trade:" + std::to_string(trade.trade_id),
+                         {},
+                         "sum_of_total_deltas",
+                         0,
+                         trade.cash_sum,
+                         false,
+                         {},
+                         {}});
+    }
+  }
   return check;
 }
 
@@ -258,55 +331,88 @@ CheckResult balances_not_negative(soci::session& session) {
 
 CheckResult reservation_fills_match_settled_trades(soci::session& session) {
   CheckResult check{"reservation_fills_match_settled_trades", {}, false, 0};
+  // One pass over the reservations: filled_quantity is the sum of the settled trades, and
+  // COMPLETED exactly when every share is filled.
   for_each_row(session,
-               "SELECT r.order_id, r.filled_quantity, CAST(COALESCE(s.q, 0) AS SIGNED)"
+               "SELECT r.order_id, r.filled_quantity, CAST(COALESCE(s.q, 0) AS SIGNED),"
+               " r.quantity, r.status"
                " FROM reservations r LEFT JOIN (SELECT order_id, SUM(q) AS q FROM"
                " (SELECT buy_order_id AS order_id, quantity AS q FROM settled_trades"
                " UNION ALL SELECT sell_order_id, quantity FROM settled_trades) x"
                " GROUP BY order_id) s ON s.order_id = r.order_id"
-               " WHERE r.filled_quantity <> COALESCE(s.q, 0) ORDER BY r.order_id" +
+               " WHERE r.filled_quantity <> COALESCE(s.q, 0) OR"
+               " (r.status = 'COMPLETED') <> (r.filled_quantity = r.quantity)"
+               " ORDER BY r.order_id" +
                    limit_clause(),
                [&](const soci::row& row) {
-                 check.add(order_mismatch(int_at(row, 0), "filled_quantity", int_at(row, 2),
-                                          int_at(row, 1)));
-               });
-  // COMPLETED exactly when every share is filled.
-  for_each_row(session,
-               "SELECT order_id, quantity, filled_quantity, status FROM reservations"
-               " WHERE (status = 'COMPLETED') <> (filled_quantity = quantity)"
-               " ORDER BY order_id" +
-                   limit_clause(),
-               [&](const soci::row& row) {
-                 const bool completed = text_at(row, 3) == "COMPLETED";
-                 check.add(order_text_mismatch(int_at(row, 0), "reservation_status",
-                                               completed ? "RESERVED or RELEASED" : "COMPLETED",
-                                               text_at(row, 3)));
+                 const std::int64_t order = int_at(row, 0), filled = int_at(row, 1);
+                 if (filled != int_at(row, 2)) {
+                   check.add(order_mismatch(order, "filled_quantity", int_at(row, 2), filled));
+                 }
+                 const std::string status = text_at(row, 4);
+                 const bool completed = status == "COMPLETED";
+                 if (completed != (filled == int_at(row, 3))) {
+                   check.add(order_text_mismatch(order, "reservation_status",
+                                                 completed ? "RESERVED or RELEASED" : "COMPLETED",
+                                                 status));
+                 }
                });
   return check;
 }
 
-CheckResult trades_settled_once(soci::session& session) {
+CheckResult trades_settled_once(soci::session& session, const TradeLedgerPass& trades) {
   CheckResult check{"trades_settled_once", {}, false, 0};
   // Each settled trade moved its quantity of shares to the buyer exactly once, and every
-  // ledger trade entry belongs to a settled trade: one pass, grouped by trade id.
-  for_each_row(
-      session,
-      "SELECT trade_id, CAST(SUM(settled) AS SIGNED), CAST(SUM(received) AS SIGNED),"
-      " CAST(SUM(claims) AS SIGNED) FROM (SELECT trade_id, quantity AS settled, 0 AS received,"
-      " 1 AS claims FROM settled_trades UNION ALL SELECT CAST(SUBSTRING(reference, 7)"
-      " AS SIGNED), 0, CASE WHEN total_delta > 0 AND asset LIKE 'shares:%' THEN"
-      " total_delta ELSE 0 END, 0 FROM ledger_entries WHERE kind = 'trade') x"
-      " GROUP BY trade_id HAVING SUM(settled) <> SUM(received) OR SUM(claims) <> 1"
-      " ORDER BY trade_id" +
-          limit_clause(),
-      [&](const soci::row& row) {
-        const std::int64_t trade = int_at(row, 0);
-        if (int_at(row, 3) == 0) {
-          check.add(trade_mismatch(trade, "settled_trade_claim", 1, 0));
-          return;
-        }
-        check.add(trade_mismatch(trade, "shares_delivered", int_at(row, 1), int_at(row, 2)));
-      });
+  // ledger trade entry belongs to a settled trade.
+  if (trades.usable) {
+    // The ledger's trade ids, from the trade ledger pass: an id without its settled trade,
+    // or with another quantity of shares received.
+    long long ids_without_claim = 0;
+    for (const TradeLedgerPass::Row& trade : trades.rows) {
+      if (!trade.settled) {
+        ++ids_without_claim;
+        check.add(trade_mismatch(trade.trade_id, "settled_trade_claim", 1, 0));
+      } else if (trade.received != trade.settled_quantity) {
+        check.add(trade_mismatch(trade.trade_id, "shares_delivered", trade.settled_quantity,
+                                 trade.received));
+      }
+    }
+    // Settled trades with no ledger entry at all received nothing. Every trade reference
+    // is canonical (the pass is usable), one per trade id, so the ids with their settled
+    // trade number (distinct trade references) - (ids without a claim): when that is the
+    // number of settled trades, each has entries and the anti-join is skipped.
+    if (trades.trade_references - ids_without_claim != trades.settled_trades) {
+      for_each_row(session,
+                   "SELECT st.trade_id, st.quantity FROM settled_trades st WHERE st.quantity <> 0"
+                   " AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.kind = 'trade' AND"
+                   " l.reference = CONCAT('trade:', st.trade_id)) ORDER BY st.trade_id" +
+                       limit_clause(),
+                   [&](const soci::row& row) {
+                     check.add(
+                         trade_mismatch(int_at(row, 0), "shares_delivered", int_at(row, 1), 0));
+                   });
+    }
+  } else {
+    // One pass, grouped by trade id.
+    for_each_row(
+        session,
+        "SELECT trade_id, CAST(SUM(settled) AS SIGNED), CAST(SUM(received) AS SIGNED),"
+        " CAST(SUM(claims) AS SIGNED) FROM (SELECT trade_id, quantity AS settled, 0 AS received,"
+        " 1 AS claims FROM settled_trades UNION ALL SELECT CAST(SUBSTRING(reference, 7)"
+        " AS SIGNED), 0, CASE WHEN total_delta > 0 AND asset LIKE 'shares:%' THEN"
+        " total_delta ELSE 0 END, 0 FROM ledger_entries WHERE kind = 'trade') x"
+        " GROUP BY trade_id HAVING SUM(settled) <> SUM(received) OR SUM(claims) <> 1"
+        " ORDER BY trade_id" +
+            limit_clause(),
+        [&](const soci::row& row) {
+          const std::int64_t trade = int_at(row, 0);
+          if (int_at(row, 3) == 0) {
+            check.add(trade_mismatch(trade, "settled_trade_claim", 1, 0));
+            return;
+          }
+          check.add(trade_mismatch(trade, "shares_delivered", int_at(row, 1), int_at(row, 2)));
+        });
+  }
   // A trade the order module shows settled is settled by the account module, with the
   // same terms (the account module commits first, so this is exact).
   for_each_row(
@@ -340,129 +446,177 @@ CheckResult trades_settled_once(soci::session& session) {
   return check;
 }
 
-CheckResult order_fills_match_trades(soci::session& session) {
-  CheckResult check{"order_fills_match_trades", {}, false, 0};
+namespace {
+
+// One row of the order pass: an order, its reservation (if any) and the sums over its
+// settled trades in the order module's trade record.
+struct OrderRow {
+  std::int64_t order_id = 0;
+  std::string side, status;
+  std::int64_t quantity = 0, filled = 0, filled_notional = 0, reserved = 0;
+  bool has_reservation = false, other_terms = false;
+  std::int64_t reservation_quantity = 0, reservation_reserved = 0, reservation_filled = 0;
+  std::string reservation_status;
+  std::int64_t traded_quantity = 0, traded_notional = 0;
+};
+
+// order_fills_match_trades: the trade record's sums; FILLED means fully filled.
+void check_fills_against_trades(const OrderRow& o, CheckResult& check) {
+  if (o.filled != o.traded_quantity) {
+    check.add(order_mismatch(o.order_id, "filled_quantity", o.traded_quantity, o.filled));
+  }
+  if (o.filled_notional != o.traded_notional) {
+    check.add(
+        order_mismatch(o.order_id, "filled_notional", o.traded_notional, o.filled_notional, true));
+  }
+  if (o.status == "FILLED" && o.filled != o.quantity) {
+    check.add(
+        order_mismatch(o.order_id, "filled_quantity_of_filled_order", o.quantity, o.filled));
+  }
+}
+
+// orders_match_reservations, order side: the reservation exists with the order's terms.
+void check_reservation_terms(const OrderRow& o, CheckResult& check) {
+  if (!o.has_reservation) {
+    check.add(order_text_mismatch(o.order_id, "reservation", "present", "missing"));
+    return;
+  }
+  if (o.other_terms) {
+    check.add(order_text_mismatch(o.order_id, "reservation_terms",
+                                  "the order's user, side and symbol", "other terms"));
+  }
+  if (o.quantity != o.reservation_quantity) {
+    check.add(order_mismatch(o.order_id, "reservation_quantity", o.quantity,
+                             o.reservation_quantity));
+  }
+  if (o.reserved != o.reservation_reserved) {
+    check.add(order_mismatch(o.order_id, "reserved", o.reserved, o.reservation_reserved,
+                             o.side == "BUY"));
+  }
+}
+
+// order_fills_match_settlement, for an order whose fill or final status differs from its
+// reservation's: explained by the account events in flight, or a mismatch.
+void check_settlement_followed(const OrderRow& o, const InFlightEvents& in_flight,
+                               CheckResult& check) {
+  const bool order_ended_unfilled = o.status == "CANCELLED" || o.status == "REJECTED";
+  const bool differs = o.reservation_filled != o.filled ||
+                       (o.reservation_status == "RELEASED") != order_ended_unfilled ||
+                       (o.reservation_status == "COMPLETED") != (o.status == "FILLED");
+  if (!o.has_reservation || !differs) return;
+  const auto pending = in_flight.pending_fills.find(o.order_id);
+  const std::int64_t pending_fill = pending == in_flight.pending_fills.end() ? 0 : pending->second;
+  const bool release_pending = in_flight.pending_releases.count(o.order_id) > 0;
+  if (o.filled != o.reservation_filled - pending_fill) {
+    check.add(order_mismatch(o.order_id, "filled_quantity", o.reservation_filled - pending_fill,
+                             o.filled));
+  }
+  const std::string& reservation_status = o.reservation_status;
+  if (reservation_status == "RELEASED" && !order_ended_unfilled && !release_pending) {
+    check.add(order_text_mismatch(o.order_id, "status", "CANCELLED or REJECTED", o.status));
+  } else if (reservation_status != "RELEASED" && order_ended_unfilled) {
+    check.add(order_text_mismatch(o.order_id, "status",
+                                  "not final (reservation " + reservation_status + ")", o.status));
+  } else if (reservation_status == "COMPLETED" && o.status != "FILLED" && pending_fill == 0) {
+    check.add(order_text_mismatch(o.order_id, "status", "FILLED", o.status));
+  } else if (reservation_status != "COMPLETED" && o.status == "FILLED") {
+    check.add(order_text_mismatch(o.order_id, "status",
+                                  "not FILLED (reservation " + reservation_status + ")", o.status));
+  }
+}
+
+}  // namespace
+
+std::vector<CheckResult> order_checks(soci::session& session, const InFlightEvents& in_flight,
+                                      const Clock& clock) {
+  CheckResult fills{"order_fills_match_trades", {}, false, 0};
+  CheckResult terms{"orders_match_reservations", {}, false, 0};
+  CheckResult settlement{"order_fills_match_settlement", {}, false, 0};
+  // The order pass: every order once, its reservation by primary key, and its settled
+  // trades' sums from the trade record grouped once (both sides of each trade) and looked
+  // up in that temporary table. Only the orders some check disagrees with come back (each
+  // check's predicate, OR-ed); each check then applies exactly its own test to a row. The
+  // limit is order_fills_match_settlement's: the in-flight rows, then one more than kept.
+  const auto pass_started = clock.steady_now();
+  std::size_t pass_rows = 0;
+  bool orders_without_reservation = false;
+  const std::size_t pass_limit = 2 * kMaxInFlightEvents + kMaxMismatchesPerCheck + 1;
   for_each_row(
       session,
-      "SELECT o.order_id, o.filled_quantity, o.filled_notional_units,"
-      " CAST(COALESCE(t.q, 0) AS SIGNED), CAST(COALESCE(t.n, 0) AS SIGNED)"
-      " FROM orders o LEFT JOIN (SELECT order_id, SUM(q) AS q, SUM(n) AS n FROM"
+      "SELECT o.order_id, o.side, o.status, o.quantity, o.filled_quantity,"
+      " o.filled_notional_units, CAST(COALESCE(o.reserved_cash_units, o.reserved_quantity, 0)"
+      " AS SIGNED), r.order_id IS NOT NULL, COALESCE(r.user_id <> o.user_id OR"
+      " r.side <> o.side OR r.symbol <> o.symbol, 0), CAST(COALESCE(r.quantity, 0) AS SIGNED),"
+      " CAST(COALESCE(r.reserved, 0) AS SIGNED), CAST(COALESCE(r.filled_quantity, 0) AS SIGNED),"
+      " r.status, CAST(COALESCE(t.q, 0) AS SIGNED), CAST(COALESCE(t.n, 0) AS SIGNED)"
+      " FROM orders o LEFT JOIN reservations r ON r.order_id = o.order_id"
+      " LEFT JOIN (SELECT order_id, SUM(q) AS q, SUM(n) AS n FROM"
       " (SELECT buy_order_id AS order_id, quantity AS q, price_units * quantity AS n"
       " FROM trades WHERE settled_at IS NOT NULL UNION ALL SELECT sell_order_id, quantity,"
       " price_units * quantity FROM trades WHERE settled_at IS NOT NULL) x"
       " GROUP BY order_id) t ON t.order_id = o.order_id"
+      // order_fills_match_trades
       " WHERE o.filled_quantity <> COALESCE(t.q, 0) OR o.filled_notional_units <> COALESCE(t.n, 0)"
-      " ORDER BY o.order_id" +
-          limit_clause(),
-      [&](const soci::row& row) {
-        const std::int64_t order = int_at(row, 0);
-        if (int_at(row, 1) != int_at(row, 3)) {
-          check.add(order_mismatch(order, "filled_quantity", int_at(row, 3), int_at(row, 1)));
-        }
-        if (int_at(row, 2) != int_at(row, 4)) {
-          check.add(order_mismatch(order, "filled_notional", int_at(row, 4), int_at(row, 2), true));
-        }
-      });
-  for_each_row(session,
-               "SELECT order_id, quantity, filled_quantity FROM orders"
-               " WHERE status = 'FILLED' AND filled_quantity <> quantity ORDER BY order_id" +
-                   limit_clause(),
-               [&](const soci::row& row) {
-                 check.add(order_mismatch(int_at(row, 0), "filled_quantity_of_filled_order",
-                                          int_at(row, 1), int_at(row, 2)));
-               });
-  return check;
-}
-
-CheckResult orders_match_reservations(soci::session& session) {
-  CheckResult check{"orders_match_reservations", {}, false, 0};
-  bool orders_without_reservation = false;
-  for_each_row(
-      session,
-      "SELECT o.order_id, r.order_id IS NULL, (r.user_id <> o.user_id OR r.side <> o.side OR"
-      " r.symbol <> o.symbol), o.quantity, CAST(COALESCE(r.quantity, 0) AS SIGNED),"
-      " CAST(COALESCE(o.reserved_cash_units, o.reserved_quantity, 0) AS SIGNED),"
-      " CAST(COALESCE(r.reserved, 0) AS SIGNED), o.side"
-      " FROM orders o LEFT JOIN reservations r ON r.order_id = o.order_id"
-      " WHERE r.order_id IS NULL OR r.user_id <> o.user_id OR r.side <> o.side OR"
+      " OR (o.status = 'FILLED' AND o.filled_quantity <> o.quantity)"
+      // orders_match_reservations
+      " OR r.order_id IS NULL OR r.user_id <> o.user_id OR r.side <> o.side OR"
       " r.symbol <> o.symbol OR r.quantity <> o.quantity OR"
       " r.reserved <> COALESCE(o.reserved_cash_units, o.reserved_quantity, 0)"
-      " ORDER BY o.order_id" +
-          limit_clause(),
+      // order_fills_match_settlement
+      " OR r.filled_quantity <> o.filled_quantity OR"
+      " (r.status = 'RELEASED') <> (o.status IN ('CANCELLED', 'REJECTED')) OR"
+      " (r.status = 'COMPLETED') <> (o.status = 'FILLED')"
+      " ORDER BY o.order_id LIMIT " +
+          std::to_string(pass_limit),
       [&](const soci::row& row) {
-        const std::int64_t order = int_at(row, 0);
-        if (int_at(row, 1) != 0) {
-          orders_without_reservation = true;
-          check.add(order_text_mismatch(order, "reservation", "present", "missing"));
-          return;
-        }
-        if (int_at(row, 2) != 0) {
-          check.add(order_text_mismatch(order, "reservation_terms",
-                                        "the order's user, side and symbol", "other terms"));
-        }
-        if (int_at(row, 3) != int_at(row, 4)) {
-          check.add(order_mismatch(order, "reservation_quantity", int_at(row, 3), int_at(row, 4)));
-        }
-        if (int_at(row, 5) != int_at(row, 6)) {
-          check.add(order_mismatch(order, "reserved", int_at(row, 5), int_at(row, 6),
-                                   text_at(row, 7) == "BUY"));
-        }
+        ++pass_rows;
+        OrderRow o;
+        o.order_id = int_at(row, 0);
+        o.side = text_at(row, 1);
+        o.status = text_at(row, 2);
+        o.quantity = int_at(row, 3);
+        o.filled = int_at(row, 4);
+        o.filled_notional = int_at(row, 5);
+        o.reserved = int_at(row, 6);
+        o.has_reservation = int_at(row, 7) != 0;
+        if (!o.has_reservation) orders_without_reservation = true;
+        o.other_terms = int_at(row, 8) != 0;
+        o.reservation_quantity = int_at(row, 9);
+        o.reservation_reserved = int_at(row, 10);
+        o.reservation_filled = int_at(row, 11);
+        o.reservation_status = text_at(row, 12);
+        o.traded_quantity = int_at(row, 13);
+        o.traded_notional = int_at(row, 14);
+        check_fills_against_trades(o, fills);
+        check_reservation_terms(o, terms);
+        check_settlement_followed(o, in_flight, settlement);
       });
+  if (pass_rows == pass_limit) {
+    // Orders past the limit were not read: no check fed by the pass is complete.
+    fills.truncated = terms.truncated = settlement.truncated = true;
+  }
+  const std::int64_t pass_ms = elapsed_ms(clock, pass_started);
+
   // Reservations without their order. Order ids are unique in both tables, so when every
   // order has its reservation and the counts are equal there is none: the anti-join only
   // runs when the cheap counts say it will find something.
+  auto started = clock.steady_now();
   long long orders = 0, reservations = 0;
   session << "SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM reservations)",
       soci::into(orders), soci::into(reservations);
-  if (orders_without_reservation || orders != reservations) {
+  if (orders_without_reservation || pass_rows == pass_limit || orders != reservations) {
     for_each_row(session,
                  "SELECT r.order_id FROM reservations r LEFT JOIN orders o"
                  " ON o.order_id = r.order_id WHERE o.order_id IS NULL ORDER BY r.order_id" +
                      limit_clause(),
                  [&](const soci::row& row) {
-                   check.add(order_text_mismatch(int_at(row, 0), "order", "present", "missing"));
+                   terms.add(order_text_mismatch(int_at(row, 0), "order", "present", "missing"));
                  });
   }
-  return check;
-}
+  terms.duration_ms = pass_ms + elapsed_ms(clock, started);
 
-CheckResult order_fills_match_settlement(soci::session& session, const InFlightEvents& in_flight) {
-  CheckResult check{"order_fills_match_settlement", {}, false, 0};
-  for_each_row(
-      session,
-      "SELECT r.order_id, r.filled_quantity, o.filled_quantity, r.status, o.status"
-      " FROM reservations r JOIN orders o ON o.order_id = r.order_id"
-      " WHERE r.filled_quantity <> o.filled_quantity OR"
-      " (r.status = 'RELEASED') <> (o.status IN ('CANCELLED', 'REJECTED')) OR"
-      " (r.status = 'COMPLETED') <> (o.status = 'FILLED') ORDER BY r.order_id" +
-          in_flight_limit_clause(),
-      [&](const soci::row& row) {
-        const std::int64_t order = int_at(row, 0);
-        const std::int64_t settled = int_at(row, 1), followed = int_at(row, 2);
-        const std::string reservation_status = text_at(row, 3), order_status = text_at(row, 4);
-        const auto pending = in_flight.pending_fills.find(order);
-        const std::int64_t pending_fill =
-            pending == in_flight.pending_fills.end() ? 0 : pending->second;
-        const bool release_pending = in_flight.pending_releases.count(order) > 0;
-        if (followed != settled - pending_fill) {
-          check.add(order_mismatch(order, "filled_quantity", settled - pending_fill, followed));
-        }
-        const bool order_ended_unfilled = order_status == "CANCELLED" || order_status == "REJECTED";
-        if (reservation_status == "RELEASED" && !order_ended_unfilled && !release_pending) {
-          check.add(order_text_mismatch(order, "status", "CANCELLED or REJECTED", order_status));
-        } else if (reservation_status != "RELEASED" && order_ended_unfilled) {
-          check.add(order_text_mismatch(
-              order, "status", "not final (reservation " + reservation_status + ")", order_status));
-        } else if (reservation_status == "COMPLETED" && order_status != "FILLED" &&
-                   pending_fill == 0) {
-          check.add(order_text_mismatch(order, "status", "FILLED", order_status));
-        } else if (reservation_status != "COMPLETED" && order_status == "FILLED") {
-          check.add(order_text_mismatch(order, "status",
-                                        "not FILLED (reservation " + reservation_status + ")",
-                                        order_status));
-        }
-      });
   // Settled by the account module but not in the order module's trade record as settled.
+  started = clock.steady_now();
   for_each_row(session,
                "SELECT st.trade_id FROM settled_trades st LEFT JOIN trades t"
                " ON t.trade_id = st.trade_id WHERE t.settled_at IS NULL ORDER BY st.trade_id" +
@@ -470,17 +624,23 @@ CheckResult order_fills_match_settlement(soci::session& session, const InFlightE
                [&](const soci::row& row) {
                  const std::int64_t trade = int_at(row, 0);
                  if (in_flight.pending_settled_trades.count(trade) > 0) return;
-                 check.add(Mismatch{"trade",
-                                    std::to_string(trade),
-                                    {},
-                                    "settled_in_trade_record",
-                                    0,
-                                    0,
-                                    false,
-                                    "settled",
-                                    "not settled"});
+                 settlement.add(Mismatch{"trade",
+                                         std::to_string(trade),
+                                         {},
+                                         "settled_in_trade_record",
+                                         0,
+                                         0,
+                                         false,
+                                         "settled",
+                                         "not settled"});
                });
-  return check;
+  settlement.duration_ms = pass_ms + elapsed_ms(clock, started);
+  fills.duration_ms = pass_ms;
+  std::vector<CheckResult> results;
+  results.push_back(std::move(fills));
+  results.push_back(std::move(terms));
+  results.push_back(std::move(settlement));
+  return results;
 }
 
 }  // namespace bourse::scheduler::checks

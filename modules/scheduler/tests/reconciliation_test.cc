@@ -1,14 +1,18 @@
 // Goal: against a real MariaDB, the reconciler is OK for accounts opened with unequal
 // balances and later cash and share deposits (written by the account module itself),
 // names the account and asset of a balance corrupted directly in SQL, and is OK again
-// once repaired; the store keeps only the newest runs; and of two jobs on one database
-// only the lease holder runs, the other taking over when it stops.
+// once repaired; each order and trade check names the order or trade a corruption of
+// the order or account module's rows makes it disagree with; the store keeps only the
+// newest runs; and of two jobs on one database only the lease holder runs, the other
+// taking over when it stops.
 #include <soci/soci.h>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "bourse/account/account_service.h"
 #include "bourse/db/connection_pool.h"
@@ -142,6 +146,166 @@ TEST_CASE("reserved above total and a deposit row without its ledger entry are n
   REQUIRE(totals.mismatches.size() == 1);
   CHECK(totals.mismatches[0].field == "deposits_booked");
   CHECK(totals.mismatches[0].subject == "cash:USD");
+}
+
+TEST_CASE(
+    "each order and trade check names what it disagrees with, from the shared order and trade "
+    "passes",
+          "[reconciliation][integration]") {
+  Fixture f;
+  // Order 1 (alice buys 5) and 2 (bob sells 5) traded fully in trade 7, settled in both
+  // modules; order 3 (alice buys 2) is open. Written in SQL, so only the order checks
+  // and reservation_fills_match_settled_trades are asserted (no balances behind them).
+  f.execute(
+      "INSERT INTO orders (order_id, user_id, symbol, side, order_type, time_in_force, quantity,"
+      " price_units, status, filled_quantity, filled_notional_units, reserved_cash_units,"
+      " reserved_quantity) VALUES"
+      " (1, 'alice', 'AAPL', 'BUY', 'LIMIT', 'GTC', 5, 1000000, 'FILLED', 5, 5000000, 5000000,"
+      " NULL),"
+      " (2, 'bob', 'AAPL', 'SELL', 'LIMIT', 'GTC', 5, 1000000, 'FILLED', 5, 5000000, NULL, 5),"
+      " (3, 'alice', 'AAPL', 'BUY', 'LIMIT', 'GTC', 2, 1000000, 'OPEN', 0, 0, 2000000, NULL)");
+  f.execute(
+      "INSERT INTO reservations (order_id, user_id, side, order_type, symbol, asset, quantity,"
+      " filled_quantity, limit_price_units, reserved, remaining, status) VALUES"
+      " (1, 'alice', 'BUY', 'LIMIT', 'AAPL', 'cash:USD', 5, 5, 1000000, 5000000, 0, 'COMPLETED'),"
+      " (2, 'bob', 'SELL', 'LIMIT', 'AAPL', 'shares:AAPL', 5, 5, 1000000, 5, 0, 'COMPLETED'),"
+      " (3, 'alice', 'BUY', 'LIMIT', 'AAPL', 'cash:USD', 2, 0, 1000000, 2000000, 2000000,"
+      " 'RESERVED')");
+  f.execute(
+      "INSERT INTO settled_trades (trade_id, buy_order_id, sell_order_id, symbol, price_units,"
+      " quantity) VALUES (7, 1, 2, 'AAPL', 1000000, 5)");
+  f.execute(
+      "INSERT INTO trades (trade_id, symbol, price_units, quantity, buy_order_id, sell_order_id,"
+      " buyer, seller, executed_at, settled_at) VALUES"
+      " (7, 'AAPL', 1000000, 5, 1, 2, 'alice', 'bob', NOW(6), NOW(6))");
+  f.execute(
+      "INSERT INTO ledger_entries (kind, reference, user_id, asset, total_delta, reserved_delta)"
+      " VALUES ('trade', 'trade:7', 'alice', 'cash:USD', -5000000, -5000000),"
+      " ('trade', 'trade:7', 'bob', 'cash:USD', 5000000, 0),"
+      " ('trade', 'trade:7', 'bob', 'shares:AAPL', -5, -5),"
+      " ('trade', 'trade:7', 'alice', 'shares:AAPL', 5, 0)");
+  const auto fields = [](const CheckResult& check) {
+    std::vector<std::string> out;
+    for (const Mismatch& m : check.mismatches) out.push_back(m.subject + " " + m.field);
+    return out;
+  };
+  using Fields = std::vector<std::string>;
+  {
+    const ReconciliationReport report = f.run();
+    CHECK(check_named(report, "order_fills_match_trades").ok());
+    CHECK(check_named(report, "orders_match_reservations").ok());
+    CHECK(check_named(report, "order_fills_match_settlement").ok());
+    CHECK(check_named(report, "reservation_fills_match_settled_trades").ok());
+    CHECK(check_named(report, "asset_totals_match_inflows").ok());
+    CHECK(check_named(report, "trades_settled_once").ok());
+  }
+  // The trade ledger pass, shared by the double entry and trades_settled_once: a share
+  // entry of trade 7 off by one unbalances it and delivers 4 shares of 5.
+  f.execute(
+      "UPDATE ledger_entries SET total_delta = 4 WHERE reference = 'trade:7' AND"
+      " user_id = 'alice' AND asset = 'shares:AAPL'");
+  {
+    const ReconciliationReport report = f.run();
+    CHECK(fields(check_named(report, "asset_totals_match_inflows")) ==
+          Fields{"trade trade:7 sum_of_total_deltas"});
+    const CheckResult& once = check_named(report, "trades_settled_once");
+    CHECK(fields(once) == Fields{"7 shares_delivered"});
+    CHECK(once.mismatches[0].expected == 5);
+    CHECK(once.mismatches[0].actual == 4);
+  }
+  f.execute(
+      "UPDATE ledger_entries SET total_delta = 5 WHERE reference = 'trade:7' AND"
+      " user_id = 'alice' AND asset = 'shares:AAPL'");
+  // A ledger trade entry without its settled trade; a settled trade without ledger entries.
+  f.execute(
+      "INSERT INTO ledger_entries (kind, reference, user_id, asset, total_delta, reserved_delta)"
+      " VALUES ('trade', 'trade:8', 'alice', 'cash:USD', 0, 0)");
+  f.execute(
+      "INSERT INTO settled_trades (trade_id, buy_order_id, sell_order_id, symbol, price_units,"
+      " quantity) VALUES (9, 1, 2, 'AAPL', 1000000, 3)");
+  {
+    const ReconciliationReport report = f.run();
+    const CheckResult& once = check_named(report, "trades_settled_once");
+    CHECK(fields(once) == Fields{"8 settled_trade_claim", "9 shares_delivered"});
+    CHECK(once.mismatches[1].expected == 3);
+    CHECK(once.mismatches[1].actual == 0);
+    CHECK(check_named(report, "asset_totals_match_inflows").ok());
+  }
+  f.execute("DELETE FROM ledger_entries WHERE reference = 'trade:8'");
+  f.execute("DELETE FROM settled_trades WHERE trade_id = 9");
+  // A trade reference not spelled "trade:<id>" (its id is trade 7's): each check runs its
+  // own statement, by reference.
+  f.execute(
+      "INSERT INTO ledger_entries (kind, reference, user_id, asset, total_delta, reserved_delta)"
+      " VALUES ('trade', 'trade:07', 'alice', 'cash:USD', 1, 0)");
+  {
+    const ReconciliationReport report = f.run();
+    const CheckResult& totals = check_named(report, "asset_totals_match_inflows");
+    CHECK(fields(totals) == Fields{"trade trade:07 sum_of_total_deltas"});
+    CHECK(totals.mismatches[0].actual == 1);
+    CHECK(check_named(report, "trades_settled_once").ok());
+  }
+  f.execute("DELETE FROM ledger_entries WHERE reference = 'trade:07'");
+  // An order's fill counter off by one: the trade record, FILLED and the settlement all
+  // disagree with it.
+  f.execute("UPDATE orders SET filled_quantity = 4 WHERE order_id = 1");
+  {
+    const ReconciliationReport report = f.run();
+    const CheckResult& fills = check_named(report, "order_fills_match_trades");
+    CHECK(fields(fills) == Fields{"1 filled_quantity", "1 filled_quantity_of_filled_order"});
+    CHECK(fills.mismatches[0].expected == 5);
+    CHECK(fills.mismatches[0].actual == 4);
+    const CheckResult& settlement = check_named(report, "order_fills_match_settlement");
+    CHECK(fields(settlement) == Fields{"1 filled_quantity"});
+    CHECK(check_named(report, "orders_match_reservations").ok());
+  }
+  f.execute("UPDATE orders SET filled_quantity = 5 WHERE order_id = 1");
+  // One row disagreeing with two checks: other reservation quantity, and a final status
+  // the reservation does not have.
+  f.execute("UPDATE reservations SET quantity = 3 WHERE order_id = 3");
+  f.execute("UPDATE orders SET status = 'CANCELLED' WHERE order_id = 3");
+  {
+    const ReconciliationReport report = f.run();
+    const CheckResult& terms = check_named(report, "orders_match_reservations");
+    CHECK(fields(terms) == Fields{"3 reservation_quantity"});
+    CHECK(terms.mismatches[0].expected == 2);
+    CHECK(terms.mismatches[0].actual == 3);
+    const CheckResult& settlement = check_named(report, "order_fills_match_settlement");
+    CHECK(fields(settlement) == Fields{"3 status"});
+    CHECK(settlement.mismatches[0].actual_text == "CANCELLED");
+    CHECK(check_named(report, "order_fills_match_trades").ok());
+  }
+  f.execute("UPDATE reservations SET quantity = 2 WHERE order_id = 3");
+  f.execute("UPDATE orders SET status = 'OPEN' WHERE order_id = 3");
+  // A reservation's fill below its settled trades, still COMPLETED.
+  f.execute("UPDATE reservations SET filled_quantity = 4 WHERE order_id = 2");
+  {
+    const ReconciliationReport report = f.run();
+    const CheckResult& reservation = check_named(report, "reservation_fills_match_settled_trades");
+    CHECK(fields(reservation) == Fields{"2 filled_quantity", "2 reservation_status"});
+    const CheckResult& settlement = check_named(report, "order_fills_match_settlement");
+    CHECK(fields(settlement) == Fields{"2 filled_quantity"});
+    CHECK(settlement.mismatches[0].expected == 4);
+    CHECK(settlement.mismatches[0].actual == 5);
+  }
+  f.execute("UPDATE reservations SET filled_quantity = 5 WHERE order_id = 2");
+  // An order without its reservation and a reservation without its order.
+  f.execute("UPDATE reservations SET order_id = 9 WHERE order_id = 3");
+  {
+    const ReconciliationReport report = f.run();
+    CHECK(fields(check_named(report, "orders_match_reservations")) ==
+          Fields{"3 reservation", "9 order"});
+  }
+  f.execute("UPDATE reservations SET order_id = 3 WHERE order_id = 9");
+  {
+    const ReconciliationReport report = f.run();
+    CHECK(check_named(report, "order_fills_match_trades").ok());
+    CHECK(check_named(report, "orders_match_reservations").ok());
+    CHECK(check_named(report, "order_fills_match_settlement").ok());
+    CHECK(check_named(report, "reservation_fills_match_settled_trades").ok());
+    CHECK(check_named(report, "asset_totals_match_inflows").ok());
+    CHECK(check_named(report, "trades_settled_once").ok());
+  }
 }
 
 TEST_CASE("the store keeps the newest runs and answers the last one",

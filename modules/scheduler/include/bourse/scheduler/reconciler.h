@@ -3,8 +3,9 @@
 // READ), so every table is read as of the same instant and a transaction committed
 // between two queries can never look like a mismatch.
 //
-// Checks (names as in the report; set-based SQL, one or two statements each, so a run
-// costs a constant number of statements whatever the number of accounts and orders):
+// Checks (names as in the report; set-based SQL, one to three statements each, some
+// shared by several checks, so a run costs a constant number of statements whatever the
+// number of accounts and orders):
 //
 //  Within the account module (exact):
 //   balances_match_ledger        every cash balance and position (total and reserved)
