@@ -23,7 +23,9 @@
 //    settled and every outbox row is published; "final" if that took <= --final-within s.
 // 4. From the database: order->trade and order->settled per trade (taker = the later
 //    order: trades.executed_at / settled_at - orders.created_at, one server clock), rows
-//    inserted per order (every table of the database), then POST /v1/admin/reconciliation.
+//    inserted per order (every table of the database), statements per order (MariaDB's
+//    Questions counter from the start of the load until final: the whole server, so on a
+//    quiet machine only), then POST /v1/admin/reconciliation.
 // Prints a table and one final JSON line {"bench":"e2e",...}. "sustainable" is true only
 // if no request failed (5xx / transport), lag stayed bounded (the last sample is not the
 // maximum unless the maximum is small) and everything was final in time.
@@ -198,6 +200,13 @@ struct Counts {
   std::atomic<long long> accepted{0}, rejected_4xx{0}, failed{0}, cancels{0}, cancels_late{0};
 };
 
+// MariaDB's count of statements received from clients since it started (whole server).
+long long server_statements(soci::session& db) {
+  std::string name, value;
+  db << "SHOW GLOBAL STATUS LIKE 'Questions'", soci::into(name), soci::into(value);
+  return std::stoll(value);
+}
+
 long long scalar(soci::session& db, const std::string& sql) {
   long long value = 0;
   soci::indicator indicator = soci::i_ok;
@@ -245,6 +254,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string load_started_db;  // the database's clock when the load starts
+  long long statements_at_start = 0;  // server_statements() when the load starts
   // Warm-up, untimed: one crossing pair per symbol through every stage (consumer groups
   // assigned, producers connected), waited for until settled.
   try {
@@ -268,6 +278,7 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(100ms);
     }
     db << "SELECT DATE_FORMAT(NOW(6), '%Y-%m-%d %H:%i:%s.%f')", soci::into(load_started_db);
+    statements_at_start = server_statements(db);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "loadgen: warm-up failed: %s\n", error.what());
     return 1;
@@ -378,7 +389,7 @@ int main(int argc, char** argv) {
 
   // 3. Quiescence, 4. database figures, reconciliation.
   double final_after_s = -1;
-  long long orders = 0, trades = 0, rows = 0;
+  long long orders = 0, trades = 0, rows = 0, statements = 0;
   LatencyHistogram trade_latency, settled_latency;
   std::string reconciliation = "unavailable";
   try {
@@ -399,6 +410,7 @@ int main(int argc, char** argv) {
       }
       std::this_thread::sleep_for(100ms);
     }
+    statements = server_statements(db) - statements_at_start;
     sampling_done = true;
     orders = scalar(db, "SELECT COUNT(*) FROM orders");
     db << "SELECT COUNT(*) FROM trades WHERE executed_at >= :start", soci::use(load_started_db),
@@ -452,6 +464,11 @@ int main(int argc, char** argv) {
   const double orders_per_s = static_cast<double>(counts.accepted) / load_seconds;
   const double trades_per_s = static_cast<double>(trades) / load_seconds;
   const double rows_per_order = orders > 0 ? static_cast<double>(rows) / static_cast<double>(orders) : 0;
+  // Statements from the start of the load until everything was final, per accepted order:
+  // every client of the server counts (the instances, this tool's own polling of about 50
+  // statements/s, anything else running), so it is meaningful on a quiet machine only.
+  const double statements_per_order =
+      counts.accepted > 0 ? static_cast<double>(statements) / static_cast<double>(counts.accepted.load()) : 0;
   const double db_ratio = options.raw_db_rows_per_s > 0 ? orders_per_s / (options.raw_db_rows_per_s / 2.0) : 0;
 
   std::printf("loadgen: %s, %d connections over %zu instance(s), %d users, %zu symbols, %.1f s\n",
@@ -473,20 +490,20 @@ int main(int argc, char** argv) {
     std::printf("  %-16s %9.2f %9.2f %9.2f %9.2f\n", name, histogram->percentile_ms(50),
                 histogram->percentile_ms(99), histogram->percentile_ms(99.9), histogram->max_ms());
   }
-  std::printf("  rows inserted per order %.2f; reconciliation %s; sustainable: %s\n", rows_per_order,
-              reconciliation.c_str(), sustainable ? "yes" : "NO");
+  std::printf("  rows inserted per order %.2f; statements per order %.2f; reconciliation %s; sustainable: %s\n",
+              rows_per_order, statements_per_order, reconciliation.c_str(), sustainable ? "yes" : "NO");
   if (options.raw_db_rows_per_s > 0) {
     std::printf("  vs raw DB ceiling (1 order row + 1 outbox row per order): %.0f orders/s -> %.1f %%\n",
                 options.raw_db_rows_per_s / 2.0, db_ratio * 100);
   }
   std::printf("{\"bench\":\"e2e\",\"orders_per_s\":%.0f,\"trades_per_s\":%.0f,\"accept_p50_ms\":%.2f,"
               "\"accept_p99_ms\":%.2f,\"trade_p99_ms\":%.2f,\"settled_p99_ms\":%.2f,"
-              "\"rows_per_order\":%.2f,\"raw_db_rows_per_s\":%.0f,\"raw_kafka_msgs_per_s\":%.0f,"
+              "\"rows_per_order\":%.2f,\"statements_per_order\":%.2f,\"raw_db_rows_per_s\":%.0f,\"raw_kafka_msgs_per_s\":%.0f,"
               "\"failed\":%lld,\"max_lag\":%.0f,\"final_after_s\":%.2f,\"sustainable\":%s,"
               "\"reconciliation\":\"%s\"}\n",
               orders_per_s, trades_per_s, accepts.percentile_ms(50), accepts.percentile_ms(99),
               trade_latency.percentile_ms(99), settled_latency.percentile_ms(99), rows_per_order,
-              options.raw_db_rows_per_s, options.raw_kafka_msgs_per_s, counts.failed.load(), max_lag,
+              statements_per_order, options.raw_db_rows_per_s, options.raw_kafka_msgs_per_s, counts.failed.load(), max_lag,
               final_after_s, sustainable ? "true" : "false", reconciliation.c_str());
   return sustainable ? 0 : 1;
 }
