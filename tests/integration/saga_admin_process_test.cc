@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bourse/common/money.h"
@@ -68,6 +69,20 @@ void exec(BourseProcess& process, const std::string& sql) {
   session << sql;
 }
 
+// Opens alice (cash) and bob (10 AAPL); alice's buy rests, its reservation is given
+// another owner, then bob's sell crosses it: settling that trade fails until the
+// reservation is given back, so settlement dead-letters it. Returns {buy, sell}.
+std::pair<std::int64_t, std::int64_t> cross_with_corrupted_buy(BourseProcess& process) {
+  auto client = process.client();
+  REQUIRE(client.post("/v1/accounts", R"({"user_id":"alice","cash":"10000","positions":{}})").status == 201);
+  REQUIRE(client.post("/v1/accounts", R"({"user_id":"bob","cash":"0","positions":{"AAPL":10}})").status == 201);
+  const auto buy = place(process, R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150"})");
+  await_status(process, buy, "OPEN");
+  exec(process, "UPDATE reservations SET user_id = 'mallory' WHERE order_id = " + std::to_string(buy));
+  const auto sell = place(process, R"({"user_id":"bob","symbol":"AAPL","side":"SELL","type":"LIMIT","quantity":10,"price":"150"})");
+  return {buy, sell};
+}
+
 }  // namespace
 
 TEST_CASE("a settlement dead letter: alerted, listed, retried once after the fix, then 409",
@@ -75,13 +90,7 @@ TEST_CASE("a settlement dead letter: alerted, listed, retried once after the fix
   BourseProcess process({"--set", "scheduler.interval_ms=200", "--set", "scheduler.saga_timeout_ms=500"});
   REQUIRE(process.wait_ready());
   auto client = process.client();
-  REQUIRE(client.post("/v1/accounts", R"({"user_id":"alice","cash":"10000","positions":{}})").status == 201);
-  REQUIRE(client.post("/v1/accounts", R"({"user_id":"bob","cash":"0","positions":{"AAPL":10}})").status == 201);
-
-  const auto buy = place(process, R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150"})");
-  await_status(process, buy, "OPEN");
-  exec(process, "UPDATE reservations SET user_id = 'mallory' WHERE order_id = " + std::to_string(buy));
-  const auto sell = place(process, R"({"user_id":"bob","symbol":"AAPL","side":"SELL","type":"LIMIT","quantity":10,"price":"150"})");
+  const auto [buy, sell] = cross_with_corrupted_buy(process);
 
   // Settlement gives up on the trade: it is listed.
   boost::json::object letter;
@@ -200,12 +209,7 @@ TEST_CASE("two instances: the scheduler runs on exactly one, and moves when that
   // by it (counted in its /metrics).
   BourseProcess& survivor = standby;
   auto client = survivor.client();
-  REQUIRE(client.post("/v1/accounts", R"({"user_id":"alice","cash":"10000","positions":{}})").status == 201);
-  REQUIRE(client.post("/v1/accounts", R"({"user_id":"bob","cash":"0","positions":{"AAPL":10}})").status == 201);
-  const auto buy = place(survivor, R"({"user_id":"alice","symbol":"AAPL","side":"BUY","type":"LIMIT","quantity":10,"price":"150"})");
-  await_status(survivor, buy, "OPEN");
-  exec(survivor, "UPDATE reservations SET user_id = 'mallory' WHERE order_id = " + std::to_string(buy));
-  place(survivor, R"({"user_id":"bob","symbol":"AAPL","side":"SELL","type":"LIMIT","quantity":10,"price":"150"})");
+  (void)cross_with_corrupted_buy(survivor);
   const auto deadline = std::chrono::steady_clock::now() + kBound;
   while (client.get("/metrics").body.find("class=\"settlement_dead_letter\"") == std::string::npos) {
     INFO(survivor.process().log());

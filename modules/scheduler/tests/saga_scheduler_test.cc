@@ -202,6 +202,40 @@ struct SagaStack {
     }
   }
 
+  // The matching service on the stack's topics; its trades are stamped by `clock`.
+  std::unique_ptr<bourse::matching::service::MatchingService> matching(const bourse::Clock& clock) {
+    bourse::matching::service::MatchingServiceOptions options;
+    options.group_id = prefix + "matching";
+    options.input_topic = order_events;
+    options.output_topic = matching_events;
+    std::vector<bourse::Instrument> list;
+    for (const auto& [symbol, instrument] : instruments) list.push_back(instrument);
+    auto created = bourse::matching::service::MatchingService::create(
+        pool, kafka_config("saga-test-matching"), registry, clock, list, options);
+    REQUIRE(created.ok());
+    return std::move(*created);
+  }
+
+  // The settlement handler and its consumer of matching-events (driven by poll_once).
+  struct Settlement {
+    std::unique_ptr<bourse::consumer::EventHandler> handler;
+    std::unique_ptr<bourse::consumer::ExactlyOnceConsumer> consumer;
+  };
+  Settlement settlement(int max_attempts) {
+    account::SettlementOptions settlement_options;
+    settlement_options.account_events_topic = account_events;
+    Settlement made{account::make_settlement_handler(accounts, settlement_options), nullptr};
+    bourse::consumer::ConsumerOptions options;
+    options.group_id = prefix + "account-settlement";
+    options.topics = {matching_events};
+    options.max_attempts = max_attempts;
+    auto created = bourse::consumer::ExactlyOnceConsumer::create(pool, kafka_config("saga-test-settlement"),
+                                                                 options, *made.handler, registry);
+    REQUIRE(created.ok());
+    made.consumer = std::move(*created);
+    return made;
+  }
+
   bourse::testing::TestDatabase database;
   db::ConnectionPool pool;
   order::InstrumentTable instruments;
@@ -302,17 +336,8 @@ TEST_CASE("stuck sagas are classified, alerted once, and a matching dead letter 
     }).ok());
   }
   stack.drain(*order_relay, "order_outbox");
-  bourse::matching::service::MatchingServiceOptions matching_options;
-  matching_options.group_id = stack.prefix + "matching";
-  matching_options.input_topic = stack.order_events;
-  matching_options.output_topic = stack.matching_events;
-  std::vector<bourse::Instrument> instruments;
-  for (const auto& [symbol, instrument] : stack.instruments) instruments.push_back(instrument);
-  auto matching = bourse::matching::service::MatchingService::create(
-      stack.pool, kafka_config("saga-test-matching"), stack.registry, bourse::SystemClock::instance(),
-      instruments, matching_options);
-  REQUIRE(matching.ok());
-  stack.until([&] { (void)(*matching)->poll_once(200ms); },
+  auto matching = stack.matching(bourse::SystemClock::instance());
+  stack.until([&] { (void)matching->poll_once(200ms); },
               [&] {
                 return stack.count("SELECT COUNT(*) FROM dead_letters") == 1 &&
                        stack.count("SELECT COUNT(*) FROM matching_outbox WHERE event_type = 'OrderAccepted'") == 1;
@@ -347,23 +372,14 @@ TEST_CASE("stuck sagas are classified, alerted once, and a matching dead letter 
   // settling the trade fails ("belongs to another user") and is dead-lettered.
   const auto sell = stack.place("bob", bourse::Side::kSell, 10, "150");
   stack.drain(*order_relay, "order_outbox");
-  stack.until([&] { (void)(*matching)->poll_once(200ms); },
+  stack.until([&] { (void)matching->poll_once(200ms); },
               [&] { return stack.count("SELECT COUNT(*) FROM matching_outbox WHERE event_type = 'TradeExecuted'") == 1; });
   stack.exec("UPDATE reservations SET user_id = 'mallory' WHERE order_id = " + std::to_string(resting));
   auto matching_relay = stack.relay("matching_outbox");
   stack.drain(*matching_relay, "matching_outbox");
-  account::SettlementOptions settlement_options;
-  settlement_options.account_events_topic = stack.account_events;
-  auto settlement = account::make_settlement_handler(stack.accounts, settlement_options);
-  bourse::consumer::ConsumerOptions consumer_options;
-  consumer_options.group_id = stack.prefix + "account-settlement";
-  consumer_options.topics = {stack.matching_events};
-  consumer_options.max_attempts = 1;
-  auto consumer = bourse::consumer::ExactlyOnceConsumer::create(
-      stack.pool, kafka_config("saga-test-settlement"), consumer_options, *settlement, stack.registry);
-  REQUIRE(consumer.ok());
+  auto [settlement, consumer] = stack.settlement(/*max_attempts=*/1);
   const std::string settlement_group = stack.prefix + "account-settlement";
-  stack.until([&] { (void)(*consumer)->poll_once(200ms); },
+  stack.until([&] { (void)consumer->poll_once(200ms); },
               [&] {
                 return stack.count("SELECT COUNT(*) FROM dead_letters WHERE consumer_group = '" + settlement_group +
                                    "'") == 1;
@@ -426,8 +442,8 @@ TEST_CASE("stuck sagas are classified, alerted once, and a matching dead letter 
   auto matching_retry = admin.retry(page->data[0].id);
   REQUIRE_FALSE(matching_retry.ok());
   CHECK(matching_retry.error().reason == "dead_letter_already_answered");
-  (*consumer)->stop();
-  (*matching)->stop();
+  consumer->stop();
+  matching->stop();
 }
 
 TEST_CASE("a trade whose settlement stage stopped is alerted as stalled, one it is behind on as "
@@ -454,15 +470,7 @@ TEST_CASE("a trade whose settlement stage stopped is alerted as stalled, one it 
 
   auto order_relay = stack.relay("order_outbox");
   auto matching_relay = stack.relay("matching_outbox");
-  bourse::matching::service::MatchingServiceOptions matching_options;
-  matching_options.group_id = stack.prefix + "matching";
-  matching_options.input_topic = stack.order_events;
-  matching_options.output_topic = stack.matching_events;
-  std::vector<bourse::Instrument> instruments;
-  for (const auto& [symbol, instrument] : stack.instruments) instruments.push_back(instrument);
-  auto matching = bourse::matching::service::MatchingService::create(
-      stack.pool, kafka_config("saga-test-matching"), stack.registry, an_hour_ago, instruments, matching_options);
-  REQUIRE(matching.ok());
+  auto matching = stack.matching(an_hour_ago);
   // The order module's trade record (what the scheduler scans for unsettled trades).
   auto status_handler = order::make_status_handler(stack.registry);
   bourse::consumer::ConsumerOptions status_options;
@@ -479,7 +487,7 @@ TEST_CASE("a trade whose settlement stage stopped is alerted as stalled, one it 
     stack.place("bob", bourse::Side::kSell, 5, "150");
     stack.drain(*order_relay, "order_outbox");
     ++trades_made;
-    stack.until([&] { (void)(*matching)->poll_once(200ms); },
+    stack.until([&] { (void)matching->poll_once(200ms); },
                 [&] {
                   return stack.count("SELECT COUNT(*) FROM matching_outbox WHERE event_type = 'TradeExecuted'") ==
                          trades_made;
@@ -506,16 +514,8 @@ TEST_CASE("a trade whose settlement stage stopped is alerted as stalled, one it 
 
   // 2. Settlement runs and settles the first trade (its offset moves now); the second
   // trade waits behind it: behind, progressing, with the lag.
-  account::SettlementOptions settlement_options;
-  settlement_options.account_events_topic = stack.account_events;
-  auto settlement = account::make_settlement_handler(stack.accounts, settlement_options);
-  bourse::consumer::ConsumerOptions consumer_options;
-  consumer_options.group_id = stack.prefix + "account-settlement";
-  consumer_options.topics = {stack.matching_events};
-  auto consumer = bourse::consumer::ExactlyOnceConsumer::create(
-      stack.pool, kafka_config("saga-test-settlement"), consumer_options, *settlement, stack.registry);
-  REQUIRE(consumer.ok());
-  stack.until([&] { (void)(*consumer)->poll_once(200ms); },
+  auto [settlement, consumer] = stack.settlement(bourse::consumer::ConsumerOptions{}.max_attempts);
+  stack.until([&] { (void)consumer->poll_once(200ms); },
               [&] { return stack.count("SELECT COUNT(*) FROM settled_trades") == 1; });
   const auto second = trade();
   {
@@ -536,15 +536,15 @@ TEST_CASE("a trade whose settlement stage stopped is alerted as stalled, one it 
   CHECK(sample(metrics, {"bourse_saga_actions_total", "settlement_behind", "alert"}) >= 1);
 
   // 3. Settlement catches up: both trades settle once, no compensation was ever made.
-  stack.until([&] { (void)(*consumer)->poll_once(200ms); },
+  stack.until([&] { (void)consumer->poll_once(200ms); },
               [&] { return stack.count("SELECT COUNT(*) FROM settled_trades") == 2; });
   CHECK(stack.count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'trade'") > 0);
   CHECK(stack.count("SELECT COUNT(*) FROM saga_actions WHERE action = 'compensate'") == 0);
   CHECK(stack.cash("alice").total == Amount::parse("8500").value().units());
   CHECK(stack.cash("bob").total == Amount::parse("1500").value().units());
-  (*consumer)->stop();
+  consumer->stop();
   (*status)->stop();
-  (*matching)->stop();
+  matching->stop();
 }
 
 TEST_CASE("pruning removes only what is past its retention", "[saga][integration]") {
