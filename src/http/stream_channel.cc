@@ -16,9 +16,10 @@ bool StreamChannel::push(std::string chunk) {
   {
     std::lock_guard lock(mutex_);
     if (end_ != End::kOpen) return false;
+    // The clock is read only once the queue is full (never on the common push).
     const bool full = queue_.size() >= options_.max_queued_chunks;
-    const bool stalled = std::chrono::steady_clock::now() - ready_at_ >= options_.stall_timeout;
-    if ((full && stalled) || queue_.size() >= options_.max_queued_chunks * kStreamBurstFactor) {
+    if (full && (queue_.size() >= options_.max_queued_chunks * kStreamBurstFactor ||
+                 std::chrono::steady_clock::now() - ready_at_ >= options_.stall_timeout)) {
       end_ = End::kOverflow;
       queue_.clear();
     } else {

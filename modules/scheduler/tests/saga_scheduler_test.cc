@@ -202,6 +202,12 @@ struct SagaStack {
     }
   }
 
+  // alice: 10,000 cash; bob: 10 AAPL, no cash.
+  void open_alice_and_bob() {
+    REQUIRE(accounts.open_account("alice", Amount::parse("10000").value(), {}).ok());
+    REQUIRE(accounts.open_account("bob", Amount::parse("0").value(), {{"AAPL", Quantity::of(10)}}).ok());
+  }
+
   // The matching service on the stack's topics; its trades are stamped by `clock`.
   std::unique_ptr<bourse::matching::service::MatchingService> matching(const bourse::Clock& clock) {
     bourse::matching::service::MatchingServiceOptions options;
@@ -284,8 +290,7 @@ TEST_CASE("stuck sagas are classified, alerted once, and a matching dead letter 
           "[saga][integration]") {
   SagaStack stack;
   stack.create_topics();
-  REQUIRE(stack.accounts.open_account("alice", Amount::parse("10000").value(), {}).ok());
-  REQUIRE(stack.accounts.open_account("bob", Amount::parse("0").value(), {{"AAPL", Quantity::of(10)}}).ok());
+  stack.open_alice_and_bob();
   bourse::metrics::Registry metrics;  // the scheduler's
   auto sagas = stack.make_scheduler(metrics);
 
@@ -451,8 +456,7 @@ TEST_CASE("a trade whose settlement stage stopped is alerted as stalled, one it 
           "[saga][integration]") {
   SagaStack stack;
   stack.create_topics();
-  REQUIRE(stack.accounts.open_account("alice", Amount::parse("10000").value(), {}).ok());
-  REQUIRE(stack.accounts.open_account("bob", Amount::parse("0").value(), {{"AAPL", Quantity::of(10)}}).ok());
+  stack.open_alice_and_bob();
   bourse::metrics::Registry metrics;  // the scheduler's
   auto sagas = stack.make_scheduler(metrics);
   // The scheduler's clock is kept at the real time here: a stage's offset stored moments

@@ -430,10 +430,10 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       }
       outcome.confirmed_log_gap = true;
     }
-    // Claim every event first, then hand the new ones to the handler in one call (in
+    // Parse every message, then claim the whole batch's events in two statements
+    // (detail::claim_events), then hand the new ones to the handler in one call (in
     // offset order), so that it can aggregate across the batch.
-    // The claims of the whole batch take two statements (detail::claim_events).
-    std::vector<envelope::Envelope> parsed;
+    std::vector<envelope::Envelope> parsed;  // complete before `fresh` points into it
     std::vector<const kafka::Message*> parsed_messages;
     std::vector<std::string> event_ids;
     parsed.reserve(batch.size());
@@ -451,28 +451,20 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       parsed_messages.push_back(&message);
     }
     const std::vector<bool> is_new = detail::claim_events(session, options.group_id, event_ids);
-    std::vector<envelope::Envelope> envelopes;  // never reallocated: `fresh` points into it
-    envelopes.reserve(parsed.size());
-    std::vector<const kafka::Message*> fresh_messages;
+    std::vector<DeliveredEvent> fresh;
     for (std::size_t i = 0; i < parsed.size(); ++i) {
-      if (!is_new[i]) {
+      if (is_new[i]) {
+        fresh.push_back(DeliveredEvent{parsed[i], *parsed_messages[i]});
+      } else {
         ++outcome.duplicates;
-        continue;
       }
-      envelopes.push_back(std::move(parsed[i]));
-      fresh_messages.push_back(parsed_messages[i]);
     }
-    if (!envelopes.empty()) {
-      std::vector<DeliveredEvent> fresh;
-      fresh.reserve(envelopes.size());
-      for (std::size_t i = 0; i < envelopes.size(); ++i) {
-        fresh.push_back(DeliveredEvent{envelopes[i], *fresh_messages[i]});
-      }
+    if (!fresh.empty()) {
       // A failure is reported against the batch's first new event; a failed batch of
       // several messages is retried one by one anyway, which names the culprit.
-      outcome.current_offset = fresh_messages.front()->offset;
+      outcome.current_offset = fresh.front().message.offset;
       if (Status handled = handler.handle_batch(session, fresh); !handled) return handled;
-      outcome.applied = envelopes.size();
+      outcome.applied = fresh.size();
     }
     detail::store_next_offset(session, options.group_id, tp.topic, tp.partition,
                               batch.back().offset + 1);
