@@ -38,7 +38,7 @@ std::string req(std::string_view method, std::string_view target, std::string_vi
   bytes += "Host: 127.0.0.1\r\nConnection: close\r\n";
   bool has_content_type = false;
   for (const auto& [name, value] : headers) {
-    if (boost::beast::iequals(name, "Content-Type")) has_content_type = true;
+    if (bourse::testing::iequals(name, "Content-Type")) has_content_type = true;
     bytes += name + ": " + value + "\r\n";
   }
   if (!body.empty() && !has_content_type) bytes += "Content-Type: application/json\r\n";

@@ -59,14 +59,14 @@ Result<bool> SessionLease::try_acquire() {
     int outcome = -1;
     *session_ << "SELECT COALESCE(GET_LOCK(:name, 0), -1)", soci::use(name_), soci::into(outcome);
     if (outcome == -1) {
-      release();
+      drop();
       return Error::internal("lease: GET_LOCK returned NULL for " + name_);
     }
     held_ = outcome == 1;
     return held_;
   } catch (...) {
     Error error = translate_current_exception();
-    release();  // a broken session is never reused
+    drop();  // a broken session is never reused
     return error;
   }
 }
@@ -77,19 +77,30 @@ Result<bool> SessionLease::still_held() {
     int mine = 0;
     *session_ << "SELECT COALESCE(IS_USED_LOCK(:name) = CONNECTION_ID(), 0)", soci::use(name_),
         soci::into(mine);
-    if (mine != 1) release();
+    if (mine != 1) drop();
     return mine == 1;
   } catch (...) {
     Error error = translate_current_exception();
-    release();
+    drop();
     return error;
   }
 }
 
 void SessionLease::release() noexcept {
+  if (held_ && session_ != nullptr) {
+    try {
+      // Bounded by the session's read/write timeouts when the server is unreachable.
+      *session_ << "DO RELEASE_LOCK(:name)", soci::use(name_);
+    } catch (...) {
+      // Closing the session below frees the lock on the server anyway.
+    }
+  }
+  drop();
+}
+
+void SessionLease::drop() noexcept {
   held_ = false;
-  // Closing the session releases every named lock it holds, and works even when the
-  // server is unreachable (no RELEASE_LOCK round trip that could hang or fail).
+  // Closing the session releases every named lock it holds (asynchronously, on the server).
   session_.reset();
 }
 

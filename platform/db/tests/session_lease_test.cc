@@ -1,9 +1,16 @@
 // Goal: a SessionLease is held by one holder at a time per database, moves to a standby
-// as soon as the holder's session ends, and lease names never collide across databases.
+// at once when the holder releases it and soon after the holder's session ends, and
+// lease names never collide across databases.
 #include "bourse/db/session_lease.h"
 
+#include <soci/mysql/soci-mysql.h>
+#include <soci/soci.h>
+
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "test_database.h"
 
@@ -38,12 +45,41 @@ TEST_CASE("one holder at a time; a released lease moves to the standby",
   REQUIRE(still.ok());
   CHECK(*still);
 
-  first.release();  // what a dead holder's session does too
+  first.release();
   CHECK_FALSE(first.held());
-  auto moved = second.try_acquire();
+  auto moved = second.try_acquire();  // no wait: release() gave the lock back itself
   REQUIRE(moved.ok());
   CHECK(*moved);
   auto lost = first.try_acquire();
   REQUIRE(lost.ok());
   CHECK_FALSE(*lost);
+}
+
+TEST_CASE("a holder whose session ends loses the lease to the standby",
+          "[db][integration]") {
+  bourse::testing::TestDatabase database;
+  const std::string name = lease_name("lease_test", database.name());
+  // A holder that dies without releasing: a bare session holding the named lock.
+  auto dying = std::make_unique<soci::session>(soci::mysql, database.config().connection_string());
+  int got = 0;
+  *dying << "SELECT GET_LOCK(:name, 0)", soci::use(name), soci::into(got);
+  REQUIRE(got == 1);
+
+  SessionLease standby(database.config(), name);
+  auto refused = standby.try_acquire();
+  REQUIRE(refused.ok());
+  CHECK_FALSE(*refused);
+
+  dying.reset();  // the session ends; the server frees its locks after the disconnect
+  // The server's clean-up is asynchronous: bounded, but not instant.
+  constexpr auto kHandoverBound = std::chrono::seconds(5);
+  const auto deadline = std::chrono::steady_clock::now() + kHandoverBound;
+  bool taken = false;
+  while (!taken && std::chrono::steady_clock::now() < deadline) {
+    auto attempt = standby.try_acquire();
+    REQUIRE(attempt.ok());
+    taken = *attempt;
+    if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(taken);
 }

@@ -52,8 +52,11 @@ class SessionLease {
   // REQUIRES: held().
   Result<bool> still_held();
 
-  // Releases the lock by closing the session (which also releases it if the server
-  // never answers). Idempotent.
+  // Gives the lock back: RELEASE_LOCK on a healthy held session, so a standby's very
+  // next try_acquire() succeeds, then closes the session. (Closing alone also frees the
+  // lock, but the server does that asynchronously after the disconnect, so a standby
+  // asking right away could still be refused.) If the RELEASE_LOCK round trip fails,
+  // closing the session still frees the lock. Idempotent.
   void release() noexcept;
 
   bool held() const noexcept { return held_; }
@@ -61,6 +64,8 @@ class SessionLease {
 
  private:
   Status ensure_connected();
+  // Closes the session without a round trip (the session is broken or the lock not ours).
+  void drop() noexcept;
 
   const DbConfig config_;
   const std::string name_;
