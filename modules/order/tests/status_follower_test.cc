@@ -585,6 +585,82 @@ TEST_CASE("a batch that names an unknown order fails and changes nothing",
   CHECK(f.order(buy).status == OrderStatus::kPending);
 }
 
+TEST_CASE("a batch costs the same number of statements whatever its size",
+          "[order][status][integration][batch]") {
+  Follower f;
+  // Groups of five events: the buy and the sell accepted, their trade executed and
+  // settled (the sell FILLED), the rest of the buy cancelled.
+  long long next_trade = 1'001;
+  const auto batch_of = [&](int groups, std::vector<OrderId>& buys) {
+    Follower::Batch batch;
+    for (int i = 0; i < groups; ++i) {
+      const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+      const OrderId sell = f.place("bob", Side::kSell, 4, "100");
+      const auto trade = f.executed(next_trade++, buy, sell, 4, "100");
+      batch.add(f.accepted(buy, "alice", Side::kBuy, 10))
+          .add(f.accepted(sell, "bob", Side::kSell, 4))
+          .add(trade)
+          .add(f.settled(trade))
+          .add(f.released(buy, "alice", Side::kBuy, ae::ReleaseCause::kCancelled, "user"));
+      buys.push_back(buy);
+    }
+    return batch;
+  };
+  std::vector<OrderId> small_buys;
+  std::vector<OrderId> large_buys;
+  const Follower::Batch small = batch_of(2, small_buys);
+  const Follower::Batch large = batch_of(10, large_buys);
+  REQUIRE(small.envelopes.size() == 10);
+  REQUIRE(large.envelopes.size() == 50);
+  long long small_statements = -1;
+  long long large_statements = -1;
+  REQUIRE(f.deliver_batch(small, &small_statements).ok());
+  REQUIRE(f.deliver_batch(large, &large_statements).ok());
+  CAPTURE(small_statements, large_statements);
+  CHECK(small_statements == large_statements);
+  // Trades inserted, locked, settled; orders locked, written.
+  CHECK(large_statements == 5);
+  for (OrderId buy : large_buys) {
+    CHECK(state_of(f.order(buy)) == "CANCELLED filled 4 notional 400 cancel user reject -");
+  }
+  CHECK(f.fixture.count("SELECT COUNT(*) FROM trades WHERE settled_at IS NOT NULL") == 12);
+  CHECK(f.fixture.count("SELECT COUNT(*) FROM orders WHERE status = 'FILLED'") == 12);
+}
+
+TEST_CASE("a batch past kMaxStatusRowsPerStatement trades or orders is written in slices",
+          "[order][status][integration][batch]") {
+  Follower f;
+  constexpr long long kTrades = limits::kMaxStatusRowsPerStatement + 44;
+  // Trades: one buy and one sell that trade one share at a time, each trade executed and
+  // settled in the batch: three trade statements per slice, one per order statement.
+  const OrderId buy = f.place("alice", Side::kBuy, kTrades, "100");
+  const OrderId sell = f.place("bob", Side::kSell, kTrades, "100");
+  Follower::Batch trades;
+  for (long long i = 0; i < kTrades; ++i) {
+    const auto trade = f.executed(5'001 + i, buy, sell, 1, "100");
+    trades.add(trade).add(f.settled(trade));
+  }
+  long long statements = -1;
+  REQUIRE(f.deliver_batch(trades, &statements).ok());
+  CHECK(statements == 3 * 2 + 2);
+  CHECK(state_of(f.order(buy)) == "FILLED filled " + std::to_string(kTrades) + " notional " +
+                                      std::to_string(kTrades * 100) + " cancel - reject -");
+  CHECK(f.fixture.count("SELECT COUNT(*) FROM trades WHERE settled_at IS NOT NULL") == kTrades);
+
+  // Orders: more accepted orders than one statement names: two slices per order statement.
+  constexpr std::size_t kOrders = limits::kMaxStatusRowsPerStatement + 4;
+  std::vector<OrderId> orders;
+  Follower::Batch accepted;
+  for (std::size_t i = 0; i < kOrders; ++i) {
+    orders.push_back(f.place("alice", Side::kBuy, 1, "100"));
+    accepted.add(f.accepted(orders.back(), "alice", Side::kBuy, 1));
+  }
+  REQUIRE(f.deliver_batch(accepted, &statements).ok());
+  CHECK(statements == 2 * 2);
+  CHECK(f.fixture.count("SELECT COUNT(*) FROM orders WHERE status = 'OPEN'") ==
+        static_cast<long long>(kOrders));
+}
+
 TEST_CASE("a batch whose settlements overfill an order fails and changes nothing",
           "[order][status][integration][batch]") {
   Follower f;
