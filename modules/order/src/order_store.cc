@@ -187,6 +187,31 @@ std::optional<Order> find_order(soci::session& session, OrderId order_id, bool f
   return std::nullopt;
 }
 
+std::map<OrderId, Order> lock_orders(soci::session& session, std::span<const OrderId> order_ids) {
+  BOURSE_ASSERT(!order_ids.empty() && order_ids.size() <= limits::kMaxStatusRowsPerStatement,
+                "1..kMaxStatusRowsPerStatement orders per lock");
+  std::vector<long long> ids;  // never reallocated: the statement binds references
+  ids.reserve(order_ids.size());
+  for (OrderId id : order_ids) {
+    BOURSE_ASSERT(ids.empty() || ids.back() < id.value(), "orders are locked in ascending order");
+    ids.push_back(id.value());
+  }
+  soci::details::prepare_temp_type select =
+      (session.prepare << std::string("SELECT ") + kOrderColumns +
+                              " FROM orders WHERE order_id IN (" +
+                              db::row_placeholders(ids.size(), 1) +
+                              ") ORDER BY order_id FOR UPDATE");
+  for (const long long& id : ids) select, soci::use(id);
+  soci::rowset<soci::row> rows(select);
+  std::map<OrderId, Order> orders;
+  for (const soci::row& row : rows) {
+    Order order = row_to_order(row);
+    const OrderId id = order.order_id;
+    orders.emplace(id, std::move(order));
+  }
+  return orders;
+}
+
 OrderPage list_orders(soci::session& session, const ListQuery& query) {
   BOURSE_ASSERT(query.limit >= 1 && query.limit <= limits::kMaxListLimit, "validated limit");
   // Only present filters become conditions, so each query shape can use its index
@@ -287,31 +312,65 @@ void mark_cancel_requested(soci::session& session, OrderId order_id) {
       soci::use(id);
 }
 
-void update_order_state(soci::session& session, OrderId order_id, const OrderStateUpdate& update) {
-  BOURSE_ASSERT(update.filled_quantity.value() >= 0 && update.filled_notional.units() >= 0,
-                "fill counters are never negative");
-  BOURSE_ASSERT(!update.cancel_reason || update.status == OrderStatus::kCancelled,
-                "a cancel reason only with CANCELLED");
-  BOURSE_ASSERT(!update.reject_reason || update.status == OrderStatus::kRejected,
-                "a reject reason only with REJECTED");
-  const long long id = order_id.value();
-  const std::string status(to_string(update.status));
-  const long long filled = update.filled_quantity.value();
-  const long long notional = update.filled_notional.units();
-  const std::string cancel_reason = update.cancel_reason.value_or("");
-  const std::string reject_reason = update.reject_reason.value_or("");
-  soci::indicator cancel_set = update.cancel_reason ? soci::i_ok : soci::i_null;
-  soci::indicator reject_set = update.reject_reason ? soci::i_ok : soci::i_null;
-  soci::statement statement =
-      (session.prepare << "UPDATE orders SET status = :status, filled_quantity = :filled, "
-                          "filled_notional_units = :notional, "
-                          "cancel_reason = COALESCE(:cancel_reason, cancel_reason), "
-                          "reject_reason = COALESCE(:reject_reason, reject_reason) "
-                          "WHERE order_id = :order_id",
-       soci::use(status), soci::use(filled), soci::use(notional),
-       soci::use(cancel_reason, cancel_set), soci::use(reject_reason, reject_set), soci::use(id));
+void update_order_states(soci::session& session, std::span<const OrderStateChange> changes) {
+  BOURSE_ASSERT(!changes.empty() && changes.size() <= limits::kMaxStatusRowsPerStatement,
+                "1..kMaxStatusRowsPerStatement orders per update");
+  struct Bound {
+    long long order_id, filled, notional;
+    std::string status;
+  };
+  std::vector<Bound> bound;  // never reallocated: the statement binds references
+  bound.reserve(changes.size());
+  std::string status_cases, filled_cases, notional_cases, cancel_cases, reject_cases;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const OrderStateUpdate& update = changes[i].update;
+    BOURSE_ASSERT(i == 0 || changes[i - 1].order_id < changes[i].order_id,
+                  "orders are updated in ascending order id order");
+    BOURSE_ASSERT(update.filled_quantity.value() >= 0 && update.filled_notional.units() >= 0,
+                  "fill counters are never negative");
+    BOURSE_ASSERT(!update.cancel_reason || update.status == OrderStatus::kCancelled,
+                  "a cancel reason only with CANCELLED");
+    BOURSE_ASSERT(!update.reject_reason || update.status == OrderStatus::kRejected,
+                  "a reject reason only with REJECTED");
+    bound.push_back(Bound{changes[i].order_id.value(), update.filled_quantity.value(),
+                          update.filled_notional.units(), std::string(to_string(update.status))});
+    const std::string n = std::to_string(i);
+    status_cases += " WHEN :so" + n + " THEN :s" + n;
+    filled_cases += " WHEN :fo" + n + " THEN :f" + n;
+    notional_cases += " WHEN :no" + n + " THEN :n" + n;
+    if (update.cancel_reason) cancel_cases += " WHEN :co" + n + " THEN :c" + n;
+    if (update.reject_reason) reject_cases += " WHEN :ro" + n + " THEN :r" + n;
+  }
+  // Assignments run left to right; none reads a column an earlier one writes.
+  std::string sql = "UPDATE orders SET status = CASE order_id" + status_cases +
+                    " END, filled_quantity = CASE order_id" + filled_cases +
+                    " END, filled_notional_units = CASE order_id" + notional_cases + " END";
+  if (!cancel_cases.empty()) {
+    sql += ", cancel_reason = CASE order_id" + cancel_cases + " ELSE cancel_reason END";
+  }
+  if (!reject_cases.empty()) {
+    sql += ", reject_reason = CASE order_id" + reject_cases + " ELSE reject_reason END";
+  }
+  sql += " WHERE order_id IN (" + db::row_placeholders(changes.size(), 1) + ")";
+  soci::details::prepare_temp_type update = (session.prepare << sql);
+  for (const Bound& b : bound) update, soci::use(b.order_id), soci::use(b.status);
+  for (const Bound& b : bound) update, soci::use(b.order_id), soci::use(b.filled);
+  for (const Bound& b : bound) update, soci::use(b.order_id), soci::use(b.notional);
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    if (changes[i].update.cancel_reason) {
+      update, soci::use(bound[i].order_id), soci::use(*changes[i].update.cancel_reason);
+    }
+  }
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    if (changes[i].update.reject_reason) {
+      update, soci::use(bound[i].order_id), soci::use(*changes[i].update.reject_reason);
+    }
+  }
+  for (const Bound& b : bound) update, soci::use(b.order_id);
+  soci::statement statement(update);
   statement.execute(true);
-  BOURSE_ASSERT(statement.get_affected_rows() <= 1, "order_id is the primary key");
+  BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(changes.size()),
+                "every order named exists and changes");
 }
 
 }  // namespace bourse::order::store

@@ -78,9 +78,14 @@ void insert_idempotency_keys(soci::session& session, std::span<const Idempotency
 // Marks the cancel request; the row must be locked by the caller.
 void mark_cancel_requested(soci::session& session, OrderId order_id);
 
-// Stores the status follower's result for one order: status, fill counters and, for
-// CANCELLED / REJECTED, the reason (the other reason column is left as it is). The row
-// must be locked by the caller (find_order(..., for_update = true)).
+// The orders with `order_ids` that exist, locked until the transaction ends, in ONE
+// statement (ascending order id); ids without a row are absent from the map.
+// REQUIRES: 1 <= order_ids.size() <= limits::kMaxStatusRowsPerStatement, strictly
+// ascending.
+std::map<OrderId, Order> lock_orders(soci::session& session, std::span<const OrderId> order_ids);
+
+// The status follower's result for one order: status, fill counters and, for CANCELLED /
+// REJECTED, the reason (a reason that is not set leaves its column as it is).
 // REQUIRES: 0 <= filled_quantity <= the order's quantity; filled_notional >= 0; a
 // cancel_reason only with CANCELLED, a reject_reason only with REJECTED (asserted).
 struct OrderStateUpdate {
@@ -90,6 +95,14 @@ struct OrderStateUpdate {
   std::optional<std::string> cancel_reason;
   std::optional<std::string> reject_reason;
 };
-void update_order_state(soci::session& session, OrderId order_id, const OrderStateUpdate& update);
+struct OrderStateChange {
+  OrderId order_id;
+  OrderStateUpdate update;
+};
+
+// Stores each change in ONE statement. REQUIRES: 1 <= changes.size() <=
+// limits::kMaxStatusRowsPerStatement; order ids strictly ascending; every row locked by
+// the caller (lock_orders) and changed by its update (asserted: every row named changes).
+void update_order_states(soci::session& session, std::span<const OrderStateChange> changes);
 
 }  // namespace bourse::order::store

@@ -1,17 +1,15 @@
 #include "bourse/order/status_follower.h"
 
-#include <algorithm>
-#include <array>
+#include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "bourse/account/events.h"
-#include "bourse/common/assert.h"
 #include "bourse/db/sql_error.h"
 #include "bourse/log/log.h"
 #include "bourse/matching/events.h"
-#include "bourse/order/status_rules.h"
-#include "order_store.h"
-#include "trade_store.h"
+#include "status_batch.h"
 #include "utc_timestamp.h"
 
 namespace bourse::order {
@@ -19,36 +17,16 @@ namespace {
 
 namespace matching_events = bourse::matching::events;
 namespace account_events = bourse::account::events;
-
-// Success if the event parsed: an event the status does not depend on is still checked,
-// so a broken producer shows up as a dead letter rather than silence.
-template <typename Event>
-Status parses(const Result<Event>& decoded) {
-  if (!decoded) return decoded.error();
-  return Status::success();
-}
-
-Error order_not_found(OrderId order_id, std::string_view event_type) {
-  return Error{ErrorCode::kNotFound,
-               std::string(event_type) + " names order " + std::to_string(order_id.value()) +
-                   ", which the order module does not have",
-               "order_not_found"};
-}
+using follower::Accepted;
+using follower::Effect;
+using follower::Executed;
+using follower::Released;
+using follower::Settled;
 
 Result<std::chrono::system_clock::time_point> instant(std::string_view text) {
   auto parsed = parse_rfc3339_utc(text);
   if (!parsed) return parsed.error();
   return std::chrono::system_clock::time_point(*parsed);
-}
-
-Status on_accepted(soci::session& session, const matching_events::OrderAccepted& event) {
-  auto order = store::find_order(session, event.order_id, /*for_update=*/true);
-  if (!order) return order_not_found(event.order_id, event.kType);
-  const OrderStatus next = status_after_accepted(order->status);
-  if (next == order->status) return Status::success();  // late or repeated: never backwards
-  store::update_order_state(session, order->order_id,
-                            {next, order->filled_quantity, order->filled_notional, {}, {}});
-  return Status::success();
 }
 
 // The trade as both TradeExecuted and TradeSettled describe it.
@@ -69,66 +47,6 @@ Result<Trade> trade_of(const Event& event) {
   return trade;
 }
 
-Status on_executed(soci::session& session, const matching_events::TradeExecuted& event) {
-  auto trade = trade_of(event);
-  if (!trade) return trade.error();
-  store::insert_trade_if_absent(session, *trade);  // TradeSettled may have inserted it
-  return Status::success();
-}
-
-// The stored trade is the one the event describes (the executed_at instants may differ
-// in precision only if an upstream copied it wrongly: they are compared too).
-bool same_trade(const Trade& stored, const Trade& event) {
-  return stored.trade_id == event.trade_id && stored.symbol == event.symbol &&
-         stored.price == event.price && stored.quantity == event.quantity &&
-         stored.buy_order_id == event.buy_order_id &&
-         stored.sell_order_id == event.sell_order_id && stored.buyer == event.buyer &&
-         stored.seller == event.seller && stored.executed_at == event.executed_at;
-}
-
-Status add_fill(soci::session& session, OrderId order_id, const Trade& trade) {
-  auto order = store::find_order(session, order_id, /*for_update=*/true);
-  if (!order) return order_not_found(order_id, account_events::TradeSettled::kType);
-  auto next = state_after_settled_trade(
-      FillState{order->status, order->filled_quantity, order->filled_notional}, order->quantity,
-      trade.quantity, trade.price);
-  if (!next) {
-    Error error = next.error();
-    error.message += " (order " + std::to_string(order_id.value()) + ", trade " +
-                     std::to_string(trade.trade_id.value()) + ")";
-    return error;
-  }
-  store::update_order_state(session, order_id,
-                            {next->status, next->filled_quantity, next->filled_notional, {}, {}});
-  return Status::success();
-}
-
-Status on_settled(soci::session& session, const account_events::TradeSettled& event) {
-  auto trade = trade_of(event);
-  if (!trade) return trade.error();
-  auto settled_at = instant(event.settled_at);
-  if (!settled_at) return settled_at.error();
-  // The row exists and is locked from here on, whichever event came first.
-  store::insert_trade_if_absent(session, *trade);
-  auto stored = store::find_trade(session, trade->trade_id, /*for_update=*/true);
-  BOURSE_ASSERT(stored.has_value(), "the trade row exists after insert_trade_if_absent");
-  if (!same_trade(*stored, *trade)) {
-    return Error{ErrorCode::kInternal,
-                 "TradeSettled for trade " + std::to_string(trade->trade_id.value()) +
-                     " differs from the stored trade",
-                 "trade_mismatch"};
-  }
-  if (stored->settled_at) return Status::success();  // counted when it was first settled
-  store::mark_trade_settled(session, trade->trade_id, *settled_at);
-  // Lock order: ascending order id.
-  std::array<OrderId, 2> orders{trade->buy_order_id, trade->sell_order_id};
-  std::sort(orders.begin(), orders.end());
-  for (OrderId order_id : orders) {
-    if (Status added = add_fill(session, order_id, *trade); !added) return added;
-  }
-  return Status::success();
-}
-
 // The reason's spelling must be one the matching contract defines for its cause.
 Status check_reason(const account_events::ReservationReleased& event) {
   const bool known = event.cause == account_events::ReleaseCause::kCancelled
@@ -142,22 +60,6 @@ Status check_reason(const account_events::ReservationReleased& event) {
                "unknown_release_reason"};
 }
 
-Status on_released(soci::session& session, const account_events::ReservationReleased& event) {
-  if (Status valid = check_reason(event); !valid) return valid;
-  auto order = store::find_order(session, event.order_id, /*for_update=*/true);
-  if (!order) return order_not_found(event.order_id, event.kType);
-  const OrderStatus next = status_after_released(order->status, event.cause);
-  if (next == order->status) return Status::success();  // already final
-  store::OrderStateUpdate update{next, order->filled_quantity, order->filled_notional, {}, {}};
-  if (next == OrderStatus::kCancelled) {
-    update.cancel_reason = event.reason;
-  } else {
-    update.reject_reason = event.reason;
-  }
-  store::update_order_state(session, order->order_id, update);
-  return Status::success();
-}
-
 class StatusHandler final : public consumer::EventHandler {
  public:
   explicit StatusHandler(metrics::Registry& registry)
@@ -169,27 +71,72 @@ class StatusHandler final : public consumer::EventHandler {
                                  "Events the order status follower handled, by type",
                                  {"type"})) {}
 
+  // The retry path (one message per transaction): the batch of one.
   Status handle(soci::session& session, const envelope::Envelope& event,
-                const kafka::Message& /*message*/) override {
-    Status status = dispatch(session, event);
-    if (status) events_.with({event.event_type}).inc();
-    return status;
+                const kafka::Message& message) override {
+    const consumer::DeliveredEvent one[] = {{event, message}};
+    return handle_batch(session, one);
+  }
+
+  // Decodes every event, then: the trades (inserted, locked, settled), then the orders
+  // (locked, moved on in offset order, written): a constant number of statements for a
+  // batch of up to kMaxStatusRowsPerStatement trades and orders.
+  Status handle_batch(soci::session& session,
+                      std::span<const consumer::DeliveredEvent> delivered) override {
+    std::vector<Effect> effects;
+    effects.reserve(delivered.size());
+    for (const consumer::DeliveredEvent& one : delivered) {
+      auto effect = decode(one.event);
+      if (!effect) return effect.error();
+      if (*effect) effects.push_back(std::move(**effect));
+    }
+    Status applied = Status::success();
+    if (!effects.empty()) {
+      try {
+        applied = apply_batch(session, effects);
+      } catch (...) {
+        applied = db::translate_current_exception();  // deadlocks stay retryable
+      }
+    }
+    if (!applied) return applied;
+    for (const consumer::DeliveredEvent& one : delivered) {
+      events_.with({one.event.event_type}).inc();
+    }
+    return Status::success();
   }
 
  private:
-  Status dispatch(soci::session& session, const envelope::Envelope& event) {
+  // The event's effect, nullopt if it has none on the tables. Errors: a known type that
+  // does not parse, or a release with an unknown reason.
+  Result<std::optional<Effect>> decode(const envelope::Envelope& event) {
+    using Decoded = std::optional<Effect>;
     const std::string& type = event.event_type;
     if (type == matching_events::OrderAccepted::kType) {
-      return apply<matching_events::OrderAccepted>(session, event, on_accepted);
+      auto accepted = envelope::decode<matching_events::OrderAccepted>(event);
+      if (!accepted) return accepted.error();
+      return Decoded(Accepted{accepted->order_id});
     }
     if (type == matching_events::TradeExecuted::kType) {
-      return apply<matching_events::TradeExecuted>(session, event, on_executed);
+      auto executed = envelope::decode<matching_events::TradeExecuted>(event);
+      if (!executed) return executed.error();
+      auto trade = trade_of(*executed);
+      if (!trade) return trade.error();
+      return Decoded(Executed{std::move(*trade)});
     }
     if (type == account_events::TradeSettled::kType) {
-      return apply<account_events::TradeSettled>(session, event, on_settled);
+      auto settled = envelope::decode<account_events::TradeSettled>(event);
+      if (!settled) return settled.error();
+      auto trade = trade_of(*settled);
+      if (!trade) return trade.error();
+      auto settled_at = instant(settled->settled_at);
+      if (!settled_at) return settled_at.error();
+      return Decoded(Settled{std::move(*trade), *settled_at});
     }
     if (type == account_events::ReservationReleased::kType) {
-      return apply<account_events::ReservationReleased>(session, event, on_released);
+      auto released = envelope::decode<account_events::ReservationReleased>(event);
+      if (!released) return released.error();
+      if (Status valid = check_reason(*released); !valid) return valid.error();
+      return Decoded(Released{released->order_id, released->cause, std::move(released->reason)});
     }
     if (type == matching_events::CancelTooLate::kType) {
       auto too_late = envelope::decode<matching_events::CancelTooLate>(event);
@@ -199,26 +146,21 @@ class StatusHandler final : public consumer::EventHandler {
                 {{"order_id", too_late->order_id.value()},
                  {"user_id", too_late->user_id},
                  {"symbol", too_late->symbol}});
-      return Status::success();
+      return Decoded();
     }
+    // Parsed, nothing else: an event the status does not depend on is still checked, so
+    // a broken producer shows up as a dead letter rather than silence.
     if (type == matching_events::OrderCancelled::kType) {
-      return parses(envelope::decode<matching_events::OrderCancelled>(event));
+      auto cancelled = envelope::decode<matching_events::OrderCancelled>(event);
+      if (!cancelled) return cancelled.error();
+      return Decoded();
     }
     if (type == matching_events::OrderRejected::kType) {
-      return parses(envelope::decode<matching_events::OrderRejected>(event));
+      auto rejected = envelope::decode<matching_events::OrderRejected>(event);
+      if (!rejected) return rejected.error();
+      return Decoded();
     }
-    return Status::success();  // not an event the order status depends on
-  }
-
-  template <typename Event, typename Apply>
-  static Status apply(soci::session& session, const envelope::Envelope& event, Apply effect) {
-    auto decoded = envelope::decode<Event>(event);
-    if (!decoded) return decoded.error();
-    try {
-      return effect(session, *decoded);
-    } catch (...) {
-      return db::translate_current_exception();  // deadlocks stay retryable
-    }
+    return Decoded();  // not an event the order status depends on
   }
 
   metrics::Counter& cancels_too_late_;

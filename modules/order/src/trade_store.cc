@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bourse/common/assert.h"
+#include "bourse/db/sql_text.h"
 
 namespace bourse::order::store {
 namespace {
@@ -118,52 +119,103 @@ class Binds {
 
 }  // namespace
 
-void insert_trade_if_absent(soci::session& session, const Trade& trade) {
-  assert_trade(trade);
-  const long long trade_id = trade.trade_id.value();
-  const long long price = trade.price.units();
-  const long long quantity = trade.quantity.value();
-  const long long buy_order = trade.buy_order_id.value();
-  const long long sell_order = trade.sell_order_id.value();
-  const long long executed = to_micros(trade.executed_at);
-  const long long seconds = executed / 1'000'000;
-  const long long micros = executed % 1'000'000;
-  BOURSE_ASSERT(executed >= 0, "trades are executed after 1970");
+void insert_trades_if_absent(soci::session& session, std::span<const Trade> trades) {
+  BOURSE_ASSERT(!trades.empty() && trades.size() <= limits::kMaxStatusRowsPerStatement,
+                "1..kMaxStatusRowsPerStatement trades per insert");
+  struct Bound {
+    long long trade_id, price, quantity, buy_order, sell_order, seconds, micros;
+  };
+  std::vector<Bound> bound;  // never reallocated: the statement binds references
+  bound.reserve(trades.size());
+  std::string rows;
+  for (std::size_t i = 0; i < trades.size(); ++i) {
+    const Trade& trade = trades[i];
+    assert_trade(trade);
+    BOURSE_ASSERT(i == 0 || trades[i - 1].trade_id < trade.trade_id,
+                  "trades are inserted in ascending trade id order");
+    const long long executed = to_micros(trade.executed_at);
+    BOURSE_ASSERT(executed >= 0, "trades are executed after 1970");
+    bound.push_back(Bound{trade.trade_id.value(), trade.price.units(), trade.quantity.value(),
+                          trade.buy_order_id.value(), trade.sell_order_id.value(),
+                          executed / 1'000'000, executed % 1'000'000});
+    const std::string n = std::to_string(i);
+    rows += (i == 0 ? "(:t" : ", (:t") + n + ", :sy" + n + ", :p" + n + ", :q" + n + ", :bo" + n +
+            ", :so" + n + ", :b" + n + ", :s" + n + ", FROM_UNIXTIME(:es" + n +
+            ") + INTERVAL :em" + n + " MICROSECOND)";
+  }
   // ON DUPLICATE KEY UPDATE (not INSERT IGNORE, which would also swallow other errors):
-  // the existing row stays as it is, and is locked like an inserted one.
-  session << std::string("INSERT INTO trades (trade_id, symbol, price_units, quantity, "
-                         "buy_order_id, sell_order_id, buyer, seller, executed_at) VALUES "
-                         "(:trade_id, :symbol, :price, :quantity, :buy_order, :sell_order, "
-                         ":buyer, :seller, ") +
-                 kFromMicros + ") ON DUPLICATE KEY UPDATE trade_id = trade_id",
-      soci::use(trade_id), soci::use(trade.symbol), soci::use(price), soci::use(quantity),
-      soci::use(buy_order), soci::use(sell_order), soci::use(trade.buyer), soci::use(trade.seller),
-      soci::use(seconds), soci::use(micros);
-}
-
-std::optional<Trade> find_trade(soci::session& session, TradeId trade_id, bool for_update) {
-  const long long id = trade_id.value();
-  const std::string sql = std::string("SELECT ") + kTradeColumns +
-                          " FROM trades WHERE trade_id = :trade_id" +
-                          (for_update ? " FOR UPDATE" : "");
-  soci::rowset<soci::row> rows = (session.prepare << sql, soci::use(id));
-  for (const soci::row& row : rows) return row_to_trade(row);
-  return std::nullopt;
-}
-
-void mark_trade_settled(soci::session& session, TradeId trade_id,
-                        system_clock::time_point settled_at) {
-  const long long id = trade_id.value();
-  const long long settled = to_micros(settled_at);
-  BOURSE_ASSERT(settled >= 0, "trades are settled after 1970");
-  const long long seconds = settled / 1'000'000;
-  const long long micros = settled % 1'000'000;
-  soci::statement statement =
-      (session.prepare << std::string("UPDATE trades SET settled_at = ") + kFromMicros +
-                              " WHERE trade_id = :trade_id",
-       soci::use(seconds), soci::use(micros), soci::use(id));
+  // an existing row stays as it is, and is locked like an inserted one.
+  soci::details::prepare_temp_type insert =
+      (session.prepare << "INSERT INTO trades (trade_id, symbol, price_units, quantity, "
+                          "buy_order_id, sell_order_id, buyer, seller, executed_at) VALUES " +
+                              rows + " ON DUPLICATE KEY UPDATE trade_id = trade_id");
+  for (std::size_t i = 0; i < trades.size(); ++i) {
+    const Bound& b = bound[i];
+    insert, soci::use(b.trade_id), soci::use(trades[i].symbol), soci::use(b.price),
+        soci::use(b.quantity), soci::use(b.buy_order), soci::use(b.sell_order),
+        soci::use(trades[i].buyer), soci::use(trades[i].seller), soci::use(b.seconds),
+        soci::use(b.micros);
+  }
+  soci::statement statement(insert);
   statement.execute(true);
-  BOURSE_ASSERT(statement.get_affected_rows() == 1, "the settled trade exists");
+}
+
+std::map<TradeId, Trade> lock_trades(soci::session& session, std::span<const TradeId> trade_ids) {
+  BOURSE_ASSERT(!trade_ids.empty() && trade_ids.size() <= limits::kMaxStatusRowsPerStatement,
+                "1..kMaxStatusRowsPerStatement trades per lock");
+  std::vector<long long> ids;  // never reallocated: the statement binds references
+  ids.reserve(trade_ids.size());
+  for (TradeId id : trade_ids) {
+    BOURSE_ASSERT(ids.empty() || ids.back() < id.value(), "trades are locked in ascending order");
+    ids.push_back(id.value());
+  }
+  soci::details::prepare_temp_type select =
+      (session.prepare << std::string("SELECT ") + kTradeColumns +
+                              " FROM trades WHERE trade_id IN (" +
+                              db::row_placeholders(ids.size(), 1) +
+                              ") ORDER BY trade_id FOR UPDATE");
+  for (const long long& id : ids) select, soci::use(id);
+  soci::rowset<soci::row> rows(select);
+  std::map<TradeId, Trade> trades;
+  for (const soci::row& row : rows) {
+    Trade trade = row_to_trade(row);
+    const TradeId id = trade.trade_id;
+    trades.emplace(id, std::move(trade));
+  }
+  return trades;
+}
+
+void mark_trades_settled(soci::session& session, std::span<const TradeSettledAt> settled) {
+  BOURSE_ASSERT(!settled.empty() && settled.size() <= limits::kMaxStatusRowsPerStatement,
+                "1..kMaxStatusRowsPerStatement trades per settlement");
+  struct Bound {
+    long long trade_id, seconds, micros;
+  };
+  std::vector<Bound> bound;  // never reallocated: the statement binds references
+  bound.reserve(settled.size());
+  std::string cases;
+  for (std::size_t i = 0; i < settled.size(); ++i) {
+    BOURSE_ASSERT(i == 0 || settled[i - 1].trade_id < settled[i].trade_id,
+                  "trades are settled in ascending trade id order");
+    const long long micros = to_micros(settled[i].settled_at);
+    BOURSE_ASSERT(micros >= 0, "trades are settled after 1970");
+    bound.push_back(Bound{settled[i].trade_id.value(), micros / 1'000'000, micros % 1'000'000});
+    const std::string n = std::to_string(i);
+    cases += " WHEN :t" + n + " THEN FROM_UNIXTIME(:ss" + n + ") + INTERVAL :sm" + n +
+             " MICROSECOND";
+  }
+  soci::details::prepare_temp_type update =
+      (session.prepare << "UPDATE trades SET settled_at = CASE trade_id" + cases +
+                              " END WHERE trade_id IN (" +
+                              db::row_placeholders(settled.size(), 1) + ")");
+  for (const Bound& b : bound) {
+    update, soci::use(b.trade_id), soci::use(b.seconds), soci::use(b.micros);
+  }
+  for (const Bound& b : bound) update, soci::use(b.trade_id);
+  soci::statement statement(update);
+  statement.execute(true);
+  BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(settled.size()),
+                "every trade named was unsettled and is now settled");
 }
 
 std::optional<TradePage> list_trades(soci::session& session, const TradeQuery& query) {

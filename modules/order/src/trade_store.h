@@ -8,24 +8,40 @@
 
 #include <soci/session.h>
 
+#include <chrono>
+#include <map>
 #include <optional>
+#include <span>
 
+#include "bourse/order/order_limits.h"
 #include "bourse/order/trade.h"
 
 namespace bourse::order::store {
 
-// Inserts `trade` unsettled (settled_at NULL) unless a row with its trade_id exists, in
-// which case nothing changes. Either way the row is locked (exclusively) until the
-// transaction ends. REQUIRES: the invariants of trade.h (asserted); trade.settled_at is
-// ignored.
-void insert_trade_if_absent(soci::session& session, const Trade& trade);
+// Inserts each of `trades` unsettled (settled_at NULL) unless a row with its trade_id
+// exists, which then stays as it is, in ONE multi-row statement. Either way every row is
+// locked exclusively until the transaction ends, in ascending trade id order.
+// REQUIRES: 1 <= trades.size() <= limits::kMaxStatusRowsPerStatement; trade ids strictly
+// ascending; the invariants of trade.h (asserted); settled_at is ignored.
+void insert_trades_if_absent(soci::session& session, std::span<const Trade> trades);
 
-// The trade, or nullopt. `for_update` locks the row until the transaction ends.
-std::optional<Trade> find_trade(soci::session& session, TradeId trade_id, bool for_update);
+// The trades with `trade_ids` that exist, locked exclusively until the transaction ends,
+// in ONE statement; ids without a row are absent from the map.
+// REQUIRES: 1 <= trade_ids.size() <= limits::kMaxStatusRowsPerStatement, strictly
+// ascending.
+std::map<TradeId, Trade> lock_trades(soci::session& session, std::span<const TradeId> trade_ids);
 
-// Sets settled_at. REQUIRES: the row exists and is locked by the caller.
-void mark_trade_settled(soci::session& session, TradeId trade_id,
-                        std::chrono::system_clock::time_point settled_at);
+// A trade's settlement instant.
+struct TradeSettledAt {
+  TradeId trade_id;
+  std::chrono::system_clock::time_point settled_at;
+};
+
+// Sets settled_at of each trade, in ONE statement.
+// REQUIRES: 1 <= settled.size() <= limits::kMaxStatusRowsPerStatement; trade ids strictly
+// ascending; every row exists, is unsettled and is locked by the caller (asserted: every
+// row named changes).
+void mark_trades_settled(soci::session& session, std::span<const TradeSettledAt> settled);
 
 // One page, newest first ((executed_at, trade_id) descending); nullopt if
 // query.starting_after names no stored trade. A user filter reads the buyer and seller

@@ -66,6 +66,48 @@ struct Follower {
     return committed;
   }
 
+  // A batch as the consumer hands it to handle_batch: envelopes in offset order.
+  struct Batch {
+    template <typename Event>
+    Batch& add(const Event& event, std::string event_id = random_uuid_v4()) {
+      envelopes.push_back(envelope_of(event, std::move(event_id)));
+      return *this;
+    }
+    std::vector<envelope::Envelope> envelopes;
+  };
+
+  // Hands `batch` to handle_batch inside one transaction, as the consumer does. If
+  // `statements` is given, it receives the number of statements the handler sent on the
+  // session (the difference of its Questions counter, less what reading it costs).
+  Status deliver_batch(const Batch& batch, long long* statements = nullptr) {
+    std::vector<kafka::Message> messages(batch.envelopes.size());
+    std::vector<consumer::DeliveredEvent> delivered;
+    for (std::size_t i = 0; i < batch.envelopes.size(); ++i) {
+      messages[i].topic = "test.events";
+      messages[i].offset = static_cast<std::int64_t>(i);
+      messages[i].value = envelope::serialize(batch.envelopes[i]);
+      delivered.push_back(consumer::DeliveredEvent{batch.envelopes[i], messages[i]});
+    }
+    Status handled = Status::success();
+    Status committed = fixture.pool.in_transaction([&](soci::session& session) {
+      const long long before = questions(session);
+      const long long reading = questions(session) - before;  // what one read itself counts
+      const long long start = questions(session);
+      handled = handler->handle_batch(session, delivered);
+      if (statements != nullptr) *statements = questions(session) - start - reading;
+      return handled;
+    });
+    if (!handled) return handled;
+    return committed;
+  }
+
+  static long long questions(soci::session& session) {
+    std::string name;
+    std::string value;
+    session << "SHOW SESSION STATUS LIKE 'Questions'", soci::into(name), soci::into(value);
+    return std::stoll(value);
+  }
+
   OrderId place(const std::string& user, Side side, long long quantity, const char* price) {
     OrderRequest request = fixture.limit_buy(user, quantity, price);
     request.symbol = "CENT";
@@ -349,6 +391,292 @@ TEST_CASE("events that name unknown orders fail (to be dead-lettered) and write 
   CHECK(f.order(buy).status == OrderStatus::kPending);
   CHECK(f.registry.render_prometheus().find("bourse_order_cancels_too_late_total 1") !=
         std::string::npos);
+}
+
+// --- Batches: handle_batch applies a consumer batch with a constant number of statements,
+// with the outcome of applying its events one at a time in offset order.
+
+namespace {
+
+// What a test compares of an order after a batch: everything the follower writes.
+std::string state_of(const Order& order) {
+  return std::string(to_string(order.status)) + " filled " +
+         std::to_string(order.filled_quantity.value()) + " notional " +
+         order.filled_notional.to_string() + " cancel " + order.cancel_reason.value_or("-") +
+         " reject " + order.reject_reason.value_or("-");
+}
+
+// The settled_at of a trade in microseconds, -1 if unsettled or absent.
+long long settled_micros(Follower& f, long long trade_id) {
+  return f.fixture.count(
+      "SELECT COALESCE(MAX(CAST(UNIX_TIMESTAMP(settled_at) * 1000000 AS SIGNED)), -1) FROM "
+      "trades WHERE trade_id = " +
+      std::to_string(trade_id));
+}
+
+// The orders and events of one scenario: a buy of 30 against sells of 10 @ 99, 10 @ 100
+// and 20 @ 101, all three trades executed and settled, then the last sell cancelled.
+struct Scenario {
+  OrderId buy, sell_99, sell_100, sell_101;
+  std::vector<envelope::Envelope> events;
+  std::vector<OrderId> orders() const { return {buy, sell_99, sell_100, sell_101}; }
+};
+
+Scenario scenario(Follower& f, long long first_trade_id) {
+  Scenario s;
+  s.buy = f.place("alice", Side::kBuy, 30, "101");
+  s.sell_99 = f.place("bob", Side::kSell, 10, "99");
+  s.sell_100 = f.place("bob", Side::kSell, 10, "100");
+  s.sell_101 = f.place("bob", Side::kSell, 20, "101");
+  const auto t1 = f.executed(first_trade_id, s.buy, s.sell_99, 10, "99");
+  const auto t2 = f.executed(first_trade_id + 1, s.buy, s.sell_100, 10, "100");
+  const auto t3 = f.executed(first_trade_id + 2, s.buy, s.sell_101, 10, "101");
+  Follower::Batch batch;
+  batch.add(f.accepted(s.buy, "alice", Side::kBuy, 30))
+      .add(f.accepted(s.sell_101, "bob", Side::kSell, 20))
+      .add(t1)
+      .add(f.settled(t1))
+      .add(t2)
+      .add(f.settled(t2))
+      .add(t3)
+      .add(f.settled(t3))
+      .add(f.accepted(s.sell_99, "bob", Side::kSell, 10))  // late: FILLED stays
+      .add(f.released(s.sell_101, "bob", Side::kSell, ae::ReleaseCause::kCancelled, "user"));
+  s.events = std::move(batch.envelopes);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a batch ends with the same rows as its events applied one at a time",
+          "[order][status][integration][batch]") {
+  Follower f;
+  const Scenario batched = scenario(f, 101);
+  const Scenario one_by_one = scenario(f, 201);
+  REQUIRE(f.deliver_batch(Follower::Batch{batched.events}).ok());
+  for (const envelope::Envelope& event : one_by_one.events) {
+    Follower::Batch single;
+    single.envelopes.push_back(event);
+    REQUIRE(f.deliver_batch(single).ok());
+  }
+  const std::vector<OrderId> a = batched.orders();
+  const std::vector<OrderId> b = one_by_one.orders();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CHECK(state_of(f.order(a[i])) == state_of(f.order(b[i])));
+  }
+  CHECK(state_of(f.order(batched.buy)) == "FILLED filled 30 notional 3000 cancel - reject -");
+  CHECK(state_of(f.order(batched.sell_101)) ==
+        "CANCELLED filled 10 notional 1010 cancel user reject -");
+  CHECK(state_of(f.order(batched.sell_99)) == "FILLED filled 10 notional 990 cancel - reject -");
+  for (long long offset : {0, 1, 2}) {
+    CHECK(f.trade_state(101 + offset) == "settled");
+    CHECK(settled_micros(f, 101 + offset) == settled_micros(f, 201 + offset));
+  }
+  CHECK(f.fixture.rows("trades") == 6);
+}
+
+TEST_CASE("a trade settled twice in one batch under two event ids counts once",
+          "[order][status][integration][batch]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+  const OrderId sell = f.place("bob", Side::kSell, 10, "100");
+  const auto trade = f.executed(31, buy, sell, 4, "100");
+  auto again = f.settled(trade);
+  again.settled_at = "2026-11-30T10:00:01Z";  // a re-publication: the first one counts
+  Follower::Batch batch;
+  batch.add(f.settled(trade)).add(again);
+  REQUIRE(f.deliver_batch(batch).ok());
+  CHECK(state_of(f.order(buy)) == "PARTIALLY_FILLED filled 4 notional 400 cancel - reject -");
+  CHECK(state_of(f.order(sell)) == "PARTIALLY_FILLED filled 4 notional 400 cancel - reject -");
+  CHECK(settled_micros(f, 31) ==
+        std::chrono::duration_cast<std::chrono::microseconds>(
+            (std::chrono::sys_days(std::chrono::year(2026) / 11 / 30) + 10h + 234'567us)
+                .time_since_epoch())
+            .count());  // kSettledAt
+  // And once more in a later batch: still counted once.
+  Follower::Batch later;
+  later.add(f.settled(trade)).add(trade);
+  REQUIRE(f.deliver_batch(later).ok());
+  CHECK(f.order(buy).filled_quantity.value() == 4);
+  CHECK(f.fixture.rows("trades") == 1);
+}
+
+TEST_CASE("TradeSettled before TradeExecuted in one batch records and counts the trade once",
+          "[order][status][integration][batch]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+  const OrderId sell = f.place("bob", Side::kSell, 10, "100");
+  const auto trade = f.executed(41, buy, sell, 10, "100");
+  Follower::Batch batch;
+  batch.add(f.settled(trade)).add(trade);
+  REQUIRE(f.deliver_batch(batch).ok());
+  CHECK(f.trade_state(41) == "settled");
+  CHECK(f.fixture.rows("trades") == 1);
+  CHECK(state_of(f.order(buy)) == "FILLED filled 10 notional 1000 cancel - reject -");
+  CHECK(state_of(f.order(sell)) == "FILLED filled 10 notional 1000 cancel - reject -");
+}
+
+TEST_CASE("OrderAccepted then ReservationReleased in one batch: CANCELLED or REJECTED with "
+          "the reason",
+          "[order][status][integration][batch]") {
+  Follower f;
+  const OrderId cancelled = f.place("alice", Side::kBuy, 10, "100");
+  const OrderId rejected = f.place("bob", Side::kSell, 10, "100");
+  const OrderId reopened = f.place("bob", Side::kSell, 10, "100");
+  Follower::Batch batch;
+  batch.add(f.accepted(cancelled, "alice", Side::kBuy, 10))
+      .add(f.accepted(rejected, "bob", Side::kSell, 10))
+      .add(f.released(cancelled, "alice", Side::kBuy, ae::ReleaseCause::kCancelled,
+                      "ioc_remainder"))
+      .add(f.released(rejected, "bob", Side::kSell, ae::ReleaseCause::kRejected, "book_full"))
+      .add(f.accepted(cancelled, "alice", Side::kBuy, 10))  // late: CANCELLED stays
+      .add(f.released(reopened, "bob", Side::kSell, ae::ReleaseCause::kCancelled, "user"))
+      .add(f.accepted(reopened, "bob", Side::kSell, 10));  // never reopens
+  REQUIRE(f.deliver_batch(batch).ok());
+  CHECK(state_of(f.order(cancelled)) ==
+        "CANCELLED filled 0 notional 0 cancel ioc_remainder reject -");
+  CHECK(state_of(f.order(rejected)) == "REJECTED filled 0 notional 0 cancel - reject book_full");
+  CHECK(state_of(f.order(reopened)) == "CANCELLED filled 0 notional 0 cancel user reject -");
+}
+
+TEST_CASE("a batch with a mismatched trade fails and changes nothing",
+          "[order][status][integration][batch]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+  const OrderId sell = f.place("bob", Side::kSell, 10, "100");
+  const auto trade = f.executed(51, buy, sell, 4, "100");
+  REQUIRE(f.deliver(trade).ok());
+  auto differs = f.settled(trade);
+  differs.price = Amount::parse("99").value();
+  Follower::Batch batch;
+  batch.add(f.accepted(buy, "alice", Side::kBuy, 10))
+      .add(f.executed(52, buy, sell, 1, "100"))
+      .add(differs);
+  Status failed = f.deliver_batch(batch);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == ErrorCode::kInternal);
+  CHECK(failed.error().reason == "trade_mismatch");
+  CHECK(state_of(f.order(buy)) == "PENDING filled 0 notional 0 cancel - reject -");
+  CHECK(f.trade_state(51) == "unsettled");
+  CHECK(f.trade_state(52) == "absent");
+}
+
+TEST_CASE("a batch that names an unknown order fails and changes nothing",
+          "[order][status][integration][batch]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+  const auto trade = f.executed(61, buy, OrderId(999'999), 1, "100");
+  Follower::Batch batch;
+  batch.add(f.accepted(buy, "alice", Side::kBuy, 10)).add(trade).add(f.settled(trade));
+  Status failed = f.deliver_batch(batch);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == ErrorCode::kNotFound);
+  CHECK(failed.error().reason == "order_not_found");
+  CHECK(state_of(f.order(buy)) == "PENDING filled 0 notional 0 cancel - reject -");
+  CHECK(f.trade_state(61) == "absent");
+  // An unknown order in a release fails the same way.
+  Follower::Batch release;
+  release.add(f.accepted(buy, "alice", Side::kBuy, 10))
+      .add(f.released(OrderId(999'998), "alice", Side::kBuy, ae::ReleaseCause::kCancelled,
+                      "user"));
+  Status unknown = f.deliver_batch(release);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().reason == "order_not_found");
+  CHECK(f.order(buy).status == OrderStatus::kPending);
+}
+
+TEST_CASE("a batch costs the same number of statements whatever its size",
+          "[order][status][integration][batch]") {
+  Follower f;
+  // Groups of five events: the buy and the sell accepted, their trade executed and
+  // settled (the sell FILLED), the rest of the buy cancelled.
+  long long next_trade = 1'001;
+  const auto batch_of = [&](int groups, std::vector<OrderId>& buys) {
+    Follower::Batch batch;
+    for (int i = 0; i < groups; ++i) {
+      const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+      const OrderId sell = f.place("bob", Side::kSell, 4, "100");
+      const auto trade = f.executed(next_trade++, buy, sell, 4, "100");
+      batch.add(f.accepted(buy, "alice", Side::kBuy, 10))
+          .add(f.accepted(sell, "bob", Side::kSell, 4))
+          .add(trade)
+          .add(f.settled(trade))
+          .add(f.released(buy, "alice", Side::kBuy, ae::ReleaseCause::kCancelled, "user"));
+      buys.push_back(buy);
+    }
+    return batch;
+  };
+  std::vector<OrderId> small_buys;
+  std::vector<OrderId> large_buys;
+  const Follower::Batch small = batch_of(2, small_buys);
+  const Follower::Batch large = batch_of(10, large_buys);
+  REQUIRE(small.envelopes.size() == 10);
+  REQUIRE(large.envelopes.size() == 50);
+  long long small_statements = -1;
+  long long large_statements = -1;
+  REQUIRE(f.deliver_batch(small, &small_statements).ok());
+  REQUIRE(f.deliver_batch(large, &large_statements).ok());
+  CAPTURE(small_statements, large_statements);
+  CHECK(small_statements == large_statements);
+  // Trades inserted, locked, settled; orders locked, written.
+  CHECK(large_statements == 5);
+  for (OrderId buy : large_buys) {
+    CHECK(state_of(f.order(buy)) == "CANCELLED filled 4 notional 400 cancel user reject -");
+  }
+  CHECK(f.fixture.count("SELECT COUNT(*) FROM trades WHERE settled_at IS NOT NULL") == 12);
+  CHECK(f.fixture.count("SELECT COUNT(*) FROM orders WHERE status = 'FILLED'") == 12);
+}
+
+TEST_CASE("a batch past kMaxStatusRowsPerStatement trades or orders is written in slices",
+          "[order][status][integration][batch]") {
+  Follower f;
+  constexpr long long kTrades = limits::kMaxStatusRowsPerStatement + 44;
+  // Trades: one buy and one sell that trade one share at a time, each trade executed and
+  // settled in the batch: three trade statements per slice, one per order statement.
+  const OrderId buy = f.place("alice", Side::kBuy, kTrades, "100");
+  const OrderId sell = f.place("bob", Side::kSell, kTrades, "100");
+  Follower::Batch trades;
+  for (long long i = 0; i < kTrades; ++i) {
+    const auto trade = f.executed(5'001 + i, buy, sell, 1, "100");
+    trades.add(trade).add(f.settled(trade));
+  }
+  long long statements = -1;
+  REQUIRE(f.deliver_batch(trades, &statements).ok());
+  CHECK(statements == 3 * 2 + 2);
+  CHECK(state_of(f.order(buy)) == "FILLED filled " + std::to_string(kTrades) + " notional " +
+                                      std::to_string(kTrades * 100) + " cancel - reject -");
+  CHECK(f.fixture.count("SELECT COUNT(*) FROM trades WHERE settled_at IS NOT NULL") == kTrades);
+
+  // Orders: more accepted orders than one statement names: two slices per order statement.
+  constexpr std::size_t kOrders = limits::kMaxStatusRowsPerStatement + 4;
+  std::vector<OrderId> orders;
+  Follower::Batch accepted;
+  for (std::size_t i = 0; i < kOrders; ++i) {
+    orders.push_back(f.place("alice", Side::kBuy, 1, "100"));
+    accepted.add(f.accepted(orders.back(), "alice", Side::kBuy, 1));
+  }
+  REQUIRE(f.deliver_batch(accepted, &statements).ok());
+  CHECK(statements == 2 * 2);
+  CHECK(f.fixture.count("SELECT COUNT(*) FROM orders WHERE status = 'OPEN'") ==
+        static_cast<long long>(kOrders));
+}
+
+TEST_CASE("a batch whose settlements overfill an order fails and changes nothing",
+          "[order][status][integration][batch]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 5, "100");
+  const OrderId sell = f.place("bob", Side::kSell, 10, "100");
+  const auto first = f.executed(71, buy, sell, 3, "100");
+  const auto second = f.executed(72, buy, sell, 3, "100");
+  Follower::Batch batch;
+  batch.add(f.accepted(buy, "alice", Side::kBuy, 5)).add(f.settled(first)).add(f.settled(second));
+  Status failed = f.deliver_batch(batch);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == ErrorCode::kInternal);
+  CHECK(failed.error().reason == "fill_exceeds_quantity");
+  CHECK(state_of(f.order(buy)) == "PENDING filled 0 notional 0 cancel - reject -");
+  CHECK(f.trade_state(71) == "absent");
+  CHECK(f.trade_state(72) == "absent");
 }
 
 TEST_CASE("through the consumer over real Kafka, a duplicate event id changes nothing",

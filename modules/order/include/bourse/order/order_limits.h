@@ -26,4 +26,13 @@ inline constexpr int kMaxListLimit = 500;
 inline constexpr int kDefaultTradeListLimit = 50;
 inline constexpr int kMaxTradeListLimit = 500;
 
+// Rows one statement of the status follower names (the trades of a multi-row INSERT or an
+// IN list, the orders of an IN list or of the CASE branches of the UPDATE that writes
+// them). A consumer batch (at most consumer::kMaxBatchMessages events, each naming at most
+// one trade and two orders) is written in slices of this many, so a batch of up to this
+// many trades and orders costs five statements and a larger one a few more. Bounded
+// because a CASE update compares each row with every branch: measured on MariaDB 10.11,
+// about 18 us per row at 256 rows but 30 us at 1,024 (one UPDATE per row: about 150 us).
+inline constexpr std::size_t kMaxStatusRowsPerStatement = 256;
+
 }  // namespace bourse::order::limits

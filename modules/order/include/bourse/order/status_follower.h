@@ -10,7 +10,8 @@
 // "<prefix>order-status" (matching-events) and "<prefix>order-status-account"
 // (account-events), see src/app/event_streams.cc.
 //
-// Effects, inside the consumer's batch transaction (status_rules.h has the rules):
+// Effects, inside the consumer's batch transaction (status_rules.h has the rules), with
+// the outcome of applying the batch's events one at a time in offset order:
 //   matching-events
 //     OrderAccepted       PENDING -> OPEN (any other status: nothing)
 //     TradeExecuted       inserts the trade unsettled (nothing if TradeSettled came first)
@@ -28,8 +29,16 @@
 //     ReservationReleased CANCELLED with cancel_reason (cause cancelled) or REJECTED with
 //                         reject_reason (cause rejected); a final status is kept.
 //   other event types     ignored (another producer's events on these topics).
-// Locks: the trade row first, then the orders in ascending order id (one global order, so
-// two batches touching the same orders never deadlock on them).
+// Batches: handle_batch() decodes every event first (a known type that does not parse
+// fails the batch before any statement), then writes the whole batch with a constant
+// number of statements (src/status_batch.h): all its trades inserted in one statement,
+// the settled ones locked in one and marked settled in one, all its orders locked in one
+// and the changed ones written in one; five statements per batch of up to
+// limits::kMaxStatusRowsPerStatement trades and orders, in slices beyond. handle() (the
+// consumer's one-message retry path) is handle_batch() of one event.
+// Locks: the batch's trades in ascending trade id first, then its orders in ascending order
+// id (one global order, so two batches, of the same group or of the two groups, never
+// deadlock on each other's rows).
 //
 // Errors (the consumer retries, then dead-letters): a known event type that does not
 // parse (kMalformed, e.g. an unknown version), an order this module does not have
