@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -127,14 +128,24 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
         stalls(registry
                    .counter("bourse_consumer_partition_stalls_total",
                             "Times an assigned partition became stalled", {"group"})
-                   .with({options.group_id})) {}
+                   .with({options.group_id})),
+        batch_messages(registry
+                           .histogram("bourse_consumer_batch_messages",
+                                      "Messages per batch transaction (committed or not)",
+                                      {"group"}, {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000})
+                           .with({options.group_id})),
+        batch_seconds(registry
+                          .histogram("bourse_consumer_batch_seconds",
+                                     "Time of one batch transaction, handler and commit included",
+                                     {"group"})
+                          .with({options.group_id})) {}
 
   // --- AssignmentListener (runs on the driving thread, inside poll() or close()) -------
 
   Result<std::vector<kafka::TopicPartitionOffset>> on_assigned(
       const std::vector<kafka::TopicPartition>& assigned) override {
     ++assignment_epoch;
-    pending.reset();
+    drop_held();
     std::vector<kafka::TopicPartitionOffset> starts;
     starts.reserve(assigned.size());
     const Status status = pool.with_session([&](soci::session& session) {
@@ -170,7 +181,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     // Nothing is in flight here: batches are applied between polls, so the revoked
     // partitions' work is either committed (offsets stored) or was never started.
     ++assignment_epoch;
-    pending.reset();
+    drop_held();
     for (const auto& tp : revoked) {
       if (const auto it = partitions.find(tp); it != partitions.end()) {
         if (it->second.lag_gauge != nullptr) it->second.lag_gauge->set(0);
@@ -192,7 +203,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       (void)kafka->close();
       kafka.reset();
       forget_partitions();
-      pending.reset();
+      drop_held();
     }
     kafka::ConsumerOptions kafka_options;
     kafka_options.group_id = options.group_id;
@@ -216,7 +227,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     }
     kafka.reset();
     forget_partitions();
-    pending.reset();
+    drop_held();
   }
 
   // Drops the assignment's bookkeeping (the consumer is being closed or recreated): its lag
@@ -288,29 +299,73 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     update_stalled_gauge();
   }
 
-  // The next message: the one held back from the previous batch, or a fresh poll.
-  Result<std::optional<kafka::Message>> next_message(milliseconds timeout) {
-    if (pending) {
-      std::optional<kafka::Message> message = std::move(pending);
-      pending.reset();
-      return message;
+  // The partition whose oldest held message arrived first, if any message is held.
+  std::optional<kafka::TopicPartition> oldest_held() const {
+    std::optional<kafka::TopicPartition> oldest;
+    std::uint64_t sequence = 0;
+    for (const auto& [tp, messages] : held) {
+      if (messages.empty()) continue;
+      if (!oldest || messages.front().sequence < sequence) {
+        oldest = tp;
+        sequence = messages.front().sequence;
+      }
     }
-    return kafka->poll(timeout);
+    return oldest;
   }
+
+  // Moves up to `limit` held messages of `tp` (its oldest) into `batch`.
+  void take_held(const kafka::TopicPartition& tp, std::size_t limit,
+                 std::vector<kafka::Message>& batch) {
+    auto it = held.find(tp);
+    if (it == held.end()) return;
+    while (!it->second.empty() && batch.size() < limit) {
+      BOURSE_ASSERT(batch.empty() || it->second.front().message.offset > batch.back().offset,
+                    "a partition's messages arrive in offset order");
+      batch.push_back(std::move(it->second.front().message));
+      it->second.pop_front();
+      --held_count;
+    }
+    if (it->second.empty()) held.erase(it);
+  }
+
+  void drop_held() {
+    held.clear();
+    held_count = 0;
+  }
+
+  // Forgets the held messages of `tp` (it is being sought: they will be fetched again).
+  void drop_held(const kafka::TopicPartition& tp) {
+    if (auto it = held.find(tp); it != held.end()) {
+      held_count -= it->second.size();
+      held.erase(it);
+    }
+  }
+
+  bool held_full() const { return held_count >= kMaxHeldBatches * options.max_batch; }
 
   Result<std::size_t> poll_once(milliseconds timeout) {
     if (Status status = ensure_kafka(); !status) return status.error();
     check_progress();
-    auto first = next_message(timeout);
-    if (!first) return poll_failed(first.error());
-    if (!first->has_value()) {
-      commit_hint(/*force=*/false);
-      return std::size_t{0};
-    }
     const std::uint64_t epoch = assignment_epoch;
     std::vector<kafka::Message> batch;
-    batch.push_back(std::move(**first));
-    const kafka::TopicPartition tp{batch.front().topic, batch.front().partition};
+    std::optional<kafka::TopicPartition> from_held = oldest_held();
+    if (!from_held) {
+      auto first = kafka->poll(timeout);
+      if (!first) return poll_failed(first.error());
+      if (assignment_epoch != epoch) {
+        // A rebalance ran inside this poll; the message (if any) is the new assignment's.
+        if (first->has_value()) hold_back(std::move(**first));
+        return std::size_t{0};
+      }
+      if (!first->has_value()) {
+        commit_hint(/*force=*/false);
+        return std::size_t{0};
+      }
+      batch.push_back(std::move(**first));
+    }
+    const kafka::TopicPartition tp =
+        from_held ? *from_held
+                  : kafka::TopicPartition{batch.front().topic, batch.front().partition};
     auto state_it = partitions.find(tp);
     if (state_it == partitions.end()) {
       // librdkafka only delivers assigned partitions, so this should not happen. Dropping the
@@ -319,15 +374,28 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       log::warn("consumer: message of a partition not assigned here, dropped",
                 {{"group", options.group_id},
                  {"topic", tp.topic},
-                 {"partition", static_cast<std::int64_t>(tp.partition)},
-                 {"offset", batch.front().offset}});
+                 {"partition", static_cast<std::int64_t>(tp.partition)}});
+      drop_held(tp);
       return std::size_t{0};
     }
+    const auto limit_for = [&](std::int64_t first_offset) {
+      return first_offset <= state_it->second.one_by_one_until ? std::size_t{1}
+                                                               : options.max_batch;
+    };
+    std::size_t limit = options.max_batch;
+    if (from_held) {
+      limit = limit_for(held.at(tp).front().message.offset);
+      take_held(tp, limit, batch);
+    } else {
+      limit = limit_for(batch.front().offset);
+    }
 
-    const std::size_t limit =
-        batch.front().offset <= state_it->second.one_by_one_until ? 1 : options.max_batch;
+    // Gather more of this partition until the batch is full or batch_wait has passed.
+    // Other partitions' messages are held for their own batches meanwhile (up to a
+    // bound). Held messages of `tp` beyond a full batch stay held, so nothing of `tp` is
+    // polled into the batch while older ones of it wait.
     const auto deadline = Clock::now() + options.batch_wait;
-    while (batch.size() < limit) {
+    while (batch.size() < limit && held.count(tp) == 0 && !held_full()) {
       const auto remaining = std::max(
           milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
       auto more = kafka->poll(remaining);
@@ -336,29 +404,28 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
         // dropped unapplied: whoever owns its partition now (this member included) starts
         // from the stored offset. But a message this poll returned comes from the NEW
         // assignment, and librdkafka's fetch position is already past it: dropping it would
-        // lose it (the partition's next batch would start one offset later). It starts the
-        // next batch instead.
+        // lose it (the partition's next batch would start one offset later). It is held
+        // for the next batch instead.
         if (more && more->has_value()) hold_back(std::move(**more));
         return std::size_t{0};
       }
-      if (!more || !more->has_value()) break;  // Kafka trouble: apply what we have
+      if (!more || !more->has_value()) break;  // Kafka trouble or quiet: apply what we have
       kafka::Message& message = **more;
       if (message.topic == tp.topic && message.partition == tp.partition) {
         BOURSE_ASSERT(message.offset > batch.back().offset,
                       "a partition's messages arrive in offset order");
         batch.push_back(std::move(message));
       } else {
-        hold_back(std::move(message));  // the next batch starts with it
-        break;
+        hold_back(std::move(message));  // a batch of its own partition takes it later
       }
     }
     return apply(tp, std::move(batch));
   }
 
-  // Keeps a polled message for the next batch (see `pending`).
+  // Keeps a polled message for a later batch of its partition (see `held`).
   void hold_back(kafka::Message message) {
-    BOURSE_ASSERT(!pending, "at most one message is held back");
-    if (partitions.find({message.topic, message.partition}) == partitions.end()) {
+    const kafka::TopicPartition tp{message.topic, message.partition};
+    if (partitions.find(tp) == partitions.end()) {
       log::warn("consumer: message of a partition not assigned here, dropped",
                 {{"group", options.group_id},
                  {"topic", message.topic},
@@ -366,7 +433,11 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                  {"offset", message.offset}});
       return;
     }
-    pending = std::move(message);
+    std::deque<Held>& queue = held[tp];
+    BOURSE_ASSERT(queue.empty() || message.offset > queue.back().message.offset,
+                  "a partition's messages arrive in offset order");
+    queue.push_back(Held{held_sequence++, std::move(message)});
+    ++held_count;
   }
 
   Result<std::size_t> poll_failed(const Error& error) {
@@ -375,7 +446,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       (void)kafka->close();
       kafka.reset();
       forget_partitions();
-      pending.reset();
+      drop_held();
     }
     sleep_for(options.initial_backoff);
     return error;
@@ -393,12 +464,15 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       log_start = (*watermarks)->low;
     }
     BatchOutcome outcome;
+    const auto started = Clock::now();
     const Status status = pool.in_transaction(
         [&](soci::session& session) -> Status {
           outcome = BatchOutcome{};
           return apply_in_transaction(session, tp, batch, state, log_start, outcome);
         },
         /*max_attempts=*/1);
+    batch_messages.observe(static_cast<double>(batch.size()));
+    batch_seconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
     if (status) {
       if (outcome.applied > 0 && options.after_commit) options.after_commit();
       return committed(tp, state, batch, outcome);
@@ -646,6 +720,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
   // later messages and skip some: instead, leave the group and rejoin, which restarts
   // every partition from the database.
   void seek_or_rejoin(const kafka::TopicPartition& tp, std::int64_t offset) {
+    drop_held(tp);  // fetched again from `offset`
     if (!kafka || partitions.find(tp) == partitions.end()) return;
     const Status status = kafka->seek(tp, offset);
     if (status) return;
@@ -713,13 +788,25 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
   metrics::GaugeFamily& lag_family;
   metrics::Gauge& stalled_partitions;
   metrics::Counter& stalls;
+  metrics::Histogram& batch_messages;
+  metrics::Histogram& batch_seconds;
 
   // Owned by the driving thread.
   std::unique_ptr<kafka::Consumer> kafka;
-  // Polled but not part of the batch it arrived in (another partition, or the first message
-  // of a new assignment): the next batch's first. Never dropped while its partition is
-  // assigned here: librdkafka's fetch position is already past it.
-  std::optional<kafka::Message> pending;
+  // Polled but not applied yet: messages of other partitions that arrived while a batch
+  // was gathered, what did not fit a full batch, and the first message of a new
+  // assignment. Per partition in offset order (consecutive: the partition's next batch
+  // starts with them); `held_order` is their arrival sequence, so the partition whose
+  // oldest message came first is served first. Never dropped while its partition is
+  // assigned here and not sought (librdkafka's fetch position is already past them).
+  // At most kMaxHeldBatches * max_batch messages in all (see held_count).
+  struct Held {
+    std::uint64_t sequence;
+    kafka::Message message;
+  };
+  std::map<kafka::TopicPartition, std::deque<Held>> held;
+  std::size_t held_count = 0;
+  std::uint64_t held_sequence = 0;
   std::map<kafka::TopicPartition, PartitionState> partitions;  // the current assignment
   std::uint64_t assignment_epoch = 0;  // bumped by every assignment and revocation
   Clock::time_point last_hint{};

@@ -535,6 +535,57 @@ TEST_CASE("handle_batch gets a batch's new events in order, one by one after a f
   CHECK(counter_value(registry, "bourse_consumer_duplicates_skipped_total", {group, topic}) == 1);
 }
 
+TEST_CASE("partitions that arrive interleaved still get full batches, each in offset order",
+          "[consumer]") {
+  // One record per partition per fetch (max.partition.fetch.bytes=1), so librdkafka hands
+  // the messages out as p0 p1 p2 p3 p0 p1 ...: a consumer that ended a batch at the first
+  // message of another partition would apply one message per transaction here.
+  Database database;
+  constexpr int kPartitions = 4;
+  constexpr int kPerPartition = 60;
+  const std::string topic = create_topic(kPartitions);
+  const std::string group = unique_name("g-interleaved");
+  TestProducer producer;
+  for (int i = 0; i < kPerPartition; ++i) {
+    for (int p = 0; p < kPartitions; ++p) producer.event(topic, p, p * 1000 + i);
+  }
+  BatchRecordingHandler handler(/*poison=*/-1);
+  metrics::Registry registry;
+  ConsumerOptions options = test_options(group, topic);
+  options.max_batch = 30;
+  options.batch_wait = 200ms;
+  static std::atomic<int> clients{0};
+  kafka::KafkaConfig config = kafka_config("consumer-test-interleaved-" + std::to_string(clients++));
+  config.properties["fetch.wait.max.ms"] = "10";
+  config.properties["max.partition.fetch.bytes"] = "1";
+  auto created = ExactlyOnceConsumer::create(database.pool, std::move(config), options, handler,
+                                             registry);
+  REQUIRE(created.ok());
+  auto consumer = std::move(created).value();
+  drive(*consumer, [&] {
+    return database.stored_offsets_sum(group) == kPartitions * kPerPartition;
+  }, 60s);
+
+  CHECK(database.applied_rows() == kPartitions * kPerPartition);
+  CHECK(database.over_applied() == 0);
+  const auto calls = handler.calls();
+  std::size_t full = 0;
+  for (const auto& values : calls) {
+    REQUIRE_FALSE(values.empty());
+    CHECK(values.size() <= options.max_batch);
+    if (values.size() == options.max_batch) ++full;
+    for (std::size_t i = 1; i < values.size(); ++i) {
+      CHECK(values[i] / 1000 == values[0] / 1000);  // one partition per batch
+      CHECK(values[i] == values[i - 1] + 1);        // consecutive, in offset order
+    }
+  }
+  INFO("batches: " << calls.size() << ", full: " << full);
+  // 240 messages in batches of up to 30: 8 if every batch were full. One message per
+  // batch would be 240.
+  CHECK(calls.size() <= 24);
+  CHECK(full >= 4);
+}
+
 TEST_CASE("deadlocks and an unavailable database are retried until they pass, never dead-lettered",
           "[consumer]") {
   Database database;

@@ -18,6 +18,11 @@ inline constexpr std::size_t kMaxBatchMessages = 5'000;
 // How long a batch may wait for more messages of its partition. Latency of the first
 // event of a batch grows by this much; more than a second buys nothing.
 inline constexpr std::chrono::milliseconds kMaxBatchWait{1'000};
+// Messages a consumer holds back for later batches, as a multiple of max_batch: those
+// of other partitions polled while one partition's batch is gathered (librdkafka
+// interleaves partitions, so without holding them a busy partition would get batches of
+// a few messages). Bounds the consumer's own buffer on top of librdkafka's queue.
+inline constexpr std::size_t kMaxHeldBatches = 4;
 // Attempts of one message before it is dead-lettered. Each failing attempt backs off,
 // so a larger value only delays the partition behind a poison message.
 inline constexpr int kMaxAttempts = 100;

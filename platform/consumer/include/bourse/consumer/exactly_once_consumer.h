@@ -1,6 +1,10 @@
 // A Kafka group consumer whose every event takes effect exactly once (docs/ARCHITECTURE.md: invariant 3, "Known traps").
 //
-// How: a batch is consecutive messages of ONE partition. In ONE database transaction the
+// How: a batch is consecutive messages of ONE partition, up to max_batch, gathered for
+// at most batch_wait. librdkafka hands out the partitions' messages interleaved, so the
+// messages of other partitions polled meanwhile are held back (up to kMaxHeldBatches x
+// max_batch in all) and make up those partitions' next batches; the partition whose
+// oldest held message arrived first goes next. In ONE database transaction the
 // consumer, for each message, inserts (consumer_group, event_id) into processed_events
 // (INSERT IGNORE): a new row means the handler runs, an existing row means a duplicate
 // (the relay may publish an outbox row twice) and the message is skipped. Then it moves
@@ -20,7 +24,8 @@
 // sought back to the stored offset. Only if the re-fetch from there starts at the same
 // later offset again (offsets without records: retention, compaction, transaction
 // markers) is the batch applied. A polled message is never dropped while its partition
-// is assigned here: one that arrives during a rebalance starts the next batch.
+// is assigned here and not sought back: one that arrives during a rebalance is held for
+// the next batch; a seek drops the partition's held messages (they are fetched again).
 //
 // Failures: any failure (handler error, exception, database down) rolls the batch back,
 // seeks the partition back to the batch's first offset and backs off exponentially
