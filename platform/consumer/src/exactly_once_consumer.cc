@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -16,6 +15,7 @@
 #include "bourse/db/sql_error.h"
 #include "bourse/kafka/consumer.h"
 #include "bourse/kafka/errors.h"
+#include "bourse/kafka/held_messages.h"
 #include "bourse/log/log.h"
 #include "consumer_tables.h"
 #include "partition_progress.h"
@@ -145,7 +145,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
   Result<std::vector<kafka::TopicPartitionOffset>> on_assigned(
       const std::vector<kafka::TopicPartition>& assigned) override {
     ++assignment_epoch;
-    drop_held();
+    held.clear();
     std::vector<kafka::TopicPartitionOffset> starts;
     starts.reserve(assigned.size());
     const Status status = pool.with_session([&](soci::session& session) {
@@ -181,7 +181,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     // Nothing is in flight here: batches are applied between polls, so the revoked
     // partitions' work is either committed (offsets stored) or was never started.
     ++assignment_epoch;
-    drop_held();
+    held.clear();
     for (const auto& tp : revoked) {
       if (const auto it = partitions.find(tp); it != partitions.end()) {
         if (it->second.lag_gauge != nullptr) it->second.lag_gauge->set(0);
@@ -203,7 +203,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       (void)kafka->close();
       kafka.reset();
       forget_partitions();
-      drop_held();
+      held.clear();
     }
     kafka::ConsumerOptions kafka_options;
     kafka_options.group_id = options.group_id;
@@ -227,7 +227,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     }
     kafka.reset();
     forget_partitions();
-    drop_held();
+    held.clear();
   }
 
   // Drops the assignment's bookkeeping (the consumer is being closed or recreated): its lag
@@ -299,56 +299,14 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     update_stalled_gauge();
   }
 
-  // The partition whose oldest held message arrived first, if any message is held.
-  std::optional<kafka::TopicPartition> oldest_held() const {
-    std::optional<kafka::TopicPartition> oldest;
-    std::uint64_t sequence = 0;
-    for (const auto& [tp, messages] : held) {
-      if (messages.empty()) continue;
-      if (!oldest || messages.front().sequence < sequence) {
-        oldest = tp;
-        sequence = messages.front().sequence;
-      }
-    }
-    return oldest;
-  }
-
-  // Moves up to `limit` held messages of `tp` (its oldest) into `batch`.
-  void take_held(const kafka::TopicPartition& tp, std::size_t limit,
-                 std::vector<kafka::Message>& batch) {
-    auto it = held.find(tp);
-    if (it == held.end()) return;
-    while (!it->second.empty() && batch.size() < limit) {
-      BOURSE_ASSERT(batch.empty() || it->second.front().message.offset > batch.back().offset,
-                    "a partition's messages arrive in offset order");
-      batch.push_back(std::move(it->second.front().message));
-      it->second.pop_front();
-      --held_count;
-    }
-    if (it->second.empty()) held.erase(it);
-  }
-
-  void drop_held() {
-    held.clear();
-    held_count = 0;
-  }
-
-  // Forgets the held messages of `tp` (it is being sought: they will be fetched again).
-  void drop_held(const kafka::TopicPartition& tp) {
-    if (auto it = held.find(tp); it != held.end()) {
-      held_count -= it->second.size();
-      held.erase(it);
-    }
-  }
-
-  bool held_full() const { return held_count >= kMaxHeldBatches * options.max_batch; }
+  bool held_full() const { return held.size() >= kMaxHeldBatches * options.max_batch; }
 
   Result<std::size_t> poll_once(milliseconds timeout) {
     if (Status status = ensure_kafka(); !status) return status.error();
     check_progress();
     const std::uint64_t epoch = assignment_epoch;
     std::vector<kafka::Message> batch;
-    std::optional<kafka::TopicPartition> from_held = oldest_held();
+    std::optional<kafka::TopicPartition> from_held = held.oldest();
     if (!from_held) {
       auto first = kafka->poll(timeout);
       if (!first) return poll_failed(first.error());
@@ -375,7 +333,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                 {{"group", options.group_id},
                  {"topic", tp.topic},
                  {"partition", static_cast<std::int64_t>(tp.partition)}});
-      drop_held(tp);
+      held.drop(tp);
       return std::size_t{0};
     }
     const auto limit_for = [&](std::int64_t first_offset) {
@@ -384,8 +342,8 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     };
     std::size_t limit = options.max_batch;
     if (from_held) {
-      limit = limit_for(held.at(tp).front().message.offset);
-      take_held(tp, limit, batch);
+      limit = limit_for(held.front_offset(tp));
+      held.take(tp, limit, batch);
     } else {
       limit = limit_for(batch.front().offset);
     }
@@ -395,7 +353,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     // bound). Held messages of `tp` beyond a full batch stay held, so nothing of `tp` is
     // polled into the batch while older ones of it wait.
     const auto deadline = Clock::now() + options.batch_wait;
-    while (batch.size() < limit && held.count(tp) == 0 && !held_full()) {
+    while (batch.size() < limit && !held.holds(tp) && !held_full()) {
       const auto remaining = std::max(
           milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
       auto more = kafka->poll(remaining);
@@ -433,11 +391,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                  {"offset", message.offset}});
       return;
     }
-    std::deque<Held>& queue = held[tp];
-    BOURSE_ASSERT(queue.empty() || message.offset > queue.back().message.offset,
-                  "a partition's messages arrive in offset order");
-    queue.push_back(Held{held_sequence++, std::move(message)});
-    ++held_count;
+    held.hold(std::move(message));
   }
 
   Result<std::size_t> poll_failed(const Error& error) {
@@ -446,7 +400,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       (void)kafka->close();
       kafka.reset();
       forget_partitions();
-      drop_held();
+      held.clear();
     }
     sleep_for(options.initial_backoff);
     return error;
@@ -720,7 +674,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
   // later messages and skip some: instead, leave the group and rejoin, which restarts
   // every partition from the database.
   void seek_or_rejoin(const kafka::TopicPartition& tp, std::int64_t offset) {
-    drop_held(tp);  // fetched again from `offset`
+    held.drop(tp);  // fetched again from `offset`
     if (!kafka || partitions.find(tp) == partitions.end()) return;
     const Status status = kafka->seek(tp, offset);
     if (status) return;
@@ -796,17 +750,11 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
   // Polled but not applied yet: messages of other partitions that arrived while a batch
   // was gathered, what did not fit a full batch, and the first message of a new
   // assignment. Per partition in offset order (consecutive: the partition's next batch
-  // starts with them); `held_order` is their arrival sequence, so the partition whose
-  // oldest message came first is served first. Never dropped while its partition is
-  // assigned here and not sought (librdkafka's fetch position is already past them).
-  // At most kMaxHeldBatches * max_batch messages in all (see held_count).
-  struct Held {
-    std::uint64_t sequence;
-    kafka::Message message;
-  };
-  std::map<kafka::TopicPartition, std::deque<Held>> held;
-  std::size_t held_count = 0;
-  std::uint64_t held_sequence = 0;
+  // starts with them); the partition whose oldest message came first is served first.
+  // Never dropped while its partition is assigned here and not sought (librdkafka's
+  // fetch position is already past them). At most kMaxHeldBatches * max_batch messages
+  // in all (held_full() stops polling more into a batch).
+  kafka::HeldMessages held;
   std::map<kafka::TopicPartition, PartitionState> partitions;  // the current assignment
   std::uint64_t assignment_epoch = 0;  // bumped by every assignment and revocation
   Clock::time_point last_hint{};

@@ -13,6 +13,7 @@
 #include "bourse/db/sql_error.h"
 #include "bourse/kafka/admin.h"
 #include "bourse/kafka/consumer.h"
+#include "bourse/kafka/held_messages.h"
 #include "bourse/log/log.h"
 #include "bourse/market_data/market_view.h"
 #include "bourse/market_data/market_view_store.h"
@@ -168,7 +169,11 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
 
   std::unique_ptr<kafka::Consumer> kafka;
   std::map<std::int32_t, Partition> partitions;
-  std::optional<kafka::Message> pending;  // polled, belongs to the next batch
+  // Polled but not processed yet: inputs of other partitions that arrived while a batch
+  // was gathered, and the first input of a new assignment (librdkafka interleaves
+  // partitions; see kafka::HeldMessages). Cleared on every assignment change; a
+  // partition's are dropped when it is sought. At most kMaxHeldInputBatches * max_batch.
+  kafka::HeldMessages held;
   std::uint64_t assignment_epoch = 0;
   SteadyClock::time_point last_housekeeping{};
   SteadyClock::time_point consumer_retry_at{};
@@ -183,7 +188,7 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
   Result<std::vector<kafka::TopicPartitionOffset>> on_assigned(
       const std::vector<kafka::TopicPartition>& assigned) override {
     ++assignment_epoch;
-    pending.reset();
+    held.clear();
     std::vector<kafka::TopicPartitionOffset> starts;
     for (const kafka::TopicPartition& tp : assigned) {
       BOURSE_ASSERT(tp.topic == options.input_topic, "only the input topic is subscribed");
@@ -211,7 +216,7 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
     // Batches run between polls: every revoked partition's last batch committed or wrote
     // nothing. The states are dropped; the next owner restores from the database.
     ++assignment_epoch;
-    pending.reset();
+    held.clear();
     for (const kafka::TopicPartition& tp : revoked) {
       if (auto it = partitions.find(tp.partition); it != partitions.end()) {
         if (it->second.lag_gauge != nullptr) it->second.lag_gauge->set(0);
@@ -347,9 +352,9 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
       return;
     }
     update_refused_gauge();
-    // A held-back message of this partition is re-fetched after the seek; one of another
-    // partition is kept (its fetch position is already past it).
-    if (pending && pending->partition == partition.id) pending.reset();
+    // Held-back inputs of this partition are re-fetched after the seek; those of other
+    // partitions are kept (their fetch positions are already past them).
+    held.drop({options.input_topic, partition.id});
     const Status sought = kafka->seek({options.input_topic, partition.id}, *start);
     if (!sought) {
       // The fetch position stays where it was: restore again later (messages are dropped
@@ -394,7 +399,7 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
       if (partition.lag_gauge != nullptr) partition.lag_gauge->set(0);
     }
     partitions.clear();
-    pending.reset();
+    held.clear();
     update_refused_gauge();
   }
 
@@ -407,37 +412,38 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
     forget_partitions();
   }
 
-  Result<std::optional<kafka::Message>> next_message(milliseconds timeout) {
-    if (pending) {
-      std::optional<kafka::Message> message = std::move(pending);
-      pending.reset();
-      return message;
-    }
-    return kafka->poll(timeout);
-  }
-
+  // One batch: inputs of one partition, at most max_batch, gathered for at most
+  // batch_wait. Inputs of other partitions polled meanwhile are held for their own
+  // batches (up to kMaxHeldInputBatches * max_batch); held ones go first, the partition
+  // whose oldest held input came first before the others.
   Result<std::size_t> poll_once(milliseconds timeout) {
     if (Status status = ensure_kafka(); !status) return status.error();
     for (auto& [id, partition] : partitions) retry_restore(partition);
     housekeeping();
-    auto first = next_message(timeout);
-    if (!first) {
-      log::warn("matching: poll failed", {{"error", describe(first.error())}});
-      if (kafka && kafka->failed()) {
-        (void)kafka->close();
-        kafka.reset();
-        forget_partitions();
-        consumer_retry_at = SteadyClock::now() + kRestoreRetryInterval;
-      }
-      return first.error();
-    }
-    if (!first->has_value()) return std::size_t{0};
-    const std::uint64_t epoch = assignment_epoch;
     std::vector<kafka::Message> batch;
-    batch.push_back(std::move(**first));
-    const std::int32_t partition_id = batch.front().partition;
+    std::optional<kafka::TopicPartition> tp = held.oldest();
+    if (tp) {
+      held.take(*tp, options.max_batch, batch);
+    } else {
+      auto first = kafka->poll(timeout);
+      if (!first) {
+        log::warn("matching: poll failed", {{"error", describe(first.error())}});
+        if (kafka && kafka->failed()) {
+          (void)kafka->close();
+          kafka.reset();
+          forget_partitions();
+          consumer_retry_at = SteadyClock::now() + kRestoreRetryInterval;
+        }
+        return first.error();
+      }
+      if (!first->has_value()) return std::size_t{0};
+      batch.push_back(std::move(**first));
+      tp = kafka::TopicPartition{batch.front().topic, batch.front().partition};
+    }
+    const std::uint64_t epoch = assignment_epoch;
     const auto deadline = SteadyClock::now() + options.batch_wait;
-    while (batch.size() < options.max_batch) {
+    while (batch.size() < options.max_batch && !held.holds(*tp) &&
+           held.size() < kMaxHeldInputBatches * options.max_batch) {
       const auto remaining = std::max(
           milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now()));
       auto more = kafka->poll(remaining);
@@ -445,17 +451,17 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
         // A rebalance ran inside this poll: `batch` belongs to the revoked assignment and
         // is dropped (its partition restarts from the database wherever it is assigned).
         // A message this poll returned belongs to the new assignment: keep it.
-        if (more && more->has_value()) pending = std::move(**more);
+        if (more && more->has_value()) held.hold(std::move(**more));
         return std::size_t{0};
       }
       if (!more || !more->has_value()) break;
-      if ((*more)->partition != partition_id) {
-        pending = std::move(**more);
-        break;
+      if ((*more)->partition == tp->partition) {
+        batch.push_back(std::move(**more));
+      } else {
+        held.hold(std::move(**more));
       }
-      batch.push_back(std::move(**more));
     }
-    return process(partition_id, batch);
+    return process(tp->partition, batch);
   }
 
   // Lag gauges and idle snapshots, at most every kHousekeepingInterval.

@@ -186,7 +186,8 @@ struct Service {
   std::unique_ptr<MatchingService> service;
 
   Service(Database& db, const std::string& topic, const std::string& group,
-          MatchingServiceOptions options = {}) {
+          MatchingServiceOptions options = {},
+          const std::map<std::string, std::string>& kafka_properties = {}) {
     options.group_id = group;
     options.input_topic = topic;
     options.output_topic = "test.matching-events";
@@ -195,9 +196,10 @@ struct Service {
     options.heartbeat_interval = 1s;
     options.max_poll_interval = 30s;
     options.commit_retry_budget = 5s;
-    auto created =
-        MatchingService::create(db.pool, kafka_config("matching-test-" + group), registry,
-                                SystemClock::instance(), instruments(), options);
+    kafka::KafkaConfig config = kafka_config("matching-test-" + group);
+    for (const auto& [key, value] : kafka_properties) config.properties[key] = value;
+    auto created = MatchingService::create(db.pool, std::move(config), registry,
+                                           SystemClock::instance(), instruments(), options);
     INFO((created.ok() ? "" : created.error().message));
     REQUIRE(created.ok());
     service = std::move(created).value();
@@ -520,6 +522,51 @@ TEST_CASE("two members splitting partitions across rebalances emit what one memb
     REQUIRE(wait_for([&] { return all_committed(alone_db); }, 90s));
   }
   const auto expected = alone_db.outputs();
+  REQUIRE(expected.size() > 300);
+  CHECK(db.outputs() == expected);
+}
+
+TEST_CASE("partitions that arrive interleaved still get full batches, with the same outputs",
+          "[matching_service]") {
+  // One record per partition per fetch (max.partition.fetch.bytes=1), so librdkafka hands
+  // the inputs out as p0 p1 p2 p3 p0 p1 ...: a service that ended a batch at the first
+  // input of another partition would commit one input per transaction here.
+  constexpr int kPartitions = 4;
+  const std::string topic = create_topic(kPartitions);
+  InputProducer producer;
+  std::vector<std::vector<std::string>> workloads;
+  for (int partition = 0; partition < kPartitions; ++partition) {
+    workloads.push_back(workload(120, 300 + partition));
+  }
+  const std::size_t per_partition = workloads.front().size();
+  for (std::size_t i = 0; i < per_partition; ++i) {
+    for (int partition = 0; partition < kPartitions; ++partition) {
+      producer.raw(topic, workloads[partition][i], partition);
+    }
+  }
+  const auto drive_all = [&](Service& service, Database& db) {
+    for (int partition = 0; partition < kPartitions; ++partition) {
+      service.drive_to(db, topic, static_cast<long long>(per_partition), partition);
+    }
+  };
+  MatchingServiceOptions options;
+  options.max_batch = 30;
+  options.batch_wait = 200ms;
+  Database db;
+  Service interleaved(db, topic, unique_name("matching"), options,
+                      {{"fetch.wait.max.ms", "10"}, {"max.partition.fetch.bytes", "1"}});
+  drive_all(interleaved, db);
+  const double batches = interleaved.counter("bourse_matching_batches_committed_total");
+  INFO("batches: " << batches);
+  // 480 inputs in batches of up to 30: 16 if every batch were full, 480 at one per batch.
+  CHECK(batches <= 48);
+  CHECK(interleaved.counter("bourse_matching_inputs_applied_total") ==
+        static_cast<double>(kPartitions * per_partition - kPartitions));  // one junk input each
+
+  Database plain_db;  // the same inputs fetched normally
+  Service plain(plain_db, topic, unique_name("matching"));
+  drive_all(plain, plain_db);
+  const auto expected = plain_db.outputs();
   REQUIRE(expected.size() > 300);
   CHECK(db.outputs() == expected);
 }

@@ -5,7 +5,9 @@
 // that partition).
 //
 // The input topic is the shard's journal. Per batch (consecutive messages of ONE
-// partition, at most max_batch, gathered for at most batch_wait):
+// partition, at most max_batch, gathered for at most batch_wait; other partitions'
+// messages polled meanwhile are held for their own batches, up to kMaxHeldInputBatches x
+// max_batch, since librdkafka interleaves partitions):
 //   1. each message is decoded (an order::OrderCreated or order::CancelRequested envelope)
 //      and applied to the ShardState; a message that does not decode is a dead letter
 //      (dead_letters row, group = options.group_id) and is skipped - decoding is a pure

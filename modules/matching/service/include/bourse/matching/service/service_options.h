@@ -48,6 +48,10 @@ inline constexpr std::chrono::milliseconds kMaxCommitRetryBudget{20'000};
 inline constexpr std::chrono::milliseconds kWorkerPollTimeout{100};
 // Longest wait for the broker's watermarks at assignment (retention check), per partition.
 inline constexpr std::chrono::milliseconds kWatermarkQueryTimeout{5'000};
+// Inputs of other partitions held back while one partition's batch is gathered: at most
+// this many batches' worth (kMaxHeldInputBatches * max_batch messages); once reached, the
+// batch ends with what it has.
+inline constexpr std::size_t kMaxHeldInputBatches = 4;
 
 struct MatchingServiceOptions {
   // Called on the service's thread after each batch transaction that wrote outputs to
