@@ -12,7 +12,8 @@
 #      loop at that rate for --seconds (realistic mix: 1,000 users, every configured
 #      symbol, Zipf popularity, ~half the limit orders crossing, 10 % market orders, 5 %
 #      cancels); stops at the first rate whose accept p99 passes 50 ms, that has errors,
-#      or that is not sustainable (lag growing, or not final within 10 s after the load);
+#      or that is not sustainable (lag growing, not final within 10 s after the load, or
+#      less than 95 % of the offered rate answered: loadgen/verdict.h);
 #   3. prints a table, the sustainable rate as a share of the raw ceilings, one final JSON
 #      line, and (re)writes the results section of --out plus docs/perf-latency.svg
 #      (gnuplot: latency against rate).

@@ -26,9 +26,14 @@
 //    inserted per order (every table of the database), statements per order (MariaDB's
 //    Questions counter from the start of the load until final: the whole server, so on a
 //    quiet machine only), then POST /v1/admin/reconciliation.
-// Prints a table and one final JSON line {"bench":"e2e",...}. "sustainable" is true only
-// if no request failed (5xx / transport), lag stayed bounded (the last sample is not the
-// maximum unless the maximum is small) and everything was final in time.
+// Prints a table and one final JSON line {"bench":"e2e",...}. "sustainable" (verdict.h) is
+// true only if no request failed (5xx / transport), lag stayed bounded (the last sample is
+// not the maximum unless the maximum is small), everything was final in time and, in open
+// loop, the server answered (202, 4xx, cancels 202/409) at least kMinAnsweredShare (95 %)
+// of the offered rate: every request is due within --seconds and is sent even when late,
+// so a server that falls behind stretches the load, and answered share = (answered /
+// load seconds) / (sent / --seconds). When not sustainable the table says why, e.g.
+// "sustainable: NO (answered 67.2% of offered (minimum 95%))".
 // Exit status: 0 sustainable, 1 not, 2 usage, 4 database error.
 #include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
@@ -51,6 +56,7 @@
 #include "histogram.h"
 #include "http_client.h"
 #include "order_mix.h"
+#include "verdict.h"
 
 namespace {
 
@@ -460,7 +466,13 @@ int main(int argc, char** argv) {
   }
   const bool lag_bounded = max_lag < kSmallLag || last_lag_during_load < max_lag;
   const bool final_in_time = final_after_s >= 0 && final_after_s <= options.final_within_s;
-  const bool sustainable = counts.failed == 0 && lag_bounded && final_in_time;
+  const long long answered = counts.accepted + counts.rejected_4xx + counts.cancels + counts.cancels_late;
+  const bourse::bench::Verdict verdict = bourse::bench::judge(
+      {counts.failed.load(), lag_bounded, final_in_time, options.rate > 0, answered,
+       static_cast<double>(options.seconds), load_seconds});
+  const bool sustainable = verdict.sustainable;
+  const std::string answered_share_json =  // null in closed loop (no offered rate)
+      verdict.answered_share.has_value() ? std::to_string(*verdict.answered_share) : "null";
   const double orders_per_s = static_cast<double>(counts.accepted) / load_seconds;
   const double trades_per_s = static_cast<double>(trades) / load_seconds;
   const double rows_per_order = orders > 0 ? static_cast<double>(rows) / static_cast<double>(orders) : 0;
@@ -479,6 +491,11 @@ int main(int argc, char** argv) {
   std::printf("  accepted %lld (%.0f/s), 4xx %lld, failed %lld, cancels %lld (+%lld too late)\n",
               counts.accepted.load(), orders_per_s, counts.rejected_4xx.load(), counts.failed.load(),
               counts.cancels.load(), counts.cancels_late.load());
+  if (verdict.answered_share.has_value()) {
+    std::printf("  answered %lld requests in %.1f s: %.1f %% of the offered rate (minimum %.0f %%)\n",
+                answered, load_seconds, *verdict.answered_share * 100.0,
+                bourse::bench::kMinAnsweredShare * 100.0);
+  }
   std::printf("  trades %lld (%.0f/s); all final %.2f s after the load (%s)\n", trades, trades_per_s,
               final_after_s, final_in_time ? "in time" : "NOT in time");
   std::printf("  lag: max %.0f messages, last during load %.0f (%s)\n", max_lag, last_lag_during_load,
@@ -491,7 +508,8 @@ int main(int argc, char** argv) {
                 histogram->percentile_ms(99), histogram->percentile_ms(99.9), histogram->max_ms());
   }
   std::printf("  rows inserted per order %.2f; statements per order %.2f; reconciliation %s; sustainable: %s\n",
-              rows_per_order, statements_per_order, reconciliation.c_str(), sustainable ? "yes" : "NO");
+              rows_per_order, statements_per_order, reconciliation.c_str(),
+              sustainable ? "yes" : ("NO (" + verdict.reasons + ")").c_str());
   if (options.raw_db_rows_per_s > 0) {
     std::printf("  vs raw DB ceiling (1 order row + 1 outbox row per order): %.0f orders/s -> %.1f %%\n",
                 options.raw_db_rows_per_s / 2.0, db_ratio * 100);
@@ -499,11 +517,12 @@ int main(int argc, char** argv) {
   std::printf("{\"bench\":\"e2e\",\"orders_per_s\":%.0f,\"trades_per_s\":%.0f,\"accept_p50_ms\":%.2f,"
               "\"accept_p99_ms\":%.2f,\"trade_p99_ms\":%.2f,\"settled_p99_ms\":%.2f,"
               "\"rows_per_order\":%.2f,\"statements_per_order\":%.2f,\"raw_db_rows_per_s\":%.0f,\"raw_kafka_msgs_per_s\":%.0f,"
-              "\"failed\":%lld,\"max_lag\":%.0f,\"final_after_s\":%.2f,\"sustainable\":%s,"
+              "\"failed\":%lld,\"max_lag\":%.0f,\"final_after_s\":%.2f,\"sustainable\":%s,\"answered_share\":%s,"
               "\"reconciliation\":\"%s\"}\n",
               orders_per_s, trades_per_s, accepts.percentile_ms(50), accepts.percentile_ms(99),
               trade_latency.percentile_ms(99), settled_latency.percentile_ms(99), rows_per_order,
               statements_per_order, options.raw_db_rows_per_s, options.raw_kafka_msgs_per_s, counts.failed.load(), max_lag,
-              final_after_s, sustainable ? "true" : "false", reconciliation.c_str());
+              final_after_s, sustainable ? "true" : "false", answered_share_json.c_str(),
+              reconciliation.c_str());
   return sustainable ? 0 : 1;
 }

@@ -241,28 +241,57 @@ TEST_CASE("metrics show waiting rows and their age; cleanup deletes expired publ
   auto published = relay->run_once();
   REQUIRE(published.ok());
   CHECK(*published == 3);
-  CHECK(gauge(registry, kMetricPendingRows) == 0.0);
-  CHECK(gauge(registry, kMetricOldestUnpublishedAge) == 0.0);
   CHECK(counter(registry, kMetricPublishedTotal) == 3);
   CHECK(gauge(registry, kMetricLeaseHeld) == 1.0);
+  CHECK(fixture.unpublished() == 0);
 
-  // Two rows were published over a day ago; the third just now.
+  // The gauges were read at the start of that iteration (3 rows waiting) and are not
+  // re-read after a successful publish, nor by any iteration within
+  // kRelayMetricsRefreshInterval: they still say 3 while the table holds none.
+  CHECK(gauge(registry, kMetricPendingRows) == 3.0);
+  CHECK(gauge(registry, kMetricOldestUnpublishedAge) >= 10.0);
+  clock.advance(kRelayMetricsRefreshInterval - 1ms);
+  auto within = relay->run_once();
+  REQUIRE(within.ok());
+  CHECK(*within == 0);
+  CHECK(gauge(registry, kMetricPendingRows) == 3.0);
+  CHECK(gauge(registry, kMetricOldestUnpublishedAge) >= 10.0);
+
+  // Once the interval has passed, the next iteration re-reads them before its batch:
+  // they count the row inserted just before it (then published by that iteration)...
+  fixture.append(topic, "AAPL", 3);
+  clock.advance(1ms);
+  auto refreshed = relay->run_once();
+  REQUIRE(refreshed.ok());
+  CHECK(*refreshed == 1);
+  CHECK(fixture.unpublished() == 0);
+  CHECK(gauge(registry, kMetricPendingRows) == 1.0);
+  // ... and, one more interval later, that nothing waits.
+  clock.advance(kRelayMetricsRefreshInterval);
+  auto empty = relay->run_once();
+  REQUIRE(empty.ok());
+  CHECK(*empty == 0);
+  CHECK(gauge(registry, kMetricPendingRows) == 0.0);
+  CHECK(gauge(registry, kMetricOldestUnpublishedAge) == 0.0);
+  CHECK(counter(registry, kMetricPublishedTotal) == 4);
+
+  // Two rows were published over a day ago; the other two just now.
   fixture.execute(std::string("UPDATE ") + kTable +
                   " SET published_at = NOW(6) - INTERVAL 25 HOUR ORDER BY id LIMIT 2");
   auto not_due = relay->run_once();
   REQUIRE(not_due.ok());
-  CHECK(fixture.total_rows() == 3);  // cleanup_interval has not elapsed on the fake clock
+  CHECK(fixture.total_rows() == 4);  // cleanup_interval has not elapsed on the fake clock
 
   clock.advance(std::chrono::seconds(61));
   auto due = relay->run_once();
   REQUIRE(due.ok());
   CHECK(*due == 0);
-  CHECK(fixture.total_rows() == 1);
-  CHECK(fixture.published() == 1);
+  CHECK(fixture.total_rows() == 2);
+  CHECK(fixture.published() == 2);
 
   // The prometheus text carries the table label.
   const std::string text = registry.render_prometheus();
-  CHECK(text.find("bourse_outbox_published_total{outbox=\"order_outbox\"} 3") != std::string::npos);
+  CHECK(text.find("bourse_outbox_published_total{outbox=\"order_outbox\"} 4") != std::string::npos);
 }
 
 TEST_CASE("with Kafka unreachable run_once fails and marks nothing",

@@ -34,8 +34,10 @@
 //   cleanup_interval, in chunks of kRelayCleanupChunkRows.
 //
 //   Metrics (label outbox="<table>"): bourse_outbox_pending_rows,
-//   bourse_outbox_oldest_unpublished_age_seconds (refreshed at least every
-//   kRelayMetricsRefreshInterval by every instance, holder or not),
+//   bourse_outbox_oldest_unpublished_age_seconds (re-read by every instance, holder or
+//   not, at the start of its first iteration after kRelayMetricsRefreshInterval has
+//   passed, and after a failed delivery; NOT after a successful batch, so right after a
+//   publish they may still show the rows just published, for up to that interval),
 //   bourse_outbox_published_total, bourse_outbox_publish_failures_total (failed
 //   iterations: Kafka, database or lease trouble), bourse_outbox_lease_held (0/1).
 //
@@ -103,8 +105,8 @@ class Relay {
   void stop();
 
   // One iteration on the caller's thread: take the lease if not held (one attempt),
-  // check it, publish one batch, mark the acknowledged prefix, clean up if due, refresh
-  // the pending metrics if due. Returns the rows marked published (0: nothing to do).
+  // refresh the pending metrics if due, check the lease, publish one batch, mark the
+  // acknowledged prefix, clean up if due. Returns the rows marked published (0: nothing to do).
   // Errors: kConflict/kLeaseNotHeldReason (standby), kUnavailable/kLeaseLostReason,
   // kUnavailable/kTimeout from the database or Kafka (nothing after the first failed
   // row is marked), kUnavailable/kSimulatedCrashReason (test hook).

@@ -40,7 +40,8 @@ inline constexpr std::chrono::milliseconds kMaxRelayDeliveryTimeout{120'000};
 // would hold row locks and grow the undo log; the rest waits for the next round.
 inline constexpr std::size_t kRelayCleanupChunkRows = 1'000;
 inline constexpr int kMaxRelayCleanupChunksPerRound = 100;
-// pending_rows / oldest_unpublished_age_seconds are refreshed at least this often.
+// pending_rows / oldest_unpublished_age_seconds are re-read (one COUNT(*) query) at most
+// this often, at the start of an iteration; sooner only after a failed delivery.
 inline constexpr std::chrono::milliseconds kRelayMetricsRefreshInterval{1'000};
 // Back-off after a failed iteration (database or Kafka down): doubles from the first
 // value up to the ceiling, and resets after a success.
