@@ -76,6 +76,13 @@ class SettlementHandler final : public consumer::EventHandler {
     return handle_batch(session, one);
   }
 
+  // OrderAccepted (and any other type) changes no account: not claimed, not handed over.
+  bool handles(std::string_view event_type) const override {
+    return event_type == matching::TradeExecuted::kType ||
+           event_type == matching::OrderCancelled::kType ||
+           event_type == matching::OrderRejected::kType;
+  }
+
   Status handle_batch(soci::session& session,
                       std::span<const consumer::DeliveredEvent> delivered) override {
     std::vector<SettlementInput> inputs;

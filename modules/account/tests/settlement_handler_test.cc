@@ -325,6 +325,12 @@ TEST_CASE("ignored types pass, a bad payload or a trade that does not fit is an 
   unknown.event_type = "SomethingNew";
   REQUIRE(f.run({wrap(accepted), unknown}).ok());
   CHECK(f.outbox().empty());
+  // The consumer passes them over without a processed_events claim.
+  CHECK_FALSE(f.handler->handles(matching::events::OrderAccepted::kType));
+  CHECK_FALSE(f.handler->handles("SomethingNew"));
+  CHECK(f.handler->handles(matching::events::TradeExecuted::kType));
+  CHECK(f.handler->handles(matching::events::OrderCancelled::kType));
+  CHECK(f.handler->handles(matching::events::OrderRejected::kType));
 
   envelope::Envelope broken = wrap(trade_executed(61, 1, 2, "bob", "sue", "AAPL", "100", 5, 0, 0));
   broken.data.erase("price");

@@ -16,4 +16,6 @@ Status EventHandler::handle_batch(soci::session& session, std::span<const Delive
   return Status::success();
 }
 
+bool EventHandler::handles(std::string_view /*event_type*/) const { return true; }
+
 }  // namespace bourse::consumer

@@ -72,6 +72,7 @@ struct PartitionState {
 struct BatchOutcome {
   std::size_t applied = 0;
   std::size_t duplicates = 0;
+  std::size_t ignored = 0;  // of a type the handler does not handle: not claimed
   std::optional<std::int64_t> fenced_next_offset;   // another member was ahead: skip to it
   std::optional<std::int64_t> gap_expected_offset;  // the batch started past it: refused
   bool confirmed_log_gap = false;    // started past it again after a re-fetch: no records there
@@ -94,6 +95,10 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
         duplicates_family(registry.counter("bourse_consumer_duplicates_skipped_total",
                                            "Events skipped because their event_id was applied",
                                            {"group", "topic"})),
+        ignored_family(registry.counter(
+            "bourse_consumer_events_ignored_total",
+            "Events of types the group's handler does not handle (passed over, not claimed)",
+            {"group", "topic"})),
         batch_failures(registry
                            .counter("bourse_consumer_batch_failures_total",
                                     "Batch transactions rolled back and retried", {"group"})
@@ -460,7 +465,9 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     }
     // Parse every message, then claim the whole batch's events in two statements
     // (detail::claim_events), then hand the new ones to the handler in one call (in
-    // offset order), so that it can aggregate across the batch.
+    // offset order), so that it can aggregate across the batch. Events of a type the
+    // handler does not handle are passed over unclaimed: applying them is a no-op, so a
+    // second copy of one is harmless and needs no processed_events row.
     std::vector<envelope::Envelope> parsed;  // complete before `fresh` points into it
     std::vector<const kafka::Message*> parsed_messages;
     std::vector<std::string> event_ids;
@@ -472,6 +479,10 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
         detail::DeadLetter letter = dead_letter_of(message, envelope.error(), /*attempts=*/1);
         detail::insert_dead_letter(session, letter);
         outcome.malformed.push_back(std::move(letter));
+        continue;
+      }
+      if (!handler.handles(envelope->event_type)) {
+        ++outcome.ignored;
         continue;
       }
       event_ids.push_back(envelope->event_id);
@@ -543,6 +554,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     if (outcome.duplicates > 0) {
       duplicates_family.with({options.group_id, tp.topic}).inc(outcome.duplicates);
     }
+    if (outcome.ignored > 0) ignored_family.with({options.group_id, tp.topic}).inc(outcome.ignored);
     for (const auto& letter : outcome.malformed) log_dead_letter(letter);
     dead_letters.inc(outcome.malformed.size());
     state.consecutive_failures = 0;
@@ -735,6 +747,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
   EventHandler& handler;
   metrics::CounterFamily& applied_family;
   metrics::CounterFamily& duplicates_family;
+  metrics::CounterFamily& ignored_family;
   metrics::Counter& batch_failures;
   metrics::Counter& dead_letters;
   metrics::Counter& gaps_refused;

@@ -106,9 +106,10 @@ struct Database {
 };
 
 // The envelope of a test event with data {"value": value}.
-std::string test_envelope(long long value, const std::string& event_id) {
+std::string test_envelope(long long value, const std::string& event_id,
+                          const std::string& event_type = "TestEvent") {
   return envelope::serialize(envelope::Envelope{event_id,
-                                                "TestEvent",
+                                                event_type,
                                                 1,
                                                 "2026-11-30T00:00:00.000000Z",
                                                 "test",
@@ -584,6 +585,53 @@ TEST_CASE("partitions that arrive interleaved still get full batches, each in of
   // batch would be 240.
   CHECK(calls.size() <= 24);
   CHECK(full >= 4);
+}
+
+// Hands TestEvent over to a TestHandler and declares every other type ignored.
+class TestEventsOnly final : public EventHandler {
+ public:
+  Status handle(soci::session& session, const envelope::Envelope& event,
+                const kafka::Message& message) override {
+    ++handed_over;
+    return inner.handle(session, event, message);
+  }
+  bool handles(std::string_view event_type) const override { return event_type == "TestEvent"; }
+  TestHandler inner;
+  int handed_over = 0;  // the consumer's thread is the test's thread here (drive)
+};
+
+TEST_CASE("events of a type the handler does not handle are passed over unclaimed",
+          "[consumer]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-ignored");
+  TestProducer producer;
+  // TestEvent 0, Other 1, TestEvent 2, Other 3, ... and one Other published twice.
+  std::vector<std::string> ignored_ids;
+  for (int i = 0; i < 10; ++i) {
+    const std::string id = random_uuid_v4();
+    if (i % 2 == 0) {
+      producer.event(topic, 0, i, id);
+    } else {
+      producer.raw(topic, 0, test_envelope(i, id, "OtherEvent"), id);
+      ignored_ids.push_back(id);
+    }
+  }
+  producer.raw(topic, 0, test_envelope(3, ignored_ids[1], "OtherEvent"), ignored_ids[1]);
+  TestEventsOnly handler;
+  metrics::Registry registry;
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 11; });
+
+  CHECK(database.applied_rows() == 5);  // the TestEvents only
+  CHECK(database.over_applied() == 0);
+  CHECK(handler.handed_over == 5);
+  CHECK(database.scalar("SELECT COUNT(*) FROM processed_events WHERE consumer_group = '" + group +
+                        "'") == 5);
+  CHECK(database.scalar("SELECT COUNT(*) FROM processed_events WHERE event_id = '" +
+                        ignored_ids[0] + "'") == 0);
+  CHECK(counter_value(registry, "bourse_consumer_events_ignored_total", {group, topic}) == 6);
+  CHECK(counter_value(registry, "bourse_consumer_events_applied_total", {group, topic}) == 5);
 }
 
 TEST_CASE("deadlocks and an unavailable database are retried until they pass, never dead-lettered",

@@ -33,6 +33,7 @@
 #include <soci/session.h>
 
 #include <span>
+#include <string_view>
 
 #include "bourse/common/error.h"
 #include "bourse/envelope/envelope.h"
@@ -54,6 +55,13 @@ class EventHandler {
                         const kafka::Message& message) = 0;
   // REQUIRES: !events.empty(). Default: handle() per event, in order, until one fails.
   virtual Status handle_batch(soci::session& session, std::span<const DeliveredEvent> events);
+
+  // False for event types this handler ignores by contract (handling them would change
+  // nothing). The consumer then passes such events over: no processed_events claim, not
+  // handed to handle()/handle_batch(), counted in bourse_consumer_events_ignored_total;
+  // the partition's offset still moves past them. Must be a pure function of the type
+  // (the same answer live, on retry and after a restart). Default: every type.
+  virtual bool handles(std::string_view event_type) const;
 };
 
 }  // namespace bourse::consumer
