@@ -52,12 +52,15 @@ Result<std::size_t> OutboxStore::mark_published(const std::vector<std::int64_t>&
   const std::string sql =
       fmt::format("UPDATE {} SET published_at = NOW(6) WHERE id IN ({}) AND published_at IS NULL",
                   table_, fmt::join(ids, ","));
+  // One statement, autocommitted: atomic on its own, and no BEGIN / COMMIT round trips
+  // (the relays' marks were ~40% of all transactions under load). Only the lease holder
+  // writes published_at, so it does not contend; a failure leaves the rows unpublished
+  // and they are produced again (at-least-once).
   std::size_t changed = 0;
-  Status status = pool_.in_transaction([&](soci::session& session) -> Status {
+  Status status = pool_.with_session([&](soci::session& session) {
     soci::statement statement = (session.prepare << sql);
     statement.execute(true);
     changed = static_cast<std::size_t>(statement.get_affected_rows());
-    return Status::success();
   });
   if (!status) return status.error();
   BOURSE_ASSERT(changed <= ids.size(), "UPDATE touched only the given ids");

@@ -1,7 +1,7 @@
 // The relay's SQL on one outbox table (standard outbox shape, migrations/0101_*.sql).
 //
 // Every query goes through the ConnectionPool and runs in autocommit mode (a fresh
-// snapshot per statement), except mark_published, which is one transaction. Selection
+// snapshot per statement; each statement is atomic on its own). Selection
 // is always "WHERE published_at IS NULL ORDER BY id": the relay never remembers a last
 // published id, because AUTO_INCREMENT ids are assigned at insert, not at commit, and a
 // row that commits late below an already published id would be skipped forever
@@ -42,8 +42,8 @@ class OutboxStore {
   // The first `limit` unpublished rows in id order.
   Result<std::vector<OutboxRow>> fetch_unpublished(std::size_t limit);
 
-  // Sets published_at = NOW(6) on `ids` (still unpublished ones) in one transaction;
-  // returns the rows changed.
+  // Sets published_at = NOW(6) on `ids` (still unpublished ones) in one autocommitted
+  // statement; returns the rows changed.
   Result<std::size_t> mark_published(const std::vector<std::int64_t>& ids);
 
   // COUNT(*) and the age of MIN(created_at) over the unpublished rows (database time,
