@@ -76,6 +76,9 @@ constexpr std::size_t kCancelCandidates = 256;
 constexpr auto kWarmupTimeout = std::chrono::seconds(120);
 // Lag below this many messages counts as bounded whatever its trend.
 constexpr double kSmallLag = 1'000;
+// A POST /v1/admin/reconciliation refused with 503 (the periodic run is running) is
+// retried once a second this many times.
+constexpr int kReconciliationRetries = 120;
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -447,7 +450,13 @@ int main(int argc, char** argv) {
   sampler.join();
   try {
     HttpClient client(options.host, port_of(0));
+    // 503: the periodic run (every 60 s) is running on that instance right now; wait for
+    // it to finish rather than report an error (at most kReconciliationRetries seconds).
     auto response = client.post("/v1/admin/reconciliation", "");
+    for (int retry = 0; response.status == 503 && retry < kReconciliationRetries; ++retry) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      response = client.post("/v1/admin/reconciliation", "");
+    }
     if (response.status == 200) {
       reconciliation = std::string(boost::json::parse(response.body).at("status").as_string());
     } else if (response.status != 404) {
