@@ -49,6 +49,7 @@ Result<std::unique_ptr<EventPipeline>> EventPipeline::create(
       consumer::ConsumerOptions consumer_options;
       consumer_options.group_id = group_name(config.kafka, subscription.group);
       consumer_options.topics = {topic_name(config.kafka, stream.topic)};
+      consumer_options.batch_wait = config.kafka.consumer_batch_wait;
       if (!subscription.wakes_outbox.empty()) {
         EventPipeline* self = pipeline.get();
         const std::string_view table = subscription.wakes_outbox;

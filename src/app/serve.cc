@@ -12,6 +12,7 @@
 #include "app/topics.h"
 #include "bourse/account/account_service.h"
 #include "bourse/account/settlement_handler.h"
+#include "bourse/consumer/consumer_options.h"
 #include "bourse/matching/events.h"
 #include "bourse/matching/service/matching_service.h"
 #include "bourse/order/status_follower.h"
@@ -234,6 +235,9 @@ int run_serve(const config::Config& config) {
   for (const auto& [symbol, instrument] : config.symbols) instruments.push_back(instrument);
   matching::service::MatchingServiceOptions matching_options;
   matching_options.group_id = group_name(config.kafka, kMatchingGroup);
+  static_assert(config::kMaxConsumerBatchWait == consumer::kMaxBatchWait &&
+                config::kMaxConsumerBatchWait == matching::service::kMaxBatchWait);
+  matching_options.batch_wait = config.kafka.consumer_batch_wait;
   matching_options.input_topic = topic_of(order::kOutboxTable);
   matching_options.output_topic = topic_of(matching::events::kOutboxTable);
   matching_options.after_commit = [&relays_to_wake] {

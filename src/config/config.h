@@ -38,12 +38,22 @@ struct BlockingSettings {
   std::size_t queue_depth = 1'024;
 };
 
+// Upper bound of kafka.consumer_batch_wait_ms: the consumers' and the matching service's
+// own kMaxBatchWait (static_assert in src/app/serve.cc).
+inline constexpr std::chrono::milliseconds kMaxConsumerBatchWait{1'000};
+
 struct KafkaSettings {
   std::string brokers = "127.0.0.1:9092";
   std::string client_id = "bourse";
   std::string topic_prefix = "bourse.";
   int partitions = 8;
   std::int64_t retention_ms = 7LL * 24 * 3600 * 1000;
+  // How long each event consumer (matching, settlement, order status) keeps gathering a
+  // partition's batch after its first message (kafka.consumer_batch_wait_ms, [0, 1000]).
+  // Longer: fewer, bigger transactions (less CPU per event); shorter: less latency per
+  // hop when the machine is idle. 50 ms measured best on a 2-core machine under load
+  // (docs/PERFORMANCE.md).
+  std::chrono::milliseconds consumer_batch_wait{50};
 };
 
 // Fault injection for the chaos suite; empty = off (the default). Never set in

@@ -27,6 +27,21 @@ TEST_CASE("defaults load without any source", "[config]") {
   REQUIRE(config.ok());
   CHECK(config->http.port == 8080);
   CHECK(config->kafka.partitions == 8);
+  CHECK(config->kafka.consumer_batch_wait == std::chrono::milliseconds(50));
+}
+
+TEST_CASE("kafka.consumer_batch_wait_ms loads and is range-checked", "[config]") {
+  Source source;
+  source.overrides = {"kafka.consumer_batch_wait_ms=0"};
+  auto config = load(source);
+  REQUIRE(config.ok());
+  CHECK(config->kafka.consumer_batch_wait == std::chrono::milliseconds(0));
+  source.overrides = {"kafka.consumer_batch_wait_ms=1000"};
+  REQUIRE(load(source).ok());
+  source.overrides = {"kafka.consumer_batch_wait_ms=1001"};
+  CHECK_FALSE(load(source).ok());
+  source.overrides = {"kafka.consumer_batch_wait_ms=-1"};
+  CHECK_FALSE(load(source).ok());
 }
 
 TEST_CASE("file < environment < --set", "[config]") {

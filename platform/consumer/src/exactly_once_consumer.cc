@@ -346,8 +346,13 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                                                                : options.max_batch;
     };
     std::size_t limit = options.max_batch;
+    // batch_wait counts from when the batch's first message was polled: a batch that
+    // starts with held messages waited while other partitions' batches were gathered,
+    // so a message waits about one batch_wait however many partitions are busy.
+    Clock::time_point first_polled = Clock::now();
     if (from_held) {
       limit = limit_for(held.front_offset(tp));
+      first_polled = held.front_held_at(tp);
       held.take(tp, limit, batch);
     } else {
       limit = limit_for(batch.front().offset);
@@ -357,7 +362,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     // Other partitions' messages are held for their own batches meanwhile (up to a
     // bound). Held messages of `tp` beyond a full batch stay held, so nothing of `tp` is
     // polled into the batch while older ones of it wait.
-    const auto deadline = Clock::now() + options.batch_wait;
+    const auto deadline = first_polled + options.batch_wait;
     while (batch.size() < limit && !held.holds(tp) && !held_full()) {
       const auto remaining = std::max(
           milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
@@ -396,7 +401,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                  {"offset", message.offset}});
       return;
     }
-    held.hold(std::move(message));
+    held.hold(std::move(message), Clock::now());
   }
 
   Result<std::size_t> poll_failed(const Error& error) {

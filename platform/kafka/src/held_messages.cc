@@ -6,11 +6,11 @@
 
 namespace bourse::kafka {
 
-void HeldMessages::hold(Message message) {
+void HeldMessages::hold(Message message, TimePoint held_at) {
   std::deque<Held>& queue = queues_[TopicPartition{message.topic, message.partition}];
   BOURSE_ASSERT(queue.empty() || message.offset > queue.back().message.offset,
                 "a partition's messages arrive in offset order");
-  queue.push_back(Held{next_sequence_++, std::move(message)});
+  queue.push_back(Held{next_sequence_++, held_at, std::move(message)});
   ++size_;
 }
 
@@ -30,6 +30,12 @@ std::int64_t HeldMessages::front_offset(const TopicPartition& tp) const {
   const auto it = queues_.find(tp);
   BOURSE_ASSERT(it != queues_.end(), "front_offset of a partition that holds messages");
   return it->second.front().message.offset;
+}
+
+HeldMessages::TimePoint HeldMessages::front_held_at(const TopicPartition& tp) const {
+  const auto it = queues_.find(tp);
+  BOURSE_ASSERT(it != queues_.end(), "front_held_at of a partition that holds messages");
+  return it->second.front().held_at;
 }
 
 void HeldMessages::take(const TopicPartition& tp, std::size_t limit, std::vector<Message>& batch) {

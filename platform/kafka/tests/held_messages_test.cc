@@ -22,6 +22,8 @@ std::vector<std::int64_t> offsets(const std::vector<Message>& batch) {
   return out;
 }
 
+const HeldMessages::TimePoint t0{};
+
 const TopicPartition p0{"t", 0};
 const TopicPartition p1{"t", 1};
 const TopicPartition p2{"t", 2};
@@ -31,11 +33,11 @@ TEST_CASE("held messages come back per partition, in offset order, oldest partit
   CHECK(held.empty());
   CHECK_FALSE(held.oldest().has_value());
   // Interleaved as librdkafka hands them out.
-  held.hold(at(1, 10));
-  held.hold(at(0, 5));
-  held.hold(at(1, 11));
-  held.hold(at(2, 7));
-  held.hold(at(0, 6));
+  held.hold(at(1, 10), t0);
+  held.hold(at(0, 5), t0);
+  held.hold(at(1, 11), t0);
+  held.hold(at(2, 7), t0);
+  held.hold(at(0, 6), t0);
   CHECK(held.size() == 5);
   CHECK(held.holds(p0));
   CHECK(held.holds(p2));
@@ -58,7 +60,7 @@ TEST_CASE("held messages come back per partition, in offset order, oldest partit
 
 TEST_CASE("take stops at the batch limit and keeps the rest held") {
   HeldMessages held;
-  for (std::int64_t offset = 0; offset < 5; ++offset) held.hold(at(0, offset));
+  for (std::int64_t offset = 0; offset < 5; ++offset) held.hold(at(0, offset), t0);
   std::vector<Message> batch;
   held.take(p0, 3, batch);
   CHECK(offsets(batch) == std::vector<std::int64_t>{0, 1, 2});
@@ -74,11 +76,23 @@ TEST_CASE("take stops at the batch limit and keeps the rest held") {
   CHECK(batch.size() == 2);
 }
 
+TEST_CASE("a partition's front message tells when it was held") {
+  HeldMessages held;
+  held.hold(at(0, 1), t0 + std::chrono::milliseconds(5));
+  held.hold(at(1, 1), t0 + std::chrono::milliseconds(7));
+  held.hold(at(0, 2), t0 + std::chrono::milliseconds(9));
+  CHECK(held.front_held_at(p0) == t0 + std::chrono::milliseconds(5));
+  CHECK(held.front_held_at(p1) == t0 + std::chrono::milliseconds(7));
+  std::vector<Message> batch;
+  held.take(p0, 1, batch);
+  CHECK(held.front_held_at(p0) == t0 + std::chrono::milliseconds(9));
+}
+
 TEST_CASE("drop forgets one partition, clear forgets all") {
   HeldMessages held;
-  held.hold(at(0, 1));
-  held.hold(at(1, 1));
-  held.hold(at(0, 2));
+  held.hold(at(0, 1), t0);
+  held.hold(at(1, 1), t0);
+  held.hold(at(0, 2), t0);
   held.drop(p0);
   CHECK(held.size() == 1);
   CHECK_FALSE(held.holds(p0));
@@ -86,7 +100,7 @@ TEST_CASE("drop forgets one partition, clear forgets all") {
   held.drop(p2);  // holds nothing: no change
   CHECK(held.size() == 1);
   // After a drop (a seek) the partition may start again from a lower offset.
-  held.hold(at(0, 1));
+  held.hold(at(0, 1), t0);
   CHECK(held.size() == 2);
   held.clear();
   CHECK(held.empty());

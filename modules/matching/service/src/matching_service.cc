@@ -422,7 +422,10 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
     housekeeping();
     std::vector<kafka::Message> batch;
     std::optional<kafka::TopicPartition> tp = held.oldest();
+    // batch_wait counts from when the batch's first input was polled (see HeldMessages).
+    SteadyClock::time_point first_polled = SteadyClock::now();
     if (tp) {
+      first_polled = held.front_held_at(*tp);
       held.take(*tp, options.max_batch, batch);
     } else {
       auto first = kafka->poll(timeout);
@@ -441,7 +444,7 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
       tp = kafka::TopicPartition{batch.front().topic, batch.front().partition};
     }
     const std::uint64_t epoch = assignment_epoch;
-    const auto deadline = SteadyClock::now() + options.batch_wait;
+    const auto deadline = first_polled + options.batch_wait;
     while (batch.size() < options.max_batch && !held.holds(*tp) &&
            held.size() < kMaxHeldInputBatches * options.max_batch) {
       const auto remaining = std::max(
@@ -451,14 +454,14 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
         // A rebalance ran inside this poll: `batch` belongs to the revoked assignment and
         // is dropped (its partition restarts from the database wherever it is assigned).
         // A message this poll returned belongs to the new assignment: keep it.
-        if (more && more->has_value()) held.hold(std::move(**more));
+        if (more && more->has_value()) held.hold(std::move(**more), SteadyClock::now());
         return std::size_t{0};
       }
       if (!more || !more->has_value()) break;
       if ((*more)->partition == tp->partition) {
         batch.push_back(std::move(**more));
       } else {
-        held.hold(std::move(**more));
+        held.hold(std::move(**more), SteadyClock::now());
       }
     }
     return process(tp->partition, batch);

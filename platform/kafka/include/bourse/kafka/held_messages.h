@@ -7,12 +7,16 @@
 // inputs). Holding the other partitions' messages lets every batch fill up.
 //
 // Contract:
-//   - hold() keeps a message at the back of its partition's queue. A partition's
+//   - hold() keeps a message, with the time it was polled, at the back of its
+//     partition's queue. A partition's
 //     messages must arrive in strictly increasing offset order (asserted): that is how
 //     a consumer delivers them between two seeks.
 //   - oldest() names the partition whose oldest held message was held first, so no
 //     partition waits behind others indefinitely (arrival order across partitions).
 //   - take() moves a partition's oldest messages into a batch, in offset order.
+//   - front_held_at() tells how long a partition's oldest message has waited: a batch
+//     that starts with held messages gathers more only until that time + its wait, so
+//     a message waits about one batch wait however many partitions are busy.
 //   - drop(tp) forgets a partition's messages (it is being sought: they will be fetched
 //     again); clear() forgets everything (rebalance, consumer closed).
 //   - The buffer itself is unbounded: the caller bounds it by checking size() before
@@ -21,6 +25,7 @@
 // Plain data, no librdkafka; not synchronised (one consumer thread owns it).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -34,14 +39,18 @@ namespace bourse::kafka {
 
 class HeldMessages {
  public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
   // REQUIRES: `message.offset` above every held offset of its partition.
-  void hold(Message message);
+  void hold(Message message, TimePoint held_at);
 
   // The partition whose oldest held message was held first; nullopt when empty.
   std::optional<TopicPartition> oldest() const;
 
   // The offset of `tp`'s oldest held message. REQUIRES: holds(tp).
   std::int64_t front_offset(const TopicPartition& tp) const;
+  // When `tp`'s oldest held message was held. REQUIRES: holds(tp).
+  TimePoint front_held_at(const TopicPartition& tp) const;
 
   // Moves `tp`'s oldest held messages into `batch` until batch.size() == limit or none is
   // left. REQUIRES: batch is empty or ends with a message of `tp` below the first taken.
@@ -57,6 +66,7 @@ class HeldMessages {
  private:
   struct Held {
     std::uint64_t sequence = 0;  // arrival order across partitions
+    TimePoint held_at;
     Message message;
   };
   // Invariant: no queue is empty; size_ is the sum of the queues' sizes.
