@@ -1,7 +1,8 @@
 // A Kafka group consumer whose every event takes effect exactly once (docs/ARCHITECTURE.md: invariant 3, "Known traps").
 //
-// How: a batch is consecutive messages of ONE partition, up to max_batch, gathered for
-// at most batch_wait. librdkafka hands out the partitions' messages interleaved, so the
+// How: a batch is consecutive messages of ONE partition, up to max_batch, gathered until
+// batch_wait after its first message was polled (a held one may have waited already).
+// librdkafka hands out the partitions' messages interleaved, so the
 // messages of other partitions polled meanwhile are held back (up to kMaxHeldBatches x
 // max_batch in all) and make up those partitions' next batches; the partition whose
 // oldest held message arrived first goes next. In ONE database transaction the
