@@ -8,6 +8,8 @@
 #   1. raw ceilings: MariaDB's rate for one order row + one outbox row per order in
 #      256-row transactions (raw_db_bench, 4 connections, 10 s) and Kafka's producer rate
 #      for 430-byte records, acks=all (the broker's ProducerPerformance, 300,000 records);
+#      then a 30 s pause, so the ceilings' background work (page flushing, the broker's
+#      log) does not fall into the first step;
 #   2. for each rate, a fresh server on a fresh database and fresh topics, loadgen open
 #      loop at that rate for --seconds (realistic mix: 1,000 users, every configured
 #      symbol, Zipf popularity, ~half the limit orders crossing, 10 % market orders, 5 %
@@ -39,6 +41,7 @@ while (($#)); do
   esac
 done
 
+ceiling_pause_s=30
 bench_setup loadgen raw_db_bench
 bourse_ensure_packages gnuplot-nox
 results="$bench_build_dir/e2e-$$.jsonl"
@@ -61,6 +64,10 @@ echo "raw kafka: $raw_kafka_line" >&2
 bench_cleanup
 bench_servers=()
 bench_db=""
+# The ceilings leave background work behind (InnoDB flushing the pages they dirtied, the
+# broker's log and GC): let it finish so that it does not land in the first step.
+echo "e2e: pausing ${ceiling_pause_s}s after the ceilings" >&2
+sleep "$ceiling_pause_s"
 
 # 2. Step the rate up.
 sustainable_line=""
