@@ -554,7 +554,11 @@ TEST_CASE("partitions that arrive interleaved still get full batches, each in of
   metrics::Registry registry;
   ConsumerOptions options = test_options(group, topic);
   options.max_batch = 30;
-  options.batch_wait = 200ms;
+  // Long enough for a batch to fill at one record per partition per fetch round on a
+  // slow machine: batch_wait counts from when a batch's first message was polled, so a
+  // held partition's batch does not get a wait of its own (200 ms left batches of ~20
+  // once in CI).
+  options.batch_wait = 1s;
   static std::atomic<int> clients{0};
   kafka::KafkaConfig config = kafka_config("consumer-test-interleaved-" + std::to_string(clients++));
   config.properties["fetch.wait.max.ms"] = "10";
