@@ -183,6 +183,7 @@ int run_serve(const config::Config& config) {
     if (EventPipeline* pipeline = relays_to_wake.load()) pipeline->wake_relay(order::kOutboxTable);
   };
   order_options.reference_prices = references;
+  order_options.metrics = &registry;
   order::OrderService orders(pool, accounts, config.symbols, order_options, clock);
   routes::add_order_routes(router, orders);
   routes::add_trade_routes(router, orders);

@@ -96,6 +96,21 @@ OrderService::Committer::Committer(db::ConnectionPool& pool, account::AccountSer
       references_(references),
       options_(options),
       clock_(clock),
+      group_seconds_(options.metrics == nullptr
+                         ? nullptr
+                         : &options.metrics
+                                ->histogram("bourse_order_group_seconds",
+                                            "Time of one order-entry group, from the queue to "
+                                            "its answers (retries included)",
+                                            {})
+                                .with({})),
+      group_requests_(options.metrics == nullptr
+                          ? nullptr
+                          : &options.metrics
+                                 ->histogram("bourse_order_group_requests",
+                                             "Order requests per order-entry group", {},
+                                             {1, 2, 5, 10, 20, 50, 100, 200, 256})
+                                 .with({})),
       thread_([this] { run(); }) {}
 
 OrderService::Committer::~Committer() { stop(); }
@@ -150,6 +165,7 @@ void OrderService::Committer::run() {
 }
 
 void OrderService::Committer::process_group(std::vector<Pending>& group) {
+  const auto started = std::chrono::steady_clock::now();
   // 1. One leader per (user, key); the followers get the leader's answer, in memory.
   std::vector<Pending*> leaders;
   std::vector<std::vector<Pending*>> followers;
@@ -172,6 +188,11 @@ void OrderService::Committer::process_group(std::vector<Pending>& group) {
   // 2. Commit, then answer: nobody hears 202 (or 422) before COMMIT returned.
   std::vector<Outcome> outcomes = commit(leaders);
   BOURSE_ASSERT(outcomes.size() == leaders.size(), "one outcome per leader");
+  if (group_seconds_ != nullptr) {  // observed before anyone hears the answer
+    group_seconds_->observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    group_requests_->observe(static_cast<double>(group.size()));
+  }
   for (std::size_t i = 0; i < leaders.size(); ++i) {
     complete(*leaders[i], outcomes[i], /*leader=*/true);
     for (Pending* follower : followers[i]) complete(*follower, outcomes[i], /*leader=*/false);

@@ -75,6 +75,9 @@ class OrderService::Committer {
   std::atomic<std::uint64_t> orders_committed_{0};
   std::atomic<std::uint64_t> group_retries_{0};
   std::atomic<std::uint64_t> orders_rejected_{0};
+  // Group metrics (OrderServiceOptions::metrics); nullptr when not reported.
+  metrics::Histogram* const group_seconds_;
+  metrics::Histogram* const group_requests_;
   std::thread thread_;  // last: started after every other member is ready
 };
 

@@ -204,6 +204,36 @@ TEST_CASE("a rejected order does not stop the rest of its group", "[order][integ
         1500'0000);
 }
 
+TEST_CASE("the committer reports each group's time and size", "[order][integration]") {
+  metrics::Registry registry;
+  OrderServiceOptions options;
+  options.metrics = &registry;
+  OrderFixture fixture(options);
+  fixture.add_user("dave");
+  constexpr int kOrders = 20;
+  std::vector<std::future<Result<SubmitResult>>> futures;
+  for (int i = 0; i < kOrders; ++i) {
+    auto promise = std::make_shared<std::promise<Result<SubmitResult>>>();
+    futures.push_back(promise->get_future());
+    fixture.orders->submit(
+        fixture.limit_buy("dave", 1, "150"), std::nullopt,
+        [promise](Result<SubmitResult> result) { promise->set_value(std::move(result)); });
+  }
+  for (auto& future : futures) REQUIRE(future.get().ok());
+  const auto groups = static_cast<double>(fixture.orders->commit_stats().groups_committed);
+  const std::string text = registry.render_prometheus();
+  const auto value = [&](const std::string& name) {
+    const auto at = text.find("\n" + name + " ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(text.substr(at + name.size() + 2));
+  };
+  // Every group is observed before its answers go out; the requests add up.
+  CHECK(value("bourse_order_group_requests_count") == groups);
+  CHECK(value("bourse_order_group_requests_sum") == static_cast<double>(kOrders));
+  CHECK(value("bourse_order_group_seconds_count") == groups);
+  CHECK(value("bourse_order_group_seconds_sum") > 0.0);
+}
+
 TEST_CASE("idempotency: replay, reuse and scoping per user", "[order][integration]") {
   OrderFixture fixture;
   fixture.add_user("alice");

@@ -49,6 +49,7 @@
 #include "bourse/order/order_limits.h"
 #include "bourse/order/order_request.h"
 #include "bourse/order/trade.h"
+#include "bourse/metrics/registry.h"
 
 namespace bourse::order {
 
@@ -67,6 +68,12 @@ struct OrderServiceOptions {
   // committer reserves it. nullptr: the configured reference_price. Must outlive the
   // service. An accepted order keeps what it reserved when the reference moves later.
   const ReferencePriceSource* reference_prices = nullptr;
+  // Where the committer reports its groups, nullptr for nowhere: histograms
+  // bourse_order_group_seconds (one group, from taking it off the queue until its
+  // transaction is done, retries included: the part of an accept latency spent
+  // committing; observed before the group's answers go out) and
+  // bourse_order_group_requests (requests per group). Must outlive the service.
+  metrics::Registry* metrics = nullptr;
 };
 
 Status validate(const OrderServiceOptions& options);
