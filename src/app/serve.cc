@@ -184,6 +184,7 @@ int run_serve(const config::Config& config) {
   };
   order_options.reference_prices = references;
   order_options.metrics = &registry;
+  order_options.committer_lanes = config.order.committer_lanes;
   order::OrderService orders(pool, accounts, config.symbols, order_options, clock);
   routes::add_order_routes(router, orders);
   routes::add_trade_routes(router, orders);

@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "bourse/market_data/gbm_price_model.h"
+#include "bourse/order/order_limits.h"
 #include "bourse/market_data/reference_prices.h"
 
 #include "bourse/scheduler/reconciliation_job.h"
@@ -169,6 +170,9 @@ const std::vector<Setting>& settings() {
       duration<milliseconds>("kafka.consumer_batch_wait_ms",
                              [](Config& c) -> auto& { return c.kafka.consumer_batch_wait; }, 0,
                              kMaxConsumerBatchWait.count()),
+      integer<std::size_t>("order.committer_lanes",
+                           [](Config& c) -> auto& { return c.order.committer_lanes; }, 1,
+                           static_cast<std::int64_t>(order::limits::kMaxCommitterLanes)),
       integer<int>("blocking.threads", [](Config& c) -> auto& { return c.blocking.threads; }, 1,
                    limits::kMaxBlockingThreads),
       integer<std::size_t>("blocking.queue_depth",

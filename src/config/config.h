@@ -105,8 +105,16 @@ struct StreamSettings {
   int ring_events = 100'000;                     // the ring's count bound
 };
 
+// Order entry (modules/order, order_service.h).
+struct OrderSettings {
+  // order.committer_lanes, [1, order::limits::kMaxCommitterLanes]: committer threads, a
+  // user's orders always in the same one (each lane holds a database session).
+  std::size_t committer_lanes = 1;
+};
+
 struct Config {
   HttpSettings http;
+  OrderSettings order;
   StreamSettings stream;
   db::DbConfig db;
   KafkaSettings kafka;

@@ -30,6 +30,18 @@ TEST_CASE("defaults load without any source", "[config]") {
   CHECK(config->kafka.consumer_batch_wait == std::chrono::milliseconds(50));
 }
 
+TEST_CASE("order.committer_lanes loads and is range-checked", "[config]") {
+  Source source;
+  source.overrides = {"order.committer_lanes=2"};
+  auto config = load(source);
+  REQUIRE(config.ok());
+  CHECK(config->order.committer_lanes == 2);
+  source.overrides = {"order.committer_lanes=0"};
+  CHECK_FALSE(load(source).ok());
+  source.overrides = {"order.committer_lanes=9"};
+  CHECK_FALSE(load(source).ok());
+}
+
 TEST_CASE("kafka.consumer_batch_wait_ms loads and is range-checked", "[config]") {
   Source source;
   source.overrides = {"kafka.consumer_batch_wait_ms=0"};

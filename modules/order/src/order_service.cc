@@ -46,6 +46,11 @@ Status validate(const OrderServiceOptions& options) {
         "order max_group_size must be 1.." + std::to_string(limits::kMaxGroupSize),
         "invalid_config");
   }
+  if (options.committer_lanes < 1 || options.committer_lanes > limits::kMaxCommitterLanes) {
+    return Error::invalid(
+        "order committer_lanes must be 1.." + std::to_string(limits::kMaxCommitterLanes),
+        "invalid_config");
+  }
   if (options.max_group_attempts < 1) {
     return Error::invalid("order max_group_attempts must be >= 1", "invalid_config");
   }
@@ -63,17 +68,39 @@ OrderService::OrderService(db::ConnectionPool& pool, account::AccountService& ac
                       : ConfiguredReferencePrices::instance()),
       clock_(clock) {
   BOURSE_ASSERT(validate(options_).ok(), "OrderServiceOptions are validated at start-up");
-  committer_ =
-      std::make_unique<Committer>(pool_, accounts, instruments_, references_, options_, clock_);
+  for (std::size_t lane = 0; lane < options_.committer_lanes; ++lane) {
+    lanes_.push_back(
+        std::make_unique<Committer>(pool_, accounts, instruments_, references_, options_, clock_));
+  }
 }
 
 OrderService::~OrderService() { stop(); }
 
-void OrderService::stop() { committer_->stop(); }
+void OrderService::stop() {
+  for (auto& lane : lanes_) lane->stop();
+}
 
-std::size_t OrderService::queue_depth() const { return committer_->depth(); }
+OrderService::Committer& OrderService::lane_of(const std::string& user_id) {
+  return *lanes_[std::hash<std::string>{}(user_id) % lanes_.size()];
+}
 
-CommitStats OrderService::commit_stats() const { return committer_->stats(); }
+std::size_t OrderService::queue_depth() const {
+  std::size_t depth = 0;
+  for (const auto& lane : lanes_) depth += lane->depth();
+  return depth;
+}
+
+CommitStats OrderService::commit_stats() const {
+  CommitStats total;
+  for (const auto& lane : lanes_) {
+    const CommitStats stats = lane->stats();
+    total.groups_committed += stats.groups_committed;
+    total.orders_committed += stats.orders_committed;
+    total.group_retries += stats.group_retries;
+    total.orders_rejected += stats.orders_rejected;
+  }
+  return total;
+}
 
 Result<OrderRequest> OrderService::parse_request(const boost::json::object& body) const {
   return parse_order_request(body, instruments_, references_);
@@ -92,7 +119,7 @@ void OrderService::submit(OrderRequest request, std::optional<std::string> idemp
   }
   Committer::Pending pending{std::move(request), std::move(idempotency_key), {}, std::move(done)};
   pending.request_hash = request_hash(pending.request);
-  if (!committer_->enqueue(pending)) {
+  if (!lane_of(pending.request.user_id).enqueue(pending)) {
     pending.done(Error{ErrorCode::kUnavailable, "order entry is overloaded; retry later",
                        "order_queue_full"});
   }

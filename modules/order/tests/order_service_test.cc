@@ -234,6 +234,58 @@ TEST_CASE("the committer reports each group's time and size", "[order][integrati
   CHECK(value("bourse_order_group_seconds_sum") > 0.0);
 }
 
+TEST_CASE("with two committer lanes every order commits once and reservations stay exact",
+          "[order][integration]") {
+  OrderServiceOptions options;
+  options.committer_lanes = 2;
+  OrderFixture fixture(options);
+  constexpr int kUsers = 10;
+  constexpr int kPerUser = 8;
+  for (int u = 0; u < kUsers; ++u) fixture.add_user("lane-u" + std::to_string(u));
+  fixture.add_user("lane-hot", "1500");  // 10 orders of 150 fit
+  std::vector<std::future<Result<SubmitResult>>> futures;
+  const auto submit = [&](const std::string& user, std::optional<std::string> key) {
+    auto promise = std::make_shared<std::promise<Result<SubmitResult>>>();
+    futures.push_back(promise->get_future());
+    fixture.orders->submit(
+        fixture.limit_buy(user, 1, "150"), std::move(key),
+        [promise](Result<SubmitResult> result) { promise->set_value(std::move(result)); });
+  };
+  for (int i = 0; i < kPerUser; ++i) {
+    for (int u = 0; u < kUsers; ++u) submit("lane-u" + std::to_string(u), std::nullopt);
+    for (int h = 0; h < 3; ++h) submit("lane-hot", "k-" + std::to_string(i * 3 + h));
+  }
+  submit("lane-hot", "k-0");  // the same key again: the first answer, nothing new
+  int accepted = 0, rejected = 0;
+  for (auto& future : futures) {
+    auto result = future.get();
+    INFO((result.ok() ? std::string() : result.error().message));
+    REQUIRE(result.ok());
+    (result->http_status == 202 ? accepted : rejected)++;
+  }
+  CHECK(fixture.rows("orders") == kUsers * kPerUser + 10);
+  CHECK(fixture.rows("order_outbox") == kUsers * kPerUser + 10);
+  CHECK(fixture.count("SELECT reserved_units FROM cash_balances WHERE user_id = 'lane-hot'") ==
+        1500'0000);
+  CHECK(fixture.count("SELECT COUNT(*) FROM orders WHERE user_id = 'lane-hot'") == 10);
+  CHECK(fixture.count("SELECT COUNT(*) FROM order_idempotency_keys WHERE user_id = 'lane-hot'") ==
+        kPerUser * 3);
+  // Every request got an answer; the repeated key replays its stored one.
+  CHECK(accepted + rejected == kUsers * kPerUser + kPerUser * 3 + 1);
+  const CommitStats stats = fixture.orders->commit_stats();
+  CHECK(stats.orders_committed == static_cast<std::uint64_t>(kUsers * kPerUser + 10));
+}
+
+TEST_CASE("committer_lanes is bounded", "[order]") {
+  OrderServiceOptions options;
+  options.committer_lanes = 0;
+  CHECK_FALSE(validate(options).ok());
+  options.committer_lanes = limits::kMaxCommitterLanes + 1;
+  CHECK_FALSE(validate(options).ok());
+  options.committer_lanes = limits::kMaxCommitterLanes;
+  CHECK(validate(options).ok());
+}
+
 TEST_CASE("idempotency: replay, reuse and scoping per user", "[order][integration]") {
   OrderFixture fixture;
   fixture.add_user("alice");

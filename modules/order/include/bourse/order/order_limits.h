@@ -15,6 +15,10 @@ inline constexpr std::size_t kMaxQueueDepth = 65'536;
 // small enough to keep the transaction (and its locks) short.
 inline constexpr std::size_t kDefaultMaxGroupSize = 256;
 inline constexpr std::size_t kMaxGroupSize = 1'024;
+// Committer lanes: independent committer threads, each owning the users that hash to it
+// (so a user's orders, keys and lock set stay in one lane and lanes never wait for each
+// other's rows). More lanes overlap group round trips; each holds a database session.
+inline constexpr std::size_t kMaxCommitterLanes = 8;
 // Attempts of one group's transaction after deadlocks or a duplicate idempotency key
 // committed by another instance, before its callers get 503.
 inline constexpr int kDefaultMaxGroupAttempts = 5;

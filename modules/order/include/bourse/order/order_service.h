@@ -1,8 +1,9 @@
 // The order module's facade: order entry with reserve-at-entry, a transactional outbox
 // and group commit; order queries; cancel requests.
 //
-// Order entry. submit() validates, then queues the request for the committer thread and
-// returns at once (it never blocks: callable from an I/O thread). The committer takes up
+// Order entry. submit() validates, then queues the request for the committer of the
+// user's lane (options.committer_lanes; a user always maps to the same lane, so lanes
+// lock disjoint accounts and never wait for each other's rows) and returns at once (it never blocks: callable from an I/O thread). The committer takes up
 // to options.max_group_size queued requests and handles them in ONE transaction (READ
 // COMMITTED): it reserves every new order's cash or shares through the account module
 // (account::AccountService::reserve_orders: row locks in the global lock order, decisions
@@ -24,7 +25,7 @@
 //     other failure is retried one order per transaction, so only the order at fault gets
 //     the error (500).
 //
-// Threads: one committer thread, owned by the service (started by the constructor,
+// Threads: one committer thread per lane, owned by the service (started by the constructor,
 // joined by stop() or the destructor). `done` runs on the committer thread (or on the
 // caller's thread for immediate failures); it must not block for long.
 // Other calls (get_order, list_orders, list_trades, request_cancel) block on the database: call them
@@ -45,11 +46,11 @@
 #include "bourse/common/ids.h"
 #include "bourse/common/reference_price_source.h"
 #include "bourse/db/connection_pool.h"
+#include "bourse/metrics/registry.h"
 #include "bourse/order/order.h"
 #include "bourse/order/order_limits.h"
 #include "bourse/order/order_request.h"
 #include "bourse/order/trade.h"
-#include "bourse/metrics/registry.h"
 
 namespace bourse::order {
 
@@ -58,6 +59,10 @@ struct OrderServiceOptions {
   std::string order_events_topic = "bourse.order-events";
   std::size_t max_queue_depth = limits::kDefaultMaxQueueDepth;  // 1..kMaxQueueDepth
   std::size_t max_group_size = limits::kDefaultMaxGroupSize;    // 1..kMaxGroupSize
+  // Committer lanes, 1..kMaxCommitterLanes: a user's submissions always go to lane
+  // hash(user_id) % lanes; each lane has its own queue (max_queue_depth each) and thread
+  // and commits its groups independently of the others.
+  std::size_t committer_lanes = 1;
   int max_group_attempts = limits::kDefaultMaxGroupAttempts;    // >= 1
   // Called after each COMMIT that wrote rows to order_outbox (a group with a new order, a
   // new cancel request), on the committing thread: e.g. outbox::Relay::wake(), so the
@@ -167,7 +172,9 @@ class OrderService {
   const OrderServiceOptions options_;
   const ReferencePriceSource& references_;
   const Clock& clock_;
-  std::unique_ptr<Committer> committer_;
+  std::vector<std::unique_ptr<Committer>> lanes_;  // committer_lanes of them
+
+  Committer& lane_of(const std::string& user_id);
 };
 
 }  // namespace bourse::order
