@@ -30,13 +30,19 @@ inline db::DbConfig with_pool_size(db::DbConfig config, int pool_size) {
 inline void migrate(db::ConnectionPool& pool) { bourse::testing::apply_project_migrations(pool); }
 
 // submit() and wait for its completion.
-inline Result<SubmitResult> submit_and_wait(OrderService& service, OrderRequest request,
-                                            std::optional<std::string> key = std::nullopt) {
+// Submits without waiting: the answer arrives through the returned future.
+inline std::future<Result<SubmitResult>> submit_async(
+    OrderService& service, OrderRequest request, std::optional<std::string> key = std::nullopt) {
   auto promise = std::make_shared<std::promise<Result<SubmitResult>>>();
   auto future = promise->get_future();
   service.submit(std::move(request), std::move(key),
                  [promise](Result<SubmitResult> result) { promise->set_value(std::move(result)); });
-  return future.get();
+  return future;
+}
+
+inline Result<SubmitResult> submit_and_wait(OrderService& service, OrderRequest request,
+                                            std::optional<std::string> key = std::nullopt) {
+  return submit_async(service, std::move(request), std::move(key)).get();
 }
 
 struct OrderFixture {

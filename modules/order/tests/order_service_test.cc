@@ -17,6 +17,7 @@ namespace {
 
 using testing::OrderFixture;
 using testing::submit_and_wait;
+using testing::submit_async;
 
 boost::json::object outbox_payload(OrderFixture& fixture, long long order_id,
                                    const std::string& event_type) {
@@ -182,11 +183,8 @@ TEST_CASE("a rejected order does not stop the rest of its group", "[order][integ
   constexpr int kOrders = 30;  // 10 fit: 150 each
   std::vector<std::future<Result<SubmitResult>>> futures;
   for (int i = 0; i < kOrders; ++i) {
-    auto promise = std::make_shared<std::promise<Result<SubmitResult>>>();
-    futures.push_back(promise->get_future());
-    fixture.orders->submit(
-        fixture.limit_buy("carol", 1, "150"), "g-" + std::to_string(i),
-        [promise](Result<SubmitResult> result) { promise->set_value(std::move(result)); });
+    futures.push_back(submit_async(*fixture.orders, fixture.limit_buy("carol", 1, "150"),
+                                   "g-" + std::to_string(i)));
   }
   int accepted = 0, rejected = 0;
   for (auto& future : futures) {
@@ -213,11 +211,7 @@ TEST_CASE("the committer reports each group's time and size", "[order][integrati
   constexpr int kOrders = 20;
   std::vector<std::future<Result<SubmitResult>>> futures;
   for (int i = 0; i < kOrders; ++i) {
-    auto promise = std::make_shared<std::promise<Result<SubmitResult>>>();
-    futures.push_back(promise->get_future());
-    fixture.orders->submit(
-        fixture.limit_buy("dave", 1, "150"), std::nullopt,
-        [promise](Result<SubmitResult> result) { promise->set_value(std::move(result)); });
+    futures.push_back(submit_async(*fixture.orders, fixture.limit_buy("dave", 1, "150")));
   }
   for (auto& future : futures) REQUIRE(future.get().ok());
   const auto groups = static_cast<double>(fixture.orders->commit_stats().groups_committed);
@@ -245,11 +239,8 @@ TEST_CASE("with two committer lanes every order commits once and reservations st
   fixture.add_user("lane-hot", "1500");  // 10 orders of 150 fit
   std::vector<std::future<Result<SubmitResult>>> futures;
   const auto submit = [&](const std::string& user, std::optional<std::string> key) {
-    auto promise = std::make_shared<std::promise<Result<SubmitResult>>>();
-    futures.push_back(promise->get_future());
-    fixture.orders->submit(
-        fixture.limit_buy(user, 1, "150"), std::move(key),
-        [promise](Result<SubmitResult> result) { promise->set_value(std::move(result)); });
+    futures.push_back(
+        submit_async(*fixture.orders, fixture.limit_buy(user, 1, "150"), std::move(key)));
   };
   for (int i = 0; i < kPerUser; ++i) {
     for (int u = 0; u < kUsers; ++u) submit("lane-u" + std::to_string(u), std::nullopt);
@@ -525,11 +516,7 @@ TEST_CASE("a multi-order group gives each order its own id, key row and OrderCre
                               : std::nullopt);
   }
   auto submit = [&](OrderRequest request, std::optional<std::string> key) {
-    auto promise = std::make_shared<std::promise<Result<SubmitResult>>>();
-    futures.push_back(promise->get_future());
-    fixture.orders->submit(
-        std::move(request), std::move(key),
-        [promise](Result<SubmitResult> result) { promise->set_value(std::move(result)); });
+    futures.push_back(submit_async(*fixture.orders, std::move(request), std::move(key)));
   };
   for (int i = 0; i < kOrders; ++i) submit(requests[i], keys[i]);
   submit(fixture.limit_buy("alice", 7), "earlier");  // replay of a stored key
