@@ -180,6 +180,9 @@ void sender_loop(Cluster& cluster, Traffic& traffic, int sender) {
 }
 
 constexpr std::chrono::milliseconds kReconciliationTimeout{180'000};
+// A 503 (the periodic run is running on that instance, or the database has just come
+// back) is asked again once a second this many times before it counts as a failure.
+constexpr int kReconciliationRetries = 120;
 
 std::string reconcile(Cluster& cluster) {
   auto process = cluster.any(0);
@@ -187,11 +190,20 @@ std::string reconcile(Cluster& cluster) {
   try {
     // A run reads every order and ledger row: on a long run's book on a loaded machine it
     // takes seconds, more than a client's default timeout. A bound, not an assertion.
-    bourse::testing::HttpClient client("127.0.0.1", static_cast<std::uint16_t>(process->port()),
-                                       kReconciliationTimeout);
-    auto response = client.post("/v1/admin/reconciliation", "");
+    const auto post = [&] {  // a fresh connection each time
+      bourse::testing::HttpClient client(
+          "127.0.0.1", static_cast<std::uint16_t>(process->port()), kReconciliationTimeout);
+      return client.post("/v1/admin/reconciliation", "");
+    };
+    auto response = post();
+    for (int retry = 0; response.status == 503 && retry < kReconciliationRetries; ++retry) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      response = post();
+    }
     if (response.status == 404) return "not built";
-    if (response.status != 200) return "HTTP " + std::to_string(response.status);
+    if (response.status != 200) {
+      return "HTTP " + std::to_string(response.status) + " " + response.body;
+    }
     return std::string(boost::json::parse(response.body).at("status").as_string());
   } catch (const std::exception& error) {
     return std::string("error: ") + error.what();
