@@ -45,6 +45,7 @@ Result<std::unique_ptr<EventPipeline>> EventPipeline::create(
     pipeline->relays_.push_back(std::move(*relay));
     for (const Subscription& subscription : stream.subscriptions) {
       if (subscription.own_consumer) continue;  // runs its own consumer (see serve.cc)
+      if (!config.roles.event_consumers) continue;  // another instance consumes
       BOURSE_ASSERT(subscription.handler != nullptr, "every subscription has a handler");
       consumer::ConsumerOptions consumer_options;
       consumer_options.group_id = group_name(config.kafka, subscription.group);

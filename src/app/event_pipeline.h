@@ -2,7 +2,8 @@
 // one relay per stream's outbox table (outbox rows -> the stream's topic) and one
 // exactly-once consumer per subscription (the topic -> the subscriber's handler).
 //
-// Every instance runs all of them: the relay lease (a MySQL named lock) makes exactly one
+// Every instance runs every relay, and every consumer unless roles.event_consumers is
+// false (an order gateway; config.h RoleSettings): the relay lease (a MySQL named lock) makes exactly one
 // relay per outbox active across instances, and Kafka consumer groups split the
 // partitions between instances. Each relay and consumer runs its own thread.
 #pragma once

@@ -251,8 +251,9 @@ int run_serve(const config::Config& config) {
   matching_kafka.brokers = config.kafka.brokers;
   matching_kafka.client_id = config.kafka.client_id + "-matching";
   // With no symbols no order can be accepted, so there is nothing to match (warned above).
+  // roles.matching = false: another instance matches (this one joins no matching group).
   std::unique_ptr<matching::service::MatchingService> matching;
-  if (!instruments.empty()) {
+  if (!instruments.empty() && config.roles.matching) {
     auto created = matching::service::MatchingService::create(
         pool, matching_kafka, registry, clock, instruments, matching_options);
     if (!created) {
@@ -329,7 +330,8 @@ int run_serve(const config::Config& config) {
     if (sagas) sagas->start();
     reconciliation_job.start();
     health.startup_complete = true;
-    log::info("ready");
+    log::info("ready", {{"matching", config.roles.matching},
+                        {"event_consumers", config.roles.event_consumers}});
   });
 
   int signal_number = 0;

@@ -112,8 +112,21 @@ struct OrderSettings {
   std::size_t committer_lanes = 1;
 };
 
+// What this instance runs besides the HTTP API, order entry, the outbox relays, the
+// reconciliation job and the saga scheduler (those always run; leases pick one active
+// instance where only one may act). An instance with both false is an order gateway:
+// it reserves and commits orders and relays them to Kafka; other instances match and
+// settle. Every deployment needs at least one instance with each role, or orders stay
+// PENDING (nothing is lost: they wait in Kafka).
+struct RoleSettings {
+  bool matching = true;         // roles.matching: the matching service (its consumer group)
+  bool event_consumers = true;  // roles.event_consumers: the wiring table's subscriptions
+                                // (settlement, order status follower)
+};
+
 struct Config {
   HttpSettings http;
+  RoleSettings roles;
   OrderSettings order;
   StreamSettings stream;
   db::DbConfig db;

@@ -30,6 +30,26 @@ TEST_CASE("defaults load without any source", "[config]") {
   CHECK(config->kafka.consumer_batch_wait == std::chrono::milliseconds(50));
 }
 
+TEST_CASE("roles default to everything and can be switched off one by one", "[config]") {
+  auto defaults = load(Source{});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->roles.matching);
+  CHECK(defaults->roles.event_consumers);
+  Source source;
+  source.overrides = {"roles.matching=false"};
+  auto gateway = load(source);
+  REQUIRE(gateway.ok());
+  CHECK_FALSE(gateway->roles.matching);
+  CHECK(gateway->roles.event_consumers);
+  source.overrides = {"roles.event_consumers=false"};
+  auto no_consumers = load(source);
+  REQUIRE(no_consumers.ok());
+  CHECK(no_consumers->roles.matching);
+  CHECK_FALSE(no_consumers->roles.event_consumers);
+  source.overrides = {"roles.matching=no"};
+  CHECK_FALSE(load(source).ok());
+}
+
 TEST_CASE("order.committer_lanes loads and is range-checked", "[config]") {
   Source source;
   source.overrides = {"order.committer_lanes=2"};

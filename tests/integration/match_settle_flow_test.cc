@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -168,6 +169,62 @@ TEST_CASE("a limit buy and a limit sell cross: both FILLED, one trade, exact bal
   CHECK(trade.at("buyer").as_string() == "buyer");
   CHECK(trade.at("seller").as_string() == "seller");
   CHECK_FALSE(trade.at("settled_at").is_null());
+}
+
+// The sum of a metric's samples on /metrics (0 when the process has none).
+double metric_sum(const BourseProcess& process, const std::string& name) {
+  auto client = process.client();
+  auto response = client.get("/metrics");
+  REQUIRE(response.status == 200);
+  double sum = 0;
+  std::istringstream lines(response.body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
+    if (line[name.size()] != ' ' && line[name.size()] != '{') continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+TEST_CASE("roles: a gateway takes orders, a matcher matches, a full instance settles",
+          "[e2e][integration]") {
+  bourse::testing::BourseEnvironment environment;
+  // 1. The gateway alone reserves and relays but does not match: the order stays PENDING
+  //    and no input is applied here (a matching instance rests it well within the pause).
+  BourseProcess gateway(environment, {"--set", "roles.matching=false", "--set",
+                                      "roles.event_consumers=false"});
+  REQUIRE(gateway.wait_ready());
+  open_account(gateway, "seller", "0", R"({"AAPL":10})");
+  open_account(gateway, "buyer", "10000");
+  const auto sell = place(gateway, limit("seller", "AAPL", "SELL", 10, "150.25"));
+  std::this_thread::sleep_for(3s);
+  CHECK(order(gateway, sell).at("status").as_string() == "PENDING");
+  CHECK(metric_sum(gateway, "bourse_matching_inputs_applied_total") == 0);
+
+  // 2. A matcher (no consumers) rests the order, but with no status follower anywhere the
+  //    order still reads PENDING: neither instance consumes the matching events.
+  BourseProcess matcher(environment, {"--set", "roles.event_consumers=false"});
+  REQUIRE(matcher.wait_ready());
+  const auto deadline = std::chrono::steady_clock::now() + kSettleTimeout;
+  while (metric_sum(matcher, "bourse_matching_inputs_applied_total") < 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  REQUIRE(metric_sum(matcher, "bourse_matching_inputs_applied_total") >= 1);
+  std::this_thread::sleep_for(3s);
+  CHECK(order(gateway, sell).at("status").as_string() == "PENDING");
+
+  // 3. A full instance follows, settles, and the orders move on as usual.
+  BourseProcess full(environment, {});
+  REQUIRE(full.wait_ready());
+  await_order(gateway, sell, "OPEN");
+  const auto buy = place(gateway, limit("buyer", "AAPL", "BUY", 10, "151"));
+  await_order(gateway, buy, "FILLED", 10);
+  await_order(gateway, sell, "FILLED", 10);
+  CHECK(cash_of(gateway, "buyer").total == units("10000") - units("1502.5"));
+  CHECK(cash_of(gateway, "seller").total == units("1502.5"));
+  CHECK(shares_of(gateway, "buyer", "AAPL").quantity == 10);
+  CHECK(metric_sum(gateway, "bourse_matching_inputs_applied_total") == 0);
 }
 
 TEST_CASE("a buy at 101 filled at 99, 100 and 101 pays exactly the three trades",
