@@ -74,6 +74,63 @@ std::string lock_position_rows_sql(std::size_t positions) {
          db::row_placeholders(positions, 2) + ") ORDER BY user_id, symbol FOR UPDATE";
 }
 
+std::string update_reserved_cash_sql(std::size_t users) {
+  std::string cases;
+  for (std::size_t i = 1; i <= users; ++i) {
+    const std::string n = std::to_string(i);
+    cases += " WHEN :u" + n + " THEN :r" + n;
+  }
+  return "UPDATE cash_balances FORCE INDEX (PRIMARY) SET reserved_units = CASE user_id" + cases +
+         " END WHERE currency = :currency AND user_id IN (" + db::row_placeholders(users, 1) + ")";
+}
+
+std::string update_cash_balances_sql(std::size_t users) {
+  std::string total_cases;
+  std::string reserved_cases;
+  for (std::size_t i = 1; i <= users; ++i) {
+    const std::string n = std::to_string(i);
+    total_cases += " WHEN :tu" + n + " THEN :t" + n;
+    reserved_cases += " WHEN :ru" + n + " THEN :r" + n;
+  }
+  return "UPDATE cash_balances FORCE INDEX (PRIMARY) SET total_units = CASE user_id" +
+         total_cases + " END, reserved_units = CASE user_id" + reserved_cases +
+         " END WHERE currency = :currency AND user_id IN (" + db::row_placeholders(users, 1) + ")";
+}
+
+std::string position_keys_condition(std::size_t positions) {
+  BOURSE_ASSERT(positions >= 1, "at least one position");
+  std::string text;
+  for (std::size_t i = 0; i < positions; ++i) {
+    const std::string n = std::to_string(i);
+    text += (i == 0 ? "(user_id = :ku" : " OR (user_id = :ku") + n + " AND symbol = :ks" + n + ")";
+  }
+  return text;
+}
+
+std::string update_reserved_positions_sql(std::size_t positions) {
+  std::string cases;
+  for (std::size_t i = 1; i <= positions; ++i) {
+    const std::string n = std::to_string(i);
+    cases += " WHEN user_id = :u" + n + " AND symbol = :s" + n + " THEN :r" + n;
+  }
+  return "UPDATE positions FORCE INDEX (PRIMARY) SET reserved_quantity = CASE" + cases +
+         " END WHERE " +
+         position_keys_condition(positions);
+}
+
+std::string update_position_balances_sql(std::size_t positions) {
+  std::string total_cases;
+  std::string reserved_cases;
+  for (std::size_t i = 1; i <= positions; ++i) {
+    const std::string n = std::to_string(i);
+    total_cases += " WHEN user_id = :tu" + n + " AND symbol = :ts" + n + " THEN :t" + n;
+    reserved_cases += " WHEN user_id = :ru" + n + " AND symbol = :rs" + n + " THEN :r" + n;
+  }
+  return "UPDATE positions FORCE INDEX (PRIMARY) SET total_quantity = CASE" + total_cases +
+         " END, reserved_quantity = CASE" + reserved_cases + " END WHERE " +
+         position_keys_condition(positions);
+}
+
 std::map<std::string, Balance> lock_cash_rows(soci::session& session,
                                               std::span<const std::string> user_ids,
                                               const std::string& currency) {
@@ -115,17 +172,12 @@ void update_reserved_cash(soci::session& session, const std::string& currency,
   BOURSE_ASSERT(balances.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
   std::vector<long long> reserved;  // never reallocated: the statement binds references
   reserved.reserve(balances.size());
-  std::string cases;
   for (const auto& [user_id, balance] : balances) {
     assert_balance(balance, BalanceTable::kCash);
     reserved.push_back(balance.reserved);
-    cases +=
-        " WHEN :u" + std::to_string(reserved.size()) + " THEN :r" + std::to_string(reserved.size());
   }
-  const std::string sql = "UPDATE cash_balances SET reserved_units = CASE user_id" + cases +
-                          " END WHERE currency = :currency AND user_id IN (" +
-                          db::row_placeholders(balances.size(), 1) + ")";
-  soci::details::prepare_temp_type update = (session.prepare << sql);
+  soci::details::prepare_temp_type update =
+      (session.prepare << update_reserved_cash_sql(balances.size()));
   std::size_t i = 0;
   for (const auto& entry : balances) update, soci::use(entry.first), soci::use(reserved[i++]);
   update, soci::use(currency);
@@ -142,17 +194,12 @@ void update_reserved_positions(soci::session& session,
   BOURSE_ASSERT(balances.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
   std::vector<long long> reserved;  // never reallocated: the statement binds references
   reserved.reserve(balances.size());
-  std::string cases;
   for (const auto& [key, balance] : balances) {
     assert_balance(balance, BalanceTable::kPosition);
     reserved.push_back(balance.reserved);
-    const std::string n = std::to_string(reserved.size());
-    cases += " WHEN user_id = :u" + n + " AND symbol = :s" + n + " THEN :r" + n;
   }
-  const std::string sql = "UPDATE positions SET reserved_quantity = CASE" + cases +
-                          " END WHERE (user_id, symbol) IN (" +
-                          db::row_placeholders(balances.size(), 2) + ")";
-  soci::details::prepare_temp_type update = (session.prepare << sql);
+  soci::details::prepare_temp_type update =
+      (session.prepare << update_reserved_positions_sql(balances.size()));
   std::size_t i = 0;
   for (const auto& entry : balances) {
     update, soci::use(entry.first.first), soci::use(entry.first.second), soci::use(reserved[i++]);
@@ -194,20 +241,12 @@ void update_cash_balances(soci::session& session, const std::string& currency,
   BOURSE_ASSERT(balances.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
   std::vector<std::pair<long long, long long>> values;  // never reallocated (bound by reference)
   values.reserve(balances.size());
-  std::string total_cases;
-  std::string reserved_cases;
   for (const auto& [user_id, balance] : balances) {
     assert_balance(balance, BalanceTable::kCash);
     values.emplace_back(balance.total, balance.reserved);
-    const std::string n = std::to_string(values.size());
-    total_cases += " WHEN :tu" + n + " THEN :t" + n;
-    reserved_cases += " WHEN :ru" + n + " THEN :r" + n;
   }
-  const std::string sql = "UPDATE cash_balances SET total_units = CASE user_id" + total_cases +
-                          " END, reserved_units = CASE user_id" + reserved_cases +
-                          " END WHERE currency = :currency AND user_id IN (" +
-                          db::row_placeholders(balances.size(), 1) + ")";
-  soci::details::prepare_temp_type update = (session.prepare << sql);
+  soci::details::prepare_temp_type update =
+      (session.prepare << update_cash_balances_sql(balances.size()));
   std::size_t i = 0;
   for (const auto& entry : balances) update, soci::use(entry.first), soci::use(values[i++].first);
   i = 0;
@@ -228,20 +267,12 @@ void update_position_balances(soci::session& session,
   BOURSE_ASSERT(balances.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
   std::vector<std::pair<long long, long long>> values;  // never reallocated (bound by reference)
   values.reserve(balances.size());
-  std::string total_cases;
-  std::string reserved_cases;
   for (const auto& [key, balance] : balances) {
     assert_balance(balance, BalanceTable::kPosition);
     values.emplace_back(balance.total, balance.reserved);
-    const std::string n = std::to_string(values.size());
-    total_cases += " WHEN user_id = :tu" + n + " AND symbol = :ts" + n + " THEN :t" + n;
-    reserved_cases += " WHEN user_id = :ru" + n + " AND symbol = :rs" + n + " THEN :r" + n;
   }
-  const std::string sql = "UPDATE positions SET total_quantity = CASE" + total_cases +
-                          " END, reserved_quantity = CASE" + reserved_cases +
-                          " END WHERE (user_id, symbol) IN (" +
-                          db::row_placeholders(balances.size(), 2) + ")";
-  soci::details::prepare_temp_type update = (session.prepare << sql);
+  soci::details::prepare_temp_type update =
+      (session.prepare << update_position_balances_sql(balances.size()));
   std::size_t i = 0;
   for (const auto& entry : balances) {
     update, soci::use(entry.first.first), soci::use(entry.first.second),

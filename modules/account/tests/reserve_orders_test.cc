@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "account_fixture.h"
@@ -190,7 +191,7 @@ TEST_CASE("invalid reservation requests are errors, not rejections", "[account][
   CHECK(f.count("SELECT order_id FROM reservations") == 0);
 }
 
-TEST_CASE("the group's locking reads walk the primary key, not the table",
+TEST_CASE("the group's locking reads and position updates walk the primary key, not the table",
           "[account][integration][explain]") {
   AccountFixture f;
   // Enough rows that a scan would be visible; FORCE INDEX must hold for small tables too.
@@ -216,6 +217,52 @@ TEST_CASE("the group's locking reads walk the primary key, not the table",
     CHECK(positions.second == "PRIMARY");
     CHECK(
         (positions.first == "range" || positions.first == "const" || positions.first == "eq_ref"));
+    // The UPDATEs of the same rows (reservation, settlement): a one-element row IN list
+    // here was a full index scan ("index"), so they name their rows with OR-ed pairs.
+    std::vector<std::string> reserved_values;  // CASE (user, symbol, reserved)..., WHERE pairs
+    std::vector<std::string> balance_values;   // two CASEs of (user, symbol, value)..., WHERE
+    for (int c = 0; c < 2; ++c) {
+      for (std::size_t i = 0; i < n; ++i) {
+        for (auto* values : {&reserved_values, &balance_values}) {
+          if (c == 1 && values == &reserved_values) continue;
+          values->push_back(position_values[2 * i]);
+          values->push_back("MSFT");
+          values->push_back("1");
+        }
+      }
+    }
+    for (auto* values : {&reserved_values, &balance_values}) {
+      values->insert(values->end(), position_values.begin(), position_values.end());
+    }
+    // Cash: CASE (user, value)... [twice for balances], the currency, then the users.
+    std::vector<std::string> reserved_cash_values;
+    std::vector<std::string> cash_balance_values;
+    for (int c = 0; c < 2; ++c) {
+      for (std::size_t i = 0; i < n; ++i) {
+        for (auto* values : {&reserved_cash_values, &cash_balance_values}) {
+          if (c == 1 && values == &reserved_cash_values) continue;
+          values->push_back(cash_values[1 + i]);
+          values->push_back("1");
+        }
+      }
+    }
+    for (auto* values : {&reserved_cash_values, &cash_balance_values}) {
+      values->insert(values->end(), cash_values.begin(), cash_values.end());
+    }
+    for (const auto& [name, sql, values] :
+         {std::tuple{"update_reserved_positions", bourse::account::update_reserved_positions_sql(n),
+                     reserved_values},
+          std::tuple{"update_position_balances", bourse::account::update_position_balances_sql(n),
+                     balance_values},
+          std::tuple{"update_reserved_cash", bourse::account::update_reserved_cash_sql(n),
+                     reserved_cash_values},
+          std::tuple{"update_cash_balances", bourse::account::update_cash_balances_sql(n),
+                     cash_balance_values}}) {
+      INFO(name);
+      auto update = explain(f, sql, values);
+      CHECK(update.second == "PRIMARY");
+      CHECK((update.first == "range" || update.first == "const" || update.first == "eq_ref"));
+    }
   }
 }
 
