@@ -342,7 +342,10 @@ void update_order_states(soci::session& session, std::span<const OrderStateChang
     if (update.reject_reason) reject_cases += " WHEN :ro" + n + " THEN :r" + n;
   }
   // Assignments run left to right; none reads a column an earlier one writes.
-  std::string sql = "UPDATE orders SET status = CASE order_id" + status_cases +
+  // FORCE INDEX: a list naming a large share of a small table is otherwise a full scan,
+  // which under REPEATABLE READ would lock every row and gap of orders.
+  std::string sql = "UPDATE orders FORCE INDEX (PRIMARY) SET status = CASE order_id" +
+                    status_cases +
                     " END, filled_quantity = CASE order_id" + filled_cases +
                     " END, filled_notional_units = CASE order_id" + notional_cases + " END";
   if (!cancel_cases.empty()) {

@@ -205,7 +205,8 @@ void mark_trades_settled(soci::session& session, std::span<const TradeSettledAt>
              " MICROSECOND";
   }
   soci::details::prepare_temp_type update =
-      (session.prepare << "UPDATE trades SET settled_at = CASE trade_id" + cases +
+      (session.prepare << "UPDATE trades FORCE INDEX (PRIMARY) SET settled_at = CASE trade_id" +
+                              cases +
                               " END WHERE trade_id IN (" +
                               db::row_placeholders(settled.size(), 1) + ")");
   for (const Bound& b : bound) {
