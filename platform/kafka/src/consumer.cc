@@ -3,7 +3,9 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "bourse/kafka/errors.h"
@@ -301,10 +303,24 @@ Result<Watermarks> Consumer::query_watermarks(const TopicPartition& partition,
       std::clamp<std::int64_t>(timeout.count(), 1, kMaxWatermarkQueryTimeout.count()));
   std::int64_t low = RdKafka::Topic::OFFSET_INVALID;
   std::int64_t high = RdKafka::Topic::OFFSET_INVALID;
-  if (const RdKafka::ErrorCode code = impl.handle->query_watermark_offsets(
-          partition.topic, partition.partition, &low, &high, timeout_ms);
-      code != RdKafka::ERR_NO_ERROR) {
-    return detail::to_error(code, "query watermarks of " + describe({partition}));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    const RdKafka::ErrorCode code = impl.handle->query_watermark_offsets(
+        partition.topic, partition.partition, &low, &high,
+        static_cast<int>(std::max<std::int64_t>(left.count(), 1)));
+    if (code == RdKafka::ERR_NO_ERROR) break;
+    // No leader for a moment (a topic just created, a leader election): librdkafka
+    // refreshes its metadata meanwhile, so ask again while the timeout allows.
+    const bool leaderless =
+        code == RdKafka::ERR_NOT_LEADER_FOR_PARTITION || code == RdKafka::ERR_LEADER_NOT_AVAILABLE;
+    if (!leaderless ||
+        std::chrono::steady_clock::now() + kWatermarkLeaderRetryDelay >= deadline) {
+      return detail::to_error(code, "query watermarks of " + describe({partition}));
+    }
+    std::this_thread::sleep_for(kWatermarkLeaderRetryDelay);
   }
   if (low < 0 || high < low) {  // broker data: reported, never asserted
     return Error::internal("kafka query watermarks of " + describe({partition}) +

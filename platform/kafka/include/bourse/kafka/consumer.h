@@ -107,6 +107,9 @@ struct ConsumerOptions {
   std::chrono::milliseconds max_poll_interval{60'000};
 };
 
+// Pause before Consumer::query_watermarks asks again a partition that has no leader for
+// a moment (a topic just created, a leader election).
+inline constexpr std::chrono::milliseconds kWatermarkLeaderRetryDelay{100};
 // Longest wait of Consumer::query_watermarks (it blocks the owner's thread).
 inline constexpr std::chrono::milliseconds kMaxWatermarkQueryTimeout{10'000};
 
@@ -151,7 +154,8 @@ class Consumer {
   Result<std::optional<Watermarks>> cached_watermarks(const TopicPartition& partition);
 
   // Asks the partition's leader for its watermarks (a ListOffsets round trip): blocks up
-  // to `timeout` (clamped to [1 ms, kMaxWatermarkQueryTimeout]). For when
+  // to `timeout` (clamped to [1 ms, kMaxWatermarkQueryTimeout]), asking again every
+  // kWatermarkLeaderRetryDelay while the partition has no leader. For when
   // cached_watermarks() knows nothing. Errors: kTimeout/kUnavailable (broker trouble),
   // kNotFound (no such partition), kClosed / kAssignmentFailed as above.
   Result<Watermarks> query_watermarks(const TopicPartition& partition,
