@@ -562,10 +562,13 @@ TEST_CASE("partitions that arrive interleaved still get full batches, with the s
   drive_all(interleaved, db);
   const double batches = interleaved.counter("bourse_matching_batches_committed_total");
   INFO("batches: " << batches);
-  // 480 inputs in batches of up to 30: 16 if every batch were full, 480 at one per batch.
-  // A held partition's batch stops gathering when its first input has waited batch_wait,
-  // so on a slow machine some batches close early (34-35 measured here).
-  CHECK(batches <= 96);
+  // 480 inputs in batches of up to 30: 16 if every batch were full, 480 at one per batch
+  // (the bug this guards against). A held partition's batch stops gathering when its first
+  // input has waited batch_wait, so how full the batches get depends on the machine:
+  // 27-48 measured on an idle checkout, 100 once in a CI run (1 Dec, ctest -j2 beside
+  // the consumer and relay integration tests; not reproduced by running those beside it
+  // here). The bound asks for at least 3 inputs per batch on average, 3x from the bug.
+  CHECK(batches <= 160);
   CHECK(interleaved.counter("bourse_matching_inputs_applied_total") ==
         static_cast<double>(kPartitions * per_partition - kPartitions));  // one junk input each
 
