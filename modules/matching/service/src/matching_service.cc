@@ -134,6 +134,11 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
                             .counter("bourse_matching_events_replayed_total",
                                      "Inputs replayed without emitting during restores")
                             .with({})),
+        inputs_per_batch(registry
+                         .histogram("bourse_matching_batch_inputs",
+                                    "Live inputs per committed batch transaction", {},
+                                    {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000})
+                         .with({})),
         restore_seconds(registry
                             .histogram("bourse_matching_restore_seconds",
                                        "Restore + replay of a partition, until it is live", {},
@@ -163,6 +168,7 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
   metrics::Counter& dead_letters;
   metrics::Counter& fencing_refusals;
   metrics::Counter& events_replayed;
+  metrics::Histogram& inputs_per_batch;
   metrics::Histogram& restore_seconds;
   metrics::Gauge& partitions_refused;
   metrics::GaugeFamily& lag_family;
@@ -637,6 +643,7 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
         if (next_offset) {
           partition.committed = next_offset;
           batches_committed.inc();
+          inputs_per_batch.observe(static_cast<double>(batch_inputs));
         }
         if (snapshot) {
           snapshots_taken.inc();

@@ -15,6 +15,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "bourse/envelope/envelope.h"
@@ -215,6 +216,16 @@ struct Service {
     }
     FAIL("partition " << partition << " did not reach offset " << target << " (committed "
                       << db.committed(topic, partition) << ")");
+  }
+
+  // The /metrics lines of `name` (a histogram's buckets, sum and count).
+  std::string metric_lines(const std::string& name) {
+    std::istringstream text(registry.render_prometheus());
+    std::string lines;
+    for (std::string line; std::getline(text, line);) {
+      if (line.rfind(name, 0) == 0) lines += line + "\n";
+    }
+    return lines;
   }
 
   double counter(const std::string& name) {
@@ -561,7 +572,8 @@ TEST_CASE("partitions that arrive interleaved still get full batches, with the s
                       {{"fetch.wait.max.ms", "10"}, {"max.partition.fetch.bytes", "1"}});
   drive_all(interleaved, db);
   const double batches = interleaved.counter("bourse_matching_batches_committed_total");
-  INFO("batches: " << batches);
+  INFO("batches: " << batches << "\n" << interleaved.metric_lines("bourse_matching_batch_inputs"));
+  CHECK(interleaved.counter("bourse_matching_batch_inputs_count") == batches);
   // 480 inputs in batches of up to 30: 16 if every batch were full, 480 at one per batch
   // (the bug this guards against). A held partition's batch stops gathering when its first
   // input has waited batch_wait, so how full the batches get depends on the machine:
