@@ -3,9 +3,9 @@
 // exactly-once consumer per subscription (the topic -> the subscriber's handler).
 //
 // Every instance runs every relay, and every consumer unless roles.event_consumers is
-// false (an order gateway; config.h RoleSettings): the relay lease (a MySQL named lock) makes exactly one
-// relay per outbox active across instances, and Kafka consumer groups split the
-// partitions between instances. Each relay and consumer runs its own thread.
+// false (an order gateway; config.h RoleSettings). The relay lease (a MySQL named lock)
+// makes exactly one relay per outbox active across instances, and Kafka consumer groups
+// split the partitions between instances. Each relay and consumer runs its own thread.
 #pragma once
 
 #include <memory>

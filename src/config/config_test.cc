@@ -6,6 +6,9 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 #include <unistd.h>
 
 using bourse::config::load;
@@ -31,23 +34,19 @@ TEST_CASE("defaults load without any source", "[config]") {
 }
 
 TEST_CASE("roles default to everything and can be switched off one by one", "[config]") {
-  auto defaults = load(Source{});
-  REQUIRE(defaults.ok());
-  CHECK(defaults->roles.matching);
-  CHECK(defaults->roles.event_consumers);
-  Source source;
-  source.overrides = {"roles.matching=false"};
-  auto gateway = load(source);
-  REQUIRE(gateway.ok());
-  CHECK_FALSE(gateway->roles.matching);
-  CHECK(gateway->roles.event_consumers);
-  source.overrides = {"roles.event_consumers=false"};
-  auto no_consumers = load(source);
-  REQUIRE(no_consumers.ok());
-  CHECK(no_consumers->roles.matching);
-  CHECK_FALSE(no_consumers->roles.event_consumers);
-  source.overrides = {"roles.matching=no"};
-  CHECK_FALSE(load(source).ok());
+  const auto roles_with = [](std::vector<std::string> overrides) {
+    Source source;
+    source.overrides = std::move(overrides);
+    auto config = load(source);
+    REQUIRE(config.ok());
+    return std::pair(config->roles.matching, config->roles.event_consumers);
+  };
+  CHECK(roles_with({}) == std::pair(true, true));
+  CHECK(roles_with({"roles.matching=false"}) == std::pair(false, true));
+  CHECK(roles_with({"roles.event_consumers=false"}) == std::pair(true, false));
+  Source bad;
+  bad.overrides = {"roles.matching=no"};
+  CHECK_FALSE(load(bad).ok());
 }
 
 TEST_CASE("order.committer_lanes loads and is range-checked", "[config]") {

@@ -114,8 +114,7 @@ std::string update_reserved_positions_sql(std::size_t positions) {
     cases += " WHEN user_id = :u" + n + " AND symbol = :s" + n + " THEN :r" + n;
   }
   return "UPDATE positions FORCE INDEX (PRIMARY) SET reserved_quantity = CASE" + cases +
-         " END WHERE " +
-         position_keys_condition(positions);
+         " END WHERE " + position_keys_condition(positions);
 }
 
 std::string update_position_balances_sql(std::size_t positions) {

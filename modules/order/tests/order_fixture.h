@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bourse/db/connection_pool.h"
 #include "bourse/db/migrator.h"
@@ -43,6 +45,18 @@ inline std::future<Result<SubmitResult>> submit_async(
 inline Result<SubmitResult> submit_and_wait(OrderService& service, OrderRequest request,
                                             std::optional<std::string> key = std::nullopt) {
   return submit_async(service, std::move(request), std::move(key)).get();
+}
+
+// Waits for every future; REQUIRES each to succeed. Returns {202s, other answers}.
+inline std::pair<int, int> count_answers(std::vector<std::future<Result<SubmitResult>>>& futures) {
+  int accepted = 0, rejected = 0;
+  for (auto& future : futures) {
+    auto result = future.get();
+    INFO((result.ok() ? std::string() : result.error().message));
+    REQUIRE(result.ok());
+    (result->http_status == 202 ? accepted : rejected)++;
+  }
+  return {accepted, rejected};
 }
 
 struct OrderFixture {

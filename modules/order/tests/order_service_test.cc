@@ -15,6 +15,7 @@
 namespace bourse::order {
 namespace {
 
+using testing::count_answers;
 using testing::OrderFixture;
 using testing::submit_and_wait;
 using testing::submit_async;
@@ -186,13 +187,7 @@ TEST_CASE("a rejected order does not stop the rest of its group", "[order][integ
     futures.push_back(submit_async(*fixture.orders, fixture.limit_buy("carol", 1, "150"),
                                    "g-" + std::to_string(i)));
   }
-  int accepted = 0, rejected = 0;
-  for (auto& future : futures) {
-    auto result = future.get();
-    INFO((result.ok() ? std::string() : result.error().message));
-    REQUIRE(result.ok());
-    (result->http_status == 202 ? accepted : rejected)++;
-  }
+  const auto [accepted, rejected] = count_answers(futures);
   CHECK(accepted == 10);
   CHECK(rejected == 20);
   CHECK(fixture.rows("orders") == 10);
@@ -247,13 +242,7 @@ TEST_CASE("with two committer lanes every order commits once and reservations st
     for (int h = 0; h < 3; ++h) submit("lane-hot", "k-" + std::to_string(i * 3 + h));
   }
   submit("lane-hot", "k-0");  // the same key again: the first answer, nothing new
-  int accepted = 0, rejected = 0;
-  for (auto& future : futures) {
-    auto result = future.get();
-    INFO((result.ok() ? std::string() : result.error().message));
-    REQUIRE(result.ok());
-    (result->http_status == 202 ? accepted : rejected)++;
-  }
+  const auto [accepted, rejected] = count_answers(futures);
   CHECK(fixture.rows("orders") == kUsers * kPerUser + 10);
   CHECK(fixture.rows("order_outbox") == kUsers * kPerUser + 10);
   CHECK(fixture.count("SELECT reserved_units FROM cash_balances WHERE user_id = 'lane-hot'") ==
