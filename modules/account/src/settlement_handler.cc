@@ -83,6 +83,14 @@ class SettlementHandler final : public consumer::EventHandler {
            event_type == matching::OrderRejected::kType;
   }
 
+  // A TradeExecuted settles once by its trade id: settle_batch skips a trade already in
+  // settled_trades (or earlier in the batch) and publishes nothing for it, so its copies
+  // need no processed_events claim. An order end is claimed: a second copy would publish
+  // a second ReservationReleased (of 0).
+  bool deduplicates(std::string_view event_type) const override {
+    return event_type == matching::TradeExecuted::kType;
+  }
+
   Status handle_batch(soci::session& session,
                       std::span<const consumer::DeliveredEvent> delivered) override {
     std::vector<SettlementInput> inputs;

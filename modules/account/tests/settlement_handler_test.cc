@@ -179,8 +179,9 @@ TEST_CASE("the same TradeExecuted twice, in one batch or a later one, settles on
   open_bob_and_sue(f);
   REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 10, "100")).value()));
   REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "100")).value()));
-  // Two deliveries of one trade under different event ids (a replayed matching output
-  // would have the same event id and be skipped by the consumer before the handler).
+  // Two deliveries of one trade under different event ids (a replayed matching output).
+  // A copy under the same event id reaches the handler too: the consumer keeps no
+  // processed_events claim for trades (SettlementHandler::deduplicates).
   const auto trade = trade_executed(41, 1, 2, "bob", "sue", "AAPL", "100", 4, 6, 6);
   REQUIRE(f.run({wrap(trade), wrap(trade)}).ok());
   CHECK(f.get("bob").cash.total == usd("9600"));
@@ -331,6 +332,12 @@ TEST_CASE("ignored types pass, a bad payload or a trade that does not fit is an 
   CHECK(f.handler->handles(matching::events::TradeExecuted::kType));
   CHECK(f.handler->handles(matching::events::OrderCancelled::kType));
   CHECK(f.handler->handles(matching::events::OrderRejected::kType));
+  // A trade's copies are settled once by its claim in settled_trades (the test "the same
+  // TradeExecuted twice ..." above), so the consumer keeps no processed_events row for
+  // them; an order end's copy would publish another release, so ends are claimed.
+  CHECK(f.handler->deduplicates(matching::events::TradeExecuted::kType));
+  CHECK_FALSE(f.handler->deduplicates(matching::events::OrderCancelled::kType));
+  CHECK_FALSE(f.handler->deduplicates(matching::events::OrderRejected::kType));
 
   envelope::Envelope broken = wrap(trade_executed(61, 1, 2, "bob", "sue", "AAPL", "100", 5, 0, 0));
   broken.data.erase("price");

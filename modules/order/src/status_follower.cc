@@ -78,6 +78,19 @@ class StatusHandler final : public consumer::EventHandler {
     return handle_batch(session, one);
   }
 
+  // The matching events change rows only through natural keys: OrderAccepted moves only
+  // a PENDING order, TradeExecuted inserts a trade unless present, OrderCancelled and
+  // OrderRejected change nothing. A copy of one changes nothing, so they need no
+  // processed_events claim. CancelTooLate is claimed (its log line and counter would
+  // repeat), and so are the account events: the reconciler reads this group's claims of
+  // TradeSettled and ReservationReleased to know what is still in flight.
+  bool deduplicates(std::string_view event_type) const override {
+    return event_type == matching_events::OrderAccepted::kType ||
+           event_type == matching_events::TradeExecuted::kType ||
+           event_type == matching_events::OrderCancelled::kType ||
+           event_type == matching_events::OrderRejected::kType;
+  }
+
   // Decodes every event, then: the trades (inserted, locked, settled), then the orders
   // (locked, moved on in offset order, written): a constant number of statements for a
   // batch of up to kMaxStatusRowsPerStatement trades and orders.

@@ -18,4 +18,6 @@ Status EventHandler::handle_batch(soci::session& session, std::span<const Delive
 
 bool EventHandler::handles(std::string_view /*event_type*/) const { return true; }
 
+bool EventHandler::deduplicates(std::string_view /*event_type*/) const { return false; }
+
 }  // namespace bourse::consumer

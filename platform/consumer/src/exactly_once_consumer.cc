@@ -472,10 +472,12 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     // (detail::claim_events), then hand the new ones to the handler in one call (in
     // offset order), so that it can aggregate across the batch. Events of a type the
     // handler does not handle are passed over unclaimed: applying them is a no-op, so a
-    // second copy of one is harmless and needs no processed_events row.
+    // second copy of one is harmless and needs no processed_events row. Events of a type
+    // the handler deduplicates itself are handed over unclaimed, every copy.
     std::vector<envelope::Envelope> parsed;  // complete before `fresh` points into it
     std::vector<const kafka::Message*> parsed_messages;
-    std::vector<std::string> event_ids;
+    std::vector<bool> self_deduplicated;  // per parsed event: no claim
+    std::vector<std::string> event_ids;   // of the claimed ones, in parsed order
     parsed.reserve(batch.size());
     for (const kafka::Message& message : batch) {
       outcome.current_offset = message.offset;
@@ -490,19 +492,23 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
         ++outcome.ignored;
         continue;
       }
-      event_ids.push_back(envelope->event_id);
+      const bool unclaimed = handler.deduplicates(envelope->event_type);
+      if (!unclaimed) event_ids.push_back(envelope->event_id);
+      self_deduplicated.push_back(unclaimed);
       parsed.push_back(std::move(*envelope));
       parsed_messages.push_back(&message);
     }
     const std::vector<bool> is_new = detail::claim_events(session, options.group_id, event_ids);
     std::vector<DeliveredEvent> fresh;
+    std::size_t claimed = 0;
     for (std::size_t i = 0; i < parsed.size(); ++i) {
-      if (is_new[i]) {
+      if (self_deduplicated[i] || is_new[claimed++]) {
         fresh.push_back(DeliveredEvent{parsed[i], *parsed_messages[i]});
       } else {
         ++outcome.duplicates;
       }
     }
+    BOURSE_ASSERT(claimed == is_new.size(), "every claimed event was looked at once");
     if (!fresh.empty()) {
       // A failure is reported against the batch's first new event; a failed batch of
       // several messages is retried one by one anyway, which names the culprit.

@@ -638,6 +638,48 @@ TEST_CASE("events of a type the handler does not handle are passed over unclaime
   CHECK(counter_value(registry, "bourse_consumer_events_applied_total", {group, topic}) == 5);
 }
 
+// Deduplicates "OwnKeys" events itself (here it does not, so that the test can count
+// the copies the consumer hands over); TestEvent goes through the claims.
+class OwnKeysHandler final : public EventHandler {
+ public:
+  Status handle(soci::session& session, const envelope::Envelope& event,
+                const kafka::Message& message) override {
+    return inner.handle(session, event, message);
+  }
+  bool deduplicates(std::string_view event_type) const override { return event_type == "OwnKeys"; }
+  TestHandler inner;
+};
+
+TEST_CASE("events a handler deduplicates itself are handed over every copy, unclaimed",
+          "[consumer]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-own-keys");
+  TestProducer producer;
+  const std::string claimed = producer.event(topic, 0, 1);
+  const std::string own = random_uuid_v4();
+  producer.raw(topic, 0, test_envelope(2, own, "OwnKeys"), own);
+  producer.raw(topic, 0, test_envelope(2, own, "OwnKeys"), own);  // the relay published twice
+  producer.event(topic, 0, 1, claimed);                            // and this one too
+  producer.event(topic, 0, 3);
+  OwnKeysHandler handler;
+  metrics::Registry registry;
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 5; });
+
+  // Both copies of the OwnKeys event reached the handler; the claimed one was applied once.
+  CHECK(database.scalar("SELECT times_applied FROM applied WHERE event_id = '" + own + "'") == 2);
+  CHECK(database.scalar("SELECT times_applied FROM applied WHERE event_id = '" + claimed + "'") ==
+        1);
+  CHECK(database.applied_rows() == 3);
+  CHECK(database.scalar("SELECT COUNT(*) FROM processed_events WHERE consumer_group = '" + group +
+                        "'") == 2);
+  CHECK(database.scalar("SELECT COUNT(*) FROM processed_events WHERE event_id = '" + own + "'") ==
+        0);
+  CHECK(counter_value(registry, "bourse_consumer_duplicates_skipped_total", {group, topic}) == 1);
+  CHECK(counter_value(registry, "bourse_consumer_events_applied_total", {group, topic}) == 4);
+}
+
 TEST_CASE("deadlocks and an unavailable database are retried until they pass, never dead-lettered",
           "[consumer]") {
   Database database;

@@ -2,7 +2,8 @@
 // batch of events.
 //
 // handle_batch() is what the consumer calls: once per batch transaction, with the batch's
-// NEW events (valid envelopes whose processed_events claim was new in this transaction;
+// NEW events (valid envelopes whose processed_events claim was new in this transaction,
+// plus every copy of the types the handler deduplicates itself, see deduplicates();
 // duplicates and malformed envelopes are left out) in offset order, all of one partition.
 // The default calls handle() for each event in order and stops at the first failure. A
 // handler overrides it to aggregate across the batch (settlement: one UPDATE per busy
@@ -62,6 +63,19 @@ class EventHandler {
   // the partition's offset still moves past them. Must be a pure function of the type
   // (the same answer live, on retry and after a restart). Default: every type.
   virtual bool handles(std::string_view event_type) const;
+
+  // True for event types whose effects this handler's own writes make idempotent: a
+  // second copy of the event (same event id, in the same batch or any later one, after
+  // any events in between) changes no row and writes nothing (no outbox row, no ledger
+  // entry), because the handler finds its own earlier effect by a natural key (a trade
+  // id's claim, a status that only moves forward). The consumer then keeps no
+  // processed_events claim for them: every copy is handed to the handler, and a replay
+  // is not counted in bourse_consumer_duplicates_skipped_total. This saves a row and
+  // two statements per batch on the hot path. Answer false (the default) when anything
+  // outside the transaction reads the claims (the reconciler reads the account-events
+  // follower's), or when a second copy would publish anything. Must be a pure function
+  // of the type, like handles(). Only asked for types handles() accepts.
+  virtual bool deduplicates(std::string_view event_type) const;
 };
 
 }  // namespace bourse::consumer

@@ -8,7 +8,9 @@
 // oldest held message arrived first goes next. In ONE database transaction the
 // consumer, for each message, inserts (consumer_group, event_id) into processed_events
 // (INSERT IGNORE): a new row means the handler runs, an existing row means a duplicate
-// (the relay may publish an outbox row twice) and the message is skipped. Then it moves
+// (the relay may publish an outbox row twice) and the message is skipped. Event types
+// the handler deduplicates by its own natural keys (EventHandler::deduplicates) get no
+// row and every copy reaches the handler, which changes nothing for a replay. Then it moves
 // the partition's next_offset in consumer_offsets and commits. On assignment, each
 // partition starts at its stored next_offset (the start of the partition when none), so
 // a crash anywhere - even between the database commit and any Kafka commit - loses
