@@ -45,13 +45,19 @@ Result<std::vector<OutboxRow>> OutboxStore::fetch_unpublished(std::size_t limit)
   return rows;
 }
 
+std::string mark_published_sql(const std::string& table, const std::vector<std::int64_t>& ids) {
+  BOURSE_ASSERT(!ids.empty(), "a mark names rows");
+  // ids are integers from our own SELECT: safe to put in the SQL text.
+  return fmt::format(
+      "UPDATE {} FORCE INDEX (PRIMARY) SET published_at = NOW(6) WHERE id IN ({}) AND "
+      "published_at IS NULL",
+      table, fmt::join(ids, ","));
+}
+
 Result<std::size_t> OutboxStore::mark_published(const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return std::size_t{0};
   BOURSE_ASSERT(ids.size() <= kMaxRelayBatchSize, "one batch at most");
-  // ids are integers from our own SELECT: safe to put in the SQL text.
-  const std::string sql =
-      fmt::format("UPDATE {} SET published_at = NOW(6) WHERE id IN ({}) AND published_at IS NULL",
-                  table_, fmt::join(ids, ","));
+  const std::string sql = mark_published_sql(table_, ids);
   // One statement, autocommitted: atomic on its own, and no BEGIN / COMMIT round trips
   // (the relays' marks were ~40% of all transactions under load). Only the lease holder
   // writes published_at, so it does not contend; a failure leaves the rows unpublished

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "outbox_store.h"
 #include "relay_lease.h"
 #include "relay_test_support.h"
 
@@ -447,6 +448,55 @@ TEST_CASE("with the database unreachable the relay thread backs off, counts and 
   const auto failures =
       registry.counter(kMetricPublishFailuresTotal, "", {"outbox"}).with({kTable}).value();
   CHECK(failures <= 10);  // about 1 s of exponential back-off
+}
+
+TEST_CASE("the mark walks the primary key, not the published_at index it changes",
+          "[outbox][relay][integration]") {
+  RelayFixture fixture;
+  // Enough published rows that the optimizer has a choice, and a batch still to mark.
+  fixture.execute(std::string("INSERT INTO ") + kTable +
+                  " (event_id, event_type, topic, message_key, payload, published_at)"
+                  " SELECT UUID(), 'RelayTestEvent', 't', 'k', REPEAT('x', 400),"
+                  " IF(seq <= 2000, NOW(6), NULL) FROM seq_1_to_2100");
+  fixture.execute(std::string("ANALYZE TABLE ") + kTable);
+  std::vector<std::int64_t> ids;
+  REQUIRE(fixture.pool
+              .with_session([&](soci::session& session) {
+                soci::rowset<long long> rows =
+                    (session.prepare << std::string("SELECT id FROM ") + kTable +
+                                            " WHERE published_at IS NULL ORDER BY id LIMIT 35");
+                for (long long id : rows) ids.push_back(id);
+              })
+              .ok());
+  REQUIRE(ids.size() == 35);
+  for (const std::vector<std::int64_t>& batch :
+       {std::vector<std::int64_t>{ids.front()}, std::vector<std::int64_t>(ids.begin(), ids.begin() + 3),
+        ids}) {
+    std::string key;
+    std::string extra;
+    REQUIRE(fixture.pool
+                .with_session([&](soci::session& session) {
+                  soci::rowset<soci::row> rows =
+                      (session.prepare << "EXPLAIN " + mark_published_sql(kTable, batch));
+                  int count = 0;
+                  for (const soci::row& row : rows) {
+                    ++count;
+                    key = row.get_indicator("key") == soci::i_null ? "" : row.get<std::string>("key");
+                    extra = row.get_indicator("Extra") == soci::i_null ? ""
+                                                                        : row.get<std::string>("Extra");
+                  }
+                  REQUIRE(count == 1);
+                })
+                .ok());
+    INFO("rows: " << batch.size() << ", Extra: " << extra);
+    CHECK(key == "PRIMARY");
+    CHECK(extra.find("Using buffer") == std::string::npos);
+  }
+  OutboxStore store(fixture.pool, kTable);
+  auto marked = store.mark_published(ids);
+  REQUIRE(marked.ok());
+  CHECK(*marked == 35);
+  CHECK(fixture.unpublished() == 65);
 }
 
 }  // namespace
