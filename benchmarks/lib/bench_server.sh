@@ -27,6 +27,7 @@ bench_setup() {
 
 bench_servers=()
 bench_db=""
+bench_topic_prefix=""
 bench_cleanup() {
   local pid
   for pid in "${bench_servers[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -34,6 +35,13 @@ bench_cleanup() {
   # An if, not `[[ ]] && ...`: as the EXIT trap's last command under set -e, a false
   # test would turn the script's exit status into 1 after a run that succeeded.
   if [[ -n "$bench_db" ]]; then bench_sql -e "DROP DATABASE IF EXISTS \`$bench_db\`" || true; fi
+  # The run's topics too (a regular expression on their prefix): a local broker that keeps
+  # every run's 8-partition topics grows by gigabytes over a day of benchmarking.
+  if [[ -n "$bench_topic_prefix" ]]; then
+    scripts/stack kafka-topics --delete --topic "${bench_topic_prefix//./\\.}.*" >/dev/null 2>&1 || true
+  fi
+  bench_db=""
+  bench_topic_prefix=""
 }
 
 bench_start_servers() {
@@ -41,6 +49,7 @@ bench_start_servers() {
   shift 2
   bench_db="bourse_${name}_$$"
   local prefix="${name}$(date +%s)p$$."
+  bench_topic_prefix="$prefix"
   local server_bin="${BOURSE_BENCH_SERVER:-$bench_build_dir/src/bourse}"
   bench_sql -e "DROP DATABASE IF EXISTS \`$bench_db\`; CREATE DATABASE \`$bench_db\`"
   trap bench_cleanup EXIT
