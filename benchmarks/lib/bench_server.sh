@@ -1,6 +1,6 @@
 # Shared by the benchmark runners: start the local stack, build Release binaries in
 # build/release-bench, and run bourse servers on a fresh database and fresh topics,
-# stopped (and the database dropped) on exit. Source it from the repository root.
+# stopped (the database dropped, the topics deleted) on exit. Source it from the repository root.
 #
 #   bench_setup TARGET...            stack up, env loaded, TARGETs built (plus bourse)
 #   bench_start_servers NAME N [--set k=v ...]
