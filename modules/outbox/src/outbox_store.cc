@@ -73,6 +73,16 @@ Result<std::size_t> OutboxStore::mark_published(const std::vector<std::int64_t>&
   return changed;
 }
 
+Status OutboxStore::durability_barrier() {
+  // A real change (the counter moves), so the statement writes redo and its autocommit
+  // waits for the log flush (innodb_flush_log_at_trx_commit = 1); a no-op UPDATE would not.
+  return pool_.with_session([&](soci::session& session) {
+    session << "INSERT INTO outbox_relay_barriers (outbox, barriers) VALUES (:t, 1)"
+               " ON DUPLICATE KEY UPDATE barriers = barriers + 1",
+        soci::use(table_);
+  });
+}
+
 Result<PendingStats> OutboxStore::pending_stats() {
   PendingStats stats;
   long long rows = 0;

@@ -54,6 +54,11 @@ class OutboxStore {
   // statement; returns the rows changed.
   Result<std::size_t> mark_published(const std::vector<std::int64_t>& ids);
 
+  // The durability barrier: one autocommitted write to outbox_relay_barriers. When it
+  // returns, the redo log is flushed past every transaction that was visible before it
+  // started, so rows fetched before it are durable (relay.h, "Durability").
+  Status durability_barrier();
+
   // COUNT(*) and the age of MIN(created_at) over the unpublished rows (database time,
   // the same clock that wrote created_at).
   Result<PendingStats> pending_stats();

@@ -199,6 +199,11 @@ struct Relay::State {
 
     std::size_t marked = 0;
     if (!rows->empty()) {
+      // Only durable rows leave: a row visible to the fetch may belong to a transaction
+      // whose redo is not flushed yet (relay.h, "Durability").
+      if (Status durable = store.durability_barrier(); !durable) {
+        return fail(durable.error(), "durability_barrier");
+      }
       const BatchOutcome outcome = publish_batch(*producer, *rows, options.delivery_timeout);
       if (options.exit_process_after_produce_for_testing && outcome.acknowledged > 0) {
         log::error("outbox relay: exiting the process after produce, before marking (chaos hook)",

@@ -186,11 +186,17 @@ TEST_CASE("a crash between produce and mark republishes the rows with the same e
   auto crashing = make_relay(fixture.pool, broker_config("relay-crashing"), registry,
                              SystemClock::instance(), crashing_options);
 
+  const std::string barriers = std::string(
+                                   "SELECT COALESCE(SUM(barriers), 0) FROM outbox_relay_barriers "
+                                   "WHERE outbox = '") +
+                               kTable + "'";
   auto crashed = crashing->run_once();
   REQUIRE_FALSE(crashed.ok());
   CHECK(crashed.error().reason == kSimulatedCrashReason);
   CHECK_FALSE(crashing->lease_held());
   CHECK(fixture.unpublished() == 10);
+  // The durability barrier was committed before anything was produced (relay.h).
+  CHECK(fixture.scalar(barriers) == 1);
 
   // The next relay (the crashed one's session is gone, so the lease is free).
   auto next = make_relay(fixture.pool, broker_config("relay-next"), registry,
@@ -200,6 +206,11 @@ TEST_CASE("a crash between produce and mark republishes the rows with the same e
   REQUIRE(republished.ok());
   CHECK(*republished == 10);
   CHECK(fixture.unpublished() == 0);
+  CHECK(fixture.scalar(barriers) == 2);
+  auto idle = next->run_once();  // nothing fetched: no barrier
+  REQUIRE(idle.ok());
+  CHECK(*idle == 0);
+  CHECK(fixture.scalar(barriers) == 2);
 
   // At-least-once, as documented: every event twice, under the same event_id.
   const auto messages = read_topic(topic, 20);

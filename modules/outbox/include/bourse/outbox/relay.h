@@ -23,6 +23,15 @@
 //   row is never marked while an earlier row (possibly of the same key) is not. The
 //   failed rest is retried after a back-off.
 //
+//   Durability. Without a binary log, InnoDB makes a transaction's commit visible to
+//   other sessions before its redo log is flushed, and a crash in between loses it. A
+//   relay that published such a row would send a phantom event (seen in the chaos suite:
+//   OrderCreated of orders that a MariaDB kill then lost, whose AUTO_INCREMENT ids were
+//   given to other orders after the restart, so matching traded ids that now named other
+//   users). So before producing a fetched batch the relay commits one write to
+//   outbox_relay_barriers: that commit's flush covers every transaction its fetch saw.
+//   One extra small autocommitted write per non-empty batch.
+//
 //   At-least-once. A crash (or lease loss, or a failed UPDATE) between the broker's
 //   acknowledgement and the UPDATE leaves acknowledged rows unpublished; they are
 //   produced again, with the same event_id, by whichever relay runs next. Consumers
