@@ -46,6 +46,9 @@
 // bourse_consumer_duplicates_skipped_total{group,topic},
 // bourse_consumer_batch_failures_total{group}, bourse_consumer_dead_letters_total{group},
 // bourse_consumer_offset_gaps_refused_total{group}, bourse_consumer_log_gaps_skipped_total{group},
+// bourse_consumer_out_of_order_total{group} (a gathered batch dropped unapplied because a
+// message of its partition arrived at or below its last offset; the partition is re-read
+// from its stored offset, with an error log),
 // bourse_consumer_lag_messages{group,topic,partition} (high watermark - stored next offset,
 // refreshed about once a second by the driving thread; 0 for a partition not assigned here),
 // bourse_consumer_stalled_partitions{group} and bourse_consumer_partition_stalls_total{group}
