@@ -3,6 +3,7 @@
 // broker acknowledged, keeps exactly one active relay per table, republishes after a
 // crash (at-least-once, same event_id), reports its metrics and deletes expired rows.
 #include <boost/json.hpp>
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
@@ -186,10 +187,9 @@ TEST_CASE("a crash between produce and mark republishes the rows with the same e
   auto crashing = make_relay(fixture.pool, broker_config("relay-crashing"), registry,
                              SystemClock::instance(), crashing_options);
 
-  const std::string barriers = std::string(
-                                   "SELECT COALESCE(SUM(barriers), 0) FROM outbox_relay_barriers "
-                                   "WHERE outbox = '") +
-                               kTable + "'";
+  const std::string barriers =
+      fmt::format("SELECT COALESCE(SUM(barriers), 0) FROM outbox_relay_barriers WHERE outbox = '{}'",
+                  kTable);
   auto crashed = crashing->run_once();
   REQUIRE_FALSE(crashed.ok());
   CHECK(crashed.error().reason == kSimulatedCrashReason);
