@@ -11,6 +11,7 @@
 #include "http_client.h"
 #include "stack_env.h"
 #include "test_database.h"
+#include "unique_name.h"
 
 using bourse::testing::ChildProcess;
 using bourse::testing::HttpClient;
@@ -57,7 +58,7 @@ TEST_CASE("readyz is 503 while the database is down and 200 after it is back",
   ChildProcess server(
       BOURSE_EXECUTABLE,
       {"serve", "--set", "http.port=" + std::to_string(port), "--set",
-       "kafka.topic_prefix=fault" + std::to_string(::getpid()) + ".", "--set", "kafka.partitions=1",
+       "kafka.topic_prefix=fault" + bourse::testing::unique_suffix() + ".", "--set", "kafka.partitions=1",
        "--set", "db.connect_timeout_s=1", "--set", "db.read_timeout_s=2"},
       bourse::testing::stack_child_env(
           {{"BOURSE_MIGRATIONS_DIR", std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/migrations"}}),
@@ -89,7 +90,7 @@ TEST_CASE("readyz is 503 while Kafka is down and 200 after it is back",
   ChildProcess server(
       BOURSE_EXECUTABLE,
       {"serve", "--set", "http.port=" + std::to_string(port), "--set",
-       "kafka.topic_prefix=kfault" + std::to_string(::getpid()) + ".", "--set", "kafka.partitions=1"},
+       "kafka.topic_prefix=kfault" + bourse::testing::unique_suffix() + ".", "--set", "kafka.partitions=1"},
       bourse::testing::stack_child_env(
           {{"BOURSE_MIGRATIONS_DIR", std::string(std::getenv("BOURSE_SOURCE_DIR")) + "/migrations"}}),
       std::string(std::getenv("BOURSE_BINARY_DIR")) + "/readiness_kafka_fault.log");

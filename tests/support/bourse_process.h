@@ -11,6 +11,7 @@
 #include "http_client.h"
 #include "stack_env.h"
 #include "test_database.h"
+#include "unique_name.h"
 
 namespace bourse::testing {
 
@@ -37,8 +38,7 @@ inline int wait_for_status(int port, const std::string& path, int status,
 // Shared by several processes to test multi-instance behaviour and restarts.
 struct BourseEnvironment {
   TestDatabase database;
-  std::string topic_prefix = "t" + std::to_string(::getpid()) + "_" +
-                             std::to_string(free_local_port()) + ".";
+  std::string topic_prefix = "t" + unique_suffix() + ".";
 };
 
 class BourseProcess {

@@ -1,6 +1,6 @@
 // A scratch database on the local MariaDB for one integration test.
 //
-// Creates `bourse_t_<pid>_<counter>` (the stack's bourse user may create databases
+// Creates `bourse_t_<unique_suffix()>` (the stack's bourse user may create databases
 // named bourse%), hands out a DbConfig for it, and drops it when destroyed, so tests
 // never see each other's rows and can run in parallel.
 #pragma once
@@ -13,6 +13,7 @@
 
 #include "bourse/db/db_config.h"
 #include "stack_env.h"
+#include "unique_name.h"
 
 namespace bourse::testing {
 
@@ -30,8 +31,7 @@ inline db::DbConfig stack_db_config() {
 class TestDatabase {
  public:
   TestDatabase() : config_(stack_db_config()) {
-    static std::atomic<int> counter{0};
-    name_ = "bourse_t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+    name_ = "bourse_t_" + unique_suffix();
     soci::session admin(soci::mysql, config_.connection_string());
     admin << "DROP DATABASE IF EXISTS " + name_;
     admin << "CREATE DATABASE " + name_ + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";

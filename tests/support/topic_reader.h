@@ -8,6 +8,7 @@
 
 #include "bourse/kafka/consumer.h"
 #include "stack_env.h"
+#include "unique_name.h"
 
 namespace bourse::testing {
 
@@ -27,13 +28,12 @@ class FromBeginning final : public kafka::AssignmentListener {
 inline std::vector<kafka::Message> read_topic(const std::string& topic, std::size_t min_messages,
                                               std::chrono::milliseconds timeout,
                                               std::chrono::milliseconds quiet = std::chrono::milliseconds(1'500)) {
-  static int counter = 0;
   FromBeginning listener;
   kafka::KafkaConfig config;
   config.brokers = kafka_brokers();
   config.client_id = "test-reader";
   kafka::ConsumerOptions options;
-  options.group_id = "reader-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  options.group_id = "reader-" + unique_suffix();
   options.topics = {topic};
   auto consumer = kafka::Consumer::create(config, options, listener);
   if (!consumer) throw std::runtime_error("reader: " + consumer.error().message);

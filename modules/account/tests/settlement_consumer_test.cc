@@ -16,6 +16,7 @@
 #include "bourse/metrics/registry.h"
 #include "settlement_test_support.h"
 #include "stack_env.h"
+#include "unique_name.h"
 
 using namespace bourse;
 using namespace bourse::account::testing;
@@ -24,9 +25,7 @@ using namespace std::chrono_literals;
 namespace {
 
 std::string unique_name(const std::string& prefix) {
-  static const unsigned run = std::random_device{}();
-  return "bourse-test-" + prefix + "-" + std::to_string(::getpid()) + "-" +
-         std::to_string(run % 100000);
+  return "bourse-test-" + prefix + "-" + bourse::testing::unique_suffix();
 }
 
 kafka::KafkaConfig kafka_config(const std::string& client) {

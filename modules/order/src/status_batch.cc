@@ -114,8 +114,33 @@ Status settle_trades(soci::session& session, std::span<const Effect> effects,
   return Status::success();
 }
 
+// A settled trade names each of its orders on the right side, for the right user and
+// symbol, at a price within the order's limit. Anything else is a poison message (a bug
+// upstream, or events of another deployment's topics read against this database): refused
+// (dead-lettered) rather than written into an unrelated order, as settlement refuses it.
+Status check_trade_fits(const Order& order, const Trade& trade) {
+  const bool buy = order.order_id == trade.buy_order_id;
+  BOURSE_ASSERT(buy || order.order_id == trade.sell_order_id, "the order is one of the trade's");
+  const char* problem = nullptr;
+  if (order.side != (buy ? Side::kBuy : Side::kSell)) {
+    problem = "is on the other side";
+  } else if (order.user_id != (buy ? trade.buyer : trade.seller)) {
+    problem = "belongs to another user";
+  } else if (order.symbol != trade.symbol) {
+    problem = "is for another symbol";
+  } else if (order.price && (buy ? trade.price > *order.price : trade.price < *order.price)) {
+    problem = "has a limit the trade's price violates";
+  }
+  if (problem == nullptr) return Status::success();
+  return Error{ErrorCode::kInternal,
+               "trade " + std::to_string(trade.trade_id.value()) + " does not fit order " +
+                   std::to_string(order.order_id.value()) + ": the order " + problem,
+               "trade_mismatch"};
+}
+
 // `order` with one more settled trade.
 Status add_fill(Order& order, const Trade& trade) {
+  if (Status fits = check_trade_fits(order, trade); !fits) return fits;
   auto next = state_after_settled_trade(
       FillState{order.status, order.filled_quantity, order.filled_notional}, order.quantity,
       trade.quantity, trade.price);

@@ -21,6 +21,7 @@
 #include "bourse/matching/events.h"
 #include "order_fixture.h"
 #include "stack_env.h"
+#include "unique_name.h"
 
 namespace bourse::order {
 namespace {
@@ -561,6 +562,53 @@ TEST_CASE("a batch with a mismatched trade fails and changes nothing",
   CHECK(f.trade_state(52) == "absent");
 }
 
+TEST_CASE("a settled trade that does not fit its orders fails and changes nothing",
+          "[order][status][integration][batch]") {
+  // Each way a TradeSettled can name a real order it cannot belong to: another user,
+  // another symbol, the other side, a price through the limit. The fill would otherwise
+  // land on an unrelated order (events of another deployment's topics have done so).
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+  const OrderId sell = f.place("bob", Side::kSell, 10, "100");
+  const OrderId other_buy = f.place("alice", Side::kBuy, 10, "100");
+  struct Case {
+    const char* name;
+    me::TradeExecuted trade;
+  };
+  std::vector<Case> cases;
+  {
+    auto trade = f.executed(81, buy, sell, 1, "100");
+    trade.seller = "alice";
+    cases.push_back({"another user", trade});
+  }
+  {
+    auto trade = f.executed(82, buy, sell, 1, "100");
+    trade.symbol = "DIME";
+    cases.push_back({"another symbol", trade});
+  }
+  cases.push_back({"the other side", f.executed(83, buy, other_buy, 1, "100")});
+  cases.push_back({"a buy above its limit", f.executed(84, buy, sell, 1, "101")});
+  cases.push_back({"a sell below its limit", f.executed(85, buy, sell, 1, "99")});
+  for (const Case& c : cases) {
+    INFO(c.name);
+    Follower::Batch batch;
+    batch.add(f.accepted(buy, "alice", Side::kBuy, 10)).add(f.settled(c.trade));
+    Status failed = f.deliver_batch(batch);
+    REQUIRE_FALSE(failed.ok());
+    CHECK(failed.error().code == ErrorCode::kInternal);
+    CHECK(failed.error().reason == "trade_mismatch");
+    CHECK(f.trade_state(c.trade.trade_id.value()) == "absent");
+  }
+  for (OrderId id : {buy, sell, other_buy}) {
+    CHECK(state_of(f.order(id)) == "PENDING filled 0 notional 0 cancel - reject -");
+  }
+  // The same trade on the right orders settles.
+  Follower::Batch good;
+  good.add(f.settled(f.executed(86, buy, sell, 1, "100")));
+  REQUIRE(f.deliver_batch(good).ok());
+  CHECK(f.order(buy).filled_quantity.value() == 1);
+}
+
 TEST_CASE("a batch that names an unknown order fails and changes nothing",
           "[order][status][integration][batch]") {
   Follower f;
@@ -685,8 +733,7 @@ TEST_CASE("through the consumer over real Kafka, a duplicate event id changes no
   const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
   const OrderId sell = f.place("bob", Side::kSell, 10, "100");
 
-  static const unsigned run = std::random_device{}();
-  const std::string suffix = std::to_string(::getpid()) + "-" + std::to_string(run % 100000);
+  const std::string suffix = bourse::testing::unique_suffix();
   const std::string matching_topic = "bourse-test-order-status-m-" + suffix;
   const std::string account_topic = "bourse-test-order-status-a-" + suffix;
   kafka::KafkaConfig config;

@@ -24,6 +24,7 @@
 #include "project_migrations.h"
 #include "stack_env.h"
 #include "test_database.h"
+#include "unique_name.h"
 
 namespace bourse::outbox::testing {
 
@@ -48,10 +49,7 @@ inline kafka::KafkaConfig unreachable_config(const std::string& client) {
 }
 
 inline std::string unique_name(const std::string& prefix) {
-  static const unsigned run = std::random_device{}() % 100000;
-  static int counter = 0;
-  return "bourse-test-" + prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(run) +
-         "-" + std::to_string(counter++);
+  return "bourse-test-" + prefix + "-" + bourse::testing::unique_suffix();
 }
 
 inline std::string create_topic(const std::string& prefix, int partitions) {

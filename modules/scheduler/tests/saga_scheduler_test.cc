@@ -40,6 +40,7 @@
 #include "project_migrations.h"
 #include "stack_env.h"
 #include "test_database.h"
+#include "unique_name.h"
 
 namespace {
 
@@ -64,9 +65,7 @@ bourse::kafka::KafkaConfig kafka_config(const std::string& client) {
 }
 
 std::string unique_prefix() {
-  static int counter = 0;
-  return "saga" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1'000'000) + ".";
+  return "saga" + bourse::testing::unique_suffix() + ".";
 }
 
 // A scratch database with the project's migrations, the account and order modules, fresh

@@ -28,6 +28,7 @@
 #include "project_migrations.h"
 #include "stack_env.h"
 #include "test_database.h"
+#include "unique_name.h"
 
 namespace bourse::consumer {
 namespace {
@@ -35,10 +36,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string unique_name(const std::string& prefix) {
-  static const unsigned run = std::random_device{}();
-  static std::atomic<int> counter{0};
-  return "bourse-test-" + prefix + "-" + std::to_string(::getpid()) + "-" +
-         std::to_string(run % 100000) + "-" + std::to_string(counter++);
+  return "bourse-test-" + prefix + "-" + bourse::testing::unique_suffix();
 }
 
 // BOURSE_TEST_KAFKA_DEBUG=cgrp,fetch,topic (librdkafka's `debug` property) turns on

@@ -12,15 +12,14 @@
 #include "bourse/kafka/config.h"
 #include "bourse/kafka/log_sink.h"
 #include "stack_env.h"
+#include "unique_name.h"
 
 namespace bourse::kafka::testing {
 
-// "<prefix>-<pid>-<random>-<n>": unique across test runs and concurrent test processes.
+// "bourse-test-<prefix>-<unique suffix>": unique across test runs and concurrent test
+// processes (unique_name.h).
 inline std::string unique_name(const std::string& prefix) {
-  static const unsigned run = std::random_device{}();
-  static std::atomic<int> counter{0};
-  return "bourse-test-" + prefix + "-" + std::to_string(::getpid()) + "-" +
-         std::to_string(run % 100000) + "-" + std::to_string(counter++);
+  return "bourse-test-" + prefix + "-" + bourse::testing::unique_suffix();
 }
 
 // Collects records; forwards warnings and errors to stderr so a failing test shows them.

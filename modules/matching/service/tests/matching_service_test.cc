@@ -27,6 +27,7 @@
 #include "project_migrations.h"
 #include "stack_env.h"
 #include "test_database.h"
+#include "unique_name.h"
 
 namespace bourse::matching::service {
 namespace {
@@ -34,10 +35,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string unique_name(const std::string& prefix) {
-  static const unsigned run = std::random_device{}();
-  static std::atomic<int> counter{0};
-  return "bourse-test-" + prefix + "-" + std::to_string(::getpid()) + "-" +
-         std::to_string(run % 100000) + "-" + std::to_string(counter++);
+  return "bourse-test-" + prefix + "-" + bourse::testing::unique_suffix();
 }
 
 kafka::KafkaConfig kafka_config(const std::string& client) {
