@@ -508,7 +508,7 @@ TEST_CASE("DELETE follows the status: 202 while live, 409 once FILLED or CANCELL
   HttpClient client = api.client();
   const long long buy = order_id_of(client.post("/v1/orders", order_body("alice", 10, "150")));
   const std::string sell_body =
-      R"({"user_id":"bob","symbol":"AAPL","side":"SELL","type":"LIMIT","quantity":4,"price":"150"})";
+      R"({"user_id":"bob","symbol":"AAPL","side":"SELL","type":"LIMIT","quantity":4,"price":"149"})";
   const long long sell = order_id_of(client.post("/v1/orders", sell_body));
   const auto cancel_requests = [&] {
     return api.fixture.count("SELECT COUNT(*) FROM order_outbox WHERE event_type = '" +

@@ -167,8 +167,8 @@ TEST_CASE("GET /v1/trades: newest first, filters, cursor paging, settled_at",
   const OrderId alice_buy_cent = api.place("alice", Side::kBuy, "CENT", "100");
   const OrderId bob_sell_cent = api.place("bob", Side::kSell, "CENT", "100");
   const OrderId carol_buy_cent = api.place("carol", Side::kBuy, "CENT", "100");
-  const OrderId alice_sell_cent = api.place("alice", Side::kSell, "CENT", "100");
-  const OrderId bob_buy_aapl = api.place("bob", Side::kBuy, "AAPL", "150");
+  const OrderId alice_sell_cent = api.place("alice", Side::kSell, "CENT", "99");
+  const OrderId bob_buy_aapl = api.place("bob", Side::kBuy, "AAPL", "151");
   const OrderId carol_sell_aapl = api.place("carol", Side::kSell, "AAPL", "150");
   const OrderId alice_buy_aapl = api.place("alice", Side::kBuy, "AAPL", "150");
   // Trade ids are global, not in time order across symbols (they carry the partition):
