@@ -84,7 +84,7 @@ std::string update_reserved_cash_sql(std::size_t users) {
          " END WHERE currency = :currency AND user_id IN (" + db::row_placeholders(users, 1) + ")";
 }
 
-std::string update_cash_balances_sql(std::size_t users) {
+std::string add_to_cash_balances_sql(std::size_t users) {
   std::string total_cases;
   std::string reserved_cases;
   for (std::size_t i = 1; i <= users; ++i) {
@@ -92,8 +92,8 @@ std::string update_cash_balances_sql(std::size_t users) {
     total_cases += " WHEN :tu" + n + " THEN :t" + n;
     reserved_cases += " WHEN :ru" + n + " THEN :r" + n;
   }
-  return "UPDATE cash_balances FORCE INDEX (PRIMARY) SET total_units = CASE user_id" +
-         total_cases + " END, reserved_units = CASE user_id" + reserved_cases +
+  return "UPDATE cash_balances FORCE INDEX (PRIMARY) SET total_units = total_units + CASE user_id" +
+         total_cases + " END, reserved_units = reserved_units + CASE user_id" + reserved_cases +
          " END WHERE currency = :currency AND user_id IN (" + db::row_placeholders(users, 1) + ")";
 }
 
@@ -117,18 +117,6 @@ std::string update_reserved_positions_sql(std::size_t positions) {
          " END WHERE " + position_keys_condition(positions);
 }
 
-std::string update_position_balances_sql(std::size_t positions) {
-  std::string total_cases;
-  std::string reserved_cases;
-  for (std::size_t i = 1; i <= positions; ++i) {
-    const std::string n = std::to_string(i);
-    total_cases += " WHEN user_id = :tu" + n + " AND symbol = :ts" + n + " THEN :t" + n;
-    reserved_cases += " WHEN user_id = :ru" + n + " AND symbol = :rs" + n + " THEN :r" + n;
-  }
-  return "UPDATE positions FORCE INDEX (PRIMARY) SET total_quantity = CASE" + total_cases +
-         " END, reserved_quantity = CASE" + reserved_cases + " END WHERE " +
-         position_keys_condition(positions);
-}
 
 std::map<std::string, Balance> lock_cash_rows(soci::session& session,
                                               std::span<const std::string> user_ids,
@@ -212,83 +200,102 @@ void update_reserved_positions(soci::session& session,
                 "every locked position row was updated");
 }
 
-void ensure_positions(soci::session& session, std::span<const PositionKey> keys) {
-  BOURSE_ASSERT(!keys.empty() && keys.size() <= kMaxReservationBatch,
-                "1..kMaxReservationBatch positions per upsert");
-  BOURSE_ASSERT(std::adjacent_find(keys.begin(), keys.end(), std::greater_equal<>()) == keys.end(),
-                "positions are created in ascending (user, symbol) order");
+namespace {
+
+void assert_deltas_bounded(const BalanceDelta& delta, BalanceTable table) {
+  const std::int64_t limit = limit_of(table);
+  BOURSE_ASSERT(delta.total != 0 || delta.reserved != 0, "a balance delta changes something");
+  BOURSE_ASSERT(delta.total >= -limit && delta.total <= limit && delta.reserved >= -limit &&
+                    delta.reserved <= limit,
+                "a balance delta is within the balance's limit");
+}
+
+}  // namespace
+
+std::size_t add_to_cash_balances(soci::session& session, const std::string& currency,
+                                 const std::map<std::string, BalanceDelta>& deltas) {
+  BOURSE_ASSERT(!deltas.empty() && deltas.size() <= kMaxReservationBatch,
+                "1..kMaxReservationBatch cash deltas per UPDATE");
+  std::vector<std::pair<long long, long long>> values;  // never reallocated (bound by reference)
+  values.reserve(deltas.size());
+  for (const auto& [user_id, delta] : deltas) {
+    assert_deltas_bounded(delta, BalanceTable::kCash);
+    values.emplace_back(delta.total, delta.reserved);
+  }
+  soci::details::prepare_temp_type update =
+      (session.prepare << add_to_cash_balances_sql(deltas.size()));
+  std::size_t i = 0;
+  for (const auto& entry : deltas) update, soci::use(entry.first), soci::use(values[i++].first);
+  i = 0;
+  for (const auto& entry : deltas) update, soci::use(entry.first), soci::use(values[i++].second);
+  update, soci::use(currency);
+  for (const auto& entry : deltas) update, soci::use(entry.first);
+  soci::statement statement(update);
+  statement.execute(true);
+  const long long changed = statement.get_affected_rows();
+  BOURSE_ASSERT(changed >= 0 && changed <= static_cast<long long>(deltas.size()),
+                "only the named cash rows were updated");
+  return static_cast<std::size_t>(changed);
+}
+
+std::string add_to_positions_sql(std::size_t positions) {
+  std::string total_cases;
+  std::string reserved_cases;
+  for (std::size_t i = 1; i <= positions; ++i) {
+    const std::string n = std::to_string(i);
+    total_cases += " WHEN user_id = :tu" + n + " AND symbol = :ts" + n + " THEN :t" + n;
+    reserved_cases += " WHEN user_id = :ru" + n + " AND symbol = :rs" + n + " THEN :r" + n;
+  }
+  return "UPDATE positions FORCE INDEX (PRIMARY) SET total_quantity = total_quantity + CASE" +
+         total_cases + " END, reserved_quantity = reserved_quantity + CASE" + reserved_cases +
+         " END WHERE " + position_keys_condition(positions);
+}
+
+void add_to_positions(soci::session& session, const std::map<PositionKey, BalanceDelta>& deltas) {
+  BOURSE_ASSERT(!deltas.empty() && deltas.size() <= kMaxReservationBatch,
+                "1..kMaxReservationBatch position deltas per call");
+  // 1. Every row exists and is locked, in ascending (user, symbol) (the map's order): an
+  // upsert of empty rows. Not the deltas themselves: MariaDB checks a candidate row's
+  // CHECKs before it finds the duplicate, so a negative delta could not even be offered.
   // ON DUPLICATE KEY UPDATE (not INSERT IGNORE): an existing row gets an exclusive record
-  // lock at once, so the locking read that follows never upgrades a shared lock (two such
-  // upgrades deadlock).
+  // lock at once, never a shared one that the UPDATE would upgrade (two upgrades deadlock).
   std::string rows;
-  for (std::size_t i = 0; i < keys.size(); ++i) {
+  for (std::size_t i = 0; i < deltas.size(); ++i) {
     const std::string n = std::to_string(i);
     rows += (i == 0 ? "(:u" : ", (:u") + n + ", :s" + n + ", 0, 0)";
   }
-  const std::string sql =
-      "INSERT INTO positions (user_id, symbol, total_quantity, reserved_quantity) VALUES " + rows +
-      " ON DUPLICATE KEY UPDATE user_id = user_id";
-  soci::details::prepare_temp_type insert = (session.prepare << sql);
-  for (const PositionKey& key : keys) insert, soci::use(key.first), soci::use(key.second);
-  soci::statement statement(insert);
-  statement.execute(true);
-}
+  soci::details::prepare_temp_type insert =
+      (session.prepare << "INSERT INTO positions (user_id, symbol, total_quantity, "
+                          "reserved_quantity) VALUES " +
+                              rows + " ON DUPLICATE KEY UPDATE user_id = user_id");
+  for (const auto& entry : deltas) insert, soci::use(entry.first.first), soci::use(entry.first.second);
+  soci::statement ensure(insert);
+  ensure.execute(true);
 
-void update_cash_balances(soci::session& session, const std::string& currency,
-                          const std::map<std::string, Balance>& balances) {
-  if (balances.empty()) return;
-  BOURSE_ASSERT(balances.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
+  // 2. The deltas, in ONE relative UPDATE.
   std::vector<std::pair<long long, long long>> values;  // never reallocated (bound by reference)
-  values.reserve(balances.size());
-  for (const auto& [user_id, balance] : balances) {
-    assert_balance(balance, BalanceTable::kCash);
-    values.emplace_back(balance.total, balance.reserved);
+  values.reserve(deltas.size());
+  for (const auto& [key, delta] : deltas) {
+    assert_deltas_bounded(delta, BalanceTable::kPosition);
+    values.emplace_back(delta.total, delta.reserved);
   }
   soci::details::prepare_temp_type update =
-      (session.prepare << update_cash_balances_sql(balances.size()));
+      (session.prepare << add_to_positions_sql(deltas.size()));
   std::size_t i = 0;
-  for (const auto& entry : balances) update, soci::use(entry.first), soci::use(values[i++].first);
-  i = 0;
-  for (const auto& entry : balances) update, soci::use(entry.first), soci::use(values[i++].second);
-  update, soci::use(currency);
-  for (const auto& entry : balances) update, soci::use(entry.first);
-  soci::statement statement(update);
-  statement.execute(true);
-  // affected rows counts changed rows only; a row written with its own values is possible
-  // (a self-trade nets to nothing), so check it did not exceed the rows named.
-  BOURSE_ASSERT(statement.get_affected_rows() <= static_cast<long long>(balances.size()),
-                "only the named cash rows were updated");
-}
-
-void update_position_balances(soci::session& session,
-                              const std::map<PositionKey, Balance>& balances) {
-  if (balances.empty()) return;
-  BOURSE_ASSERT(balances.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
-  std::vector<std::pair<long long, long long>> values;  // never reallocated (bound by reference)
-  values.reserve(balances.size());
-  for (const auto& [key, balance] : balances) {
-    assert_balance(balance, BalanceTable::kPosition);
-    values.emplace_back(balance.total, balance.reserved);
-  }
-  soci::details::prepare_temp_type update =
-      (session.prepare << update_position_balances_sql(balances.size()));
-  std::size_t i = 0;
-  for (const auto& entry : balances) {
+  for (const auto& entry : deltas) {
     update, soci::use(entry.first.first), soci::use(entry.first.second),
         soci::use(values[i++].first);
   }
   i = 0;
-  for (const auto& entry : balances) {
+  for (const auto& entry : deltas) {
     update, soci::use(entry.first.first), soci::use(entry.first.second),
         soci::use(values[i++].second);
   }
-  for (const auto& entry : balances) {
-    update, soci::use(entry.first.first), soci::use(entry.first.second);
-  }
+  for (const auto& entry : deltas) update, soci::use(entry.first.first), soci::use(entry.first.second);
   soci::statement statement(update);
   statement.execute(true);
-  BOURSE_ASSERT(statement.get_affected_rows() <= static_cast<long long>(balances.size()),
-                "only the named position rows were updated");
+  BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(deltas.size()),
+                "every position row (present after the upsert) took its nonzero delta");
 }
 
 void insert_ledger_entries(soci::session& session, std::span<const LedgerEntry> entries) {

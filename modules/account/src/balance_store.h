@@ -2,11 +2,13 @@
 //
 // Every function runs on the caller's session inside its transaction and lets SOCI
 // exceptions propagate. Callers take the locks in the module's lock order
-// (account_service.h): cash row, then position rows by symbol.
+// (account_service.h): reservations being changed, then cash rows, then position rows.
 //
-// post() is the only way a balance changes: it asserts the new balance keeps
-// total >= reserved >= 0, writes the ledger entry and then the balance row, so the
-// balance always equals the sum of its ledger deltas. Find unique-key replays by
+// A balance changes only in the transaction that inserts its ledger entries, so it always
+// equals the sum of its ledger deltas: post() for one entry (it asserts the new balance
+// keeps total >= reserved >= 0), or the batch writers below, which order groups and
+// settlement batches call next to insert_ledger_entries (settlement's relative updates
+// leave total >= reserved >= 0 and the limits to the tables' CHECKs). Find unique-key replays by
 // inserting (a duplicate takes a record lock on the existing row), never by a locking
 // read of a missing row: under REPEATABLE READ that takes a gap lock, and two such gap
 // locks followed by inserts deadlock.
@@ -62,9 +64,9 @@ std::string lock_position_rows_sql(std::size_t positions);
 // a large share of a small table (40 of 100 rows) is run as a full index scan.
 std::string position_keys_condition(std::size_t positions);
 std::string update_reserved_positions_sql(std::size_t positions);
-std::string update_position_balances_sql(std::size_t positions);
 std::string update_reserved_cash_sql(std::size_t users);
-std::string update_cash_balances_sql(std::size_t users);
+std::string add_to_cash_balances_sql(std::size_t users);
+std::string add_to_positions_sql(std::size_t positions);
 
 // Locks the cash rows of `user_ids` in ONE SELECT ... FOR UPDATE, in ascending user id.
 // Users without an account are absent from the result (under READ COMMITTED such a miss
@@ -87,20 +89,24 @@ void update_reserved_cash(soci::session& session, const std::string& currency,
 void update_reserved_positions(soci::session& session,
                                const std::map<PositionKey, Balance>& balances);
 
-// Creates, empty, the positions of `keys` that do not exist, in ONE multi-row upsert (an
-// existing row is left as it is but takes a record lock, never a gap lock). REQUIRES:
-// keys ascending and unique, 1..kMaxReservationBatch of them; their owners' cash rows are
-// locked (lock order).
-void ensure_positions(soci::session& session, std::span<const PositionKey> keys);
+// What a settlement batch adds to one balance row (units of cash, or shares).
+struct BalanceDelta {
+  std::int64_t total = 0;
+  std::int64_t reserved = 0;
+};
 
-// Writes total and reserved of each locked cash row in `balances` in ONE UPDATE (nothing
-// for an empty map). Asserts total >= reserved >= 0 within limits and that every row was
-// found. REQUIRES: at most kMaxReservationBatch rows.
-void update_cash_balances(soci::session& session, const std::string& currency,
-                          const std::map<std::string, Balance>& balances);
-// The same for positions (total_quantity and reserved_quantity).
-void update_position_balances(soci::session& session,
-                              const std::map<PositionKey, Balance>& balances);
+// Adds each delta to its cash row in ONE relative UPDATE (total_units += t, reserved_units
+// += r), which locks the rows in ascending user id: the rows are locked only from here to
+// the commit, and nothing reads them first. Returns the number of rows changed: fewer than
+// deltas.size() means an account without a cash row. A result that breaks the table's
+// CHECKs (total >= reserved >= 0, total within kMaxAmountUnits) throws MySQL error 4025
+// (db::is_check_violation). REQUIRES: 1..kMaxReservationBatch deltas, none of them zero.
+std::size_t add_to_cash_balances(soci::session& session, const std::string& currency,
+                                 const std::map<std::string, BalanceDelta>& deltas);
+// The same for positions: ONE multi-row upsert creates the missing rows empty and locks
+// every row in ascending (user, symbol), then ONE relative UPDATE adds the deltas (a
+// buyer's first shares land in a new row; a negative result breaks the CHECK and throws).
+void add_to_positions(soci::session& session, const std::map<PositionKey, BalanceDelta>& deltas);
 
 // Inserts the account and its empty cash row. Returns false, writing nothing, if the
 // account exists.

@@ -17,30 +17,27 @@ Result<ReleaseOutcome> AccountService::release_reservation(soci::session& sessio
                               std::to_string(limits::kMaxIdempotencyKeyLength) + " characters",
                           "invalid_reference");
   }
-  // The owner and asset never change, so a plain read finds which rows to lock; the
-  // reservation itself is locked only after the account's rows (lock order).
-  const auto owner = read_reservation(session, order_id.value());
-  if (!owner) return ReleaseOutcome{ReleaseStatus::kUnknownOrder, {}, {}};
-  const bool buy = owner->side == "BUY";
-  const std::string currency = kCurrency;
-
-  auto cash = lock_cash(session, owner->user_id, currency);
-  std::optional<Balance> position;
-  if (owner->status == kStatusReserved) {
-    BOURSE_ASSERT(cash.has_value(), "an account with a reservation exists");
-    if (!buy) {
-      position = lock_position(session, owner->user_id, owner->symbol);
-      BOURSE_ASSERT(position.has_value(), "a sell reservation's position exists");
-    }
+  // A plain read first: a locking read of a missing row would lock the gap (under
+  // REPEATABLE READ), and for an id past the last one that gap is where every new
+  // reservation is inserted. Then the lock order: the reservation, the account's cash row,
+  // the position (modules/account/README.md, "Lock order").
+  if (!read_reservation(session, order_id.value())) {
+    return ReleaseOutcome{ReleaseStatus::kUnknownOrder, {}, {}};
   }
   auto row = lock_reservation(session, order_id.value());
   BOURSE_ASSERT(row.has_value(), "reservations are never deleted");
   if (row->status == kStatusReleased)
     return ReleaseOutcome{ReleaseStatus::kAlreadyReleased, {}, {}};
   if (row->status != kStatusReserved) return ReleaseOutcome{ReleaseStatus::kNothingHeld, {}, {}};
-  // It was open when read, so its account rows are locked above.
-  BOURSE_ASSERT(cash.has_value() && (buy || position.has_value()),
-                "an open reservation's rows are locked");
+  const bool buy = row->side == "BUY";
+  const std::string currency = kCurrency;
+  auto cash = lock_cash(session, row->user_id, currency);
+  BOURSE_ASSERT(cash.has_value(), "an account with a reservation exists");
+  std::optional<Balance> position;
+  if (!buy) {
+    position = lock_position(session, row->user_id, row->symbol);
+    BOURSE_ASSERT(position.has_value(), "a sell reservation's position exists");
+  }
 
   ReleaseOutcome outcome{ReleaseStatus::kReleased, {}, {}};
   if (row->remaining > 0) {

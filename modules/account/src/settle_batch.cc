@@ -16,6 +16,7 @@
 #include "bourse/account/reservation.h"
 #include "bourse/common/assert.h"
 #include "bourse/common/limits.h"
+#include "bourse/db/sql_error.h"
 #include "bourse/db/sql_text.h"
 #include "bourse/log/log.h"
 #include "reservation_store.h"
@@ -108,49 +109,38 @@ void claim_trades(soci::session& session, std::span<const TradeSettlement* const
   });
 }
 
-// The batch's balances as locked, and what the batch does to them (in memory until the
-// writes at the end).
+// What the batch does: its reservations as locked and changed, and the net delta of every
+// balance row it touches (in memory until the writes at the end).
 struct Books {
-  std::map<std::string, Balance> cash;
-  std::map<PositionKey, Balance> positions;
+  std::map<std::string, BalanceDelta> cash;
+  std::map<PositionKey, BalanceDelta> positions;
   std::map<std::int64_t, ReservationRow> reservations;
-  std::set<std::string> cash_changed;
-  std::set<PositionKey> positions_changed;
   std::set<std::int64_t> reservations_changed;
   std::vector<LedgerEntry> ledger;
 
-  // Adds deltas to a locked balance. A total past its limit is a bad event (Error); a
-  // balance that would break total >= reserved >= 0 cannot happen when every order was
-  // reserved first, so it is asserted.
-  static Status apply(Balance& balance, std::int64_t limit, std::int64_t total_delta,
-                      std::int64_t reserved_delta) {
-    if (total_delta == 0 && reserved_delta == 0) return Status::success();
-    BOURSE_ASSERT(total_delta <= limit && total_delta >= -limit && reserved_delta <= limit &&
-                      reserved_delta >= -limit,
+  // Adds to a balance row's net delta. A single step past the balance's limit is a bad
+  // event; the resulting balances are checked by the tables' CHECKs when written.
+  static Status add(BalanceDelta& delta, std::int64_t limit, std::int64_t total,
+                    std::int64_t reserved) {
+    if (total == 0 && reserved == 0) return Status::success();
+    BOURSE_ASSERT(total <= limit && total >= -limit && reserved <= limit && reserved >= -limit,
                   "a settlement delta is within limits");
-    Balance next = balance;
-    next.total += total_delta;
-    next.reserved += reserved_delta;
-    if (next.total > limit) return bad_settlement("a balance would exceed its limit");
-    BOURSE_ASSERT(next.reserved >= 0 && next.total >= next.reserved,
-                  "settlement keeps total >= reserved >= 0");
-    balance = next;
+    if (delta.total + total > limit || delta.total + total < -limit ||
+        delta.reserved + reserved > limit || delta.reserved + reserved < -limit) {
+      return bad_settlement("a balance would exceed its limit");
+    }
+    delta.total += total;
+    delta.reserved += reserved;
     return Status::success();
   }
 
   Status cash_delta(const std::string& user, std::int64_t total, std::int64_t reserved) {
-    auto it = cash.find(user);
-    BOURSE_ASSERT(it != cash.end(), "the cash rows of every account involved are locked");
-    if (total != 0 || reserved != 0) cash_changed.insert(user);
-    return apply(it->second, limits::kMaxAmountUnits, total, reserved);
+    return add(cash[user], limits::kMaxAmountUnits, total, reserved);
   }
 
   Status shares_delta(const std::string& user, const std::string& symbol, std::int64_t total,
                       std::int64_t reserved) {
-    auto it = positions.find({user, symbol});
-    BOURSE_ASSERT(it != positions.end(), "the positions involved are locked");
-    if (total != 0 || reserved != 0) positions_changed.insert({user, symbol});
-    return apply(it->second, limits::kMaxQuantity, total, reserved);
+    return add(positions[{user, symbol}], limits::kMaxQuantity, total, reserved);
   }
 
   ReservationRow* reservation(OrderId order_id) {
@@ -159,10 +149,16 @@ struct Books {
   }
 };
 
-struct Delta {
-  std::int64_t total = 0;
-  std::int64_t reserved = 0;
-};
+// The rows of `deltas` whose net change is not zero (a self-trade, or a buy and a sell of
+// one user at one price, can net to nothing).
+template <typename Key>
+std::map<Key, BalanceDelta> nonzero(const std::map<Key, BalanceDelta>& deltas) {
+  std::map<Key, BalanceDelta> out;
+  for (const auto& [key, delta] : deltas) {
+    if (delta.total != 0 || delta.reserved != 0) out.emplace(key, delta);
+  }
+  return out;
+}
 
 // One fill: reservations, balances and ledger entries in `books`; its TradeSettled.
 Result<events::TradeSettled> settle_fill(Books& books, const TradeFill& fill,
@@ -185,10 +181,10 @@ Result<events::TradeSettled> settle_fill(Books& books, const TradeFill& fill,
 
   // Net deltas per (user, asset): a self-trade nets to reserved-only changes.
   const std::int64_t quantity = trade.quantity.value();
-  std::map<std::pair<std::string, bool>, Delta> deltas;  // (user, is_cash)
+  std::map<std::pair<std::string, bool>, BalanceDelta> deltas;  // (user, is_cash)
   auto add = [&deltas](const std::string& user, bool is_cash, std::int64_t total,
                        std::int64_t reserved) {
-    Delta& delta = deltas[{user, is_cash}];
+    BalanceDelta& delta = deltas[{user, is_cash}];
     delta.total += total;
     delta.reserved += reserved;
   };
@@ -313,62 +309,17 @@ Result<std::vector<SettlementEvent>> AccountService::settle_batch(
   if (order_ids.empty()) return published;  // only replays
   order_ids = sorted_unique(std::move(order_ids));
 
-  // 2. Who is involved: the trades' users, and the owners of the ended orders'
-  // reservations (a plain read: owner, side and symbol never change).
-  std::map<std::int64_t, ReservationRow> owners;
-  in_slices(std::span<const std::int64_t>(order_ids), [&](std::span<const std::int64_t> slice) {
-    owners.merge(read_reservations(session, slice));
-  });
-  std::vector<std::string> users;
-  std::vector<PositionKey> position_keys;
-  for (const TradeSettlement* trade : new_trades) {
-    users.push_back(trade->buyer);
-    users.push_back(trade->seller);
-    position_keys.emplace_back(trade->buyer, trade->symbol);
-    position_keys.emplace_back(trade->seller, trade->symbol);
-  }
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const auto* end = std::get_if<OrderEnd>(&inputs[i]);
-    if (end == nullptr) continue;
-    auto owner = owners.find(end->order_id.value());
-    if (owner == owners.end()) continue;
-    users.push_back(owner->second.user_id);
-    if (owner->second.side == "SELL") {
-      position_keys.emplace_back(owner->second.user_id, owner->second.symbol);
-    }
-  }
-  users = sorted_unique(std::move(users));
-  position_keys = sorted_unique(std::move(position_keys));
-
-  // 3. Locks, in the global order: cash rows by user, positions by (user, symbol),
-  // reservations by order id.
+  // 2. The first locks: the batch's reservations, by order id (the lock order: existing
+  // reservations, then cash rows, then positions). Nothing else is locked until the
+  // balance writes at the very end, so an order group waiting for one of this batch's
+  // cash rows waits only for those writes and the commit, not for the whole batch.
   Books books;
-  const std::string currency = kCurrency;
-  in_slices(std::span<const std::string>(users), [&](std::span<const std::string> slice) {
-    books.cash.merge(lock_cash_rows(session, slice, currency));
-  });
-  for (const std::string& user : users) {
-    if (books.cash.count(user) == 0) return bad_settlement("no account for " + user);
-  }
-  if (!position_keys.empty()) {
-    in_slices(std::span<const PositionKey>(position_keys), [&](std::span<const PositionKey> slice) {
-      ensure_positions(session, slice);
-      books.positions.merge(lock_position_rows(session, slice));
-    });
-    BOURSE_ASSERT(books.positions.size() == position_keys.size(),
-                  "every position involved exists after its upsert");
-  }
   in_slices(std::span<const std::int64_t>(order_ids), [&](std::span<const std::int64_t> slice) {
     books.reservations.merge(lock_reservations(session, slice));
   });
-  for (const auto& [order_id, row] : books.reservations) {
-    const ReservationRow& owner = owners.at(order_id);
-    BOURSE_ASSERT(
-        row.user_id == owner.user_id && row.side == owner.side && row.symbol == owner.symbol,
-        "a reservation's owner, side and symbol never change");
-  }
 
-  // 4. Apply in input order (fills add up: each sees the previous ones' effect).
+  // 3. Apply in input order (fills add up: each sees the previous ones' effect on the
+  // reservations); balances only gather net deltas.
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!apply[i]) continue;
     if (const auto* fill = std::get_if<TradeFill>(&inputs[i])) {
@@ -382,28 +333,34 @@ Result<std::vector<SettlementEvent>> AccountService::settle_batch(
     }
   }
 
-  // 5. Writes: the claims, the ledger, then each changed row once.
+  // 4. Writes: the claims, the ledger, the changed reservations, then - last, so that the
+  // cash and position locks are held only from here to the commit - every changed balance
+  // row once, as a relative update in the lock order (cash by user, then positions).
   if (!new_trades.empty()) claim_trades(session, new_trades);
   in_slices(std::span<const LedgerEntry>(books.ledger),
             [&](std::span<const LedgerEntry> slice) { insert_ledger_entries(session, slice); });
-  std::map<std::string, Balance> changed_cash;
-  for (const std::string& user : books.cash_changed) changed_cash.emplace(user, books.cash[user]);
-  map_in_slices(changed_cash, [&](const std::map<std::string, Balance>& slice) {
-    update_cash_balances(session, currency, slice);
-  });
-  std::map<PositionKey, Balance> changed_positions;
-  for (const PositionKey& key : books.positions_changed) {
-    changed_positions.emplace(key, books.positions[key]);
-  }
-  map_in_slices(changed_positions, [&](const std::map<PositionKey, Balance>& slice) {
-    update_position_balances(session, slice);
-  });
   std::vector<ReservationRow> changed_reservations;
   for (std::int64_t order_id : books.reservations_changed) {
     changed_reservations.push_back(books.reservations.at(order_id));
   }
   in_slices(std::span<const ReservationRow>(changed_reservations),
             [&](std::span<const ReservationRow> slice) { update_reservations(session, slice); });
+  const std::string currency = kCurrency;
+  try {
+    const auto cash = nonzero(books.cash);
+    std::size_t cash_rows = 0;
+    map_in_slices(cash, [&](const std::map<std::string, BalanceDelta>& slice) {
+      cash_rows += add_to_cash_balances(session, currency, slice);
+    });
+    if (cash_rows != cash.size()) return bad_settlement("a trade names a user without an account");
+    map_in_slices(nonzero(books.positions), [&](const std::map<PositionKey, BalanceDelta>& slice) {
+      add_to_positions(session, slice);
+    });
+  } catch (const std::exception& error) {
+    if (!db::is_check_violation(error)) throw;
+    // total >= reserved >= 0 or a limit would break: the inputs do not fit the balances.
+    return bad_settlement(std::string("a balance would leave its bounds: ") + error.what());
+  }
   return published;
 }
 

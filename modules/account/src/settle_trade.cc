@@ -51,7 +51,15 @@ Result<SettlementOutcome> AccountService::settle_trade(soci::session& session,
   const std::int64_t quantity = trade.quantity.value();
   const std::string currency = kCurrency;
 
-  // Lock order: accounts by user id; in each, the cash row, then the position.
+  // Lock order: the reservations by order id, then accounts by user id; in each, the
+  // cash row, then the position.
+  const std::int64_t first_order = std::min(trade.buy_order_id, trade.sell_order_id).value();
+  const std::int64_t second_order = std::max(trade.buy_order_id, trade.sell_order_id).value();
+  auto first = lock_reservation(session, first_order);
+  auto second = lock_reservation(session, second_order);
+  if (!first || !second) return bad_settlement("an order has no reservation");
+  ReservationRow& buy = first_order == trade.buy_order_id.value() ? *first : *second;
+  ReservationRow& sell = first_order == trade.buy_order_id.value() ? *second : *first;
   std::vector<std::string> users{trade.buyer, trade.seller};
   std::sort(users.begin(), users.end());
   users.erase(std::unique(users.begin(), users.end()), users.end());
@@ -63,14 +71,6 @@ Result<SettlementOutcome> AccountService::settle_trade(soci::session& session,
     cash[user] = *balance;
     shares[user] = lock_or_create_position(session, user, trade.symbol);
   }
-  // Then the reservations, by order id.
-  const std::int64_t first_order = std::min(trade.buy_order_id, trade.sell_order_id).value();
-  const std::int64_t second_order = std::max(trade.buy_order_id, trade.sell_order_id).value();
-  auto first = lock_reservation(session, first_order);
-  auto second = lock_reservation(session, second_order);
-  if (!first || !second) return bad_settlement("an order has no reservation");
-  ReservationRow& buy = first_order == trade.buy_order_id.value() ? *first : *second;
-  ReservationRow& sell = first_order == trade.buy_order_id.value() ? *second : *first;
 
   if (!claim_trade(session, trade)) {
     SettlementOutcome replay;

@@ -217,47 +217,50 @@ TEST_CASE("the group's locking reads and position updates walk the primary key, 
     CHECK(positions.second == "PRIMARY");
     CHECK(
         (positions.first == "range" || positions.first == "const" || positions.first == "eq_ref"));
-    // The UPDATEs of the same rows (reservation, settlement): a one-element row IN list
-    // here was a full index scan ("index"), so they name their rows with OR-ed pairs.
+    // The UPDATEs of the same rows (reservation; settlement's relative updates): a
+    // one-element row IN list here was a full index scan ("index"), so positions name their
+    // rows with OR-ed pairs.
     std::vector<std::string> reserved_values;  // CASE (user, symbol, reserved)..., WHERE pairs
-    std::vector<std::string> balance_values;   // two CASEs of (user, symbol, value)..., WHERE
+    for (std::size_t i = 0; i < n; ++i) {
+      reserved_values.push_back(position_values[2 * i]);
+      reserved_values.push_back("MSFT");
+      reserved_values.push_back("1");
+    }
+    reserved_values.insert(reserved_values.end(), position_values.begin(), position_values.end());
+    std::vector<std::string> position_delta_values;  // two CASEs of (user, symbol, value)...
     for (int c = 0; c < 2; ++c) {
       for (std::size_t i = 0; i < n; ++i) {
-        for (auto* values : {&reserved_values, &balance_values}) {
-          if (c == 1 && values == &reserved_values) continue;
-          values->push_back(position_values[2 * i]);
-          values->push_back("MSFT");
-          values->push_back("1");
-        }
+        position_delta_values.push_back(position_values[2 * i]);
+        position_delta_values.push_back("MSFT");
+        position_delta_values.push_back("1");
       }
     }
-    for (auto* values : {&reserved_values, &balance_values}) {
-      values->insert(values->end(), position_values.begin(), position_values.end());
-    }
-    // Cash: CASE (user, value)... [twice for balances], the currency, then the users.
+    position_delta_values.insert(position_delta_values.end(), position_values.begin(),
+                                 position_values.end());
+    // Cash: CASE (user, value)... [twice for the deltas], the currency, then the users.
     std::vector<std::string> reserved_cash_values;
-    std::vector<std::string> cash_balance_values;
+    std::vector<std::string> cash_delta_values;
     for (int c = 0; c < 2; ++c) {
       for (std::size_t i = 0; i < n; ++i) {
-        for (auto* values : {&reserved_cash_values, &cash_balance_values}) {
+        for (auto* values : {&reserved_cash_values, &cash_delta_values}) {
           if (c == 1 && values == &reserved_cash_values) continue;
           values->push_back(cash_values[1 + i]);
           values->push_back("1");
         }
       }
     }
-    for (auto* values : {&reserved_cash_values, &cash_balance_values}) {
+    for (auto* values : {&reserved_cash_values, &cash_delta_values}) {
       values->insert(values->end(), cash_values.begin(), cash_values.end());
     }
     for (const auto& [name, sql, values] :
          {std::tuple{"update_reserved_positions", bourse::account::update_reserved_positions_sql(n),
                      reserved_values},
-          std::tuple{"update_position_balances", bourse::account::update_position_balances_sql(n),
-                     balance_values},
+          std::tuple{"add_to_positions", bourse::account::add_to_positions_sql(n),
+                     position_delta_values},
           std::tuple{"update_reserved_cash", bourse::account::update_reserved_cash_sql(n),
                      reserved_cash_values},
-          std::tuple{"update_cash_balances", bourse::account::update_cash_balances_sql(n),
-                     cash_balance_values}}) {
+          std::tuple{"add_to_cash_balances", bourse::account::add_to_cash_balances_sql(n),
+                     cash_delta_values}}) {
       INFO(name);
       auto update = explain(f, sql, values);
       CHECK(update.second == "PRIMARY");

@@ -15,6 +15,8 @@
 
 #include "account_fixture.h"
 #include "bourse/account/events.h"
+#include "bourse/common/limits.h"
+#include "bourse/db/sql_error.h"
 #include "bourse/envelope/envelope.h"
 #include "bourse/kafka/message.h"
 #include "bourse/matching/events.h"
@@ -355,6 +357,49 @@ TEST_CASE("ignored types pass, a bad payload or a trade that does not fit is an 
   CHECK(status.error().reason == "settlement_mismatch");
   CHECK(f.get("bob").cash.total == usd("10000"));  // rolled back
   f.check_conservation();
+}
+
+TEST_CASE("a batch that would push a balance past its limit is refused and changes nothing",
+          "[account][settlement][integration]") {
+  // Settlement adds its deltas without reading the balances first, so the limits are the
+  // tables' CHECKs (migration 0103): they must say what include/bourse/common/limits.h says.
+  SettlementFixture f;
+  const Amount max_cash = Amount::from_units(limits::kMaxAmountUnits);
+  REQUIRE(f.accounts.open_account("bob", usd("10000"), {}).ok());
+  REQUIRE(f.accounts.open_account("max", max_cash, {{"AAPL", Quantity::of(10)}}).ok());
+  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 1, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "max", Side::kSell, "AAPL", 1, "100")).value()));
+
+  // max's cash total is at the limit: being paid for the share would pass it.
+  auto status = f.run({wrap(trade_executed(201, 1, 2, "bob", "max", "AAPL", "100", 1, 0, 0))},
+                      /*max_attempts=*/1);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().reason == "settlement_mismatch");
+  CHECK(status.error().message.find("chk_cash_balances_limit") != std::string::npos);
+  CHECK(f.get("max").cash.total == max_cash);
+  CHECK(f.get("max").positions.at(0).reserved == Quantity::of(1));
+  CHECK(f.get("bob").cash.reserved == usd("100"));
+  CHECK(f.reservation_status(1) == "RESERVED");
+  CHECK(f.outbox().empty());
+  f.check_conservation();
+
+  // The positions' limit is kMaxQuantity exactly.
+  REQUIRE(f.pool
+              .with_session([&](soci::session& session) {
+                const long long at_limit = limits::kMaxQuantity;
+                CHECK_NOTHROW(session << "UPDATE positions SET total_quantity = :q WHERE user_id "
+                                         "= 'max'",
+                              soci::use(at_limit));
+                const long long past = at_limit + 1;
+                try {
+                  session << "UPDATE positions SET total_quantity = :q WHERE user_id = 'max'",
+                      soci::use(past);
+                  FAIL("a position past kMaxQuantity was written");
+                } catch (const std::exception& error) {
+                  CHECK(db::is_check_violation(error));
+                }
+              })
+              .ok());
 }
 
 TEST_CASE("concurrent batches over the same accounts never deadlock (global lock order)",

@@ -10,6 +10,7 @@ namespace {
 // MySQL client (CR_*) and server (ER_*) error numbers we treat specially.
 constexpr unsigned kErrLockWaitTimeout = 1205;
 constexpr unsigned kErrDeadlock = 1213;
+constexpr unsigned kErrCheckConstraint = 4025;
 constexpr unsigned kErrDuplicateKey = 1062;
 constexpr unsigned kErrServerShutdown = 1053;
 constexpr unsigned kCrConnectionError = 2002;
@@ -63,6 +64,11 @@ bool is_retryable(const Error& error) { return error.reason == kRetryableReason;
 bool is_duplicate_key(const std::exception& exception) noexcept {
   const auto* mysql = dynamic_cast<const soci::mysql_soci_error*>(&exception);
   return mysql != nullptr && mysql->err_num_ == kErrDuplicateKey;
+}
+
+bool is_check_violation(const std::exception& exception) noexcept {
+  const auto* mysql = dynamic_cast<const soci::mysql_soci_error*>(&exception);
+  return mysql != nullptr && mysql->err_num_ == kErrCheckConstraint;
 }
 
 }  // namespace bourse::db

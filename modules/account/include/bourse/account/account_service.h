@@ -17,16 +17,21 @@
 //     After any Error or exception the caller must roll back: some rows may be written.
 //
 // Lock order, in every transaction that touches accounts, whatever the number of
-// accounts (no deadlock between any number of instances): first the cash rows of ALL the
-// accounts involved, in ascending user_id (byte order); then position rows in ascending
-// (user_id, symbol); then reservation rows in ascending order id; then inserts (new
-// reservations, settled_trades claims, ledger rows). Every write to an account's rows
-// happens while holding its cash row lock (SELECT ... FOR UPDATE). Within one call the
-// module keeps this order; a caller that makes several calls in one transaction must
-// order them the same way or accept deadlock retries.
+// accounts (no deadlock between any number of instances): first the EXISTING reservation
+// rows it changes, in ascending order id (settlement and release only: an order group
+// inserts new reservations and never locks an existing one); then the cash rows of ALL
+// the accounts involved, in ascending user_id (byte order); then position rows in
+// ascending (user_id, symbol). Inserts of new keys (reservations, settled_trades claims,
+// ledger rows) come anywhere after the first locks. Settlement takes its cash and
+// position locks last: its balance changes are relative UPDATEs, its final writes, so an
+// order group waiting for one of its cash rows waits for those writes and the commit, not
+// for the whole batch. Every balance change and its ledger entries commit together.
+// Within one call the module keeps this order; a caller that makes several calls in one
+// transaction must order them the same way or accept deadlock retries.
 //
-// Invariants, asserted before each write and after each read: for every balance
-// total >= reserved >= 0; every balance equals the sum of its ledger deltas; every
+// Invariants, asserted before each write and after each read, and table CHECKs where a
+// write adds to a balance it did not read (settlement): for every balance
+// total >= reserved >= 0 and total within kMaxAmountUnits / kMaxQuantity; every balance equals the sum of its ledger deltas; every
 // ledger group (kind, reference, asset) sums to zero in total (deposits are booked
 // against the pseudo-account "@external"); an open reservation's remaining amount is
 // what its order still holds, and reserved balances equal the sum of them.
@@ -139,9 +144,11 @@ class AccountService {
   //   - OrderEnd: releases what the order still holds (ledger kind "release", reference
   //     "order:<id>"), reservation RELEASED; ALWAYS emits ReservationReleased (0 when
   //     nothing was left: already completed or released, or no reservation known).
-  // Locks in the module's lock order for the whole batch: all cash rows (one SELECT ...
-  // FOR UPDATE per kMaxReservationBatch users, ascending), then positions, then
-  // reservations by order id.
+  // Locks in the module's lock order: first the batch's reservations by order id (one
+  // SELECT ... FOR UPDATE), and only at the end, with its last writes, the cash rows (one
+  // relative UPDATE, ascending user) and positions (one upsert creating missing rows
+  // empty, then one relative UPDATE, ascending (user, symbol)). A result that breaks a
+  // balance CHECK (total >= reserved >= 0, the limits) is an Error like a misfit.
   // Returns one event per applied input, in input order. Errors (poison: the caller rolls
   // back and dead-letters): invalid fields, more than kMaxSettlementBatch inputs, a fill
   // that does not fit its reservations (as settle_trade) or whose remaining quantities

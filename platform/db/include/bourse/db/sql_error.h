@@ -32,4 +32,8 @@ bool is_retryable(const Error& error);
 // transaction stays usable.
 bool is_duplicate_key(const std::exception& exception) noexcept;
 
+// True if `exception` is MySQL's failed CHECK constraint (ER_CONSTRAINT_FAILED, 4025): a
+// row the statement wrote would break a table invariant; the statement wrote nothing.
+bool is_check_violation(const std::exception& exception) noexcept;
+
 }  // namespace bourse::db
