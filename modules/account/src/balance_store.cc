@@ -62,26 +62,28 @@ void read_locked(soci::rowset<soci::row>& rows, std::map<Key, Balance>& balances
 
 }  // namespace
 
-std::string lock_cash_rows_sql(std::size_t users) {
+std::string lock_cash_rows_sql(std::size_t users, RowRead how) {
   return "SELECT user_id, total_units, reserved_units FROM cash_balances FORCE INDEX (PRIMARY) "
          "WHERE currency = :currency AND user_id IN (" +
-         db::row_placeholders(users, 1) + ") ORDER BY user_id FOR UPDATE";
+         db::row_placeholders(users, 1) + ") ORDER BY user_id" +
+         (how == RowRead::kLocking ? " FOR UPDATE" : "");
 }
 
-std::string lock_position_rows_sql(std::size_t positions) {
+std::string lock_position_rows_sql(std::size_t positions, RowRead how) {
   return "SELECT user_id, symbol, total_quantity, reserved_quantity FROM positions FORCE INDEX "
          "(PRIMARY) WHERE (user_id, symbol) IN (" +
-         db::row_placeholders(positions, 2) + ") ORDER BY user_id, symbol FOR UPDATE";
+         db::row_placeholders(positions, 2) + ") ORDER BY user_id, symbol" +
+         (how == RowRead::kLocking ? " FOR UPDATE" : "");
 }
 
-std::string update_reserved_cash_sql(std::size_t users) {
-  std::string cases;
-  for (std::size_t i = 1; i <= users; ++i) {
+std::string position_keys_condition(std::size_t positions) {
+  BOURSE_ASSERT(positions >= 1, "at least one position");
+  std::string text;
+  for (std::size_t i = 0; i < positions; ++i) {
     const std::string n = std::to_string(i);
-    cases += " WHEN :u" + n + " THEN :r" + n;
+    text += (i == 0 ? "(user_id = :ku" : " OR (user_id = :ku") + n + " AND symbol = :ks" + n + ")";
   }
-  return "UPDATE cash_balances FORCE INDEX (PRIMARY) SET reserved_units = CASE user_id" + cases +
-         " END WHERE currency = :currency AND user_id IN (" + db::row_placeholders(users, 1) + ")";
+  return text;
 }
 
 std::string add_to_cash_balances_sql(std::size_t users) {
@@ -97,37 +99,16 @@ std::string add_to_cash_balances_sql(std::size_t users) {
          " END WHERE currency = :currency AND user_id IN (" + db::row_placeholders(users, 1) + ")";
 }
 
-std::string position_keys_condition(std::size_t positions) {
-  BOURSE_ASSERT(positions >= 1, "at least one position");
-  std::string text;
-  for (std::size_t i = 0; i < positions; ++i) {
-    const std::string n = std::to_string(i);
-    text += (i == 0 ? "(user_id = :ku" : " OR (user_id = :ku") + n + " AND symbol = :ks" + n + ")";
-  }
-  return text;
-}
-
-std::string update_reserved_positions_sql(std::size_t positions) {
-  std::string cases;
-  for (std::size_t i = 1; i <= positions; ++i) {
-    const std::string n = std::to_string(i);
-    cases += " WHEN user_id = :u" + n + " AND symbol = :s" + n + " THEN :r" + n;
-  }
-  return "UPDATE positions FORCE INDEX (PRIMARY) SET reserved_quantity = CASE" + cases +
-         " END WHERE " + position_keys_condition(positions);
-}
-
-
-std::map<std::string, Balance> lock_cash_rows(soci::session& session,
+std::map<std::string, Balance> read_cash_rows(soci::session& session,
                                               std::span<const std::string> user_ids,
-                                              const std::string& currency) {
+                                              const std::string& currency, RowRead how) {
   BOURSE_ASSERT(!user_ids.empty() && user_ids.size() <= kMaxReservationBatch,
                 "1..kMaxReservationBatch users per lock");
   BOURSE_ASSERT(std::adjacent_find(user_ids.begin(), user_ids.end(), std::greater_equal<>()) ==
                     user_ids.end(),
                 "users are locked in ascending order");
   soci::details::prepare_temp_type select =
-      (session.prepare << lock_cash_rows_sql(user_ids.size()), soci::use(currency));
+      (session.prepare << lock_cash_rows_sql(user_ids.size(), how), soci::use(currency));
   for (const std::string& user_id : user_ids) select, soci::use(user_id);
   soci::rowset<soci::row> rows(select);
   std::map<std::string, Balance> balances;
@@ -136,14 +117,14 @@ std::map<std::string, Balance> lock_cash_rows(soci::session& session,
   return balances;
 }
 
-std::map<PositionKey, Balance> lock_position_rows(soci::session& session,
-                                                  std::span<const PositionKey> keys) {
+std::map<PositionKey, Balance> read_position_rows(soci::session& session,
+                                                  std::span<const PositionKey> keys, RowRead how) {
   BOURSE_ASSERT(!keys.empty() && keys.size() <= kMaxReservationBatch,
                 "1..kMaxReservationBatch positions per lock");
   BOURSE_ASSERT(std::adjacent_find(keys.begin(), keys.end(), std::greater_equal<>()) == keys.end(),
                 "positions are locked in ascending (user, symbol) order");
   soci::details::prepare_temp_type select =
-      (session.prepare << lock_position_rows_sql(keys.size()));
+      (session.prepare << lock_position_rows_sql(keys.size(), how));
   for (const PositionKey& key : keys) select, soci::use(key.first), soci::use(key.second);
   soci::rowset<soci::row> rows(select);
   std::map<PositionKey, Balance> balances;
@@ -151,53 +132,6 @@ std::map<PositionKey, Balance> lock_position_rows(soci::session& session,
     return PositionKey(row.get<std::string>(0), row.get<std::string>(1));
   });
   return balances;
-}
-
-void update_reserved_cash(soci::session& session, const std::string& currency,
-                          const std::map<std::string, Balance>& balances) {
-  if (balances.empty()) return;
-  BOURSE_ASSERT(balances.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
-  std::vector<long long> reserved;  // never reallocated: the statement binds references
-  reserved.reserve(balances.size());
-  for (const auto& [user_id, balance] : balances) {
-    assert_balance(balance, BalanceTable::kCash);
-    reserved.push_back(balance.reserved);
-  }
-  soci::details::prepare_temp_type update =
-      (session.prepare << update_reserved_cash_sql(balances.size()));
-  std::size_t i = 0;
-  for (const auto& entry : balances) update, soci::use(entry.first), soci::use(reserved[i++]);
-  update, soci::use(currency);
-  for (const auto& entry : balances) update, soci::use(entry.first);
-  soci::statement statement(update);
-  statement.execute(true);
-  BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(balances.size()),
-                "every locked cash row was updated");
-}
-
-void update_reserved_positions(soci::session& session,
-                               const std::map<PositionKey, Balance>& balances) {
-  if (balances.empty()) return;
-  BOURSE_ASSERT(balances.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
-  std::vector<long long> reserved;  // never reallocated: the statement binds references
-  reserved.reserve(balances.size());
-  for (const auto& [key, balance] : balances) {
-    assert_balance(balance, BalanceTable::kPosition);
-    reserved.push_back(balance.reserved);
-  }
-  soci::details::prepare_temp_type update =
-      (session.prepare << update_reserved_positions_sql(balances.size()));
-  std::size_t i = 0;
-  for (const auto& entry : balances) {
-    update, soci::use(entry.first.first), soci::use(entry.first.second), soci::use(reserved[i++]);
-  }
-  for (const auto& entry : balances) {
-    update, soci::use(entry.first.first), soci::use(entry.first.second);
-  }
-  soci::statement statement(update);
-  statement.execute(true);
-  BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(balances.size()),
-                "every locked position row was updated");
 }
 
 namespace {
@@ -251,7 +185,8 @@ std::string add_to_positions_sql(std::size_t positions) {
          " END WHERE " + position_keys_condition(positions);
 }
 
-void add_to_positions(soci::session& session, const std::map<PositionKey, BalanceDelta>& deltas) {
+void add_to_positions(soci::session& session, const std::map<PositionKey, BalanceDelta>& deltas,
+                      bool create_missing) {
   BOURSE_ASSERT(!deltas.empty() && deltas.size() <= kMaxReservationBatch,
                 "1..kMaxReservationBatch position deltas per call");
   // 1. Every row exists and is locked, in ascending (user, symbol) (the map's order): an
@@ -259,18 +194,22 @@ void add_to_positions(soci::session& session, const std::map<PositionKey, Balanc
   // CHECKs before it finds the duplicate, so a negative delta could not even be offered.
   // ON DUPLICATE KEY UPDATE (not INSERT IGNORE): an existing row gets an exclusive record
   // lock at once, never a shared one that the UPDATE would upgrade (two upgrades deadlock).
-  std::string rows;
-  for (std::size_t i = 0; i < deltas.size(); ++i) {
-    const std::string n = std::to_string(i);
-    rows += (i == 0 ? "(:u" : ", (:u") + n + ", :s" + n + ", 0, 0)";
+  if (create_missing) {
+    std::string rows;
+    for (std::size_t i = 0; i < deltas.size(); ++i) {
+      const std::string n = std::to_string(i);
+      rows += (i == 0 ? "(:u" : ", (:u") + n + ", :s" + n + ", 0, 0)";
+    }
+    soci::details::prepare_temp_type insert =
+        (session.prepare << "INSERT INTO positions (user_id, symbol, total_quantity, "
+                            "reserved_quantity) VALUES " +
+                                rows + " ON DUPLICATE KEY UPDATE user_id = user_id");
+    for (const auto& entry : deltas) {
+      insert, soci::use(entry.first.first), soci::use(entry.first.second);
+    }
+    soci::statement ensure(insert);
+    ensure.execute(true);
   }
-  soci::details::prepare_temp_type insert =
-      (session.prepare << "INSERT INTO positions (user_id, symbol, total_quantity, "
-                          "reserved_quantity) VALUES " +
-                              rows + " ON DUPLICATE KEY UPDATE user_id = user_id");
-  for (const auto& entry : deltas) insert, soci::use(entry.first.first), soci::use(entry.first.second);
-  soci::statement ensure(insert);
-  ensure.execute(true);
 
   // 2. The deltas, in ONE relative UPDATE.
   std::vector<std::pair<long long, long long>> values;  // never reallocated (bound by reference)
@@ -295,7 +234,8 @@ void add_to_positions(soci::session& session, const std::map<PositionKey, Balanc
   soci::statement statement(update);
   statement.execute(true);
   BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(deltas.size()),
-                "every position row (present after the upsert) took its nonzero delta");
+                "every position row (present: created above, or read by the caller) took "
+                "its nonzero delta");
 }
 
 void insert_ledger_entries(soci::session& session, std::span<const LedgerEntry> entries) {

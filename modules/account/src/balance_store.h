@@ -53,8 +53,13 @@ Balance lock_or_create_position(soci::session& session, const std::string& user_
 // (user_id, symbol) of a positions row.
 using PositionKey = std::pair<std::string, std::string>;
 
-std::string lock_cash_rows_sql(std::size_t users);
-std::string lock_position_rows_sql(std::size_t positions);
+// How a batch read takes its rows: under a lock held to the commit (SELECT ... FOR
+// UPDATE), or plain (an order group's optimistic first attempt: its relative writes then
+// meet the tables' CHECKs if the balances moved meanwhile).
+enum class RowRead { kLocking, kPlain };
+
+std::string lock_cash_rows_sql(std::size_t users, RowRead how = RowRead::kLocking);
+std::string lock_position_rows_sql(std::size_t positions, RowRead how = RowRead::kLocking);
 // The position UPDATEs name their rows as OR-ed (user_id = ? AND symbol = ?) pairs, not as
 // a row IN list: MariaDB 10.11 runs a single-table UPDATE whose WHERE is a ONE-element
 // `(user_id, symbol) IN ((?, ?))` as a full index scan (EXPLAIN type "index", every row
@@ -63,33 +68,24 @@ std::string lock_position_rows_sql(std::size_t positions);
 // cash_balances and positions also says FORCE INDEX (PRIMARY): without it, a list naming
 // a large share of a small table (40 of 100 rows) is run as a full index scan.
 std::string position_keys_condition(std::size_t positions);
-std::string update_reserved_positions_sql(std::size_t positions);
-std::string update_reserved_cash_sql(std::size_t users);
 std::string add_to_cash_balances_sql(std::size_t users);
 std::string add_to_positions_sql(std::size_t positions);
 
-// Locks the cash rows of `user_ids` in ONE SELECT ... FOR UPDATE, in ascending user id.
-// Users without an account are absent from the result (under READ COMMITTED such a miss
-// takes no gap lock; under REPEATABLE READ it locks the gap before the next user).
-// REQUIRES: user_ids ascending and unique, 1..kMaxReservationBatch of them.
-std::map<std::string, Balance> lock_cash_rows(soci::session& session,
+// Reads the cash rows of `user_ids` in ONE SELECT in ascending user id, locking them
+// (kLocking) or not. Users without an account are absent from the result (under READ
+// COMMITTED a locking miss takes no gap lock; under REPEATABLE READ it locks the gap
+// before the next user). REQUIRES: user_ids ascending and unique, 1..kMaxReservationBatch.
+std::map<std::string, Balance> read_cash_rows(soci::session& session,
                                               std::span<const std::string> user_ids,
-                                              const std::string& currency);
-// Locks the position rows of `keys` in ONE SELECT ... FOR UPDATE, in ascending (user,
-// symbol); positions that do not exist are absent. REQUIRES: keys ascending and unique,
-// 1..kMaxReservationBatch of them; their owners' cash rows are locked (lock order).
-std::map<PositionKey, Balance> lock_position_rows(soci::session& session,
-                                                  std::span<const PositionKey> keys);
+                                              const std::string& currency, RowRead how);
+// The same for the position rows of `keys`, ascending (user, symbol); positions that do
+// not exist are absent. REQUIRES: keys ascending and unique, 1..kMaxReservationBatch; for
+// kLocking, their owners' cash rows are locked first (lock order).
+std::map<PositionKey, Balance> read_position_rows(soci::session& session,
+                                                  std::span<const PositionKey> keys, RowRead how);
 
-// Writes the reserved amount of each locked cash row in `balances` in ONE UPDATE (nothing
-// for an empty map). Asserts total >= reserved >= 0 and that every row was updated.
-void update_reserved_cash(soci::session& session, const std::string& currency,
-                          const std::map<std::string, Balance>& balances);
-// The same for positions.
-void update_reserved_positions(soci::session& session,
-                               const std::map<PositionKey, Balance>& balances);
-
-// What a settlement batch adds to one balance row (units of cash, or shares).
+// What a batch adds to one balance row (units of cash, or shares): a settlement's fills
+// and releases, or an order group's reservations (reserved only).
 struct BalanceDelta {
   std::int64_t total = 0;
   std::int64_t reserved = 0;
@@ -97,16 +93,18 @@ struct BalanceDelta {
 
 // Adds each delta to its cash row in ONE relative UPDATE (total_units += t, reserved_units
 // += r), which locks the rows in ascending user id: the rows are locked only from here to
-// the commit, and nothing reads them first. Returns the number of rows changed: fewer than
+// the commit if the caller did not lock them before. Returns the number of rows changed: fewer than
 // deltas.size() means an account without a cash row. A result that breaks the table's
 // CHECKs (total >= reserved >= 0, total within kMaxAmountUnits) throws MySQL error 4025
 // (db::is_check_violation). REQUIRES: 1..kMaxReservationBatch deltas, none of them zero.
 std::size_t add_to_cash_balances(soci::session& session, const std::string& currency,
                                  const std::map<std::string, BalanceDelta>& deltas);
-// The same for positions: ONE multi-row upsert creates the missing rows empty and locks
-// every row in ascending (user, symbol), then ONE relative UPDATE adds the deltas (a
-// buyer's first shares land in a new row; a negative result breaks the CHECK and throws).
-void add_to_positions(soci::session& session, const std::map<PositionKey, BalanceDelta>& deltas);
+// The same for positions, in ONE relative UPDATE, ascending (user, symbol). With
+// `create_missing`, ONE multi-row upsert first creates the missing rows empty and locks
+// every row in that order (a buyer's first shares land in a new row); without it every
+// row must exist (asserted). A negative result breaks the CHECK and throws.
+void add_to_positions(soci::session& session, const std::map<PositionKey, BalanceDelta>& deltas,
+                      bool create_missing);
 
 // Inserts the account and its empty cash row. Returns false, writing nothing, if the
 // account exists.

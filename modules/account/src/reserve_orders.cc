@@ -5,6 +5,8 @@
 #include "asset.h"
 #include "balance_store.h"
 #include "bourse/account/account_service.h"
+#include "bourse/common/assert.h"
+#include "bourse/db/sql_error.h"
 #include "reservation_decision.h"
 #include "reservation_store.h"
 
@@ -32,7 +34,7 @@ ReservationRow reservation_row(const ReservationRequest& request, const Reserved
 
 Result<std::vector<ReservationDecision>> AccountService::reserve_orders(
     soci::session& session, std::span<const ReservationRequest> requests,
-    const CreateOrders& create_orders) {
+    const CreateOrders& create_orders, BalanceReads reads) {
   if (requests.empty() || requests.size() > kMaxReservationBatch) {
     return Error::invalid("1.." + std::to_string(kMaxReservationBatch) + " orders per batch",
                           "invalid_batch");
@@ -42,12 +44,14 @@ Result<std::vector<ReservationDecision>> AccountService::reserve_orders(
   }
   const std::string currency = kCurrency;
 
-  // 1. Lock order: every cash row (ascending user id), then positions by (user, symbol).
+  // 1. The balances, locked (lock order: every cash row by ascending user id, then
+  // positions by (user, symbol)) or plainly read (BalanceReads).
+  const RowRead how = reads == BalanceReads::kLocking ? RowRead::kLocking : RowRead::kPlain;
   GroupBalances balances;
   const std::vector<std::string> users = users_to_lock(requests);
-  balances.cash = lock_cash_rows(session, users, currency);
+  balances.cash = read_cash_rows(session, users, currency, how);
   const std::vector<PositionKey> keys = positions_to_lock(requests, balances.cash);
-  if (!keys.empty()) balances.positions = lock_position_rows(session, keys);
+  if (!keys.empty()) balances.positions = read_position_rows(session, keys, how);
   const GroupBalances locked = balances;
 
   // 2. Decide (pure).
@@ -79,20 +83,37 @@ Result<std::vector<ReservationDecision>> AccountService::reserve_orders(
   }
   insert_reservations(session, rows);
   insert_ledger_entries(session, entries);
-  // Only the rows whose reserved amount moved are written.
-  std::map<std::string, Balance> changed_cash;
+  // 5. Last, what the group reserved is ADDED to the rows whose reserved amount moved (in
+  // the lock order: cash, then positions): under kOptimistic these are its first locks on
+  // them, and the CHECK total >= reserved is what proves the decisions still fit.
+  std::map<std::string, BalanceDelta> cash_deltas;
   for (const auto& [user_id, balance] : balances.cash) {
-    if (balance.reserved != locked.cash.at(user_id).reserved)
-      changed_cash.emplace(user_id, balance);
+    const std::int64_t added = balance.reserved - locked.cash.at(user_id).reserved;
+    BOURSE_ASSERT(added >= 0, "a group only reserves");
+    if (added > 0) cash_deltas.emplace(user_id, BalanceDelta{0, added});
   }
-  std::map<PositionKey, Balance> changed_positions;
+  std::map<PositionKey, BalanceDelta> position_deltas;
   for (const auto& [key, balance] : balances.positions) {
-    if (balance.reserved != locked.positions.at(key).reserved) {
-      changed_positions.emplace(key, balance);
-    }
+    const std::int64_t added = balance.reserved - locked.positions.at(key).reserved;
+    BOURSE_ASSERT(added >= 0, "a group only reserves");
+    if (added > 0) position_deltas.emplace(key, BalanceDelta{0, added});
   }
-  update_reserved_cash(session, currency, changed_cash);
-  update_reserved_positions(session, changed_positions);
+  try {
+    if (!cash_deltas.empty()) {
+      const std::size_t changed = add_to_cash_balances(session, currency, cash_deltas);
+      BOURSE_ASSERT(changed == cash_deltas.size(), "the cash rows read are there (never deleted)");
+    }
+    if (!position_deltas.empty()) {
+      add_to_positions(session, position_deltas, /*create_missing=*/false);
+    }
+  } catch (const std::exception& error) {
+    // Under locks the decisions cannot be overtaken: a CHECK failure there is a bug.
+    if (reads == BalanceReads::kLocking || !db::is_check_violation(error)) throw;
+    return Error{ErrorCode::kConflict,
+                 "the balances changed between the read and the reservation; run the group "
+                 "again with locking reads",
+                 kBalancesMovedReason};
+  }
   return decisions;
 }
 

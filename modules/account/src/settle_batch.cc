@@ -354,7 +354,7 @@ Result<std::vector<SettlementEvent>> AccountService::settle_batch(
     });
     if (cash_rows != cash.size()) return bad_settlement("a trade names a user without an account");
     map_in_slices(nonzero(books.positions), [&](const std::map<PositionKey, BalanceDelta>& slice) {
-      add_to_positions(session, slice);
+      add_to_positions(session, slice, /*create_missing=*/true);
     });
   } catch (const std::exception& error) {
     if (!db::is_check_violation(error)) throw;

@@ -40,8 +40,13 @@ struct AccountFixture {
 
   // reserve_orders for `orders` in one READ COMMITTED transaction, as the order
   // module's group commit calls it; the reserved orders get the ids given with them.
-  Result<std::vector<ReservationDecision>> reserve_group(const std::vector<OrderRequest>& orders,
-                                                         int max_attempts = 3) {
+  // `reads` as BalanceReads; with `fall_back`, a kOptimistic group whose balances moved
+  // runs again with locking reads, as the order committer does. `meanwhile` runs inside
+  // the creator callback: after the reads, before any write.
+  Result<std::vector<ReservationDecision>> reserve_group(
+      const std::vector<OrderRequest>& orders, int max_attempts = 3,
+      BalanceReads reads = BalanceReads::kLocking, bool fall_back = true,
+      const std::function<void()>& meanwhile = {}) {
     std::vector<ReservationRequest> requests;
     for (const auto& order : orders) requests.push_back(order.request);
     std::optional<Result<std::vector<ReservationDecision>>> result;
@@ -50,6 +55,7 @@ struct AccountFixture {
           result.emplace(accounts.reserve_orders(
               session, requests,
               [&](std::span<const ReservationDecision> decisions) -> Result<std::vector<OrderId>> {
+                if (meanwhile) meanwhile();
                 std::vector<OrderId> ids;
                 for (std::size_t i = 0; i < decisions.size(); ++i) {
                   if (std::holds_alternative<Reserved>(decisions[i])) {
@@ -57,11 +63,16 @@ struct AccountFixture {
                   }
                 }
                 return ids;
-              }));
+              },
+              reads));
           if (!*result) return result->error();
           return Status::success();
         },
         max_attempts, db::Isolation::kReadCommitted);
+    if (!status && fall_back && reads == BalanceReads::kOptimistic &&
+        status.error().reason == kBalancesMovedReason) {
+      return reserve_group(orders, max_attempts, BalanceReads::kLocking);
+    }
     if (!status) return status.error();
     return std::move(*result);
   }

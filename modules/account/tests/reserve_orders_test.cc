@@ -18,6 +18,7 @@ using bourse::ErrorCode;
 using bourse::OrderType;
 using bourse::Quantity;
 using bourse::Side;
+using bourse::account::BalanceReads;
 using bourse::account::Rejected;
 using bourse::account::RejectReason;
 using bourse::account::ReservationDecision;
@@ -210,23 +211,19 @@ TEST_CASE("the group's locking reads and position updates walk the primary key, 
       position_values.push_back("u" + std::to_string(100 + i));
       position_values.push_back("MSFT");
     }
-    auto cash = explain(f, bourse::account::lock_cash_rows_sql(n), cash_values);
-    CHECK(cash.second == "PRIMARY");
-    CHECK((cash.first == "range" || cash.first == "const" || cash.first == "eq_ref"));
-    auto positions = explain(f, bourse::account::lock_position_rows_sql(n), position_values);
-    CHECK(positions.second == "PRIMARY");
-    CHECK(
-        (positions.first == "range" || positions.first == "const" || positions.first == "eq_ref"));
-    // The UPDATEs of the same rows (reservation; settlement's relative updates): a
-    // one-element row IN list here was a full index scan ("index"), so positions name their
-    // rows with OR-ed pairs.
-    std::vector<std::string> reserved_values;  // CASE (user, symbol, reserved)..., WHERE pairs
-    for (std::size_t i = 0; i < n; ++i) {
-      reserved_values.push_back(position_values[2 * i]);
-      reserved_values.push_back("MSFT");
-      reserved_values.push_back("1");
+    // The group's reads, locking and plain (BalanceReads).
+    for (auto how : {bourse::account::RowRead::kLocking, bourse::account::RowRead::kPlain}) {
+      auto cash = explain(f, bourse::account::lock_cash_rows_sql(n, how), cash_values);
+      CHECK(cash.second == "PRIMARY");
+      CHECK((cash.first == "range" || cash.first == "const" || cash.first == "eq_ref"));
+      auto positions = explain(f, bourse::account::lock_position_rows_sql(n, how), position_values);
+      CHECK(positions.second == "PRIMARY");
+      CHECK((positions.first == "range" || positions.first == "const" ||
+             positions.first == "eq_ref"));
     }
-    reserved_values.insert(reserved_values.end(), position_values.begin(), position_values.end());
+    // The relative UPDATEs of the same rows (order groups and settlement): a one-element
+    // row IN list here was a full index scan ("index"), so positions name their rows with
+    // OR-ed pairs.
     std::vector<std::string> position_delta_values;  // two CASEs of (user, symbol, value)...
     for (int c = 0; c < 2; ++c) {
       for (std::size_t i = 0; i < n; ++i) {
@@ -237,28 +234,18 @@ TEST_CASE("the group's locking reads and position updates walk the primary key, 
     }
     position_delta_values.insert(position_delta_values.end(), position_values.begin(),
                                  position_values.end());
-    // Cash: CASE (user, value)... [twice for the deltas], the currency, then the users.
-    std::vector<std::string> reserved_cash_values;
+    // Cash: two CASEs of (user, value)..., the currency, then the users.
     std::vector<std::string> cash_delta_values;
     for (int c = 0; c < 2; ++c) {
       for (std::size_t i = 0; i < n; ++i) {
-        for (auto* values : {&reserved_cash_values, &cash_delta_values}) {
-          if (c == 1 && values == &reserved_cash_values) continue;
-          values->push_back(cash_values[1 + i]);
-          values->push_back("1");
-        }
+        cash_delta_values.push_back(cash_values[1 + i]);
+        cash_delta_values.push_back("1");
       }
     }
-    for (auto* values : {&reserved_cash_values, &cash_delta_values}) {
-      values->insert(values->end(), cash_values.begin(), cash_values.end());
-    }
+    cash_delta_values.insert(cash_delta_values.end(), cash_values.begin(), cash_values.end());
     for (const auto& [name, sql, values] :
-         {std::tuple{"update_reserved_positions", bourse::account::update_reserved_positions_sql(n),
-                     reserved_values},
-          std::tuple{"add_to_positions", bourse::account::add_to_positions_sql(n),
+         {std::tuple{"add_to_positions", bourse::account::add_to_positions_sql(n),
                      position_delta_values},
-          std::tuple{"update_reserved_cash", bourse::account::update_reserved_cash_sql(n),
-                     reserved_cash_values},
           std::tuple{"add_to_cash_balances", bourse::account::add_to_cash_balances_sql(n),
                      cash_delta_values}}) {
       INFO(name);
@@ -308,8 +295,51 @@ TEST_CASE("a group locks only the rows it names: other accounts stay writable",
   open.rollback();
 }
 
+TEST_CASE("optimistic reads decide as locking reads do, and funds taken meanwhile send the "
+          "group back",
+          "[account][integration]") {
+  AccountFixture f;
+  REQUIRE(f.accounts.open_account("anna", usd("100"), {}).ok());
+  REQUIRE(f.accounts.open_account("cleo", usd("0"), {{"AAPL", Quantity::of(5)}}).ok());
+  // Unopposed, the same decisions and balances as under locks.
+  auto first = f.reserve_group({limit_order(1, "anna", Side::kBuy, "AAPL", 1, "60"),
+                                limit_order(2, "cleo", Side::kSell, "AAPL", 3, "60"),
+                                limit_order(3, "anna", Side::kBuy, "AAPL", 1, "50")},
+                               3, BalanceReads::kOptimistic, /*fall_back=*/false);
+  REQUIRE(first.ok());
+  CHECK(reserved((*first)[0]));
+  CHECK(reserved((*first)[1]));
+  CHECK_FALSE(reserved((*first)[2]));  // 40 left after the first
+  CHECK(f.get("anna").cash.reserved == usd("60"));
+  CHECK(f.get("cleo").positions.at(0).reserved == Quantity::of(3));
+
+  // anna has 40 available when the group reads; another group takes 20 before it writes.
+  // Its 30 no longer fit: the CHECK refuses the write, the group is told so and nothing
+  // of it stays.
+  auto moved = f.reserve_group(
+      {limit_order(4, "anna", Side::kBuy, "AAPL", 1, "30")}, 1, BalanceReads::kOptimistic,
+      /*fall_back=*/false, [&] {
+        auto other = f.reserve_group({limit_order(5, "anna", Side::kBuy, "AAPL", 1, "20")});
+        REQUIRE(other.ok());
+        REQUIRE(reserved(other->front()));
+      });
+  REQUIRE_FALSE(moved.ok());
+  CHECK(moved.error().code == ErrorCode::kConflict);
+  CHECK(moved.error().reason == bourse::account::kBalancesMovedReason);
+  CHECK(f.get("anna").cash.reserved == usd("80"));
+  CHECK(f.count("SELECT order_id FROM reservations WHERE order_id = 4") == 0);
+  // Run again under locks (as the order committer does), it is decided on what is left.
+  auto again = f.reserve_group({limit_order(4, "anna", Side::kBuy, "AAPL", 1, "30")});
+  REQUIRE(again.ok());
+  CHECK_FALSE(reserved(again->front()));
+  CHECK(f.get("anna").cash.reserved == usd("80"));
+  f.check_conservation();
+}
+
 TEST_CASE("200 concurrent one-order groups on one account with cash for 120 reserve exactly 120",
           "[account][integration][concurrency]") {
+  const auto reads = GENERATE(BalanceReads::kLocking, BalanceReads::kOptimistic);
+  INFO("reads: " << (reads == BalanceReads::kLocking ? "locking" : "optimistic, then locking"));
   AccountFixture f(/*pool_size=*/16);
   REQUIRE(f.accounts.open_account("alice", usd("12000"), {}).ok());
   constexpr int kOrders = 200;
@@ -323,7 +353,8 @@ TEST_CASE("200 concurrent one-order groups on one account with cash for 120 rese
     threads.emplace_back([&, i] {
       while (!go.load()) std::this_thread::yield();
       auto decision =
-          f.reserve_group({limit_order(1000 + i, "alice", Side::kBuy, "AAPL", 1, "100")}, 10);
+          f.reserve_group({limit_order(1000 + i, "alice", Side::kBuy, "AAPL", 1, "100")}, 10,
+                          reads);
       if (!decision) {
         std::lock_guard lock(failures_mutex);
         failures.push_back(decision.error().message);

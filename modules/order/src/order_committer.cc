@@ -204,8 +204,12 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
   std::vector<Outcome> outcomes;
   if (leaders.empty()) return outcomes;
   Error last = Error::unavailable("order entry is congested");
+  // Optimistic first (the balances read without locks, so a settlement batch and this
+  // group hold each other's cash rows only for their last writes); once under locks if
+  // another instance's group reserved the same funds in between.
+  account::BalanceReads reads = account::BalanceReads::kOptimistic;
   for (int attempt = 1; attempt <= options_.max_group_attempts; ++attempt) {
-    Status written = write_group(leaders, outcomes);
+    Status written = write_group(leaders, outcomes, reads);
     if (written) {
       ++groups_committed_;
       bool wrote_events = false;
@@ -218,6 +222,13 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
       return outcomes;
     }
     const Error& error = written.error();
+    if (error.reason == account::kBalancesMovedReason &&
+        reads == account::BalanceReads::kOptimistic) {
+      reads = account::BalanceReads::kLocking;  // decided again on locked balances
+      ++group_retries_;
+      --attempt;  // at most once: it does not use up an attempt
+      continue;
+    }
     if (db::is_retryable(error) || error.reason == db::kDuplicateKeyReason) {
       // A deadlock, or another instance committed one of our keys meanwhile: the next
       // attempt's key lookup finds its answer.
@@ -245,13 +256,15 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
 }
 
 // A constant number of statements per group, whatever its size: one key lookup; the
-// reservation (one locking read of the cash rows, one of the positions when the group
-// sells, then one multi-row statement each for reservations, ledger entries and balances);
-// one multi-row insert (+ its id read) each for orders and OrderCreated events; one
-// multi-row key insert; then COMMIT. READ COMMITTED: the reservation's locking reads of
-// rows that do not exist (an unknown account, a symbol never held) take no gap locks.
+// reservation (one read of the cash rows, one of the positions when the group sells -
+// plain or locking, `reads` - then one multi-row statement each for reservations, ledger
+// entries and, relative, the balances); one multi-row insert (+ its id read) each for
+// orders and OrderCreated events; one multi-row key insert; then COMMIT. READ COMMITTED:
+// locking reads of rows that do not exist (an unknown account, a symbol never held) take
+// no gap locks.
 Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders,
-                                            std::vector<Outcome>& outcomes) {
+                                            std::vector<Outcome>& outcomes,
+                                            account::BalanceReads reads) {
   return pool_.in_transaction(
       [&](soci::session& session) -> Status {
         outcomes.assign(leaders.size(), Outcome{});
@@ -278,7 +291,8 @@ Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders
           creating.push_back(i);
         }
         if (creating.empty()) return Status::success();
-        if (Status created = create_orders(session, leaders, creating, outcomes); !created) {
+        if (Status created = create_orders(session, leaders, creating, outcomes, reads);
+            !created) {
           return created;
         }
         // 4. The keys with their exact answers, 202 and 422 alike.
@@ -300,7 +314,8 @@ Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders
 Status OrderService::Committer::create_orders(soci::session& session,
                                               const std::vector<Pending*>& leaders,
                                               const std::vector<std::size_t>& creating,
-                                              std::vector<Outcome>& outcomes) {
+                                              std::vector<Outcome>& outcomes,
+                                              account::BalanceReads reads) {
   static_assert(limits::kMaxGroupSize <= outbox::kMaxAppendBatch,
                 "a whole group's OrderCreated events fit in one append_events");
   static_assert(limits::kMaxGroupSize <= account::kMaxReservationBatch,
@@ -322,7 +337,8 @@ Status OrderService::Committer::create_orders(soci::session& session,
           }
         }
         return store::insert_orders(session, orders);
-      });
+      },
+      reads);
   if (!decisions) return decisions.error();
   BOURSE_ASSERT(decisions->size() == creating.size(), "one decision per order");
 

@@ -53,11 +53,13 @@ class OrderService::Committer {
   void process_group(std::vector<Pending>& group);
   // Commits `leaders` (distinct idempotency keys), retrying as documented.
   std::vector<Outcome> commit(const std::vector<Pending*>& leaders);
-  Status write_group(const std::vector<Pending*>& leaders, std::vector<Outcome>& outcomes);
+  Status write_group(const std::vector<Pending*>& leaders, std::vector<Outcome>& outcomes,
+                     account::BalanceReads reads);
   // Reserves and inserts the leaders at `creating` (indexes into leaders, no stored key),
   // appends their OrderCreated events; sets their outcomes (202 or 422).
   Status create_orders(soci::session& session, const std::vector<Pending*>& leaders,
-                       const std::vector<std::size_t>& creating, std::vector<Outcome>& outcomes);
+                       const std::vector<std::size_t>& creating, std::vector<Outcome>& outcomes,
+                       account::BalanceReads reads);
   static void complete(Pending& pending, const Outcome& outcome, bool leader);
 
   db::ConnectionPool& pool_;

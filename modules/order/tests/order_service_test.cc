@@ -371,6 +371,38 @@ TEST_CASE("two instances racing on one key create one order", "[order][integrati
   CHECK(fixture.rows("order_outbox") == 10);
 }
 
+TEST_CASE("two instances racing for one account's cash reserve exactly what it holds",
+          "[order][integration]") {
+  // Each committer decides on balances read without locks first; when the other
+  // instance's group reserved the same cash in between, the CHECK refuses its write and
+  // the group is decided again under locks (counted in group_retries). Rounds go on until
+  // that happened at least once, so the fallback itself is exercised.
+  OrderFixture fixture;
+  db::ConnectionPool second_pool(fixture.database.config());
+  account::AccountService second_accounts(second_pool);
+  OrderService second(second_pool, second_accounts, fixture.instruments, OrderServiceOptions{});
+  std::uint64_t retries = 0;
+  for (int round = 0; round < 20 && retries == 0; ++round) {
+    INFO("round " << round);
+    const std::string user = "race-cash-" + std::to_string(round);
+    fixture.add_user(user, "1500");  // 10 orders of 150 fit
+    std::vector<std::future<Result<SubmitResult>>> futures;
+    for (int i = 0; i < 15; ++i) {
+      futures.push_back(submit_async(*fixture.orders, fixture.limit_buy(user, 1, "150")));
+      futures.push_back(submit_async(second, fixture.limit_buy(user, 1, "150")));
+    }
+    const auto [accepted, rejected] = count_answers(futures);  // no 503, no 500
+    CHECK(accepted == 10);
+    CHECK(rejected == 20);
+    CHECK(fixture.count("SELECT reserved_units FROM cash_balances WHERE user_id = '" + user +
+                        "'") == 1500'0000);
+    CHECK(fixture.count("SELECT COUNT(*) FROM reservations WHERE user_id = '" + user + "'") ==
+          10);
+    retries = fixture.orders->commit_stats().group_retries + second.commit_stats().group_retries;
+  }
+  CHECK(retries > 0);
+}
+
 TEST_CASE("a full queue and an unreachable database answer unavailable, never success",
           "[order][integration]") {
   db::DbConfig config = bourse::testing::stack_db_config();

@@ -22,10 +22,11 @@
 // inserts new reservations and never locks an existing one); then the cash rows of ALL
 // the accounts involved, in ascending user_id (byte order); then position rows in
 // ascending (user_id, symbol). Inserts of new keys (reservations, settled_trades claims,
-// ledger rows) come anywhere after the first locks. Settlement takes its cash and
-// position locks last: its balance changes are relative UPDATEs, its final writes, so an
-// order group waiting for one of its cash rows waits for those writes and the commit, not
-// for the whole batch. Every balance change and its ledger entries commit together.
+// ledger rows) come anywhere after the first locks. Settlement, and order groups read
+// kOptimistic, take their cash and position locks last: their balance changes are
+// relative UPDATEs, their final account writes, so each waits for the other's last writes
+// and commit, not for a whole batch or group. Every balance change and its ledger
+// entries commit together.
 // Within one call the module keeps this order; a caller that makes several calls in one
 // transaction must order them the same way or accept deadlock retries.
 //
@@ -101,22 +102,25 @@ class AccountService {
   Result<AccountSnapshot> get_account(std::string_view user_id);
 
   // Reserves an order group's cash (BUY) or shares (SELL), in the caller's transaction,
-  // with a constant number of statements whatever the group's size: it locks every
-  // requester's cash row (one SELECT ... FOR UPDATE, ascending user id) and the positions
+  // with a constant number of statements whatever the group's size: it reads (kLocking:
+  // locks) every requester's cash row (one SELECT, ascending user id) and the positions
   // of the sells (one more), decides each order in request order (decisions are a pure
   // function of those balances: an order that does not fit is Rejected and the next ones
   // are still decided), calls `create_orders` once with the decisions if any order is
   // reserved (the caller inserts its orders and returns their ids), then writes one reservation row
-  // and one "reserve" ledger entry per reserved order and the changed balances (one
-  // multi-row statement each). Nothing is written for a rejected order.
+  // and one "reserve" ledger entry per reserved order and, last, adds the reserved amounts
+  // to the balances (one relative multi-row UPDATE for cash, one for positions). Nothing
+  // is written for a rejected order.
   // Returns one decision per request, in order; Reserved carries the caller's order id.
   // Errors: kInvalidArgument for an empty or oversized batch (1..kMaxReservationBatch) or a
   // request that no validated order could produce; any error of `create_orders`.
   // The caller should run it under db::Isolation::kReadCommitted: a lookup that finds no
   // row (an unknown account, a symbol never held) then takes no gap lock.
+  // `reads`: see BalanceReads (reservation.h); kOptimistic may return kConflict with
+  // reason kBalancesMovedReason, after which the caller must roll back.
   Result<std::vector<ReservationDecision>> reserve_orders(
       soci::session& session, std::span<const ReservationRequest> requests,
-      const CreateOrders& create_orders);
+      const CreateOrders& create_orders, BalanceReads reads = BalanceReads::kLocking);
 
   // Returns what `order_id` still holds to available (ledger kind "release", keyed by
   // `reference`, e.g. the cancellation event id). Idempotent per order.

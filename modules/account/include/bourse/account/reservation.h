@@ -79,4 +79,18 @@ using ReservationDecision = std::variant<Reserved, Rejected>;
 using CreateOrders =
     std::function<Result<std::vector<OrderId>>(std::span<const ReservationDecision> decisions)>;
 
+// How reserve_orders reads the balances it decides on.
+//   - kLocking: SELECT ... FOR UPDATE, held to the commit; the decisions cannot be
+//     overtaken.
+//   - kOptimistic: plain reads; the reserved amounts are then ADDED to the rows (relative
+//     updates, the group's last account writes), which locks them only from there to the
+//     commit. If the balances moved meanwhile so that a reservation no longer fits
+//     (another instance's group reserved the same funds), the tables' CHECK (total >=
+//     reserved) refuses the write and reserve_orders returns kConflict with reason
+//     kBalancesMovedReason: the caller rolls back and runs the group again, kLocking.
+//     Funds only ever grow under a reader's feet otherwise (settlement and releases
+//     free them), so a decision made on the plain read stays valid when the write passes.
+enum class BalanceReads { kLocking, kOptimistic };
+inline constexpr const char* kBalancesMovedReason = "balances_moved";
+
 }  // namespace bourse::account
