@@ -40,9 +40,8 @@ std::optional<ReservationRow> select_reservation(soci::session& session, std::in
   return row;
 }
 
-std::map<std::int64_t, ReservationRow> select_reservations(soci::session& session,
-                                                           std::span<const std::int64_t> order_ids,
-                                                           bool for_update) {
+std::map<std::int64_t, ReservationRow> select_reservations_for_update(
+    soci::session& session, std::span<const std::int64_t> order_ids) {
   BOURSE_ASSERT(!order_ids.empty() && order_ids.size() <= kMaxReservationBatch,
                 "1..kMaxReservationBatch reservations per read");
   BOURSE_ASSERT(std::adjacent_find(order_ids.begin(), order_ids.end(), std::greater_equal<>()) ==
@@ -52,8 +51,7 @@ std::map<std::int64_t, ReservationRow> select_reservations(soci::session& sessio
       "SELECT order_id, user_id, side, order_type, symbol, asset, quantity, filled_quantity, "
       "limit_price_units, reserved, remaining, status FROM reservations FORCE INDEX (PRIMARY) "
       "WHERE order_id IN (" +
-      db::row_placeholders(order_ids.size(), 1) + ") ORDER BY order_id" +
-      (for_update ? " FOR UPDATE" : "");
+      db::row_placeholders(order_ids.size(), 1) + ") ORDER BY order_id FOR UPDATE";
   std::vector<long long> ids(order_ids.begin(), order_ids.end());  // bound by reference
   soci::details::prepare_temp_type select = (session.prepare << sql);
   for (const long long& id : ids) select, soci::use(id);
@@ -166,12 +164,7 @@ namespace bourse::account {
 
 std::map<std::int64_t, ReservationRow> lock_reservations(soci::session& session,
                                                          std::span<const std::int64_t> order_ids) {
-  return select_reservations(session, order_ids, true);
-}
-
-std::map<std::int64_t, ReservationRow> read_reservations(soci::session& session,
-                                                         std::span<const std::int64_t> order_ids) {
-  return select_reservations(session, order_ids, false);
+  return select_reservations_for_update(session, order_ids);
 }
 
 void update_reservations(soci::session& session, std::span<const ReservationRow> rows) {

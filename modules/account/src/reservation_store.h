@@ -41,22 +41,20 @@ void assert_reservation(const ReservationRow& row);
 // REQUIRES: rows.size() <= kMaxReservationBatch.
 void insert_reservations(soci::session& session, std::span<const ReservationRow> rows);
 
-// SELECT ... FOR UPDATE by order id. REQUIRES (lock order): the owner's account rows
-// are already locked by this transaction.
+// SELECT ... FOR UPDATE by order id. REQUIRES (lock order): no cash or position row is
+// locked by this transaction yet (reservations come first).
 std::optional<ReservationRow> lock_reservation(soci::session& session, std::int64_t order_id);
 
-// Plain (non-locking) read; only for fields that never change (user, side, asset).
+// Plain (non-locking) read; only for fields that never change (user, side, asset) or to
+// learn whether the row exists without locking a gap.
 std::optional<ReservationRow> read_reservation(soci::session& session, std::int64_t order_id);
 
 // --- Batches: one statement for many orders (settlement) ------------------------------
 // Rows of `order_ids` in ONE SELECT (IN list on the primary key, FORCE INDEX (PRIMARY),
-// ascending order id); missing ids are absent from the result. lock_reservations takes
-// the rows FOR UPDATE: REQUIRES (lock order) their owners' account rows are locked.
-// read_reservations is a plain read, only for fields that never change.
-// REQUIRES: order_ids ascending and unique, 1..kMaxReservationBatch of them.
+// ascending order id), FOR UPDATE; missing ids are absent from the result. REQUIRES (lock
+// order): no cash or position row is locked by this transaction yet; order_ids ascending
+// and unique, 1..kMaxReservationBatch of them.
 std::map<std::int64_t, ReservationRow> lock_reservations(soci::session& session,
-                                                         std::span<const std::int64_t> order_ids);
-std::map<std::int64_t, ReservationRow> read_reservations(soci::session& session,
                                                          std::span<const std::int64_t> order_ids);
 
 // Writes filled_quantity, remaining and status of locked rows in ONE UPDATE (nothing for
