@@ -62,18 +62,18 @@ void read_locked(soci::rowset<soci::row>& rows, std::map<Key, Balance>& balances
 
 }  // namespace
 
-std::string lock_cash_rows_sql(std::size_t users, RowRead how) {
+std::string cash_rows_sql(std::size_t users, BalanceReads reads) {
   return "SELECT user_id, total_units, reserved_units FROM cash_balances FORCE INDEX (PRIMARY) "
          "WHERE currency = :currency AND user_id IN (" +
          db::row_placeholders(users, 1) + ") ORDER BY user_id" +
-         (how == RowRead::kLocking ? " FOR UPDATE" : "");
+         (reads == BalanceReads::kLocking ? " FOR UPDATE" : "");
 }
 
-std::string lock_position_rows_sql(std::size_t positions, RowRead how) {
+std::string position_rows_sql(std::size_t positions, BalanceReads reads) {
   return "SELECT user_id, symbol, total_quantity, reserved_quantity FROM positions FORCE INDEX "
          "(PRIMARY) WHERE (user_id, symbol) IN (" +
          db::row_placeholders(positions, 2) + ") ORDER BY user_id, symbol" +
-         (how == RowRead::kLocking ? " FOR UPDATE" : "");
+         (reads == BalanceReads::kLocking ? " FOR UPDATE" : "");
 }
 
 std::string position_keys_condition(std::size_t positions) {
@@ -101,14 +101,14 @@ std::string add_to_cash_balances_sql(std::size_t users) {
 
 std::map<std::string, Balance> read_cash_rows(soci::session& session,
                                               std::span<const std::string> user_ids,
-                                              const std::string& currency, RowRead how) {
+                                              const std::string& currency, BalanceReads reads) {
   BOURSE_ASSERT(!user_ids.empty() && user_ids.size() <= kMaxReservationBatch,
                 "1..kMaxReservationBatch users per lock");
   BOURSE_ASSERT(std::adjacent_find(user_ids.begin(), user_ids.end(), std::greater_equal<>()) ==
                     user_ids.end(),
                 "users are locked in ascending order");
   soci::details::prepare_temp_type select =
-      (session.prepare << lock_cash_rows_sql(user_ids.size(), how), soci::use(currency));
+      (session.prepare << cash_rows_sql(user_ids.size(), reads), soci::use(currency));
   for (const std::string& user_id : user_ids) select, soci::use(user_id);
   soci::rowset<soci::row> rows(select);
   std::map<std::string, Balance> balances;
@@ -118,13 +118,14 @@ std::map<std::string, Balance> read_cash_rows(soci::session& session,
 }
 
 std::map<PositionKey, Balance> read_position_rows(soci::session& session,
-                                                  std::span<const PositionKey> keys, RowRead how) {
+                                                  std::span<const PositionKey> keys,
+                                                  BalanceReads reads) {
   BOURSE_ASSERT(!keys.empty() && keys.size() <= kMaxReservationBatch,
                 "1..kMaxReservationBatch positions per lock");
   BOURSE_ASSERT(std::adjacent_find(keys.begin(), keys.end(), std::greater_equal<>()) == keys.end(),
                 "positions are locked in ascending (user, symbol) order");
   soci::details::prepare_temp_type select =
-      (session.prepare << lock_position_rows_sql(keys.size(), how));
+      (session.prepare << position_rows_sql(keys.size(), reads));
   for (const PositionKey& key : keys) select, soci::use(key.first), soci::use(key.second);
   soci::rowset<soci::row> rows(select);
   std::map<PositionKey, Balance> balances;

@@ -24,6 +24,8 @@
 #include <string_view>
 #include <utility>
 
+#include "bourse/account/reservation.h"
+
 namespace bourse::account {
 
 // A balance row as read under its lock, in units (cash) or shares (positions).
@@ -53,13 +55,9 @@ Balance lock_or_create_position(soci::session& session, const std::string& user_
 // (user_id, symbol) of a positions row.
 using PositionKey = std::pair<std::string, std::string>;
 
-// How a batch read takes its rows: under a lock held to the commit (SELECT ... FOR
-// UPDATE), or plain (an order group's optimistic first attempt: its relative writes then
-// meet the tables' CHECKs if the balances moved meanwhile).
-enum class RowRead { kLocking, kPlain };
-
-std::string lock_cash_rows_sql(std::size_t users, RowRead how = RowRead::kLocking);
-std::string lock_position_rows_sql(std::size_t positions, RowRead how = RowRead::kLocking);
+// The group's reads, with FOR UPDATE for BalanceReads::kLocking (reservation.h).
+std::string cash_rows_sql(std::size_t users, BalanceReads reads);
+std::string position_rows_sql(std::size_t positions, BalanceReads reads);
 // The position UPDATEs name their rows as OR-ed (user_id = ? AND symbol = ?) pairs, not as
 // a row IN list: MariaDB 10.11 runs a single-table UPDATE whose WHERE is a ONE-element
 // `(user_id, symbol) IN ((?, ?))` as a full index scan (EXPLAIN type "index", every row
@@ -77,12 +75,13 @@ std::string add_to_positions_sql(std::size_t positions);
 // before the next user). REQUIRES: user_ids ascending and unique, 1..kMaxReservationBatch.
 std::map<std::string, Balance> read_cash_rows(soci::session& session,
                                               std::span<const std::string> user_ids,
-                                              const std::string& currency, RowRead how);
+                                              const std::string& currency, BalanceReads reads);
 // The same for the position rows of `keys`, ascending (user, symbol); positions that do
 // not exist are absent. REQUIRES: keys ascending and unique, 1..kMaxReservationBatch; for
 // kLocking, their owners' cash rows are locked first (lock order).
 std::map<PositionKey, Balance> read_position_rows(soci::session& session,
-                                                  std::span<const PositionKey> keys, RowRead how);
+                                                  std::span<const PositionKey> keys,
+                                                  BalanceReads reads);
 
 // What a batch adds to one balance row (units of cash, or shares): a settlement's fills
 // and releases, or an order group's reservations (reserved only).

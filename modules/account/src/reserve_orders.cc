@@ -46,12 +46,11 @@ Result<std::vector<ReservationDecision>> AccountService::reserve_orders(
 
   // 1. The balances, locked (lock order: every cash row by ascending user id, then
   // positions by (user, symbol)) or plainly read (BalanceReads).
-  const RowRead how = reads == BalanceReads::kLocking ? RowRead::kLocking : RowRead::kPlain;
   GroupBalances balances;
   const std::vector<std::string> users = users_to_lock(requests);
-  balances.cash = read_cash_rows(session, users, currency, how);
+  balances.cash = read_cash_rows(session, users, currency, reads);
   const std::vector<PositionKey> keys = positions_to_lock(requests, balances.cash);
-  if (!keys.empty()) balances.positions = read_position_rows(session, keys, how);
+  if (!keys.empty()) balances.positions = read_position_rows(session, keys, reads);
   const GroupBalances locked = balances;
 
   // 2. Decide (pure).

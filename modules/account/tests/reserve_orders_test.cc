@@ -212,11 +212,11 @@ TEST_CASE("the group's locking reads and position updates walk the primary key, 
       position_values.push_back("MSFT");
     }
     // The group's reads, locking and plain (BalanceReads).
-    for (auto how : {bourse::account::RowRead::kLocking, bourse::account::RowRead::kPlain}) {
-      auto cash = explain(f, bourse::account::lock_cash_rows_sql(n, how), cash_values);
+    for (auto reads : {BalanceReads::kLocking, BalanceReads::kOptimistic}) {
+      auto cash = explain(f, bourse::account::cash_rows_sql(n, reads), cash_values);
       CHECK(cash.second == "PRIMARY");
       CHECK((cash.first == "range" || cash.first == "const" || cash.first == "eq_ref"));
-      auto positions = explain(f, bourse::account::lock_position_rows_sql(n, how), position_values);
+      auto positions = explain(f, bourse::account::position_rows_sql(n, reads), position_values);
       CHECK(positions.second == "PRIMARY");
       CHECK((positions.first == "range" || positions.first == "const" ||
              positions.first == "eq_ref"));
