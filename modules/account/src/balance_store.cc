@@ -9,6 +9,7 @@
 #include "bourse/account/reservation.h"
 #include "bourse/common/assert.h"
 #include "bourse/common/limits.h"
+#include "bourse/db/sql_batch.h"
 #include "bourse/db/sql_error.h"
 #include "bourse/db/sql_text.h"
 
@@ -147,27 +148,29 @@ void assert_deltas_bounded(const BalanceDelta& delta, BalanceTable table) {
 
 }  // namespace
 
-std::size_t add_to_cash_balances(soci::session& session, const std::string& currency,
-                                 const std::map<std::string, BalanceDelta>& deltas) {
+db::SqlStatement cash_balances_addition(const std::string& currency,
+                                        const std::map<std::string, BalanceDelta>& deltas) {
   BOURSE_ASSERT(!deltas.empty() && deltas.size() <= kMaxReservationBatch,
                 "1..kMaxReservationBatch cash deltas per UPDATE");
-  std::vector<std::pair<long long, long long>> values;  // never reallocated (bound by reference)
-  values.reserve(deltas.size());
+  db::SqlStatement update{add_to_cash_balances_sql(deltas.size()), {}, std::nullopt, std::nullopt};
+  update.values.reserve(5 * deltas.size() + 1);
   for (const auto& [user_id, delta] : deltas) {
     assert_deltas_bounded(delta, BalanceTable::kCash);
-    values.emplace_back(delta.total, delta.reserved);
+    update.values.insert(update.values.end(), {user_id, delta.total});
   }
-  soci::details::prepare_temp_type update =
-      (session.prepare << add_to_cash_balances_sql(deltas.size()));
-  std::size_t i = 0;
-  for (const auto& entry : deltas) update, soci::use(entry.first), soci::use(values[i++].first);
-  i = 0;
-  for (const auto& entry : deltas) update, soci::use(entry.first), soci::use(values[i++].second);
-  update, soci::use(currency);
-  for (const auto& entry : deltas) update, soci::use(entry.first);
-  soci::statement statement(update);
-  statement.execute(true);
-  const long long changed = statement.get_affected_rows();
+  for (const auto& [user_id, delta] : deltas) {
+    update.values.insert(update.values.end(), {user_id, delta.reserved});
+  }
+  update.values.emplace_back(currency);
+  for (const auto& entry : deltas) update.values.emplace_back(entry.first);
+  return update;
+}
+
+std::size_t add_to_cash_balances(soci::session& session, const std::string& currency,
+                                 const std::map<std::string, BalanceDelta>& deltas) {
+  auto done = db::execute_statement(session, cash_balances_addition(currency, deltas));
+  BOURSE_ASSERT(done.ok(), "no CHECK failure is mapped: it throws");
+  const long long changed = done->affected_rows;
   BOURSE_ASSERT(changed >= 0 && changed <= static_cast<long long>(deltas.size()),
                 "only the named cash rows were updated");
   return static_cast<std::size_t>(changed);
@@ -213,53 +216,52 @@ void add_to_positions(soci::session& session, const std::map<PositionKey, Balanc
   }
 
   // 2. The deltas, in ONE relative UPDATE.
-  std::vector<std::pair<long long, long long>> values;  // never reallocated (bound by reference)
-  values.reserve(deltas.size());
+  db::SqlStatement update = positions_addition(deltas);
+  update.expected_rows = static_cast<long long>(deltas.size());  // every row present
+  auto done = db::execute_statement(session, update);
+  BOURSE_ASSERT(done.ok(), "no CHECK failure is mapped: it throws");
+}
+
+db::SqlStatement positions_addition(const std::map<PositionKey, BalanceDelta>& deltas) {
+  BOURSE_ASSERT(!deltas.empty() && deltas.size() <= kMaxReservationBatch,
+                "1..kMaxReservationBatch position deltas per UPDATE");
+  db::SqlStatement update{add_to_positions_sql(deltas.size()), {}, std::nullopt, std::nullopt};
+  update.values.reserve(8 * deltas.size());
   for (const auto& [key, delta] : deltas) {
     assert_deltas_bounded(delta, BalanceTable::kPosition);
-    values.emplace_back(delta.total, delta.reserved);
+    update.values.insert(update.values.end(), {key.first, key.second, delta.total});
   }
-  soci::details::prepare_temp_type update =
-      (session.prepare << add_to_positions_sql(deltas.size()));
-  std::size_t i = 0;
+  for (const auto& [key, delta] : deltas) {
+    update.values.insert(update.values.end(), {key.first, key.second, delta.reserved});
+  }
   for (const auto& entry : deltas) {
-    update, soci::use(entry.first.first), soci::use(entry.first.second),
-        soci::use(values[i++].first);
+    update.values.insert(update.values.end(), {entry.first.first, entry.first.second});
   }
-  i = 0;
-  for (const auto& entry : deltas) {
-    update, soci::use(entry.first.first), soci::use(entry.first.second),
-        soci::use(values[i++].second);
+  return update;
+}
+
+db::SqlStatement ledger_entries_insert(std::span<const LedgerEntry> entries) {
+  BOURSE_ASSERT(!entries.empty() && entries.size() <= kMaxReservationBatch,
+                "1..kMaxReservationBatch entries per INSERT");
+  db::SqlStatement insert{
+      "INSERT INTO ledger_entries (kind, reference, user_id, asset, total_delta, reserved_delta) "
+      "VALUES " +
+          db::row_placeholders(entries.size(), 6),
+      {}, std::nullopt, static_cast<long long>(entries.size())};
+  insert.values.reserve(6 * entries.size());
+  for (const LedgerEntry& entry : entries) {
+    assert_ledger_entry(entry);
+    insert.values.insert(insert.values.end(), {entry.kind, entry.reference, entry.user_id,
+                                               entry.asset, entry.total_delta,
+                                               entry.reserved_delta});
   }
-  for (const auto& entry : deltas) update, soci::use(entry.first.first), soci::use(entry.first.second);
-  soci::statement statement(update);
-  statement.execute(true);
-  BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(deltas.size()),
-                "every position row (present: created above, or read by the caller) took "
-                "its nonzero delta");
+  return insert;
 }
 
 void insert_ledger_entries(soci::session& session, std::span<const LedgerEntry> entries) {
   if (entries.empty()) return;
-  BOURSE_ASSERT(entries.size() <= kMaxReservationBatch, "at most kMaxReservationBatch entries");
-  std::vector<std::pair<long long, long long>> deltas;  // never reallocated (bound by reference)
-  deltas.reserve(entries.size());
-  for (const LedgerEntry& entry : entries) {
-    assert_ledger_entry(entry);
-    deltas.emplace_back(entry.total_delta, entry.reserved_delta);
-  }
-  const std::string sql =
-      "INSERT INTO ledger_entries (kind, reference, user_id, asset, total_delta, reserved_delta) "
-      "VALUES " +
-      db::row_placeholders(entries.size(), 6);
-  soci::details::prepare_temp_type insert = (session.prepare << sql);
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const LedgerEntry& entry = entries[i];
-    insert, soci::use(entry.kind), soci::use(entry.reference), soci::use(entry.user_id),
-        soci::use(entry.asset), soci::use(deltas[i].first), soci::use(deltas[i].second);
-  }
-  soci::statement statement(insert);
-  statement.execute(true);
+  auto done = db::execute_statement(session, ledger_entries_insert(entries));
+  BOURSE_ASSERT(done.ok(), "no CHECK failure is mapped: it throws");
 }
 
 std::optional<Balance> lock_cash(soci::session& session, const std::string& user_id,

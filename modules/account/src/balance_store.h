@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "bourse/account/reservation.h"
+#include "bourse/db/sql_batch.h"
 
 namespace bourse::account {
 
@@ -104,6 +105,12 @@ std::size_t add_to_cash_balances(soci::session& session, const std::string& curr
 // row must exist (asserted). A negative result breaks the CHECK and throws.
 void add_to_positions(soci::session& session, const std::map<PositionKey, BalanceDelta>& deltas,
                       bool create_missing);
+// The UPDATEs of add_to_cash_balances and add_to_positions (without create_missing), built
+// and not run, for a caller that sends them with others in one round trip (sql_batch.h).
+// Same REQUIRES; they change deltas.size() rows when every row exists.
+db::SqlStatement cash_balances_addition(const std::string& currency,
+                                        const std::map<std::string, BalanceDelta>& deltas);
+db::SqlStatement positions_addition(const std::map<PositionKey, BalanceDelta>& deltas);
 
 // Inserts the account and its empty cash row. Returns false, writing nothing, if the
 // account exists.
@@ -127,6 +134,8 @@ bool insert_ledger_entry(soci::session& session, const LedgerEntry& entry);
 // natural keys must be new: a duplicate throws (1062) and nothing is inserted.
 // REQUIRES: entries.size() <= kMaxReservationBatch.
 void insert_ledger_entries(soci::session& session, std::span<const LedgerEntry> entries);
+// Its INSERT, built and not run (expects entries.size() rows). REQUIRES: 1..kMaxReservationBatch.
+db::SqlStatement ledger_entries_insert(std::span<const LedgerEntry> entries);
 
 enum class BalanceTable { kCash, kPosition };
 

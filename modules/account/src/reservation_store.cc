@@ -8,6 +8,7 @@
 
 #include "bourse/account/reservation.h"
 #include "bourse/common/assert.h"
+#include "bourse/db/sql_batch.h"
 #include "bourse/db/sql_text.h"
 
 namespace bourse::account {
@@ -103,39 +104,34 @@ void assert_reservation(const ReservationRow& row) {
   }
 }
 
-void insert_reservations(soci::session& session, std::span<const ReservationRow> rows) {
-  BOURSE_ASSERT(rows.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
-  if (rows.empty()) return;
-  // The bound values, never reallocated: the statement binds references.
-  struct Bound {
-    long long order_id, quantity, filled, limit_price, reserved, remaining;
-    soci::indicator limit_indicator;
-  };
-  std::vector<Bound> bound;
-  bound.reserve(rows.size());
-  for (const ReservationRow& row : rows) {
-    assert_reservation(row);
-    bound.push_back(Bound{row.order_id, row.quantity, row.filled_quantity,
-                          row.limit_price_units.value_or(0), row.reserved, row.remaining,
-                          row.limit_price_units ? soci::i_ok : soci::i_null});
-  }
-  const std::string sql =
+db::SqlStatement reservations_insert(std::span<const ReservationRow> rows) {
+  BOURSE_ASSERT(!rows.empty() && rows.size() <= kMaxReservationBatch,
+                "1..kMaxReservationBatch rows per INSERT");
+  db::SqlStatement insert{
       "INSERT INTO reservations (order_id, user_id, side, order_type, symbol, asset, quantity, "
       "filled_quantity, limit_price_units, reserved, remaining, status) VALUES " +
-      db::row_placeholders(rows.size(), 12);
-  soci::details::prepare_temp_type insert = (session.prepare << sql);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const ReservationRow& row = rows[i];
-    Bound& b = bound[i];
-    insert, soci::use(b.order_id), soci::use(row.user_id), soci::use(row.side),
-        soci::use(row.order_type), soci::use(row.symbol), soci::use(row.asset),
-        soci::use(b.quantity), soci::use(b.filled), soci::use(b.limit_price, b.limit_indicator),
-        soci::use(b.reserved), soci::use(b.remaining), soci::use(row.status);
+          db::row_placeholders(rows.size(), 12),
+      {}, std::nullopt, static_cast<long long>(rows.size())};
+  insert.values.reserve(12 * rows.size());
+  for (const ReservationRow& row : rows) {
+    assert_reservation(row);
+    insert.values.insert(insert.values.end(),
+                         {row.order_id, row.user_id, row.side, row.order_type, row.symbol,
+                          row.asset, row.quantity, row.filled_quantity});
+    if (row.limit_price_units) {
+      insert.values.emplace_back(static_cast<long long>(*row.limit_price_units));
+    } else {
+      insert.values.emplace_back();  // NULL
+    }
+    insert.values.insert(insert.values.end(), {row.reserved, row.remaining, row.status});
   }
-  soci::statement statement(insert);
-  statement.execute(true);
-  BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(rows.size()),
-                "one reservation row per order");
+  return insert;
+}
+
+void insert_reservations(soci::session& session, std::span<const ReservationRow> rows) {
+  if (rows.empty()) return;
+  auto done = db::execute_statement(session, reservations_insert(rows));
+  BOURSE_ASSERT(done.ok(), "no CHECK failure is mapped: it throws");
 }
 
 std::optional<ReservationRow> lock_reservation(soci::session& session, std::int64_t order_id) {

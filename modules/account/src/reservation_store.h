@@ -11,6 +11,8 @@
 #include <span>
 #include <string>
 
+#include "bourse/db/sql_batch.h"
+
 namespace bourse::account {
 
 // Stored in reservations.status.
@@ -40,6 +42,9 @@ void assert_reservation(const ReservationRow& row);
 // fresh (the caller's just-created orders): a duplicate throws (1062), which is a bug.
 // REQUIRES: rows.size() <= kMaxReservationBatch.
 void insert_reservations(soci::session& session, std::span<const ReservationRow> rows);
+// Its INSERT, built and not run (sql_batch.h; expects rows.size() rows).
+// REQUIRES: 1..kMaxReservationBatch rows.
+db::SqlStatement reservations_insert(std::span<const ReservationRow> rows);
 
 // SELECT ... FOR UPDATE by order id. REQUIRES (lock order): no cash or position row is
 // locked by this transaction yet (reservations come first).

@@ -2,11 +2,13 @@
 // order module's group transaction, in a constant number of statements.
 #include <soci/soci.h>
 
+#include <iterator>
+
 #include "asset.h"
 #include "balance_store.h"
 #include "bourse/account/account_service.h"
 #include "bourse/common/assert.h"
-#include "bourse/db/sql_error.h"
+#include "bourse/db/sql_batch.h"
 #include "reservation_decision.h"
 #include "reservation_store.h"
 
@@ -34,7 +36,8 @@ ReservationRow reservation_row(const ReservationRequest& request, const Reserved
 
 Result<std::vector<ReservationDecision>> AccountService::reserve_orders(
     soci::session& session, std::span<const ReservationRequest> requests,
-    const CreateOrders& create_orders, BalanceReads reads) {
+    const CreateOrders& create_orders, BalanceReads reads,
+    std::vector<db::SqlStatement>* last_writes) {
   if (requests.empty() || requests.size() > kMaxReservationBatch) {
     return Error::invalid("1.." + std::to_string(kMaxReservationBatch) + " orders per batch",
                           "invalid_batch");
@@ -80,16 +83,31 @@ Result<std::vector<ReservationDecision>> AccountService::reserve_orders(
     entries.push_back(LedgerEntry{"reserve", "order:" + std::to_string(rows.back().order_id),
                                   rows.back().user_id, rows.back().asset, 0, rows.back().reserved});
   }
-  insert_reservations(session, rows);
-  insert_ledger_entries(session, entries);
+  std::vector<db::SqlStatement> writes;
+  writes.push_back(reservations_insert(rows));
+  writes.push_back(ledger_entries_insert(entries));
   // 5. Last, what the group reserved is ADDED to the rows whose reserved amount moved (in
   // the lock order: cash, then positions): under kOptimistic these are its first locks on
-  // them, and the CHECK total >= reserved is what proves the decisions still fit.
+  // them, and the CHECK total >= reserved is what proves the decisions still fit. Under
+  // locks the decisions cannot be overtaken: a CHECK failure there is a bug (thrown).
+  std::optional<Error> moved;
+  if (reads == BalanceReads::kOptimistic) {
+    moved = Error{ErrorCode::kConflict,
+                  "the balances changed between the read and the reservation; run the group "
+                  "again with locking reads",
+                  kBalancesMovedReason};
+  }
   std::map<std::string, BalanceDelta> cash_deltas;
   for (const auto& [user_id, balance] : balances.cash) {
     const std::int64_t added = balance.reserved - locked.cash.at(user_id).reserved;
     BOURSE_ASSERT(added >= 0, "a group only reserves");
     if (added > 0) cash_deltas.emplace(user_id, BalanceDelta{0, added});
+  }
+  if (!cash_deltas.empty()) {
+    writes.push_back(cash_balances_addition(currency, cash_deltas));
+    writes.back().on_check_violation = moved;
+    // The cash rows read are there (never deleted).
+    writes.back().expected_rows = static_cast<long long>(cash_deltas.size());
   }
   std::map<PositionKey, BalanceDelta> position_deltas;
   for (const auto& [key, balance] : balances.positions) {
@@ -97,22 +115,17 @@ Result<std::vector<ReservationDecision>> AccountService::reserve_orders(
     BOURSE_ASSERT(added >= 0, "a group only reserves");
     if (added > 0) position_deltas.emplace(key, BalanceDelta{0, added});
   }
-  try {
-    if (!cash_deltas.empty()) {
-      const std::size_t changed = add_to_cash_balances(session, currency, cash_deltas);
-      BOURSE_ASSERT(changed == cash_deltas.size(), "the cash rows read are there (never deleted)");
-    }
-    if (!position_deltas.empty()) {
-      add_to_positions(session, position_deltas, /*create_missing=*/false);
-    }
-  } catch (const std::exception& error) {
-    // Under locks the decisions cannot be overtaken: a CHECK failure there is a bug.
-    if (reads == BalanceReads::kLocking || !db::is_check_violation(error)) throw;
-    return Error{ErrorCode::kConflict,
-                 "the balances changed between the read and the reservation; run the group "
-                 "again with locking reads",
-                 kBalancesMovedReason};
+  if (!position_deltas.empty()) {
+    writes.push_back(positions_addition(position_deltas));
+    writes.back().on_check_violation = moved;
+    writes.back().expected_rows = static_cast<long long>(position_deltas.size());
   }
+  if (last_writes != nullptr) {
+    std::move(writes.begin(), writes.end(), std::back_inserter(*last_writes));
+    return decisions;
+  }
+  auto written = db::execute_statements(session, writes);
+  if (!written) return written.error();
   return decisions;
 }
 

@@ -255,19 +255,20 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
   return outcomes;
 }
 
-// A constant number of statements per group, whatever its size: one key lookup; the
-// reservation (one read of the cash rows, one of the positions when the group sells -
-// plain or locking, `reads` - then one multi-row statement each for reservations, ledger
-// entries and, relative, the balances); one multi-row insert (+ its id read) each for
-// orders and OrderCreated events; one multi-row key insert; then COMMIT. READ COMMITTED:
-// locking reads of rows that do not exist (an unknown account, a symbol never held) take
-// no gap locks.
+// A constant number of round trips per group, whatever its size: one key lookup; the
+// reservation's reads (the cash rows, the positions when the group sells - plain or
+// locking, `reads`); one multi-row insert of the orders (its ids come back); then ONE
+// batch (db/sql_batch.h) with every write that needs nothing back - reservations, ledger
+// entries, the relative balance updates, the OrderCreated events, the keys - and the
+// COMMIT. READ COMMITTED: locking reads of rows that do not exist (an unknown account, a
+// symbol never held) take no gap locks.
 Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders,
                                             std::vector<Outcome>& outcomes,
                                             account::BalanceReads reads) {
-  return pool_.in_transaction(
-      [&](soci::session& session) -> Status {
+  return pool_.in_transaction_ending_with(
+      [&](soci::session& session) -> Result<db::ConnectionPool::LastWrites> {
         outcomes.assign(leaders.size(), Outcome{});
+        db::ConnectionPool::LastWrites last_writes;
         // 1. Keys stored earlier (by us or another instance) bind their leaders.
         std::vector<store::IdempotencyKey> keys;
         for (const Pending* pending : leaders) {
@@ -290,10 +291,10 @@ Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders
           }
           creating.push_back(i);
         }
-        if (creating.empty()) return Status::success();
-        if (Status created = create_orders(session, leaders, creating, outcomes, reads);
+        if (creating.empty()) return last_writes;
+        if (Status created = create_orders(session, leaders, creating, outcomes, reads, last_writes);
             !created) {
-          return created;
+          return created.error();
         }
         // 4. The keys with their exact answers, 202 and 422 alike.
         std::vector<store::IdempotencyKeyRow> key_rows;
@@ -305,8 +306,8 @@ Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders
                 *outcomes[i].bound});
           }
         }
-        store::insert_idempotency_keys(session, key_rows);
-        return Status::success();
+        if (!key_rows.empty()) last_writes.push_back(store::idempotency_keys_insert(key_rows));
+        return last_writes;
       },
       /*max_attempts=*/1, db::Isolation::kReadCommitted);
 }
@@ -315,9 +316,10 @@ Status OrderService::Committer::create_orders(soci::session& session,
                                               const std::vector<Pending*>& leaders,
                                               const std::vector<std::size_t>& creating,
                                               std::vector<Outcome>& outcomes,
-                                              account::BalanceReads reads) {
+                                              account::BalanceReads reads,
+                                              std::vector<db::SqlStatement>& last_writes) {
   static_assert(limits::kMaxGroupSize <= outbox::kMaxAppendBatch,
-                "a whole group's OrderCreated events fit in one append_events");
+                "a whole group's OrderCreated events fit in one append");
   static_assert(limits::kMaxGroupSize <= account::kMaxReservationBatch,
                 "a whole group is reserved in one reserve_orders");
   std::vector<account::ReservationRequest> requests;
@@ -326,7 +328,8 @@ Status OrderService::Committer::create_orders(soci::session& session,
     requests.push_back(reservation_request(leaders[i]->request, instruments_, references_));
   }
   // 2. Reserve; the account module calls back to insert the reserved orders in between
-  //    its locks and its writes, so that each reservation row carries its order's id.
+  //    its reads and its writes, so that each reservation row carries its order's id. Its
+  //    writes join the group's last writes.
   std::vector<store::NewOrder> orders;
   auto decisions = accounts_.reserve_orders(
       session, requests,
@@ -338,7 +341,7 @@ Status OrderService::Committer::create_orders(soci::session& session,
         }
         return store::insert_orders(session, orders);
       },
-      reads);
+      reads, &last_writes);
   if (!decisions) return decisions.error();
   BOURSE_ASSERT(decisions->size() == creating.size(), "one decision per order");
 
@@ -363,9 +366,9 @@ Status OrderService::Committer::create_orders(soci::session& session,
     }
   }
   if (events.empty()) return Status::success();
-  auto appended = outbox::append_events(session, kOutboxTable, events, clock_);
-  if (!appended) return appended.error();
-  BOURSE_ASSERT(appended->size() == events.size(), "one outbox row per order");
+  auto prepared = outbox::prepare_append(kOutboxTable, events, clock_);
+  if (!prepared) return prepared.error();
+  last_writes.push_back(std::move(prepared->insert));
   return Status::success();
 }
 

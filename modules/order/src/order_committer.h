@@ -55,11 +55,12 @@ class OrderService::Committer {
   std::vector<Outcome> commit(const std::vector<Pending*>& leaders);
   Status write_group(const std::vector<Pending*>& leaders, std::vector<Outcome>& outcomes,
                      account::BalanceReads reads);
-  // Reserves and inserts the leaders at `creating` (indexes into leaders, no stored key),
-  // appends their OrderCreated events; sets their outcomes (202 or 422).
+  // Reserves and inserts the leaders at `creating` (indexes into leaders, no stored key);
+  // appends the reservations' writes and their OrderCreated events to `last_writes` (sent
+  // with the COMMIT); sets their outcomes (202 or 422).
   Status create_orders(soci::session& session, const std::vector<Pending*>& leaders,
                        const std::vector<std::size_t>& creating, std::vector<Outcome>& outcomes,
-                       account::BalanceReads reads);
+                       account::BalanceReads reads, std::vector<db::SqlStatement>& last_writes);
   static void complete(Pending& pending, const Outcome& outcome, bool leader);
 
   db::ConnectionPool& pool_;

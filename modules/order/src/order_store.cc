@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "bourse/db/inserted_ids.h"
+#include "bourse/db/sql_batch.h"
 #include "bourse/db/sql_text.h"
 
 namespace bourse::order::store {
@@ -279,30 +280,34 @@ std::map<IdempotencyKey, StoredAnswer> find_idempotency_keys(soci::session& sess
   return found;
 }
 
-void insert_idempotency_keys(soci::session& session, std::span<const IdempotencyKeyRow> rows) {
-  BOURSE_ASSERT(rows.size() <= limits::kMaxGroupSize, "at most kMaxGroupSize keys per insert");
-  if (rows.empty()) return;
-  // Never reallocated: the statement binds references.
-  std::vector<std::pair<long long, soci::indicator>> order_ids;
-  order_ids.reserve(rows.size());
-  for (const IdempotencyKeyRow& row : rows) {
-    assert_answer(row.answer);
-    order_ids.emplace_back(row.answer.order_id ? row.answer.order_id->value() : 0,
-                           row.answer.order_id ? soci::i_ok : soci::i_null);
-  }
-  const std::string sql =
+db::SqlStatement idempotency_keys_insert(std::span<const IdempotencyKeyRow> rows) {
+  BOURSE_ASSERT(!rows.empty() && rows.size() <= limits::kMaxGroupSize,
+                "1..kMaxGroupSize keys per insert");
+  db::SqlStatement insert{
       "INSERT INTO order_idempotency_keys (user_id, idem_key, request_hash, order_id, "
       "response_status, response_body) VALUES " +
-      db::row_placeholders(rows.size(), 6);
-  soci::details::prepare_temp_type insert = (session.prepare << sql);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const IdempotencyKeyRow& row = rows[i];
-    insert, soci::use(row.key.first), soci::use(row.key.second), soci::use(row.answer.request_hash),
-        soci::use(order_ids[i].first, order_ids[i].second), soci::use(row.answer.http_status),
-        soci::use(row.answer.body);
+          db::row_placeholders(rows.size(), 6),
+      {}, std::nullopt, static_cast<long long>(rows.size())};
+  insert.values.reserve(6 * rows.size());
+  for (const IdempotencyKeyRow& row : rows) {
+    assert_answer(row.answer);
+    insert.values.insert(insert.values.end(),
+                         {row.key.first, row.key.second, row.answer.request_hash});
+    if (row.answer.order_id) {
+      insert.values.emplace_back(static_cast<long long>(row.answer.order_id->value()));
+    } else {
+      insert.values.emplace_back();  // NULL
+    }
+    insert.values.insert(insert.values.end(),
+                         {static_cast<long long>(row.answer.http_status), row.answer.body});
   }
-  soci::statement statement(insert);
-  statement.execute(true);
+  return insert;
+}
+
+void insert_idempotency_keys(soci::session& session, std::span<const IdempotencyKeyRow> rows) {
+  if (rows.empty()) return;
+  auto done = db::execute_statement(session, idempotency_keys_insert(rows));
+  BOURSE_ASSERT(done.ok(), "no CHECK failure is mapped: it throws");
 }
 
 void mark_cancel_requested(soci::session& session, OrderId order_id) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bourse/common/error.h"
+#include "bourse/db/sql_batch.h"
 #include "bourse/order/order.h"
 #include "bourse/order/order_limits.h"
 #include "bourse/order/order_request.h"
@@ -74,6 +75,9 @@ struct IdempotencyKeyRow {
 // duplicate (user_id, key), which writes none of them: soci error 1062, db_duplicate_key.
 // REQUIRES: rows.size() <= limits::kMaxGroupSize.
 void insert_idempotency_keys(soci::session& session, std::span<const IdempotencyKeyRow> rows);
+// Its INSERT, built and not run (db/sql_batch.h; expects rows.size() rows), for the
+// group's last writes. REQUIRES: 1..limits::kMaxGroupSize rows.
+db::SqlStatement idempotency_keys_insert(std::span<const IdempotencyKeyRow> rows);
 
 // Marks the cancel request; the row must be locked by the caller.
 void mark_cancel_requested(soci::session& session, OrderId order_id);

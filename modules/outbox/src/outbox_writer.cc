@@ -6,6 +6,7 @@
 #include "bourse/common/timestamp.h"
 #include "bourse/common/uuid.h"
 #include "bourse/db/inserted_ids.h"
+#include "bourse/db/sql_batch.h"
 #include "bourse/db/sql_text.h"
 
 namespace bourse::outbox {
@@ -40,58 +41,68 @@ Result<AppendedEvent> append_event(soci::session& session, std::string_view tabl
   return std::move(appended->front());
 }
 
-Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::string_view table,
-                                                 std::span<const OutboxEvent> events,
-                                                 const Clock& clock) {
-  BOURSE_ASSERT(events.size() <= kMaxAppendBatch, "append_events batch within kMaxAppendBatch");
+Result<PreparedAppend> prepare_append(std::string_view table, std::span<const OutboxEvent> events,
+                                      const Clock& clock) {
+  BOURSE_ASSERT(!events.empty() && events.size() <= kMaxAppendBatch,
+                "1..kMaxAppendBatch events per append");
   if (!is_outbox_table_name(table)) {
     return Error::invalid("not an outbox table name: " + std::string(table), "unknown_outbox");
   }
-  std::vector<AppendedEvent> appended(events.size());
-  if (events.empty()) return appended;
-  // Every value is serialized and checked before anything is written.
+  // Every value is serialized and checked before anything is written. One statement,
+  // every value bound (the table name was checked above).
+  PreparedAppend prepared{std::vector<AppendedEvent>(events.size()),
+                          db::SqlStatement{"INSERT INTO " + std::string(table) +
+                                               " (event_id, event_type, topic, message_key, "
+                                               "payload) VALUES " +
+                                               db::row_placeholders(events.size(), 5),
+                                           {}, std::nullopt,
+                                           static_cast<long long>(events.size())}};
+  prepared.insert.values.reserve(5 * events.size());
   const std::string occurred_at = format_rfc3339_utc(clock.now());
-  std::vector<std::string> payloads;
-  payloads.reserve(events.size());  // never reallocated: the statement binds references
   for (std::size_t i = 0; i < events.size(); ++i) {
     const OutboxEvent& event = events[i];
+    std::string& event_id = prepared.events[i].event_id;
     if (event.event_id.empty()) {
-      appended[i].event_id = random_uuid_v4();
+      event_id = random_uuid_v4();
     } else {
       if (!is_valid_event_id(event.event_id)) {
         return Error::invalid("event id must be 1.." + std::to_string(envelope::kMaxEventIdLength) +
                                   " printable ASCII characters",
                               "invalid_event_id");
       }
-      appended[i].event_id = event.event_id;
+      event_id = event.event_id;
     }
-    payloads.push_back(envelope::serialize(
-        envelope::Envelope{appended[i].event_id, event.event_type, event.version, occurred_at,
-                           event.aggregate_type, event.aggregate_id, event.data}));
-    if (payloads.back().size() > envelope::kMaxEventBytes) {
+    std::string payload = envelope::serialize(envelope::Envelope{
+        event_id, event.event_type, event.version, occurred_at, event.aggregate_type,
+        event.aggregate_id, event.data});
+    if (payload.size() > envelope::kMaxEventBytes) {
       return Error{ErrorCode::kTooLarge, "event larger than kMaxEventBytes", "event_too_large"};
     }
+    prepared.insert.values.insert(prepared.insert.values.end(),
+                                  {event_id, event.event_type, event.topic, event.key});
+    prepared.insert.values.emplace_back(std::move(payload));
   }
+  return prepared;
+}
 
-  // One statement, every value a bound parameter (the table name was checked above).
-  const std::string sql = "INSERT INTO " + std::string(table) +
-                          " (event_id, event_type, topic, message_key, payload) VALUES " +
-                          db::row_placeholders(events.size(), 5);
-  Result<std::vector<std::int64_t>> ids = std::vector<std::int64_t>{};
-  {
-    soci::details::prepare_temp_type insert = (session.prepare << sql);
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      insert, soci::use(appended[i].event_id), soci::use(events[i].event_type),
-          soci::use(events[i].topic), soci::use(events[i].key), soci::use(payloads[i]);
+Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::string_view table,
+                                                 std::span<const OutboxEvent> events,
+                                                 const Clock& clock) {
+  BOURSE_ASSERT(events.size() <= kMaxAppendBatch, "append_events batch within kMaxAppendBatch");
+  if (events.empty()) {
+    if (!is_outbox_table_name(table)) {
+      return Error::invalid("not an outbox table name: " + std::string(table), "unknown_outbox");
     }
-    soci::statement statement(insert);
-    statement.execute(true);
-    ids = db::inserted_ids(session, statement, events.size());
+    return std::vector<AppendedEvent>{};
   }
-
+  Result<PreparedAppend> prepared = prepare_append(table, events, clock);
+  if (!prepared) return prepared.error();
+  auto done = db::execute_statement(session, prepared->insert);
+  BOURSE_ASSERT(done.ok(), "no CHECK failure is mapped: it throws");
+  auto ids = db::inserted_ids(session, *done, events.size());
   if (!ids) return ids.error();
-  for (std::size_t i = 0; i < events.size(); ++i) appended[i].outbox_id = (*ids)[i];
-  return appended;
+  for (std::size_t i = 0; i < events.size(); ++i) prepared->events[i].outbox_id = (*ids)[i];
+  return std::move(prepared->events);
 }
 
 }  // namespace bourse::outbox

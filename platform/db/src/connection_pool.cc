@@ -74,6 +74,7 @@ Result<Lease> ConnectionPool::acquire_at(Isolation isolation, std::chrono::milli
   try {
     if (session == nullptr) {
       session = std::make_unique<soci::session>(soci::mysql, config_.connection_string());
+      enable_statement_batches(*session);
     }
   } catch (...) {
     Error error = translate_current_exception();
@@ -148,6 +149,49 @@ Status ConnectionPool::in_transaction(const std::function<Status(soci::session&)
         return status;
       }
       transaction.commit();
+      return Status::success();
+    } catch (...) {
+      Error error = translate_current_exception();
+      if (is_connection_error(error)) lease->discard();
+      if (!is_retryable(error)) return error;
+      last = error;
+    }
+  }
+  return last;
+}
+
+Status ConnectionPool::in_transaction_ending_with(
+    const std::function<Result<LastWrites>(soci::session&)>& work, int max_attempts,
+    Isolation isolation) {
+  BOURSE_ASSERT(max_attempts >= 1, "at least one attempt");
+  Status last;
+  for (int attempt = 1; attempt <= max_attempts; ++attempt) {
+    auto lease = acquire_at(isolation, limits::kDbPoolAcquireTimeout);
+    if (!lease) return lease.error();
+    soci::session& session = lease->session();
+    // Rolled back on every way out but the batch that ran the COMMIT (soci::transaction
+    // cannot be told that a COMMIT it did not send happened).
+    bool open = false;
+    struct RollbackIfOpen {
+      soci::session& session;
+      bool& open;
+      ~RollbackIfOpen() {
+        if (!open) return;
+        try {
+          session.rollback();
+        } catch (...) {  // a lost connection: the server rolls back itself
+        }
+      }
+    } rollback_if_open{session, open};
+    try {
+      session.begin();
+      open = true;
+      Result<LastWrites> writes = work(session);
+      if (!writes) return writes.error();
+      writes->push_back(SqlStatement{"COMMIT", {}, std::nullopt, std::nullopt});
+      auto ran = execute_statements(session, *writes);
+      if (!ran) return ran.error();
+      open = false;
       return Status::success();
     } catch (...) {
       Error error = translate_current_exception();

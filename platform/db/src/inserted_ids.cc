@@ -29,10 +29,18 @@ void read_auto_increment_settings(soci::session& session) {
 Result<std::vector<std::int64_t>> inserted_ids(soci::session& session,
                                                soci::statement& statement, std::size_t rows) {
   // Both come from the client library's view of the last OK packet: no round trip.
-  const long long row_count = statement.get_affected_rows();
-  long long first_id = 0;
-  const bool known = session.get_last_insert_id("", first_id);
+  StatementOutcome outcome;
+  outcome.affected_rows = statement.get_affected_rows();
+  const bool known = session.get_last_insert_id("", outcome.last_insert_id);
   BOURSE_ASSERT(known, "the MySQL backend knows the last insert id");
+  return inserted_ids(session, outcome, rows);
+}
+
+Result<std::vector<std::int64_t>> inserted_ids(soci::session& session,
+                                               const StatementOutcome& outcome,
+                                               std::size_t rows) {
+  const long long row_count = outcome.affected_rows;
+  const long long first_id = outcome.last_insert_id;
   BOURSE_ASSERT(row_count == static_cast<long long>(rows), "the insert wrote one row per item");
   BOURSE_ASSERT(first_id > 0, "AUTO_INCREMENT assigned the ids");
   read_auto_increment_settings(session);

@@ -118,9 +118,16 @@ class AccountService {
   // row (an unknown account, a symbol never held) then takes no gap lock.
   // `reads`: see BalanceReads (reservation.h); kOptimistic may return kConflict with
   // reason kBalancesMovedReason, after which the caller must roll back.
+  // The writes after `create_orders` (reservations, ledger entries, the two balance
+  // UPDATEs) need nothing back, so they go to the server in one round trip. With
+  // `last_writes`, they are not sent at all but appended to it, in order, for the caller
+  // to send before anything else with its own last writes and its COMMIT
+  // (db::ConnectionPool::in_transaction_ending_with). Then the "balances moved" refusal
+  // comes from that batch: the balance UPDATEs carry it as their on_check_violation.
   Result<std::vector<ReservationDecision>> reserve_orders(
       soci::session& session, std::span<const ReservationRequest> requests,
-      const CreateOrders& create_orders, BalanceReads reads = BalanceReads::kLocking);
+      const CreateOrders& create_orders, BalanceReads reads = BalanceReads::kLocking,
+      std::vector<db::SqlStatement>* last_writes = nullptr);
 
   // Returns what `order_id` still holds to available (ledger kind "release", keyed by
   // `reference`, e.g. the cancellation event id). Idempotent per order.

@@ -22,6 +22,7 @@
 
 #include "bourse/common/clock.h"
 #include "bourse/common/error.h"
+#include "bourse/db/sql_batch.h"
 #include "bourse/envelope/envelope.h"
 
 namespace bourse::outbox {
@@ -90,5 +91,17 @@ inline constexpr std::size_t kMaxAppendBatch = 1024;
 Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::string_view table,
                                                  std::span<const OutboxEvent> events,
                                                  const Clock& clock);
+
+// What append_events would write, checked and built but not sent: the events' ids
+// (outbox_id still 0) and the INSERT (db/sql_batch.h; it expects events.size() rows), for
+// a caller that sends it with its other last writes and its COMMIT in one round trip.
+// Same REQUIRES and errors (kInternal aside: no ids are read back).
+struct PreparedAppend {
+  std::vector<AppendedEvent> events;
+  db::SqlStatement insert;
+};
+// REQUIRES also: 1..kMaxAppendBatch events.
+Result<PreparedAppend> prepare_append(std::string_view table, std::span<const OutboxEvent> events,
+                                      const Clock& clock);
 
 }  // namespace bourse::outbox

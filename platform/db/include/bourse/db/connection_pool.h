@@ -30,6 +30,7 @@
 
 #include "bourse/common/error.h"
 #include "bourse/db/db_config.h"
+#include "bourse/db/sql_batch.h"
 
 namespace bourse::db {
 
@@ -84,6 +85,16 @@ class ConnectionPool {
   // Deadlocks and lock-wait timeouts are retried up to `max_attempts` times.
   Status in_transaction(const std::function<Status(soci::session&)>& work, int max_attempts = 3,
                         Isolation isolation = Isolation::kServerDefault);
+
+  // As in_transaction, but `work` returns the transaction's last writes instead of
+  // running them: they go to the server with the COMMIT, in one round trip
+  // (sql_batch.h). A write that fails (or a CHECK failure mapped to an error value) rolls
+  // the transaction back as a failed `work` would. An empty list commits alone.
+  // Deadlocks and lock-wait timeouts are retried up to `max_attempts` times.
+  using LastWrites = std::vector<SqlStatement>;
+  Status in_transaction_ending_with(const std::function<Result<LastWrites>(soci::session&)>& work,
+                                    int max_attempts = 3,
+                                    Isolation isolation = Isolation::kServerDefault);
 
   // SELECT 1 on a session: used by /readyz.
   Status ping(std::chrono::milliseconds timeout);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "bourse/common/error.h"
+#include "bourse/db/sql_batch.h"
 
 namespace bourse::db {
 
@@ -30,5 +31,9 @@ inline constexpr long long kInterleavedAutoIncLockMode = 2;
 
 Result<std::vector<std::int64_t>> inserted_ids(soci::session& session,
                                                soci::statement& statement, std::size_t rows);
+// The same from the outcome of a statement run by execute_statement(s) (sql_batch.h).
+Result<std::vector<std::int64_t>> inserted_ids(soci::session& session,
+                                               const StatementOutcome& outcome,
+                                               std::size_t rows);
 
 }  // namespace bourse::db

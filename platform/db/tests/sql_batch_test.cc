@@ -1,0 +1,224 @@
+// Goal: batched statements reach the real MariaDB with their values intact, in one round
+// trip, stop at the first failure, and a transaction ending with them commits all or
+// nothing.
+#include "bourse/db/sql_batch.h"
+
+#include <soci/mysql/soci-mysql.h>
+#include <soci/soci.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "bourse/db/connection_pool.h"
+#include "bourse/db/sql_error.h"
+#include "test_database.h"
+
+using bourse::Error;
+using bourse::ErrorCode;
+using bourse::Result;
+using bourse::Status;
+using bourse::db::ConnectionPool;
+using bourse::db::SqlStatement;
+using bourse::db::SqlValue;
+
+namespace {
+
+void create_table(ConnectionPool& pool) {
+  REQUIRE(pool.with_session([](soci::session& s) {
+                s << "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
+                     "k VARCHAR(64) NOT NULL UNIQUE, v BIGINT NULL, n BIGINT NOT NULL DEFAULT 0, "
+                     "CHECK (n >= 0)) ENGINE=InnoDB AUTO_INCREMENT=11";
+              })
+              .ok());
+}
+
+SqlStatement insert(std::string key, SqlValue value) {
+  return SqlStatement{"INSERT INTO t (k, v) VALUES (:k, :v)", {std::move(key), std::move(value)},
+                      std::nullopt, 1};
+}
+
+long long count_rows(ConnectionPool& pool) {
+  long long rows = -1;
+  REQUIRE(pool.with_session([&](soci::session& s) { s << "SELECT COUNT(*) FROM t", soci::into(rows); })
+              .ok());
+  return rows;
+}
+
+// What the server has read from this session's client, in bytes. A packet is a 4-byte
+// header and, for COM_QUERY, one command byte before the statement text.
+constexpr long long kQueryPacketOverhead = 5;
+const std::string kShowBytes = "SHOW SESSION STATUS LIKE 'Bytes_received'";
+
+long long bytes_received(soci::session& s) {
+  std::string name;
+  long long bytes = 0;
+  s << kShowBytes, soci::into(name), soci::into(bytes);
+  return bytes;
+}
+
+// The bytes that `statements` cost when sent as one COM_QUERY (';'-joined), plus the SHOW
+// that reads the counter afterwards.
+long long one_packet_bytes(soci::session& s, const std::vector<SqlStatement>& statements) {
+  long long text = static_cast<long long>(statements.size()) - 1;  // the ';' between them
+  for (const SqlStatement& statement : statements) {
+    text += static_cast<long long>(bourse::db::render_statement(s, statement).size());
+  }
+  return text + kQueryPacketOverhead + static_cast<long long>(kShowBytes.size()) +
+         kQueryPacketOverhead;
+}
+
+}  // namespace
+
+TEST_CASE("bound values reach the table exactly, quotes and backslashes included",
+          "[db][integration]") {
+  bourse::testing::TestDatabase database;
+  ConnectionPool pool(database.config());
+  create_table(pool);
+  const std::vector<std::string> keys = {"plain",          "it's",        "back\\slash",
+                                         "\"double\"",     "semi;colon",  ":not_a_placeholder",
+                                         "nul\0byte",      "ünïcødé €",   "' OR 1=1 -- "};
+  std::vector<std::string> exact = keys;
+  exact[6] = std::string("nul\0byte", 8);
+  REQUIRE(pool.with_session([&](soci::session& s) {
+                for (std::size_t i = 0; i < exact.size(); ++i) {
+                  SqlValue value = i % 3 == 0 ? SqlValue{} : SqlValue{static_cast<long long>(i) - 5};
+                  auto done = bourse::db::execute_statement(s, insert(exact[i], value));
+                  REQUIRE(done.ok());
+                  CHECK(done->affected_rows == 1);
+                  CHECK(done->last_insert_id == 11 + static_cast<long long>(i));
+                }
+              })
+              .ok());
+  REQUIRE(pool.with_session([&](soci::session& s) {
+                for (std::size_t i = 0; i < exact.size(); ++i) {
+                  long long v = 0;
+                  soci::indicator indicator = soci::i_ok;
+                  std::string key;
+                  s << "SELECT k, v FROM t WHERE id = :id", soci::use(11 + static_cast<long long>(i)),
+                      soci::into(key), soci::into(v, indicator);
+                  CHECK(key == exact[i]);
+                  if (i % 3 == 0) {
+                    CHECK(indicator == soci::i_null);
+                  } else {
+                    CHECK(v == static_cast<long long>(i) - 5);
+                  }
+                }
+              })
+              .ok());
+}
+
+TEST_CASE("a batch runs its statements in order in one round trip", "[db][integration]") {
+  bourse::testing::TestDatabase database;
+  ConnectionPool pool(database.config());
+  create_table(pool);
+  REQUIRE(pool.with_session([&](soci::session& s) {
+                const std::vector<SqlStatement> batch = {
+                    insert("a", 1LL), insert("b", 2LL),
+                    SqlStatement{"UPDATE t SET n = n + :d WHERE k IN (:a, :b)",
+                                 {5LL, std::string("a"), std::string("b")}, std::nullopt, 2},
+                    SqlStatement{"UPDATE t SET v = v * :m WHERE k = :k", {10LL, std::string("b")},
+                                 std::nullopt, std::nullopt}};
+                const long long before = bytes_received(s);
+                auto done = bourse::db::execute_statements(s, batch);
+                const long long after = bytes_received(s);
+                REQUIRE(done.ok());
+                REQUIRE(done->size() == 4);
+                CHECK((*done)[0].last_insert_id == 11);
+                CHECK((*done)[1].last_insert_id == 12);
+                CHECK((*done)[2].affected_rows == 2);
+                CHECK((*done)[3].affected_rows == 1);
+                // One COM_QUERY packet carried all four (four would cost 3 x 4 bytes more).
+                CHECK(after - before == one_packet_bytes(s, batch));
+                long long v = 0;
+                long long n = 0;
+                s << "SELECT v, n FROM t WHERE k = 'b'", soci::into(v), soci::into(n);
+                CHECK(v == 20);
+                CHECK(n == 5);
+              })
+              .ok());
+}
+
+TEST_CASE("the first failing statement stops the batch and is reported as its own error",
+          "[db][integration]") {
+  bourse::testing::TestDatabase database;
+  ConnectionPool pool(database.config());
+  create_table(pool);
+  const Error overdrawn{ErrorCode::kConflict, "n went negative", "overdrawn"};
+  const SqlStatement negative{"UPDATE t SET n = n - :d WHERE k = :k", {1LL, std::string("a")},
+                              overdrawn, std::nullopt};
+
+  SECTION("a CHECK failure it maps comes back as that error; the transaction holds nothing") {
+    Status status = pool.in_transaction_ending_with(
+        [&](soci::session&) -> Result<ConnectionPool::LastWrites> {
+          return ConnectionPool::LastWrites{insert("a", 1LL), negative, insert("c", 3LL)};
+        });
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().reason == "overdrawn");
+    CHECK(count_rows(pool) == 0);
+  }
+  SECTION("any other failure is the driver's error, classified as usual") {
+    Status status = pool.in_transaction_ending_with(
+        [&](soci::session&) -> Result<ConnectionPool::LastWrites> {
+          return ConnectionPool::LastWrites{insert("a", 1LL), insert("a", 2LL), insert("c", 3LL)};
+        });
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().reason == bourse::db::kDuplicateKeyReason);
+    CHECK(count_rows(pool) == 0);
+  }
+  SECTION("without a mapping a CHECK failure is thrown like any statement's") {
+    REQUIRE(pool.with_session([&](soci::session& s) {
+                  SqlStatement unmapped = negative;
+                  unmapped.on_check_violation.reset();
+                  const std::vector<SqlStatement> batch = {insert("a", 1LL), unmapped,
+                                                           insert("c", 3LL)};
+                  try {
+                    (void)bourse::db::execute_statements(s, batch);
+                    FAIL("the CHECK failure was not thrown");
+                  } catch (const std::exception& error) {
+                    CHECK(bourse::db::is_check_violation(error));
+                  }
+                  // Outside a transaction the first statement stands; the third never ran.
+                  long long rows = 0;
+                  s << "SELECT COUNT(*) FROM t WHERE k IN ('a', 'c')", soci::into(rows);
+                  CHECK(rows == 1);
+                })
+                .ok());
+  }
+}
+
+TEST_CASE("a transaction ending with a batch commits it with its earlier work",
+          "[db][integration]") {
+  bourse::testing::TestDatabase database;
+  auto config = database.config();
+  config.pool_size = 1;  // every step below on the same session
+  ConnectionPool pool(config);
+  create_table(pool);
+  long long bytes = 0;
+  long long expected = 0;
+  Status status = pool.in_transaction_ending_with(
+      [&](soci::session& s) -> Result<ConnectionPool::LastWrites> {
+        s << "INSERT INTO t (k, v) VALUES ('early', 1)";
+        bytes = bytes_received(s);
+        ConnectionPool::LastWrites last{insert("late", 2LL)};
+        expected = one_packet_bytes(
+            s, {last[0], SqlStatement{"COMMIT", {}, std::nullopt, std::nullopt}});
+        return last;
+      });
+  REQUIRE(status.ok());
+  // The INSERT and the COMMIT went in one packet, and nothing followed them.
+  REQUIRE(pool.with_session([&](soci::session& s) { CHECK(bytes_received(s) - bytes == expected); })
+              .ok());
+  CHECK(count_rows(pool) == 2);
+
+  SECTION("work that fails commits nothing, its early writes included") {
+    Status failed = pool.in_transaction_ending_with(
+        [&](soci::session& s) -> Result<ConnectionPool::LastWrites> {
+          s << "INSERT INTO t (k, v) VALUES ('doomed', 1)";
+          return Error::invalid("changed my mind");
+        });
+    REQUIRE_FALSE(failed.ok());
+    CHECK(failed.error().message == "changed my mind");
+    CHECK(count_rows(pool) == 2);
+  }
+}
