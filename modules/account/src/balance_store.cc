@@ -198,28 +198,29 @@ void add_to_positions(soci::session& session, const std::map<PositionKey, Balanc
   // CHECKs before it finds the duplicate, so a negative delta could not even be offered.
   // ON DUPLICATE KEY UPDATE (not INSERT IGNORE): an existing row gets an exclusive record
   // lock at once, never a shared one that the UPDATE would upgrade (two upgrades deadlock).
-  if (create_missing) {
-    std::string rows;
-    for (std::size_t i = 0; i < deltas.size(); ++i) {
-      const std::string n = std::to_string(i);
-      rows += (i == 0 ? "(:u" : ", (:u") + n + ", :s" + n + ", 0, 0)";
-    }
-    soci::details::prepare_temp_type insert =
-        (session.prepare << "INSERT INTO positions (user_id, symbol, total_quantity, "
-                            "reserved_quantity) VALUES " +
-                                rows + " ON DUPLICATE KEY UPDATE user_id = user_id");
-    for (const auto& entry : deltas) {
-      insert, soci::use(entry.first.first), soci::use(entry.first.second);
-    }
-    soci::statement ensure(insert);
-    ensure.execute(true);
-  }
-
-  // 2. The deltas, in ONE relative UPDATE.
-  db::SqlStatement update = positions_addition(deltas);
-  update.expected_rows = static_cast<long long>(deltas.size());  // every row present
-  auto done = db::execute_statement(session, update);
+  // 2. The deltas, in ONE relative UPDATE. Both statements in one round trip.
+  std::vector<db::SqlStatement> statements;
+  if (create_missing) statements.push_back(positions_creation(deltas));
+  statements.push_back(positions_addition(deltas));
+  statements.back().expected_rows = static_cast<long long>(deltas.size());  // every row present
+  auto done = db::execute_statements(session, statements);
   BOURSE_ASSERT(done.ok(), "no CHECK failure is mapped: it throws");
+}
+
+db::SqlStatement positions_creation(const std::map<PositionKey, BalanceDelta>& deltas) {
+  BOURSE_ASSERT(!deltas.empty() && deltas.size() <= kMaxReservationBatch,
+                "1..kMaxReservationBatch positions per upsert");
+  std::string rows;
+  db::SqlStatement insert{{}, {}, std::nullopt, std::nullopt};
+  insert.values.reserve(2 * deltas.size());
+  for (const auto& [key, delta] : deltas) {
+    const std::string n = std::to_string(insert.values.size() / 2);
+    rows += (rows.empty() ? "(:u" : ", (:u") + n + ", :s" + n + ", 0, 0)";
+    insert.values.insert(insert.values.end(), {key.first, key.second});
+  }
+  insert.text = "INSERT INTO positions (user_id, symbol, total_quantity, reserved_quantity) VALUES " +
+                rows + " ON DUPLICATE KEY UPDATE user_id = user_id";
+  return insert;
 }
 
 db::SqlStatement positions_addition(const std::map<PositionKey, BalanceDelta>& deltas) {

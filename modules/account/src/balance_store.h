@@ -111,6 +111,8 @@ void add_to_positions(soci::session& session, const std::map<PositionKey, Balanc
 db::SqlStatement cash_balances_addition(const std::string& currency,
                                         const std::map<std::string, BalanceDelta>& deltas);
 db::SqlStatement positions_addition(const std::map<PositionKey, BalanceDelta>& deltas);
+// add_to_positions' first statement with create_missing: the upsert of empty rows.
+db::SqlStatement positions_creation(const std::map<PositionKey, BalanceDelta>& deltas);
 
 // Inserts the account and its empty cash row. Returns false, writing nothing, if the
 // account exists.

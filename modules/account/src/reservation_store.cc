@@ -163,39 +163,42 @@ std::map<std::int64_t, ReservationRow> lock_reservations(soci::session& session,
   return select_reservations_for_update(session, order_ids);
 }
 
-void update_reservations(soci::session& session, std::span<const ReservationRow> rows) {
-  if (rows.empty()) return;
-  BOURSE_ASSERT(rows.size() <= kMaxReservationBatch, "at most kMaxReservationBatch rows");
-  struct Bound {
-    long long order_id, filled, remaining;
-  };
-  std::vector<Bound> bound;  // never reallocated: the statement binds references
-  bound.reserve(rows.size());
+db::SqlStatement reservations_update(std::span<const ReservationRow> rows) {
+  BOURSE_ASSERT(!rows.empty() && rows.size() <= kMaxReservationBatch,
+                "1..kMaxReservationBatch rows per UPDATE");
   std::string filled_cases, remaining_cases, status_cases;
-  for (const ReservationRow& row : rows) {
-    assert_reservation(row);
-    bound.push_back(Bound{row.order_id, row.filled_quantity, row.remaining});
-    const std::string n = std::to_string(bound.size());
+  db::SqlStatement update{{}, {}, std::nullopt, std::nullopt};
+  update.values.reserve(7 * rows.size());
+  for (std::size_t i = 1; i <= rows.size(); ++i) {
+    const std::string n = std::to_string(i);
     filled_cases += " WHEN :fo" + n + " THEN :f" + n;
     remaining_cases += " WHEN :ro" + n + " THEN :r" + n;
     status_cases += " WHEN :so" + n + " THEN :s" + n;
   }
   // FORCE INDEX: a list naming a large share of a small table is otherwise a full scan.
-  const std::string sql = "UPDATE reservations FORCE INDEX (PRIMARY) SET filled_quantity = "
-                          "CASE order_id" + filled_cases +
-                          " END, remaining = CASE order_id" + remaining_cases +
-                          " END, status = CASE order_id" + status_cases +
-                          " END WHERE order_id IN (" + db::row_placeholders(rows.size(), 1) + ")";
-  soci::details::prepare_temp_type update = (session.prepare << sql);
-  for (Bound& b : bound) update, soci::use(b.order_id), soci::use(b.filled);
-  for (Bound& b : bound) update, soci::use(b.order_id), soci::use(b.remaining);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    update, soci::use(bound[i].order_id), soci::use(rows[i].status);
+  update.text = "UPDATE reservations FORCE INDEX (PRIMARY) SET filled_quantity = CASE order_id" +
+                filled_cases + " END, remaining = CASE order_id" + remaining_cases +
+                " END, status = CASE order_id" + status_cases + " END WHERE order_id IN (" +
+                db::row_placeholders(rows.size(), 1) + ")";
+  for (const ReservationRow& row : rows) {
+    assert_reservation(row);
+    update.values.insert(update.values.end(), {row.order_id, row.filled_quantity});
   }
-  for (Bound& b : bound) update, soci::use(b.order_id);
-  soci::statement statement(update);
-  statement.execute(true);
-  BOURSE_ASSERT(statement.get_affected_rows() <= static_cast<long long>(rows.size()),
+  for (const ReservationRow& row : rows) {
+    update.values.insert(update.values.end(), {row.order_id, row.remaining});
+  }
+  for (const ReservationRow& row : rows) {
+    update.values.insert(update.values.end(), {row.order_id, row.status});
+  }
+  for (const ReservationRow& row : rows) update.values.emplace_back(row.order_id);
+  return update;
+}
+
+void update_reservations(soci::session& session, std::span<const ReservationRow> rows) {
+  if (rows.empty()) return;
+  auto done = db::execute_statement(session, reservations_update(rows));
+  BOURSE_ASSERT(done.ok(), "no CHECK failure is mapped: it throws");
+  BOURSE_ASSERT(done->affected_rows <= static_cast<long long>(rows.size()),
                 "only the named reservations were updated");
 }
 

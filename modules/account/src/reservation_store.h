@@ -65,6 +65,8 @@ std::map<std::int64_t, ReservationRow> lock_reservations(soci::session& session,
 // Writes filled_quantity, remaining and status of locked rows in ONE UPDATE (nothing for
 // an empty span). REQUIRES: at most kMaxReservationBatch rows, unique order ids.
 void update_reservations(soci::session& session, std::span<const ReservationRow> rows);
+// Its UPDATE, built and not run (sql_batch.h). REQUIRES: 1..kMaxReservationBatch rows.
+db::SqlStatement reservations_update(std::span<const ReservationRow> rows);
 
 // Writes filled_quantity, remaining and status of a locked row.
 void update_reservation(soci::session& session, const ReservationRow& row);

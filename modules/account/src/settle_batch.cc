@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <span>
@@ -16,7 +17,7 @@
 #include "bourse/account/reservation.h"
 #include "bourse/common/assert.h"
 #include "bourse/common/limits.h"
-#include "bourse/db/sql_error.h"
+#include "bourse/db/sql_batch.h"
 #include "bourse/db/sql_text.h"
 #include "bourse/log/log.h"
 #include "reservation_store.h"
@@ -83,29 +84,22 @@ std::set<std::int64_t> settled_before(soci::session& session, std::span<const st
 }
 
 // The claims that make each trade settle once, in multi-row INSERTs.
-void claim_trades(soci::session& session, std::span<const TradeSettlement* const> trades) {
+// The settled_trades claims of `trades`, one INSERT per kMaxReservationBatch.
+void claim_trades(std::span<const TradeSettlement* const> trades,
+                  std::vector<db::SqlStatement>& writes) {
   in_slices(trades, [&](std::span<const TradeSettlement* const> slice) {
-    struct Bound {
-      long long trade_id, buy_order, sell_order, price, quantity;
-    };
-    std::vector<Bound> bound;  // never reallocated: the statement binds references
-    bound.reserve(slice.size());
+    db::SqlStatement insert{"INSERT INTO settled_trades (trade_id, buy_order_id, sell_order_id, "
+                            "symbol, price_units, quantity) VALUES " +
+                                db::row_placeholders(slice.size(), 6),
+                            {}, std::nullopt, static_cast<long long>(slice.size())};
+    insert.values.reserve(6 * slice.size());
     for (const TradeSettlement* trade : slice) {
-      bound.push_back(Bound{trade->trade_id.value(), trade->buy_order_id.value(),
-                            trade->sell_order_id.value(), trade->price.units(),
+      insert.values.insert(insert.values.end(),
+                           {trade->trade_id.value(), trade->buy_order_id.value(),
+                            trade->sell_order_id.value(), trade->symbol, trade->price.units(),
                             trade->quantity.value()});
     }
-    soci::details::prepare_temp_type insert =
-        (session.prepare << "INSERT INTO settled_trades (trade_id, buy_order_id, sell_order_id, "
-                            "symbol, price_units, quantity) VALUES " +
-                                db::row_placeholders(slice.size(), 6));
-    for (std::size_t i = 0; i < slice.size(); ++i) {
-      Bound& b = bound[i];
-      insert, soci::use(b.trade_id), soci::use(b.buy_order), soci::use(b.sell_order),
-          soci::use(slice[i]->symbol), soci::use(b.price), soci::use(b.quantity);
-    }
-    soci::statement statement(insert);
-    statement.execute(true);
+    writes.push_back(std::move(insert));
   });
 }
 
@@ -266,7 +260,8 @@ Result<events::ReservationReleased> settle_end(Books& books, const OrderEnd& end
 }  // namespace
 
 Result<std::vector<SettlementEvent>> AccountService::settle_batch(
-    soci::session& session, std::span<const SettlementInput> inputs, std::string_view settled_at) {
+    soci::session& session, std::span<const SettlementInput> inputs, std::string_view settled_at,
+    std::vector<db::SqlStatement>* last_writes) {
   if (inputs.size() > kMaxSettlementBatch) {
     return Error::invalid(
         "at most " + std::to_string(kMaxSettlementBatch) + " inputs per settlement batch",
@@ -335,32 +330,45 @@ Result<std::vector<SettlementEvent>> AccountService::settle_batch(
 
   // 4. Writes: the claims, the ledger, the changed reservations, then - last, so that the
   // cash and position locks are held only from here to the commit - every changed balance
-  // row once, as a relative update in the lock order (cash by user, then positions).
-  if (!new_trades.empty()) claim_trades(session, new_trades);
-  in_slices(std::span<const LedgerEntry>(books.ledger),
-            [&](std::span<const LedgerEntry> slice) { insert_ledger_entries(session, slice); });
+  // row once, as a relative update in the lock order (cash by user, then positions). None
+  // needs anything back: one round trip, or none here when the caller sends them with its
+  // COMMIT (`last_writes`).
+  std::vector<db::SqlStatement> writes;
+  if (!new_trades.empty()) claim_trades(new_trades, writes);
+  in_slices(std::span<const LedgerEntry>(books.ledger), [&](std::span<const LedgerEntry> slice) {
+    writes.push_back(ledger_entries_insert(slice));
+  });
   std::vector<ReservationRow> changed_reservations;
   for (std::int64_t order_id : books.reservations_changed) {
     changed_reservations.push_back(books.reservations.at(order_id));
   }
   in_slices(std::span<const ReservationRow>(changed_reservations),
-            [&](std::span<const ReservationRow> slice) { update_reservations(session, slice); });
-  const std::string currency = kCurrency;
-  try {
-    const auto cash = nonzero(books.cash);
-    std::size_t cash_rows = 0;
-    map_in_slices(cash, [&](const std::map<std::string, BalanceDelta>& slice) {
-      cash_rows += add_to_cash_balances(session, currency, slice);
-    });
-    if (cash_rows != cash.size()) return bad_settlement("a trade names a user without an account");
-    map_in_slices(nonzero(books.positions), [&](const std::map<PositionKey, BalanceDelta>& slice) {
-      add_to_positions(session, slice, /*create_missing=*/true);
-    });
-  } catch (const std::exception& error) {
-    if (!db::is_check_violation(error)) throw;
-    // total >= reserved >= 0 or a limit would break: the inputs do not fit the balances.
-    return bad_settlement(std::string("a balance would leave its bounds: ") + error.what());
+            [&](std::span<const ReservationRow> slice) {
+              writes.push_back(reservations_update(slice));
+            });
+  // total >= reserved >= 0 or a limit would break: the inputs do not fit the balances.
+  const Error out_of_bounds = bad_settlement("a balance would leave its bounds");  // + the CHECK
+  map_in_slices(nonzero(books.cash), [&](const std::map<std::string, BalanceDelta>& slice) {
+    writes.push_back(cash_balances_addition(kCurrency, slice));
+    writes.back().on_check_violation = out_of_bounds;
+    // Every user here owns a reservation this batch locked, made when the user's cash row
+    // existed; cash rows are never deleted.
+    writes.back().expected_rows = static_cast<long long>(slice.size());
+  });
+  map_in_slices(nonzero(books.positions), [&](const std::map<PositionKey, BalanceDelta>& slice) {
+    writes.push_back(positions_creation(slice));
+    writes.back().on_check_violation = out_of_bounds;
+    writes.push_back(positions_addition(slice));
+    writes.back().on_check_violation = out_of_bounds;
+    writes.back().expected_rows = static_cast<long long>(slice.size());
+  });
+  if (writes.empty()) return published;
+  if (last_writes != nullptr) {
+    std::move(writes.begin(), writes.end(), std::back_inserter(*last_writes));
+    return published;
   }
+  auto written = db::execute_statements(session, writes);
+  if (!written) return written.error();
   return published;
 }
 

@@ -93,6 +93,20 @@ class SettlementHandler final : public consumer::EventHandler {
 
   Status handle_batch(soci::session& session,
                       std::span<const consumer::DeliveredEvent> delivered) override {
+    std::vector<db::SqlStatement> writes;
+    if (Status handled = handle_batch_ending_with(session, delivered, writes); !handled) {
+      return handled;
+    }
+    if (writes.empty()) return Status::success();
+    auto written = db::execute_statements(session, writes);
+    return written ? Status::success() : Status(written.error());
+  }
+
+  // Settlement's writes after its reads, and its account events, all go with the
+  // consumer's offset and COMMIT: one round trip after the reservations' locking read.
+  Status handle_batch_ending_with(soci::session& session,
+                                  std::span<const consumer::DeliveredEvent> delivered,
+                                  std::vector<db::SqlStatement>& last_writes) override {
     std::vector<SettlementInput> inputs;
     inputs.reserve(delivered.size());
     for (const consumer::DeliveredEvent& one : delivered) {
@@ -102,7 +116,7 @@ class SettlementHandler final : public consumer::EventHandler {
     }
     if (inputs.empty()) return Status::success();
     const std::string settled_at = format_rfc3339_utc(options_.clock->now());
-    auto published = accounts_.settle_batch(session, inputs, settled_at);
+    auto published = accounts_.settle_batch(session, inputs, settled_at, &last_writes);
     if (!published) return published.error();
     if (published->empty()) return Status::success();
 
@@ -117,10 +131,11 @@ class SettlementHandler final : public consumer::EventHandler {
     }
     for (std::size_t at = 0; at < rows.size(); at += outbox::kMaxAppendBatch) {
       const std::size_t count = std::min(outbox::kMaxAppendBatch, rows.size() - at);
-      auto appended = outbox::append_events(
-          session, events::kOutboxTable,
-          std::span<const outbox::OutboxEvent>(rows).subspan(at, count), *options_.clock);
-      if (!appended) return appended.error();
+      auto prepared = outbox::prepare_append(
+          events::kOutboxTable, std::span<const outbox::OutboxEvent>(rows).subspan(at, count),
+          *options_.clock);
+      if (!prepared) return prepared.error();
+      last_writes.push_back(std::move(prepared->insert));
     }
     return Status::success();
   }

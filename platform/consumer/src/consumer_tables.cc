@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "bourse/common/assert.h"
+#include "bourse/db/sql_batch.h"
 #include "bourse/db/sql_text.h"
 
 namespace bourse::consumer::detail {
@@ -27,15 +28,21 @@ std::optional<std::int64_t> load_next_offset(soci::session& session, const std::
   return static_cast<std::int64_t>(next_offset);
 }
 
+db::SqlStatement next_offset_upsert(const std::string& group, const std::string& topic,
+                                    std::int32_t partition, std::int64_t next_offset) {
+  BOURSE_ASSERT(next_offset >= 0, "a next offset is never negative");
+  return db::SqlStatement{"INSERT INTO consumer_offsets (consumer_group, topic, partition_id, "
+                          "next_offset) VALUES (:g, :t, :p, :o) "
+                          "ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)",
+                          {group, topic, static_cast<long long>(partition),
+                           static_cast<long long>(next_offset)},
+                          std::nullopt, std::nullopt};
+}
+
 void store_next_offset(soci::session& session, const std::string& group, const std::string& topic,
                        std::int32_t partition, std::int64_t next_offset) {
-  BOURSE_ASSERT(next_offset >= 0, "a next offset is never negative");
-  long long offset = next_offset;
-  int partition_id = partition;
-  session << "INSERT INTO consumer_offsets (consumer_group, topic, partition_id, next_offset)"
-             " VALUES (:g, :t, :p, :o)"
-             " ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)",
-      soci::use(group), soci::use(topic), soci::use(partition_id), soci::use(offset);
+  auto done = db::execute_statement(session, next_offset_upsert(group, topic, partition, next_offset));
+  BOURSE_ASSERT(done.ok(), "no CHECK failure is mapped: it throws");
 }
 
 bool claim_event(soci::session& session, const std::string& group, const std::string& event_id) {

@@ -14,6 +14,8 @@
 #include <vector>
 #include <string_view>
 
+#include "bourse/db/sql_batch.h"
+
 namespace bourse::consumer::detail {
 
 // Longest error text stored in dead_letters.error (bytes); longer texts are truncated.
@@ -29,6 +31,9 @@ std::optional<std::int64_t> load_next_offset(soci::session& session, const std::
 // Inserts or moves the partition's next offset.
 void store_next_offset(soci::session& session, const std::string& group, const std::string& topic,
                        std::int32_t partition, std::int64_t next_offset);
+// Its statement, built and not run: a batch sends it with its COMMIT (db/sql_batch.h).
+db::SqlStatement next_offset_upsert(const std::string& group, const std::string& topic,
+                                    std::int32_t partition, std::int64_t next_offset);
 
 // INSERT IGNORE of (group, event_id) into processed_events: true if the row is new (the
 // event was never applied by this group), false for a duplicate.

@@ -16,6 +16,12 @@ Status EventHandler::handle_batch(soci::session& session, std::span<const Delive
   return Status::success();
 }
 
+Status EventHandler::handle_batch_ending_with(soci::session& session,
+                                              std::span<const DeliveredEvent> events,
+                                              std::vector<db::SqlStatement>& /*last_writes*/) {
+  return handle_batch(session, events);
+}
+
 bool EventHandler::handles(std::string_view /*event_type*/) const { return true; }
 
 bool EventHandler::deduplicates(std::string_view /*event_type*/) const { return false; }

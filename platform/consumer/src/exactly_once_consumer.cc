@@ -469,8 +469,8 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     }
     BatchOutcome outcome;
     const auto started = Clock::now();
-    const Status status = pool.in_transaction(
-        [&](soci::session& session) -> Status {
+    const Status status = pool.in_transaction_ending_with(
+        [&](soci::session& session) -> Result<db::ConnectionPool::LastWrites> {
           outcome = BatchOutcome{};
           return apply_in_transaction(session, tp, batch, state, log_start, outcome);
         },
@@ -484,9 +484,13 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     return failed(tp, state, batch, outcome, status.error());
   }
 
-  Status apply_in_transaction(soci::session& session, const kafka::TopicPartition& tp,
-                              const std::vector<kafka::Message>& batch, const PartitionState& state,
-                              std::optional<std::int64_t> log_start, BatchOutcome& outcome) {
+  // The batch's reads and writes; returns its last writes (the handler's, then the
+  // partition's next offset), which go to the server with the COMMIT in one round trip.
+  Result<db::ConnectionPool::LastWrites> apply_in_transaction(
+      soci::session& session, const kafka::TopicPartition& tp,
+      const std::vector<kafka::Message>& batch, const PartitionState& state,
+      std::optional<std::int64_t> log_start, BatchOutcome& outcome) {
+    db::ConnectionPool::LastWrites last_writes;
     const std::int64_t first = batch.front().offset;
     const std::optional<std::int64_t> stored = detail::load_next_offset(
         session, options.group_id, tp.topic, tp.partition, /*for_update=*/true);
@@ -494,7 +498,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       // Another member applied past this batch's start since we were assigned: we lost
       // the partition without being told. Apply nothing.
       outcome.fenced_next_offset = *stored;
-      return Status::success();
+      return last_writes;  // nothing written
     }
     // The offset this batch must start at: the stored next offset, or with nothing stored
     // yet the start of the log (as of the last fetch). A batch that starts later would skip
@@ -504,7 +508,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     if (expected && *expected < first) {
       if (state.gap_expected != *expected || state.gap_first != first) {
         outcome.gap_expected_offset = *expected;
-        return Status::success();  // nothing written
+        return last_writes;  // nothing written
       }
       outcome.confirmed_log_gap = true;
     }
@@ -553,12 +557,15 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       // A failure is reported against the batch's first new event; a failed batch of
       // several messages is retried one by one anyway, which names the culprit.
       outcome.current_offset = fresh.front().message.offset;
-      if (Status handled = handler.handle_batch(session, fresh); !handled) return handled;
+      if (Status handled = handler.handle_batch_ending_with(session, fresh, last_writes);
+          !handled) {
+        return handled.error();
+      }
       outcome.applied = fresh.size();
     }
-    detail::store_next_offset(session, options.group_id, tp.topic, tp.partition,
-                              batch.back().offset + 1);
-    return Status::success();
+    last_writes.push_back(detail::next_offset_upsert(options.group_id, tp.topic, tp.partition,
+                                                     batch.back().offset + 1));
+    return last_writes;
   }
 
   Result<std::size_t> committed(const kafka::TopicPartition& tp, PartitionState& state,

@@ -88,7 +88,9 @@ Result<std::vector<StatementOutcome>> execute_statements(soci::session& session,
   // The failure of statement `i`: the server ran none after it.
   auto failed = [&](std::size_t i) -> Result<std::vector<StatementOutcome>> {
     if (mysql_errno(connection) == kErrCheckConstraint && statements[i].on_check_violation) {
-      return *statements[i].on_check_violation;
+      Error mapped = *statements[i].on_check_violation;
+      mapped.message += std::string(": ") + mysql_error(connection);  // names the CHECK
+      return mapped;
     }
     throw_server_error(connection);
   };

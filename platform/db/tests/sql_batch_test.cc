@@ -155,6 +155,7 @@ TEST_CASE("the first failing statement stops the batch and is reported as its ow
         });
     REQUIRE_FALSE(status.ok());
     CHECK(status.error().reason == "overdrawn");
+    CHECK(status.error().message.rfind("n went negative: ", 0) == 0);  // + the server's text
     CHECK(count_rows(pool) == 0);
   }
   SECTION("any other failure is the driver's error, classified as usual") {

@@ -165,9 +165,13 @@ class AccountService {
   // that does not fit its reservations (as settle_trade) or whose remaining quantities
   // disagree with them, an order end whose user, side or symbol differ from the
   // reservation's. SOCI exceptions propagate.
-  Result<std::vector<SettlementEvent>> settle_batch(soci::session& session,
-                                                    std::span<const SettlementInput> inputs,
-                                                    std::string_view settled_at);
+  // Its writes after the reservations' locking read (claims, ledger, reservations,
+  // balances) need nothing back and go in one round trip; with `last_writes` they are
+  // appended to it instead, for the caller to send with its COMMIT (as reserve_orders):
+  // a balance CHECK failure then comes back from that batch as the same Error.
+  Result<std::vector<SettlementEvent>> settle_batch(
+      soci::session& session, std::span<const SettlementInput> inputs, std::string_view settled_at,
+      std::vector<db::SqlStatement>* last_writes = nullptr);
 
  private:
   db::ConnectionPool& pool_;

@@ -35,8 +35,10 @@
 
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "bourse/common/error.h"
+#include "bourse/db/sql_batch.h"
 #include "bourse/envelope/envelope.h"
 #include "bourse/kafka/message.h"
 
@@ -56,6 +58,15 @@ class EventHandler {
                         const kafka::Message& message) = 0;
   // REQUIRES: !events.empty(). Default: handle() per event, in order, until one fails.
   virtual Status handle_batch(soci::session& session, std::span<const DeliveredEvent> events);
+  // What the consumer calls. As handle_batch, but the handler may append its last writes
+  // (statements that need nothing back, db/sql_batch.h) to `last_writes` instead of
+  // running them: the consumer sends them, then the partition's offset and the COMMIT, in
+  // one round trip. They are part of the batch exactly as run statements would be; a
+  // failing one rolls the batch back like a failed handle_batch (its on_check_violation
+  // Error, if any, is the batch's failure). Default: handle_batch(session, events).
+  virtual Status handle_batch_ending_with(soci::session& session,
+                                          std::span<const DeliveredEvent> events,
+                                          std::vector<db::SqlStatement>& last_writes);
 
   // False for event types this handler ignores by contract (handling them would change
   // nothing). The consumer then passes such events over: no processed_events claim, not

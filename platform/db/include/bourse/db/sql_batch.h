@@ -36,7 +36,8 @@ struct SqlStatement {
   std::string text;
   std::vector<SqlValue> values;
   // When the statement fails a CHECK constraint (4025), the batch returns this error
-  // instead of throwing: the caller's way to say what such a failure means.
+  // (its message followed by the server's, which names the CHECK) instead of throwing:
+  // the caller's way to say what such a failure means.
   std::optional<Error> on_check_violation;
   // The rows it must report as changed; any other count is a bug and is asserted.
   std::optional<long long> expected_rows;
@@ -71,7 +72,11 @@ Result<StatementOutcome> execute_statement(soci::session& session, const SqlStat
 // Throws what SOCI would on a lost connection.
 void enable_statement_batches(soci::session& session);
 
-// Bounds one batch: an order group's writes are 6 statements + COMMIT.
-inline constexpr std::size_t kMaxBatchStatements = 16;
+// Bounds one batch's statement count: an order group's writes are at most 6 statements +
+// COMMIT; a settlement batch of the consumer's largest (5,000 messages) about 90. What
+// really bounds a batch is its text, which must stay under the server's
+// max_allowed_packet (16 MiB by default; a default 200-message settlement batch is
+// ~0.5 MB): past it the server refuses the batch (error 1153) and nothing is written.
+inline constexpr std::size_t kMaxBatchStatements = 256;
 
 }  // namespace bourse::db
