@@ -451,6 +451,69 @@ TEST_CASE("a poison message is retried, isolated and dead-lettered; the rest is 
   CHECK(counter_value(registry, "bourse_consumer_batch_failures_total", {group}) >= 3);
 }
 
+// Runs nothing itself: hands each event's row to the consumer as a last write, which the
+// consumer sends with the offset and the COMMIT. The table's CHECK refuses value 4, which
+// the statement maps to an Error: a failure found only in that final round trip.
+class DeferringHandler final : public EventHandler {
+ public:
+  Status handle(soci::session&, const envelope::Envelope&, const kafka::Message&) override {
+    FAIL("the consumer calls handle_batch_ending_with");
+    return Status::success();
+  }
+  Status handle_batch_ending_with(soci::session&, std::span<const DeliveredEvent> events,
+                                  std::vector<db::SqlStatement>& last_writes) override {
+    for (const DeliveredEvent& delivered : events) {
+      last_writes.push_back(db::SqlStatement{
+          "INSERT INTO applied (event_id, value, partition_id, message_offset) "
+          "VALUES (:e, :v, :p, :o)",
+          {delivered.event.event_id, delivered.event.data.at("value").as_int64(),
+           static_cast<long long>(delivered.message.partition), delivered.message.offset},
+          Error::invalid("value 4 is refused", "refused_value"), 1});
+    }
+    ++batches_;
+    return Status::success();
+  }
+  int batches() const { return batches_; }
+
+ private:
+  int batches_ = 0;
+};
+
+TEST_CASE("a handler's last writes commit with the offset; one that fails rolls the batch back",
+          "[consumer]") {
+  Database database;
+  REQUIRE(database.pool
+              .with_session([](soci::session& session) {
+                session << "ALTER TABLE applied ADD CONSTRAINT no_four CHECK (value <> 4)";
+              })
+              .ok());
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g-deferred");
+  TestProducer producer;
+  std::string refused_id;
+  for (int i = 0; i < 8; ++i) {
+    const std::string id = producer.event(topic, 0, i);
+    if (i == 4) refused_id = id;
+  }
+  DeferringHandler handler;
+  metrics::Registry registry;
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 8; });
+
+  // Every other event applied exactly once, with its offset; the refused one in no table
+  // but dead_letters, with the statement's own error.
+  CHECK(database.applied_rows() == 7);
+  CHECK(database.over_applied() == 0);
+  CHECK(database.scalar("SELECT COUNT(*) FROM applied WHERE value = 4") == 0);
+  CHECK(database.scalar("SELECT COUNT(*) FROM applied a WHERE a.message_offset <> a.value") == 0);
+  CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters WHERE message_offset = 4 AND "
+                        "error LIKE '%value 4 is refused: %no_four%'") == 1);
+  CHECK(database.scalar("SELECT COUNT(*) FROM processed_events WHERE event_id = '" + refused_id +
+                        "'") == 1);
+  CHECK(handler.batches() >= 2);  // the failed batch, then one message per transaction
+  CHECK(counter_value(registry, "bourse_consumer_batch_failures_total", {group}) >= 1);
+}
+
 // Records every handle_batch call (the values, in the order handed over), then applies
 // them with the default (handle() per event). Value `poison` always fails.
 class BatchRecordingHandler final : public EventHandler {
