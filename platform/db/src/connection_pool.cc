@@ -135,29 +135,13 @@ Status ConnectionPool::with_session(const std::function<void(soci::session&)>& w
 
 Status ConnectionPool::in_transaction(const std::function<Status(soci::session&)>& work,
                                       int max_attempts, Isolation isolation) {
-  BOURSE_ASSERT(max_attempts >= 1, "at least one attempt");
-  Status last;
-  for (int attempt = 1; attempt <= max_attempts; ++attempt) {
-    auto lease = acquire_at(isolation, limits::kDbPoolAcquireTimeout);
-    if (!lease) return lease.error();
-    soci::session& session = lease->session();
-    try {
-      soci::transaction transaction(session);
-      Status status = work(session);
-      if (!status) {
-        transaction.rollback();
-        return status;
-      }
-      transaction.commit();
-      return Status::success();
-    } catch (...) {
-      Error error = translate_current_exception();
-      if (is_connection_error(error)) lease->discard();
-      if (!is_retryable(error)) return error;
-      last = error;
-    }
-  }
-  return last;
+  return in_transaction_ending_with(
+      [&](soci::session& session) -> Result<LastWrites> {
+        Status status = work(session);
+        if (!status) return status.error();
+        return LastWrites{};  // the COMMIT alone
+      },
+      max_attempts, isolation);
 }
 
 Status ConnectionPool::in_transaction_ending_with(

@@ -60,7 +60,7 @@ std::string render_statement(soci::session& session, const SqlStatement& stateme
 // on_check_violation is returned as that error; any other failure is thrown as SOCI's
 // soci::mysql_soci_error, so that sql_error.h classifies it like any other statement's.
 // REQUIRES: 1..kMaxBatchStatements statements; more than one only on a session set up by
-// enable_statement_batches (ConnectionPool and SessionLease sessions are); no statement
+// enable_statement_batches (every ConnectionPool session is); no statement
 // returns rows (a SELECT is refused by assertion).
 Result<std::vector<StatementOutcome>> execute_statements(soci::session& session,
                                                          std::span<const SqlStatement> statements);
