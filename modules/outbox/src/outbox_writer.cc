@@ -97,9 +97,8 @@ Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::st
   }
   Result<PreparedAppend> prepared = prepare_append(table, events, clock);
   if (!prepared) return prepared.error();
-  auto done = db::execute_statement(session, prepared->insert);
-  BOURSE_ASSERT(done.ok(), "no CHECK failure is mapped: it throws");
-  auto ids = db::inserted_ids(session, *done, events.size());
+  const db::StatementOutcome done = db::execute_statement(session, prepared->insert);
+  auto ids = db::inserted_ids(session, done, events.size());
   if (!ids) return ids.error();
   for (std::size_t i = 0; i < events.size(); ++i) prepared->events[i].outbox_id = (*ids)[i];
   return std::move(prepared->events);

@@ -116,9 +116,10 @@ Result<std::vector<StatementOutcome>> execute_statements(soci::session& session,
   return outcomes;
 }
 
-Result<StatementOutcome> execute_statement(soci::session& session, const SqlStatement& statement) {
+StatementOutcome execute_statement(soci::session& session, const SqlStatement& statement) {
+  BOURSE_ASSERT(!statement.on_check_violation, "a mapped failure needs execute_statements");
   auto outcomes = execute_statements(session, std::span<const SqlStatement>(&statement, 1));
-  if (!outcomes) return outcomes.error();
+  BOURSE_ASSERT(outcomes.ok(), "without a mapping every failure throws");
   return outcomes->front();
 }
 

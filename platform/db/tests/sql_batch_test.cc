@@ -83,10 +83,9 @@ TEST_CASE("bound values reach the table exactly, quotes and backslashes included
   REQUIRE(pool.with_session([&](soci::session& s) {
                 for (std::size_t i = 0; i < exact.size(); ++i) {
                   SqlValue value = i % 3 == 0 ? SqlValue{} : SqlValue{static_cast<long long>(i) - 5};
-                  auto done = bourse::db::execute_statement(s, insert(exact[i], value));
-                  REQUIRE(done.ok());
-                  CHECK(done->affected_rows == 1);
-                  CHECK(done->last_insert_id == 11 + static_cast<long long>(i));
+                  const auto done = bourse::db::execute_statement(s, insert(exact[i], value));
+                  CHECK(done.affected_rows == 1);
+                  CHECK(done.last_insert_id == 11 + static_cast<long long>(i));
                 }
               })
               .ok());

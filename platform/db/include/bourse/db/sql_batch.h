@@ -65,8 +65,9 @@ std::string render_statement(soci::session& session, const SqlStatement& stateme
 Result<std::vector<StatementOutcome>> execute_statements(soci::session& session,
                                                          std::span<const SqlStatement> statements);
 
-// One statement, now: execute_statements of one.
-Result<StatementOutcome> execute_statement(soci::session& session, const SqlStatement& statement);
+// One statement, now, for the common case of no on_check_violation: every failure
+// throws, so the outcome comes back directly. REQUIRES: !statement.on_check_violation.
+StatementOutcome execute_statement(soci::session& session, const SqlStatement& statement);
 
 // Lets `session` send several statements per round trip (COM_SET_OPTION, one round trip).
 // Throws what SOCI would on a lost connection.
