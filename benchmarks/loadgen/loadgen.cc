@@ -6,6 +6,8 @@
 //           [--market-ratio 0.1] [--cancel-ratio 0.05] [--spread-ticks 20] [--zipf 1.0]
 //           [--settle-timeout 60] [--final-within 10]
 //           [--raw-db-rows-per-s X] [--raw-kafka-msgs-per-s Y]   (printed next to ours)
+//           [--latency-log FILE]   (one line per accepted order: "due_s latency_ms", to
+//                                   find when in the run the slow ones happened)
 //   Database: BOURSE_DB_* as for the server (the database of the instances under test,
 //   which must hold only this run's orders for rows_per_order to mean anything).
 //
@@ -93,6 +95,7 @@ struct Options {
   int final_within_s = 10;
   double raw_db_rows_per_s = 0;
   double raw_kafka_msgs_per_s = 0;
+  std::string latency_log;
   bourse::db::DbConfig db;
 };
 
@@ -151,6 +154,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--final-within") o.final_within_s = integer(flag, value);
     else if (flag == "--raw-db-rows-per-s") o.raw_db_rows_per_s = real(flag, value);
     else if (flag == "--raw-kafka-msgs-per-s") o.raw_kafka_msgs_per_s = real(flag, value);
+    else if (flag == "--latency-log") o.latency_log = value;
     else usage("unknown flag " + flag);
   }
   if (o.ports.empty()) usage("--ports is required");
@@ -339,6 +343,9 @@ int main(int argc, char** argv) {
 
   Counts counts;
   std::vector<LatencyHistogram> accept_latency(static_cast<std::size_t>(options.connections));
+  // Per connection (due offset in µs, accept latency in µs), kept only for --latency-log.
+  std::vector<std::vector<std::pair<std::int64_t, std::int64_t>>> accept_log(
+      static_cast<std::size_t>(options.connections));
   std::vector<std::thread> workers;
   for (int c = 0; c < options.connections; ++c) {
     workers.emplace_back([&, c] {
@@ -375,6 +382,10 @@ int main(int argc, char** argv) {
           if (response.status == 202) {
             ++counts.accepted;
             histogram.record_us(micros);
+            if (!options.latency_log.empty()) {
+              accept_log[static_cast<std::size_t>(c)].emplace_back(
+                  std::chrono::duration_cast<std::chrono::microseconds>(due - start).count(), micros);
+            }
             if (!action.market) {
               recent.push_back(boost::json::parse(response.body).at("order_id").as_int64());
               if (recent.size() > kCancelCandidates) recent.pop_front();
@@ -392,6 +403,19 @@ int main(int argc, char** argv) {
   }
   for (auto& worker : workers) worker.join();
   const Clock::time_point sent = Clock::now();
+  if (!options.latency_log.empty()) {
+    std::vector<std::pair<std::int64_t, std::int64_t>> all;
+    for (const auto& entries : accept_log) all.insert(all.end(), entries.begin(), entries.end());
+    std::sort(all.begin(), all.end());
+    if (std::FILE* out = std::fopen(options.latency_log.c_str(), "w")) {
+      for (const auto& [due_us, latency_us] : all) {
+        std::fprintf(out, "%.6f %.3f\n", static_cast<double>(due_us) / 1e6, static_cast<double>(latency_us) / 1e3);
+      }
+      std::fclose(out);
+    } else {
+      std::fprintf(stderr, "loadgen: cannot write %s\n", options.latency_log.c_str());
+    }
+  }
   load_done = true;
   refresher.join();
   const double load_seconds = std::chrono::duration<double>(sent - start).count();

@@ -96,6 +96,7 @@ OrderService::Committer::Committer(db::ConnectionPool& pool, account::AccountSer
       references_(references),
       options_(options),
       clock_(clock),
+      order_ids_(pool),
       group_seconds_(options.metrics == nullptr
                          ? nullptr
                          : &options.metrics
@@ -209,7 +210,8 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
   // another instance's group reserved the same funds in between.
   account::BalanceReads reads = account::BalanceReads::kOptimistic;
   for (int attempt = 1; attempt <= options_.max_group_attempts; ++attempt) {
-    Status written = write_group(leaders, outcomes, reads);
+    Status written = order_ids_.reserve(leaders.size());
+    if (written) written = write_group(leaders, outcomes, reads);
     if (written) {
       ++groups_committed_;
       bool wrote_events = false;
@@ -255,13 +257,16 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
   return outcomes;
 }
 
-// A constant number of round trips per group, whatever its size: one key lookup; the
-// reservation's reads (the cash rows, the positions when the group sells - plain or
-// locking, `reads`); one multi-row insert of the orders (its ids come back); then ONE
-// batch (db/sql_batch.h) with every write that needs nothing back - reservations, ledger
-// entries, the relative balance updates, the OrderCreated events, the keys - and the
-// COMMIT. READ COMMITTED: locking reads of rows that do not exist (an unknown account, a
-// symbol never held) take no gap locks.
+// A constant number of round trips per group, whatever its size: one key lookup (only
+// when a leader has a key); the reservation's reads (the cash rows, the positions when the
+// group sells - plain or locking, `reads`); then ONE batch (db/sql_batch.h) with every
+// write - the orders (numbered from order_ids_), reservations, ledger entries, the relative
+// balance updates, the OrderCreated events, the keys - and the COMMIT. Under kOptimistic
+// the reads run before the transaction (Begin::kWithLastWrites): BEGIN travels with that
+// batch, so the group holds its locks for one round trip; the balance UPDATEs' CHECKs and
+// the keys' unique index prove what the reads assumed. Under kLocking the transaction
+// opens first and the reads lock. READ COMMITTED: locking reads of rows that do not exist
+// (an unknown account, a symbol never held) take no gap locks.
 Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders,
                                             std::vector<Outcome>& outcomes,
                                             account::BalanceReads reads) {
@@ -309,7 +314,10 @@ Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders
         if (!key_rows.empty()) last_writes.push_back(store::idempotency_keys_insert(key_rows));
         return last_writes;
       },
-      /*max_attempts=*/1, db::Isolation::kReadCommitted);
+      /*max_attempts=*/1, db::Isolation::kReadCommitted,
+      reads == account::BalanceReads::kOptimistic
+          ? db::ConnectionPool::Begin::kWithLastWrites
+          : db::ConnectionPool::Begin::kBeforeWork);
 }
 
 Status OrderService::Committer::create_orders(soci::session& session,
@@ -327,9 +335,9 @@ Status OrderService::Committer::create_orders(soci::session& session,
   for (std::size_t i : creating) {
     requests.push_back(reservation_request(leaders[i]->request, instruments_, references_));
   }
-  // 2. Reserve; the account module calls back to insert the reserved orders in between
-  //    its reads and its writes, so that each reservation row carries its order's id. Its
-  //    writes join the group's last writes.
+  // 2. Reserve; the account module calls back in between its reads and its writes for the
+  //    reserved orders' ids (so that each reservation row carries its order's id); their
+  //    INSERT and then the account's writes join the group's last writes.
   std::vector<store::NewOrder> orders;
   auto decisions = accounts_.reserve_orders(
       session, requests,
@@ -339,7 +347,11 @@ Status OrderService::Committer::create_orders(soci::session& session,
             orders.push_back(new_order(leaders[creating[j]]->request, *reserved));
           }
         }
-        return store::insert_orders(session, orders);
+        std::vector<OrderId> ids;
+        ids.reserve(orders.size());
+        for (std::size_t k = 0; k < orders.size(); ++k) ids.push_back(order_ids_.take());
+        last_writes.push_back(store::orders_insert(orders, ids));
+        return ids;
       },
       reads, &last_writes);
   if (!decisions) return decisions.error();

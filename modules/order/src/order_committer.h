@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bourse/order/order_service.h"
+#include "order_id_blocks.h"
 #include "order_store.h"
 
 namespace bourse::order {
@@ -69,6 +70,7 @@ class OrderService::Committer {
   const ReferencePriceSource& references_;
   const OrderServiceOptions& options_;
   const Clock& clock_;
+  OrderIdBlocks order_ids_;  // committer thread only
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <tuple>
 
-#include "bourse/db/inserted_ids.h"
 #include "bourse/db/sql_batch.h"
 #include "bourse/db/sql_text.h"
 
@@ -102,33 +101,30 @@ void assert_answer(const StoredAnswer& answer) {
 
 }  // namespace
 
-Result<std::vector<OrderId>> insert_orders(soci::session& session,
-                                           std::span<const NewOrder> orders) {
+db::SqlStatement orders_insert(std::span<const NewOrder> orders, std::span<const OrderId> ids) {
   BOURSE_ASSERT(!orders.empty() && orders.size() <= limits::kMaxGroupSize,
                 "1..kMaxGroupSize orders per insert");
-  // The bound values; reserved up front and never reallocated (SOCI binds references).
-  struct Terms {
-    std::string side;
-    std::string type;
-    std::string time_in_force;
-    long long quantity = 0;
-    long long price_units = 0;
-    soci::indicator price_indicator = soci::i_null;
-    long long reserved_cash = 0;
-    soci::indicator reserved_cash_indicator = soci::i_null;
-    long long reserved_quantity = 0;
-    soci::indicator reserved_quantity_indicator = soci::i_null;
-    long long cash_cap = 0;
-    soci::indicator cash_cap_indicator = soci::i_null;
+  BOURSE_ASSERT(ids.size() == orders.size(), "one id per order");
+  static const std::string kPending(to_string(OrderStatus::kPending));
+  db::SqlStatement insert{
+      "INSERT INTO orders (order_id, user_id, symbol, side, order_type, time_in_force, quantity, "
+      "price_units, reserved_cash_units, reserved_quantity, cash_cap_units, status) VALUES " +
+          db::row_placeholders(orders.size(), 12),
+      {}, std::nullopt, static_cast<long long>(orders.size())};
+  insert.values.reserve(12 * orders.size());
+  // Pushed one by one: GCC 12 warns (maybe-uninitialized) on a brace list of SqlValues
+  // built from conditionals.
+  const auto push_units = [&](const std::optional<Amount>& amount) {
+    if (amount) {
+      insert.values.emplace_back(static_cast<long long>(amount->units()));
+    } else {
+      insert.values.emplace_back();  // NULL
+    }
   };
-  const auto optional_units = [](const std::optional<Amount>& amount) {
-    return std::pair<long long, soci::indicator>(amount ? amount->units() : 0,
-                                                 amount ? soci::i_ok : soci::i_null);
-  };
-  std::vector<Terms> terms;
-  terms.reserve(orders.size());
-  for (const NewOrder& order : orders) {
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    const NewOrder& order = orders[i];
     const OrderRequest& request = *order.request;
+    BOURSE_ASSERT(ids[i].valid(), "order ids are positive");
     BOURSE_ASSERT(request.quantity.value() > 0, "validated quantity");
     BOURSE_ASSERT(request.price.has_value() == (request.type == OrderType::kLimit),
                   "validated price");
@@ -137,45 +133,24 @@ Result<std::vector<OrderId>> insert_orders(soci::session& session,
                       order.reserved_quantity.has_value() == !buy &&
                       order.cash_cap.has_value() == (buy && request.type == OrderType::kMarket),
                   "an inserted order is reserved");
-    Terms row;
-    row.side = std::string(to_string(request.side));
-    row.type = std::string(to_string(request.type));
-    row.time_in_force = std::string(to_string(request.time_in_force));
-    row.quantity = request.quantity.value();
-    std::tie(row.price_units, row.price_indicator) = optional_units(request.price);
-    std::tie(row.reserved_cash, row.reserved_cash_indicator) = optional_units(order.reserved_cash);
-    std::tie(row.cash_cap, row.cash_cap_indicator) = optional_units(order.cash_cap);
-    row.reserved_quantity = order.reserved_quantity ? order.reserved_quantity->value() : 0;
-    row.reserved_quantity_indicator = order.reserved_quantity ? soci::i_ok : soci::i_null;
-    terms.push_back(std::move(row));
-  }
-  const std::string sql =
-      "INSERT INTO orders (user_id, symbol, side, order_type, time_in_force, quantity, "
-      "price_units, reserved_cash_units, reserved_quantity, cash_cap_units, status) VALUES " +
-      db::row_placeholders(orders.size(), 11);
-  Result<std::vector<std::int64_t>> inserted = std::vector<std::int64_t>{};
-  {
-    static const std::string kPending(to_string(OrderStatus::kPending));
-    soci::details::prepare_temp_type insert = (session.prepare << sql);
-    for (std::size_t i = 0; i < orders.size(); ++i) {
-      Terms& row = terms[i];
-      insert, soci::use(orders[i].request->user_id), soci::use(orders[i].request->symbol),
-          soci::use(row.side), soci::use(row.type), soci::use(row.time_in_force),
-          soci::use(row.quantity), soci::use(row.price_units, row.price_indicator),
-          soci::use(row.reserved_cash, row.reserved_cash_indicator),
-          soci::use(row.reserved_quantity, row.reserved_quantity_indicator),
-          soci::use(row.cash_cap, row.cash_cap_indicator), soci::use(kPending);
+    insert.values.emplace_back(static_cast<long long>(ids[i].value()));
+    insert.values.emplace_back(request.user_id);
+    insert.values.emplace_back(request.symbol);
+    insert.values.emplace_back(std::string(to_string(request.side)));
+    insert.values.emplace_back(std::string(to_string(request.type)));
+    insert.values.emplace_back(std::string(to_string(request.time_in_force)));
+    insert.values.emplace_back(static_cast<long long>(request.quantity.value()));
+    push_units(request.price);
+    push_units(order.reserved_cash);
+    if (order.reserved_quantity) {
+      insert.values.emplace_back(static_cast<long long>(order.reserved_quantity->value()));
+    } else {
+      insert.values.emplace_back();
     }
-    soci::statement statement(insert);
-    statement.execute(true);
-    inserted = db::inserted_ids(session, statement, orders.size());
+    push_units(order.cash_cap);
+    insert.values.emplace_back(kPending);
   }
-
-  if (!inserted) return inserted.error();
-  std::vector<OrderId> ids;
-  ids.reserve(inserted->size());
-  for (std::int64_t id : *inserted) ids.emplace_back(id);
-  return ids;
+  return insert;
 }
 
 std::optional<Order> find_order(soci::session& session, OrderId order_id, bool for_update) {

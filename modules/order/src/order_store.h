@@ -32,15 +32,13 @@ struct NewOrder {
   std::optional<Amount> cash_cap;             // MARKET BUY
 };
 
-// Inserts PENDING orders in ONE multi-row INSERT (two round trips whatever the count);
-// returns their ids in `orders` order (InnoDB numbers the rows of one simple insert
-// consecutively, checked with ROW_COUNT() and the server's auto-increment settings).
-// Errors: kInternal if the server cannot number a multi-row insert consecutively
-// (innodb_autoinc_lock_mode 2); inserting one order at a time works there.
-// REQUIRES: 1 <= orders.size() <= limits::kMaxGroupSize; every request validated and
-// reserved (reserved_cash iff BUY, reserved_quantity iff SELL).
-Result<std::vector<OrderId>> insert_orders(soci::session& session,
-                                           std::span<const NewOrder> orders);
+// The INSERT of PENDING orders with the ids the committer gave them (order_id_blocks.h),
+// ONE multi-row statement built and not run (db/sql_batch.h; expects orders.size() rows),
+// for the group's last writes.
+// REQUIRES: 1 <= orders.size() <= limits::kMaxGroupSize; ids.size() == orders.size(), ids
+// valid; every request validated and reserved (reserved_cash iff BUY, reserved_quantity iff
+// SELL).
+db::SqlStatement orders_insert(std::span<const NewOrder> orders, std::span<const OrderId> ids);
 
 // The order, or nullopt. `for_update` locks the row until the transaction ends.
 std::optional<Order> find_order(soci::session& session, OrderId order_id, bool for_update);

@@ -146,7 +146,7 @@ Status ConnectionPool::in_transaction(const std::function<Status(soci::session&)
 
 Status ConnectionPool::in_transaction_ending_with(
     const std::function<Result<LastWrites>(soci::session&)>& work, int max_attempts,
-    Isolation isolation) {
+    Isolation isolation, Begin begin) {
   BOURSE_ASSERT(max_attempts >= 1, "at least one attempt");
   Status last;
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {
@@ -168,10 +168,17 @@ Status ConnectionPool::in_transaction_ending_with(
       }
     } rollback_if_open{session, open};
     try {
-      session.begin();
-      open = true;
+      if (begin == Begin::kBeforeWork) {
+        session.begin();
+        open = true;
+      }
       Result<LastWrites> writes = work(session);
       if (!writes) return writes.error();
+      if (begin == Begin::kWithLastWrites) {
+        if (writes->empty()) return Status::success();  // read only: nothing to commit
+        writes->insert(writes->begin(), SqlStatement{"BEGIN", {}, std::nullopt, std::nullopt});
+        open = true;  // from here on a failure may leave it open
+      }
       writes->push_back(SqlStatement{"COMMIT", {}, std::nullopt, std::nullopt});
       auto ran = execute_statements(session, *writes);
       if (!ran) return ran.error();

@@ -222,3 +222,73 @@ TEST_CASE("a transaction ending with a batch commits it with its earlier work",
     CHECK(count_rows(pool) == 2);
   }
 }
+
+TEST_CASE("Begin::kWithLastWrites: reads first, then BEGIN, the writes and COMMIT in one packet",
+          "[db][integration]") {
+  using Begin = ConnectionPool::Begin;
+  bourse::testing::TestDatabase database;
+  auto config = database.config();
+  config.pool_size = 1;  // every step below on the same session
+  ConnectionPool pool(config);
+  create_table(pool);
+  REQUIRE(pool.with_session([](soci::session& s) { s << "INSERT INTO t (k, v) VALUES ('seed', 1)"; })
+              .ok());
+  long long bytes = 0;
+  long long expected = 0;
+  long long seen = -1;
+  bool in_transaction_while_reading = true;
+  Status status = pool.in_transaction_ending_with(
+      [&](soci::session& s) -> Result<ConnectionPool::LastWrites> {
+        s << "SELECT COUNT(*) FROM t", soci::into(seen);
+        int open = 1;
+        s << "SELECT @@in_transaction", soci::into(open);
+        in_transaction_while_reading = open != 0;
+        bytes = bytes_received(s);
+        ConnectionPool::LastWrites last{insert("late", seen + 1)};
+        expected = one_packet_bytes(s, {SqlStatement{"BEGIN", {}, std::nullopt, std::nullopt}, last[0],
+                                        SqlStatement{"COMMIT", {}, std::nullopt, std::nullopt}});
+        return last;
+      },
+      1, bourse::db::Isolation::kServerDefault, Begin::kWithLastWrites);
+  REQUIRE(status.ok());
+  CHECK(seen == 1);
+  CHECK_FALSE(in_transaction_while_reading);  // the reads ran before BEGIN
+  REQUIRE(pool.with_session([&](soci::session& s) { CHECK(bytes_received(s) - bytes == expected); })
+              .ok());
+  CHECK(count_rows(pool) == 2);
+
+  SECTION("a failing write rolls the whole batch back and leaves no transaction open") {
+    Status failed = pool.in_transaction_ending_with(
+        [&](soci::session&) -> Result<ConnectionPool::LastWrites> {
+          return ConnectionPool::LastWrites{insert("x", 1LL), insert("late", 2LL)};  // duplicate
+        },
+        1, bourse::db::Isolation::kServerDefault, Begin::kWithLastWrites);
+    REQUIRE_FALSE(failed.ok());
+    CHECK(failed.error().reason == bourse::db::kDuplicateKeyReason);
+    CHECK(count_rows(pool) == 2);  // 'x' was rolled back with the batch
+    int open = 1;
+    REQUIRE(pool.with_session([&](soci::session& s) { s << "SELECT @@in_transaction", soci::into(open); })
+                .ok());
+    CHECK(open == 0);
+  }
+  SECTION("no writes: no transaction at all, and success") {
+    const long long before = [&] {
+      long long b = 0;
+      REQUIRE(pool.with_session([&](soci::session& s) { b = bytes_received(s); }).ok());
+      return b;
+    }();
+    long long after_work = 0;
+    Status read_only = pool.in_transaction_ending_with(
+        [&](soci::session& s) -> Result<ConnectionPool::LastWrites> {
+          after_work = bytes_received(s);
+          return ConnectionPool::LastWrites{};
+        },
+        1, bourse::db::Isolation::kServerDefault, Begin::kWithLastWrites);
+    REQUIRE(read_only.ok());
+    CHECK(after_work > before);  // the work's own query reached the server...
+    long long now = 0;
+    REQUIRE(pool.with_session([&](soci::session& s) { now = bytes_received(s); }).ok());
+    // ...and nothing was sent after it but this check's own query (same size as the work's).
+    CHECK(now - after_work == after_work - before);
+  }
+}

@@ -91,10 +91,20 @@ class ConnectionPool {
   // (sql_batch.h). A write that fails (or a CHECK failure mapped to an error value) rolls
   // the transaction back as a failed `work` would. An empty list commits alone.
   // Deadlocks and lock-wait timeouts are retried up to `max_attempts` times.
+  //
+  // Begin::kWithLastWrites: `work` runs before the transaction opens, each of its
+  // statements autocommitted on its own, and BEGIN goes in the same round trip as the last
+  // writes and the COMMIT: the transaction is that one round trip, and holds its locks for
+  // it only. `work` MUST then only read (plain, non-locking reads: at READ COMMITTED they see
+  // exactly what they would inside the transaction); nothing it reads is locked, so the
+  // last writes must themselves prove what they rely on (relative updates, CHECKs mapped
+  // with on_check_violation, unique keys). An empty list opens no transaction at all.
   using LastWrites = std::vector<SqlStatement>;
+  enum class Begin { kBeforeWork, kWithLastWrites };
   Status in_transaction_ending_with(const std::function<Result<LastWrites>(soci::session&)>& work,
                                     int max_attempts = 3,
-                                    Isolation isolation = Isolation::kServerDefault);
+                                    Isolation isolation = Isolation::kServerDefault,
+                                    Begin begin = Begin::kBeforeWork);
 
   // SELECT 1 on a session: used by /readyz.
   Status ping(std::chrono::milliseconds timeout);
