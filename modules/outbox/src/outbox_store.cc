@@ -15,34 +15,45 @@ OutboxStore::OutboxStore(db::ConnectionPool& pool, std::string table)
   BOURSE_ASSERT(is_outbox_table_name(table_), "only known outbox tables reach SQL text");
 }
 
-Result<std::vector<OutboxRow>> OutboxStore::fetch_unpublished(std::size_t limit) {
+db::SqlStatement OutboxStore::unpublished_query(std::size_t limit) const {
   BOURSE_ASSERT(limit >= 1 && limit <= kMaxRelayBatchSize, "batch size validated");
-  std::vector<OutboxRow> rows;
-  rows.reserve(limit);
-  const std::string sql = fmt::format(
-      "SELECT id, event_id, event_type, topic, message_key, payload FROM {} "
-      "WHERE published_at IS NULL ORDER BY id LIMIT {}",
-      table_, limit);
+  return db::SqlStatement{fmt::format("SELECT id, event_id, event_type, topic, message_key, "
+                                      "payload FROM {} WHERE published_at IS NULL ORDER BY id "
+                                      "LIMIT {}",
+                                      table_, limit),
+                          {},
+                          std::nullopt,
+                          std::nullopt};
+}
+
+std::vector<OutboxRow> OutboxStore::unpublished_rows(const std::vector<db::SqlRow>& rows,
+                                                     std::size_t limit) {
+  BOURSE_ASSERT(rows.size() <= limit, "LIMIT honoured");
+  std::vector<OutboxRow> out;
+  out.reserve(rows.size());
+  for (const db::SqlRow& row : rows) {
+    BOURSE_ASSERT(row.size() == 6, "the query's six columns");
+    for (const auto& column : row) BOURSE_ASSERT(column.has_value(), "outbox columns are NOT NULL");
+    OutboxRow& converted = out.emplace_back();
+    converted.id = std::stoll(*row[0]);
+    converted.event_id = *row[1];
+    converted.event_type = *row[2];
+    converted.topic = *row[3];
+    converted.message_key = *row[4];
+    converted.payload = *row[5];
+    BOURSE_ASSERT(out.size() == 1 || out[out.size() - 2].id < converted.id,
+                  "unpublished rows come in id order");
+  }
+  return out;
+}
+
+Result<std::vector<OutboxRow>> OutboxStore::fetch_unpublished(std::size_t limit) {
+  std::vector<db::SqlRow> rows;
   Status status = pool_.with_session([&](soci::session& session) {
-    soci::rowset<soci::row> result = session.prepare << sql;
-    for (const soci::row& row : result) {
-      OutboxRow out;
-      out.id = row.get<long long>(0);
-      out.event_id = row.get<std::string>(1);
-      out.event_type = row.get<std::string>(2);
-      out.topic = row.get<std::string>(3);
-      out.message_key = row.get<std::string>(4);
-      out.payload = row.get<std::string>(5);
-      rows.push_back(std::move(out));
-    }
+    rows = db::execute_statement(session, unpublished_query(limit)).rows;
   });
   if (!status) return status.error();
-  // Read back what the query promised: ascending ids, at most `limit`.
-  BOURSE_ASSERT(rows.size() <= limit, "LIMIT honoured");
-  for (std::size_t i = 1; i < rows.size(); ++i) {
-    BOURSE_ASSERT(rows[i - 1].id < rows[i].id, "unpublished rows come in id order");
-  }
-  return rows;
+  return unpublished_rows(rows, limit);
 }
 
 std::string mark_published_sql(const std::string& table, const std::vector<std::int64_t>& ids) {

@@ -121,19 +121,26 @@ struct Relay::State {
     last_metrics_refresh = now;
   }
 
-  // Takes the lease if needed; ok(true) when this relay may publish.
-  Status ensure_lease() {
-    if (lease.held()) {
-      auto still = lease.still_held();
-      if (still && *still) return Status::success();
-      set_lease_held(false);
-      const std::string why = still ? "the lock is no longer ours" : still.error().message;
-      log::warn("outbox relay lost its lease", {{"outbox", options.table},
-                                                {"instance", options.instance_id},
-                                                {"lease", lease.name()},
-                                                {"error", why}});
-      return Error{ErrorCode::kUnavailable, "relay lease lost: " + why, kLeaseLostReason};
+  // Checks the lease and fetches the next batch in ONE round trip on the lease's session (db::SessionLease::still_held_reading): rows come back only
+  // from a fetch made while the lease was ours.
+  // REQUIRES: lease.held().
+  Result<std::vector<OutboxRow>> fetch_under_lease() {
+    auto fetched = lease.still_held_reading(store.unpublished_query(options.batch_size));
+    if (fetched && fetched->has_value()) {
+      return OutboxStore::unpublished_rows(**fetched, options.batch_size);
     }
+    set_lease_held(false);
+    const std::string why = fetched ? "the lock is no longer ours" : fetched.error().message;
+    log::warn("outbox relay lost its lease", {{"outbox", options.table},
+                                              {"instance", options.instance_id},
+                                              {"lease", lease.name()},
+                                              {"error", why}});
+    return Error{ErrorCode::kUnavailable, "relay lease lost: " + why, kLeaseLostReason};
+  }
+
+  // Takes the lease; ok when this relay may publish.
+  Status take_lease() {
+    BOURSE_ASSERT(!lease.held(), "the lease is taken once");
     auto acquired = lease.try_acquire();
     if (!acquired) {
       set_lease_held(false);
@@ -188,14 +195,15 @@ struct Relay::State {
 
   Result<std::size_t> iterate() {
     refresh_pending_metrics(/*force=*/false);
-    if (Status status = ensure_lease(); !status) {
-      if (status.error().reason == kLeaseNotHeldReason) return status.error();  // standby
-      return fail(status.error(), "lease");
+    if (!lease.held()) {
+      if (Status taken = take_lease(); !taken) {
+        if (taken.error().reason == kLeaseNotHeldReason) return taken.error();  // standby
+        return fail(taken.error(), "lease");
+      }
     }
     if (Status status = ensure_producer(); !status) return fail(status.error(), "producer");
-
-    auto rows = store.fetch_unpublished(options.batch_size);
-    if (!rows) return fail(rows.error(), "fetch");
+    auto rows = fetch_under_lease();  // a lost lease (or a broken lease session) is its error
+    if (!rows) return fail(rows.error(), "lease");
 
     std::size_t marked = 0;
     if (!rows->empty()) {

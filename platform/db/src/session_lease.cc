@@ -43,6 +43,7 @@ Status SessionLease::ensure_connected() {
   if (session_ != nullptr) return Status::success();
   try {
     session_ = std::make_unique<soci::session>(soci::mysql, config_.connection_string());
+    enable_statement_batches(*session_);  // still_held_reading sends two statements
     return Status::success();
   } catch (...) {
     Error error = translate_current_exception();
@@ -79,6 +80,31 @@ Result<bool> SessionLease::still_held() {
         soci::into(mine);
     if (mine != 1) drop();
     return mine == 1;
+  } catch (...) {
+    Error error = translate_current_exception();
+    drop();
+    return error;
+  }
+}
+
+Result<std::optional<std::vector<SqlRow>>> SessionLease::still_held_reading(
+    const SqlStatement& query) {
+  BOURSE_ASSERT(held_ && session_ != nullptr, "still_held_reading without the lease");
+  BOURSE_ASSERT(!query.on_check_violation && !query.expected_rows, "a read");
+  try {
+    const SqlStatement check{"SELECT COALESCE(IS_USED_LOCK(:name) = CONNECTION_ID(), 0)",
+                             {name_}, std::nullopt, std::nullopt};
+    const std::vector<SqlStatement> batch{check, query};
+    auto outcomes = execute_statements(*session_, batch);
+    BOURSE_ASSERT(outcomes.ok() && outcomes->size() == 2, "unmapped failures throw");
+    const std::vector<SqlRow>& mine = (*outcomes)[0].rows;
+    BOURSE_ASSERT(mine.size() == 1 && mine[0].size() == 1 && mine[0][0].has_value(),
+                  "the lock check returns one value");
+    if (*mine[0][0] != "1") {
+      drop();
+      return std::optional<std::vector<SqlRow>>();
+    }
+    return std::optional<std::vector<SqlRow>>(std::move((*outcomes)[1].rows));
   } catch (...) {
     Error error = translate_current_exception();
     drop();

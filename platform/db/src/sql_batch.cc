@@ -65,6 +65,22 @@ void render_into(MYSQL* connection, const SqlStatement& statement, std::string& 
   throw soci::mysql_soci_error(mysql_error(connection), static_cast<int>(mysql_errno(connection)));
 }
 
+// Every row of a stored result, which it frees.
+std::vector<SqlRow> read_rows(MYSQL_RES* result) {
+  std::vector<SqlRow> rows;
+  rows.reserve(static_cast<std::size_t>(mysql_num_rows(result)));
+  const unsigned columns = mysql_num_fields(result);
+  while (MYSQL_ROW row = mysql_fetch_row(result)) {
+    const unsigned long* lengths = mysql_fetch_lengths(result);
+    SqlRow& out = rows.emplace_back(columns);
+    for (unsigned c = 0; c < columns; ++c) {
+      if (row[c] != nullptr) out[c].emplace(row[c], lengths[c]);
+    }
+  }
+  mysql_free_result(result);
+  return rows;
+}
+
 }  // namespace
 
 std::string render_statement(soci::session& session, const SqlStatement& statement) {
@@ -96,12 +112,14 @@ Result<std::vector<StatementOutcome>> execute_statements(soci::session& session,
   };
   if (mysql_real_query(connection, text.data(), text.size()) != 0) return failed(0);
   for (std::size_t i = 0;; ++i) {
-    MYSQL_RES* rows = mysql_store_result(connection);
-    if (rows != nullptr) mysql_free_result(rows);
-    BOURSE_ASSERT(rows == nullptr, "batched statements return no rows");
-    if (mysql_field_count(connection) != 0) throw_server_error(connection);
-    StatementOutcome outcome{static_cast<long long>(mysql_affected_rows(connection)),
-                             static_cast<long long>(mysql_insert_id(connection))};
+    StatementOutcome outcome;
+    if (MYSQL_RES* result = mysql_store_result(connection); result != nullptr) {
+      outcome.rows = read_rows(result);
+    } else if (mysql_field_count(connection) != 0) {
+      throw_server_error(connection);  // it should have returned rows: reading them failed
+    }
+    outcome.affected_rows = static_cast<long long>(mysql_affected_rows(connection));
+    outcome.last_insert_id = static_cast<long long>(mysql_insert_id(connection));
     if (statements[i].expected_rows) {
       BOURSE_ASSERT(outcome.affected_rows == *statements[i].expected_rows,
                     "a batched statement changed the rows it must");

@@ -83,3 +83,46 @@ TEST_CASE("a holder whose session ends loses the lease to the standby",
   }
   CHECK(taken);
 }
+
+TEST_CASE("still_held_reading returns the read's rows with the check, and nothing once the "
+          "lease is gone",
+          "[db][integration]") {
+  bourse::testing::TestDatabase database;
+  const std::string name = lease_name("lease_test", database.name());
+  soci::session admin(soci::mysql, database.config().connection_string());
+  admin << "CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(16) NULL)";
+  admin << "INSERT INTO t VALUES (1, 'one'), (2, NULL)";
+  SessionLease lease(database.config(), name);
+  REQUIRE(lease.try_acquire().ok());
+  REQUIRE(lease.held());
+
+  const bourse::db::SqlStatement read{"SELECT id, v FROM t WHERE id >= :from ORDER BY id",
+                                      {1LL}, std::nullopt, std::nullopt};
+  auto rows = lease.still_held_reading(read);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->has_value());
+  REQUIRE((*rows)->size() == 2);
+  CHECK((**rows)[0] == bourse::db::SqlRow{std::string("1"), std::string("one")});
+  CHECK((**rows)[1] == bourse::db::SqlRow{std::string("2"), std::nullopt});
+  CHECK(lease.held());
+
+  // The holder's session is killed (as a network loss or a DBA would): the next check
+  // fails, hands back no rows, and drops the lease, which a standby can then take.
+  long long holder = 0;
+  admin << "SELECT IS_USED_LOCK(:name)", soci::use(name), soci::into(holder);
+  REQUIRE(holder > 0);
+  admin << "KILL CONNECTION " + std::to_string(holder);
+  auto after = lease.still_held_reading(read);
+  CHECK_FALSE(after.ok());
+  CHECK_FALSE(lease.held());
+  SessionLease standby(database.config(), name);
+  bool taken = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!taken && std::chrono::steady_clock::now() < deadline) {
+    auto attempt = standby.try_acquire();
+    REQUIRE(attempt.ok());
+    taken = *attempt;
+    if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(taken);
+}

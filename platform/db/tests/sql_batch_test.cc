@@ -292,3 +292,29 @@ TEST_CASE("Begin::kWithLastWrites: reads first, then BEGIN, the writes and COMMI
     CHECK(now - after_work == after_work - before);
   }
 }
+
+TEST_CASE("a batch hands back the rows of the statements that return some", "[db][integration]") {
+  bourse::testing::TestDatabase database;
+  ConnectionPool pool(database.config());
+  create_table(pool);
+  const std::string odd("it's\\ \0x", 8);  // quote, backslash, NUL
+  REQUIRE(pool.with_session([&](soci::session& s) {
+                const std::vector<SqlStatement> batch{
+                    insert(odd, 5LL),
+                    SqlStatement{"SELECT k, v FROM t WHERE v = :v", {5LL}, std::nullopt, std::nullopt},
+                    insert("b", SqlValue{}),
+                    SqlStatement{"SELECT k, v FROM t ORDER BY id", {}, std::nullopt, std::nullopt}};
+                auto outcomes = bourse::db::execute_statements(s, batch);
+                REQUIRE(outcomes.ok());
+                REQUIRE(outcomes->size() == 4);
+                CHECK((*outcomes)[0].rows.empty());
+                CHECK((*outcomes)[0].affected_rows == 1);
+                REQUIRE((*outcomes)[1].rows.size() == 1);
+                CHECK((*outcomes)[1].rows[0][0] == odd);  // exact bytes
+                CHECK((*outcomes)[1].rows[0][1] == std::string("5"));
+                REQUIRE((*outcomes)[3].rows.size() == 2);
+                CHECK((*outcomes)[3].rows[1][0] == std::string("b"));
+                CHECK_FALSE((*outcomes)[3].rows[1][1].has_value());  // NULL
+              })
+              .ok());
+}

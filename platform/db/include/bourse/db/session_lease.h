@@ -17,11 +17,14 @@
 #include <soci/session.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bourse/common/error.h"
 #include "bourse/db/db_config.h"
+#include "bourse/db/sql_batch.h"
 
 namespace bourse::db {
 
@@ -51,6 +54,14 @@ class SessionLease {
   // CONNECTION_ID()). On false or on an error the lease is dropped (session closed).
   // REQUIRES: held().
   Result<bool> still_held();
+
+  // still_held() and `query` in ONE round trip on the lease's own session (outside any
+  // transaction): the rows `query` returned while the lease was checked held, or nullopt
+  // when it is not (then dropped as by still_held(), the rows discarded). For work that
+  // must only start under the lease, such as a relay's fetch. Errors as still_held(); a
+  // failing `query` drops the lease too (its session is in an unknown state).
+  // REQUIRES: held(); `query` only reads (sql_batch.h's text contract).
+  Result<std::optional<std::vector<SqlRow>>> still_held_reading(const SqlStatement& query);
 
   // Gives the lock back: RELEASE_LOCK on a healthy held session, so a standby's very
   // next try_acquire() succeeds, then closes the session. (Closing alone also frees the

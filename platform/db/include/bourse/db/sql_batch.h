@@ -43,10 +43,16 @@ struct SqlStatement {
   std::optional<long long> expected_rows;
 };
 
-// What the server reported for one statement (mysql_affected_rows, mysql_insert_id).
+// One row of a statement's result set, in the text protocol's form: each column's text,
+// or nullopt for NULL. The caller converts (and asserts) what it expects.
+using SqlRow = std::vector<std::optional<std::string>>;
+
+// What the server reported for one statement (mysql_affected_rows, mysql_insert_id), and
+// the rows of a statement that returns some (a SELECT), in order.
 struct StatementOutcome {
   long long affected_rows = 0;
   long long last_insert_id = 0;
+  std::vector<SqlRow> rows;
 };
 
 // The statement as the server will see it, values rendered as escaped literals.
@@ -60,8 +66,8 @@ std::string render_statement(soci::session& session, const SqlStatement& stateme
 // on_check_violation is returned as that error; any other failure is thrown as SOCI's
 // soci::mysql_soci_error, so that sql_error.h classifies it like any other statement's.
 // REQUIRES: 1..kMaxBatchStatements statements; more than one only on a session set up by
-// enable_statement_batches (every ConnectionPool session is); no statement
-// returns rows (a SELECT is refused by assertion).
+// enable_statement_batches (every ConnectionPool session is). A statement that returns
+// rows (a SELECT) has them in its outcome, read whole into memory: bound it (LIMIT).
 Result<std::vector<StatementOutcome>> execute_statements(soci::session& session,
                                                          std::span<const SqlStatement> statements);
 
