@@ -2,46 +2,76 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "bourse/common/assert.h"
 #include "bourse/common/ids.h"
+#include "bourse/db/sql_text.h"
 
 namespace bourse::market_data {
 
-void upsert_market_views(soci::session& session, std::span<const MarketView> views,
-                         std::int32_t source_partition, std::int64_t source_next_offset) {
+db::SqlStatement market_views_upsert(std::span<const MarketView> views,
+                                     std::int32_t source_partition, std::int64_t source_next_offset) {
+  BOURSE_ASSERT(!views.empty() && views.size() <= kMaxMarketViewsPerUpsert,
+                "1..kMaxMarketViewsPerUpsert views per upsert");
+  db::SqlStatement upsert{
+      "INSERT INTO market_view (symbol, best_bid_price, best_bid_quantity, best_ask_price,"
+      " best_ask_quantity, levels_json, last_trade_price, last_trade_quantity,"
+      " source_partition, source_next_offset) VALUES " +
+          db::row_placeholders(views.size(), 10) +
+          " ON DUPLICATE KEY UPDATE best_bid_price = VALUES(best_bid_price),"
+          " best_bid_quantity = VALUES(best_bid_quantity),"
+          " best_ask_price = VALUES(best_ask_price),"
+          " best_ask_quantity = VALUES(best_ask_quantity), levels_json = VALUES(levels_json),"
+          " last_trade_price = VALUES(last_trade_price),"
+          " last_trade_quantity = VALUES(last_trade_quantity),"
+          " source_partition = VALUES(source_partition),"
+          " source_next_offset = VALUES(source_next_offset)",
+      {},
+      std::nullopt,
+      std::nullopt};
+  upsert.values.reserve(10 * views.size());
   for (const MarketView& view : views) {
     BOURSE_ASSERT(validate_symbol(view.symbol).ok(), "market view of a valid symbol");
-    std::string levels = boost::json::serialize(levels_to_json(view));
-    soci::indicator bid_ind = view.bids.empty() ? soci::i_null : soci::i_ok;
-    soci::indicator ask_ind = view.asks.empty() ? soci::i_null : soci::i_ok;
-    soci::indicator last_ind = view.last_trade_price ? soci::i_ok : soci::i_null;
-    std::string bid_price = view.bids.empty() ? "" : view.bids.front().price.to_string();
-    long long bid_quantity = view.bids.empty() ? 0 : view.bids.front().quantity.value();
-    std::string ask_price = view.asks.empty() ? "" : view.asks.front().price.to_string();
-    long long ask_quantity = view.asks.empty() ? 0 : view.asks.front().quantity.value();
-    std::string last_price = view.last_trade_price ? view.last_trade_price->to_string() : "";
-    long long last_quantity = view.last_trade_quantity ? view.last_trade_quantity->value() : 0;
-    soci::indicator last_quantity_ind = view.last_trade_quantity ? soci::i_ok : soci::i_null;
-    int partition = source_partition;
-    long long next_offset = source_next_offset;
-    session << "INSERT INTO market_view (symbol, best_bid_price, best_bid_quantity,"
-               " best_ask_price, best_ask_quantity, levels_json, last_trade_price,"
-               " last_trade_quantity, source_partition, source_next_offset)"
-               " VALUES (:s, :bp, :bq, :ap, :aq, :l, :tp, :tq, :p, :o)"
-               " ON DUPLICATE KEY UPDATE best_bid_price = VALUES(best_bid_price),"
-               " best_bid_quantity = VALUES(best_bid_quantity),"
-               " best_ask_price = VALUES(best_ask_price),"
-               " best_ask_quantity = VALUES(best_ask_quantity), levels_json = VALUES(levels_json),"
-               " last_trade_price = VALUES(last_trade_price),"
-               " last_trade_quantity = VALUES(last_trade_quantity),"
-               " source_partition = VALUES(source_partition),"
-               " source_next_offset = VALUES(source_next_offset)",
-        soci::use(view.symbol), soci::use(bid_price, bid_ind), soci::use(bid_quantity, bid_ind),
-        soci::use(ask_price, ask_ind), soci::use(ask_quantity, ask_ind), soci::use(levels),
-        soci::use(last_price, last_ind), soci::use(last_quantity, last_quantity_ind),
-        soci::use(partition), soci::use(next_offset);
+    upsert.values.emplace_back(view.symbol);
+    if (view.bids.empty()) {
+      upsert.values.emplace_back();
+      upsert.values.emplace_back();
+    } else {
+      upsert.values.emplace_back(view.bids.front().price.to_string());
+      upsert.values.emplace_back(static_cast<long long>(view.bids.front().quantity.value()));
+    }
+    if (view.asks.empty()) {
+      upsert.values.emplace_back();
+      upsert.values.emplace_back();
+    } else {
+      upsert.values.emplace_back(view.asks.front().price.to_string());
+      upsert.values.emplace_back(static_cast<long long>(view.asks.front().quantity.value()));
+    }
+    upsert.values.emplace_back(boost::json::serialize(levels_to_json(view)));
+    if (view.last_trade_price) {
+      upsert.values.emplace_back(view.last_trade_price->to_string());
+    } else {
+      upsert.values.emplace_back();
+    }
+    if (view.last_trade_quantity) {
+      upsert.values.emplace_back(static_cast<long long>(view.last_trade_quantity->value()));
+    } else {
+      upsert.values.emplace_back();
+    }
+    upsert.values.emplace_back(static_cast<long long>(source_partition));
+    upsert.values.emplace_back(static_cast<long long>(source_next_offset));
+  }
+  return upsert;
+}
+
+void upsert_market_views(soci::session& session, std::span<const MarketView> views,
+                         std::int32_t source_partition, std::int64_t source_next_offset) {
+  for (std::size_t begin = 0; begin < views.size(); begin += kMaxMarketViewsPerUpsert) {
+    const std::size_t count = std::min(kMaxMarketViewsPerUpsert, views.size() - begin);
+    db::execute_statement(session, market_views_upsert(views.subspan(begin, count),
+                                                       source_partition, source_next_offset));
   }
 }
 

@@ -27,6 +27,12 @@ inline constexpr std::size_t kMaxDeadLetterErrorBytes = 8 * 1024;
 std::optional<std::int64_t> load_next_offset(soci::session& session, const std::string& group,
                                              const std::string& topic, std::int32_t partition,
                                              bool for_update);
+// BEGIN and load_next_offset(for_update = true) in ONE round trip (db/sql_batch.h): opens
+// the batch's transaction (ConnectionPool::Begin::kByWork).
+std::optional<std::int64_t> begin_and_lock_next_offset(soci::session& session,
+                                                       const std::string& group,
+                                                       const std::string& topic,
+                                                       std::int32_t partition);
 
 // Inserts or moves the partition's next offset.
 void store_next_offset(soci::session& session, const std::string& group, const std::string& topic,

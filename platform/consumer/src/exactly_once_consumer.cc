@@ -474,7 +474,7 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
           outcome = BatchOutcome{};
           return apply_in_transaction(session, tp, batch, state, log_start, outcome);
         },
-        /*max_attempts=*/1);
+        /*max_attempts=*/1, db::Isolation::kServerDefault, db::ConnectionPool::Begin::kByWork);
     batch_messages.observe(static_cast<double>(batch.size()));
     batch_seconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
     if (status) {
@@ -484,7 +484,8 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     return failed(tp, state, batch, outcome, status.error());
   }
 
-  // The batch's reads and writes; returns its last writes (the handler's, then the
+  // The batch's reads and writes; opens the transaction with its first round trip (BEGIN
+  // and the offset's locking read) and returns its last writes (the handler's, then the
   // partition's next offset), which go to the server with the COMMIT in one round trip.
   Result<db::ConnectionPool::LastWrites> apply_in_transaction(
       soci::session& session, const kafka::TopicPartition& tp,
@@ -492,8 +493,8 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       std::optional<std::int64_t> log_start, BatchOutcome& outcome) {
     db::ConnectionPool::LastWrites last_writes;
     const std::int64_t first = batch.front().offset;
-    const std::optional<std::int64_t> stored = detail::load_next_offset(
-        session, options.group_id, tp.topic, tp.partition, /*for_update=*/true);
+    const std::optional<std::int64_t> stored =
+        detail::begin_and_lock_next_offset(session, options.group_id, tp.topic, tp.partition);
     if (stored && *stored > first) {
       // Another member applied past this batch's start since we were assigned: we lost
       // the partition without being told. Apply nothing.

@@ -168,10 +168,9 @@ Status ConnectionPool::in_transaction_ending_with(
       }
     } rollback_if_open{session, open};
     try {
-      if (begin == Begin::kBeforeWork) {
-        session.begin();
-        open = true;
-      }
+      if (begin == Begin::kBeforeWork) session.begin();
+      // kByWork: work's first batch opens it; a ROLLBACK where none is open is harmless.
+      open = begin != Begin::kWithLastWrites;
       Result<LastWrites> writes = work(session);
       if (!writes) return writes.error();
       if (begin == Begin::kWithLastWrites) {

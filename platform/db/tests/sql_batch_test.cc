@@ -318,3 +318,45 @@ TEST_CASE("a batch hands back the rows of the statements that return some", "[db
               })
               .ok());
 }
+
+TEST_CASE("Begin::kByWork: the work's first batch opens the transaction; failures roll it back",
+          "[db][integration]") {
+  using Begin = ConnectionPool::Begin;
+  bourse::testing::TestDatabase database;
+  auto config = database.config();
+  config.pool_size = 1;  // every step below on the same session
+  ConnectionPool pool(config);
+  create_table(pool);
+  const SqlStatement begin{"BEGIN", {}, std::nullopt, std::nullopt};
+  int open_at_start = 1;
+  int open_after_first_batch = 0;
+  Status status = pool.in_transaction_ending_with(
+      [&](soci::session& s) -> Result<ConnectionPool::LastWrites> {
+        s << "SELECT @@in_transaction", soci::into(open_at_start);
+        REQUIRE(bourse::db::execute_statements(s, std::vector<SqlStatement>{begin, insert("early", 1LL)})
+                    .ok());
+        s << "SELECT @@in_transaction", soci::into(open_after_first_batch);
+        return ConnectionPool::LastWrites{insert("late", 2LL)};
+      },
+      1, bourse::db::Isolation::kServerDefault, Begin::kByWork);
+  REQUIRE(status.ok());
+  CHECK(open_at_start == 0);           // the pool sent no BEGIN of its own
+  CHECK(open_after_first_batch == 1);  // the work's batch opened it
+  CHECK(count_rows(pool) == 2);        // and the last writes' COMMIT closed it
+
+  SECTION("work that fails after its BEGIN commits nothing") {
+    Status failed = pool.in_transaction_ending_with(
+        [&](soci::session& s) -> Result<ConnectionPool::LastWrites> {
+          REQUIRE(bourse::db::execute_statements(s, std::vector<SqlStatement>{begin, insert("doomed", 3LL)})
+                      .ok());
+          return Error::invalid("changed my mind");
+        },
+        1, bourse::db::Isolation::kServerDefault, Begin::kByWork);
+    REQUIRE_FALSE(failed.ok());
+    CHECK(count_rows(pool) == 2);
+    int open = 1;
+    REQUIRE(pool.with_session([&](soci::session& s) { s << "SELECT @@in_transaction", soci::into(open); })
+                .ok());
+    CHECK(open == 0);
+  }
+}

@@ -592,43 +592,53 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
     while (true) {
       std::optional<std::int64_t> fenced_by;
       bool fenced = false;
-      const Status status = pool.in_transaction(
-          [&](soci::session& session) -> Status {
+      // Two round trips in the common case: BEGIN with the fencing read, then the outputs,
+      // the market views, the offset and the COMMIT together. Dead letters and snapshots
+      // (rare) are written on the way.
+      const Status status = pool.in_transaction_ending_with(
+          [&](soci::session& session) -> Result<db::ConnectionPool::LastWrites> {
             fenced = false;
-            const std::optional<std::int64_t> stored = detail::load_committed_offset(
-                session, options.input_topic, partition.id, /*for_update=*/true);
+            db::ConnectionPool::LastWrites last_writes;
+            const std::optional<std::int64_t> stored =
+                detail::begin_and_lock_committed_offset(session, options.input_topic, partition.id);
             if (stored != partition.committed) {
               fenced = true;
               fenced_by = stored;
-              return Status::success();  // nothing written
+              return last_writes;  // nothing written
             }
             for (const DeadInput& letter : dead) {
               detail::insert_dead_letter(session, options.group_id, options.input_topic,
                                          partition.id, letter.offset, letter.payload, letter.error);
             }
-            for (std::size_t begin = 0; begin < rows.size(); begin += outbox::kMaxAppendBatch) {
-              const std::size_t count = std::min(outbox::kMaxAppendBatch, rows.size() - begin);
-              auto appended = outbox::append_events(
-                  session, events::kOutboxTable,
-                  std::span<const outbox::OutboxEvent>(rows.data() + begin, count), clock);
-              if (!appended) return appended.error();
-            }
-            const std::int64_t committed_after =
-                next_offset.value_or(partition.committed.value_or(0));
-            if (!views.empty()) {
-              market_data::upsert_market_views(session, views, partition.id, committed_after);
-            }
-            if (next_offset) {
-              detail::store_committed_offset(session, options.input_topic, partition.id,
-                                             *next_offset);
-            }
             if (snapshot) {
               detail::store_snapshot(session, options.input_topic, partition.id, *snapshot,
                                      options.snapshots_kept);
             }
-            return Status::success();
+            for (std::size_t begin = 0; begin < rows.size(); begin += outbox::kMaxAppendBatch) {
+              const std::size_t count = std::min(outbox::kMaxAppendBatch, rows.size() - begin);
+              auto prepared = outbox::prepare_append(
+                  events::kOutboxTable,
+                  std::span<const outbox::OutboxEvent>(rows.data() + begin, count), clock);
+              if (!prepared) return prepared.error();
+              last_writes.push_back(std::move(prepared->insert));
+            }
+            const std::int64_t committed_after =
+                next_offset.value_or(partition.committed.value_or(0));
+            const std::span<const market_data::MarketView> all_views(views);
+            for (std::size_t begin = 0; begin < all_views.size();
+                 begin += market_data::kMaxMarketViewsPerUpsert) {
+              const std::size_t count =
+                  std::min(market_data::kMaxMarketViewsPerUpsert, all_views.size() - begin);
+              last_writes.push_back(market_data::market_views_upsert(
+                  all_views.subspan(begin, count), partition.id, committed_after));
+            }
+            if (next_offset) {
+              last_writes.push_back(
+                  detail::committed_offset_upsert(options.input_topic, partition.id, *next_offset));
+            }
+            return last_writes;
           },
-          /*max_attempts=*/1);
+          /*max_attempts=*/1, db::Isolation::kServerDefault, db::ConnectionPool::Begin::kByWork);
       if (status && fenced) {
         fencing_refusals.inc();
         log::warn("matching: batch fenced off, another owner moved the partition; restoring",

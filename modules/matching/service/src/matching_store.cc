@@ -21,14 +21,41 @@ std::optional<std::int64_t> load_committed_offset(soci::session& session, const 
   return next_offset;
 }
 
+std::optional<std::int64_t> begin_and_lock_committed_offset(soci::session& session,
+                                                           const std::string& topic,
+                                                           std::int32_t partition) {
+  const std::vector<db::SqlStatement> opening{
+      {"BEGIN", {}, std::nullopt, std::nullopt},
+      {"SELECT next_offset FROM matching_offsets WHERE topic = :t AND partition_id = :p "
+       "FOR UPDATE",
+       {topic, static_cast<long long>(partition)},
+       std::nullopt,
+       std::nullopt}};
+  auto outcomes = db::execute_statements(session, opening);
+  BOURSE_ASSERT(outcomes.ok() && outcomes->size() == 2, "unmapped failures throw");
+  const std::vector<db::SqlRow>& rows = (*outcomes)[1].rows;
+  BOURSE_ASSERT(rows.size() <= 1, "one row per (topic, partition)");
+  if (rows.empty()) return std::nullopt;
+  BOURSE_ASSERT(rows[0].size() == 1 && rows[0][0].has_value(), "next_offset is NOT NULL");
+  const std::int64_t next_offset = std::stoll(*rows[0][0]);
+  BOURSE_ASSERT(next_offset >= 0, "a committed matching offset is never negative");
+  return next_offset;
+}
+
+db::SqlStatement committed_offset_upsert(const std::string& topic, std::int32_t partition,
+                                         std::int64_t next_offset) {
+  BOURSE_ASSERT(next_offset >= 0, "a committed matching offset is never negative");
+  return db::SqlStatement{
+      "INSERT INTO matching_offsets (topic, partition_id, next_offset) VALUES (:t, :p, :o)"
+      " ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)",
+      {topic, static_cast<long long>(partition), static_cast<long long>(next_offset)},
+      std::nullopt,
+      std::nullopt};
+}
+
 void store_committed_offset(soci::session& session, const std::string& topic,
                             std::int32_t partition, std::int64_t next_offset) {
-  BOURSE_ASSERT(next_offset >= 0, "a committed matching offset is never negative");
-  int partition_id = partition;
-  long long offset = next_offset;
-  session << "INSERT INTO matching_offsets (topic, partition_id, next_offset) VALUES (:t, :p, :o)"
-             " ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)",
-      soci::use(topic), soci::use(partition_id), soci::use(offset);
+  db::execute_statement(session, committed_offset_upsert(topic, partition, next_offset));
 }
 
 std::vector<std::int64_t> snapshot_offsets(soci::session& session, const std::string& topic,

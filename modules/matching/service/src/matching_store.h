@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bourse/db/sql_batch.h"
+
 namespace bourse::matching::service::detail {
 
 // Largest snapshot stored: the INSERT carries the bytes escaped in the statement text
@@ -28,6 +30,14 @@ inline constexpr std::size_t kMaxDeadLetterErrorBytes = 8 * 1024;
 // transaction: two members that both believe they own the partition serialise here.
 std::optional<std::int64_t> load_committed_offset(soci::session& session, const std::string& topic,
                                                   std::int32_t partition, bool for_update);
+// BEGIN and the locking read of load_committed_offset(for_update = true) in ONE round trip
+// (db/sql_batch.h): opens the batch's transaction (ConnectionPool::Begin::kByWork).
+std::optional<std::int64_t> begin_and_lock_committed_offset(soci::session& session,
+                                                           const std::string& topic,
+                                                           std::int32_t partition);
+// store_committed_offset's upsert, built and not run, for the batch's last writes.
+db::SqlStatement committed_offset_upsert(const std::string& topic, std::int32_t partition,
+                                         std::int64_t next_offset);
 void store_committed_offset(soci::session& session, const std::string& topic,
                             std::int32_t partition, std::int64_t next_offset);
 

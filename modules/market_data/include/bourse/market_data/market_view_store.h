@@ -17,6 +17,7 @@
 
 #include "bourse/common/error.h"
 #include "bourse/db/connection_pool.h"
+#include "bourse/db/sql_batch.h"
 #include "bourse/market_data/market_view.h"
 
 namespace bourse::market_data {
@@ -27,6 +28,12 @@ namespace bourse::market_data {
 // REQUIRES: symbols valid and distinct; levels satisfy market_view.h's invariants.
 void upsert_market_views(soci::session& session, std::span<const MarketView> views,
                          std::int32_t source_partition, std::int64_t source_next_offset);
+// The same upsert built and not run (db/sql_batch.h), ONE multi-row statement for every
+// view, for a caller that sends it with its other last writes and its COMMIT.
+// REQUIRES as above, and 1..kMaxMarketViewsPerUpsert views.
+inline constexpr std::size_t kMaxMarketViewsPerUpsert = 256;
+db::SqlStatement market_views_upsert(std::span<const MarketView> views,
+                                     std::int32_t source_partition, std::int64_t source_next_offset);
 
 // The stored view of `symbol`, std::nullopt if no batch changed it yet. kUnavailable if
 // the database cannot be reached; kInternal if the stored row is malformed.

@@ -7,9 +7,10 @@
 //   Lease. The active relay holds the MySQL named lock "bourse_relay_<table>@<database>"
 //   (GET_LOCK(name, 0)) on a dedicated session that is never returned to the pool. The
 //   others retry every lease_retry_interval. MySQL releases the lock when the holder's
-//   session dies, so takeover after a crash is automatic. Before every batch the holder
-//   checks IS_USED_LOCK(name) = CONNECTION_ID() on that session; if the session broke it
-//   stops publishing and competes for the lease again.
+//   session dies, so takeover after a crash is automatic. Every batch starts with one
+//   round trip on that session that checks IS_USED_LOCK(name) = CONNECTION_ID() and
+//   fetches the batch; if the session broke or the lock is gone the holder stops
+//   publishing and competes for the lease again.
 //
 //   Selection. Every batch is "WHERE published_at IS NULL ORDER BY id LIMIT batch_size".
 //   No "last published id" is remembered: AUTO_INCREMENT ids are assigned at insert, not
@@ -56,8 +57,8 @@
 // out of the relay thread: errors are logged (bourse::log), counted, and retried with a
 // back-off from kRelayInitialBackoff doubling to kRelayMaxBackoff.
 //
-// Resources: one dedicated database session for the lease (outside the pool), pool
-// sessions for the batch queries (one at a time), one kafka::Producer (recreated after
+// Resources: one dedicated database session for the lease and the fetch (outside the
+// pool), pool sessions for the barrier, the mark and the cleanup (one at a time), one kafka::Producer (recreated after
 // a fatal error or a delivery timeout).
 #pragma once
 

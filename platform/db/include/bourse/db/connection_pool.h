@@ -99,8 +99,13 @@ class ConnectionPool {
   // exactly what they would inside the transaction); nothing it reads is locked, so the
   // last writes must themselves prove what they rely on (relative updates, CHECKs mapped
   // with on_check_violation, unique keys). An empty list opens no transaction at all.
+  //
+  // Begin::kByWork: `work` opens the transaction itself, with BEGIN as the first statement
+  // of its first round trip (a batch of sql_batch.h, e.g. BEGIN and a locking read), so
+  // that BEGIN costs no round trip of its own. It MUST send nothing before that BEGIN.
+  // Whatever happens afterwards is rolled back on failure as with kBeforeWork.
   using LastWrites = std::vector<SqlStatement>;
-  enum class Begin { kBeforeWork, kWithLastWrites };
+  enum class Begin { kBeforeWork, kWithLastWrites, kByWork };
   Status in_transaction_ending_with(const std::function<Result<LastWrites>(soci::session&)>& work,
                                     int max_attempts = 3,
                                     Isolation isolation = Isolation::kServerDefault,
