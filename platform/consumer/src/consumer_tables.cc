@@ -32,16 +32,12 @@ std::optional<std::int64_t> begin_and_lock_next_offset(soci::session& session,
                                                        const std::string& group,
                                                        const std::string& topic,
                                                        std::int32_t partition) {
-  const std::vector<db::SqlStatement> opening{
-      {"BEGIN", {}, std::nullopt, std::nullopt},
-      {"SELECT next_offset FROM consumer_offsets WHERE consumer_group = :g AND topic = :t AND "
-       "partition_id = :p FOR UPDATE",
-       {group, topic, static_cast<long long>(partition)},
-       std::nullopt,
-       std::nullopt}};
-  auto outcomes = db::execute_statements(session, opening);
-  BOURSE_ASSERT(outcomes.ok() && outcomes->size() == 2, "unmapped failures throw");
-  const std::vector<db::SqlRow>& rows = (*outcomes)[1].rows;
+  const std::vector<db::SqlRow> rows = db::begin_reading(
+      session, {"SELECT next_offset FROM consumer_offsets WHERE consumer_group = :g AND "
+                "topic = :t AND partition_id = :p FOR UPDATE",
+                {group, topic, static_cast<long long>(partition)},
+                std::nullopt,
+                std::nullopt});
   BOURSE_ASSERT(rows.size() <= 1, "one row per (group, topic, partition)");
   if (rows.empty() || !rows[0].at(0).has_value()) return std::nullopt;
   const std::int64_t next_offset = std::stoll(*rows[0][0]);

@@ -141,6 +141,15 @@ StatementOutcome execute_statement(soci::session& session, const SqlStatement& s
   return outcomes->front();
 }
 
+std::vector<SqlRow> begin_reading(soci::session& session, const SqlStatement& query) {
+  BOURSE_ASSERT(!query.on_check_violation, "every failure of the read throws");
+  const std::vector<SqlStatement> opening{SqlStatement{"BEGIN", {}, std::nullopt, std::nullopt},
+                                          query};
+  auto outcomes = execute_statements(session, opening);
+  BOURSE_ASSERT(outcomes.ok() && outcomes->size() == 2, "unmapped failures throw");
+  return std::move((*outcomes)[1].rows);
+}
+
 void enable_statement_batches(soci::session& session) {
   MYSQL* connection = connection_of(session);
   if (mysql_set_server_option(connection, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0) {

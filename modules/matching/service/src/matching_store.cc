@@ -24,16 +24,12 @@ std::optional<std::int64_t> load_committed_offset(soci::session& session, const 
 std::optional<std::int64_t> begin_and_lock_committed_offset(soci::session& session,
                                                            const std::string& topic,
                                                            std::int32_t partition) {
-  const std::vector<db::SqlStatement> opening{
-      {"BEGIN", {}, std::nullopt, std::nullopt},
-      {"SELECT next_offset FROM matching_offsets WHERE topic = :t AND partition_id = :p "
-       "FOR UPDATE",
-       {topic, static_cast<long long>(partition)},
-       std::nullopt,
-       std::nullopt}};
-  auto outcomes = db::execute_statements(session, opening);
-  BOURSE_ASSERT(outcomes.ok() && outcomes->size() == 2, "unmapped failures throw");
-  const std::vector<db::SqlRow>& rows = (*outcomes)[1].rows;
+  const std::vector<db::SqlRow> rows = db::begin_reading(
+      session, {"SELECT next_offset FROM matching_offsets WHERE topic = :t AND partition_id = :p "
+                "FOR UPDATE",
+                {topic, static_cast<long long>(partition)},
+                std::nullopt,
+                std::nullopt});
   BOURSE_ASSERT(rows.size() <= 1, "one row per (topic, partition)");
   if (rows.empty()) return std::nullopt;
   BOURSE_ASSERT(rows[0].size() == 1 && rows[0][0].has_value(), "next_offset is NOT NULL");

@@ -71,6 +71,12 @@ std::string render_statement(soci::session& session, const SqlStatement& stateme
 Result<std::vector<StatementOutcome>> execute_statements(soci::session& session,
                                                          std::span<const SqlStatement> statements);
 
+// BEGIN and `query` in ONE round trip: opens a transaction (ConnectionPool::Begin::kByWork)
+// with its first read, typically a locking one, and returns that read's rows. Every
+// failure throws. REQUIRES: a session set up by enable_statement_batches; no transaction
+// open; `query` has no on_check_violation.
+std::vector<SqlRow> begin_reading(soci::session& session, const SqlStatement& query);
+
 // One statement, now, for the common case of no on_check_violation: every failure
 // throws, so the outcome comes back directly. REQUIRES: !statement.on_check_violation.
 StatementOutcome execute_statement(soci::session& session, const SqlStatement& statement);
