@@ -47,17 +47,18 @@ void assert_ledger_entry(const LedgerEntry& entry) {
                 "a ledger entry changes something");
 }
 
-// Reads (key..., total, reserved) rows of a locking read into `balances`.
+// Reads (key..., total, reserved) rows of a balance read into `balances`.
 template <typename Key, typename MakeKey>
-void read_locked(soci::rowset<soci::row>& rows, std::map<Key, Balance>& balances,
-                 BalanceTable table, MakeKey make_key) {
-  for (const soci::row& row : rows) {
+void read_balances(const std::vector<db::SqlRow>& rows, std::map<Key, Balance>& balances,
+                   BalanceTable table, MakeKey make_key) {
+  for (const db::SqlRow& row : rows) {
+    for (const auto& column : row) BOURSE_ASSERT(column.has_value(), "balance columns are NOT NULL");
     Balance balance;
-    balance.total = row.get<long long>(row.size() - 2);
-    balance.reserved = row.get<long long>(row.size() - 1);
+    balance.total = std::stoll(*row[row.size() - 2]);
+    balance.reserved = std::stoll(*row[row.size() - 1]);
     assert_balance(balance, table);
     const bool inserted = balances.emplace(make_key(row), balance).second;
-    BOURSE_ASSERT(inserted, "a locking read returns each row once");
+    BOURSE_ASSERT(inserted, "a balance read returns each row once");
   }
 }
 
@@ -100,40 +101,40 @@ std::string add_to_cash_balances_sql(std::size_t users) {
          " END WHERE currency = :currency AND user_id IN (" + db::row_placeholders(users, 1) + ")";
 }
 
-std::map<std::string, Balance> read_cash_rows(soci::session& session,
-                                              std::span<const std::string> user_ids,
-                                              const std::string& currency, BalanceReads reads) {
+GroupBalanceRows read_group_balances(soci::session& session, std::span<const std::string> user_ids,
+                                     std::span<const PositionKey> keys, const std::string& currency,
+                                     BalanceReads reads) {
   BOURSE_ASSERT(!user_ids.empty() && user_ids.size() <= kMaxReservationBatch,
-                "1..kMaxReservationBatch users per lock");
+                "1..kMaxReservationBatch users per read");
   BOURSE_ASSERT(std::adjacent_find(user_ids.begin(), user_ids.end(), std::greater_equal<>()) ==
                     user_ids.end(),
-                "users are locked in ascending order");
-  soci::details::prepare_temp_type select =
-      (session.prepare << cash_rows_sql(user_ids.size(), reads), soci::use(currency));
-  for (const std::string& user_id : user_ids) select, soci::use(user_id);
-  soci::rowset<soci::row> rows(select);
-  std::map<std::string, Balance> balances;
-  read_locked(rows, balances, BalanceTable::kCash,
-              [](const soci::row& row) { return row.get<std::string>(0); });
-  return balances;
-}
-
-std::map<PositionKey, Balance> read_position_rows(soci::session& session,
-                                                  std::span<const PositionKey> keys,
-                                                  BalanceReads reads) {
-  BOURSE_ASSERT(!keys.empty() && keys.size() <= kMaxReservationBatch,
-                "1..kMaxReservationBatch positions per lock");
+                "users are read (and locked) in ascending order");
+  BOURSE_ASSERT(keys.size() <= kMaxReservationBatch, "at most kMaxReservationBatch positions");
   BOURSE_ASSERT(std::adjacent_find(keys.begin(), keys.end(), std::greater_equal<>()) == keys.end(),
-                "positions are locked in ascending (user, symbol) order");
-  soci::details::prepare_temp_type select =
-      (session.prepare << position_rows_sql(keys.size(), reads));
-  for (const PositionKey& key : keys) select, soci::use(key.first), soci::use(key.second);
-  soci::rowset<soci::row> rows(select);
-  std::map<PositionKey, Balance> balances;
-  read_locked(rows, balances, BalanceTable::kPosition, [](const soci::row& row) {
-    return PositionKey(row.get<std::string>(0), row.get<std::string>(1));
-  });
-  return balances;
+                "positions are read (and locked) in ascending (user, symbol) order");
+  std::vector<db::SqlStatement> reads_batch;
+  db::SqlStatement& cash = reads_batch.emplace_back(
+      db::SqlStatement{cash_rows_sql(user_ids.size(), reads), {currency}, std::nullopt, std::nullopt});
+  for (const std::string& user_id : user_ids) cash.values.emplace_back(user_id);
+  if (!keys.empty()) {
+    // After the cash read in the same packet: the server runs them in order (lock order).
+    db::SqlStatement& positions = reads_batch.emplace_back(
+        db::SqlStatement{position_rows_sql(keys.size(), reads), {}, std::nullopt, std::nullopt});
+    for (const PositionKey& key : keys) {
+      positions.values.emplace_back(key.first);
+      positions.values.emplace_back(key.second);
+    }
+  }
+  auto outcomes = db::execute_statements(session, reads_batch);
+  BOURSE_ASSERT(outcomes.ok() && outcomes->size() == reads_batch.size(), "unmapped failures throw");
+  GroupBalanceRows rows;
+  read_balances((*outcomes)[0].rows, rows.cash, BalanceTable::kCash,
+                [](const db::SqlRow& row) { return *row[0]; });
+  if (!keys.empty()) {
+    read_balances((*outcomes)[1].rows, rows.positions, BalanceTable::kPosition,
+                  [](const db::SqlRow& row) { return PositionKey(*row[0], *row[1]); });
+  }
+  return rows;
 }
 
 namespace {

@@ -70,19 +70,20 @@ std::string position_keys_condition(std::size_t positions);
 std::string add_to_cash_balances_sql(std::size_t users);
 std::string add_to_positions_sql(std::size_t positions);
 
-// Reads the cash rows of `user_ids` in ONE SELECT in ascending user id, locking them
-// (kLocking) or not. Users without an account are absent from the result (under READ
-// COMMITTED a locking miss takes no gap lock; under REPEATABLE READ it locks the gap
-// before the next user). REQUIRES: user_ids ascending and unique, 1..kMaxReservationBatch.
-std::map<std::string, Balance> read_cash_rows(soci::session& session,
-                                              std::span<const std::string> user_ids,
-                                              const std::string& currency, BalanceReads reads);
-// The same for the position rows of `keys`, ascending (user, symbol); positions that do
-// not exist are absent. REQUIRES: keys ascending and unique, 1..kMaxReservationBatch; for
-// kLocking, their owners' cash rows are locked first (lock order).
-std::map<PositionKey, Balance> read_position_rows(soci::session& session,
-                                                  std::span<const PositionKey> keys,
-                                                  BalanceReads reads);
+// Reads the cash rows of `user_ids` (ascending user id) and the position rows of `keys`
+// (ascending (user, symbol)) in ONE round trip, two SELECTs in one packet, locking them
+// (kLocking) or not. The server runs the cash read first (lock order). Rows that do not
+// exist (an unknown account, a symbol never held) are absent (under READ COMMITTED a
+// locking miss takes no gap lock; under REPEATABLE READ it locks the gap after it).
+// REQUIRES: user_ids ascending and unique, 1..kMaxReservationBatch; keys ascending and
+// unique, 0..kMaxReservationBatch.
+struct GroupBalanceRows {
+  std::map<std::string, Balance> cash;
+  std::map<PositionKey, Balance> positions;
+};
+GroupBalanceRows read_group_balances(soci::session& session, std::span<const std::string> user_ids,
+                                     std::span<const PositionKey> keys, const std::string& currency,
+                                     BalanceReads reads);
 
 // What a batch adds to one balance row (units of cash, or shares): a settlement's fills
 // and releases, or an order group's reservations (reserved only).

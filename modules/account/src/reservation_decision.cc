@@ -74,11 +74,10 @@ std::vector<std::string> users_to_lock(std::span<const ReservationRequest> reque
   return users;
 }
 
-std::vector<PositionKey> positions_to_lock(std::span<const ReservationRequest> requests,
-                                           const std::map<std::string, Balance>& cash) {
+std::vector<PositionKey> positions_to_lock(std::span<const ReservationRequest> requests) {
   std::vector<PositionKey> keys;
   for (const ReservationRequest& request : requests) {
-    if (request.side == Side::kSell && cash.contains(request.user_id)) {
+    if (request.side == Side::kSell) {
       keys.emplace_back(request.user_id, request.symbol);
     }
   }

@@ -25,10 +25,11 @@ struct GroupBalances {
 
 // The cash rows to lock: every requester, ascending, unique.
 std::vector<std::string> users_to_lock(std::span<const ReservationRequest> requests);
-// The position rows to lock: (user, symbol) of every SELL whose user has a cash row in
-// `cash` (an unknown account is rejected without touching positions), ascending, unique.
-std::vector<PositionKey> positions_to_lock(std::span<const ReservationRequest> requests,
-                                           const std::map<std::string, Balance>& cash);
+// The position rows to read (or lock): (user, symbol) of every SELL, ascending, unique.
+// Read in the same round trip as the cash rows, so before knowing which accounts exist: a
+// SELL of an unknown account reads a position that is not there (no row, and at READ
+// COMMITTED no lock) and is then rejected as unknown_account.
+std::vector<PositionKey> positions_to_lock(std::span<const ReservationRequest> requests);
 
 // One decision per request, in order; `balances` ends holding the new reserved amounts.
 // Reserved decisions have no order id yet. REQUIRES: every request is valid (see

@@ -47,13 +47,14 @@ Result<std::vector<ReservationDecision>> AccountService::reserve_orders(
   }
   const std::string currency = kCurrency;
 
-  // 1. The balances, locked (lock order: every cash row by ascending user id, then
-  // positions by (user, symbol)) or plainly read (BalanceReads).
+  // 1. The balances in one round trip, locked (lock order: every cash row by ascending
+  // user id, then positions by (user, symbol)) or plainly read (BalanceReads).
   GroupBalances balances;
   const std::vector<std::string> users = users_to_lock(requests);
-  balances.cash = read_cash_rows(session, users, currency, reads);
-  const std::vector<PositionKey> keys = positions_to_lock(requests, balances.cash);
-  if (!keys.empty()) balances.positions = read_position_rows(session, keys, reads);
+  const std::vector<PositionKey> keys = positions_to_lock(requests);
+  GroupBalanceRows read = read_group_balances(session, users, keys, currency, reads);
+  balances.cash = std::move(read.cash);
+  balances.positions = std::move(read.positions);
   const GroupBalances locked = balances;
 
   // 2. Decide (pure).

@@ -24,15 +24,14 @@ ReservationRequest sell(std::string user, std::string symbol, std::int64_t quant
   return request;
 }
 
-TEST_CASE("rows to lock: users ascending and unique; sells of known users only",
+TEST_CASE("rows to lock: users ascending and unique; every sell's position, ascending and unique",
           "[account][unit]") {
   std::vector<ReservationRequest> requests{buy("carol", 1, "1"),   sell("alice", "MSFT", 1),
                                            buy("alice", 1, "1"),   sell("alice", "AAPL", 1),
                                            sell("bob", "AAPL", 1), sell("alice", "AAPL", 2)};
   CHECK(users_to_lock(requests) == std::vector<std::string>{"alice", "bob", "carol"});
-  std::map<std::string, Balance> cash{{"alice", {}}, {"carol", {}}};
-  CHECK(positions_to_lock(requests, cash) ==
-        std::vector<PositionKey>{{"alice", "AAPL"}, {"alice", "MSFT"}});
+  CHECK(positions_to_lock(requests) ==
+        std::vector<PositionKey>{{"alice", "AAPL"}, {"alice", "MSFT"}, {"bob", "AAPL"}});
 }
 
 TEST_CASE("200 buys on cash for 120: the first 120 are reserved, in order", "[account][unit]") {
