@@ -4,12 +4,29 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <vector>
 
 #include "bourse/common/assert.h"
 #include "bourse/common/ids.h"
 #include "bourse/db/sql_text.h"
 
 namespace bourse::market_data {
+
+namespace {
+
+// A side's best price and quantity, or two NULLs when the side is empty.
+template <typename Levels>
+void push_best_level(const Levels& levels, std::vector<db::SqlValue>& values) {
+  if (levels.empty()) {
+    values.emplace_back();
+    values.emplace_back();
+    return;
+  }
+  values.emplace_back(levels.front().price.to_string());
+  values.emplace_back(static_cast<long long>(levels.front().quantity.value()));
+}
+
+}  // namespace
 
 db::SqlStatement market_views_upsert(std::span<const MarketView> views,
                                      std::int32_t source_partition, std::int64_t source_next_offset) {
@@ -35,20 +52,8 @@ db::SqlStatement market_views_upsert(std::span<const MarketView> views,
   for (const MarketView& view : views) {
     BOURSE_ASSERT(validate_symbol(view.symbol).ok(), "market view of a valid symbol");
     upsert.values.emplace_back(view.symbol);
-    if (view.bids.empty()) {
-      upsert.values.emplace_back();
-      upsert.values.emplace_back();
-    } else {
-      upsert.values.emplace_back(view.bids.front().price.to_string());
-      upsert.values.emplace_back(static_cast<long long>(view.bids.front().quantity.value()));
-    }
-    if (view.asks.empty()) {
-      upsert.values.emplace_back();
-      upsert.values.emplace_back();
-    } else {
-      upsert.values.emplace_back(view.asks.front().price.to_string());
-      upsert.values.emplace_back(static_cast<long long>(view.asks.front().quantity.value()));
-    }
+    push_best_level(view.bids, upsert.values);
+    push_best_level(view.asks, upsert.values);
     upsert.values.emplace_back(boost::json::serialize(levels_to_json(view)));
     if (view.last_trade_price) {
       upsert.values.emplace_back(view.last_trade_price->to_string());

@@ -6,6 +6,7 @@
 #include <soci/soci.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <future>
 #include <map>
@@ -26,6 +27,15 @@ namespace bourse::order::testing {
 
 inline db::DbConfig with_pool_size(db::DbConfig config, int pool_size) {
   config.pool_size = pool_size;
+  return config;
+}
+
+// The stack's database settings aimed at a port nothing listens on: every connect fails
+// (within a second).
+inline db::DbConfig unreachable_db_config() {
+  db::DbConfig config = bourse::testing::stack_db_config();
+  config.port = 1;
+  config.connect_timeout = std::chrono::seconds(1);
   return config;
 }
 

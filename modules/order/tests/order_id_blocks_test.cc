@@ -52,10 +52,7 @@ TEST_CASE("order id blocks: unique across instances, ascending within one, never
 
 TEST_CASE("order id blocks: an unreachable database is an error, and nothing is handed out",
           "[order][integration]") {
-  db::DbConfig config = bourse::testing::stack_db_config();
-  config.port = 1;  // nothing listens there
-  config.connect_timeout = std::chrono::seconds(1);
-  db::ConnectionPool pool(config);
+  db::ConnectionPool pool(testing::unreachable_db_config());
   OrderIdBlocks blocks(pool);
   const Status reserved = blocks.reserve(1);
   REQUIRE_FALSE(reserved.ok());

@@ -405,10 +405,7 @@ TEST_CASE("two instances racing for one account's cash reserve exactly what it h
 
 TEST_CASE("a full queue and an unreachable database answer unavailable, never success",
           "[order][integration]") {
-  db::DbConfig config = bourse::testing::stack_db_config();
-  config.port = 1;  // nothing listens there
-  config.connect_timeout = std::chrono::seconds(1);
-  db::ConnectionPool pool(config);
+  db::ConnectionPool pool(testing::unreachable_db_config());
   account::AccountService accounts(pool);
   const InstrumentTable instruments = testing::test_instruments();
   OrderServiceOptions options;

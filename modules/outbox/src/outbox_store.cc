@@ -47,15 +47,6 @@ std::vector<OutboxRow> OutboxStore::unpublished_rows(const std::vector<db::SqlRo
   return out;
 }
 
-Result<std::vector<OutboxRow>> OutboxStore::fetch_unpublished(std::size_t limit) {
-  std::vector<db::SqlRow> rows;
-  Status status = pool_.with_session([&](soci::session& session) {
-    rows = db::execute_statement(session, unpublished_query(limit)).rows;
-  });
-  if (!status) return status.error();
-  return unpublished_rows(rows, limit);
-}
-
 std::string mark_published_sql(const std::string& table, const std::vector<std::int64_t>& ids) {
   BOURSE_ASSERT(!ids.empty(), "a mark names rows");
   // ids are integers from our own SELECT: safe to put in the SQL text.

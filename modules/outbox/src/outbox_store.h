@@ -48,12 +48,10 @@ class OutboxStore {
   // REQUIRES: is_outbox_table_name(table) (the name is put into SQL text).
   OutboxStore(db::ConnectionPool& pool, std::string table);
 
-  // The first `limit` unpublished rows in id order, on a pool session.
-  Result<std::vector<OutboxRow>> fetch_unpublished(std::size_t limit);
-
-  // The same read as a statement, for a session the caller chooses (the relay sends it
-  // with its lease check: db::SessionLease::still_held_reading), and its rows turned
-  // into OutboxRows (asserting what the query promises: ids ascending, at most `limit`).
+  // The read of the first `limit` unpublished rows in id order, as a statement for the
+  // session the caller chooses (the relay sends it with its lease check:
+  // db::SessionLease::still_held_reading), and its rows turned into OutboxRows (asserting
+  // what the query promises: ids ascending, at most `limit`).
   db::SqlStatement unpublished_query(std::size_t limit) const;
   static std::vector<OutboxRow> unpublished_rows(const std::vector<db::SqlRow>& rows,
                                                  std::size_t limit);

@@ -121,8 +121,9 @@ struct Relay::State {
     last_metrics_refresh = now;
   }
 
-  // Checks the lease and fetches the next batch in ONE round trip on the lease's session (db::SessionLease::still_held_reading): rows come back only
-  // from a fetch made while the lease was ours.
+  // Checks the lease and fetches the next batch in ONE round trip on the lease's session
+  // (db::SessionLease::still_held_reading): rows come back only from a fetch made while
+  // the lease was ours.
   // REQUIRES: lease.held().
   Result<std::vector<OutboxRow>> fetch_under_lease() {
     auto fetched = lease.still_held_reading(store.unpublished_query(options.batch_size));

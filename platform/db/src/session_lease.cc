@@ -5,12 +5,16 @@
 #include <soci/soci.h>
 
 #include <cstdint>
+#include <string>
 
 #include "bourse/common/assert.h"
 #include "bourse/db/sql_error.h"
 
 namespace bourse::db {
 namespace {
+
+// 1 while this session owns the lock `:name`, else 0 (also when the lock is free).
+const std::string kStillHeldSql = "SELECT COALESCE(IS_USED_LOCK(:name) = CONNECTION_ID(), 0)";
 
 std::uint64_t fnv1a64(std::string_view text) {
   std::uint64_t hash = 14695981039346656037ull;
@@ -76,8 +80,7 @@ Result<bool> SessionLease::still_held() {
   BOURSE_ASSERT(held_ && session_ != nullptr, "still_held without the lease");
   try {
     int mine = 0;
-    *session_ << "SELECT COALESCE(IS_USED_LOCK(:name) = CONNECTION_ID(), 0)", soci::use(name_),
-        soci::into(mine);
+    *session_ << kStillHeldSql, soci::use(name_), soci::into(mine);
     if (mine != 1) drop();
     return mine == 1;
   } catch (...) {
@@ -92,8 +95,7 @@ Result<std::optional<std::vector<SqlRow>>> SessionLease::still_held_reading(
   BOURSE_ASSERT(held_ && session_ != nullptr, "still_held_reading without the lease");
   BOURSE_ASSERT(!query.on_check_violation && !query.expected_rows, "a read");
   try {
-    const SqlStatement check{"SELECT COALESCE(IS_USED_LOCK(:name) = CONNECTION_ID(), 0)",
-                             {name_}, std::nullopt, std::nullopt};
+    const SqlStatement check{kStillHeldSql, {name_}, std::nullopt, std::nullopt};
     const std::vector<SqlStatement> batch{check, query};
     auto outcomes = execute_statements(*session_, batch);
     BOURSE_ASSERT(outcomes.ok() && outcomes->size() == 2, "unmapped failures throw");

@@ -33,6 +33,14 @@ void create_table(ConnectionPool& pool) {
               .ok());
 }
 
+// A pool of one session: every step of a test runs on the same session, so session
+// counters (Bytes_received) and @@in_transaction describe what the pool did.
+bourse::db::DbConfig one_session(const bourse::testing::TestDatabase& database) {
+  auto config = database.config();
+  config.pool_size = 1;
+  return config;
+}
+
 SqlStatement insert(std::string key, SqlValue value) {
   return SqlStatement{"INSERT INTO t (k, v) VALUES (:k, :v)", {std::move(key), std::move(value)},
                       std::nullopt, 1};
@@ -190,9 +198,7 @@ TEST_CASE("the first failing statement stops the batch and is reported as its ow
 TEST_CASE("a transaction ending with a batch commits it with its earlier work",
           "[db][integration]") {
   bourse::testing::TestDatabase database;
-  auto config = database.config();
-  config.pool_size = 1;  // every step below on the same session
-  ConnectionPool pool(config);
+  ConnectionPool pool(one_session(database));
   create_table(pool);
   long long bytes = 0;
   long long expected = 0;
@@ -227,9 +233,7 @@ TEST_CASE("Begin::kWithLastWrites: reads first, then BEGIN, the writes and COMMI
           "[db][integration]") {
   using Begin = ConnectionPool::Begin;
   bourse::testing::TestDatabase database;
-  auto config = database.config();
-  config.pool_size = 1;  // every step below on the same session
-  ConnectionPool pool(config);
+  ConnectionPool pool(one_session(database));
   create_table(pool);
   REQUIRE(pool.with_session([](soci::session& s) { s << "INSERT INTO t (k, v) VALUES ('seed', 1)"; })
               .ok());
@@ -323,9 +327,7 @@ TEST_CASE("Begin::kByWork: the work's first batch opens the transaction; failure
           "[db][integration]") {
   using Begin = ConnectionPool::Begin;
   bourse::testing::TestDatabase database;
-  auto config = database.config();
-  config.pool_size = 1;  // every step below on the same session
-  ConnectionPool pool(config);
+  ConnectionPool pool(one_session(database));
   create_table(pool);
   const SqlStatement begin{"BEGIN", {}, std::nullopt, std::nullopt};
   int open_at_start = 1;

@@ -49,10 +49,6 @@ db::SqlStatement committed_offset_upsert(const std::string& topic, std::int32_t 
       std::nullopt};
 }
 
-void store_committed_offset(soci::session& session, const std::string& topic,
-                            std::int32_t partition, std::int64_t next_offset) {
-  db::execute_statement(session, committed_offset_upsert(topic, partition, next_offset));
-}
 
 std::vector<std::int64_t> snapshot_offsets(soci::session& session, const std::string& topic,
                                            std::int32_t partition) {

@@ -35,11 +35,10 @@ std::optional<std::int64_t> load_committed_offset(soci::session& session, const 
 std::optional<std::int64_t> begin_and_lock_committed_offset(soci::session& session,
                                                            const std::string& topic,
                                                            std::int32_t partition);
-// store_committed_offset's upsert, built and not run, for the batch's last writes.
+// The upsert of the partition's committed next offset, built and not run, for the batch's
+// last writes.
 db::SqlStatement committed_offset_upsert(const std::string& topic, std::int32_t partition,
                                          std::int64_t next_offset);
-void store_committed_offset(soci::session& session, const std::string& topic,
-                            std::int32_t partition, std::int64_t next_offset);
 
 // next_offset of the partition's stored snapshots, newest first.
 std::vector<std::int64_t> snapshot_offsets(soci::session& session, const std::string& topic,
