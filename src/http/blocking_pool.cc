@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "bourse/common/assert.h"
+#include "bourse/common/thread_name.h"
 
 namespace bourse::http {
 
@@ -39,7 +40,12 @@ BlockingPool::BlockingPool(BlockingPoolConfig config, metrics::Registry& registr
                                .with({config_.name})) {
   BOURSE_ASSERT(validate(config_).ok(), "invalid BlockingPoolConfig");
   threads_.reserve(static_cast<std::size_t>(config_.threads));
-  for (int i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { worker_loop(); });
+  for (int i = 0; i < config_.threads; ++i) {
+    threads_.emplace_back([this, i] {
+      set_current_thread_name("blocking-" + std::to_string(i));
+      worker_loop();
+    });
+  }
   for (const auto& thread : threads_) thread_ids_.push_back(thread.get_id());
 }
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "bourse/common/assert.h"
+#include "bourse/common/thread_name.h"
 #include "http/problem.h"
 #include "http/stream_channel.h"
 
@@ -879,7 +880,8 @@ Status Server::start() {
     core.running_threads = core.config.io_threads;
   }
   for (int i = 0; i < core.config.io_threads; ++i) {
-    threads_.emplace_back([raw = core_.get()] {
+    threads_.emplace_back([raw = core_.get(), i] {
+      set_current_thread_name("http-io-" + std::to_string(i));
       for (;;) {
         try {
           raw->ioc.run();

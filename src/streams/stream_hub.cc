@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "bourse/common/assert.h"
+#include "bourse/common/thread_name.h"
 #include "bourse/envelope/envelope.h"
 #include "bourse/kafka/partition_reader.h"
 #include "bourse/log/log.h"
@@ -198,7 +199,10 @@ StreamHub::~StreamHub() { stop(); }
 
 void StreamHub::start() {
   BOURSE_ASSERT(!thread_.joinable(), "StreamHub::start() called twice");
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_current_thread_name("stream-hub");
+    run();
+  });
 }
 
 void StreamHub::stop() {

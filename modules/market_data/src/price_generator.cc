@@ -1,6 +1,7 @@
 #include "bourse/market_data/price_generator.h"
 
 #include "bourse/common/assert.h"
+#include "bourse/common/thread_name.h"
 #include "bourse/log/log.h"
 #include "bourse/market_data/reference_price_store.h"
 
@@ -23,7 +24,10 @@ PriceGenerator::~PriceGenerator() { stop(); }
 void PriceGenerator::start() {
   std::lock_guard lock(mutex_);
   BOURSE_ASSERT(!thread_.joinable() && !stopping_, "a price generator starts once");
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_current_thread_name("price-gen");
+    run();
+  });
 }
 
 void PriceGenerator::stop() {

@@ -1,6 +1,7 @@
 #include "bourse/market_data/reference_prices.h"
 
 #include "bourse/common/assert.h"
+#include "bourse/common/thread_name.h"
 #include "bourse/log/log.h"
 #include "bourse/market_data/gbm_price_model.h"
 #include "bourse/market_data/reference_price_store.h"
@@ -66,7 +67,10 @@ Status ReferencePrices::refresh() {
 void ReferencePrices::start() {
   std::lock_guard lock(mutex_);
   BOURSE_ASSERT(!thread_.joinable() && !stopping_, "a reference view starts once");
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_current_thread_name("ref-prices");
+    run();
+  });
 }
 
 void ReferencePrices::stop() {

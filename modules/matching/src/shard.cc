@@ -1,6 +1,7 @@
 #include "bourse/matching/shard.h"
 
 #include "bourse/common/assert.h"
+#include "bourse/common/thread_name.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -47,7 +48,10 @@ void Shard::start() {
   BOURSE_ASSERT(!started_, "a shard starts once");
   started_ = true;
   running_.store(true, std::memory_order_release);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_current_thread_name("match-shard");
+    run();
+  });
 }
 
 void Shard::check_producer() {

@@ -5,6 +5,7 @@
 #include <map>
 #include <utility>
 
+#include "bourse/common/thread_name.h"
 #include "bourse/db/sql_error.h"
 #include "bourse/json/fields.h"
 #include "bourse/order/events.h"
@@ -112,7 +113,10 @@ OrderService::Committer::Committer(db::ConnectionPool& pool, account::AccountSer
                                              "Order requests per order-entry group", {},
                                              {1, 2, 5, 10, 20, 50, 100, 200, 256})
                                  .with({})),
-      thread_([this] { run(); }) {}
+      thread_([this] {
+        set_current_thread_name("order-commit");
+        run();
+      }) {}
 
 OrderService::Committer::~Committer() { stop(); }
 

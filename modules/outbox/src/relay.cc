@@ -11,6 +11,7 @@
 
 #include "batch_publisher.h"
 #include "bourse/common/assert.h"
+#include "bourse/common/thread_name.h"
 #include "bourse/kafka/producer.h"
 #include "bourse/log/log.h"
 #include "outbox_store.h"
@@ -295,7 +296,13 @@ Status Relay::start() {
   }
   state_->stop_requested = false;
   state_->running.store(true);
-  state_->thread = std::thread([this] { run_loop(); });
+  state_->thread = std::thread([this] {
+    // "relay-order", "relay-matching", "relay-account".
+    std::string_view table = state_->options.table;
+    if (table.ends_with("_outbox")) table.remove_suffix(std::string_view("_outbox").size());
+    set_current_thread_name("relay-" + std::string(table));
+    run_loop();
+  });
   return Status::success();
 }
 

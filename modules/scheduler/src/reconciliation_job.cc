@@ -1,6 +1,7 @@
 #include "bourse/scheduler/reconciliation_job.h"
 
 #include "bourse/common/assert.h"
+#include "bourse/common/thread_name.h"
 #include "bourse/log/log.h"
 
 namespace bourse::scheduler {
@@ -45,7 +46,10 @@ void ReconciliationJob::start() {
   std::lock_guard<std::mutex> lock(mutex_);
   BOURSE_ASSERT(!thread_.joinable(), "the reconciliation job starts once");
   stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    set_current_thread_name("reconciliation");
+    loop();
+  });
 }
 
 void ReconciliationJob::stop() {

@@ -8,6 +8,7 @@
 #include <thread>
 #include <utility>
 
+#include "bourse/common/thread_name.h"
 #include "bourse/db/session_lease.h"
 #include "bourse/db/sql_error.h"
 #include "bourse/log/log.h"
@@ -474,6 +475,7 @@ void SagaScheduler::start() {
     s.stopping = false;
   }
   s.thread = std::thread([this] {
+    set_current_thread_name("saga-scheduler");
     State& st = *state_;
     while (true) {
       auto report = run_once_with_lease();

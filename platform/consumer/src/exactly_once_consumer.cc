@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bourse/common/assert.h"
+#include "bourse/common/thread_name.h"
 #include "bourse/db/sql_error.h"
 #include "bourse/kafka/consumer.h"
 #include "bourse/kafka/errors.h"
@@ -859,7 +860,12 @@ void ExactlyOnceConsumer::start() {
   BOURSE_ASSERT(!impl_->driven, "start() after start() or poll_once()");
   impl_->driven = true;
   impl_->threaded = true;
-  impl_->worker = std::thread([impl = impl_.get()] { impl->run(); });
+  impl_->worker = std::thread([impl = impl_.get()] {
+    // "c:" and the group without its topic prefix: "c:account-settlement".
+    const std::string& group = impl->options.group_id;
+    set_current_thread_name("c:" + group.substr(group.find_last_of('.') + 1));
+    impl->run();
+  });
 }
 
 void ExactlyOnceConsumer::stop() {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "bourse/common/thread_name.h"
 #include "bourse/kafka/errors.h"
 #include "error_mapping.h"
 #include "event_forwarder.h"
@@ -187,7 +188,10 @@ Result<std::unique_ptr<Producer>> Producer::create(const KafkaConfig& config,
     return Error::invalid("kafka producer: cannot create the client: " + librdkafka_error);
   }
   Impl* raw = impl.get();
-  raw->poll_thread = std::thread([raw] { raw->poll_loop(); });
+  raw->poll_thread = std::thread([raw] {
+    set_current_thread_name("kafka-poll");
+    raw->poll_loop();
+  });
   raw->poll_thread_id = raw->poll_thread.get_id();
   return std::unique_ptr<Producer>(new Producer(std::move(impl)));
 }

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "bourse/common/assert.h"
+#include "bourse/common/thread_name.h"
 #include "bourse/common/timestamp.h"
 #include "bourse/db/sql_error.h"
 #include "bourse/kafka/admin.h"
@@ -721,7 +722,10 @@ Status MatchingService::start() {
   if (impl_->worker.joinable())
     return Error{ErrorCode::kConflict, "matching service running", "already_running"};
   impl_->stopping = false;
-  impl_->worker = std::thread([this] { impl_->run(); });
+  impl_->worker = std::thread([this] {
+    set_current_thread_name("matching");
+    impl_->run();
+  });
   return Status::success();
 }
 
