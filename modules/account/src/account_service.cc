@@ -6,19 +6,12 @@
 #include <soci/soci.h>
 
 #include "asset.h"
-#include "balance_hints.h"
 #include "balance_store.h"
 #include "bourse/common/ids.h"
 #include "bourse/common/limits.h"
 #include "bourse/db/sql_error.h"
 
 namespace bourse::account {
-
-AccountService::AccountService(db::ConnectionPool& pool)
-    : pool_(pool), hints_(std::make_unique<BalanceHints>()) {}
-
-AccountService::~AccountService() = default;
-
 namespace {
 
 Error unknown_account(std::string_view user_id) {

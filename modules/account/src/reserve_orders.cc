@@ -2,12 +2,9 @@
 // order module's group transaction, in a constant number of statements.
 #include <soci/soci.h>
 
-#include <algorithm>
 #include <iterator>
-#include <optional>
 
 #include "asset.h"
-#include "balance_hints.h"
 #include "balance_store.h"
 #include "bourse/account/account_service.h"
 #include "bourse/common/assert.h"
@@ -50,32 +47,18 @@ Result<std::vector<ReservationDecision>> AccountService::reserve_orders(
   }
   const std::string currency = kCurrency;
 
-  // 1. The balances: under kHinted from the hints if every row has one; otherwise in one
-  // round trip, locked (lock order: every cash row by ascending user id, then positions by
-  // (user, symbol)) or plainly read (BalanceReads).
+  // 1. The balances in one round trip, locked (lock order: every cash row by ascending
+  // user id, then positions by (user, symbol)) or plainly read (BalanceReads).
+  GroupBalances balances;
   const std::vector<std::string> users = users_to_lock(requests);
   const std::vector<PositionKey> keys = positions_to_lock(requests);
-  std::optional<GroupBalanceRows> known;
-  if (reads == BalanceReads::kHinted) known = hints_->lookup(users, keys);
-  const bool hinted = known.has_value();
-  if (!hinted) known = read_group_balances(session, users, keys, currency, reads);
-  GroupBalances balances{std::move(known->cash), std::move(known->positions)};
-  GroupBalances locked = balances;
+  GroupBalanceRows read = read_group_balances(session, users, keys, currency, reads);
+  balances.cash = std::move(read.cash);
+  balances.positions = std::move(read.positions);
+  const GroupBalances locked = balances;
 
-  // 2. Decide (pure). A hint may be low (funds freed since), so no order is rejected on
-  // one: if any would be, the rows are read and the group decided again.
+  // 2. Decide (pure).
   std::vector<ReservationDecision> decisions = decide_reservations(requests, balances);
-  const auto rejected = [](const ReservationDecision& d) {
-    return std::holds_alternative<Rejected>(d);
-  };
-  if (hinted && std::any_of(decisions.begin(), decisions.end(), rejected)) {
-    GroupBalanceRows read = read_group_balances(session, users, keys, currency, reads);
-    balances = GroupBalances{std::move(read.cash), std::move(read.positions)};
-    locked = balances;
-    decisions = decide_reservations(requests, balances);
-  }
-  // What the group leaves is the next group's hint (a rollback only makes it low).
-  hints_->remember(GroupBalanceRows{balances.cash, balances.positions});
   std::vector<std::size_t> reserved_indexes;
   for (std::size_t i = 0; i < decisions.size(); ++i) {
     if (std::holds_alternative<Reserved>(decisions[i])) reserved_indexes.push_back(i);
@@ -105,11 +88,11 @@ Result<std::vector<ReservationDecision>> AccountService::reserve_orders(
   writes.push_back(reservations_insert(rows));
   writes.push_back(ledger_entries_insert(entries));
   // 5. Last, what the group reserved is ADDED to the rows whose reserved amount moved (in
-  // the lock order: cash, then positions): unless kLocking these are its first locks on
+  // the lock order: cash, then positions): under kOptimistic these are its first locks on
   // them, and the CHECK total >= reserved is what proves the decisions still fit. Under
   // locks the decisions cannot be overtaken: a CHECK failure there is a bug (thrown).
   std::optional<Error> moved;
-  if (reads != BalanceReads::kLocking) {
+  if (reads == BalanceReads::kOptimistic) {
     moved = Error{ErrorCode::kConflict,
                   "the balances changed between the read and the reservation; run the group "
                   "again with locking reads",

@@ -40,9 +40,8 @@ struct AccountFixture {
 
   // reserve_orders for `orders` in one READ COMMITTED transaction, as the order
   // module's group commit calls it; the reserved orders get the ids given with them.
-  // `reads` as BalanceReads; with `fall_back`, a kHinted group whose balances moved runs
-  // again kOptimistic, and a kOptimistic one with locking reads, as the order committer
-  // does. `meanwhile` runs inside
+  // `reads` as BalanceReads; with `fall_back`, a kOptimistic group whose balances moved
+  // runs again with locking reads, as the order committer does. `meanwhile` runs inside
   // the creator callback: after the reads, before any write.
   Result<std::vector<ReservationDecision>> reserve_group(
       const std::vector<OrderRequest>& orders, int max_attempts = 3,
@@ -70,11 +69,9 @@ struct AccountFixture {
           return Status::success();
         },
         max_attempts, db::Isolation::kReadCommitted);
-    if (!status && fall_back && reads != BalanceReads::kLocking &&
+    if (!status && fall_back && reads == BalanceReads::kOptimistic &&
         status.error().reason == kBalancesMovedReason) {
-      return reserve_group(orders, max_attempts,
-                           reads == BalanceReads::kHinted ? BalanceReads::kOptimistic
-                                                          : BalanceReads::kLocking);
+      return reserve_group(orders, max_attempts, BalanceReads::kLocking);
     }
     if (!status) return status.error();
     return std::move(*result);

@@ -336,81 +336,10 @@ TEST_CASE("optimistic reads decide as locking reads do, and funds taken meanwhil
   f.check_conservation();
 }
 
-TEST_CASE("hinted groups decide on what the last group left, without reading: a hint too "
-          "high sends the group back, a hint too low never rejects",
-          "[account][integration]") {
-  AccountFixture f;
-  REQUIRE(f.accounts.open_account("anna", usd("100"), {}).ok());
-  REQUIRE(f.accounts.open_account("cleo", usd("0"), {{"AAPL", Quantity::of(5)}}).ok());
-  // No hints yet: read, as kOptimistic. anna has 40 left, cleo 2 shares.
-  auto first = f.reserve_group({limit_order(1, "anna", Side::kBuy, "AAPL", 1, "60"),
-                                limit_order(2, "cleo", Side::kSell, "AAPL", 3, "60")},
-                               3, BalanceReads::kHinted, /*fall_back=*/false);
-  REQUIRE(first.ok());
-  CHECK(reserved((*first)[0]));
-  CHECK(reserved((*first)[1]));
-
-  // Another instance (its own service, its own hints) takes 30 of anna's 40. This
-  // service's hint still says 40, so a group for 30 is decided without a read, and the
-  // write's CHECK refuses it: a group that had read would have seen 10 and rejected it.
-  bourse::account::AccountService other_instance(f.pool);
-  {
-    std::vector<bourse::account::ReservationRequest> requests{
-        limit_order(3, "anna", Side::kBuy, "AAPL", 1, "30").request};
-    REQUIRE(f.pool
-                .in_transaction([&](soci::session& session) -> bourse::Status {
-                  auto d = other_instance.reserve_orders(
-                      session, requests,
-                      [](auto) -> bourse::Result<std::vector<bourse::OrderId>> {
-                        return std::vector<bourse::OrderId>{bourse::OrderId(3)};
-                      });
-                  if (!d) return d.error();
-                  REQUIRE(reserved(d->front()));
-                  return bourse::Status::success();
-                })
-                .ok());
-  }
-  auto moved = f.reserve_group({limit_order(4, "anna", Side::kBuy, "AAPL", 1, "30")}, 1,
-                               BalanceReads::kHinted, /*fall_back=*/false);
-  REQUIRE_FALSE(moved.ok());
-  CHECK(moved.error().reason == bourse::account::kBalancesMovedReason);
-  CHECK(f.get("anna").cash.reserved == usd("90"));
-  // Run again as the committer does (optimistic: read), it is rejected on what is left.
-  auto again = f.reserve_group({limit_order(4, "anna", Side::kBuy, "AAPL", 1, "30")}, 1,
-                               BalanceReads::kHinted);
-  REQUIRE(again.ok());
-  CHECK(rejection(again->front()).available == "10");
-
-  // Funds freed behind the hints' back (a deposit here; settlement and releases alike):
-  // the hint says 10 available, the account has 110. The hint alone would reject 50 and
-  // 2 shares more than the hinted 2: the group reads and reserves them instead.
-  REQUIRE(f.accounts.deposit_cash("anna", usd("100"), "dep-1").ok());
-  REQUIRE(f.accounts.deposit_shares("cleo", "AAPL", Quantity::of(2), "dep-2").ok());
-  auto freed = f.reserve_group({limit_order(5, "anna", Side::kBuy, "AAPL", 1, "50"),
-                                limit_order(6, "cleo", Side::kSell, "AAPL", 4, "60")},
-                               1, BalanceReads::kHinted, /*fall_back=*/false);
-  REQUIRE(freed.ok());
-  CHECK(held((*freed)[0]).cash == usd("50"));
-  CHECK(held((*freed)[1]).shares == Quantity::of(4));
-  // A real shortfall is rejected with the READ amounts (70 available), not the hinted
-  // ones (60).
-  REQUIRE(f.accounts.deposit_cash("anna", usd("10"), "dep-3").ok());
-  auto short_of = f.reserve_group({limit_order(7, "anna", Side::kBuy, "AAPL", 1, "71")}, 1,
-                                  BalanceReads::kHinted, /*fall_back=*/false);
-  REQUIRE(short_of.ok());
-  CHECK(rejection(short_of->front()).detail() == "insufficient funds: 70 available, 71 needed");
-  CHECK(f.get("anna").cash.reserved == usd("140"));
-  CHECK(f.get("cleo").positions.at(0).reserved == Quantity::of(7));
-  f.check_conservation();
-}
-
 TEST_CASE("200 concurrent one-order groups on one account with cash for 120 reserve exactly 120",
           "[account][integration][concurrency]") {
-  const auto reads =
-      GENERATE(BalanceReads::kLocking, BalanceReads::kOptimistic, BalanceReads::kHinted);
-  INFO("reads: " << (reads == BalanceReads::kLocking      ? "locking"
-                     : reads == BalanceReads::kOptimistic ? "optimistic, then locking"
-                                                          : "hinted, optimistic, then locking"));
+  const auto reads = GENERATE(BalanceReads::kLocking, BalanceReads::kOptimistic);
+  INFO("reads: " << (reads == BalanceReads::kLocking ? "locking" : "optimistic, then locking"));
   AccountFixture f(/*pool_size=*/16);
   REQUIRE(f.accounts.open_account("alice", usd("12000"), {}).ok());
   constexpr int kOrders = 200;

@@ -209,12 +209,10 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
   std::vector<Outcome> outcomes;
   if (leaders.empty()) return outcomes;
   Error last = Error::unavailable("order entry is congested");
-  // Hinted first (decided on what the account module last knew of the balances, no read
-  // at all: one round trip), then optimistic (read without locks, so a settlement batch
-  // and this group hold each other's cash rows only for their last writes) if the hints
-  // were too high, then once under locks if another instance's group reserved the same
-  // funds in between.
-  account::BalanceReads reads = account::BalanceReads::kHinted;
+  // Optimistic first (the balances read without locks, so a settlement batch and this
+  // group hold each other's cash rows only for their last writes); once under locks if
+  // another instance's group reserved the same funds in between.
+  account::BalanceReads reads = account::BalanceReads::kOptimistic;
   for (int attempt = 1; attempt <= options_.max_group_attempts; ++attempt) {
     Status written = order_ids_.reserve(leaders.size());
     if (written) written = write_group(leaders, outcomes, reads);
@@ -231,12 +229,10 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
     }
     const Error& error = written.error();
     if (error.reason == account::kBalancesMovedReason &&
-        reads != account::BalanceReads::kLocking) {
-      // Decided again on read, then on locked balances.
-      reads = reads == account::BalanceReads::kHinted ? account::BalanceReads::kOptimistic
-                                                      : account::BalanceReads::kLocking;
+        reads == account::BalanceReads::kOptimistic) {
+      reads = account::BalanceReads::kLocking;  // decided again on locked balances
       ++group_retries_;
-      --attempt;  // at most twice: it does not use up an attempt
+      --attempt;  // at most once: it does not use up an attempt
       continue;
     }
     if (db::is_retryable(error) || error.reason == db::kDuplicateKeyReason) {
@@ -267,14 +263,12 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
 
 // A constant number of round trips per group, whatever its size: one key lookup (only
 // when a leader has a key); the reservation's reads (the cash rows, the positions when the
-// group sells - plain or locking, `reads`; none under kHinted when every row has a hint
-// and no order is rejected); then ONE batch (db/sql_batch.h) with every write - the
-// orders (numbered from order_ids_), reservations, ledger entries, the relative balance
-// updates, the OrderCreated events, the keys - and the COMMIT. A hinted group without keys
-// is that one round trip. Unless kLocking the reads run before the transaction
-// (Begin::kWithLastWrites): BEGIN travels with that batch, so the group holds its locks
-// for one round trip; the balance UPDATEs' CHECKs and the keys' unique index prove what
-// the reads (or hints) assumed. Under kLocking the transaction
+// group sells - plain or locking, `reads`); then ONE batch (db/sql_batch.h) with every
+// write - the orders (numbered from order_ids_), reservations, ledger entries, the relative
+// balance updates, the OrderCreated events, the keys - and the COMMIT. Under kOptimistic
+// the reads run before the transaction (Begin::kWithLastWrites): BEGIN travels with that
+// batch, so the group holds its locks for one round trip; the balance UPDATEs' CHECKs and
+// the keys' unique index prove what the reads assumed. Under kLocking the transaction
 // opens first and the reads lock. READ COMMITTED: locking reads of rows that do not exist
 // (an unknown account, a symbol never held) take no gap locks.
 Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders,
@@ -325,8 +319,9 @@ Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders
         return last_writes;
       },
       /*max_attempts=*/1, db::Isolation::kReadCommitted,
-      reads == account::BalanceReads::kLocking ? db::ConnectionPool::Begin::kBeforeWork
-                                               : db::ConnectionPool::Begin::kWithLastWrites);
+      reads == account::BalanceReads::kOptimistic
+          ? db::ConnectionPool::Begin::kWithLastWrites
+          : db::ConnectionPool::Begin::kBeforeWork);
 }
 
 Status OrderService::Committer::create_orders(soci::session& session,

@@ -373,10 +373,9 @@ TEST_CASE("two instances racing on one key create one order", "[order][integrati
 
 TEST_CASE("two instances racing for one account's cash reserve exactly what it holds",
           "[order][integration]") {
-  // Each committer decides on its balance hints, or balances read without locks, first;
-  // when the other instance's group reserved the same cash in between, the CHECK refuses
-  // its write and the group is decided again on read, then locked, balances (each counted
-  // in group_retries). Rounds go on until
+  // Each committer decides on balances read without locks first; when the other
+  // instance's group reserved the same cash in between, the CHECK refuses its write and
+  // the group is decided again under locks (counted in group_retries). Rounds go on until
   // that happened at least once, so the fallback itself is exercised.
   OrderFixture fixture;
   db::ConnectionPool second_pool(fixture.database.config());

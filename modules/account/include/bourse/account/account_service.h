@@ -37,16 +37,14 @@
 // against the pseudo-account "@external"); an open reservation's remaining amount is
 // what its order still holds, and reserved balances equal the sum of them.
 //
-// Thread-safety: an AccountService holds the pool reference and the balance hints of
-// BalanceReads::kHinted (internally locked; never trusted for correctness) and may be
-// shared by any number of threads. Every call blocks on the database: call it from
+// Thread-safety: an AccountService is stateless apart from the pool reference and may
+// be shared by any number of threads. Every call blocks on the database: call it from
 // a worker thread, never from an I/O thread. It has no threads of its own.
 #pragma once
 
 #include <soci/session.h>
 
 #include <map>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -78,15 +76,10 @@ struct DepositOutcome {
   bool replayed = false;
 };
 
-class BalanceHints;  // src/balance_hints.h
-
 class AccountService {
  public:
   // `pool` must outlive the service.
-  explicit AccountService(db::ConnectionPool& pool);
-  ~AccountService();
-  AccountService(const AccountService&) = delete;
-  AccountService& operator=(const AccountService&) = delete;
+  explicit AccountService(db::ConnectionPool& pool) : pool_(pool) {}
 
   // Creates the account with its opening cash and positions (ledger kind "opening").
   // Errors: invalid user id or symbol, negative values, more than kMaxOpeningPositions
@@ -182,7 +175,6 @@ class AccountService {
 
  private:
   db::ConnectionPool& pool_;
-  std::unique_ptr<BalanceHints> hints_;  // BalanceReads::kHinted (src/balance_hints.h)
 };
 
 }  // namespace bourse::account

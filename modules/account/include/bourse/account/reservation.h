@@ -90,14 +90,7 @@ using CreateOrders =
 //     kBalancesMovedReason: the caller rolls back and runs the group again, kLocking.
 //     Funds only ever grow under a reader's feet otherwise (settlement and releases
 //     free them), so a decision made on the plain read stays valid when the write passes.
-//   - kHinted: no read at all when the service holds a hint for every row the group
-//     needs (src/balance_hints.h: the balances its earlier groups read or left, in this
-//     process); decided on those, written as under kOptimistic, so a hint that is too
-//     high ends the same way (kBalancesMovedReason; run again kOptimistic). A hint that
-//     is too low never rejects an order: if any order of the group would be rejected, or
-//     a row has no hint, the group reads its rows plainly and decides again (as
-//     kOptimistic). Saves the group's read round trip in the common case.
-enum class BalanceReads { kLocking, kOptimistic, kHinted };
+enum class BalanceReads { kLocking, kOptimistic };
 inline constexpr const char* kBalancesMovedReason = "balances_moved";
 
 }  // namespace bourse::account
