@@ -424,6 +424,11 @@ int main(int argc, char** argv) {
   double final_after_s = -1;
   long long orders = 0, trades = 0, rows = 0, statements = 0;
   LatencyHistogram trade_latency, settled_latency;
+  // Where order->settled goes, hop by hop (server timestamps): each relay from its outbox
+  // row's insert to its mark (published_at is set after the broker acknowledged, so a hop
+  // holds the relay's wake-up, fetch, durability barrier, produce, acknowledgement and
+  // mark), and trade->settled (the matching batch's commit to the settlement batch).
+  LatencyHistogram order_relay, matching_relay, account_relay, trade_to_settled;
   std::string reconciliation = "unavailable";
   try {
     soci::session db(soci::mysql, options.db.connection_string());
@@ -459,6 +464,21 @@ int main(int argc, char** argv) {
       trade_latency.record_us(row.get<long long>(0));
       if (row.get<long long>(1) >= 0) settled_latency.record_us(row.get<long long>(1));
     }
+    const auto record_hop = [&](LatencyHistogram& histogram, const std::string& sql) {
+      soci::rowset<long long> values = (db.prepare << sql, soci::use(load_started_db));
+      for (long long micros : values) histogram.record_us(micros);
+    };
+    for (const auto& [histogram, table] :
+         {std::pair<LatencyHistogram*, const char*>{&order_relay, "order_outbox"},
+          {&matching_relay, "matching_outbox"},
+          {&account_relay, "account_outbox"}}) {
+      record_hop(*histogram, std::string("SELECT TIMESTAMPDIFF(MICROSECOND, created_at, published_at) "
+                                         "FROM ") +
+                                 table + " WHERE created_at >= :start AND published_at IS NOT NULL");
+    }
+    record_hop(trade_to_settled,
+               "SELECT TIMESTAMPDIFF(MICROSECOND, executed_at, settled_at) FROM trades WHERE "
+               "executed_at >= :start AND settled_at IS NOT NULL");
     std::vector<std::string> tables;
     soci::rowset<std::string> names =
         (db.prepare << "SELECT table_name FROM information_schema.tables WHERE table_schema = "
@@ -540,6 +560,16 @@ int main(int argc, char** argv) {
     std::printf("  %-16s %9.2f %9.2f %9.2f %9.2f\n", name, histogram->percentile_ms(50),
                 histogram->percentile_ms(99), histogram->percentile_ms(99.9), histogram->max_ms());
   }
+  std::printf("  %-16s %9s %9s %9s %9s   (where order->settled goes)\n", "hop ms", "p50", "p90",
+              "p99", "max");
+  for (const auto& [name, histogram] :
+       {std::pair<const char*, const LatencyHistogram*>{"order relay", &order_relay},
+        {"matching relay", &matching_relay},
+        {"trade->settled", &trade_to_settled},
+        {"account relay", &account_relay}}) {
+    std::printf("  %-16s %9.2f %9.2f %9.2f %9.2f\n", name, histogram->percentile_ms(50),
+                histogram->percentile_ms(90), histogram->percentile_ms(99), histogram->max_ms());
+  }
   std::printf("  rows inserted per order %.2f; statements per order %.2f; reconciliation %s; sustainable: %s\n",
               rows_per_order, statements_per_order, reconciliation.c_str(),
               sustainable ? "yes" : ("NO (" + verdict.reasons + ")").c_str());
@@ -551,11 +581,13 @@ int main(int argc, char** argv) {
               "\"accept_p99_ms\":%.2f,\"trade_p99_ms\":%.2f,\"settled_p99_ms\":%.2f,"
               "\"rows_per_order\":%.2f,\"statements_per_order\":%.2f,\"raw_db_rows_per_s\":%.0f,\"raw_kafka_msgs_per_s\":%.0f,"
               "\"failed\":%lld,\"max_lag\":%.0f,\"final_after_s\":%.2f,\"sustainable\":%s,\"answered_share\":%s,"
+              "\"order_relay_p50_ms\":%.2f,\"trade_to_settled_p50_ms\":%.2f,"
               "\"reconciliation\":\"%s\"}\n",
               orders_per_s, trades_per_s, accepts.percentile_ms(50), accepts.percentile_ms(99),
               trade_latency.percentile_ms(99), settled_latency.percentile_ms(99), rows_per_order,
               statements_per_order, options.raw_db_rows_per_s, options.raw_kafka_msgs_per_s, counts.failed.load(), max_lag,
               final_after_s, sustainable ? "true" : "false", answered_share_json.c_str(),
+              order_relay.percentile_ms(50), trade_to_settled.percentile_ms(50),
               reconciliation.c_str());
   return sustainable ? 0 : 1;
 }
