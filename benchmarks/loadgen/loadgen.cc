@@ -456,29 +456,27 @@ int main(int argc, char** argv) {
     soci::rowset<soci::row> latencies =
         (db.prepare << "SELECT TIMESTAMPDIFF(MICROSECOND, GREATEST(b.created_at, s.created_at), "
                        "t.executed_at), COALESCE(TIMESTAMPDIFF(MICROSECOND, GREATEST(b.created_at, "
-                       "s.created_at), t.settled_at), -1) FROM trades t JOIN orders b ON b.order_id = "
+                       "s.created_at), t.settled_at), -1), COALESCE(TIMESTAMPDIFF(MICROSECOND, "
+                       "t.executed_at, t.settled_at), -1) FROM trades t JOIN orders b ON b.order_id = "
                        "t.buy_order_id JOIN orders s ON s.order_id = t.sell_order_id WHERE "
                        "t.executed_at >= :start",
          soci::use(load_started_db));
     for (const auto& row : latencies) {
       trade_latency.record_us(row.get<long long>(0));
       if (row.get<long long>(1) >= 0) settled_latency.record_us(row.get<long long>(1));
+      if (row.get<long long>(2) >= 0) trade_to_settled.record_us(row.get<long long>(2));
     }
-    const auto record_hop = [&](LatencyHistogram& histogram, const std::string& sql) {
-      soci::rowset<long long> values = (db.prepare << sql, soci::use(load_started_db));
-      for (long long micros : values) histogram.record_us(micros);
-    };
     for (const auto& [histogram, table] :
          {std::pair<LatencyHistogram*, const char*>{&order_relay, "order_outbox"},
           {&matching_relay, "matching_outbox"},
           {&account_relay, "account_outbox"}}) {
-      record_hop(*histogram, std::string("SELECT TIMESTAMPDIFF(MICROSECOND, created_at, published_at) "
-                                         "FROM ") +
-                                 table + " WHERE created_at >= :start AND published_at IS NOT NULL");
+      soci::rowset<long long> hops =
+          (db.prepare << std::string("SELECT TIMESTAMPDIFF(MICROSECOND, created_at, published_at) "
+                                     "FROM ") +
+                             table + " WHERE created_at >= :start AND published_at IS NOT NULL",
+           soci::use(load_started_db));
+      for (long long micros : hops) histogram->record_us(micros);
     }
-    record_hop(trade_to_settled,
-               "SELECT TIMESTAMPDIFF(MICROSECOND, executed_at, settled_at) FROM trades WHERE "
-               "executed_at >= :start AND settled_at IS NOT NULL");
     std::vector<std::string> tables;
     soci::rowset<std::string> names =
         (db.prepare << "SELECT table_name FROM information_schema.tables WHERE table_schema = "
