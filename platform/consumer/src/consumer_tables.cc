@@ -28,21 +28,32 @@ std::optional<std::int64_t> load_next_offset(soci::session& session, const std::
   return static_cast<std::int64_t>(next_offset);
 }
 
-std::optional<std::int64_t> begin_and_lock_next_offset(soci::session& session,
-                                                       const std::string& group,
-                                                       const std::string& topic,
-                                                       std::int32_t partition) {
-  const std::vector<db::SqlRow> rows = db::begin_reading(
-      session, {"SELECT next_offset FROM consumer_offsets WHERE consumer_group = :g AND "
-                "topic = :t AND partition_id = :p FOR UPDATE",
-                {group, topic, static_cast<long long>(partition)},
-                std::nullopt,
-                std::nullopt});
-  BOURSE_ASSERT(rows.size() <= 1, "one row per (group, topic, partition)");
-  if (rows.empty() || !rows[0].at(0).has_value()) return std::nullopt;
-  const std::int64_t next_offset = std::stoll(*rows[0][0]);
-  BOURSE_ASSERT(next_offset >= 0, "stored consumer offsets are never negative");
-  return next_offset;
+std::map<kafka::TopicPartition, std::optional<std::int64_t>> begin_and_lock_next_offsets(
+    soci::session& session, const std::string& group,
+    const std::vector<kafka::TopicPartition>& partitions) {
+  BOURSE_ASSERT(!partitions.empty() && partitions.size() <= kMaxLockedPartitions,
+                "1..kMaxLockedPartitions partitions are locked at once");
+  std::map<kafka::TopicPartition, std::optional<std::int64_t>> stored;
+  db::SqlStatement query{"SELECT topic, partition_id, next_offset FROM consumer_offsets "
+                         "WHERE consumer_group = :g AND (topic, partition_id) IN (" +
+                             db::row_placeholders(partitions.size(), 2) + ") FOR UPDATE",
+                         {group}, std::nullopt, std::nullopt};
+  query.values.reserve(1 + 2 * partitions.size());
+  for (const kafka::TopicPartition& tp : partitions) {
+    BOURSE_ASSERT(stored.emplace(tp, std::nullopt).second, "no partition is locked twice");
+    query.values.insert(query.values.end(), {tp.topic, static_cast<long long>(tp.partition)});
+  }
+  for (const db::SqlRow& row : db::begin_reading(session, query)) {
+    BOURSE_ASSERT(row.size() == 3 && row[0] && row[1] && row[2],
+                  "a consumer_offsets row has its key and next offset");
+    const kafka::TopicPartition tp{*row[0], static_cast<std::int32_t>(std::stol(*row[1]))};
+    const auto it = stored.find(tp);
+    BOURSE_ASSERT(it != stored.end() && !it->second,
+                  "one row per (group, topic, partition), of a partition asked for");
+    it->second = std::stoll(*row[2]);
+    BOURSE_ASSERT(*it->second >= 0, "stored consumer offsets are never negative");
+  }
+  return stored;
 }
 
 db::SqlStatement next_offset_upsert(const std::string& group, const std::string& topic,
@@ -54,6 +65,25 @@ db::SqlStatement next_offset_upsert(const std::string& group, const std::string&
                           {group, topic, static_cast<long long>(partition),
                            static_cast<long long>(next_offset)},
                           std::nullopt, std::nullopt};
+}
+
+db::SqlStatement next_offsets_upsert(
+    const std::string& group,
+    const std::vector<std::pair<kafka::TopicPartition, std::int64_t>>& next_offsets) {
+  BOURSE_ASSERT(!next_offsets.empty() && next_offsets.size() <= kMaxLockedPartitions,
+                "1..kMaxLockedPartitions offsets are stored at once");
+  db::SqlStatement upsert{"INSERT INTO consumer_offsets (consumer_group, topic, partition_id, "
+                          "next_offset) VALUES " +
+                              db::row_placeholders(next_offsets.size(), 4) +
+                              " ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)",
+                          {}, std::nullopt, std::nullopt};
+  upsert.values.reserve(4 * next_offsets.size());
+  for (const auto& [tp, next_offset] : next_offsets) {
+    BOURSE_ASSERT(next_offset >= 0, "a next offset is never negative");
+    upsert.values.insert(upsert.values.end(), {group, tp.topic, static_cast<long long>(tp.partition),
+                                               static_cast<long long>(next_offset)});
+  }
+  return upsert;
 }
 
 void store_next_offset(soci::session& session, const std::string& group, const std::string& topic,

@@ -9,12 +9,15 @@
 #include <soci/session.h>
 
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
 #include <string_view>
 
 #include "bourse/db/sql_batch.h"
+#include "bourse/kafka/message.h"
 
 namespace bourse::consumer::detail {
 
@@ -27,12 +30,16 @@ inline constexpr std::size_t kMaxDeadLetterErrorBytes = 8 * 1024;
 std::optional<std::int64_t> load_next_offset(soci::session& session, const std::string& group,
                                              const std::string& topic, std::int32_t partition,
                                              bool for_update);
-// BEGIN and load_next_offset(for_update = true) in ONE round trip (db/sql_batch.h): opens
-// the batch's transaction (ConnectionPool::Begin::kByWork).
-std::optional<std::int64_t> begin_and_lock_next_offset(soci::session& session,
-                                                       const std::string& group,
-                                                       const std::string& topic,
-                                                       std::int32_t partition);
+// BEGIN and the locking read of several partitions' stored next offsets in ONE round
+// trip (db/sql_batch.h): opens a batch's transaction (ConnectionPool::Begin::kByWork).
+// Returns each of `partitions`' stored next offset, std::nullopt where none is stored;
+// the rows (or the gaps where they would be) stay locked until the end of the
+// transaction, so two members that both believe they own a partition are serialised.
+// REQUIRES: 1..kMaxLockedPartitions partitions, no partition twice.
+inline constexpr std::size_t kMaxLockedPartitions = 1'000;
+std::map<kafka::TopicPartition, std::optional<std::int64_t>> begin_and_lock_next_offsets(
+    soci::session& session, const std::string& group,
+    const std::vector<kafka::TopicPartition>& partitions);
 
 // Inserts or moves the partition's next offset.
 void store_next_offset(soci::session& session, const std::string& group, const std::string& topic,
@@ -40,6 +47,11 @@ void store_next_offset(soci::session& session, const std::string& group, const s
 // Its statement, built and not run: a batch sends it with its COMMIT (db/sql_batch.h).
 db::SqlStatement next_offset_upsert(const std::string& group, const std::string& topic,
                                     std::int32_t partition, std::int64_t next_offset);
+// The same for several partitions in one multi-row statement.
+// REQUIRES: 1..kMaxLockedPartitions entries, no partition twice, offsets >= 0.
+db::SqlStatement next_offsets_upsert(
+    const std::string& group,
+    const std::vector<std::pair<kafka::TopicPartition, std::int64_t>>& next_offsets);
 
 // INSERT IGNORE of (group, event_id) into processed_events: true if the row is new (the
 // event was never applied by this group), false for a duplicate.

@@ -69,17 +69,35 @@ struct PartitionState {
   metrics::Gauge* lag_gauge = nullptr;
 };
 
-// What one batch transaction did; reset at the start of each attempt.
-struct BatchOutcome {
+// One partition's share of a batch: its consecutive messages, in offset order.
+// A batch is one or more of them, keyed (and locked) in partition order.
+using Runs = std::map<kafka::TopicPartition, std::vector<kafka::Message>>;
+
+// What one batch transaction did for one of its partitions; reset at the start of each
+// attempt.
+struct RunOutcome {
   std::size_t applied = 0;
   std::size_t duplicates = 0;
   std::size_t ignored = 0;  // of a type the handler does not handle: not claimed
   std::optional<std::int64_t> fenced_next_offset;   // another member was ahead: skip to it
-  std::optional<std::int64_t> gap_expected_offset;  // the batch started past it: refused
-  bool confirmed_log_gap = false;    // started past it again after a re-fetch: no records there
-  std::int64_t current_offset = -1;  // the message parsed, then the first one handed over
+  std::optional<std::int64_t> gap_expected_offset;  // the run started past it: refused
+  bool confirmed_log_gap = false;  // started past it again after a re-fetch: no records there
   std::vector<detail::DeadLetter> malformed;  // dead-lettered inside the batch
 };
+
+// What one batch transaction did; reset at the start of each attempt.
+struct BatchOutcome {
+  std::map<kafka::TopicPartition, RunOutcome> runs;
+  // The message parsed, then the first one handed over: a failure is logged against it.
+  std::optional<kafka::TopicPartition> current_partition;
+  std::int64_t current_offset = -1;
+};
+
+std::size_t message_count(const Runs& runs) {
+  std::size_t count = 0;
+  for (const auto& [tp, run] : runs) count += run.size();
+  return count;
+}
 
 }  // namespace
 
@@ -314,13 +332,56 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
 
   bool held_full() const { return held.size() >= kMaxHeldBatches * options.max_batch; }
 
+  // Whether the message at `offset` of `tp` must be applied alone: it is in the range of a
+  // failed batch being retried one message per transaction.
+  bool one_by_one(const kafka::TopicPartition& tp, std::int64_t offset) const {
+    const auto it = partitions.find(tp);
+    return it != partitions.end() && offset <= it->second.one_by_one_until;
+  }
+
+  // Whether `tp`'s last batch failed: its next batches hold none of the other partitions'
+  // messages until one commits, so that a partition whose events fail (a transient error
+  // for as long as it lasts) never holds the others back.
+  bool troubled(const kafka::TopicPartition& tp) const {
+    const auto it = partitions.find(tp);
+    return it != partitions.end() && it->second.consecutive_failures > 0;
+  }
+
+  // Gathers one batch and applies it: consecutive messages of one or more partitions, at
+  // most max_batch in all, gathered until batch_wait after its oldest message was polled,
+  // in one transaction. A message being retried alone (one_by_one) is a batch of its own;
+  // a troubled partition's messages make batches of their own partition only.
   Result<std::size_t> poll_once(milliseconds timeout) {
     if (Status status = ensure_kafka(); !status) return status.error();
     check_progress();
     const std::uint64_t epoch = assignment_epoch;
-    std::vector<kafka::Message> batch;
-    std::optional<kafka::TopicPartition> from_held = held.oldest();
-    if (!from_held) {
+    Runs runs;
+    std::size_t total = 0;
+    std::optional<kafka::TopicPartition> only;  // a batch of this partition alone
+    // batch_wait counts from when the batch's oldest message was polled: held messages
+    // waited while the last batch was applied, so a message waits about one batch_wait.
+    Clock::time_point first_polled = Clock::now();
+    if (const std::optional<kafka::TopicPartition> oldest = held.oldest()) {
+      first_polled = held.front_held_at(*oldest);
+      if (one_by_one(*oldest, held.front_offset(*oldest))) {
+        held.take(*oldest, 1, runs[*oldest]);
+        return apply(std::move(runs));
+      }
+      if (troubled(*oldest)) only = *oldest;
+      // The held messages, oldest partition first, up to a full batch. A partition retried
+      // one by one or troubled waits for its own turn (it becomes the oldest).
+      for (const kafka::TopicPartition& tp : held.by_age()) {
+        if (total == options.max_batch) break;
+        if (partitions.find(tp) == partitions.end()) {
+          drop_unassigned(tp);
+          continue;
+        }
+        if (only ? tp != *only : one_by_one(tp, held.front_offset(tp)) || troubled(tp)) continue;
+        std::vector<kafka::Message>& run = runs[tp];
+        held.take(tp, options.max_batch - total, run);
+        total += run.size();
+      }
+    } else {
       auto first = kafka->poll(timeout);
       if (!first) return poll_failed(first.error());
       if (assignment_epoch != epoch) {
@@ -332,82 +393,83 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
         commit_hint(/*force=*/false);
         return std::size_t{0};
       }
-      batch.push_back(std::move(**first));
-    }
-    const kafka::TopicPartition tp =
-        from_held ? *from_held
-                  : kafka::TopicPartition{batch.front().topic, batch.front().partition};
-    auto state_it = partitions.find(tp);
-    if (state_it == partitions.end()) {
-      // librdkafka only delivers assigned partitions, so this should not happen. Dropping the
-      // message is safe: a partition not assigned here starts from its stored offset wherever
-      // it is assigned next (and the gap check refuses a batch that starts past it).
-      log::warn("consumer: message of a partition not assigned here, dropped",
-                {{"group", options.group_id},
-                 {"topic", tp.topic},
-                 {"partition", static_cast<std::int64_t>(tp.partition)}});
-      held.drop(tp);
-      return std::size_t{0};
-    }
-    const auto limit_for = [&](std::int64_t first_offset) {
-      return first_offset <= state_it->second.one_by_one_until ? std::size_t{1}
-                                                               : options.max_batch;
-    };
-    std::size_t limit = options.max_batch;
-    // batch_wait counts from when the batch's first message was polled: a batch that
-    // starts with held messages waited while other partitions' batches were gathered,
-    // so a message waits about one batch_wait however many partitions are busy.
-    Clock::time_point first_polled = Clock::now();
-    if (from_held) {
-      limit = limit_for(held.front_offset(tp));
-      first_polled = held.front_held_at(tp);
-      held.take(tp, limit, batch);
-    } else {
-      limit = limit_for(batch.front().offset);
+      kafka::Message& message = **first;
+      const kafka::TopicPartition tp{message.topic, message.partition};
+      if (partitions.find(tp) == partitions.end()) {
+        drop_unassigned(tp);
+        return std::size_t{0};
+      }
+      const bool alone = one_by_one(tp, message.offset);
+      if (troubled(tp)) only = tp;
+      runs[tp].push_back(std::move(message));
+      total = 1;
+      if (alone) return apply(std::move(runs));
     }
 
-    // Gather more of this partition until the batch is full or batch_wait has passed.
-    // Other partitions' messages are held for their own batches meanwhile (up to a
-    // bound). Held messages of `tp` beyond a full batch stay held, so nothing of `tp` is
-    // polled into the batch while older ones of it wait.
+    // Gather more until the batch is full or batch_wait has passed. A partition with
+    // messages still held (beyond a full batch, or retried one by one) has its newer
+    // messages held behind them, so a partition's messages are applied in offset order.
     const auto deadline = first_polled + options.batch_wait;
-    while (batch.size() < limit && !held.holds(tp) && !held_full()) {
+    while (total < options.max_batch && !held_full()) {
       const auto remaining = std::max(
           milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
       auto more = kafka->poll(remaining);
       if (assignment_epoch != epoch) {
-        // A rebalance ran inside this poll. `batch` belongs to the revoked assignment and is
-        // dropped unapplied: whoever owns its partition now (this member included) starts
-        // from the stored offset. But a message this poll returned comes from the NEW
-        // assignment, and librdkafka's fetch position is already past it: dropping it would
-        // lose it (the partition's next batch would start one offset later). It is held
-        // for the next batch instead.
+        // A rebalance ran inside this poll. `runs` belong to the revoked assignment and are
+        // dropped unapplied: whoever owns their partitions now (this member included)
+        // starts from the stored offsets. But a message this poll returned comes from the
+        // NEW assignment, and librdkafka's fetch position is already past it: dropping it
+        // would lose it (the partition's next batch would start one offset later). It is
+        // held for the next batch instead.
         if (more && more->has_value()) hold_back(std::move(**more));
         return std::size_t{0};
       }
       if (!more || !more->has_value()) break;  // Kafka trouble or quiet: apply what we have
       kafka::Message& message = **more;
-      if (message.topic == tp.topic && message.partition == tp.partition) {
-        if (message.offset <= batch.back().offset) return out_of_order_batch(tp, batch, message);
-        batch.push_back(std::move(message));
-      } else {
-        hold_back(std::move(message));  // a batch of its own partition takes it later
+      const kafka::TopicPartition tp{message.topic, message.partition};
+      const bool elsewhere = only ? tp != *only : troubled(tp);
+      if (elsewhere || held.holds(tp) || one_by_one(tp, message.offset) ||
+          partitions.find(tp) == partitions.end()) {
+        hold_back(std::move(message));  // drops it with a warning if not assigned here
+        continue;
       }
+      const auto run = runs.find(tp);
+      if (run != runs.end() && message.offset <= run->second.back().offset) {
+        // One of the two is stale: this partition's run is dropped, the others go on.
+        out_of_order_run(tp, run->second, message);
+        total -= run->second.size();
+        runs.erase(run);
+        if (!kafka) return std::size_t{0};  // rejoined: every partition restarts from the DB
+        continue;
+      }
+      runs[tp].push_back(std::move(message));
+      ++total;
     }
-    return apply(tp, std::move(batch));
+    if (runs.empty()) return std::size_t{0};
+    return apply(std::move(runs));
   }
 
-  // A message of the batch's partition at or below the batch's last offset. librdkafka
-  // delivers a partition in offset order, so one of the two is stale: seen once in CI, in
-  // the test where members join and leave in a loop (librdkafka 2.0.2; most likely a
-  // message fetched for the previous assignment and handed out after the rebalance, which
-  // was then held as the new assignment's first). Which one cannot be told here, so the
-  // batch is dropped unapplied and the partition re-read from its stored offset (or the
-  // group rejoined when nothing is stored): nothing was applied, and the database offsets
+  // librdkafka only delivers assigned partitions, so this should not happen. Dropping the
+  // messages is safe: a partition not assigned here starts from its stored offset wherever
+  // it is assigned next (and the gap check refuses a batch that starts past it).
+  void drop_unassigned(const kafka::TopicPartition& tp) {
+    log::warn("consumer: message of a partition not assigned here, dropped",
+              {{"group", options.group_id},
+               {"topic", tp.topic},
+               {"partition", static_cast<std::int64_t>(tp.partition)}});
+    held.drop(tp);
+  }
+
+  // A message of a run's partition at or below the run's last offset. librdkafka delivers
+  // a partition in offset order, so one of the two is stale: seen once in CI, in the test
+  // where members join and leave in a loop (librdkafka 2.0.2; most likely a message
+  // fetched for the previous assignment and handed out after the rebalance, which was then
+  // held as the new assignment's first). Which one cannot be told here, so the run is
+  // dropped unapplied and the partition re-read from its stored offset (or the group
+  // rejoined when nothing is stored): nothing of it was applied, and the database offsets
   // decide where it starts, as after any rebalance.
-  std::size_t out_of_order_batch(const kafka::TopicPartition& tp,
-                                 const std::vector<kafka::Message>& batch,
-                                 const kafka::Message& message) {
+  void out_of_order_run(const kafka::TopicPartition& tp, const std::vector<kafka::Message>& run,
+                        const kafka::Message& message) {
     out_of_order.inc();
     const auto state = partitions.find(tp);
     std::int64_t stored = -1;  // -1: nothing stored (or the partition is gone)
@@ -419,8 +481,8 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
                {{"group", options.group_id},
                 {"topic", tp.topic},
                 {"partition", static_cast<std::int64_t>(tp.partition)},
-                {"batch_first_offset", batch.front().offset},
-                {"batch_last_offset", batch.back().offset},
+                {"batch_first_offset", run.front().offset},
+                {"batch_last_offset", run.back().offset},
                 {"message_offset", message.offset},
                 {"stored_next_offset", stored}});
     if (stored >= 0) {
@@ -428,7 +490,6 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     } else {
       close_kafka();  // rejoin: every partition restarts from the database
     }
-    return 0;
   }
 
   // Keeps a polled message for a later batch of its partition (see `held`).
@@ -457,132 +518,164 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     return error;
   }
 
-  // Applies one batch of partition `tp` in one transaction and handles its failure.
-  Result<std::size_t> apply(const kafka::TopicPartition& tp, std::vector<kafka::Message> batch) {
-    const auto state_it = partitions.find(tp);
-    BOURSE_ASSERT(state_it != partitions.end(),
-                  "a batch is applied only for an assigned partition");
-    PartitionState& state = state_it->second;  // no poll (no rebalance) until we return
-    // Where the log starts, for a partition without a stored offset (it starts there).
-    std::optional<std::int64_t> log_start;
-    if (auto watermarks = kafka->cached_watermarks(tp); watermarks && *watermarks) {
-      log_start = (*watermarks)->low;
+  // Applies one batch (one or more partitions' runs) in one transaction and handles its
+  // outcome.
+  Result<std::size_t> apply(Runs runs) {
+    BOURSE_ASSERT(!runs.empty(), "a batch has messages");
+    // Where each log starts, for a partition without a stored offset (it starts there).
+    std::map<kafka::TopicPartition, std::int64_t> log_starts;
+    for (const auto& [tp, run] : runs) {
+      BOURSE_ASSERT(!run.empty() && partitions.count(tp) == 1,
+                    "a batch has messages of assigned partitions only");
+      if (auto watermarks = kafka->cached_watermarks(tp); watermarks && *watermarks) {
+        log_starts.emplace(tp, (*watermarks)->low);
+      }
     }
     BatchOutcome outcome;
     const auto started = Clock::now();
     const Status status = pool.in_transaction_ending_with(
         [&](soci::session& session) -> Result<db::ConnectionPool::LastWrites> {
           outcome = BatchOutcome{};
-          return apply_in_transaction(session, tp, batch, state, log_start, outcome);
+          return apply_in_transaction(session, runs, log_starts, outcome);
         },
         /*max_attempts=*/1, db::Isolation::kServerDefault, db::ConnectionPool::Begin::kByWork);
-    batch_messages.observe(static_cast<double>(batch.size()));
+    batch_messages.observe(static_cast<double>(message_count(runs)));
     batch_seconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
     if (status) {
-      if (outcome.applied > 0 && options.after_commit) options.after_commit();
-      return committed(tp, state, batch, outcome);
+      std::size_t applied = 0;
+      for (const auto& [tp, run_outcome] : outcome.runs) applied += run_outcome.applied;
+      if (applied > 0 && options.after_commit) options.after_commit();
+      for (const auto& [tp, run] : runs) committed(tp, run, outcome.runs[tp]);
+      commit_hint(/*force=*/false);
+      return applied;
     }
-    return failed(tp, state, batch, outcome, status.error());
+    return failed(runs, outcome, status.error());
   }
 
   // The batch's reads and writes; opens the transaction with its first round trip (BEGIN
-  // and the offset's locking read) and returns its last writes (the handler's, then the
-  // partition's next offset), which go to the server with the COMMIT in one round trip.
+  // and the locking read of every partition's offset) and returns its last writes (the
+  // handler's, then the partitions' next offsets), which go to the server with the COMMIT
+  // in one round trip. A run that is fenced off or starts past its expected offset is left
+  // out (nothing of it written); the others go on.
   Result<db::ConnectionPool::LastWrites> apply_in_transaction(
-      soci::session& session, const kafka::TopicPartition& tp,
-      const std::vector<kafka::Message>& batch, const PartitionState& state,
-      std::optional<std::int64_t> log_start, BatchOutcome& outcome) {
+      soci::session& session, const Runs& runs,
+      const std::map<kafka::TopicPartition, std::int64_t>& log_starts, BatchOutcome& outcome) {
     db::ConnectionPool::LastWrites last_writes;
-    const std::int64_t first = batch.front().offset;
-    const std::optional<std::int64_t> stored =
-        detail::begin_and_lock_next_offset(session, options.group_id, tp.topic, tp.partition);
-    if (stored && *stored > first) {
-      // Another member applied past this batch's start since we were assigned: we lost
-      // the partition without being told. Apply nothing.
-      outcome.fenced_next_offset = *stored;
-      return last_writes;  // nothing written
-    }
-    // The offset this batch must start at: the stored next offset, or with nothing stored
-    // yet the start of the log (as of the last fetch). A batch that starts later would skip
-    // the messages in between (e.g. one polled and not applied): refuse it, unless a
-    // re-fetch from there already started at the same offset (no records in between).
-    const std::optional<std::int64_t> expected = stored ? stored : log_start;
-    if (expected && *expected < first) {
-      if (state.gap_expected != *expected || state.gap_first != first) {
-        outcome.gap_expected_offset = *expected;
-        return last_writes;  // nothing written
-      }
-      outcome.confirmed_log_gap = true;
-    }
-    // Parse every message, then claim the whole batch's events in two statements
+    std::vector<kafka::TopicPartition> tps;
+    tps.reserve(runs.size());
+    for (const auto& [tp, run] : runs) tps.push_back(tp);
+    const auto stored = detail::begin_and_lock_next_offsets(session, options.group_id, tps);
+    // Parse every included message, then claim the whole batch's events in two statements
     // (detail::claim_events), then hand the new ones to the handler in one call (in
-    // offset order), so that it can aggregate across the batch. Events of a type the
-    // handler does not handle are passed over unclaimed: applying them is a no-op, so a
-    // second copy of one is harmless and needs no processed_events row. Events of a type
-    // the handler deduplicates itself are handed over unclaimed, every copy.
+    // partition, then offset order), so that it can aggregate across the batch. Events of
+    // a type the handler does not handle are passed over unclaimed: applying them is a
+    // no-op, so a second copy of one is harmless and needs no processed_events row. Events
+    // of a type the handler deduplicates itself are handed over unclaimed, every copy.
     std::vector<envelope::Envelope> parsed;  // complete before `fresh` points into it
     std::vector<const kafka::Message*> parsed_messages;
+    std::vector<RunOutcome*> parsed_runs;
     std::vector<bool> self_deduplicated;  // per parsed event: no claim
     std::vector<std::string> event_ids;   // of the claimed ones, in parsed order
-    parsed.reserve(batch.size());
-    for (const kafka::Message& message : batch) {
-      outcome.current_offset = message.offset;
-      Result<envelope::Envelope> envelope = envelope::parse(message.value);
-      if (!envelope) {
-        detail::DeadLetter letter = dead_letter_of(message, envelope.error(), /*attempts=*/1);
-        detail::insert_dead_letter(session, letter);
-        outcome.malformed.push_back(std::move(letter));
+    std::vector<std::pair<kafka::TopicPartition, std::int64_t>> next_offsets;
+    parsed.reserve(message_count(runs));
+    for (const auto& [tp, run] : runs) {
+      RunOutcome& run_outcome = outcome.runs[tp];
+      const std::int64_t first = run.front().offset;
+      const std::optional<std::int64_t> stored_next = stored.at(tp);
+      if (stored_next && *stored_next > first) {
+        // Another member applied past this run's start since we were assigned: we lost
+        // the partition without being told. Apply nothing of it.
+        run_outcome.fenced_next_offset = *stored_next;
         continue;
       }
-      if (!handler.handles(envelope->event_type)) {
-        ++outcome.ignored;
-        continue;
+      // The offset this run must start at: the stored next offset, or with nothing stored
+      // yet the start of the log (as of the last fetch). A run that starts later would
+      // skip the messages in between (e.g. one polled and not applied): refuse it, unless
+      // a re-fetch from there already started at the same offset (no records in between).
+      std::optional<std::int64_t> expected = stored_next;
+      if (!expected) {
+        if (const auto log_start = log_starts.find(tp); log_start != log_starts.end()) {
+          expected = log_start->second;
+        }
       }
-      const bool unclaimed = handler.deduplicates(envelope->event_type);
-      if (!unclaimed) event_ids.push_back(envelope->event_id);
-      self_deduplicated.push_back(unclaimed);
-      parsed.push_back(std::move(*envelope));
-      parsed_messages.push_back(&message);
+      if (expected && *expected < first) {
+        const PartitionState& state = partitions.at(tp);
+        if (state.gap_expected != *expected || state.gap_first != first) {
+          run_outcome.gap_expected_offset = *expected;
+          continue;
+        }
+        run_outcome.confirmed_log_gap = true;
+      }
+      next_offsets.emplace_back(tp, run.back().offset + 1);
+      outcome.current_partition = tp;
+      for (const kafka::Message& message : run) {
+        outcome.current_offset = message.offset;
+        Result<envelope::Envelope> envelope = envelope::parse(message.value);
+        if (!envelope) {
+          detail::DeadLetter letter = dead_letter_of(message, envelope.error(), /*attempts=*/1);
+          detail::insert_dead_letter(session, letter);
+          run_outcome.malformed.push_back(std::move(letter));
+          continue;
+        }
+        if (!handler.handles(envelope->event_type)) {
+          ++run_outcome.ignored;
+          continue;
+        }
+        const bool unclaimed = handler.deduplicates(envelope->event_type);
+        if (!unclaimed) event_ids.push_back(envelope->event_id);
+        self_deduplicated.push_back(unclaimed);
+        parsed.push_back(std::move(*envelope));
+        parsed_messages.push_back(&message);
+        parsed_runs.push_back(&run_outcome);
+      }
     }
     const std::vector<bool> is_new = detail::claim_events(session, options.group_id, event_ids);
     std::vector<DeliveredEvent> fresh;
+    std::vector<RunOutcome*> fresh_runs;
     std::size_t claimed = 0;
     for (std::size_t i = 0; i < parsed.size(); ++i) {
       if (self_deduplicated[i] || is_new[claimed++]) {
         fresh.push_back(DeliveredEvent{parsed[i], *parsed_messages[i]});
+        fresh_runs.push_back(parsed_runs[i]);
       } else {
-        ++outcome.duplicates;
+        ++parsed_runs[i]->duplicates;
       }
     }
     BOURSE_ASSERT(claimed == is_new.size(), "every claimed event was looked at once");
     if (!fresh.empty()) {
       // A failure is reported against the batch's first new event; a failed batch of
       // several messages is retried one by one anyway, which names the culprit.
+      outcome.current_partition =
+          kafka::TopicPartition{fresh.front().message.topic, fresh.front().message.partition};
       outcome.current_offset = fresh.front().message.offset;
       if (Status handled = handler.handle_batch_ending_with(session, fresh, last_writes);
           !handled) {
         return handled.error();
       }
-      outcome.applied = fresh.size();
+      for (RunOutcome* run_outcome : fresh_runs) ++run_outcome->applied;
     }
-    last_writes.push_back(detail::next_offset_upsert(options.group_id, tp.topic, tp.partition,
-                                                     batch.back().offset + 1));
+    if (!next_offsets.empty()) {
+      last_writes.push_back(detail::next_offsets_upsert(options.group_id, next_offsets));
+    }
     return last_writes;
   }
 
-  Result<std::size_t> committed(const kafka::TopicPartition& tp, PartitionState& state,
-                                const std::vector<kafka::Message>& batch,
-                                const BatchOutcome& outcome) {
+  // After the batch's COMMIT: one partition's run, as committed.
+  void committed(const kafka::TopicPartition& tp, const std::vector<kafka::Message>& run,
+                 const RunOutcome& outcome) {
+    const auto state_it = partitions.find(tp);
+    if (state_it == partitions.end()) return;  // an earlier run's seek failed: rejoining
+    PartitionState& state = state_it->second;
     if (outcome.fenced_next_offset) {
       log::warn("consumer: batch fenced off, another member is ahead on the partition",
                 {{"group", options.group_id},
                  {"topic", tp.topic},
                  {"partition", static_cast<std::int64_t>(tp.partition)},
-                 {"batch_first_offset", batch.front().offset},
+                 {"batch_first_offset", run.front().offset},
                  {"stored_next_offset", *outcome.fenced_next_offset}});
       state.committed_next_offset = *outcome.fenced_next_offset;  // what the DB holds
       seek_or_rejoin(tp, *outcome.fenced_next_offset);            // may drop `state` (rejoin)
-      return std::size_t{0};
+      return;
     }
     if (outcome.gap_expected_offset) {
       gaps_refused.inc();
@@ -592,12 +685,12 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
            {"topic", tp.topic},
            {"partition", static_cast<std::int64_t>(tp.partition)},
            {"expected_next_offset", *outcome.gap_expected_offset},
-           {"batch_first_offset", batch.front().offset},
-           {"missing", batch.front().offset - *outcome.gap_expected_offset}});
+           {"batch_first_offset", run.front().offset},
+           {"missing", run.front().offset - *outcome.gap_expected_offset}});
       state.gap_expected = *outcome.gap_expected_offset;
-      state.gap_first = batch.front().offset;
+      state.gap_first = run.front().offset;
       seek_or_rejoin(tp, *outcome.gap_expected_offset);  // may drop `state` (rejoin)
-      return std::size_t{0};
+      return;
     }
     if (outcome.confirmed_log_gap) {
       log_gaps.inc();
@@ -618,58 +711,67 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     for (const auto& letter : outcome.malformed) log_dead_letter(letter);
     dead_letters.inc(outcome.malformed.size());
     state.consecutive_failures = 0;
-    if (batch.back().offset >= state.one_by_one_until) state.one_by_one_until = -1;
-    if (batch.back().offset >= state.failing_offset) {
+    if (run.back().offset >= state.one_by_one_until) state.one_by_one_until = -1;
+    if (run.back().offset >= state.failing_offset) {
       state.failing_offset = -1;
       state.attempts = 0;
     }
-    state.committed_next_offset = batch.back().offset + 1;
+    state.committed_next_offset = run.back().offset + 1;
     state.hint_pending = true;
-    commit_hint(/*force=*/false);
-    return outcome.applied;
   }
 
-  Result<std::size_t> failed(const kafka::TopicPartition& tp, PartitionState& state,
-                             const std::vector<kafka::Message>& batch, const BatchOutcome& outcome,
-                             const Error& error) {
+  // After a rolled-back batch: every partition of it is sought back to its run's start.
+  // A non-transient failure of several messages sends each partition's run to be retried
+  // one message per transaction (which isolates the culprit); of a single message, it
+  // counts as one of that message's attempts, and at max_attempts it is dead-lettered.
+  Result<std::size_t> failed(const Runs& runs, const BatchOutcome& outcome, const Error& error) {
     batch_failures.inc();
     const bool transient = is_transient(error);
-    bool give_up = false;
-    if (!transient) {
-      if (batch.size() > 1) {
-        state.one_by_one_until = batch.back().offset;  // isolate the culprit
-      } else {
-        const std::int64_t offset = batch.front().offset;
-        if (state.failing_offset != offset) {
-          state.failing_offset = offset;
-          state.attempts = 0;
+    const std::size_t messages = message_count(runs);
+    milliseconds delay{0};
+    for (const auto& [tp, run] : runs) {
+      const auto state_it = partitions.find(tp);
+      if (state_it == partitions.end()) continue;  // an earlier seek failed: rejoining
+      PartitionState& state = state_it->second;
+      bool give_up = false;
+      if (!transient) {
+        if (messages > 1) {
+          state.one_by_one_until = std::max(state.one_by_one_until, run.back().offset);
+        } else {
+          const std::int64_t offset = run.front().offset;
+          if (state.failing_offset != offset) {
+            state.failing_offset = offset;
+            state.attempts = 0;
+          }
+          ++state.attempts;
+          give_up = state.attempts >= options.max_attempts;
         }
-        ++state.attempts;
-        give_up = state.attempts >= options.max_attempts;
       }
+      const bool culprit = outcome.current_partition == tp;
+      log::warn("consumer: batch failed, rolled back",
+                {{"group", options.group_id},
+                 {"topic", tp.topic},
+                 {"partition", static_cast<std::int64_t>(tp.partition)},
+                 {"first_offset", run.front().offset},
+                 {"messages", static_cast<std::int64_t>(run.size())},
+                 {"batch_messages", static_cast<std::int64_t>(messages)},
+                 {"failed_offset", culprit ? outcome.current_offset : std::int64_t{-1}},
+                 {"transient", transient},
+                 {"attempts", state.attempts},
+                 {"error", describe(error)}});
+      if (give_up && dead_letter(tp, run.front(), error, state.attempts)) {
+        const std::int64_t next_offset = run.front().offset + 1;
+        state.failing_offset = -1;
+        state.attempts = 0;
+        state.consecutive_failures = 0;
+        state.committed_next_offset = next_offset;
+        state.hint_pending = true;
+        seek_or_rejoin(tp, next_offset);  // may drop `state` (rejoin): not used after this
+        continue;
+      }
+      delay = std::max(delay, backoff(++state.consecutive_failures));
+      seek_or_rejoin(tp, run.front().offset);  // may drop `state` (rejoin): not used after
     }
-    log::warn("consumer: batch failed, rolled back",
-              {{"group", options.group_id},
-               {"topic", tp.topic},
-               {"partition", static_cast<std::int64_t>(tp.partition)},
-               {"first_offset", batch.front().offset},
-               {"messages", static_cast<std::int64_t>(batch.size())},
-               {"failed_offset", outcome.current_offset},
-               {"transient", transient},
-               {"attempts", state.attempts},
-               {"error", describe(error)}});
-    if (give_up && dead_letter(tp, batch.front(), error, state.attempts)) {
-      const std::int64_t next_offset = batch.front().offset + 1;
-      state.failing_offset = -1;
-      state.attempts = 0;
-      state.consecutive_failures = 0;
-      state.committed_next_offset = next_offset;
-      state.hint_pending = true;
-      seek_or_rejoin(tp, next_offset);  // may drop `state` (rejoin): not used after this
-      return error;
-    }
-    const milliseconds delay = backoff(++state.consecutive_failures);
-    seek_or_rejoin(tp, batch.front().offset);  // may drop `state` (rejoin): not used after this
     sleep_for(delay);
     return error;
   }

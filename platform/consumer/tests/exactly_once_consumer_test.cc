@@ -597,11 +597,13 @@ TEST_CASE("handle_batch gets a batch's new events in order, one by one after a f
   CHECK(counter_value(registry, "bourse_consumer_duplicates_skipped_total", {group, topic}) == 1);
 }
 
-TEST_CASE("partitions that arrive interleaved still get full batches, each in offset order",
+TEST_CASE("partitions that arrive interleaved share full batches, each partition in offset order",
           "[consumer]") {
   // One record per partition per fetch (max.partition.fetch.bytes=1), so librdkafka hands
   // the messages out as p0 p1 p2 p3 p0 p1 ...: a consumer that ended a batch at the first
-  // message of another partition would apply one message per transaction here.
+  // message of another partition would apply one message per transaction here. A batch
+  // takes several partitions' messages; each partition's must come consecutive and in
+  // offset order, within a batch and from one batch to the next.
   Database database;
   constexpr int kPartitions = 4;
   constexpr int kPerPartition = 60;
@@ -636,20 +638,67 @@ TEST_CASE("partitions that arrive interleaved still get full batches, each in of
   CHECK(database.over_applied() == 0);
   const auto calls = handler.calls();
   std::size_t full = 0;
+  std::size_t shared = 0;  // batches holding more than one partition's messages
+  std::map<long long, long long> last;  // per partition: the last value applied
   for (const auto& values : calls) {
     REQUIRE_FALSE(values.empty());
     CHECK(values.size() <= options.max_batch);
     if (values.size() == options.max_batch) ++full;
-    for (std::size_t i = 1; i < values.size(); ++i) {
-      CHECK(values[i] / 1000 == values[0] / 1000);  // one partition per batch
-      CHECK(values[i] == values[i - 1] + 1);        // consecutive, in offset order
+    std::set<long long> partitions_in_batch;
+    for (const long long value : values) {
+      const long long partition = value / 1000;
+      partitions_in_batch.insert(partition);
+      const auto previous = last.find(partition);
+      // Consecutive and in offset order, across batches too (value = p * 1000 + i).
+      CHECK(value == (previous == last.end() ? partition * 1000 : previous->second + 1));
+      last[partition] = value;
     }
+    if (partitions_in_batch.size() > 1) ++shared;
   }
-  INFO("batches: " << calls.size() << ", full: " << full);
+  INFO("batches: " << calls.size() << ", full: " << full << ", shared: " << shared);
+  CHECK(shared >= 1);
   // 240 messages in batches of up to 30: 8 if every batch were full. One message per
   // batch would be 240.
   CHECK(calls.size() <= 24);
   CHECK(full >= 4);
+}
+
+TEST_CASE("a poison message in a batch of several partitions: the others are applied once, "
+          "the poison alone is dead-lettered",
+          "[consumer]") {
+  Database database;
+  constexpr int kPartitions = 3;
+  constexpr int kPerPartition = 10;
+  const std::string topic = create_topic(kPartitions);
+  const std::string group = unique_name("g-shared-poison");
+  TestProducer producer;
+  for (int i = 0; i < kPerPartition; ++i) {
+    for (int p = 0; p < kPartitions; ++p) producer.event(topic, p, p * 1000 + i);
+  }
+  constexpr long long kPoison = 1004;  // partition 1's fifth event
+  BatchRecordingHandler handler(kPoison);
+  metrics::Registry registry;
+  ConsumerOptions options = test_options(group, topic);
+  options.batch_wait = 500ms;  // every message is in Kafka already: the first batch is big
+  auto consumer = make_consumer(database, options, handler, registry);
+  drive(*consumer, [&] {
+    return database.stored_offsets_sum(group) == kPartitions * kPerPartition;
+  });
+
+  CHECK(database.applied_rows() == kPartitions * kPerPartition - 1);
+  CHECK(database.over_applied() == 0);
+  CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters") == 1);
+  const auto calls = handler.calls();
+  REQUIRE_FALSE(calls.empty());
+  std::set<long long> first_partitions;
+  for (const long long value : calls.front()) first_partitions.insert(value / 1000);
+  CHECK(first_partitions.size() > 1);  // the first batch held several partitions
+  // The poison was tried alone max_attempts times, then dead-lettered.
+  CHECK(std::count(calls.begin(), calls.end(), std::vector<long long>{kPoison}) ==
+        options.max_attempts);
+  CHECK(counter_value(registry, "bourse_consumer_events_applied_total", {group, topic}) ==
+        kPartitions * kPerPartition - 1);
+  CHECK(counter_value(registry, "bourse_consumer_dead_letters_total", {group}) == 1);
 }
 
 // Hands TestEvent over to a TestHandler and declares every other type ignored.

@@ -1,5 +1,6 @@
 #include "bourse/kafka/held_messages.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "bourse/common/assert.h"
@@ -24,6 +25,18 @@ std::optional<TopicPartition> HeldMessages::oldest() const {
     }
   }
   return oldest;
+}
+
+std::vector<TopicPartition> HeldMessages::by_age() const {
+  std::vector<std::pair<std::uint64_t, TopicPartition>> fronts;
+  fronts.reserve(queues_.size());
+  for (const auto& [tp, queue] : queues_) fronts.emplace_back(queue.front().sequence, tp);
+  std::sort(fronts.begin(), fronts.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<TopicPartition> partitions;
+  partitions.reserve(fronts.size());
+  for (auto& [sequence, tp] : fronts) partitions.push_back(std::move(tp));
+  return partitions;
 }
 
 std::int64_t HeldMessages::front_offset(const TopicPartition& tp) const {

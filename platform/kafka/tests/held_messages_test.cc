@@ -41,6 +41,7 @@ TEST_CASE("held messages come back per partition, in offset order, oldest partit
   CHECK(held.size() == 5);
   CHECK(held.holds(p0));
   CHECK(held.holds(p2));
+  CHECK(held.by_age() == std::vector<TopicPartition>{p1, p0, p2});
 
   REQUIRE(held.oldest() == p1);  // its first message was held first
   CHECK(held.front_offset(p1) == 10);
@@ -56,6 +57,9 @@ TEST_CASE("held messages come back per partition, in offset order, oldest partit
   CHECK(offsets(batch) == std::vector<std::int64_t>{5, 6});
   CHECK(batch.front().value == "0:5");
   REQUIRE(held.oldest() == p2);
+  CHECK(held.by_age() == std::vector<TopicPartition>{p2});
+  held.take(p2, 10, batch);
+  CHECK(held.by_age().empty());
 }
 
 TEST_CASE("take stops at the batch limit and keeps the rest held") {

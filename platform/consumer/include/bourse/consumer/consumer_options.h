@@ -15,13 +15,13 @@ namespace bourse::consumer {
 // touches and an undo record per write: beyond a few thousand events the transaction
 // (and the time another member waits for it after a rebalance) grows without benefit.
 inline constexpr std::size_t kMaxBatchMessages = 5'000;
-// How long a batch may wait for more messages of its partition. Latency of the first
-// event of a batch grows by this much; more than a second buys nothing.
+// How long a batch may wait for more messages. Latency of the first event of a batch
+// grows by this much; more than a second buys nothing.
 inline constexpr std::chrono::milliseconds kMaxBatchWait{1'000};
-// Messages a consumer holds back for later batches, as a multiple of max_batch: those
-// of other partitions polled while one partition's batch is gathered (librdkafka
-// interleaves partitions, so without holding them a busy partition would get batches of
-// a few messages). Bounds the consumer's own buffer on top of librdkafka's queue.
+// Messages a consumer holds back for later batches, as a multiple of max_batch: what did
+// not fit a full batch, and the messages of a partition that must wait for a batch of its
+// own (retried one by one, or troubled) polled while another batch is gathered. Bounds
+// the consumer's own buffer on top of librdkafka's queue.
 inline constexpr std::size_t kMaxHeldBatches = 4;
 // Attempts of one message before it is dead-lettered. Each failing attempt backs off,
 // so a larger value only delays the partition behind a poison message.
@@ -47,7 +47,7 @@ struct ConsumerOptions {
   std::string group_id;
   // Topics to consume. REQUIRED non-empty; they must exist (kafka::Admin::create_topics).
   std::vector<std::string> topics;
-  // Messages of one partition applied in one transaction. [1, kMaxBatchMessages].
+  // Messages (of one or more partitions) applied in one transaction. [1, kMaxBatchMessages].
   std::size_t max_batch = 200;
   // After the first message of a batch, how long to wait for more. [0, kMaxBatchWait].
   std::chrono::milliseconds batch_wait{5};

@@ -4,7 +4,10 @@
 // handle_batch() is what the consumer calls: once per batch transaction, with the batch's
 // NEW events (valid envelopes whose processed_events claim was new in this transaction,
 // plus every copy of the types the handler deduplicates itself, see deduplicates();
-// duplicates and malformed envelopes are left out) in offset order, all of one partition.
+// duplicates and malformed envelopes are left out), of one or more partitions: each
+// partition's events consecutive and in offset order, the partitions one after another.
+// Events of different partitions carry different keys (symbols), so their relative order
+// means nothing; a handler must not assume the batch is of one partition.
 // The default calls handle() for each event in order and stops at the first failure. A
 // handler overrides it to aggregate across the batch (settlement: one UPDATE per busy
 // account per batch). It is never called with an empty span. After a failed batch the

@@ -1,11 +1,13 @@
 // A Kafka group consumer whose every event takes effect exactly once (docs/ARCHITECTURE.md: invariant 3, "Known traps").
 //
-// How: a batch is consecutive messages of ONE partition, up to max_batch, gathered until
-// batch_wait after its first message was polled (a held one may have waited already).
-// librdkafka hands out the partitions' messages interleaved, so the
-// messages of other partitions polled meanwhile are held back (up to kMaxHeldBatches x
-// max_batch in all) and make up those partitions' next batches; the partition whose
-// oldest held message arrived first goes next. In ONE database transaction the
+// How: a batch is consecutive messages of one or more partitions (each partition's in
+// offset order), up to max_batch in all, gathered until batch_wait after its oldest
+// message was polled (a held one may have waited already). What does not fit is held
+// back (up to kMaxHeldBatches x max_batch in all) for the next batch, oldest partition
+// first. A partition whose last batch failed makes batches of its own until one commits
+// (a failing partition never holds the others back), and a failed batch's messages are
+// retried one per transaction (which isolates a poison message). In ONE database
+// transaction the
 // consumer, for each message, inserts (consumer_group, event_id) into processed_events
 // (INSERT IGNORE): a new row means the handler runs, an existing row means a duplicate
 // (the relay may publish an outbox row twice) and the message is skipped. Event types
@@ -17,8 +19,8 @@
 // nothing and applies nothing twice. Kafka's committed offsets are only a monitoring
 // hint, written after the database commit and never read.
 //
-// Fencing: the batch transaction locks the partition's consumer_offsets row first and
-// drops the batch if the stored offset is already past it (a member that lost the
+// Fencing: the batch transaction locks its partitions' consumer_offsets rows first and
+// drops a partition's messages if its stored offset is already past them (a member that lost the
 // partition without noticing, e.g. after a session timeout, cannot apply a stale batch).
 //
 // No gaps: a batch must start exactly at the stored next offset (with nothing stored: at

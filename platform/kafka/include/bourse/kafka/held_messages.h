@@ -12,7 +12,8 @@
 //     messages must arrive in strictly increasing offset order (asserted): that is how
 //     a consumer delivers them between two seeks.
 //   - oldest() names the partition whose oldest held message was held first, so no
-//     partition waits behind others indefinitely (arrival order across partitions).
+//     partition waits behind others indefinitely (arrival order across partitions);
+//     by_age() lists every partition in that order.
 //   - take() moves a partition's oldest messages into a batch, in offset order.
 //   - front_held_at() tells how long a partition's oldest message has waited: a batch
 //     that starts with held messages gathers more only until that time + its wait, so
@@ -46,6 +47,10 @@ class HeldMessages {
 
   // The partition whose oldest held message was held first; nullopt when empty.
   std::optional<TopicPartition> oldest() const;
+
+  // Every partition that holds messages, the one whose oldest message was held first
+  // first (the order in which a batch of several partitions takes them).
+  std::vector<TopicPartition> by_age() const;
 
   // The offset of `tp`'s oldest held message. REQUIRES: holds(tp).
   std::int64_t front_offset(const TopicPartition& tp) const;
