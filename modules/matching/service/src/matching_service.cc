@@ -86,7 +86,25 @@ struct DeadInput {
   std::string error;
 };
 
-enum class CommitResult { kCommitted, kFenced, kFailed };
+enum class CommitResult { kPending, kCommitted, kFenced, kFailed };
+
+// One partition's share of a batch transaction: what its run produced, and (filled when
+// the transaction is prepared) what it writes.
+struct PartitionCommit {
+  Partition* partition = nullptr;
+  std::vector<ShardOutput> outputs;
+  std::vector<DeadInput> dead;
+  std::optional<std::int64_t> next_offset;  // past the run's last live input; none: snapshot only
+  std::int64_t batch_inputs = 0;            // live inputs applied
+  bool force_snapshot = false;
+  std::vector<market_data::MarketView> views;
+  std::int64_t uncovered = 0;  // inputs the newest snapshot will not cover
+  std::optional<detail::StoredSnapshot> snapshot;
+  std::vector<outbox::OutboxEvent> rows;
+  bool fenced = false;
+  std::optional<std::int64_t> fenced_by;  // the stored offset that fenced it off
+  CommitResult result = CommitResult::kPending;
+};
 
 }  // namespace
 
@@ -419,21 +437,27 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
     forget_partitions();
   }
 
-  // One batch: inputs of one partition, at most max_batch, gathered for at most
-  // batch_wait. Inputs of other partitions polled meanwhile are held for their own
-  // batches (up to kMaxHeldInputBatches * max_batch); held ones go first, the partition
-  // whose oldest held input came first before the others.
+  // One batch: inputs of one or more partitions (each partition's in offset order), at
+  // most max_batch in all, gathered until batch_wait after its oldest input was polled,
+  // committed in one transaction. Held inputs (what did not fit the last batch, the first
+  // input of a new assignment) go first, oldest partition first; a partition with inputs
+  // still held gets its newer ones held behind them.
   Result<std::size_t> poll_once(milliseconds timeout) {
     if (Status status = ensure_kafka(); !status) return status.error();
     for (auto& [id, partition] : partitions) retry_restore(partition);
     housekeeping();
-    std::vector<kafka::Message> batch;
-    std::optional<kafka::TopicPartition> tp = held.oldest();
-    // batch_wait counts from when the batch's first input was polled (see HeldMessages).
+    std::map<std::int32_t, std::vector<kafka::Message>> runs;
+    std::size_t total = 0;
+    // batch_wait counts from when the batch's oldest input was polled (see HeldMessages).
     SteadyClock::time_point first_polled = SteadyClock::now();
-    if (tp) {
-      first_polled = held.front_held_at(*tp);
-      held.take(*tp, options.max_batch, batch);
+    if (const std::optional<kafka::TopicPartition> oldest = held.oldest()) {
+      first_polled = held.front_held_at(*oldest);
+      for (const kafka::TopicPartition& tp : held.by_age()) {
+        if (total == options.max_batch) break;
+        std::vector<kafka::Message>& run = runs[tp.partition];
+        held.take(tp, options.max_batch - total, run);
+        total += run.size();
+      }
     } else {
       auto first = kafka->poll(timeout);
       if (!first) {
@@ -447,31 +471,31 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
         return first.error();
       }
       if (!first->has_value()) return std::size_t{0};
-      batch.push_back(std::move(**first));
-      tp = kafka::TopicPartition{batch.front().topic, batch.front().partition};
+      runs[(*first)->partition].push_back(std::move(**first));
+      total = 1;
     }
     const std::uint64_t epoch = assignment_epoch;
     const auto deadline = first_polled + options.batch_wait;
-    while (batch.size() < options.max_batch && !held.holds(*tp) &&
-           held.size() < kMaxHeldInputBatches * options.max_batch) {
+    while (total < options.max_batch && held.size() < kMaxHeldInputBatches * options.max_batch) {
       const auto remaining = std::max(
           milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now()));
       auto more = kafka->poll(remaining);
       if (assignment_epoch != epoch) {
-        // A rebalance ran inside this poll: `batch` belongs to the revoked assignment and
-        // is dropped (its partition restarts from the database wherever it is assigned).
-        // A message this poll returned belongs to the new assignment: keep it.
+        // A rebalance ran inside this poll: `runs` belong to the revoked assignment and
+        // are dropped (their partitions restart from the database wherever they are
+        // assigned). A message this poll returned belongs to the new assignment: keep it.
         if (more && more->has_value()) held.hold(std::move(**more), SteadyClock::now());
         return std::size_t{0};
       }
       if (!more || !more->has_value()) break;
-      if ((*more)->partition == tp->partition) {
-        batch.push_back(std::move(**more));
-      } else {
+      if (held.holds({(*more)->topic, (*more)->partition})) {
         held.hold(std::move(**more), SteadyClock::now());
+      } else {
+        runs[(*more)->partition].push_back(std::move(**more));
+        ++total;
       }
     }
-    return process(tp->partition, batch);
+    return process(runs);
   }
 
   // Lag gauges and idle snapshots, at most every kHousekeepingInterval.
@@ -488,82 +512,89 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
       }
       if (partition.live && partition.shard && partition.inputs_since_snapshot > 0 &&
           now - partition.last_snapshot >= options.snapshot_interval) {
-        (void)commit(partition, {}, {}, std::nullopt, /*batch_inputs=*/0, /*force_snapshot=*/true);
+        std::vector<PartitionCommit> snapshot_only(1);
+        snapshot_only.front().partition = &partition;
+        snapshot_only.front().force_snapshot = true;
+        commit(snapshot_only);
       }
     }
   }
 
-  Result<std::size_t> process(std::int32_t partition_id, const std::vector<kafka::Message>& batch) {
-    auto it = partitions.find(partition_id);
-    if (it == partitions.end()) return std::size_t{0};  // not assigned here (any more)
-    Partition& partition = it->second;
-    if (partition.refused || partition.needs_restore || !partition.shard) return std::size_t{0};
-    std::vector<ShardOutput> outputs;
-    std::vector<ShardOutput> discarded;
-    std::vector<DeadInput> dead;
-    std::optional<std::int64_t> next_offset;  // past the batch's last live input
-    std::size_t live_inputs = 0;
-    for (const kafka::Message& message : batch) {
-      if (message.offset < partition.position) continue;  // re-delivered: applied already
-      Result<ShardInput> input = decode_input(message.value);
-      if (message.offset < partition.replay_until) {
+  // Applies each partition's run to its shard, then commits every partition's outputs,
+  // market views and offset in one transaction. Returns the live inputs committed.
+  Result<std::size_t> process(const std::map<std::int32_t, std::vector<kafka::Message>>& runs) {
+    std::vector<PartitionCommit> commits;
+    for (const auto& [partition_id, run] : runs) {
+      auto it = partitions.find(partition_id);
+      if (it == partitions.end()) continue;  // not assigned here (any more)
+      Partition& partition = it->second;
+      if (partition.refused || partition.needs_restore || !partition.shard) continue;
+      PartitionCommit work;
+      work.partition = &partition;
+      std::vector<ShardOutput> discarded;
+      for (const kafka::Message& message : run) {
+        if (message.offset < partition.position) continue;  // re-delivered: applied already
+        Result<ShardInput> input = decode_input(message.value);
+        if (message.offset < partition.replay_until) {
+          if (input) {
+            discarded.clear();
+            partition.shard->apply(message.offset, *input, discarded);
+            ++partition.replayed;
+            events_replayed.inc();
+          }
+          partition.position = message.offset + 1;
+          if (partition.position >= partition.replay_until) go_live(partition);
+          continue;
+        }
+        if (!partition.live) go_live(partition);
         if (input) {
-          discarded.clear();
-          partition.shard->apply(message.offset, *input, discarded);
-          ++partition.replayed;
-          events_replayed.inc();
+          partition.shard->apply(message.offset, *input, work.outputs);
+          ++work.batch_inputs;
+        } else {
+          work.dead.push_back({message.offset, message.value, describe(input.error())});
         }
         partition.position = message.offset + 1;
-        if (partition.position >= partition.replay_until) go_live(partition);
-        continue;
+        work.next_offset = message.offset + 1;
       }
-      if (!partition.live) go_live(partition);
-      if (input) {
-        partition.shard->apply(message.offset, *input, outputs);
-        ++live_inputs;
-      } else {
-        dead.push_back({message.offset, message.value, describe(input.error())});
+      if (work.next_offset) commits.push_back(std::move(work));
+    }
+    if (commits.empty()) return std::size_t{0};
+    commit(commits);
+    std::size_t applied = 0;
+    for (const PartitionCommit& work : commits) {
+      if (work.result != CommitResult::kCommitted) continue;
+      applied += static_cast<std::size_t>(work.batch_inputs);
+      inputs_applied.inc(static_cast<std::uint64_t>(work.batch_inputs));
+      outputs_committed.inc(work.outputs.size());
+      dead_letters.inc(work.dead.size());
+      for (const DeadInput& letter : work.dead) {
+        log::error("matching: input does not decode, dead-lettered and skipped",
+                   {{"group", options.group_id},
+                    {"partition", static_cast<std::int64_t>(work.partition->id)},
+                    {"offset", letter.offset},
+                    {"error", letter.error}});
       }
-      partition.position = message.offset + 1;
-      next_offset = message.offset + 1;
     }
-    if (!next_offset) return std::size_t{0};
-    if (commit(partition, outputs, dead, next_offset, static_cast<std::int64_t>(live_inputs),
-               /*force_snapshot=*/false) != CommitResult::kCommitted) {
-      return std::size_t{0};
-    }
-    inputs_applied.inc(live_inputs);
-    outputs_committed.inc(outputs.size());
-    dead_letters.inc(dead.size());
-    for (const DeadInput& letter : dead) {
-      log::error("matching: input does not decode, dead-lettered and skipped",
-                 {{"group", options.group_id},
-                  {"partition", static_cast<std::int64_t>(partition.id)},
-                  {"offset", letter.offset},
-                  {"error", letter.error}});
-    }
-    return live_inputs;
+    return applied;
   }
 
-  // The batch transaction (or, with no next_offset, a snapshot-only transaction), retried
-  // as computed until it commits, is fenced off, or the retry budget runs out.
-  CommitResult commit(Partition& partition, const std::vector<ShardOutput>& outputs,
-                      const std::vector<DeadInput>& dead, std::optional<std::int64_t> next_offset,
-                      std::int64_t batch_inputs, bool force_snapshot) {
+  // Prepares the writes of one partition's share of a batch: its market views, its
+  // snapshot if one is due, its outbox rows. False when there is nothing to write (no
+  // input and no snapshot): the partition is then done.
+  bool prepare(PartitionCommit& work, const std::string& executed_at) {
+    Partition& partition = *work.partition;
     BOURSE_ASSERT(partition.shard.has_value(), "a commit has a shard");
-    std::vector<market_data::MarketView> views;
     for (const std::string& symbol : partition.shard->take_changed_symbols()) {
       std::optional<SymbolView> view = partition.shard->view(symbol, market_data::kMaxStoredDepth);
       BOURSE_ASSERT(view.has_value(), "a changed symbol is configured");
-      views.push_back(to_market_view(*view));
+      work.views.push_back(to_market_view(*view));
     }
     // Inputs the newest stored snapshot does not cover, once this batch commits.
-    const std::int64_t uncovered = partition.inputs_since_snapshot + batch_inputs;
+    work.uncovered = partition.inputs_since_snapshot + work.batch_inputs;
     const bool snapshot_due =
-        uncovered > 0 &&
-        (force_snapshot || uncovered >= options.snapshot_every_inputs ||
+        work.uncovered > 0 &&
+        (work.force_snapshot || work.uncovered >= options.snapshot_every_inputs ||
          SteadyClock::now() - partition.last_snapshot >= options.snapshot_interval);
-    std::optional<detail::StoredSnapshot> snapshot;
     if (snapshot_due) {
       std::string bytes = partition.shard->encode();
       if (bytes.size() > detail::kMaxSnapshotBytes) {
@@ -573,115 +604,164 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
                     {"bytes", static_cast<std::int64_t>(bytes.size())}});
         partition.last_snapshot = SteadyClock::now();
       } else {
-        snapshot = detail::StoredSnapshot{partition.shard->next_offset(),
-                                          static_cast<int>(kShardSnapshotFormat), std::move(bytes)};
+        work.snapshot = detail::StoredSnapshot{partition.shard->next_offset(),
+                                               static_cast<int>(kShardSnapshotFormat),
+                                               std::move(bytes)};
       }
     }
-    if (!next_offset && !snapshot) {
-      partition.inputs_since_snapshot = uncovered;
-      return CommitResult::kCommitted;
+    if (!work.next_offset && !work.snapshot) return false;
+    work.rows.reserve(work.outputs.size());
+    for (const ShardOutput& output : work.outputs) {
+      work.rows.push_back(outbox_row(output, partition.id, options.output_topic, executed_at));
     }
+    return true;
+  }
+
+  // One partition's writes inside the batch transaction (its offset row is locked and
+  // matches partition.committed); the statements that need nothing back are appended to
+  // `last_writes`.
+  Status write(soci::session& session, const PartitionCommit& work,
+               db::ConnectionPool::LastWrites& last_writes) {
+    const Partition& partition = *work.partition;
+    for (const DeadInput& letter : work.dead) {
+      detail::insert_dead_letter(session, options.group_id, options.input_topic, partition.id,
+                                 letter.offset, letter.payload, letter.error);
+    }
+    if (work.snapshot) {
+      detail::store_snapshot(session, options.input_topic, partition.id, *work.snapshot,
+                             options.snapshots_kept);
+    }
+    for (std::size_t begin = 0; begin < work.rows.size(); begin += outbox::kMaxAppendBatch) {
+      const std::size_t count = std::min(outbox::kMaxAppendBatch, work.rows.size() - begin);
+      auto prepared = outbox::prepare_append(
+          events::kOutboxTable,
+          std::span<const outbox::OutboxEvent>(work.rows.data() + begin, count), clock);
+      if (!prepared) return prepared.error();
+      last_writes.push_back(std::move(prepared->insert));
+    }
+    const std::int64_t committed_after =
+        work.next_offset.value_or(partition.committed.value_or(0));
+    const std::span<const market_data::MarketView> all_views(work.views);
+    for (std::size_t begin = 0; begin < all_views.size();
+         begin += market_data::kMaxMarketViewsPerUpsert) {
+      const std::size_t count =
+          std::min(market_data::kMaxMarketViewsPerUpsert, all_views.size() - begin);
+      last_writes.push_back(market_data::market_views_upsert(all_views.subspan(begin, count),
+                                                             partition.id, committed_after));
+    }
+    return Status::success();
+  }
+
+  // The batch transaction of one or more partitions (a partition without next_offset
+  // writes only its snapshot), retried as computed until it commits or the retry budget
+  // runs out. A partition whose stored offset moved (another owner) is fenced off: nothing
+  // of it is written and it is restored; the others commit. Sets each work.result.
+  void commit(std::vector<PartitionCommit>& commits) {
     const std::string executed_at = format_rfc3339_utc(clock.now());
-    std::vector<outbox::OutboxEvent> rows;
-    rows.reserve(outputs.size());
-    for (const ShardOutput& output : outputs) {
-      rows.push_back(outbox_row(output, partition.id, options.output_topic, executed_at));
+    std::vector<PartitionCommit*> pending;
+    for (PartitionCommit& work : commits) {
+      if (prepare(work, executed_at)) {
+        pending.push_back(&work);
+      } else {
+        work.partition->inputs_since_snapshot = work.uncovered;
+        work.result = CommitResult::kCommitted;
+      }
     }
+    if (pending.empty()) return;
+    std::vector<std::int32_t> ids;
+    for (const PartitionCommit* work : pending) ids.push_back(work->partition->id);
 
     const auto deadline = SteadyClock::now() + options.commit_retry_budget;
     milliseconds backoff = kInitialCommitBackoff;
     while (true) {
-      std::optional<std::int64_t> fenced_by;
-      bool fenced = false;
-      // Two round trips in the common case: BEGIN with the fencing read, then the outputs,
-      // the market views, the offset and the COMMIT together. Dead letters and snapshots
-      // (rare) are written on the way.
+      // Two round trips in the common case: BEGIN with the fencing read of every
+      // partition, then the outputs, the market views, the offsets and the COMMIT
+      // together. Dead letters and snapshots (rare) are written on the way.
       const Status status = pool.in_transaction_ending_with(
           [&](soci::session& session) -> Result<db::ConnectionPool::LastWrites> {
-            fenced = false;
             db::ConnectionPool::LastWrites last_writes;
-            const std::optional<std::int64_t> stored =
-                detail::begin_and_lock_committed_offset(session, options.input_topic, partition.id);
-            if (stored != partition.committed) {
-              fenced = true;
-              fenced_by = stored;
-              return last_writes;  // nothing written
+            std::vector<std::pair<std::int32_t, std::int64_t>> offsets;
+            const auto stored =
+                detail::begin_and_lock_committed_offsets(session, options.input_topic, ids);
+            for (PartitionCommit* work : pending) {
+              work->fenced_by = stored.at(work->partition->id);
+              work->fenced = work->fenced_by != work->partition->committed;
+              if (work->fenced) continue;  // nothing of it written
+              if (Status written = write(session, *work, last_writes); !written) {
+                return written.error();
+              }
+              if (work->next_offset) offsets.emplace_back(work->partition->id, *work->next_offset);
             }
-            for (const DeadInput& letter : dead) {
-              detail::insert_dead_letter(session, options.group_id, options.input_topic,
-                                         partition.id, letter.offset, letter.payload, letter.error);
-            }
-            if (snapshot) {
-              detail::store_snapshot(session, options.input_topic, partition.id, *snapshot,
-                                     options.snapshots_kept);
-            }
-            for (std::size_t begin = 0; begin < rows.size(); begin += outbox::kMaxAppendBatch) {
-              const std::size_t count = std::min(outbox::kMaxAppendBatch, rows.size() - begin);
-              auto prepared = outbox::prepare_append(
-                  events::kOutboxTable,
-                  std::span<const outbox::OutboxEvent>(rows.data() + begin, count), clock);
-              if (!prepared) return prepared.error();
-              last_writes.push_back(std::move(prepared->insert));
-            }
-            const std::int64_t committed_after =
-                next_offset.value_or(partition.committed.value_or(0));
-            const std::span<const market_data::MarketView> all_views(views);
-            for (std::size_t begin = 0; begin < all_views.size();
-                 begin += market_data::kMaxMarketViewsPerUpsert) {
-              const std::size_t count =
-                  std::min(market_data::kMaxMarketViewsPerUpsert, all_views.size() - begin);
-              last_writes.push_back(market_data::market_views_upsert(
-                  all_views.subspan(begin, count), partition.id, committed_after));
-            }
-            if (next_offset) {
-              last_writes.push_back(
-                  detail::committed_offset_upsert(options.input_topic, partition.id, *next_offset));
+            if (!offsets.empty()) {
+              last_writes.push_back(detail::committed_offsets_upsert(options.input_topic, offsets));
             }
             return last_writes;
           },
           /*max_attempts=*/1, db::Isolation::kServerDefault, db::ConnectionPool::Begin::kByWork);
-      if (status && fenced) {
-        fencing_refusals.inc();
-        log::warn("matching: batch fenced off, another owner moved the partition; restoring",
-                  {{"group", options.group_id},
-                   {"partition", static_cast<std::int64_t>(partition.id)},
-                   {"expected_next_offset", partition.committed.value_or(-1)},
-                   {"stored_next_offset", fenced_by.value_or(-1)}});
-        drop_and_restore(partition);
-        return CommitResult::kFenced;
-      }
       if (status) {
-        if (next_offset) {
-          partition.committed = next_offset;
+        bool published = false;
+        std::int64_t inputs = 0;
+        bool moved = false;  // any partition's offset moved: a batch, not a snapshot alone
+        for (PartitionCommit* work : pending) {
+          committed(*work, published);
+          if (work->result == CommitResult::kCommitted && work->next_offset) {
+            moved = true;
+            inputs += work->batch_inputs;
+          }
+        }
+        if (moved) {
           batches_committed.inc();
-          inputs_per_batch.observe(static_cast<double>(batch_inputs));
+          inputs_per_batch.observe(static_cast<double>(inputs));
         }
-        if (snapshot) {
-          snapshots_taken.inc();
-          partition.inputs_since_snapshot = 0;
-          partition.last_snapshot = SteadyClock::now();
-        } else {
-          partition.inputs_since_snapshot = uncovered;
-        }
-        if (!rows.empty() && options.after_commit) options.after_commit();
-        return CommitResult::kCommitted;
+        if (published && options.after_commit) options.after_commit();
+        return;
       }
       if (stopping.load() || SteadyClock::now() + backoff > deadline) {
-        log::error("matching: batch commit keeps failing; dropping the shard and restoring",
-                   {{"group", options.group_id},
-                    {"partition", static_cast<std::int64_t>(partition.id)},
-                    {"error", describe(status.error())}});
-        drop_and_restore(partition);
-        return CommitResult::kFailed;
+        for (PartitionCommit* work : pending) {
+          log::error("matching: batch commit keeps failing; dropping the shard and restoring",
+                     {{"group", options.group_id},
+                      {"partition", static_cast<std::int64_t>(work->partition->id)},
+                      {"error", describe(status.error())}});
+          work->result = CommitResult::kFailed;
+          drop_and_restore(*work->partition);
+        }
+        return;
       }
       commit_retries.inc();
       log::warn("matching: batch commit failed, retrying the same outputs",
-                {{"partition", static_cast<std::int64_t>(partition.id)},
+                {{"partitions", static_cast<std::int64_t>(pending.size())},
+                 {"first_partition", static_cast<std::int64_t>(ids.front())},
                  {"backoff_ms", static_cast<std::int64_t>(backoff.count())},
                  {"error", describe(status.error())}});
       sleep_for(backoff);
       backoff = std::min(backoff * 2, kMaxCommitBackoff);
     }
+  }
+
+  // After the batch's COMMIT: one partition's bookkeeping (or its restore, if fenced).
+  void committed(PartitionCommit& work, bool& published) {
+    Partition& partition = *work.partition;
+    if (work.fenced) {
+      fencing_refusals.inc();
+      log::warn("matching: batch fenced off, another owner moved the partition; restoring",
+                {{"group", options.group_id},
+                 {"partition", static_cast<std::int64_t>(partition.id)},
+                 {"expected_next_offset", partition.committed.value_or(-1)},
+                 {"stored_next_offset", work.fenced_by.value_or(-1)}});
+      work.result = CommitResult::kFenced;
+      drop_and_restore(partition);
+      return;
+    }
+    if (work.next_offset) partition.committed = work.next_offset;
+    if (work.snapshot) {
+      snapshots_taken.inc();
+      partition.inputs_since_snapshot = 0;
+      partition.last_snapshot = SteadyClock::now();
+    } else {
+      partition.inputs_since_snapshot = work.uncovered;
+    }
+    if (!work.rows.empty()) published = true;
+    work.result = CommitResult::kCommitted;
   }
 
   void sleep_for(milliseconds duration) {

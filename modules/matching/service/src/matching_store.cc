@@ -3,6 +3,8 @@
 #include <soci/soci.h>
 
 #include "bourse/common/assert.h"
+#include "bourse/db/sql_text.h"
+#include "bourse/matching/events.h"
 
 namespace bourse::matching::service::detail {
 
@@ -21,34 +23,45 @@ std::optional<std::int64_t> load_committed_offset(soci::session& session, const 
   return next_offset;
 }
 
-std::optional<std::int64_t> begin_and_lock_committed_offset(soci::session& session,
-                                                           const std::string& topic,
-                                                           std::int32_t partition) {
-  const std::vector<db::SqlRow> rows = db::begin_reading(
-      session, {"SELECT next_offset FROM matching_offsets WHERE topic = :t AND partition_id = :p "
-                "FOR UPDATE",
-                {topic, static_cast<long long>(partition)},
-                std::nullopt,
-                std::nullopt});
-  BOURSE_ASSERT(rows.size() <= 1, "one row per (topic, partition)");
-  if (rows.empty()) return std::nullopt;
-  BOURSE_ASSERT(rows[0].size() == 1 && rows[0][0].has_value(), "next_offset is NOT NULL");
-  const std::int64_t next_offset = std::stoll(*rows[0][0]);
-  BOURSE_ASSERT(next_offset >= 0, "a committed matching offset is never negative");
-  return next_offset;
+std::map<std::int32_t, std::optional<std::int64_t>> begin_and_lock_committed_offsets(
+    soci::session& session, const std::string& topic, const std::vector<std::int32_t>& partitions) {
+  BOURSE_ASSERT(!partitions.empty() && partitions.size() <= static_cast<std::size_t>(events::kMaxPartitions),
+                "1..kMaxPartitions partitions are locked at once");
+  std::map<std::int32_t, std::optional<std::int64_t>> committed;
+  db::SqlStatement query{"SELECT partition_id, next_offset FROM matching_offsets WHERE topic = :t "
+                         "AND partition_id IN (" +
+                             db::row_placeholders(partitions.size(), 1) + ") FOR UPDATE",
+                         {topic}, std::nullopt, std::nullopt};
+  for (const std::int32_t partition : partitions) {
+    BOURSE_ASSERT(committed.emplace(partition, std::nullopt).second, "no partition twice");
+    query.values.emplace_back(static_cast<long long>(partition));
+  }
+  for (const db::SqlRow& row : db::begin_reading(session, query)) {
+    BOURSE_ASSERT(row.size() == 2 && row[0] && row[1], "partition_id and next_offset NOT NULL");
+    const auto it = committed.find(static_cast<std::int32_t>(std::stol(*row[0])));
+    BOURSE_ASSERT(it != committed.end() && !it->second,
+                  "one row per (topic, partition), of a partition asked for");
+    it->second = std::stoll(*row[1]);
+    BOURSE_ASSERT(*it->second >= 0, "a committed matching offset is never negative");
+  }
+  return committed;
 }
 
-db::SqlStatement committed_offset_upsert(const std::string& topic, std::int32_t partition,
-                                         std::int64_t next_offset) {
-  BOURSE_ASSERT(next_offset >= 0, "a committed matching offset is never negative");
-  return db::SqlStatement{
-      "INSERT INTO matching_offsets (topic, partition_id, next_offset) VALUES (:t, :p, :o)"
-      " ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)",
-      {topic, static_cast<long long>(partition), static_cast<long long>(next_offset)},
-      std::nullopt,
-      std::nullopt};
+db::SqlStatement committed_offsets_upsert(
+    const std::string& topic, const std::vector<std::pair<std::int32_t, std::int64_t>>& offsets) {
+  BOURSE_ASSERT(!offsets.empty() && offsets.size() <= static_cast<std::size_t>(events::kMaxPartitions),
+                "1..kMaxPartitions offsets are stored at once");
+  db::SqlStatement upsert{"INSERT INTO matching_offsets (topic, partition_id, next_offset) VALUES " +
+                              db::row_placeholders(offsets.size(), 3) +
+                              " ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)",
+                          {}, std::nullopt, std::nullopt};
+  for (const auto& [partition, next_offset] : offsets) {
+    BOURSE_ASSERT(next_offset >= 0, "a committed matching offset is never negative");
+    upsert.values.insert(upsert.values.end(), {topic, static_cast<long long>(partition),
+                                               static_cast<long long>(next_offset)});
+  }
+  return upsert;
 }
-
 
 std::vector<std::int64_t> snapshot_offsets(soci::session& session, const std::string& topic,
                                            std::int32_t partition) {

@@ -9,6 +9,8 @@
 #include <soci/session.h>
 
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,15 +32,17 @@ inline constexpr std::size_t kMaxDeadLetterErrorBytes = 8 * 1024;
 // transaction: two members that both believe they own the partition serialise here.
 std::optional<std::int64_t> load_committed_offset(soci::session& session, const std::string& topic,
                                                   std::int32_t partition, bool for_update);
-// BEGIN and the locking read of load_committed_offset(for_update = true) in ONE round trip
-// (db/sql_batch.h): opens the batch's transaction (ConnectionPool::Begin::kByWork).
-std::optional<std::int64_t> begin_and_lock_committed_offset(soci::session& session,
-                                                           const std::string& topic,
-                                                           std::int32_t partition);
-// The upsert of the partition's committed next offset, built and not run, for the batch's
-// last writes.
-db::SqlStatement committed_offset_upsert(const std::string& topic, std::int32_t partition,
-                                         std::int64_t next_offset);
+// BEGIN and the locking read of several partitions' committed offsets (as
+// load_committed_offset(for_update = true)) in ONE round trip (db/sql_batch.h): opens the
+// batch's transaction (ConnectionPool::Begin::kByWork). Returns each partition's
+// committed next offset, std::nullopt where none is stored.
+// REQUIRES: 1..events::kMaxPartitions partitions, none twice.
+std::map<std::int32_t, std::optional<std::int64_t>> begin_and_lock_committed_offsets(
+    soci::session& session, const std::string& topic, const std::vector<std::int32_t>& partitions);
+// The upsert of several partitions' committed next offsets in one statement, built and
+// not run, for the batch's last writes. REQUIRES: 1..events::kMaxPartitions entries.
+db::SqlStatement committed_offsets_upsert(
+    const std::string& topic, const std::vector<std::pair<std::int32_t, std::int64_t>>& offsets);
 
 // next_offset of the partition's stored snapshots, newest first.
 std::vector<std::int64_t> snapshot_offsets(soci::session& session, const std::string& topic,

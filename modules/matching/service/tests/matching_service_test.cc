@@ -465,6 +465,46 @@ TEST_CASE("a batch fenced off by another owner writes nothing and the shard rest
   CHECK((*view)->bids.at(0).orders == 8);
 }
 
+TEST_CASE("one transaction commits several partitions' inputs; a fenced one restores alone",
+          "[matching_service]") {
+  constexpr int kPartitions = 3;
+  const std::string topic = create_topic(kPartitions);
+  InputProducer producer;
+  const auto produce = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      for (int p = 0; p < kPartitions; ++p) {
+        producer.event(topic, limit(100 + p * 100 + i, "dave", "AAPL", Side::kBuy, "90", 1), p);
+      }
+    }
+  };
+  produce(0, 4);
+  Database db;
+  MatchingServiceOptions options;
+  options.batch_wait = 1s;  // every input is in Kafka already: one batch takes them all
+  Service service(db, topic, unique_name("matching"), options);
+  for (int p = 0; p < kPartitions; ++p) service.drive_to(db, topic, 4, p);
+  // One partition per transaction would take at least three.
+  CHECK(service.counter("bourse_matching_batches_committed_total") < kPartitions);
+  CHECK(service.counter("bourse_matching_inputs_applied_total") == 4 * kPartitions);
+
+  // Another owner took partition 1 and committed its input 4 (its outputs are its own).
+  db.exec("UPDATE matching_offsets SET next_offset = 5 WHERE topic = '" + topic +
+          "' AND partition_id = 1");
+  produce(4, 7);
+  for (int p = 0; p < kPartitions; ++p) service.drive_to(db, topic, 7, p);
+  CHECK(service.counter("bourse_matching_fencing_refusals_total") >= 1);
+  const auto outputs = db.outputs();
+  for (int p = 0; p < kPartitions; ++p) {
+    for (int offset = 0; offset < 7; ++offset) {
+      INFO("partition " << p << ", offset " << offset);
+      // Partition 1's input 4 was the other owner's: written by nobody here.
+      const std::size_t expected = (p == 1 && offset == 4) ? 0 : 1;
+      CHECK(outputs.count(events::output_event_id(p, offset, 0)) == expected);
+    }
+  }
+  CHECK(outputs.size() == 7 * kPartitions - 1);
+}
+
 TEST_CASE("two members splitting partitions across rebalances emit what one member emits",
           "[matching_service][rebalance]") {
   constexpr int kPartitions = 4;

@@ -4,24 +4,26 @@
 // owns the partition's matching shard (a ShardState: the books of every symbol keyed to
 // that partition).
 //
-// The input topic is the shard's journal. Per batch (consecutive messages of ONE
-// partition, at most max_batch, gathered for at most batch_wait; other partitions'
-// messages polled meanwhile are held for their own batches, up to kMaxHeldInputBatches x
-// max_batch, since librdkafka interleaves partitions):
+// The input topic is the shard's journal. Per batch (consecutive messages of one or more
+// partitions, each partition's in offset order, at most max_batch in all, gathered until
+// batch_wait after its oldest message was polled; what does not fit is held for the next
+// batch, up to kMaxHeldInputBatches x max_batch):
 //   1. each message is decoded (an order::OrderCreated or order::CancelRequested envelope)
-//      and applied to the ShardState; a message that does not decode is a dead letter
+//      and applied to its partition's ShardState; a message that does not decode is a dead letter
 //      (dead_letters row, group = options.group_id) and is skipped - decoding is a pure
 //      function of the bytes, so replay skips it the same way without looking it up;
-//   2. ONE transaction: SELECT matching_offsets.next_offset FOR UPDATE must equal the
-//      offset this member last committed (fencing: otherwise another owner moved it; this
-//      member writes nothing, drops its state and restores); the outputs go into
+//   2. ONE transaction for all the batch's partitions: SELECT matching_offsets.next_offset
+//      FOR UPDATE of each must equal the offset this member last committed (fencing:
+//      otherwise another owner moved it; this member writes nothing of that partition,
+//      drops its state and restores it; the other partitions commit); the outputs go into
 //      matching_outbox (event ids events::output_event_id(partition, offset, index),
 //      topic options.output_topic, key the symbol), the changed symbols' market_view rows
-//      are upserted, next_offset moves past the batch, and a snapshot is stored when due;
-//      COMMIT. A failed commit (deadlock, database down) retries THAT transaction - the
-//      outputs already computed - with back-off for at most commit_retry_budget; it never
-//      re-applies inputs. Past the budget the state is dropped and restored (the outputs
-//      are then recomputed, identically). Nothing is visible before the commit.
+//      are upserted, each next_offset moves past its partition's run, and a snapshot is
+//      stored when due; COMMIT. A failed commit (deadlock, database down) retries THAT
+//      transaction - the outputs already computed - with back-off for at most
+//      commit_retry_budget; it never re-applies inputs. Past the budget the states of all
+//      its partitions are dropped and restored (the outputs are then recomputed,
+//      identically). Nothing is visible before the commit.
 //   Snapshots (ShardState::encode()) are taken between batches on the consumer thread,
 //   in a batch's transaction every snapshot_every_inputs inputs or snapshot_interval
 //   (also when the partition went idle), the newest snapshots_kept kept per partition.

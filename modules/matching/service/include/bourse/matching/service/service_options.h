@@ -48,9 +48,10 @@ inline constexpr std::chrono::milliseconds kMaxCommitRetryBudget{20'000};
 inline constexpr std::chrono::milliseconds kWorkerPollTimeout{100};
 // Longest wait for the broker's watermarks at assignment (retention check), per partition.
 inline constexpr std::chrono::milliseconds kWatermarkQueryTimeout{5'000};
-// Inputs of other partitions held back while one partition's batch is gathered: at most
-// this many batches' worth (kMaxHeldInputBatches * max_batch messages); once reached, the
-// batch ends with what it has.
+// Inputs held back for a later batch (what did not fit a full batch, and a partition's
+// newer inputs behind its held ones): at most this many batches' worth
+// (kMaxHeldInputBatches * max_batch messages); once reached, the batch ends with what it
+// has.
 inline constexpr std::size_t kMaxHeldInputBatches = 4;
 
 struct MatchingServiceOptions {
@@ -64,9 +65,9 @@ struct MatchingServiceOptions {
   std::string input_topic;
   // Output topic written into matching_outbox rows (matching-events). REQUIRED.
   std::string output_topic;
-  // Inputs per batch. [1, kMaxBatchInputs].
+  // Inputs per batch (of one or more partitions). [1, kMaxBatchInputs].
   std::size_t max_batch = 500;
-  // Wait for more messages after a batch's first. [0, kMaxBatchWait].
+  // Wait for more messages after a batch's oldest. [0, kMaxBatchWait].
   std::chrono::milliseconds batch_wait{5};
   // A snapshot is taken after a batch once this many inputs were applied since the last
   // one, or once snapshot_interval passed with at least one input applied (also while the
