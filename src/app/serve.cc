@@ -239,7 +239,7 @@ int run_serve(const config::Config& config) {
   matching_options.group_id = group_name(config.kafka, kMatchingGroup);
   static_assert(config::kMaxConsumerBatchWait == consumer::kMaxBatchWait &&
                 config::kMaxConsumerBatchWait == matching::service::kMaxBatchWait);
-  matching_options.batch_wait = config.kafka.consumer_batch_wait;
+  matching_options.batch_wait = config.kafka.matching_batch_wait;
   matching_options.input_topic = topic_of(order::kOutboxTable);
   matching_options.output_topic = topic_of(matching::events::kOutboxTable);
   matching_options.after_commit = [&relays_to_wake] {

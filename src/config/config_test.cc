@@ -30,7 +30,8 @@ TEST_CASE("defaults load without any source", "[config]") {
   REQUIRE(config.ok());
   CHECK(config->http.port == 8080);
   CHECK(config->kafka.partitions == 8);
-  CHECK(config->kafka.consumer_batch_wait == std::chrono::milliseconds(50));
+  CHECK(config->kafka.consumer_batch_wait == std::chrono::milliseconds(10));
+  CHECK(config->kafka.matching_batch_wait == std::chrono::milliseconds(50));
 }
 
 TEST_CASE("roles default to everything and can be switched off one by one", "[config]") {
@@ -72,6 +73,22 @@ TEST_CASE("kafka.consumer_batch_wait_ms loads and is range-checked", "[config]")
   source.overrides = {"kafka.consumer_batch_wait_ms=1001"};
   CHECK_FALSE(load(source).ok());
   source.overrides = {"kafka.consumer_batch_wait_ms=-1"};
+  CHECK_FALSE(load(source).ok());
+}
+
+TEST_CASE("kafka.matching_batch_wait_ms loads apart from the consumers' and is range-checked",
+          "[config]") {
+  Source source;
+  source.overrides = {"kafka.matching_batch_wait_ms=0"};
+  auto config = load(source);
+  REQUIRE(config.ok());
+  CHECK(config->kafka.matching_batch_wait == std::chrono::milliseconds(0));
+  CHECK(config->kafka.consumer_batch_wait == std::chrono::milliseconds(10));
+  source.overrides = {"kafka.matching_batch_wait_ms=1000"};
+  REQUIRE(load(source).ok());
+  source.overrides = {"kafka.matching_batch_wait_ms=1001"};
+  CHECK_FALSE(load(source).ok());
+  source.overrides = {"kafka.matching_batch_wait_ms=-1"};
   CHECK_FALSE(load(source).ok());
 }
 

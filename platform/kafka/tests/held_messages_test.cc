@@ -1,5 +1,5 @@
-// Goal: messages held back while another partition's batch is gathered come back to their
-// own partition's batch whole, in offset order, and no partition waits behind the others.
+// Goal: held messages come back per partition, whole and in offset order, the partition
+// held first first, so that no partition waits behind the others.
 #include "bourse/kafka/held_messages.h"
 
 #include <catch2/catch.hpp>

@@ -1,10 +1,12 @@
-// Messages polled while another partition's batch was being gathered, kept per partition
-// for that partition's own next batch.
+// Messages polled but not yet put into a batch, kept per partition in offset order for
+// a later batch: what did not fit a full batch, the first message of a new assignment,
+// and the messages of a partition that must wait for a batch of its own.
 //
-// Why: librdkafka's poll() interleaves the partitions a consumer is assigned. A batch
-// that ends at the first message of another partition stays tiny however large the lag
-// (the settlement consumer averaged 4 messages per batch at 300 orders/s, matching ~4
-// inputs). Holding the other partitions' messages lets every batch fill up.
+// Why: librdkafka's poll() interleaves the partitions a consumer is assigned, and a
+// consumer's batch may take only part of what it polled. A polled message must never be
+// lost while its partition is assigned (the fetch position is already past it).
+// (Until 2 Dec 2026 a batch was one partition's messages, and these were the other
+// partitions' messages polled while it was gathered.)
 //
 // Contract:
 //   - hold() keeps a message, with the time it was polled, at the back of its
