@@ -56,17 +56,6 @@ std::map<kafka::TopicPartition, std::optional<std::int64_t>> begin_and_lock_next
   return stored;
 }
 
-db::SqlStatement next_offset_upsert(const std::string& group, const std::string& topic,
-                                    std::int32_t partition, std::int64_t next_offset) {
-  BOURSE_ASSERT(next_offset >= 0, "a next offset is never negative");
-  return db::SqlStatement{"INSERT INTO consumer_offsets (consumer_group, topic, partition_id, "
-                          "next_offset) VALUES (:g, :t, :p, :o) "
-                          "ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)",
-                          {group, topic, static_cast<long long>(partition),
-                           static_cast<long long>(next_offset)},
-                          std::nullopt, std::nullopt};
-}
-
 db::SqlStatement next_offsets_upsert(
     const std::string& group,
     const std::vector<std::pair<kafka::TopicPartition, std::int64_t>>& next_offsets) {
@@ -88,7 +77,7 @@ db::SqlStatement next_offsets_upsert(
 
 void store_next_offset(soci::session& session, const std::string& group, const std::string& topic,
                        std::int32_t partition, std::int64_t next_offset) {
-  db::execute_statement(session, next_offset_upsert(group, topic, partition, next_offset));
+  db::execute_statement(session, next_offsets_upsert(group, {{{topic, partition}, next_offset}}));
 }
 
 bool claim_event(soci::session& session, const std::string& group, const std::string& event_id) {

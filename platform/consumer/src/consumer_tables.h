@@ -44,10 +44,8 @@ std::map<kafka::TopicPartition, std::optional<std::int64_t>> begin_and_lock_next
 // Inserts or moves the partition's next offset.
 void store_next_offset(soci::session& session, const std::string& group, const std::string& topic,
                        std::int32_t partition, std::int64_t next_offset);
-// Its statement, built and not run: a batch sends it with its COMMIT (db/sql_batch.h).
-db::SqlStatement next_offset_upsert(const std::string& group, const std::string& topic,
-                                    std::int32_t partition, std::int64_t next_offset);
-// The same for several partitions in one multi-row statement.
+// The same for several partitions in one multi-row statement, built and not run: a
+// batch sends it with its COMMIT (db/sql_batch.h).
 // REQUIRES: 1..kMaxLockedPartitions entries, no partition twice, offsets >= 0.
 db::SqlStatement next_offsets_upsert(
     const std::string& group,
