@@ -26,7 +26,8 @@
 #      each rate runs N times (each on a fresh server and database) and passes when more
 #      than half of its runs pass: this VM's speed changes within minutes, and one 60 s
 #      run decides a rate on whatever the machine did in that minute;
-#   3. prints a table, the sustainable rate as a share of the raw ceilings, one final JSON
+#   3. prints a table (with the CPU each order cost bourse, MariaDB and the broker, from
+#      their /proc counters over the run: loadgen --cpu-pids), the sustainable rate as a share of the raw ceilings, one final JSON
 #      line, and (re)writes the results section of --out plus docs/perf-latency.svg
 #      (gnuplot: latency against rate).
 # Server configuration: config/bourse.toml as shipped, log.level=warn, one instance.
@@ -113,7 +114,7 @@ for rate in $rates; do
     bench_start_servers "e2e$rate" 1
     line=$(BOURSE_DB_NAME="$bench_db" "$bench_build_dir/benchmarks/loadgen" --ports "$bench_ports" \
       --rate "$rate" --seconds "$seconds" --users "$users" --connections "$connections" \
-      --raw-db-rows-per-s "$raw_db_rows" --raw-kafka-msgs-per-s "$raw_kafka" | tee /dev/stderr | tail -1) || true
+      --cpu-pids "$(bench_cpu_pids)" --raw-db-rows-per-s "$raw_db_rows" --raw-kafka-msgs-per-s "$raw_kafka" | tee /dev/stderr | tail -1) || true
     bench_cleanup
     bench_servers=()
     bench_db=""
@@ -138,10 +139,11 @@ done
 # 3. Report.
 table=$(awk -F'[:,}]' '{
   for (i = 1; i < NF; i++) { gsub(/[" {]/, "", $i); v[$i] = $(i + 1) }
-  printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |\n", v["rate"], v["run"], v["orders_per_s"],
+  printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s / %s / %s (%s) | %s | %s |\n", v["rate"], v["run"], v["orders_per_s"],
     v["trades_per_s"], v["accept_p50_ms"], v["accept_p99_ms"], v["trade_p99_ms"],
     v["settled_p99_ms"], v["order_relay_p50_ms"], v["trade_to_settled_p50_ms"], v["rows_per_order"],
-    v["statements_per_order"], v["final_after_s"], v["sustainable"] }' "$results")
+    v["statements_per_order"], v["bourse"], v["mariadb"], v["kafka"], v["cpu_ms_per_order"],
+    v["final_after_s"], v["sustainable"] }' "$results")
 echo "$table" >&2
 sustained=$(json_field orders_per_s "${sustainable_line:-{\}}")
 sustained=${sustained:-0}
@@ -178,8 +180,8 @@ GNUPLOT
   echo
   echo "Raw ceilings measured in the same run: MariaDB **$raw_db_rows rows/s** (= $((raw_db_rows / 2)) orders/s of one order row + one outbox row, 256-row transactions, 4 connections); Kafka producer **$raw_kafka msgs/s** (430-byte records, acks=all)."
   echo
-  echo "| offered /s | run | accepted /s | trades /s | accept p50 ms | accept p99 ms | order->trade p99 ms | order->settled p99 ms | order relay / trade->settled p50 ms | rows / order | statements / order | final after (s) | sustainable |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| offered /s | run | accepted /s | trades /s | accept p50 ms | accept p99 ms | order->trade p99 ms | order->settled p99 ms | order relay / trade->settled p50 ms | rows / order | statements / order | CPU ms / order: bourse / MariaDB / Kafka (all) | final after (s) | stages keep up |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   echo "$table"
   echo
   echo "A rate passes when more than half of its $repeats run(s) pass (accept p99 <= 50 ms, no error, every stage keeping up)."

@@ -6,6 +6,7 @@
 #   bench_start_servers NAME N [--set k=v ...]
 #                                    N servers on one fresh database "bourse_NAME_<pid>";
 #                                    sets bench_db, bench_ports (comma list), bench_logs
+#   bench_cpu_pids                   "bourse=P[+P...],mariadb=P,kafka=P" for loadgen --cpu-pids
 # BOURSE_BENCH_SERVER=/path/to/bourse runs another build of the server.
 source scripts/lib/deps.sh
 
@@ -75,4 +76,9 @@ bench_start_servers() {
     ((ready)) || { echo "bench: server $i not ready" >&2; return 1; }
   done
   echo "bench: $count server(s) on ports $bench_ports, database $bench_db" >&2
+}
+
+bench_cpu_pids() {
+  local servers="${bench_servers[*]}"
+  echo "bourse=${servers// /+},mariadb=$(cat .stack/mariadb/mariadbd.pid),kafka=$(cat .stack/kafka/kafka.pid)"
 }

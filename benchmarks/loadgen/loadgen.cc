@@ -8,6 +8,7 @@
 //           [--raw-db-rows-per-s X] [--raw-kafka-msgs-per-s Y]   (printed next to ours)
 //           [--latency-log FILE]   (one line per accepted order: "due_s latency_ms", to
 //                                   find when in the run the slow ones happened)
+//           [--cpu-pids bourse=P[+P2],mariadb=P,kafka=P]   (CPU per order, cpu_usage.h)
 //   Database: BOURSE_DB_* as for the server (the database of the instances under test,
 //   which must hold only this run's orders for rows_per_order to mean anything).
 //
@@ -27,7 +28,8 @@
 //    order: trades.executed_at / settled_at - orders.created_at, one server clock), rows
 //    inserted per order (every table of the database), statements per order (MariaDB's
 //    Questions counter from the start of the load until final: the whole server, so on a
-//    quiet machine only), then POST /v1/admin/reconciliation.
+//    quiet machine only), CPU milliseconds per accepted order of every --cpu-pids group
+//    and of loadgen itself over the same window, then POST /v1/admin/reconciliation.
 // Prints a table and one final JSON line {"bench":"e2e",...}. "sustainable" (verdict.h) is
 // true only if no request failed (5xx / transport), lag stayed bounded (the last sample is
 // not the maximum unless the maximum is small), everything was final in time and, in open
@@ -55,6 +57,7 @@
 #include <vector>
 
 #include "bourse/db/db_config.h"
+#include "cpu_usage.h"
 #include "histogram.h"
 #include "http_client.h"
 #include "order_mix.h"
@@ -96,6 +99,7 @@ struct Options {
   double raw_db_rows_per_s = 0;
   double raw_kafka_msgs_per_s = 0;
   std::string latency_log;
+  std::vector<bourse::bench::CpuProcessGroup> cpu_groups;  // --cpu-pids, loadgen added
   bourse::db::DbConfig db;
 };
 
@@ -155,6 +159,11 @@ Options parse(int argc, char** argv) {
     else if (flag == "--raw-db-rows-per-s") o.raw_db_rows_per_s = real(flag, value);
     else if (flag == "--raw-kafka-msgs-per-s") o.raw_kafka_msgs_per_s = real(flag, value);
     else if (flag == "--latency-log") o.latency_log = value;
+    else if (flag == "--cpu-pids") {
+      auto groups = bourse::bench::parse_cpu_pids(value);
+      if (!groups) usage("--cpu-pids needs name=pid[+pid...][,name=pid...], got '" + value + "'");
+      o.cpu_groups = std::move(*groups);
+    }
     else usage("unknown flag " + flag);
   }
   if (o.ports.empty()) usage("--ports is required");
@@ -268,6 +277,9 @@ int main(int argc, char** argv) {
   }
   std::string load_started_db;  // the database's clock when the load starts
   long long statements_at_start = 0;  // server_statements() when the load starts
+  std::vector<bourse::bench::CpuProcessGroup> cpu_groups = options.cpu_groups;
+  cpu_groups.push_back({"loadgen", {static_cast<int>(::getpid())}});
+  std::vector<double> cpu_at_start;  // cpu_snapshot() when the load starts
   // Warm-up, untimed: one crossing pair per symbol through every stage (consumer groups
   // assigned, producers connected), waited for until settled.
   try {
@@ -292,6 +304,7 @@ int main(int argc, char** argv) {
     }
     db << "SELECT DATE_FORMAT(NOW(6), '%Y-%m-%d %H:%i:%s.%f')", soci::into(load_started_db);
     statements_at_start = server_statements(db);
+    cpu_at_start = bourse::bench::cpu_snapshot(cpu_groups);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "loadgen: warm-up failed: %s\n", error.what());
     return 1;
@@ -423,6 +436,7 @@ int main(int argc, char** argv) {
   // 3. Quiescence, 4. database figures, reconciliation.
   double final_after_s = -1;
   long long orders = 0, trades = 0, rows = 0, statements = 0;
+  std::vector<double> cpu_used;  // CPU seconds per --cpu-pids group, load start to final
   LatencyHistogram trade_latency, settled_latency;
   // Where order->settled goes, hop by hop (server timestamps): each relay from its outbox
   // row's insert to its mark (published_at is set after the broker acknowledged, so a hop
@@ -449,6 +463,8 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(100ms);
     }
     statements = server_statements(db) - statements_at_start;
+    const std::vector<double> cpu_at_end = bourse::bench::cpu_snapshot(cpu_groups);
+    for (std::size_t i = 0; i < cpu_at_end.size(); ++i) cpu_used.push_back(cpu_at_end[i] - cpu_at_start[i]);
     sampling_done = true;
     orders = scalar(db, "SELECT COUNT(*) FROM orders");
     db << "SELECT COUNT(*) FROM trades WHERE executed_at >= :start", soci::use(load_started_db),
@@ -571,6 +587,20 @@ int main(int argc, char** argv) {
   std::printf("  rows inserted per order %.2f; statements per order %.2f; reconciliation %s; sustainable: %s\n",
               rows_per_order, statements_per_order, reconciliation.c_str(),
               sustainable ? "yes" : ("NO (" + verdict.reasons + ")").c_str());
+  // CPU per accepted order, load start to final (the drain included); the total is the
+  // system under test (every --cpu-pids group), loadgen's own share printed apart.
+  std::string cpu_line, cpu_json;
+  double cpu_total_ms = 0;
+  for (std::size_t i = 0; i < cpu_used.size(); ++i) {
+    const double ms = counts.accepted > 0 ? cpu_used[i] * 1e3 / static_cast<double>(counts.accepted.load()) : 0;
+    if (i + 1 < cpu_used.size()) cpu_total_ms += ms;  // the last group is loadgen itself
+    char part[128];
+    std::snprintf(part, sizeof part, "%s %.3f", cpu_groups[i].name.c_str(), ms);
+    cpu_line += (cpu_line.empty() ? "" : ", ") + std::string(part);
+    std::snprintf(part, sizeof part, "\"%s\":%.3f", cpu_groups[i].name.c_str(), ms);
+    cpu_json += (cpu_json.empty() ? "" : ",") + std::string(part);
+  }
+  std::printf("  CPU ms per order: %s; system under test %.3f\n", cpu_line.c_str(), cpu_total_ms);
   if (options.raw_db_rows_per_s > 0) {
     std::printf("  vs raw DB ceiling (1 order row + 1 outbox row per order): %.0f orders/s -> %.1f %%\n",
                 options.raw_db_rows_per_s / 2.0, db_ratio * 100);
@@ -580,12 +610,13 @@ int main(int argc, char** argv) {
               "\"rows_per_order\":%.2f,\"statements_per_order\":%.2f,\"raw_db_rows_per_s\":%.0f,\"raw_kafka_msgs_per_s\":%.0f,"
               "\"failed\":%lld,\"max_lag\":%.0f,\"final_after_s\":%.2f,\"sustainable\":%s,\"answered_share\":%s,"
               "\"order_relay_p50_ms\":%.2f,\"trade_to_settled_p50_ms\":%.2f,"
+              "\"cpu_ms_per_order\":%.3f,\"cpu_ms_per_order_by_process\":{%s},"
               "\"reconciliation\":\"%s\"}\n",
               orders_per_s, trades_per_s, accepts.percentile_ms(50), accepts.percentile_ms(99),
               trade_latency.percentile_ms(99), settled_latency.percentile_ms(99), rows_per_order,
               statements_per_order, options.raw_db_rows_per_s, options.raw_kafka_msgs_per_s, counts.failed.load(), max_lag,
               final_after_s, sustainable ? "true" : "false", answered_share_json.c_str(),
-              order_relay.percentile_ms(50), trade_to_settled.percentile_ms(50),
-              reconciliation.c_str());
+              order_relay.percentile_ms(50), trade_to_settled.percentile_ms(50), cpu_total_ms,
+              cpu_json.c_str(), reconciliation.c_str());
   return sustainable ? 0 : 1;
 }
