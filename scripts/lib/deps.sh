@@ -20,7 +20,7 @@ BOURSE_BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   librdkafka-dev libsoci-dev default-libmysqlclient-dev libfmt-dev
-  catch2 libbenchmark-dev libcli11-dev libtomlplusplus-dev
+  catch2 libbenchmark-dev libcli11-dev libtomlplusplus-dev libjemalloc-dev
 )
 # What scripts/stack needs to run MariaDB and a Kafka broker locally.
 BOURSE_STACK_PACKAGES=(
