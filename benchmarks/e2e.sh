@@ -114,7 +114,7 @@ for rate in $rates; do
     bench_start_servers "e2e$rate" 1
     line=$(BOURSE_DB_NAME="$bench_db" "$bench_build_dir/benchmarks/loadgen" --ports "$bench_ports" \
       --rate "$rate" --seconds "$seconds" --users "$users" --connections "$connections" \
-      --cpu-pids "$(bench_cpu_pids)" --raw-db-rows-per-s "$raw_db_rows" --raw-kafka-msgs-per-s "$raw_kafka" | tee /dev/stderr | tail -1) || true
+      --cpu-pids "$(bench_cpu_pids)" --raw-db-rows-per-s "$raw_db_rows" --raw-kafka-msgs-per-s "$raw_kafka" | tee -a /dev/stderr | tail -1) || true
     bench_cleanup
     bench_servers=()
     bench_db=""
