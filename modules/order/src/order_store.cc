@@ -291,18 +291,16 @@ void mark_cancel_requested(soci::session& session, OrderId order_id) {
       soci::use(id);
 }
 
-void update_order_states(soci::session& session, std::span<const OrderStateChange> changes) {
+db::SqlStatement order_states_update(std::span<const OrderStateChange> changes) {
   BOURSE_ASSERT(!changes.empty() && changes.size() <= limits::kMaxStatusRowsPerStatement,
                 "1..kMaxStatusRowsPerStatement orders per update");
-  struct Bound {
-    long long order_id, filled, notional;
-    std::string status;
-  };
-  std::vector<Bound> bound;  // never reallocated: the statement binds references
-  bound.reserve(changes.size());
   std::string status_cases, filled_cases, notional_cases, cancel_cases, reject_cases;
+  // The values in the text's order: each CASE list's (order id, value) pairs, then the ids.
+  std::vector<db::SqlValue> status_values, filled_values, notional_values, cancel_values,
+      reject_values;
   for (std::size_t i = 0; i < changes.size(); ++i) {
     const OrderStateUpdate& update = changes[i].update;
+    const long long order_id = changes[i].order_id.value();
     BOURSE_ASSERT(i == 0 || changes[i - 1].order_id < changes[i].order_id,
                   "orders are updated in ascending order id order");
     BOURSE_ASSERT(update.filled_quantity.value() >= 0 && update.filled_notional.units() >= 0,
@@ -311,48 +309,51 @@ void update_order_states(soci::session& session, std::span<const OrderStateChang
                   "a cancel reason only with CANCELLED");
     BOURSE_ASSERT(!update.reject_reason || update.status == OrderStatus::kRejected,
                   "a reject reason only with REJECTED");
-    bound.push_back(Bound{changes[i].order_id.value(), update.filled_quantity.value(),
-                          update.filled_notional.units(), std::string(to_string(update.status))});
     const std::string n = std::to_string(i);
     status_cases += " WHEN :so" + n + " THEN :s" + n;
+    status_values.insert(status_values.end(), {order_id, std::string(to_string(update.status))});
     filled_cases += " WHEN :fo" + n + " THEN :f" + n;
+    filled_values.insert(filled_values.end(), {order_id, update.filled_quantity.value()});
     notional_cases += " WHEN :no" + n + " THEN :n" + n;
-    if (update.cancel_reason) cancel_cases += " WHEN :co" + n + " THEN :c" + n;
-    if (update.reject_reason) reject_cases += " WHEN :ro" + n + " THEN :r" + n;
+    notional_values.insert(notional_values.end(), {order_id, update.filled_notional.units()});
+    if (update.cancel_reason) {
+      cancel_cases += " WHEN :co" + n + " THEN :c" + n;
+      cancel_values.insert(cancel_values.end(), {order_id, *update.cancel_reason});
+    }
+    if (update.reject_reason) {
+      reject_cases += " WHEN :ro" + n + " THEN :r" + n;
+      reject_values.insert(reject_values.end(), {order_id, *update.reject_reason});
+    }
   }
   // Assignments run left to right; none reads a column an earlier one writes.
   // FORCE INDEX: a list naming a large share of a small table is otherwise a full scan,
   // which under REPEATABLE READ would lock every row and gap of orders.
-  std::string sql = "UPDATE orders FORCE INDEX (PRIMARY) SET status = CASE order_id" +
-                    status_cases +
-                    " END, filled_quantity = CASE order_id" + filled_cases +
-                    " END, filled_notional_units = CASE order_id" + notional_cases + " END";
+  db::SqlStatement statement;
+  statement.text = "UPDATE orders FORCE INDEX (PRIMARY) SET status = CASE order_id" +
+                   status_cases + " END, filled_quantity = CASE order_id" + filled_cases +
+                   " END, filled_notional_units = CASE order_id" + notional_cases + " END";
   if (!cancel_cases.empty()) {
-    sql += ", cancel_reason = CASE order_id" + cancel_cases + " ELSE cancel_reason END";
+    statement.text += ", cancel_reason = CASE order_id" + cancel_cases + " ELSE cancel_reason END";
   }
   if (!reject_cases.empty()) {
-    sql += ", reject_reason = CASE order_id" + reject_cases + " ELSE reject_reason END";
+    statement.text += ", reject_reason = CASE order_id" + reject_cases + " ELSE reject_reason END";
   }
-  sql += " WHERE order_id IN (" + db::row_placeholders(changes.size(), 1) + ")";
-  soci::details::prepare_temp_type update = (session.prepare << sql);
-  for (const Bound& b : bound) update, soci::use(b.order_id), soci::use(b.status);
-  for (const Bound& b : bound) update, soci::use(b.order_id), soci::use(b.filled);
-  for (const Bound& b : bound) update, soci::use(b.order_id), soci::use(b.notional);
-  for (std::size_t i = 0; i < changes.size(); ++i) {
-    if (changes[i].update.cancel_reason) {
-      update, soci::use(bound[i].order_id), soci::use(*changes[i].update.cancel_reason);
-    }
+  statement.text += " WHERE order_id IN (" + db::row_placeholders(changes.size(), 1) + ")";
+  for (auto* values : {&status_values, &filled_values, &notional_values, &cancel_values,
+                       &reject_values}) {
+    statement.values.insert(statement.values.end(), std::make_move_iterator(values->begin()),
+                            std::make_move_iterator(values->end()));
   }
-  for (std::size_t i = 0; i < changes.size(); ++i) {
-    if (changes[i].update.reject_reason) {
-      update, soci::use(bound[i].order_id), soci::use(*changes[i].update.reject_reason);
-    }
+  for (const OrderStateChange& change : changes) {
+    statement.values.emplace_back(static_cast<long long>(change.order_id.value()));
   }
-  for (const Bound& b : bound) update, soci::use(b.order_id);
-  soci::statement statement(update);
-  statement.execute(true);
-  BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(changes.size()),
-                "every order named exists and changes");
+  // Every order named exists and changes.
+  statement.expected_rows = static_cast<long long>(changes.size());
+  return statement;
+}
+
+void update_order_states(soci::session& session, std::span<const OrderStateChange> changes) {
+  db::execute_statement(session, order_states_update(changes));
 }
 
 }  // namespace bourse::order::store

@@ -16,7 +16,10 @@
 //      and every order that changed is written (ONE statement).
 // So at most five statements for a batch of up to limits::kMaxStatusRowsPerStatement
 // trades and as many orders; a larger batch runs each step in slices of that many (in
-// ascending id, so the lock order holds).
+// ascending id, so the lock order holds). Given `last_writes`, the two writes that need
+// nothing back (settled_at, the orders' states) are appended to it instead of run: the
+// consumer sends them with its offset and COMMIT (consumer/event_handler.h), so a batch
+// costs three round trips of its own instead of five.
 //
 // Locks: trades in ascending trade id, then orders in ascending order id: one global order
 // for every batch of both follower groups (matching-events, account-events), so two
@@ -34,9 +37,11 @@
 #include <span>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "bourse/account/events.h"
 #include "bourse/common/error.h"
+#include "bourse/db/sql_batch.h"
 #include "bourse/order/trade.h"
 
 namespace bourse::order::follower {
@@ -61,6 +66,7 @@ struct Released {
 using Effect = std::variant<Accepted, Executed, Settled, Released>;
 
 // REQUIRES: every Trade satisfies trade.h's invariants (asserted by the store).
-Status apply_batch(soci::session& session, std::span<const Effect> effects);
+Status apply_batch(soci::session& session, std::span<const Effect> effects,
+                   std::vector<db::SqlStatement>* last_writes = nullptr);
 
 }  // namespace bourse::order::follower

@@ -96,6 +96,20 @@ class StatusHandler final : public consumer::EventHandler {
   // batch of up to kMaxStatusRowsPerStatement trades and orders.
   Status handle_batch(soci::session& session,
                       std::span<const consumer::DeliveredEvent> delivered) override {
+    return apply(session, delivered, nullptr);
+  }
+
+  // As handle_batch, but the writes that need nothing back (settled_at, the orders'
+  // states) go with the consumer's offset and COMMIT (status_batch.h).
+  Status handle_batch_ending_with(soci::session& session,
+                                  std::span<const consumer::DeliveredEvent> delivered,
+                                  std::vector<db::SqlStatement>& last_writes) override {
+    return apply(session, delivered, &last_writes);
+  }
+
+ private:
+  Status apply(soci::session& session, std::span<const consumer::DeliveredEvent> delivered,
+               std::vector<db::SqlStatement>* last_writes) {
     std::vector<Effect> effects;
     effects.reserve(delivered.size());
     for (const consumer::DeliveredEvent& one : delivered) {
@@ -106,19 +120,20 @@ class StatusHandler final : public consumer::EventHandler {
     Status applied = Status::success();
     if (!effects.empty()) {
       try {
-        applied = apply_batch(session, effects);
+        applied = apply_batch(session, effects, last_writes);
       } catch (...) {
         applied = db::translate_current_exception();  // deadlocks stay retryable
       }
     }
     if (!applied) return applied;
+    // Counted on the consumer's thread before the COMMIT: a batch that rolls back and is
+    // retried counts again (as it did when its writes ran here).
     for (const consumer::DeliveredEvent& one : delivered) {
       events_.with({one.event.event_type}).inc();
     }
     return Status::success();
   }
 
- private:
   // The event's effect, nullopt if it has none on the tables. Errors: a known type that
   // does not parse, or a release with an unknown reason.
   Result<std::optional<Effect>> decode(const envelope::Envelope& event) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bourse/common/assert.h"
+#include "bourse/db/sql_batch.h"
 #include "bourse/db/sql_text.h"
 
 namespace bourse::order::store {
@@ -185,38 +186,32 @@ std::map<TradeId, Trade> lock_trades(soci::session& session, std::span<const Tra
   return trades;
 }
 
-void mark_trades_settled(soci::session& session, std::span<const TradeSettledAt> settled) {
+db::SqlStatement trades_settled_update(std::span<const TradeSettledAt> settled) {
   BOURSE_ASSERT(!settled.empty() && settled.size() <= limits::kMaxStatusRowsPerStatement,
                 "1..kMaxStatusRowsPerStatement trades per settlement");
-  struct Bound {
-    long long trade_id, seconds, micros;
-  };
-  std::vector<Bound> bound;  // never reallocated: the statement binds references
-  bound.reserve(settled.size());
+  db::SqlStatement update;
   std::string cases;
   for (std::size_t i = 0; i < settled.size(); ++i) {
     BOURSE_ASSERT(i == 0 || settled[i - 1].trade_id < settled[i].trade_id,
                   "trades are settled in ascending trade id order");
     const long long micros = to_micros(settled[i].settled_at);
     BOURSE_ASSERT(micros >= 0, "trades are settled after 1970");
-    bound.push_back(Bound{settled[i].trade_id.value(), micros / 1'000'000, micros % 1'000'000});
     const std::string n = std::to_string(i);
     cases += " WHEN :t" + n + " THEN FROM_UNIXTIME(:ss" + n + ") + INTERVAL :sm" + n +
              " MICROSECOND";
+    update.values.insert(update.values.end(), {settled[i].trade_id.value(), micros / 1'000'000,
+                                               micros % 1'000'000});
   }
-  soci::details::prepare_temp_type update =
-      (session.prepare << "UPDATE trades FORCE INDEX (PRIMARY) SET settled_at = CASE trade_id" +
-                              cases +
-                              " END WHERE trade_id IN (" +
-                              db::row_placeholders(settled.size(), 1) + ")");
-  for (const Bound& b : bound) {
-    update, soci::use(b.trade_id), soci::use(b.seconds), soci::use(b.micros);
-  }
-  for (const Bound& b : bound) update, soci::use(b.trade_id);
-  soci::statement statement(update);
-  statement.execute(true);
-  BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(settled.size()),
-                "every trade named was unsettled and is now settled");
+  for (const TradeSettledAt& one : settled) update.values.emplace_back(one.trade_id.value());
+  update.text = "UPDATE trades FORCE INDEX (PRIMARY) SET settled_at = CASE trade_id" + cases +
+                " END WHERE trade_id IN (" + db::row_placeholders(settled.size(), 1) + ")";
+  // Every trade named was unsettled and is now settled.
+  update.expected_rows = static_cast<long long>(settled.size());
+  return update;
+}
+
+void mark_trades_settled(soci::session& session, std::span<const TradeSettledAt> settled) {
+  db::execute_statement(session, trades_settled_update(settled));
 }
 
 std::optional<TradePage> list_trades(soci::session& session, const TradeQuery& query) {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 
+#include "bourse/db/sql_batch.h"
 #include "bourse/order/order_limits.h"
 #include "bourse/order/trade.h"
 
@@ -37,10 +38,12 @@ struct TradeSettledAt {
   std::chrono::system_clock::time_point settled_at;
 };
 
-// Sets settled_at of each trade, in ONE statement.
+// Sets settled_at of each trade, in ONE statement: built (trades_settled_update, to send
+// later, e.g. with the COMMIT: db/sql_batch.h) or run now (mark_trades_settled).
 // REQUIRES: 1 <= settled.size() <= limits::kMaxStatusRowsPerStatement; trade ids strictly
-// ascending; every row exists, is unsettled and is locked by the caller (asserted: every
-// row named changes).
+// ascending; every row exists, is unsettled and is locked by the caller (asserted when it
+// runs: its expected_rows is every row named).
+db::SqlStatement trades_settled_update(std::span<const TradeSettledAt> settled);
 void mark_trades_settled(soci::session& session, std::span<const TradeSettledAt> settled);
 
 // One page, newest first ((executed_at, trade_id) descending); nullopt if

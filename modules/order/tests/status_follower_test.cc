@@ -102,6 +102,44 @@ struct Follower {
     return committed;
   }
 
+  // As deliver_batch, through handle_batch_ending_with as the consumer calls it: the
+  // handler's last writes are sent with the COMMIT (in_transaction_ending_with). Reports
+  // the statements the handler sent itself, how many it left for the COMMIT, and `probe`
+  // (a COUNT query) as the transaction saw it before the last writes ran.
+  struct EndingWith {
+    long long statements = -1;
+    std::size_t last_writes = 0;
+    long long probe_before_last_writes = -1;
+  };
+  Status deliver_batch_ending_with(const Batch& batch, const std::string& probe, EndingWith& seen) {
+    std::vector<kafka::Message> messages(batch.envelopes.size());
+    std::vector<consumer::DeliveredEvent> delivered;
+    for (std::size_t i = 0; i < batch.envelopes.size(); ++i) {
+      messages[i].topic = "test.events";
+      messages[i].offset = static_cast<std::int64_t>(i);
+      messages[i].value = envelope::serialize(batch.envelopes[i]);
+      delivered.push_back(consumer::DeliveredEvent{batch.envelopes[i], messages[i]});
+    }
+    Status handled = Status::success();
+    Status committed = fixture.pool.in_transaction_ending_with(
+        [&](soci::session& session) -> Result<db::ConnectionPool::LastWrites> {
+          const long long before = questions(session);
+          const long long reading = questions(session) - before;
+          const long long start = questions(session);
+          db::ConnectionPool::LastWrites writes;
+          handled = handler->handle_batch_ending_with(session, delivered, writes);
+          seen.statements = questions(session) - start - reading;
+          seen.last_writes = writes.size();
+          long long count = -1;
+          session << probe, soci::into(count);
+          seen.probe_before_last_writes = count;
+          if (!handled) return handled.error();
+          return writes;
+        });
+    if (!handled) return handled;
+    return committed;
+  }
+
   static long long questions(soci::session& session) {
     std::string name;
     std::string value;
@@ -673,6 +711,30 @@ TEST_CASE("a batch costs the same number of statements whatever its size",
   }
   CHECK(f.fixture.count("SELECT COUNT(*) FROM trades WHERE settled_at IS NOT NULL") == 12);
   CHECK(f.fixture.count("SELECT COUNT(*) FROM orders WHERE status = 'FILLED'") == 12);
+}
+
+TEST_CASE("through handle_batch_ending_with, settled_at and the orders' states go with the "
+          "COMMIT",
+          "[order][status][integration][batch]") {
+  Follower f;
+  const OrderId buy = f.place("alice", Side::kBuy, 10, "100");
+  const OrderId sell = f.place("bob", Side::kSell, 10, "100");
+  const auto trade = f.executed(3'001, buy, sell, 10, "100");
+  Follower::Batch batch;
+  batch.add(f.accepted(buy, "alice", Side::kBuy, 10)).add(trade).add(f.settled(trade));
+  Follower::EndingWith seen;
+  REQUIRE(f.deliver_batch_ending_with(
+               batch, "SELECT COUNT(*) FROM orders WHERE status = 'FILLED'", seen)
+              .ok());
+  // Trades inserted and locked, orders locked: the two writes are left for the COMMIT,
+  // and nothing was FILLED before they ran.
+  CHECK(seen.statements == 3);
+  CHECK(seen.last_writes == 2);
+  CHECK(seen.probe_before_last_writes == 0);
+  // After the COMMIT: the same rows as through handle_batch.
+  CHECK(state_of(f.order(buy)) == "FILLED filled 10 notional 1000 cancel - reject -");
+  CHECK(state_of(f.order(sell)) == "FILLED filled 10 notional 1000 cancel - reject -");
+  CHECK(f.trade_state(3'001) == "settled");
 }
 
 TEST_CASE("a batch past kMaxStatusRowsPerStatement trades or orders is written in slices",
