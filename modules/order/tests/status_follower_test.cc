@@ -77,11 +77,11 @@ struct Follower {
     std::vector<envelope::Envelope> envelopes;
   };
 
-  // Hands `batch` to handle_batch inside one transaction, as the consumer does. If
-  // `statements` is given, it receives the number of statements the handler sent on the
-  // session (the difference of its Questions counter, less what reading it costs).
-  Status deliver_batch(const Batch& batch, long long* statements = nullptr) {
-    std::vector<kafka::Message> messages(batch.envelopes.size());
+  // `batch` as the consumer delivers it: messages at offsets 0.. of "test.events" (kept in
+  // `messages`, which the events point into).
+  static std::vector<consumer::DeliveredEvent> delivered_of(const Batch& batch,
+                                                            std::vector<kafka::Message>& messages) {
+    messages.assign(batch.envelopes.size(), kafka::Message{});
     std::vector<consumer::DeliveredEvent> delivered;
     for (std::size_t i = 0; i < batch.envelopes.size(); ++i) {
       messages[i].topic = "test.events";
@@ -89,6 +89,15 @@ struct Follower {
       messages[i].value = envelope::serialize(batch.envelopes[i]);
       delivered.push_back(consumer::DeliveredEvent{batch.envelopes[i], messages[i]});
     }
+    return delivered;
+  }
+
+  // Hands `batch` to handle_batch inside one transaction, as the consumer does. If
+  // `statements` is given, it receives the number of statements the handler sent on the
+  // session (the difference of its Questions counter, less what reading it costs).
+  Status deliver_batch(const Batch& batch, long long* statements = nullptr) {
+    std::vector<kafka::Message> messages;
+    const std::vector<consumer::DeliveredEvent> delivered = delivered_of(batch, messages);
     Status handled = Status::success();
     Status committed = fixture.pool.in_transaction([&](soci::session& session) {
       const long long before = questions(session);
@@ -112,14 +121,8 @@ struct Follower {
     long long probe_before_last_writes = -1;
   };
   Status deliver_batch_ending_with(const Batch& batch, const std::string& probe, EndingWith& seen) {
-    std::vector<kafka::Message> messages(batch.envelopes.size());
-    std::vector<consumer::DeliveredEvent> delivered;
-    for (std::size_t i = 0; i < batch.envelopes.size(); ++i) {
-      messages[i].topic = "test.events";
-      messages[i].offset = static_cast<std::int64_t>(i);
-      messages[i].value = envelope::serialize(batch.envelopes[i]);
-      delivered.push_back(consumer::DeliveredEvent{batch.envelopes[i], messages[i]});
-    }
+    std::vector<kafka::Message> messages;
+    const std::vector<consumer::DeliveredEvent> delivered = delivered_of(batch, messages);
     Status handled = Status::success();
     Status committed = fixture.pool.in_transaction_ending_with(
         [&](soci::session& session) -> Result<db::ConnectionPool::LastWrites> {
