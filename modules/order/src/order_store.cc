@@ -352,8 +352,4 @@ db::SqlStatement order_states_update(std::span<const OrderStateChange> changes) 
   return statement;
 }
 
-void update_order_states(soci::session& session, std::span<const OrderStateChange> changes) {
-  db::execute_statement(session, order_states_update(changes));
-}
-
 }  // namespace bourse::order::store

@@ -102,12 +102,10 @@ struct OrderStateChange {
   OrderStateUpdate update;
 };
 
-// Stores each change in ONE statement: built (order_states_update, to send later, e.g.
-// with the COMMIT: db/sql_batch.h) or run now (update_order_states). REQUIRES: 1 <=
-// changes.size() <= limits::kMaxStatusRowsPerStatement; order ids strictly ascending;
-// every row locked by the caller (lock_orders) and changed by its update (asserted when it
-// runs: its expected_rows is every row named).
+// The ONE statement storing each change, built to be sent later (e.g. with the COMMIT:
+// db/sql_batch.h). REQUIRES: 1 <= changes.size() <= limits::kMaxStatusRowsPerStatement;
+// order ids strictly ascending; every row locked by the caller (lock_orders) and changed
+// by its update (asserted when it runs: its expected_rows is every row named).
 db::SqlStatement order_states_update(std::span<const OrderStateChange> changes);
-void update_order_states(soci::session& session, std::span<const OrderStateChange> changes);
 
 }  // namespace bourse::order::store

@@ -59,7 +59,7 @@ std::vector<T> sorted_unique(std::vector<T> values) {
 // settlement, in this batch or before) marked in `counts`. Trades only: orders are locked
 // after every trade (the global lock order).
 Status settle_trades(soci::session& session, std::span<const Effect> effects,
-                     std::vector<bool>& counts, std::vector<db::SqlStatement>* last_writes) {
+                     std::vector<bool>& counts, std::vector<db::SqlStatement>& last_writes) {
   // Every trade the batch names, as its first event (in offset order) describes it: the
   // row that event would have inserted. Ascending trade id.
   std::map<TradeId, const Trade*> named;
@@ -109,11 +109,7 @@ Status settle_trades(soci::session& session, std::span<const Effect> effects,
   std::sort(newly_settled.begin(), newly_settled.end(),
             [](const auto& a, const auto& b) { return a.trade_id < b.trade_id; });
   in_slices(newly_settled, [&](std::span<const store::TradeSettledAt> slice) {
-    if (last_writes != nullptr) {
-      last_writes->push_back(store::trades_settled_update(slice));
-    } else {
-      store::mark_trades_settled(session, slice);
-    }
+    last_writes.push_back(store::trades_settled_update(slice));
   });
   return Status::success();
 }
@@ -163,7 +159,7 @@ Status add_fill(Order& order, const Trade& trade) {
 // The orders `effects` touch, locked, moved on by every effect in offset order (as if
 // applied one at a time), then each changed one written.
 Status update_orders(soci::session& session, std::span<const Effect> effects,
-                     const std::vector<bool>& counts, std::vector<db::SqlStatement>* last_writes) {
+                     const std::vector<bool>& counts, std::vector<db::SqlStatement>& last_writes) {
   std::vector<OrderId> touched;
   for (std::size_t i = 0; i < effects.size(); ++i) {
     const Effect& effect = effects[i];
@@ -238,11 +234,7 @@ Status update_orders(soci::session& session, std::span<const Effect> effects,
     changes.push_back(store::OrderStateChange{order_id, std::move(update)});
   }
   in_slices(changes, [&](std::span<const store::OrderStateChange> slice) {
-    if (last_writes != nullptr) {
-      last_writes->push_back(store::order_states_update(slice));
-    } else {
-      store::update_order_states(session, slice);
-    }
+    last_writes.push_back(store::order_states_update(slice));
   });
   return Status::success();
 }
@@ -250,7 +242,7 @@ Status update_orders(soci::session& session, std::span<const Effect> effects,
 }  // namespace
 
 Status apply_batch(soci::session& session, std::span<const Effect> effects,
-                   std::vector<db::SqlStatement>* last_writes) {
+                   std::vector<db::SqlStatement>& last_writes) {
   std::vector<bool> counts(effects.size(), false);  // the settlements that add fills
   if (Status trades = settle_trades(session, effects, counts, last_writes); !trades) {
     return trades;

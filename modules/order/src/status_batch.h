@@ -16,10 +16,11 @@
 //      and every order that changed is written (ONE statement).
 // So at most five statements for a batch of up to limits::kMaxStatusRowsPerStatement
 // trades and as many orders; a larger batch runs each step in slices of that many (in
-// ascending id, so the lock order holds). Given `last_writes`, the two writes that need
-// nothing back (settled_at, the orders' states) are appended to it instead of run: the
-// consumer sends them with its offset and COMMIT (consumer/event_handler.h), so a batch
-// costs three round trips of its own instead of five.
+// ascending id, so the lock order holds). The two writes that need nothing back
+// (settled_at, the orders' states) are not run but appended to `last_writes`, for the
+// caller to send with its offset and COMMIT (consumer/event_handler.h): a batch costs
+// three round trips of its own instead of five. Until they run, those rows are locked
+// but unchanged.
 //
 // Locks: trades in ascending trade id, then orders in ascending order id: one global order
 // for every batch of both follower groups (matching-events, account-events), so two
@@ -67,6 +68,6 @@ using Effect = std::variant<Accepted, Executed, Settled, Released>;
 
 // REQUIRES: every Trade satisfies trade.h's invariants (asserted by the store).
 Status apply_batch(soci::session& session, std::span<const Effect> effects,
-                   std::vector<db::SqlStatement>* last_writes = nullptr);
+                   std::vector<db::SqlStatement>& last_writes);
 
 }  // namespace bourse::order::follower

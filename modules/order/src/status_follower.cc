@@ -93,10 +93,19 @@ class StatusHandler final : public consumer::EventHandler {
 
   // Decodes every event, then: the trades (inserted, locked, settled), then the orders
   // (locked, moved on in offset order, written): a constant number of statements for a
-  // batch of up to kMaxStatusRowsPerStatement trades and orders.
+  // batch of up to kMaxStatusRowsPerStatement trades and orders. Here (the retry path) the
+  // two writes run at once, together in one round trip.
   Status handle_batch(soci::session& session,
                       std::span<const consumer::DeliveredEvent> delivered) override {
-    return apply(session, delivered, nullptr);
+    std::vector<db::SqlStatement> last_writes;
+    if (Status applied = apply(session, delivered, last_writes); !applied) return applied;
+    if (last_writes.empty()) return Status::success();
+    try {
+      auto written = db::execute_statements(session, last_writes);
+      return written ? Status::success() : Status(written.error());
+    } catch (...) {
+      return db::translate_current_exception();  // deadlocks stay retryable
+    }
   }
 
   // As handle_batch, but the writes that need nothing back (settled_at, the orders'
@@ -104,12 +113,12 @@ class StatusHandler final : public consumer::EventHandler {
   Status handle_batch_ending_with(soci::session& session,
                                   std::span<const consumer::DeliveredEvent> delivered,
                                   std::vector<db::SqlStatement>& last_writes) override {
-    return apply(session, delivered, &last_writes);
+    return apply(session, delivered, last_writes);
   }
 
  private:
   Status apply(soci::session& session, std::span<const consumer::DeliveredEvent> delivered,
-               std::vector<db::SqlStatement>* last_writes) {
+               std::vector<db::SqlStatement>& last_writes) {
     std::vector<Effect> effects;
     effects.reserve(delivered.size());
     for (const consumer::DeliveredEvent& one : delivered) {

@@ -210,10 +210,6 @@ db::SqlStatement trades_settled_update(std::span<const TradeSettledAt> settled) 
   return update;
 }
 
-void mark_trades_settled(soci::session& session, std::span<const TradeSettledAt> settled) {
-  db::execute_statement(session, trades_settled_update(settled));
-}
-
 std::optional<TradePage> list_trades(soci::session& session, const TradeQuery& query) {
   BOURSE_ASSERT(query.limit >= 1 && query.limit <= limits::kMaxTradeListLimit,
                 "validated trade limit");

@@ -38,13 +38,12 @@ struct TradeSettledAt {
   std::chrono::system_clock::time_point settled_at;
 };
 
-// Sets settled_at of each trade, in ONE statement: built (trades_settled_update, to send
-// later, e.g. with the COMMIT: db/sql_batch.h) or run now (mark_trades_settled).
-// REQUIRES: 1 <= settled.size() <= limits::kMaxStatusRowsPerStatement; trade ids strictly
-// ascending; every row exists, is unsettled and is locked by the caller (asserted when it
-// runs: its expected_rows is every row named).
+// The ONE statement setting settled_at of each trade, built to be sent later (e.g. with
+// the COMMIT: db/sql_batch.h). REQUIRES: 1 <= settled.size() <=
+// limits::kMaxStatusRowsPerStatement; trade ids strictly ascending; every row exists, is
+// unsettled and is locked by the caller (asserted when it runs: its expected_rows is
+// every row named).
 db::SqlStatement trades_settled_update(std::span<const TradeSettledAt> settled);
-void mark_trades_settled(soci::session& session, std::span<const TradeSettledAt> settled);
 
 // One page, newest first ((executed_at, trade_id) descending); nullopt if
 // query.starting_after names no stored trade. A user filter reads the buyer and seller
