@@ -15,15 +15,37 @@ OutboxStore::OutboxStore(db::ConnectionPool& pool, std::string table)
   BOURSE_ASSERT(is_outbox_table_name(table_), "only known outbox tables reach SQL text");
 }
 
-db::SqlStatement OutboxStore::unpublished_query(std::size_t limit) const {
+db::SqlStatement OutboxStore::unpublished_query(std::size_t limit,
+                                                std::span<const std::int64_t> in_flight) const {
   BOURSE_ASSERT(limit >= 1 && limit <= kMaxRelayBatchSize, "batch size validated");
+  BOURSE_ASSERT(in_flight.size() <= kMaxRelayBatchSize, "one batch in flight at most");
+  // ids are integers from our own SELECT: safe to put in the SQL text.
+  const std::string excluded =
+      in_flight.empty() ? std::string() : fmt::format(" AND id NOT IN ({})", fmt::join(in_flight, ","));
   return db::SqlStatement{fmt::format("SELECT id, event_id, event_type, topic, message_key, "
-                                      "payload FROM {} WHERE published_at IS NULL ORDER BY id "
+                                      "payload FROM {} WHERE published_at IS NULL{} ORDER BY id "
                                       "LIMIT {}",
-                                      table_, limit),
+                                      table_, excluded, limit),
                           {},
                           std::nullopt,
                           std::nullopt};
+}
+
+db::SqlStatement OutboxStore::barrier_after_fetch() const {
+  // FOUND_ROWS(): the rows the session's previous SELECT returned. INSERT ... SELECT
+  // FROM DUAL reads no table, so it locks nothing but the barrier row.
+  return db::SqlStatement{
+      "INSERT INTO outbox_relay_barriers (outbox, barriers) SELECT :outbox, 1 FROM DUAL "
+      "WHERE FOUND_ROWS() > 0 ON DUPLICATE KEY UPDATE barriers = barriers + 1",
+      {table_},
+      std::nullopt,
+      std::nullopt};
+}
+
+db::SqlStatement OutboxStore::mark_published_statement(
+    const std::vector<std::int64_t>& ids) const {
+  BOURSE_ASSERT(ids.size() <= kMaxRelayBatchSize, "one batch at most");
+  return db::SqlStatement{mark_published_sql(table_, ids), {}, std::nullopt, std::nullopt};
 }
 
 std::vector<OutboxRow> OutboxStore::unpublished_rows(const std::vector<db::SqlRow>& rows,

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,13 +49,28 @@ class OutboxStore {
   // REQUIRES: is_outbox_table_name(table) (the name is put into SQL text).
   OutboxStore(db::ConnectionPool& pool, std::string table);
 
-  // The read of the first `limit` unpublished rows in id order, as a statement for the
-  // session the caller chooses (the relay sends it with its lease check:
-  // db::SessionLease::still_held_reading), and its rows turned into OutboxRows (asserting
-  // what the query promises: ids ascending, at most `limit`).
-  db::SqlStatement unpublished_query(std::size_t limit) const;
+  // The read of the first `limit` unpublished rows in id order but `in_flight` (rows
+  // produced and acknowledged, whose mark follows this read in its round trip), as a
+  // statement for the session the caller chooses (the relay sends it with its lease
+  // check: db::SessionLease::still_held_running), and its rows turned into OutboxRows
+  // (asserting what the query promises: ids ascending, at most `limit`).
+  // REQUIRES: 1 <= limit <= kMaxRelayBatchSize; in_flight.size() <= kMaxRelayBatchSize.
+  db::SqlStatement unpublished_query(std::size_t limit,
+                                     std::span<const std::int64_t> in_flight = {}) const;
   static std::vector<OutboxRow> unpublished_rows(const std::vector<db::SqlRow>& rows,
                                                  std::size_t limit);
+
+  // The durability barrier as the statement right after the fetch in its round trip:
+  // the same autocommitted write as durability_barrier(), made only when the fetch
+  // returned rows (FOUND_ROWS() > 0), so an idle poll writes nothing. affected_rows > 0:
+  // it wrote, and its commit flushed the redo log past every row the fetch saw.
+  db::SqlStatement barrier_after_fetch() const;
+
+  // mark_published() as a statement, for the round trip of the next fetch, where it
+  // follows the fetch and so is that fetch's durability barrier as well (when it changes
+  // a row: a write, whose autocommit waits for the log flush).
+  // REQUIRES: !ids.empty(), at most kMaxRelayBatchSize.
+  db::SqlStatement mark_published_statement(const std::vector<std::int64_t>& ids) const;
 
   // Sets published_at = NOW(6) on `ids` (still unpublished ones) in one autocommitted
   // statement; returns the rows changed.

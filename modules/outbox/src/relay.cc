@@ -69,6 +69,9 @@ struct Relay::State {
   std::unique_ptr<kafka::Producer> producer;
   std::chrono::steady_clock::time_point last_cleanup;
   std::optional<std::chrono::steady_clock::time_point> last_metrics_refresh;
+  // Ids the broker acknowledged that are not marked yet: the relay thread's next fetch
+  // round trip marks them (fetch_under_lease). Empty between run_once() calls.
+  std::vector<std::int64_t> unmarked;
 
   // Thread control.
   std::mutex control_mutex;
@@ -91,7 +94,7 @@ struct Relay::State {
     set_lease_held(false);
   }
 
-  Result<std::size_t> fail(Error error, std::string_view what) {
+  Error fail(Error error, std::string_view what) {
     metrics.publish_failures_total.inc();
     log::warn("outbox relay iteration failed", {{"outbox", options.table},
                                                 {"instance", options.instance_id},
@@ -122,22 +125,63 @@ struct Relay::State {
     last_metrics_refresh = now;
   }
 
-  // Checks the lease and fetches the next batch in ONE round trip on the lease's session
-  // (db::SessionLease::still_held_reading): rows come back only from a fetch made while
-  // the lease was ours.
+  struct Fetched {
+    std::vector<OutboxRow> rows;
+    // The round trip's write (the mark, or else the barrier) changed a row: its commit
+    // flushed the redo log past everything the fetch saw.
+    bool durable = false;
+    std::size_t marked = 0;  // rows of `unmarked` this round trip marked
+  };
+
+  // Checks the lease, fetches the next batch and then writes, in ONE round trip on the
+  // lease's session (db::SessionLease::still_held_running): the mark of `unmarked` if
+  // any (left out of the fetch), else the barrier that writes only when the fetch found
+  // rows. Either write, coming after the fetch, is the fetch's durability barrier.
+  // Rows come back only from a fetch made while the lease was ours; the write runs
+  // either way (a mark of acknowledged rows and a barrier are harmless without it).
+  // `unmarked` is empty afterwards: marked, or (on a failure) left to be published again.
   // REQUIRES: lease.held().
-  Result<std::vector<OutboxRow>> fetch_under_lease() {
-    auto fetched = lease.still_held_reading(store.unpublished_query(options.batch_size));
-    if (fetched && fetched->has_value()) {
-      return OutboxStore::unpublished_rows(**fetched, options.batch_size);
+  Result<Fetched> fetch_under_lease() {
+    const std::vector<db::SqlStatement> statements{
+        store.unpublished_query(options.batch_size, unmarked),
+        unmarked.empty() ? store.barrier_after_fetch() : store.mark_published_statement(unmarked)};
+    const std::size_t marking = unmarked.size();
+    unmarked.clear();
+    auto outcomes = lease.still_held_running(statements);
+    if (outcomes && outcomes->has_value()) {
+      const std::vector<db::StatementOutcome>& done = **outcomes;
+      BOURSE_ASSERT(done.size() == 2, "the fetch and its write");
+      const long long written = done[1].affected_rows;
+      BOURSE_ASSERT(written >= 0, "a write reports what it changed");
+      Fetched fetched{OutboxStore::unpublished_rows(done[0].rows, options.batch_size),
+                      written > 0, 0};
+      if (marking > 0) {
+        fetched.marked = static_cast<std::size_t>(written);
+        BOURSE_ASSERT(fetched.marked <= marking, "the mark touched only its own ids");
+        metrics.published_total.inc(fetched.marked);
+      }
+      return fetched;
     }
     set_lease_held(false);
-    const std::string why = fetched ? "the lock is no longer ours" : fetched.error().message;
+    const std::string why = outcomes ? "the lock is no longer ours" : outcomes.error().message;
     log::warn("outbox relay lost its lease", {{"outbox", options.table},
                                               {"instance", options.instance_id},
                                               {"lease", lease.name()},
                                               {"error", why}});
     return Error{ErrorCode::kUnavailable, "relay lease lost: " + why, kLeaseLostReason};
+  }
+
+  // Marks `unmarked` now, on a pool session (stop(): no next fetch will carry it). A
+  // failure leaves the rows to be published again (at-least-once).
+  void mark_unmarked_now() {
+    if (unmarked.empty()) return;
+    auto changed = store.mark_published(unmarked);
+    unmarked.clear();
+    if (!changed) {
+      (void)fail(changed.error(), "mark_published");
+      return;
+    }
+    metrics.published_total.inc(*changed);
   }
 
   // Takes the lease; ok when this relay may publish.
@@ -195,7 +239,15 @@ struct Relay::State {
     }
   }
 
-  Result<std::size_t> iterate() {
+  struct Iteration {
+    std::size_t fetched = 0;     // rows read (and, when ok, all produced and acknowledged)
+    std::size_t marked = 0;      // rows marked published by this iteration
+    bool marks_pending = false;  // acknowledged rows wait in `unmarked` for the next fetch
+  };
+
+  // One batch. With `defer_marks` (the relay thread) the acknowledged rows are marked by
+  // the next iteration's fetch round trip instead of a round trip of their own.
+  Result<Iteration> iterate(bool defer_marks) {
     refresh_pending_metrics(/*force=*/false);
     if (!lease.held()) {
       if (Status taken = take_lease(); !taken) {
@@ -204,17 +256,21 @@ struct Relay::State {
       }
     }
     if (Status status = ensure_producer(); !status) return fail(status.error(), "producer");
-    auto rows = fetch_under_lease();  // a lost lease (or a broken lease session) is its error
-    if (!rows) return fail(rows.error(), "lease");
+    auto fetched = fetch_under_lease();  // a lost lease (or a broken lease session) is its error
+    if (!fetched) return fail(fetched.error(), "lease");
+    const std::vector<OutboxRow>& rows = fetched->rows;
+    Iteration done{rows.size(), fetched->marked, false};
 
-    std::size_t marked = 0;
-    if (!rows->empty()) {
+    if (!rows.empty()) {
       // Only durable rows leave: a row visible to the fetch may belong to a transaction
-      // whose redo is not flushed yet (relay.h, "Durability").
-      if (Status durable = store.durability_barrier(); !durable) {
-        return fail(durable.error(), "durability_barrier");
+      // whose redo is not flushed yet (relay.h, "Durability"). The fetch's own write
+      // usually was the barrier; when it changed nothing, one of its own.
+      if (!fetched->durable) {
+        if (Status durable = store.durability_barrier(); !durable) {
+          return fail(durable.error(), "durability_barrier");
+        }
       }
-      const BatchOutcome outcome = publish_batch(*producer, *rows, options.delivery_timeout);
+      const BatchOutcome outcome = publish_batch(*producer, rows, options.delivery_timeout);
       if (options.exit_process_after_produce_for_testing && outcome.acknowledged > 0) {
         log::error("outbox relay: exiting the process after produce, before marking (chaos hook)",
                    {{"outbox", options.table}, {"acknowledged", as_int64(outcome.acknowledged)}});
@@ -229,26 +285,31 @@ struct Relay::State {
         return Error{ErrorCode::kUnavailable, "simulated crash after produce, before marking",
                      kSimulatedCrashReason};
       }
-      if (outcome.acknowledged > 0) {
-        std::vector<std::int64_t> ids;
-        ids.reserve(outcome.acknowledged);
-        for (std::size_t i = 0; i < outcome.acknowledged; ++i) ids.push_back((*rows)[i].id);
-        auto changed = store.mark_published(ids);
-        // Acknowledged but not marked: they will be published again (at-least-once).
+      BOURSE_ASSERT(unmarked.empty(), "the fetch took the last batch's marks");
+      unmarked.reserve(outcome.acknowledged);
+      for (std::size_t i = 0; i < outcome.acknowledged; ++i) unmarked.push_back(rows[i].id);
+      // Acknowledged but not (yet) marked: if the process dies first they are published
+      // again (at-least-once). A failed batch marks its prefix at once: it backs off next.
+      if (!defer_marks || outcome.first_error.has_value()) {
+        const std::size_t before = unmarked.size();
+        auto changed = store.mark_published(unmarked);
+        unmarked.clear();
         if (!changed) return fail(changed.error(), "mark_published");
-        marked = *changed;
-        metrics.published_total.inc(marked);
+        BOURSE_ASSERT(*changed <= before, "the mark touched only its own ids");
+        done.marked += *changed;
+        metrics.published_total.inc(*changed);
       }
+      done.marks_pending = !unmarked.empty();
       if (outcome.first_error.has_value()) {
-        const OutboxRow& failed = (*rows)[outcome.acknowledged];
+        const OutboxRow& failed = rows[outcome.acknowledged];
         log::warn("outbox relay: delivery failed; the rest of the batch will be retried",
                   {{"outbox", options.table},
                    {"instance", options.instance_id},
                    {"row_id", failed.id},
                    {"event_id", failed.event_id},
                    {"topic", failed.topic},
-                   {"marked", as_int64(marked)},
-                   {"batch", as_int64(rows->size())}});
+                   {"marked", as_int64(done.marked)},
+                   {"batch", as_int64(rows.size())}});
         if (outcome.timed_out || producer->fatal()) {
           // Reports still owed: start over with a fresh producer (its destructor purges
           // what is left; those rows stay unpublished and are produced again).
@@ -261,7 +322,7 @@ struct Relay::State {
     cleanup_if_due();
     // No refresh after a successful batch: the gauges follow on the interval (at the
     // start of an iteration), which keeps the COUNT(*) off the hot path.
-    return marked;
+    return done;
   }
 };
 
@@ -317,6 +378,7 @@ void Relay::stop() {
   if (thread.joinable()) thread.join();
   state_->running.store(false);
   std::lock_guard work(state_->work_mutex);
+  state_->mark_unmarked_now();  // the thread's last batch; no next fetch will mark it
   if (state_->lease.held()) {
     state_->drop_lease();
     log::info("outbox relay stopped and released its lease",
@@ -326,7 +388,10 @@ void Relay::stop() {
 
 Result<std::size_t> Relay::run_once() {
   std::lock_guard work(state_->work_mutex);
-  return state_->iterate();
+  auto done = state_->iterate(/*defer_marks=*/false);
+  if (!done) return done.error();
+  BOURSE_ASSERT(!done->marks_pending, "run_once marks before it returns");
+  return done->marked;
 }
 
 void Relay::run_loop() {
@@ -342,11 +407,15 @@ void Relay::run_loop() {
     std::chrono::milliseconds wait{0};
     bool idle = false;  // waiting for new rows (wake() ends it), not backing off
     try {
-      Result<std::size_t> result = run_once();
+      Result<State::Iteration> result = [&] {
+        std::lock_guard work(state.work_mutex);
+        return state.iterate(/*defer_marks=*/true);
+      }();
       if (result) {
         backoff = kRelayInitialBackoff;
-        // A full batch means more is probably waiting: go again at once.
-        if (*result < state.options.batch_size) {
+        // A full batch means more is probably waiting, and a produced batch's mark rides
+        // on the next fetch: go again at once.
+        if (result->fetched < state.options.batch_size && !result->marks_pending) {
           wait = state.options.poll_interval;
           idle = true;
         }

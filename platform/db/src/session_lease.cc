@@ -47,7 +47,7 @@ Status SessionLease::ensure_connected() {
   if (session_ != nullptr) return Status::success();
   try {
     session_ = std::make_unique<soci::session>(soci::mysql, config_.connection_string());
-    enable_statement_batches(*session_);  // still_held_reading sends two statements
+    enable_statement_batches(*session_);  // still_held_running sends several statements
     return Status::success();
   } catch (...) {
     Error error = translate_current_exception();
@@ -90,23 +90,31 @@ Result<bool> SessionLease::still_held() {
   }
 }
 
-Result<std::optional<std::vector<SqlRow>>> SessionLease::still_held_reading(
-    const SqlStatement& query) {
-  BOURSE_ASSERT(held_ && session_ != nullptr, "still_held_reading without the lease");
-  BOURSE_ASSERT(!query.on_check_violation && !query.expected_rows, "a read");
+Result<std::optional<std::vector<StatementOutcome>>> SessionLease::still_held_running(
+    std::span<const SqlStatement> statements) {
+  BOURSE_ASSERT(held_ && session_ != nullptr, "still_held_running without the lease");
+  BOURSE_ASSERT(!statements.empty() && statements.size() < kMaxBatchStatements,
+                "the check and at most kMaxBatchStatements - 1 statements");
   try {
-    const SqlStatement check{kStillHeldSql, {name_}, std::nullopt, std::nullopt};
-    const std::vector<SqlStatement> batch{check, query};
+    std::vector<SqlStatement> batch;
+    batch.reserve(statements.size() + 1);
+    batch.push_back(SqlStatement{kStillHeldSql, {name_}, std::nullopt, std::nullopt});
+    for (const SqlStatement& statement : statements) {
+      BOURSE_ASSERT(!statement.on_check_violation, "no CHECK mapping on a lease's session");
+      batch.push_back(statement);
+    }
     auto outcomes = execute_statements(*session_, batch);
-    BOURSE_ASSERT(outcomes.ok() && outcomes->size() == 2, "unmapped failures throw");
+    BOURSE_ASSERT(outcomes.ok() && outcomes->size() == batch.size(),
+                  "unmapped failures throw");
     const std::vector<SqlRow>& mine = (*outcomes)[0].rows;
     BOURSE_ASSERT(mine.size() == 1 && mine[0].size() == 1 && mine[0][0].has_value(),
                   "the lock check returns one value");
     if (*mine[0][0] != "1") {
       drop();
-      return std::optional<std::vector<SqlRow>>();
+      return std::optional<std::vector<StatementOutcome>>();
     }
-    return std::optional<std::vector<SqlRow>>(std::move((*outcomes)[1].rows));
+    outcomes->erase(outcomes->begin());
+    return std::optional<std::vector<StatementOutcome>>(std::move(*outcomes));
   } catch (...) {
     Error error = translate_current_exception();
     drop();

@@ -92,8 +92,8 @@ TEST_CASE("a holder whose session ends loses the lease to the standby",
   CHECK(taken_within_handover_bound(standby));
 }
 
-TEST_CASE("still_held_reading returns the read's rows with the check, and nothing once the "
-          "lease is gone",
+TEST_CASE("still_held_running returns its statements' outcomes with the check, and nothing "
+          "once the lease is gone",
           "[db][integration]") {
   bourse::testing::TestDatabase database;
   const std::string name = lease_name("lease_test", database.name());
@@ -106,13 +106,39 @@ TEST_CASE("still_held_reading returns the read's rows with the check, and nothin
 
   const bourse::db::SqlStatement read{"SELECT id, v FROM t WHERE id >= :from ORDER BY id",
                                       {1LL}, std::nullopt, std::nullopt};
-  auto rows = lease.still_held_reading(read);
-  REQUIRE(rows.ok());
-  REQUIRE(rows->has_value());
-  REQUIRE((*rows)->size() == 2);
-  CHECK((**rows)[0] == bourse::db::SqlRow{std::string("1"), std::string("one")});
-  CHECK((**rows)[1] == bourse::db::SqlRow{std::string("2"), std::nullopt});
+  // A write after the read, conditional on what the read found (FOUND_ROWS(), the
+  // session's count of the previous SELECT: the relay's durability barrier does this).
+  const bourse::db::SqlStatement write{
+      "INSERT INTO t (id, v) SELECT :id, :v FROM DUAL WHERE FOUND_ROWS() > 0",
+      {3LL, std::string("three")}, std::nullopt, std::nullopt};
+  const std::vector<bourse::db::SqlStatement> statements{read, write};
+  auto outcomes = lease.still_held_running(statements);
+  REQUIRE(outcomes.ok());
+  REQUIRE(outcomes->has_value());
+  REQUIRE((*outcomes)->size() == 2);
+  const auto& rows = (**outcomes)[0].rows;
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0] == bourse::db::SqlRow{std::string("1"), std::string("one")});
+  CHECK(rows[1] == bourse::db::SqlRow{std::string("2"), std::nullopt});
+  CHECK((**outcomes)[1].affected_rows == 1);
   CHECK(lease.held());
+  // Autocommitted: another session sees the write at once.
+  long long written = 0;
+  admin << "SELECT COUNT(*) FROM t WHERE id = 3", soci::into(written);
+  CHECK(written == 1);
+
+  // Nothing found, nothing written.
+  const bourse::db::SqlStatement none{"SELECT id, v FROM t WHERE id >= :from ORDER BY id",
+                                      {100LL}, std::nullopt, std::nullopt};
+  const bourse::db::SqlStatement write_4{
+      "INSERT INTO t (id, v) SELECT :id, :v FROM DUAL WHERE FOUND_ROWS() > 0",
+      {4LL, std::string("four")}, std::nullopt, std::nullopt};
+  const std::vector<bourse::db::SqlStatement> empty_then_write{none, write_4};
+  auto nothing = lease.still_held_running(empty_then_write);
+  REQUIRE(nothing.ok());
+  REQUIRE(nothing->has_value());
+  CHECK((**nothing)[0].rows.empty());
+  CHECK((**nothing)[1].affected_rows == 0);
 
   // The holder's session is killed (as a network loss or a DBA would): the next check
   // fails, hands back no rows, and drops the lease, which a standby can then take.
@@ -120,7 +146,8 @@ TEST_CASE("still_held_reading returns the read's rows with the check, and nothin
   admin << "SELECT IS_USED_LOCK(:name)", soci::use(name), soci::into(holder);
   REQUIRE(holder > 0);
   admin << "KILL CONNECTION " + std::to_string(holder);
-  auto after = lease.still_held_reading(read);
+  const std::vector<bourse::db::SqlStatement> just_read{read};
+  auto after = lease.still_held_running(just_read);
   CHECK_FALSE(after.ok());
   CHECK_FALSE(lease.held());
   SessionLease standby(database.config(), name);

@@ -8,9 +8,10 @@
 //   (GET_LOCK(name, 0)) on a dedicated session that is never returned to the pool. The
 //   others retry every lease_retry_interval. MySQL releases the lock when the holder's
 //   session dies, so takeover after a crash is automatic. Every batch starts with one
-//   round trip on that session that checks IS_USED_LOCK(name) = CONNECTION_ID() and
-//   fetches the batch; if the session broke or the lock is gone the holder stops
-//   publishing and competes for the lease again.
+//   round trip on that session that checks IS_USED_LOCK(name) = CONNECTION_ID(),
+//   fetches the batch and writes (the previous batch's mark, or the durability barrier,
+//   below); if the session broke or the lock is gone the holder stops publishing and
+//   competes for the lease again.
 //
 //   Selection. Every batch is "WHERE published_at IS NULL ORDER BY id LIMIT batch_size".
 //   No "last published id" is remembered: AUTO_INCREMENT ids are assigned at insert, not
@@ -19,22 +20,28 @@
 //
 //   Publication. Each row goes out through the idempotent producer (topic = row.topic,
 //   key = message_key, value = payload, headers event_type and event_id). The relay waits
-//   for every delivery report, then sets published_at = NOW(6) in one transaction on the
-//   acknowledged PREFIX of the batch: after the first failed row nothing is marked, so a
-//   row is never marked while an earlier row (possibly of the same key) is not. The
-//   failed rest is retried after a back-off.
+//   for every delivery report, then sets published_at = NOW(6) in one autocommitted
+//   UPDATE on the acknowledged PREFIX of the batch: after the first failed row nothing is
+//   marked, so a row is never marked while an earlier row (possibly of the same key) is
+//   not. The failed rest is retried after a back-off. The relay thread sends a good
+//   batch's mark with its NEXT fetch (which leaves those ids out and comes right away,
+//   without the idle wait): one round trip per batch instead of three. run_once() and a
+//   failed batch mark at once; stop() marks what the thread left.
 //
 //   Durability. Without a binary log, InnoDB makes a transaction's commit visible to
 //   other sessions before its redo log is flushed, and a crash in between loses it. A
 //   relay that published such a row would send a phantom event (seen in the chaos suite:
 //   OrderCreated of orders that a MariaDB kill then lost, whose AUTO_INCREMENT ids were
 //   given to other orders after the restart, so matching traded ids that now named other
-//   users). So before producing a fetched batch the relay commits one write to
-//   outbox_relay_barriers: that commit's flush covers every transaction its fetch saw.
-//   One extra small autocommitted write per non-empty batch.
+//   users). So before producing a fetched batch the relay makes sure one write committed
+//   AFTER the fetch: that commit's flush covers every transaction the fetch saw. The
+//   write is the one sent with the fetch: the previous batch's mark, or, with nothing to
+//   mark, a write to outbox_relay_barriers that happens only when the fetch found rows
+//   (FOUND_ROWS() > 0, so an idle poll writes nothing). If that write changed no row (a
+//   mark of rows another holder marked meanwhile), a barrier of its own follows.
 //
 //   At-least-once. A crash (or lease loss, or a failed UPDATE) between the broker's
-//   acknowledgement and the UPDATE leaves acknowledged rows unpublished; they are
+//   acknowledgement and the mark leaves acknowledged rows unpublished; they are
 //   produced again, with the same event_id, by whichever relay runs next. Consumers
 //   MUST deduplicate by event_id (platform/consumer does). Every copy of a row comes from
 //   a producer that keeps per-partition order, so the FIRST copies of one key's events
@@ -57,9 +64,10 @@
 // out of the relay thread: errors are logged (bourse::log), counted, and retried with a
 // back-off from kRelayInitialBackoff doubling to kRelayMaxBackoff.
 //
-// Resources: one dedicated database session for the lease and the fetch (outside the
-// pool), pool sessions for the barrier, the mark and the cleanup (one at a time), one kafka::Producer (recreated after
-// a fatal error or a delivery timeout).
+// Resources: one dedicated database session for the lease, the fetch and the write
+// sent with it (outside the pool), pool sessions for run_once()'s mark, a fallback
+// barrier and the cleanup (one at a time), one kafka::Producer (recreated after a fatal
+// error or a delivery timeout).
 #pragma once
 
 #include <cstddef>
@@ -116,7 +124,8 @@ class Relay {
 
   // One iteration on the caller's thread: take the lease if not held (one attempt),
   // refresh the pending metrics if due, check the lease, publish one batch, mark the
-  // acknowledged prefix, clean up if due. Returns the rows marked published (0: nothing to do).
+  // acknowledged prefix before returning, clean up if due. Returns the rows marked
+  // published (0: nothing to do).
   // Errors: kConflict/kLeaseNotHeldReason (standby), kUnavailable/kLeaseLostReason,
   // kUnavailable/kTimeout from the database or Kafka (nothing after the first failed
   // row is marked), kUnavailable/kSimulatedCrashReason (test hook).

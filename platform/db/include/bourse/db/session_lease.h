@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,13 +56,19 @@ class SessionLease {
   // REQUIRES: held().
   Result<bool> still_held();
 
-  // still_held() and `query` in ONE round trip on the lease's own session (outside any
-  // transaction): the rows `query` returned while the lease was checked held, or nullopt
-  // when it is not (then dropped as by still_held(), the rows discarded). For work that
-  // must only start under the lease, such as a relay's fetch. Errors as still_held(); a
-  // failing `query` drops the lease too (its session is in an unknown state).
-  // REQUIRES: held(); `query` only reads (sql_batch.h's text contract).
-  Result<std::optional<std::vector<SqlRow>>> still_held_reading(const SqlStatement& query);
+  // still_held() and `statements` in ONE round trip on the lease's own session (outside
+  // any transaction, each statement autocommitted, in order after the check): their
+  // outcomes when the lease was checked held, or nullopt when it is not (then dropped as
+  // by still_held(), the outcomes discarded). For work that must only start under the
+  // lease, such as a relay's fetch. The statements run whatever the check finds (one
+  // round trip cannot branch), so a write among them must be harmless without the lease
+  // (idempotent, or guarded by IS_USED_LOCK in its own text). Errors as still_held(); a
+  // failing statement drops the lease too (its session is in an unknown state), and
+  // which of the statements before it committed is then unknown.
+  // REQUIRES: held(); 1..kMaxBatchStatements - 1 statements (sql_batch.h's text
+  // contract), none with on_check_violation.
+  Result<std::optional<std::vector<StatementOutcome>>> still_held_running(
+      std::span<const SqlStatement> statements);
 
   // Gives the lock back: RELEASE_LOCK on a healthy held session, so a standby's very
   // next try_acquire() succeeds, then closes the session. (Closing alone also frees the
