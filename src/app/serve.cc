@@ -2,6 +2,7 @@
 #include <csignal>
 #include <pthread.h>
 #include <unistd.h>
+#include <optional>
 #include <thread>
 
 #include "app/commands.h"
@@ -21,6 +22,7 @@
 #include "bourse/scheduler/reconciliation_job.h"
 #include "bourse/scheduler/reconciliation_service.h"
 #include "bourse/common/assert.h"
+#include "bourse/common/thread_priority.h"
 #include "bourse/db/connection_pool.h"
 #include "bourse/db/migrator.h"
 #include "bourse/kafka/admin.h"
@@ -252,18 +254,36 @@ int run_serve(const config::Config& config) {
   matching_kafka.client_id = config.kafka.client_id + "-matching";
   // With no symbols no order can be accepted, so there is nothing to match (warned above).
   // roles.matching = false: another instance matches (this one joins no matching group).
+  //
+  // The matching service and the event pipeline are created (here) and started (by the
+  // start-up thread) at threads.background_nice: their threads, librdkafka's included,
+  // inherit it, so order entry runs first on contended cores (thread_priority.h).
+  const int background_nice = config.threads.background_nice;
   std::unique_ptr<matching::service::MatchingService> matching;
-  if (!instruments.empty() && config.roles.matching) {
-    auto created = matching::service::MatchingService::create(
-        pool, matching_kafka, registry, clock, instruments, matching_options);
-    if (!created) {
-      log::error("cannot create the matching service", {{"error", created.error().message}});
+  std::optional<Result<std::unique_ptr<matching::service::MatchingService>>> matching_created;
+  std::optional<Result<std::unique_ptr<EventPipeline>>> pipeline_created;
+  if (Status niced = run_at_nice(background_nice, [&] {
+        if (!instruments.empty() && config.roles.matching) {
+          matching_created = matching::service::MatchingService::create(
+              pool, matching_kafka, registry, clock, instruments, matching_options);
+        }
+        pipeline_created = EventPipeline::create(config, pool, registry, clock, streams);
+      });
+      !niced) {
+    log::warn("background threads keep the default priority",
+              {{"nice", background_nice}, {"error", niced.error().message}});
+  }
+  if (matching_created.has_value()) {
+    if (!*matching_created) {
+      log::error("cannot create the matching service",
+                 {{"error", matching_created->error().message}});
       return kExitBadConfig;
     }
-    matching = std::move(*created);
+    matching = std::move(**matching_created);
   }
 
-  auto pipeline = EventPipeline::create(config, pool, registry, clock, streams);
+  BOURSE_ASSERT(pipeline_created.has_value(), "the pipeline was created");
+  auto& pipeline = *pipeline_created;
   if (!pipeline) {
     log::error("cannot create the event pipeline", {{"error", pipeline.error().message}});
     return kExitBadConfig;
@@ -304,6 +324,11 @@ int run_serve(const config::Config& config) {
 
   std::atomic<bool> stopping{false};
   std::thread startup([&] {
+    // What this thread starts runs behind the front door (see background_nice above).
+    if (Status niced = set_current_thread_nice(background_nice); !niced) {
+      log::warn("background threads keep the default priority",
+                {{"nice", background_nice}, {"error", niced.error().message}});
+    }
     if (!run_startup(config, pool, **admin, streams, stopping)) return;
     if (price_generator) {
       reference_prices->start();

@@ -6,6 +6,7 @@
 #include <limits>
 #include <toml++/toml.h>
 
+#include "bourse/common/thread_priority.h"
 #include "bourse/market_data/gbm_price_model.h"
 #include "bourse/order/order_limits.h"
 #include "bourse/market_data/reference_prices.h"
@@ -179,6 +180,9 @@ const std::vector<Setting>& settings() {
       integer<std::size_t>("order.committer_lanes",
                            [](Config& c) -> auto& { return c.order.committer_lanes; }, 1,
                            static_cast<std::int64_t>(order::limits::kMaxCommitterLanes)),
+      integer<int>("threads.background_nice",
+                   [](Config& c) -> auto& { return c.threads.background_nice; }, kMinThreadNice,
+                   kMaxThreadNice),
       integer<int>("blocking.threads", [](Config& c) -> auto& { return c.blocking.threads; }, 1,
                    limits::kMaxBlockingThreads),
       integer<std::size_t>("blocking.queue_depth",

@@ -129,10 +129,19 @@ struct RoleSettings {
                                 // (settlement, order status follower)
 };
 
+// Thread priorities (include/bourse/common/thread_priority.h).
+struct ThreadSettings {
+  // threads.background_nice, [0, 19]: the nice value of every thread behind the front
+  // door (matching, relays, consumers, their Kafka clients, the saga scheduler, the
+  // reconciliation job, the price generator). 0: the same priority as order entry.
+  int background_nice = 10;
+};
+
 struct Config {
   HttpSettings http;
   RoleSettings roles;
   OrderSettings order;
+  ThreadSettings threads;
   StreamSettings stream;
   db::DbConfig db;
   KafkaSettings kafka;

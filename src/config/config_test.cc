@@ -50,6 +50,21 @@ TEST_CASE("roles default to everything and can be switched off one by one", "[co
   CHECK_FALSE(load(bad).ok());
 }
 
+TEST_CASE("threads.background_nice loads and is range-checked", "[config]") {
+  Source source;
+  auto defaults = load(source);
+  REQUIRE(defaults.ok());
+  CHECK(defaults->threads.background_nice == 10);
+  source.overrides = {"threads.background_nice=0"};
+  auto config = load(source);
+  REQUIRE(config.ok());
+  CHECK(config->threads.background_nice == 0);
+  source.overrides = {"threads.background_nice=20"};
+  CHECK_FALSE(load(source).ok());
+  source.overrides = {"threads.background_nice=-1"};
+  CHECK_FALSE(load(source).ok());
+}
+
 TEST_CASE("order.committer_lanes loads and is range-checked", "[config]") {
   Source source;
   source.overrides = {"order.committer_lanes=2"};
