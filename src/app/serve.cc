@@ -256,20 +256,23 @@ int run_serve(const config::Config& config) {
   // roles.matching = false: another instance matches (this one joins no matching group).
   //
   // The matching service and the event pipeline are created (here) and started (by the
-  // start-up thread) at threads.background_nice: their threads, librdkafka's included,
-  // inherit it, so order entry runs first on contended cores (thread_priority.h).
+  // start-up thread) at threads.background_nice (0 by default): their threads,
+  // librdkafka's included, inherit it, so that above 0 order entry runs first on
+  // contended cores (thread_priority.h).
   const int background_nice = config.threads.background_nice;
   std::unique_ptr<matching::service::MatchingService> matching;
   std::optional<Result<std::unique_ptr<matching::service::MatchingService>>> matching_created;
   std::optional<Result<std::unique_ptr<EventPipeline>>> pipeline_created;
-  if (Status niced = run_at_nice(background_nice, [&] {
-        if (!instruments.empty() && config.roles.matching) {
-          matching_created = matching::service::MatchingService::create(
-              pool, matching_kafka, registry, clock, instruments, matching_options);
-        }
-        pipeline_created = EventPipeline::create(config, pool, registry, clock, streams);
-      });
-      !niced) {
+  const auto create_background = [&] {
+    if (!instruments.empty() && config.roles.matching) {
+      matching_created = matching::service::MatchingService::create(
+          pool, matching_kafka, registry, clock, instruments, matching_options);
+    }
+    pipeline_created = EventPipeline::create(config, pool, registry, clock, streams);
+  };
+  if (background_nice == 0) {
+    create_background();  // the process's own priority, whatever it was started with
+  } else if (Status niced = run_at_nice(background_nice, create_background); !niced) {
     log::warn("background threads keep the default priority",
               {{"nice", background_nice}, {"error", niced.error().message}});
   }
@@ -325,7 +328,9 @@ int run_serve(const config::Config& config) {
   std::atomic<bool> stopping{false};
   std::thread startup([&] {
     // What this thread starts runs behind the front door (see background_nice above).
-    if (Status niced = set_current_thread_nice(background_nice); !niced) {
+    if (Status niced = background_nice == 0 ? Status::success()
+                                            : set_current_thread_nice(background_nice);
+        !niced) {
       log::warn("background threads keep the default priority",
                 {{"nice", background_nice}, {"error", niced.error().message}});
     }

@@ -54,11 +54,11 @@ TEST_CASE("threads.background_nice loads and is range-checked", "[config]") {
   Source source;
   auto defaults = load(source);
   REQUIRE(defaults.ok());
-  CHECK(defaults->threads.background_nice == 10);
-  source.overrides = {"threads.background_nice=0"};
+  CHECK(defaults->threads.background_nice == 0);
+  source.overrides = {"threads.background_nice=10"};
   auto config = load(source);
   REQUIRE(config.ok());
-  CHECK(config->threads.background_nice == 0);
+  CHECK(config->threads.background_nice == 10);
   source.overrides = {"threads.background_nice=20"};
   CHECK_FALSE(load(source).ok());
   source.overrides = {"threads.background_nice=-1"};

@@ -1,9 +1,16 @@
 // Goal: the real `bourse serve` process, against the real MariaDB and Kafka, becomes
 // ready, answers the health and metrics endpoints, speaks problem+json for bad
-// requests, and shuts down cleanly on SIGTERM with exit code 0.
+// requests, shuts down cleanly on SIGTERM with exit code 0, and runs the pipeline's
+// threads at threads.background_nice when asked.
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include "bourse_process.h"
@@ -81,4 +88,51 @@ TEST_CASE("SIGTERM finishes in-flight work and exits 0", "[serve][integration]")
   CHECK(server.process().log().find("shutdown complete") != std::string::npos);
   // Nothing listens any more.
   CHECK(wait_for_status(server.port(), "/livez", 200, std::chrono::milliseconds(0)) == -1);
+}
+
+namespace {
+
+// Each thread's name and nice value, from /proc/<pid>/task/<tid>/{comm,stat}.
+std::map<std::string, std::set<long>> thread_nice_by_name(pid_t pid) {
+  std::map<std::string, std::set<long>> out;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    std::ifstream comm_file(task.path() / "comm");
+    std::ifstream stat_file(task.path() / "stat");
+    std::string comm;
+    std::string stat;
+    if (!std::getline(comm_file, comm) || !std::getline(stat_file, stat)) continue;
+    // After the ")" that ends the name: state (field 3) ... nice (field 19).
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i < 19 && fields >> field; ++i) {
+    }
+    long nice = 0;
+    if (fields >> nice) out[comm].insert(nice);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("threads.background_nice lowers the pipeline's threads, not order entry's",
+          "[serve][integration]") {
+  BourseProcess server({"--set", "threads.background_nice=7"});
+  INFO(server.process().log());
+  REQUIRE(server.wait_ready());
+  const auto threads = thread_nice_by_name(server.process().pid());
+  for (const std::string name : {"matching", "relay-order", "relay-matching", "relay-account",
+                                 "c:order-status", "saga-scheduler", "reconciliation"}) {
+    INFO(name);
+    REQUIRE(threads.count(name) == 1);
+    CHECK(threads.at(name) == std::set<long>{7});
+  }
+  // librdkafka's threads of those clients inherit it (rdk:main of each client).
+  REQUIRE(threads.count("rdk:main") == 1);
+  CHECK(threads.at("rdk:main").count(7) == 1);
+  for (const std::string name : {"order-commit", "http-io-0", "blocking-0"}) {
+    INFO(name);
+    REQUIRE(threads.count(name) == 1);
+    CHECK(threads.at(name) == std::set<long>{0});
+  }
 }
