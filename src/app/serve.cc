@@ -261,37 +261,40 @@ int run_serve(const config::Config& config) {
   // contended cores (thread_priority.h).
   const int background_nice = config.threads.background_nice;
   std::unique_ptr<matching::service::MatchingService> matching;
-  std::optional<Result<std::unique_ptr<matching::service::MatchingService>>> matching_created;
-  std::optional<Result<std::unique_ptr<EventPipeline>>> pipeline_created;
-  const auto create_background = [&] {
+  std::unique_ptr<EventPipeline> pipeline;
+  // The first failure ("cannot create the matching service: ..." or "... the event
+  // pipeline: ..."); start-up logs it and exits.
+  const auto create_background = [&]() -> Status {
     if (!instruments.empty() && config.roles.matching) {
-      matching_created = matching::service::MatchingService::create(
+      auto created = matching::service::MatchingService::create(
           pool, matching_kafka, registry, clock, instruments, matching_options);
+      if (!created) {
+        return Error::internal("cannot create the matching service: " + created.error().message);
+      }
+      matching = std::move(*created);
     }
-    pipeline_created = EventPipeline::create(config, pool, registry, clock, streams);
+    auto created = EventPipeline::create(config, pool, registry, clock, streams);
+    if (!created) {
+      return Error::internal("cannot create the event pipeline: " + created.error().message);
+    }
+    pipeline = std::move(*created);
+    return Status::success();
   };
+  Status background = Status::success();
   if (background_nice == 0) {
-    create_background();  // the process's own priority, whatever it was started with
-  } else if (Status niced = run_at_nice(background_nice, create_background); !niced) {
+    background = create_background();  // the process's own priority, whatever it was started with
+  } else if (Status niced = run_at_nice(background_nice, [&] { background = create_background(); });
+             !niced) {
     log::warn("background threads keep the default priority",
               {{"nice", background_nice}, {"error", niced.error().message}});
   }
-  if (matching_created.has_value()) {
-    if (!*matching_created) {
-      log::error("cannot create the matching service",
-                 {{"error", matching_created->error().message}});
-      return kExitBadConfig;
-    }
-    matching = std::move(**matching_created);
-  }
-
-  BOURSE_ASSERT(pipeline_created.has_value(), "the pipeline was created");
-  auto& pipeline = *pipeline_created;
-  if (!pipeline) {
-    log::error("cannot create the event pipeline", {{"error", pipeline.error().message}});
+  if (!background) {
+    log::error("cannot create what runs behind the front door",
+               {{"error", background.error().message}});
     return kExitBadConfig;
   }
-  relays_to_wake = pipeline->get();
+  BOURSE_ASSERT(pipeline != nullptr, "the pipeline was created");
+  relays_to_wake = pipeline.get();
 
   // The saga timeout scheduler (one active across instances, by its lease; started once
   // start-up is done) and the dead-letter admin routes (modules/scheduler).
@@ -352,7 +355,7 @@ int run_serve(const config::Config& config) {
         return;
       }
     }
-    Status started = (*pipeline)->start();
+    Status started = pipeline->start();
     if (!started) {
       log::error("cannot start the event pipeline", {{"error", started.error().message}});
       return;
@@ -382,7 +385,7 @@ int run_serve(const config::Config& config) {
   }
   reconciliation_job.stop();
   if (matching) matching->stop();
-  (*pipeline)->stop();
+  pipeline->stop();
   log::info("shutdown complete");
   return kExitOk;
 }

@@ -171,17 +171,18 @@ struct Relay::State {
     return Error{ErrorCode::kUnavailable, "relay lease lost: " + why, kLeaseLostReason};
   }
 
-  // Marks `unmarked` now, on a pool session (stop(): no next fetch will carry it). A
-  // failure leaves the rows to be published again (at-least-once).
-  void mark_unmarked_now() {
-    if (unmarked.empty()) return;
+  // Marks `unmarked` now, on a pool session (a failed batch, run_once(), and stop(): no
+  // next fetch will carry them); the rows it changed. A failure leaves the rows to be
+  // published again (at-least-once).
+  Result<std::size_t> mark_unmarked_now() {
+    if (unmarked.empty()) return std::size_t{0};
+    const std::size_t marking = unmarked.size();
     auto changed = store.mark_published(unmarked);
     unmarked.clear();
-    if (!changed) {
-      (void)fail(changed.error(), "mark_published");
-      return;
-    }
+    if (!changed) return fail(changed.error(), "mark_published");
+    BOURSE_ASSERT(*changed <= marking, "the mark touched only its own ids");
     metrics.published_total.inc(*changed);
+    return *changed;
   }
 
   // Takes the lease; ok when this relay may publish.
@@ -291,13 +292,9 @@ struct Relay::State {
       // Acknowledged but not (yet) marked: if the process dies first they are published
       // again (at-least-once). A failed batch marks its prefix at once: it backs off next.
       if (!defer_marks || outcome.first_error.has_value()) {
-        const std::size_t before = unmarked.size();
-        auto changed = store.mark_published(unmarked);
-        unmarked.clear();
-        if (!changed) return fail(changed.error(), "mark_published");
-        BOURSE_ASSERT(*changed <= before, "the mark touched only its own ids");
+        auto changed = mark_unmarked_now();
+        if (!changed) return changed.error();
         done.marked += *changed;
-        metrics.published_total.inc(*changed);
       }
       done.marks_pending = !unmarked.empty();
       if (outcome.first_error.has_value()) {
@@ -378,7 +375,9 @@ void Relay::stop() {
   if (thread.joinable()) thread.join();
   state_->running.store(false);
   std::lock_guard work(state_->work_mutex);
-  state_->mark_unmarked_now();  // the thread's last batch; no next fetch will mark it
+  // The thread's last batch; no next fetch will mark it. A failure is logged and counted;
+  // the rows are published again by the next holder of the lease.
+  (void)state_->mark_unmarked_now();
   if (state_->lease.held()) {
     state_->drop_lease();
     log::info("outbox relay stopped and released its lease",
