@@ -1,8 +1,8 @@
 // Reconciliation run time on a realistic book of 100,000 orders (default): a scratch
 // database with the project's migrations, filled with bulk multi-row INSERTs shaped
 // exactly like the rows the account and order modules write (accounts opened against
-// '@external', a reservation + `reserve` ledger entry per order, settled trades with
-// their netted `trade` entries, releases of cancelled orders, the order module's orders
+// '@external', a reservation + `reserve` ledger entry per order, settled trades carrying
+// their legs in their settled_trades row (the trade journal), releases of cancelled orders, the order module's orders
 // and trade record, account_outbox events and the status follower's processed_events),
 // with a few hundred settlements still "in flight" (the order module not caught up). Then
 // Reconciler::run() several times: the run must be OK, and its time is reported.
@@ -120,6 +120,13 @@ void generate(soci::session& session, const Options& options) {
     balance.total += total;
     balance.reserved += reserved;
   };
+  // A balance change booked in a settled trade's row, not in ledger_entries.
+  auto leg = [&](const std::string& user, const std::string& asset, std::int64_t total,
+                 std::int64_t reserved) {
+    Balance& balance = asset == "cash:USD" ? cash[user] : shares[user];
+    balance.total += total;
+    balance.reserved += reserved;
+  };
   // Opening balances, all different.
   for (std::int64_t u = 0; u < options.users; ++u) {
     const std::string& user = users[u];
@@ -144,7 +151,7 @@ void generate(soci::session& session, const Options& options) {
                           " remaining, status)");
   BulkInsert settled(session,
                      "INSERT INTO settled_trades (trade_id, buy_order_id, sell_order_id, symbol,"
-                     " price_units, quantity)");
+                     " price_units, quantity, buyer, seller, paid_units, buyer_reserved_units)");
   BulkInsert trades(session,
                     "INSERT INTO trades (trade_id, symbol, price_units, quantity, buy_order_id,"
                     " sell_order_id, buyer, seller, executed_at, settled_at)");
@@ -169,14 +176,15 @@ void generate(soci::session& session, const Options& options) {
     std::int64_t filled = 0, buy_remaining = notional, sell_remaining = quantity;
     if (traded) {
       const std::int64_t trade_id = (i + 1) * 1024;
-      const std::string reference = "trade:" + std::to_string(trade_id);
-      entry("trade", reference, buyer, "cash:USD", -notional, -notional);
-      entry("trade", reference, seller, "cash:USD", notional, 0);
-      entry("trade", reference, seller, "shares:AAPL", -quantity, -quantity);
-      entry("trade", reference, buyer, "shares:AAPL", quantity, 0);
+      // The trade's legs live in its settled_trades row (bourse/account/ledger.h).
+      leg(buyer, "cash:USD", -notional, -notional);
+      leg(seller, "cash:USD", notional, 0);
+      leg(seller, "shares:AAPL", -quantity, -quantity);
+      leg(buyer, "shares:AAPL", quantity, 0);
       settled.add("(" + std::to_string(trade_id) + "," + std::to_string(buy_id) + "," +
                   std::to_string(sell_id) + ",'AAPL'," + std::to_string(kPriceUnits) + "," +
-                  std::to_string(quantity) + ")");
+                  std::to_string(quantity) + "," + sql_text(buyer) + "," + sql_text(seller) +
+                  "," + std::to_string(notional) + "," + std::to_string(notional) + ")");
       reservation_status = "COMPLETED";
       filled = quantity;
       buy_remaining = sell_remaining = 0;

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bourse/account/ledger.h"
 #include "bourse/db/connection_pool.h"
 
 namespace bourse::testing {
@@ -90,17 +91,21 @@ inline std::vector<std::string> check_flow_invariants(db::ConnectionPool& pool,
     expect_zero("settlements of no trade",
                 "SELECT COUNT(*) FROM settled_trades st LEFT JOIN trades t ON t.trade_id = "
                 "st.trade_id WHERE t.trade_id IS NULL");
-    expect_zero("duplicate trade ledger entries",
-                "SELECT COUNT(*) FROM (SELECT reference FROM ledger_entries WHERE kind = 'trade' "
-                "GROUP BY reference, user_id, asset HAVING COUNT(*) > 1) d");
+    // A trade is booked once: in its settled_trades row (the journal, whose primary key is
+    // the trade id), never also as ledger_entries (bourse/account/ledger.h).
+    expect_zero("trades booked as ledger entries",
+                "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'trade'");
+    expect_zero("settled trades without their legs",
+                "SELECT COUNT(*) FROM settled_trades WHERE buyer IS NULL");
+    const std::string ledger = "(" + bourse::account::ledger_of_record_sql() + ")";
     expect_zero("cash balances that differ from their ledger",
                 "SELECT COUNT(*) FROM cash_balances c LEFT JOIN (SELECT user_id, SUM(total_delta) "
-                "AS t, SUM(reserved_delta) AS r FROM ledger_entries WHERE asset = 'cash:USD' GROUP "
-                "BY user_id) l ON l.user_id = c.user_id WHERE c.total_units <> COALESCE(l.t, 0) OR "
-                "c.reserved_units <> COALESCE(l.r, 0)");
+                "AS t, SUM(reserved_delta) AS r FROM " + ledger + " lr WHERE asset = 'cash:USD' "
+                "GROUP BY user_id) l ON l.user_id = c.user_id WHERE c.total_units <> "
+                "COALESCE(l.t, 0) OR c.reserved_units <> COALESCE(l.r, 0)");
     expect_zero("positions that differ from their ledger",
                 "SELECT COUNT(*) FROM positions p LEFT JOIN (SELECT user_id, asset, SUM(total_delta) "
-                "AS t, SUM(reserved_delta) AS r FROM ledger_entries WHERE asset LIKE 'shares:%' "
+                "AS t, SUM(reserved_delta) AS r FROM " + ledger + " lr WHERE asset LIKE 'shares:%' "
                 "GROUP BY user_id, asset) l ON l.user_id = p.user_id AND l.asset = CONCAT('shares:', "
                 "p.symbol) WHERE p.total_quantity <> COALESCE(l.t, 0) OR p.reserved_quantity <> "
                 "COALESCE(l.r, 0)");

@@ -83,21 +83,31 @@ std::set<std::int64_t> settled_before(soci::session& session, std::span<const st
   return settled;
 }
 
-// The claims that make each trade settle once, in multi-row INSERTs.
-// The settled_trades claims of `trades`, one INSERT per kMaxReservationBatch.
-void claim_trades(std::span<const TradeSettlement* const> trades,
-                  std::vector<db::SqlStatement>& writes) {
-  in_slices(trades, [&](std::span<const TradeSettlement* const> slice) {
+// A trade's claim and journal row (settled_trades, migration 0104): its terms and the
+// two amounts its legs need (bourse/account/ledger.h).
+struct JournalRow {
+  const TradeSettlement* trade = nullptr;
+  std::int64_t paid = 0;             // price x quantity
+  std::int64_t buyer_reserved = 0;   // taken off the buy reservation (consumed + leftover)
+};
+
+// The settled_trades rows of `trades`, one multi-row INSERT per kMaxReservationBatch: the
+// claims that make each trade settle once, and its legs in the ledger of record.
+void claim_trades(std::span<const JournalRow> trades, std::vector<db::SqlStatement>& writes) {
+  in_slices(trades, [&](std::span<const JournalRow> slice) {
     db::SqlStatement insert{"INSERT INTO settled_trades (trade_id, buy_order_id, sell_order_id, "
-                            "symbol, price_units, quantity) VALUES " +
-                                db::row_placeholders(slice.size(), 6),
+                            "symbol, price_units, quantity, buyer, seller, paid_units, "
+                            "buyer_reserved_units) VALUES " +
+                                db::row_placeholders(slice.size(), 10),
                             {}, std::nullopt, static_cast<long long>(slice.size())};
-    insert.values.reserve(6 * slice.size());
-    for (const TradeSettlement* trade : slice) {
+    insert.values.reserve(10 * slice.size());
+    for (const JournalRow& row : slice) {
+      const TradeSettlement& trade = *row.trade;
       insert.values.insert(insert.values.end(),
-                           {trade->trade_id.value(), trade->buy_order_id.value(),
-                            trade->sell_order_id.value(), trade->symbol, trade->price.units(),
-                            trade->quantity.value()});
+                           {trade.trade_id.value(), trade.buy_order_id.value(),
+                            trade.sell_order_id.value(), trade.symbol, trade.price.units(),
+                            trade.quantity.value(), trade.buyer, trade.seller, row.paid,
+                            row.buyer_reserved});
     }
     writes.push_back(std::move(insert));
   });
@@ -110,7 +120,8 @@ struct Books {
   std::map<PositionKey, BalanceDelta> positions;
   std::map<std::int64_t, ReservationRow> reservations;
   std::set<std::int64_t> reservations_changed;
-  std::vector<LedgerEntry> ledger;
+  std::vector<JournalRow> journal;  // the new trades, in input order
+  std::vector<LedgerEntry> ledger;  // releases (trades book their legs in `journal`)
 
   // Adds to a balance row's net delta. A single step past the balance's limit is a bad
   // event; the resulting balances are checked by the tables' CHECKs when written.
@@ -186,7 +197,6 @@ Result<events::TradeSettled> settle_fill(Books& books, const TradeFill& fill,
   add(trade.buyer, false, quantity, 0);
   add(trade.seller, false, -quantity, -quantity);
   add(trade.seller, true, effect->paid, 0);
-  const std::string reference = "trade:" + std::to_string(trade.trade_id.value());
   for (const auto& [key, delta] : deltas) {
     if (delta.total == 0 && delta.reserved == 0) continue;
     const auto& [user, is_cash] = key;
@@ -194,10 +204,11 @@ Result<events::TradeSettled> settle_fill(Books& books, const TradeFill& fill,
         is_cash ? books.cash_delta(user, delta.total, delta.reserved)
                 : books.shares_delta(user, trade.symbol, delta.total, delta.reserved);
     if (!applied) return applied.error();
-    books.ledger.push_back(LedgerEntry{"trade", reference, user,
-                                       is_cash ? cash_asset(kCurrency) : shares_asset(trade.symbol),
-                                       delta.total, delta.reserved});
   }
+  // The legs: the same four changes, booked in the trade's own settled_trades row.
+  BOURSE_ASSERT(effect->paid > 0 && effect->consumed + effect->leftover >= effect->paid,
+                "a fill pays something and takes at least that off the buy reservation");
+  books.journal.push_back(JournalRow{&trade, effect->paid, effect->consumed + effect->leftover});
 
   events::TradeSettled settled;
   settled.trade_id = trade.trade_id;
@@ -284,7 +295,6 @@ Result<std::vector<SettlementEvent>> AccountService::settle_batch(
   const std::set<std::int64_t> settled = settled_before(session, trade_ids);
   std::set<std::int64_t> seen;
   std::vector<bool> apply(inputs.size(), true);
-  std::vector<const TradeSettlement*> new_trades;
   std::vector<std::int64_t> order_ids;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (const auto* fill = std::get_if<TradeFill>(&inputs[i])) {
@@ -293,7 +303,6 @@ Result<std::vector<SettlementEvent>> AccountService::settle_batch(
         apply[i] = false;  // a replay: settled before, or earlier in this batch
         continue;
       }
-      new_trades.push_back(&fill->trade);
       order_ids.push_back(fill->trade.buy_order_id.value());
       order_ids.push_back(fill->trade.sell_order_id.value());
     } else {
@@ -328,13 +337,13 @@ Result<std::vector<SettlementEvent>> AccountService::settle_batch(
     }
   }
 
-  // 4. Writes: the claims, the ledger, the changed reservations, then - last, so that the
-  // cash and position locks are held only from here to the commit - every changed balance
-  // row once, as a relative update in the lock order (cash by user, then positions). None
-  // needs anything back: one round trip, or none here when the caller sends them with its
-  // COMMIT (`last_writes`).
+  // 4. Writes: the claims with their legs, the ledger (releases), the changed
+  // reservations, then - last, so that the cash and position locks are held only from
+  // here to the commit - every changed balance row once, as a relative update in the lock
+  // order (cash by user, then positions). None needs anything back: one round trip, or
+  // none here when the caller sends them with its COMMIT (`last_writes`).
   std::vector<db::SqlStatement> writes;
-  if (!new_trades.empty()) claim_trades(new_trades, writes);
+  claim_trades(books.journal, writes);
   in_slices(std::span<const LedgerEntry>(books.ledger), [&](std::span<const LedgerEntry> slice) {
     writes.push_back(ledger_entries_insert(slice));
   });

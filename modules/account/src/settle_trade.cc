@@ -9,6 +9,7 @@
 #include "asset.h"
 #include "balance_store.h"
 #include "bourse/account/account_service.h"
+#include "bourse/common/assert.h"
 #include "bourse/common/ids.h"
 #include "bourse/common/limits.h"
 #include "bourse/db/sql_error.h"
@@ -18,7 +19,8 @@
 namespace bourse::account {
 namespace {
 
-// The exactly-once claim: false if the trade was settled before.
+// The exactly-once claim: false if the trade was settled before. Its legs are set once the
+// fill is applied (settle_batch writes claim and legs in one INSERT).
 bool claim_trade(soci::session& session, const TradeSettlement& trade) {
   long long trade_id = trade.trade_id.value(), buy_order = trade.buy_order_id.value(),
             sell_order = trade.sell_order_id.value(), price = trade.price.units(),
@@ -106,16 +108,29 @@ Result<SettlementOutcome> AccountService::settle_trade(soci::session& session,
     if (balance.total + delta.total > limit)
       return bad_settlement("a balance would exceed its limit");
   }
-  const std::string reference = "trade:" + std::to_string(trade.trade_id.value());
+  // The legs (bourse/account/ledger.h): the claim's row becomes the trade's journal row.
+  long long trade_id = trade.trade_id.value(), paid_units = paid,
+            buyer_reserved = consumed + leftover;
+  session << "UPDATE settled_trades SET buyer = :buyer, seller = :seller, paid_units = :paid, "
+             "buyer_reserved_units = :reserved WHERE trade_id = :id",
+      soci::use(trade.buyer), soci::use(trade.seller), soci::use(paid_units),
+      soci::use(buyer_reserved), soci::use(trade_id);
+  std::map<std::string, BalanceDelta> cash_changes;
+  std::map<PositionKey, BalanceDelta> position_changes;
   for (const auto& [key, delta] : deltas) {
     if (delta.total == 0 && delta.reserved == 0) continue;
-    const bool is_cash = key.second == cash_name;
-    LedgerEntry entry{"trade", reference, key.first, key.second, delta.total, delta.reserved};
-    const bool posted =
-        is_cash ? post(session, BalanceTable::kCash, currency, entry, cash[key.first])
-                : post(session, BalanceTable::kPosition, trade.symbol, entry, shares[key.first]);
-    BOURSE_ASSERT(posted, "one trade entry per account and asset (the trade claim was new)");
+    const BalanceDelta change{delta.total, delta.reserved};
+    if (key.second == cash_name) {
+      cash_changes.emplace(key.first, change);
+    } else {
+      position_changes.emplace(PositionKey{key.first, trade.symbol}, change);
+    }
   }
+  if (!cash_changes.empty()) {
+    const std::size_t changed = add_to_cash_balances(session, currency, cash_changes);
+    BOURSE_ASSERT(changed == cash_changes.size(), "the traders' cash rows are locked above");
+  }
+  if (!position_changes.empty()) add_to_positions(session, position_changes, false);
   update_reservation(session, *first);
   update_reservation(session, *second);
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bourse/account/account_service.h"
+#include "bourse/account/ledger.h"
 #include "bourse/db/connection_pool.h"
 #include "bourse/db/migrator.h"
 #include "project_migrations.h"
@@ -126,27 +127,29 @@ struct AccountFixture {
 
   // Conservation and reservation invariants, checked from the tables alone.
   void check_conservation() {
-    // Every balance equals the sum of its ledger deltas.
+    // Every balance equals the sum of its deltas in the ledger of record (ledger_entries
+    // and the trade journal's legs, bourse/account/ledger.h).
+    const std::string ledger = "(" + bourse::account::ledger_of_record_sql() + ")";
     CHECK(count("SELECT c.user_id FROM cash_balances c LEFT JOIN (SELECT user_id, asset, "
-                "SUM(total_delta) AS t, SUM(reserved_delta) AS r FROM ledger_entries GROUP BY "
+                "SUM(total_delta) AS t, SUM(reserved_delta) AS r FROM " + ledger + " lr GROUP BY "
                 "user_id, asset) l ON l.user_id = c.user_id AND l.asset = CONCAT('cash:', "
                 "c.currency) WHERE COALESCE(l.t, 0) <> c.total_units OR COALESCE(l.r, 0) <> "
                 "c.reserved_units") == 0);
     CHECK(count("SELECT p.user_id FROM positions p LEFT JOIN (SELECT user_id, asset, "
-                "SUM(total_delta) AS t, SUM(reserved_delta) AS r FROM ledger_entries GROUP BY "
+                "SUM(total_delta) AS t, SUM(reserved_delta) AS r FROM " + ledger + " lr GROUP BY "
                 "user_id, asset) l ON l.user_id = p.user_id AND l.asset = CONCAT('shares:', "
                 "p.symbol) WHERE COALESCE(l.t, 0) <> p.total_quantity OR COALESCE(l.r, 0) <> "
                 "p.reserved_quantity") == 0);
     // Every ledger account except @external has its balance row.
-    CHECK(count("SELECT l.user_id FROM ledger_entries l WHERE l.user_id <> '@external' AND NOT "
+    CHECK(count("SELECT l.user_id FROM " + ledger + " l WHERE l.user_id <> '@external' AND NOT "
                 "EXISTS (SELECT 1 FROM cash_balances c WHERE c.user_id = l.user_id AND "
                 "CONCAT('cash:', c.currency) = l.asset) AND NOT EXISTS (SELECT 1 FROM positions "
                 "p WHERE p.user_id = l.user_id AND CONCAT('shares:', p.symbol) = l.asset)") == 0);
     // Double entry: each event's total deltas sum to zero per asset.
-    CHECK(count("SELECT kind FROM ledger_entries GROUP BY kind, reference, asset "
+    CHECK(count("SELECT kind FROM " + ledger + " l GROUP BY kind, reference, asset "
                 "HAVING SUM(total_delta) <> 0") == 0);
     // Per currency and symbol, the sum over all accounts is what came in from outside.
-    CHECK(count("SELECT asset FROM ledger_entries GROUP BY asset HAVING SUM(total_delta) <> 0") ==
+    CHECK(count("SELECT asset FROM " + ledger + " l GROUP BY asset HAVING SUM(total_delta) <> 0") ==
           0);
     // Reserved balances equal what the open reservations still hold.
     CHECK(count("SELECT c.user_id FROM cash_balances c WHERE c.reserved_units <> (SELECT "

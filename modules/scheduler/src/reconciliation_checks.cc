@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bourse/account/ledger.h"
 #include "bourse/common/assert.h"
 #include "bourse/scheduler/reconciler.h"
 
@@ -103,7 +104,8 @@ Mismatch trade_mismatch(std::int64_t trade_id, std::string field, std::int64_t e
 CheckResult balances_match_ledger(soci::session& session) {
   CheckResult check{"balances_match_ledger", {}, false, 0};
   // One statement: the balance rows and the ledger's sums per (user_id, asset) side by
-  // side, grouped again by (user_id, asset). The ledger's sums come from its index
+  // side, grouped again by (user_id, asset). The ledger of record is ledger_entries plus
+  // the trade journal's legs (bourse/account/ledger.h; one scan of settled_trades). The ledger's sums come from its index
   // (user_id, asset, total_delta, reserved_delta) read in order (migration 0620): no table
   // lookups and no temporary table for the 278-thousand-row side. A row either compares a
   // balance with its ledger sums (0 when the account has no entries), or is a ledger sum
@@ -117,7 +119,10 @@ CheckResult balances_match_ledger(soci::session& session) {
                   " 0 AS ledger_reserved, 1 AS balance_rows FROM ") +
           kBalances +
           " b UNION ALL SELECT user_id, asset, 0, 0, SUM(total_delta), SUM(reserved_delta), 0"
-          " FROM ledger_entries WHERE user_id <> '@external' GROUP BY user_id, asset) x"
+          " FROM ledger_entries WHERE user_id <> '@external' GROUP BY user_id, asset"
+          " UNION ALL SELECT user_id, asset, 0, 0, total_delta, reserved_delta, 0 FROM (" +
+          account::trade_legs_sql() +
+          ") legs) x"
           " GROUP BY user_id, asset HAVING SUM(balance_rows) = 0 OR"
           " SUM(total) <> SUM(ledger_total) OR SUM(reserved) <> SUM(ledger_reserved)"
           " ORDER BY user_id, asset" +
@@ -151,19 +156,21 @@ TradeLedgerPass trade_ledger_pass(soci::session& session, const Clock& clock) {
   long long noncanonical = 0;
   session << "SELECT COUNT(*), CAST(COALESCE(SUM(reference <> CONCAT('trade:',"
              " CAST(SUBSTRING(reference, 7) AS SIGNED))), 0) AS SIGNED),"
-             " (SELECT COUNT(*) FROM settled_trades) FROM (SELECT DISTINCT reference FROM"
+             " (SELECT COUNT(*) FROM settled_trades WHERE buyer IS NULL) FROM (SELECT DISTINCT"
+             " reference FROM"
              " ledger_entries WHERE kind = 'trade') r",
       soci::into(pass.trade_references), soci::into(noncanonical), soci::into(pass.settled_trades);
   if (noncanonical == 0) {
     // The ledger's `trade` entries grouped by trade id: the shares received (positive
     // share deltas) and the double-entry sums (cash exact; shares weighted per symbol as
     // in asset_totals_match_inflows); each id then looks up its settled trade by primary
-    // key. Only disagreeing ids come back.
+    // key. Only disagreeing ids come back (a settled trade with legs has no entries here).
     const std::size_t limit = kTradeLedgerPassRows;
     for_each_row(
         session,
         "SELECT l.trade_id, CAST(l.received AS SIGNED), CAST(l.cash AS SIGNED), l.shares = 0,"
-        " st.trade_id IS NOT NULL, CAST(COALESCE(st.quantity, 0) AS SIGNED)"
+        " st.trade_id IS NOT NULL, COALESCE(st.buyer IS NOT NULL, 0),"
+        " CAST(COALESCE(st.quantity, 0) AS SIGNED)"
         " FROM (SELECT CAST(SUBSTRING(reference, 7) AS SIGNED) AS trade_id,"
         " SUM(CASE WHEN total_delta > 0 AND asset LIKE 'shares:%' THEN total_delta ELSE 0 END)"
         " AS received, SUM(CASE WHEN asset LIKE 'cash:%' THEN total_delta ELSE 0 END) AS cash,"
@@ -171,13 +178,13 @@ TradeLedgerPass trade_ledger_pass(soci::session& session, const Clock& clock) {
         " * CRC32(asset) END) AS shares"
         " FROM ledger_entries WHERE kind = 'trade' GROUP BY trade_id) l"
         " LEFT JOIN settled_trades st ON st.trade_id = l.trade_id"
-        " WHERE st.trade_id IS NULL OR l.received <> st.quantity OR l.cash <> 0 OR"
-        " l.shares <> 0 ORDER BY l.trade_id LIMIT " +
+        " WHERE st.trade_id IS NULL OR st.buyer IS NOT NULL OR l.received <> st.quantity OR"
+        " l.cash <> 0 OR l.shares <> 0 ORDER BY l.trade_id LIMIT " +
             std::to_string(limit),
         [&](const soci::row& row) {
           pass.rows.push_back(TradeLedgerPass::Row{int_at(row, 0), int_at(row, 1), int_at(row, 2),
                                                    int_at(row, 3) != 0, int_at(row, 4) != 0,
-                                                   int_at(row, 5)});
+                                                   int_at(row, 5) != 0, int_at(row, 6)});
         });
     pass.usable = pass.rows.size() < limit;
   }
@@ -363,28 +370,34 @@ CheckResult reservation_fills_match_settled_trades(soci::session& session) {
 CheckResult trades_settled_once(soci::session& session, const TradeLedgerPass& trades) {
   CheckResult check{"trades_settled_once", {}, false, 0};
   // Each settled trade moved its quantity of shares to the buyer exactly once, and every
-  // ledger trade entry belongs to a settled trade.
+  // ledger trade entry belongs to a settled trade. A trade settled since migration 0104
+  // books its legs in its settled_trades row (bourse/account/ledger.h): it delivers its
+  // quantity by construction, and must have no ledger entries besides (booked twice).
   if (trades.usable) {
     // The ledger's trade ids, from the trade ledger pass: an id without its settled trade,
-    // or with another quantity of shares received.
-    long long ids_without_claim = 0;
+    // booked in the journal too, or with another quantity of shares received.
+    long long ids_without_claim = 0, ids_booked_twice = 0;
     for (const TradeLedgerPass::Row& trade : trades.rows) {
       if (!trade.settled) {
         ++ids_without_claim;
         check.add(trade_mismatch(trade.trade_id, "settled_trade_claim", 1, 0));
+      } else if (trade.journal) {
+        ++ids_booked_twice;
+        check.add(trade_mismatch(trade.trade_id, "booked_twice", 0, 1));
       } else if (trade.received != trade.settled_quantity) {
         check.add(trade_mismatch(trade.trade_id, "shares_delivered", trade.settled_quantity,
                                  trade.received));
       }
     }
-    // Settled trades with no ledger entry at all received nothing. Every trade reference
-    // is canonical (the pass is usable), one per trade id, so the ids with their settled
-    // trade number (distinct trade references) - (ids without a claim): when that is the
-    // number of settled trades, each has entries and the anti-join is skipped.
-    if (trades.trade_references - ids_without_claim != trades.settled_trades) {
+    // Settled trades without legs and with no ledger entry at all received nothing. Every
+    // trade reference is canonical (the pass is usable), one per trade id, so the ids
+    // with their settled trade without legs number (distinct trade references) - (ids
+    // without a claim) - (ids booked twice): when that is the number of settled trades
+    // without legs, each has entries and the anti-join is skipped.
+    if (trades.trade_references - ids_without_claim - ids_booked_twice != trades.settled_trades) {
       for_each_row(session,
                    "SELECT st.trade_id, st.quantity FROM settled_trades st WHERE st.quantity <> 0"
-                   " AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.kind = 'trade' AND"
+                   " AND st.buyer IS NULL AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.kind = 'trade' AND"
                    " l.reference = CONCAT('trade:', st.trade_id)) ORDER BY st.trade_id" +
                        limit_clause(),
                    [&](const soci::row& row) {
@@ -397,12 +410,13 @@ CheckResult trades_settled_once(soci::session& session, const TradeLedgerPass& t
     for_each_row(
         session,
         "SELECT trade_id, CAST(SUM(settled) AS SIGNED), CAST(SUM(received) AS SIGNED),"
-        " CAST(SUM(claims) AS SIGNED) FROM (SELECT trade_id, quantity AS settled, 0 AS received,"
-        " 1 AS claims FROM settled_trades UNION ALL SELECT CAST(SUBSTRING(reference, 7)"
-        " AS SIGNED), 0, CASE WHEN total_delta > 0 AND asset LIKE 'shares:%' THEN"
-        " total_delta ELSE 0 END, 0 FROM ledger_entries WHERE kind = 'trade') x"
-        " GROUP BY trade_id HAVING SUM(settled) <> SUM(received) OR SUM(claims) <> 1"
-        " ORDER BY trade_id" +
+        " CAST(SUM(claims) AS SIGNED), CAST(SUM(journal) AS SIGNED) * CAST(SUM(entries) AS"
+        " SIGNED) FROM (SELECT trade_id, quantity AS settled, IF(buyer IS NULL, 0, quantity) AS"
+        " received, 1 AS claims, buyer IS NOT NULL AS journal, 0 AS entries FROM settled_trades"
+        " UNION ALL SELECT CAST(SUBSTRING(reference, 7) AS SIGNED), 0, CASE WHEN total_delta > 0"
+        " AND asset LIKE 'shares:%' THEN total_delta ELSE 0 END, 0, 0, 1 FROM ledger_entries"
+        " WHERE kind = 'trade') x GROUP BY trade_id HAVING SUM(settled) <> SUM(received) OR"
+        " SUM(claims) <> 1 OR SUM(journal) * SUM(entries) <> 0 ORDER BY trade_id" +
             limit_clause(),
         [&](const soci::row& row) {
           const std::int64_t trade = int_at(row, 0);
@@ -410,19 +424,37 @@ CheckResult trades_settled_once(soci::session& session, const TradeLedgerPass& t
             check.add(trade_mismatch(trade, "settled_trade_claim", 1, 0));
             return;
           }
+          if (int_at(row, 4) != 0) {
+            check.add(trade_mismatch(trade, "booked_twice", 0, 1));
+            return;
+          }
           check.add(trade_mismatch(trade, "shares_delivered", int_at(row, 1), int_at(row, 2)));
         });
   }
+  // A journal row pays price x quantity (in DECIMAL: a corrupted row must not overflow).
+  for_each_row(session,
+               "SELECT trade_id, CAST(LEAST(CAST(price_units AS DECIMAL(30, 0)) * quantity,"
+               " 9223372036854775807) AS SIGNED), paid_units FROM settled_trades"
+               " WHERE buyer IS NOT NULL AND"
+               " paid_units <> CAST(price_units AS DECIMAL(30, 0)) * quantity ORDER BY trade_id" +
+                   limit_clause(),
+               [&](const soci::row& row) {
+                 check.add(trade_mismatch(int_at(row, 0), "paid", int_at(row, 1), int_at(row, 2),
+                                          true));
+               });
   // A trade the order module shows settled is settled by the account module, with the
-  // same terms (the account module commits first, so this is exact).
+  // same terms and, for a journal row, the same buyer and seller (the account module
+  // commits first, so this is exact).
   for_each_row(
       session,
       "SELECT t.trade_id, t.quantity, CAST(COALESCE(st.quantity, 0) AS SIGNED),"
-      " t.price_units, CAST(COALESCE(st.price_units, 0) AS SIGNED) FROM trades t"
+      " t.price_units, CAST(COALESCE(st.price_units, 0) AS SIGNED),"
+      " COALESCE(st.buyer <> t.buyer OR st.seller <> t.seller, 0) FROM trades t"
       " LEFT JOIN settled_trades st ON st.trade_id = t.trade_id"
       " WHERE t.settled_at IS NOT NULL AND (st.trade_id IS NULL OR"
       " st.quantity <> t.quantity OR st.price_units <> t.price_units OR"
-      " st.buy_order_id <> t.buy_order_id OR st.sell_order_id <> t.sell_order_id)"
+      " st.buy_order_id <> t.buy_order_id OR st.sell_order_id <> t.sell_order_id OR"
+      " st.buyer <> t.buyer OR st.seller <> t.seller)"
       " ORDER BY t.trade_id" +
           limit_clause(),
       [&](const soci::row& row) {
@@ -431,6 +463,16 @@ CheckResult trades_settled_once(soci::session& session, const TradeLedgerPass& t
           check.add(trade_mismatch(trade, "settled_quantity", int_at(row, 1), int_at(row, 2)));
         } else if (int_at(row, 3) != int_at(row, 4)) {
           check.add(trade_mismatch(trade, "settled_price", int_at(row, 3), int_at(row, 4), true));
+        } else if (int_at(row, 5) != 0) {
+          check.add(Mismatch{"trade",
+                             std::to_string(trade),
+                             {},
+                             "settled_parties",
+                             0,
+                             0,
+                             false,
+                             "the trade record's buyer and seller",
+                             "other users"});
         } else {
           check.add(Mismatch{"trade",
                              std::to_string(trade),

@@ -19,7 +19,9 @@
 namespace bourse::scheduler::checks {
 
 CheckResult balances_match_ledger(soci::session& session);
-// The ledger's `trade` entries grouped once by trade id, shared by
+// The ledger_entries rows of kind `trade` (trades settled before migration 0104; later
+// trades book their legs in their settled_trades row, bourse/account/ledger.h) grouped
+// once by trade id, shared by
 // asset_totals_match_inflows (double entry of trade events) and trades_settled_once
 // (shares delivered, settled trade claimed). Holds only the ids some check disagrees with.
 // Not usable (both checks then run their own statements, as exact) when a trade reference
@@ -28,16 +30,17 @@ inline constexpr std::size_t kTradeLedgerPassRows = 2 * (kMaxMismatchesPerCheck 
 struct TradeLedgerPass {
   struct Row {
     std::int64_t trade_id = 0;
-    std::int64_t received = 0;  // positive share deltas
+    std::int64_t received = 0;  // positive share deltas (+ the journal's, if booked twice)
     std::int64_t cash_sum = 0;
     bool shares_balanced = true;  // the per-symbol weighted share deltas sum to zero
     bool settled = false;         // settled_trades has the id
+    bool journal = false;         // ... with its legs: the trade is booked twice
     std::int64_t settled_quantity = 0;
   };
   bool usable = false;
   std::vector<Row> rows;
   long long trade_references = 0;  // distinct references of the ledger's trade entries
-  long long settled_trades = 0;    // rows of settled_trades
+  long long settled_trades = 0;    // rows of settled_trades without legs (need entries)
   std::int64_t duration_ms = 0;
 };
 TradeLedgerPass trade_ledger_pass(soci::session& session, const Clock& clock);

@@ -9,7 +9,9 @@
 //
 //  Within the account module (exact):
 //   balances_match_ledger        every cash balance and position (total and reserved)
-//                                equals the sum of its ledger deltas, and no ledger
+//                                equals the sum of its deltas in the ledger of record
+//                                (ledger_entries and the trade journal's legs,
+//                                bourse/account/ledger.h), and no ledger
 //                                account holds a non-zero sum without a balance row
 //   asset_totals_match_inflows   per asset, the total over all accounts equals what came
 //                                in from outside (opening balances + deposits, booked
@@ -22,7 +24,10 @@
 //   reservation_fills_match_settled_trades  a reservation's filled_quantity is the sum of
 //                                its settled trades
 //   trades_settled_once          each settled trade moved exactly its quantity of shares
-//                                (once) and every ledger trade entry has its settled trade
+//                                (once) and every ledger trade entry has its settled trade;
+//                                a journal row pays price x quantity, names the order
+//                                module's buyer and seller, and has no ledger trade
+//                                entries besides (booked twice)
 //  Within the order module (exact):
 //   order_fills_match_trades     an order's filled_quantity / filled_notional are the sums
 //                                over its settled trades in the trade record; FILLED means
