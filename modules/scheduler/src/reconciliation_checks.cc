@@ -80,10 +80,11 @@ Mismatch order_mismatch(std::int64_t order_id, std::string field, std::int64_t e
       "order", std::to_string(order_id), {}, std::move(field), expected, actual, cash, {}, {}};
 }
 
-Mismatch order_text_mismatch(std::int64_t order_id, std::string field, std::string expected,
-                             std::string actual) {
-  return Mismatch{"order",
-                  std::to_string(order_id),
+// A mismatch of a `kind` ("order" or "trade") whose values are words, not numbers.
+Mismatch text_mismatch(std::string kind, std::int64_t id, std::string field,
+                       std::string expected, std::string actual) {
+  return Mismatch{std::move(kind),
+                  std::to_string(id),
                   {},
                   std::move(field),
                   0,
@@ -91,6 +92,12 @@ Mismatch order_text_mismatch(std::int64_t order_id, std::string field, std::stri
                   false,
                   std::move(expected),
                   std::move(actual)};
+}
+
+Mismatch order_text_mismatch(std::int64_t order_id, std::string field, std::string expected,
+                             std::string actual) {
+  return text_mismatch("order", order_id, std::move(field), std::move(expected),
+                       std::move(actual));
 }
 
 Mismatch trade_mismatch(std::int64_t trade_id, std::string field, std::int64_t expected,
@@ -465,25 +472,11 @@ CheckResult trades_settled_once(soci::session& session, const TradeLedgerPass& t
         } else if (int_at(row, 3) != int_at(row, 4)) {
           check.add(trade_mismatch(trade, "settled_price", int_at(row, 3), int_at(row, 4), true));
         } else if (int_at(row, 5) != 0) {
-          check.add(Mismatch{"trade",
-                             std::to_string(trade),
-                             {},
-                             "settled_parties",
-                             0,
-                             0,
-                             false,
-                             "the trade record's buyer and seller",
-                             "other users"});
+          check.add(text_mismatch("trade", trade, "settled_parties",
+                                  "the trade record's buyer and seller", "other users"));
         } else {
-          check.add(Mismatch{"trade",
-                             std::to_string(trade),
-                             {},
-                             "settled_orders",
-                             0,
-                             0,
-                             false,
-                             "the trade record's orders",
-                             "other orders"});
+          check.add(text_mismatch("trade", trade, "settled_orders", "the trade record's orders",
+                                  "other orders"));
         }
       });
   return check;

@@ -62,10 +62,41 @@ struct Fixture {
     REQUIRE(accounts.deposit_shares("bob", "AAPL", Quantity::of(3), "d3").ok());
   }
 
+  // Order 1 (alice buys 5 at 100) and 2 (bob sells 5) traded fully in trade 7: the
+  // orders FILLED, the reservations COMPLETED, the order module's trade record settled.
+  // The caller books the trade (settled_trades, ledger) as its test needs.
+  void insert_filled_pair() {
+    execute(
+        "INSERT INTO orders (order_id, user_id, symbol, side, order_type, time_in_force,"
+        " quantity, price_units, status, filled_quantity, filled_notional_units,"
+        " reserved_cash_units, reserved_quantity) VALUES"
+        " (1, 'alice', 'AAPL', 'BUY', 'LIMIT', 'GTC', 5, 1000000, 'FILLED', 5, 5000000, 5000000,"
+        " NULL),"
+        " (2, 'bob', 'AAPL', 'SELL', 'LIMIT', 'GTC', 5, 1000000, 'FILLED', 5, 5000000, NULL, 5)");
+    execute(
+        "INSERT INTO reservations (order_id, user_id, side, order_type, symbol, asset, quantity,"
+        " filled_quantity, limit_price_units, reserved, remaining, status) VALUES"
+        " (1, 'alice', 'BUY', 'LIMIT', 'AAPL', 'cash:USD', 5, 5, 1000000, 5000000, 0,"
+        " 'COMPLETED'),"
+        " (2, 'bob', 'SELL', 'LIMIT', 'AAPL', 'shares:AAPL', 5, 5, 1000000, 5, 0, 'COMPLETED')");
+    execute(
+        "INSERT INTO trades (trade_id, symbol, price_units, quantity, buy_order_id, sell_order_id,"
+        " buyer, seller, executed_at, settled_at) VALUES"
+        " (7, 'AAPL', 1000000, 5, 1, 2, 'alice', 'bob', NOW(6), NOW(6))");
+  }
+
   bourse::testing::TestDatabase database;
   db::ConnectionPool pool;
   account::AccountService accounts;
 };
+
+// "<subject> <field>" of each mismatch of `check`, in report order.
+using Fields = std::vector<std::string>;
+Fields fields(const CheckResult& check) {
+  Fields out;
+  for (const Mismatch& m : check.mismatches) out.push_back(m.subject + " " + m.field);
+  return out;
+}
 
 const CheckResult& check_named(const ReconciliationReport& report, const std::string& name) {
   for (const CheckResult& check : report.checks) {
@@ -156,40 +187,28 @@ TEST_CASE(
   // Order 1 (alice buys 5) and 2 (bob sells 5) traded fully in trade 7, settled in both
   // modules; order 3 (alice buys 2) is open. Written in SQL, so only the order checks
   // and reservation_fills_match_settled_trades are asserted (no balances behind them).
+  // Trade 7 is booked as before migration 0104: a settled_trades row without legs and
+  // four ledger entries.
+  f.insert_filled_pair();
   f.execute(
       "INSERT INTO orders (order_id, user_id, symbol, side, order_type, time_in_force, quantity,"
       " price_units, status, filled_quantity, filled_notional_units, reserved_cash_units,"
       " reserved_quantity) VALUES"
-      " (1, 'alice', 'AAPL', 'BUY', 'LIMIT', 'GTC', 5, 1000000, 'FILLED', 5, 5000000, 5000000,"
-      " NULL),"
-      " (2, 'bob', 'AAPL', 'SELL', 'LIMIT', 'GTC', 5, 1000000, 'FILLED', 5, 5000000, NULL, 5),"
       " (3, 'alice', 'AAPL', 'BUY', 'LIMIT', 'GTC', 2, 1000000, 'OPEN', 0, 0, 2000000, NULL)");
   f.execute(
       "INSERT INTO reservations (order_id, user_id, side, order_type, symbol, asset, quantity,"
       " filled_quantity, limit_price_units, reserved, remaining, status) VALUES"
-      " (1, 'alice', 'BUY', 'LIMIT', 'AAPL', 'cash:USD', 5, 5, 1000000, 5000000, 0, 'COMPLETED'),"
-      " (2, 'bob', 'SELL', 'LIMIT', 'AAPL', 'shares:AAPL', 5, 5, 1000000, 5, 0, 'COMPLETED'),"
       " (3, 'alice', 'BUY', 'LIMIT', 'AAPL', 'cash:USD', 2, 0, 1000000, 2000000, 2000000,"
       " 'RESERVED')");
   f.execute(
       "INSERT INTO settled_trades (trade_id, buy_order_id, sell_order_id, symbol, price_units,"
       " quantity) VALUES (7, 1, 2, 'AAPL', 1000000, 5)");
   f.execute(
-      "INSERT INTO trades (trade_id, symbol, price_units, quantity, buy_order_id, sell_order_id,"
-      " buyer, seller, executed_at, settled_at) VALUES"
-      " (7, 'AAPL', 1000000, 5, 1, 2, 'alice', 'bob', NOW(6), NOW(6))");
-  f.execute(
       "INSERT INTO ledger_entries (kind, reference, user_id, asset, total_delta, reserved_delta)"
       " VALUES ('trade', 'trade:7', 'alice', 'cash:USD', -5000000, -5000000),"
       " ('trade', 'trade:7', 'bob', 'cash:USD', 5000000, 0),"
       " ('trade', 'trade:7', 'bob', 'shares:AAPL', -5, -5),"
       " ('trade', 'trade:7', 'alice', 'shares:AAPL', 5, 0)");
-  const auto fields = [](const CheckResult& check) {
-    std::vector<std::string> out;
-    for (const Mismatch& m : check.mismatches) out.push_back(m.subject + " " + m.field);
-    return out;
-  };
-  using Fields = std::vector<std::string>;
   {
     const ReconciliationReport report = f.run();
     CHECK(check_named(report, "order_fills_match_trades").ok());
@@ -316,21 +335,10 @@ TEST_CASE(
   REQUIRE(f.accounts.open_account("alice", Amount::parse("1000").value(), {}).ok());
   REQUIRE(f.accounts.open_account("bob", Amount::parse("0").value(), {{"AAPL", Quantity::of(50)}})
               .ok());
-  // Order 1 (alice buys 5 at 100) and 2 (bob sells 5) traded fully in trade 7, as the
-  // account module books it since migration 0104: the reservations in ledger_entries, the
-  // trade's four legs in its settled_trades row only, the balances moved to match.
-  f.execute(
-      "INSERT INTO orders (order_id, user_id, symbol, side, order_type, time_in_force, quantity,"
-      " price_units, status, filled_quantity, filled_notional_units, reserved_cash_units,"
-      " reserved_quantity) VALUES"
-      " (1, 'alice', 'AAPL', 'BUY', 'LIMIT', 'GTC', 5, 1000000, 'FILLED', 5, 5000000, 5000000,"
-      " NULL),"
-      " (2, 'bob', 'AAPL', 'SELL', 'LIMIT', 'GTC', 5, 1000000, 'FILLED', 5, 5000000, NULL, 5)");
-  f.execute(
-      "INSERT INTO reservations (order_id, user_id, side, order_type, symbol, asset, quantity,"
-      " filled_quantity, limit_price_units, reserved, remaining, status) VALUES"
-      " (1, 'alice', 'BUY', 'LIMIT', 'AAPL', 'cash:USD', 5, 5, 1000000, 5000000, 0, 'COMPLETED'),"
-      " (2, 'bob', 'SELL', 'LIMIT', 'AAPL', 'shares:AAPL', 5, 5, 1000000, 5, 0, 'COMPLETED')");
+  // Trade 7 booked as the account module books it since migration 0104: the reservations
+  // in ledger_entries, the trade's four legs in its settled_trades row only, the balances
+  // moved to match.
+  f.insert_filled_pair();
   f.execute(
       "INSERT INTO ledger_entries (kind, reference, user_id, asset, total_delta, reserved_delta)"
       " VALUES ('reserve', 'order:1', 'alice', 'cash:USD', 0, 5000000),"
@@ -339,21 +347,11 @@ TEST_CASE(
       "INSERT INTO settled_trades (trade_id, buy_order_id, sell_order_id, symbol, price_units,"
       " quantity, buyer, seller, paid_units, buyer_reserved_units) VALUES"
       " (7, 1, 2, 'AAPL', 1000000, 5, 'alice', 'bob', 5000000, 5000000)");
-  f.execute(
-      "INSERT INTO trades (trade_id, symbol, price_units, quantity, buy_order_id, sell_order_id,"
-      " buyer, seller, executed_at, settled_at) VALUES"
-      " (7, 'AAPL', 1000000, 5, 1, 2, 'alice', 'bob', NOW(6), NOW(6))");
   f.execute("UPDATE cash_balances SET total_units = total_units - 5000000 WHERE user_id = 'alice'");
   f.execute("UPDATE cash_balances SET total_units = total_units + 5000000 WHERE user_id = 'bob'");
   f.execute("INSERT INTO positions (user_id, symbol, total_quantity, reserved_quantity) VALUES"
             " ('alice', 'AAPL', 5, 0)");
   f.execute("UPDATE positions SET total_quantity = 45 WHERE user_id = 'bob'");
-  const auto fields = [](const CheckResult& check) {
-    std::vector<std::string> out;
-    for (const Mismatch& m : check.mismatches) out.push_back(m.subject + " " + m.field);
-    return out;
-  };
-  using Fields = std::vector<std::string>;
   {
     // Every check agrees: without the legs, four balances would differ from the ledger.
     const ReconciliationReport report = f.run();
