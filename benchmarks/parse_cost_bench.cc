@@ -1,0 +1,237 @@
+// parse_cost_bench: what MariaDB spends parsing the statements the project sends. SOCI's
+// MySQL backend sends every statement as text with its values inlined, so the server
+// lexes and parses each multi-row INSERT whole, every time; the MariaDB C API's binary
+// protocol (a statement prepared once per connection, then executed with bound values)
+// skips that. This bench measures the server's CPU per row for the same multi-row INSERT
+// both ways, on the stack's own server, to say what switching the hot statements would
+// save (docs/PERFORMANCE.md, "3 Dec, 05:30-06:30").
+//
+//   parse_cost_bench --server-pid P [--rounds 3] [--transactions 300] [--rows 32]
+//   Database: the stack's (BOURSE_DB_*, e.g. `source .stack/env`): a scratch database
+//   with the project's migrations, dropped at the end; rows go into its `orders` table.
+//
+// Each transaction is BEGIN, 10 INSERTs of --rows orders each, COMMIT, on one connection;
+// the rounds alternate text and prepared. The server's CPU is read from /proc/P/stat
+// (utime + stime of mariadbd) around each run: the stack's server must serve nothing else
+// meanwhile. Prints each run, the medians, and a final JSON line
+// {"bench":"parse_cost","rows_per_statement":..,"text_server_us_per_row":..,
+//  "prepared_server_us_per_row":..,"prepared_over_text":..}.
+#include <mysql.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bourse/db/connection_pool.h"
+#include "bourse/db/migrator.h"
+#include "loadgen/cpu_usage.h"
+#include "test_database.h"
+
+namespace {
+
+constexpr int kColumns = 13;
+constexpr int kStatementsPerTransaction = 10;
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "parse_cost_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+void query(MYSQL* connection, const std::string& sql) {
+  if (mysql_real_query(connection, sql.data(), sql.size()) != 0) die(mysql_error(connection));
+}
+
+const std::string kInsert =
+    "INSERT INTO orders (order_id, user_id, symbol, side, order_type,"
+    " time_in_force, quantity, price_units, status, filled_quantity, filled_notional_units,"
+    " reserved_cash_units, reserved_quantity) VALUES ";
+
+// One order row's values, as an order group writes them (a resting limit buy).
+struct Row {
+  long long order_id;
+  std::string user;
+};
+
+// The text form: values inlined, as SOCI sends them.
+std::string text_insert(const std::vector<Row>& rows) {
+  std::string sql = kInsert;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    sql += i == 0 ? "(" : ",(";
+    sql += std::to_string(rows[i].order_id) + ",'" + rows[i].user +
+           "','AAPL','BUY','LIMIT','GTC',10,1500000,'OPEN',0,0,15000000,NULL)";
+  }
+  return sql;
+}
+
+// The prepared form: the same statement with placeholders, bound per execution.
+class PreparedInsert {
+ public:
+  PreparedInsert(MYSQL* connection, int rows) : binds_(rows * kColumns), ints_(rows * kColumns),
+                                                lengths_(rows * kColumns), users_(rows) {
+    std::string sql = kInsert;
+    for (int r = 0; r < rows; ++r) {
+      sql += r == 0 ? "(" : ",(";
+      for (int c = 0; c < kColumns; ++c) sql += c == 0 ? "?" : ",?";
+      sql += ")";
+    }
+    statement_ = mysql_stmt_init(connection);
+    if (statement_ == nullptr || mysql_stmt_prepare(statement_, sql.data(), sql.size()) != 0) {
+      die(statement_ ? mysql_stmt_error(statement_) : "mysql_stmt_init");
+    }
+  }
+  ~PreparedInsert() { mysql_stmt_close(statement_); }
+  PreparedInsert(const PreparedInsert&) = delete;
+  PreparedInsert& operator=(const PreparedInsert&) = delete;
+
+  void execute(const std::vector<Row>& rows) {
+    static const char* const kText[kColumns] = {nullptr, nullptr, "AAPL",  "BUY",   "LIMIT",
+                                                "GTC",   nullptr, nullptr, "OPEN",  nullptr,
+                                                nullptr, nullptr, nullptr};
+    const long long numbers[kColumns] = {0, 0, 0, 0, 0, 0, 10, 1500000, 0, 0, 0, 15000000, 0};
+    std::memset(binds_.data(), 0, binds_.size() * sizeof(MYSQL_BIND));
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      users_[r] = rows[r].user;
+      for (int c = 0; c < kColumns; ++c) {
+        const std::size_t i = r * kColumns + c;
+        MYSQL_BIND& bind = binds_[i];
+        if (c == 1 || kText[c] != nullptr) {
+          const char* text = c == 1 ? users_[r].c_str() : kText[c];
+          lengths_[i] = std::strlen(text);
+          bind.buffer_type = MYSQL_TYPE_STRING;
+          bind.buffer = const_cast<char*>(text);
+          bind.length = &lengths_[i];
+        } else if (c == kColumns - 1) {
+          bind.buffer_type = MYSQL_TYPE_NULL;  // reserved_quantity: NULL for a buy
+        } else {
+          ints_[i] = c == 0 ? rows[r].order_id : numbers[c];
+          bind.buffer_type = MYSQL_TYPE_LONGLONG;
+          bind.buffer = &ints_[i];
+        }
+      }
+    }
+    if (mysql_stmt_bind_param(statement_, binds_.data()) != 0 ||
+        mysql_stmt_execute(statement_) != 0) {
+      die(mysql_stmt_error(statement_));
+    }
+  }
+
+ private:
+  MYSQL_STMT* statement_ = nullptr;
+  std::vector<MYSQL_BIND> binds_;
+  std::vector<long long> ints_;
+  std::vector<unsigned long> lengths_;
+  std::vector<std::string> users_;
+};
+
+struct RunResult {
+  double server_us_per_row;
+  double wall_us_per_row;
+};
+
+RunResult run(MYSQL* connection, bool prepared, int pid, int transactions, int rows_per_statement,
+              long long& next_id) {
+  PreparedInsert* insert = nullptr;
+  std::unique_ptr<PreparedInsert> holder;
+  if (prepared) {
+    holder = std::make_unique<PreparedInsert>(connection, rows_per_statement);
+    insert = holder.get();
+  }
+  std::vector<Row> rows(rows_per_statement);
+  const double cpu_before = bourse::bench::cpu_seconds(pid).value_or(-1);
+  const auto start = std::chrono::steady_clock::now();
+  for (int t = 0; t < transactions; ++t) {
+    query(connection, "BEGIN");
+    for (int s = 0; s < kStatementsPerTransaction; ++s) {
+      for (Row& row : rows) {
+        row.order_id = next_id++;
+        row.user = "user" + std::to_string(row.order_id % 1000);
+      }
+      if (insert != nullptr) {
+        insert->execute(rows);
+      } else {
+        query(connection, text_insert(rows));
+      }
+    }
+    query(connection, "COMMIT");
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double cpu_after = bourse::bench::cpu_seconds(pid).value_or(-1);
+  if (cpu_before < 0 || cpu_after < 0) die("cannot read /proc/<server-pid>/stat");
+  const double total_rows =
+      static_cast<double>(transactions) * kStatementsPerTransaction * rows_per_statement;
+  return RunResult{(cpu_after - cpu_before) * 1e6 / total_rows, wall * 1e6 / total_rows};
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int pid = 0, rounds = 3, transactions = 300, rows_per_statement = 32;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const int value = std::atoi(argv[i + 1]);
+    if (flag == "--server-pid") pid = value;
+    else if (flag == "--rounds") rounds = value;
+    else if (flag == "--transactions") transactions = value;
+    else if (flag == "--rows") rows_per_statement = value;
+    else {
+      std::fprintf(stderr, "parse_cost_bench: unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  if (pid <= 0 || rounds < 1 || rounds > 20 || transactions < 1 || transactions > 100'000 ||
+      rows_per_statement < 1 || rows_per_statement > 1'000) {
+    std::fprintf(stderr,
+                 "usage: parse_cost_bench --server-pid P [--rounds 1..20] [--transactions "
+                 "1..100000] [--rows 1..1000]\n");
+    return 2;
+  }
+  bourse::testing::TestDatabase database;
+  const bourse::db::DbConfig config = database.config();
+  {
+    bourse::db::DbConfig migrating = config;
+    migrating.pool_size = 1;
+    bourse::db::ConnectionPool pool(migrating);
+    auto migrations =
+        bourse::db::load_migrations(std::string(BOURSE_SOURCE_DIR) + "/migrations");
+    if (!migrations || !bourse::db::apply_migrations(pool, *migrations)) {
+      die("cannot apply the migrations");
+    }
+  }
+  MYSQL* connection = mysql_init(nullptr);
+  if (mysql_real_connect(connection, config.host.c_str(), config.user.c_str(),
+                         config.password.c_str(), config.database.c_str(),
+                         static_cast<unsigned>(config.port), nullptr, 0) == nullptr) {
+    die(mysql_error(connection));
+  }
+  long long next_id = 1;
+  std::vector<double> text_cpu, prepared_cpu;
+  for (int round = 1; round <= rounds; ++round) {
+    for (const bool prepared : {false, true}) {
+      const RunResult result =
+          run(connection, prepared, pid, transactions, rows_per_statement, next_id);
+      (prepared ? prepared_cpu : text_cpu).push_back(result.server_us_per_row);
+      std::printf("round %d %-8s server CPU %6.1f us/row, wall %6.1f us/row\n", round,
+                  prepared ? "prepared" : "text", result.server_us_per_row,
+                  result.wall_us_per_row);
+    }
+  }
+  mysql_close(connection);
+  const double text = median(text_cpu), prepared = median(prepared_cpu);
+  std::printf("median server CPU per row: text %.1f us, prepared %.1f us (%.0f %%)\n", text,
+              prepared, 100.0 * prepared / text);
+  std::printf(
+      "{\"bench\":\"parse_cost\",\"rows_per_statement\":%d,\"text_server_us_per_row\":%.2f,"
+      "\"prepared_server_us_per_row\":%.2f,\"prepared_over_text\":%.3f}\n",
+      rows_per_statement, text, prepared, prepared / text);
+  return 0;
+}
