@@ -4,19 +4,26 @@
 // protocol (a statement prepared once per connection, then executed with bound values)
 // skips that. This bench measures the server's CPU per row for the same multi-row INSERT
 // both ways, on the stack's own server, to say what switching the hot statements would
-// save (docs/PERFORMANCE.md, "3 Dec, 05:30-06:30").
+// save (docs/PERFORMANCE.md, "3 Dec, 05:30-06:30"), and what it would cost in round trips.
 //
 //   parse_cost_bench --server-pid P [--rounds 3] [--transactions 300] [--rows 32]
 //   Database: the stack's (BOURSE_DB_*, e.g. `source .stack/env`): a scratch database
 //   with the project's migrations, dropped at the end; rows go into its `orders` table.
 //
-// Each transaction is BEGIN, 10 INSERTs of --rows orders each, COMMIT, on one connection;
-// the rounds alternate text and prepared. The server's CPU is read from /proc/P/stat
-// (utime + stime of mariadbd) around each run: the stack's server must serve nothing else
+// Each transaction is BEGIN, 10 INSERTs of --rows orders each, COMMIT, on one connection,
+// sent three ways, alternating in each round:
+//   text       one round trip per statement, values inlined (12 round trips);
+//   one_trip   the same text in ONE multi-statement packet, as the project sends a
+//              transaction's writes (db::execute_statements): 1 round trip;
+//   prepared   the INSERT prepared once, each execution its own round trip (12).
+// The server's CPU is read from /proc/P/stat (utime + stime of mariadbd) around each run,
+// the client's (this process) likewise: the stack's server must serve nothing else
 // meanwhile. Prints each run, the medians, and a final JSON line
 // {"bench":"parse_cost","rows_per_statement":..,"text_server_us_per_row":..,
-//  "prepared_server_us_per_row":..,"prepared_over_text":..}.
+//  "one_trip_server_us_per_row":..,"prepared_server_us_per_row":..,"prepared_over_text":..,
+//  "one_trip_total_us_per_row":..,"prepared_total_us_per_row":..} (total = server + client).
 #include <mysql.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -44,6 +51,22 @@ constexpr int kStatementsPerTransaction = 10;
 
 void query(MYSQL* connection, const std::string& sql) {
   if (mysql_real_query(connection, sql.data(), sql.size()) != 0) die(mysql_error(connection));
+}
+
+// Sends `sql` (several statements) in one packet and reads every result.
+void query_all(MYSQL* connection, const std::string& sql) {
+  query(connection, sql);
+  for (;;) {
+    if (MYSQL_RES* result = mysql_store_result(connection)) mysql_free_result(result);
+    const int next = mysql_next_result(connection);
+    if (next > 0) die(mysql_error(connection));
+    if (next < 0) return;
+  }
+}
+
+enum class Mode { kText, kOneTrip, kPrepared };
+const char* name(Mode mode) {
+  return mode == Mode::kText ? "text" : mode == Mode::kOneTrip ? "one_trip" : "prepared";
 }
 
 const std::string kInsert =
@@ -130,27 +153,39 @@ class PreparedInsert {
 
 struct RunResult {
   double server_us_per_row;
+  double client_us_per_row;
   double wall_us_per_row;
 };
 
-RunResult run(MYSQL* connection, bool prepared, int pid, int transactions, int rows_per_statement,
+RunResult run(MYSQL* connection, Mode mode, int pid, int transactions, int rows_per_statement,
               long long& next_id) {
-  PreparedInsert* insert = nullptr;
-  std::unique_ptr<PreparedInsert> holder;
-  if (prepared) {
-    holder = std::make_unique<PreparedInsert>(connection, rows_per_statement);
-    insert = holder.get();
+  std::unique_ptr<PreparedInsert> insert;
+  if (mode == Mode::kPrepared) {
+    insert = std::make_unique<PreparedInsert>(connection, rows_per_statement);
   }
   std::vector<Row> rows(rows_per_statement);
-  const double cpu_before = bourse::bench::cpu_seconds(pid).value_or(-1);
+  const auto next_rows = [&] {
+    for (Row& row : rows) {
+      row.order_id = next_id++;
+      row.user = "user" + std::to_string(row.order_id % 1000);
+    }
+  };
+  const double server_before = bourse::bench::cpu_seconds(pid).value_or(-1);
+  const double client_before = bourse::bench::cpu_seconds(::getpid()).value_or(-1);
   const auto start = std::chrono::steady_clock::now();
   for (int t = 0; t < transactions; ++t) {
+    if (mode == Mode::kOneTrip) {
+      std::string packet = "BEGIN";
+      for (int s = 0; s < kStatementsPerTransaction; ++s) {
+        next_rows();
+        packet += ";" + text_insert(rows);
+      }
+      query_all(connection, packet + ";COMMIT");
+      continue;
+    }
     query(connection, "BEGIN");
     for (int s = 0; s < kStatementsPerTransaction; ++s) {
-      for (Row& row : rows) {
-        row.order_id = next_id++;
-        row.user = "user" + std::to_string(row.order_id % 1000);
-      }
+      next_rows();
       if (insert != nullptr) {
         insert->execute(rows);
       } else {
@@ -160,11 +195,13 @@ RunResult run(MYSQL* connection, bool prepared, int pid, int transactions, int r
     query(connection, "COMMIT");
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double cpu_after = bourse::bench::cpu_seconds(pid).value_or(-1);
-  if (cpu_before < 0 || cpu_after < 0) die("cannot read /proc/<server-pid>/stat");
+  const double server_after = bourse::bench::cpu_seconds(pid).value_or(-1);
+  const double client_after = bourse::bench::cpu_seconds(::getpid()).value_or(-1);
+  if (server_before < 0 || server_after < 0) die("cannot read /proc/<server-pid>/stat");
   const double total_rows =
       static_cast<double>(transactions) * kStatementsPerTransaction * rows_per_statement;
-  return RunResult{(cpu_after - cpu_before) * 1e6 / total_rows, wall * 1e6 / total_rows};
+  return RunResult{(server_after - server_before) * 1e6 / total_rows,
+                   (client_after - client_before) * 1e6 / total_rows, wall * 1e6 / total_rows};
 }
 
 double median(std::vector<double> values) {
@@ -210,28 +247,38 @@ int main(int argc, char** argv) {
   MYSQL* connection = mysql_init(nullptr);
   if (mysql_real_connect(connection, config.host.c_str(), config.user.c_str(),
                          config.password.c_str(), config.database.c_str(),
-                         static_cast<unsigned>(config.port), nullptr, 0) == nullptr) {
+                         static_cast<unsigned>(config.port), nullptr,
+                         CLIENT_MULTI_STATEMENTS) == nullptr) {
     die(mysql_error(connection));
   }
   long long next_id = 1;
-  std::vector<double> text_cpu, prepared_cpu;
+  std::vector<double> server[3], total[3];
   for (int round = 1; round <= rounds; ++round) {
-    for (const bool prepared : {false, true}) {
+    for (const Mode mode : {Mode::kText, Mode::kOneTrip, Mode::kPrepared}) {
       const RunResult result =
-          run(connection, prepared, pid, transactions, rows_per_statement, next_id);
-      (prepared ? prepared_cpu : text_cpu).push_back(result.server_us_per_row);
-      std::printf("round %d %-8s server CPU %6.1f us/row, wall %6.1f us/row\n", round,
-                  prepared ? "prepared" : "text", result.server_us_per_row,
+          run(connection, mode, pid, transactions, rows_per_statement, next_id);
+      server[static_cast<int>(mode)].push_back(result.server_us_per_row);
+      total[static_cast<int>(mode)].push_back(result.server_us_per_row + result.client_us_per_row);
+      std::printf("round %d %-8s server CPU %6.1f us/row, client CPU %5.1f us/row, wall %6.1f "
+                  "us/row\n",
+                  round, name(mode), result.server_us_per_row, result.client_us_per_row,
                   result.wall_us_per_row);
     }
   }
   mysql_close(connection);
-  const double text = median(text_cpu), prepared = median(prepared_cpu);
-  std::printf("median server CPU per row: text %.1f us, prepared %.1f us (%.0f %%)\n", text,
-              prepared, 100.0 * prepared / text);
+  const double text = median(server[0]), one_trip = median(server[1]),
+               prepared = median(server[2]);
+  std::printf("median server CPU per row: text %.1f us, one_trip %.1f us, prepared %.1f us "
+              "(prepared/text %.0f %%)\n",
+              text, one_trip, prepared, 100.0 * prepared / text);
+  std::printf("median server + client CPU per row: one_trip %.1f us, prepared %.1f us\n",
+              median(total[1]), median(total[2]));
   std::printf(
       "{\"bench\":\"parse_cost\",\"rows_per_statement\":%d,\"text_server_us_per_row\":%.2f,"
-      "\"prepared_server_us_per_row\":%.2f,\"prepared_over_text\":%.3f}\n",
-      rows_per_statement, text, prepared, prepared / text);
+      "\"one_trip_server_us_per_row\":%.2f,\"prepared_server_us_per_row\":%.2f,"
+      "\"prepared_over_text\":%.3f,\"one_trip_total_us_per_row\":%.2f,"
+      "\"prepared_total_us_per_row\":%.2f}\n",
+      rows_per_statement, text, one_trip, prepared, prepared / text, median(total[1]),
+      median(total[2]));
   return 0;
 }
