@@ -194,7 +194,8 @@ RunResult run(MYSQL* connection, Mode mode, int pid, int transactions, int rows_
     }
     query(connection, "COMMIT");
   }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double server_after = bourse::bench::cpu_seconds(pid).value_or(-1);
   const double client_after = bourse::bench::cpu_seconds(::getpid()).value_or(-1);
   if (server_before < 0 || server_after < 0) die("cannot read /proc/<server-pid>/stat");

@@ -2,8 +2,8 @@
 // database with the project's migrations, filled with bulk multi-row INSERTs shaped
 // exactly like the rows the account and order modules write (accounts opened against
 // '@external', a reservation + `reserve` ledger entry per order, settled trades carrying
-// their legs in their settled_trades row (the trade journal), releases of cancelled orders, the order module's orders
-// and trade record, account_outbox events and the status follower's processed_events),
+// their legs in their settled_trades row (the trade journal), releases of cancelled
+// orders, the order module's orders and trade record, account_outbox events and the status follower's processed_events),
 // with a few hundred settlements still "in flight" (the order module not caught up). Then
 // Reconciler::run() several times: the run must be OK, and its time is reported.
 //

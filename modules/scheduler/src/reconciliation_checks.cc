@@ -113,9 +113,10 @@ CheckResult balances_match_ledger(soci::session& session) {
   // One statement: the balance rows and the ledger's sums per (user_id, asset) side by
   // side, grouped again by (user_id, asset). The ledger of record is ledger_entries plus
   // the trade journal's legs (bourse/account/ledger.h), summed per account and asset in
-  // the journal before the union (grouping four rows per trade here took 3-4x as long). The ledger's sums come from its index
-  // (user_id, asset, total_delta, reserved_delta) read in order (migration 0620): no table
-  // lookups and no temporary table for the 278-thousand-row side. A row either compares a
+  // the journal before the union (grouping four rows per trade here took 3-4x as long).
+  // The ledger_entries sums come from its index (user_id, asset, total_delta,
+  // reserved_delta) read in order (migration 0620): no table lookups and no temporary
+  // table for the ledger's side. A row either compares a
   // balance with its ledger sums (0 when the account has no entries), or is a ledger sum
   // with no balance row to hold it (the module creates the row before booking).
   for_each_row(
@@ -405,8 +406,8 @@ CheckResult trades_settled_once(soci::session& session, const TradeLedgerPass& t
     if (trades.trade_references - ids_without_claim - ids_booked_twice != trades.settled_trades) {
       for_each_row(session,
                    "SELECT st.trade_id, st.quantity FROM settled_trades st WHERE st.quantity <> 0"
-                   " AND st.buyer IS NULL AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.kind = 'trade' AND"
-                   " l.reference = CONCAT('trade:', st.trade_id)) ORDER BY st.trade_id" +
+                   " AND st.buyer IS NULL AND NOT EXISTS (SELECT 1 FROM ledger_entries l"
+                   " WHERE l.kind = 'trade' AND l.reference = CONCAT('trade:', st.trade_id)) ORDER BY st.trade_id" +
                        limit_clause(),
                    [&](const soci::row& row) {
                      check.add(

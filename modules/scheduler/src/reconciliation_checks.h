@@ -30,7 +30,7 @@ inline constexpr std::size_t kTradeLedgerPassRows = 2 * (kMaxMismatchesPerCheck 
 struct TradeLedgerPass {
   struct Row {
     std::int64_t trade_id = 0;
-    std::int64_t received = 0;  // positive share deltas (+ the journal's, if booked twice)
+    std::int64_t received = 0;  // positive share deltas
     std::int64_t cash_sum = 0;
     bool shares_balanced = true;  // the per-symbol weighted share deltas sum to zero
     bool settled = false;         // settled_trades has the id

@@ -32,7 +32,8 @@
 //
 // Invariants, asserted before each write and after each read, and table CHECKs where a
 // write adds to a balance it did not read (settlement): for every balance
-// total >= reserved >= 0 and total within kMaxAmountUnits / kMaxQuantity; every balance equals the sum of its deltas in the ledger of record (ledger.h); every
+// total >= reserved >= 0 and total within kMaxAmountUnits / kMaxQuantity; every balance
+// equals the sum of its deltas in the ledger of record (ledger.h); every
 // ledger group (kind, reference, asset) sums to zero in total (deposits are booked
 // against the pseudo-account "@external"); an open reservation's remaining amount is
 // what its order still holds, and reserved balances equal the sum of them.
@@ -148,10 +149,11 @@ class AccountService {
   //   - TradeFill: exactly once per trade id (a trade settled before, or earlier in the
   //     same batch, is skipped and publishes nothing). Cash moves buyer -> seller at the
   //     trade price, shares seller -> buyer, booked as the legs of the trade's
-  //     settled_trades row (its claim; bourse/account/ledger.h); the buy reservation shrinks by limit x q (price improvement released) or,
-  //     for a market buy, by what was spent; at an order's last fill (remaining 0) its
-  //     leftover is released and the reservation COMPLETED. Emits TradeSettled (done flags,
-  //     executed_at copied, settled_at as given).
+  //     settled_trades row (its claim; bourse/account/ledger.h); the buy reservation
+  //     shrinks by limit x q (price improvement released) or, for a market buy, by what
+  //     was spent; at an order's last fill (remaining 0) its leftover is released and the
+  //     reservation COMPLETED. Emits TradeSettled (done flags, executed_at copied,
+  //     settled_at as given).
   //   - OrderEnd: releases what the order still holds (ledger kind "release", reference
   //     "order:<id>"), reservation RELEASED; ALWAYS emits ReservationReleased (0 when
   //     nothing was left: already completed or released, or no reservation known).
@@ -165,8 +167,8 @@ class AccountService {
   // that does not fit its reservations (as settle_trade) or whose remaining quantities
   // disagree with them, an order end whose user, side or symbol differ from the
   // reservation's. SOCI exceptions propagate.
-  // Its writes after the reservations' locking read (claims with legs, releases, reservations,
-  // balances) need nothing back and go in one round trip; with `last_writes` they are
+  // Its writes after the reservations' locking read (claims with their legs, releases,
+  // reservations, balances) need nothing back and go in one round trip; with `last_writes` they are
   // appended to it instead, for the caller to send with its COMMIT (as reserve_orders):
   // a balance CHECK failure then comes back from that batch as the same Error.
   Result<std::vector<SettlementEvent>> settle_batch(
