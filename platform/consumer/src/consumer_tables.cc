@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <string_view>
 #include <unordered_set>
 
 #include "bourse/common/assert.h"
@@ -28,32 +29,56 @@ std::optional<std::int64_t> load_next_offset(soci::session& session, const std::
   return static_cast<std::int64_t>(next_offset);
 }
 
-std::map<kafka::TopicPartition, std::optional<std::int64_t>> begin_and_lock_next_offsets(
-    soci::session& session, const std::string& group,
-    const std::vector<kafka::TopicPartition>& partitions) {
+BatchStart begin_batch(soci::session& session, const std::string& group,
+                       const std::vector<kafka::TopicPartition>& partitions,
+                       const std::vector<std::string>& event_ids) {
   BOURSE_ASSERT(!partitions.empty() && partitions.size() <= kMaxLockedPartitions,
                 "1..kMaxLockedPartitions partitions are locked at once");
-  std::map<kafka::TopicPartition, std::optional<std::int64_t>> stored;
-  db::SqlStatement query{"SELECT topic, partition_id, next_offset FROM consumer_offsets "
-                         "WHERE consumer_group = :g AND (topic, partition_id) IN (" +
-                             db::row_placeholders(partitions.size(), 2) + ") FOR UPDATE",
-                         {group}, std::nullopt, std::nullopt};
-  query.values.reserve(1 + 2 * partitions.size());
+  BOURSE_ASSERT(event_ids.size() <= kMaxClaimedEventsPerBatch, "a batch's ids fit its reads");
+  BatchStart start;
+  std::vector<db::SqlStatement> reads;
+  db::SqlStatement& offsets =
+      reads.emplace_back(db::SqlStatement{"SELECT topic, partition_id, next_offset FROM "
+                                          "consumer_offsets WHERE consumer_group = :g AND "
+                                          "(topic, partition_id) IN (" +
+                                              db::row_placeholders(partitions.size(), 2) +
+                                              ") FOR UPDATE",
+                                          {group}, std::nullopt, std::nullopt});
+  offsets.values.reserve(1 + 2 * partitions.size());
   for (const kafka::TopicPartition& tp : partitions) {
-    BOURSE_ASSERT(stored.emplace(tp, std::nullopt).second, "no partition is locked twice");
-    query.values.insert(query.values.end(), {tp.topic, static_cast<long long>(tp.partition)});
+    BOURSE_ASSERT(start.next_offsets.emplace(tp, std::nullopt).second,
+                  "no partition is locked twice");
+    offsets.values.insert(offsets.values.end(), {tp.topic, static_cast<long long>(tp.partition)});
   }
-  for (const db::SqlRow& row : db::begin_reading(session, query)) {
+  // After the lock, in statement order: claims of these partitions are serialised.
+  for (std::size_t from = 0; from < event_ids.size(); from += kMaxClaimsPerStatement) {
+    const std::size_t count = std::min(kMaxClaimsPerStatement, event_ids.size() - from);
+    db::SqlStatement& processed = reads.emplace_back(db::SqlStatement{
+        "SELECT event_id FROM processed_events FORCE INDEX (PRIMARY) WHERE consumer_group = :g "
+        "AND event_id IN (" + db::row_placeholders(count, 1) + ")",
+        {group}, std::nullopt, std::nullopt});
+    processed.values.insert(processed.values.end(), event_ids.begin() + from,
+                            event_ids.begin() + from + count);
+  }
+  std::vector<std::vector<db::SqlRow>> results = db::begin_reading(session, reads);
+  BOURSE_ASSERT(results.size() == reads.size(), "one result per read");
+  for (const db::SqlRow& row : results.front()) {
     BOURSE_ASSERT(row.size() == 3 && row[0] && row[1] && row[2],
                   "a consumer_offsets row has its key and next offset");
     const kafka::TopicPartition tp{*row[0], static_cast<std::int32_t>(std::stol(*row[1]))};
-    const auto it = stored.find(tp);
-    BOURSE_ASSERT(it != stored.end() && !it->second,
+    const auto it = start.next_offsets.find(tp);
+    BOURSE_ASSERT(it != start.next_offsets.end() && !it->second,
                   "one row per (group, topic, partition), of a partition asked for");
     it->second = std::stoll(*row[2]);
     BOURSE_ASSERT(*it->second >= 0, "stored consumer offsets are never negative");
   }
-  return stored;
+  for (std::size_t i = 1; i < results.size(); ++i) {
+    for (db::SqlRow& row : results[i]) {
+      BOURSE_ASSERT(row.size() == 1 && row[0], "a processed_events row has its event id");
+      start.processed.insert(std::move(*row[0]));
+    }
+  }
+  return start;
 }
 
 db::SqlStatement next_offsets_upsert(
@@ -91,40 +116,32 @@ bool claim_event(soci::session& session, const std::string& group, const std::st
   return inserted == 1;
 }
 
-std::vector<bool> claim_events(soci::session& session, const std::string& group,
-                               const std::vector<std::string>& event_ids) {
+std::vector<bool> new_events(const std::vector<std::string>& event_ids,
+                             const std::unordered_set<std::string>& processed) {
   std::vector<bool> fresh(event_ids.size(), false);
-  std::unordered_set<std::string> processed;
-  for (std::size_t from = 0; from < event_ids.size(); from += kMaxClaimsPerStatement) {
-    const std::size_t count = std::min(kMaxClaimsPerStatement, event_ids.size() - from);
-    const std::string sql =
-        "SELECT event_id FROM processed_events FORCE INDEX (PRIMARY) WHERE consumer_group = :g "
-        "AND event_id IN (" + db::row_placeholders(count, 1) + ")";
-    soci::details::prepare_temp_type select = (session.prepare << sql);
-    select, soci::use(group);
-    for (std::size_t i = from; i < from + count; ++i) select, soci::use(event_ids[i]);
-    soci::rowset<std::string> rows(select);
-    for (const std::string& id : rows) processed.insert(id);
-  }
-  std::vector<const std::string*> claims;
+  std::unordered_set<std::string_view> seen;
   for (std::size_t i = 0; i < event_ids.size(); ++i) {
-    if (processed.insert(event_ids[i]).second) {  // new to the group and to this batch
-      fresh[i] = true;
-      claims.push_back(&event_ids[i]);
-    }
-  }
-  for (std::size_t from = 0; from < claims.size(); from += kMaxClaimsPerStatement) {
-    const std::size_t count = std::min(kMaxClaimsPerStatement, claims.size() - from);
-    const std::string sql = "INSERT INTO processed_events (consumer_group, event_id) VALUES " +
-                            db::row_placeholders(count, 2);
-    soci::details::prepare_temp_type insert = (session.prepare << sql);
-    for (std::size_t i = from; i < from + count; ++i) insert, soci::use(group), soci::use(*claims[i]);
-    soci::statement statement(insert);
-    statement.execute(true);
-    BOURSE_ASSERT(statement.get_affected_rows() == static_cast<long long>(count),
-                  "every new claim inserts its row");
+    // New to the group and to this batch.
+    fresh[i] = processed.count(event_ids[i]) == 0 && seen.insert(event_ids[i]).second;
   }
   return fresh;
+}
+
+std::vector<db::SqlStatement> claims_insert(const std::string& group,
+                                            const std::vector<std::string>& event_ids) {
+  std::vector<db::SqlStatement> inserts;
+  for (std::size_t from = 0; from < event_ids.size(); from += kMaxClaimsPerStatement) {
+    const std::size_t count = std::min(kMaxClaimsPerStatement, event_ids.size() - from);
+    db::SqlStatement& insert = inserts.emplace_back(
+        db::SqlStatement{"INSERT INTO processed_events (consumer_group, event_id) VALUES " +
+                             db::row_placeholders(count, 2),
+                         {}, std::nullopt, static_cast<long long>(count)});
+    insert.values.reserve(2 * count);
+    for (std::size_t i = from; i < from + count; ++i) {
+      insert.values.insert(insert.values.end(), {group, event_ids[i]});
+    }
+  }
+  return inserts;
 }
 
 void insert_dead_letter(soci::session& session, const DeadLetter& letter) {

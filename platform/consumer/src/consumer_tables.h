@@ -13,8 +13,9 @@
 #include <utility>
 #include <optional>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <unordered_set>
+#include <vector>
 
 #include "bourse/db/sql_batch.h"
 #include "bourse/kafka/message.h"
@@ -30,16 +31,29 @@ inline constexpr std::size_t kMaxDeadLetterErrorBytes = 8 * 1024;
 std::optional<std::int64_t> load_next_offset(soci::session& session, const std::string& group,
                                              const std::string& topic, std::int32_t partition,
                                              bool for_update);
-// BEGIN and the locking read of several partitions' stored next offsets in ONE round
-// trip (db/sql_batch.h): opens a batch's transaction (ConnectionPool::Begin::kByWork).
-// Returns each of `partitions`' stored next offset, std::nullopt where none is stored;
-// the rows (or the gaps where they would be) stay locked until the end of the
-// transaction, so two members that both believe they own a partition are serialised.
-// REQUIRES: 1..kMaxLockedPartitions partitions, no partition twice.
+// The first round trip of a batch (db/sql_batch.h: BEGIN and reads in ONE round trip)
+// opens its transaction (ConnectionPool::Begin::kByWork) with:
+//   - the locking read of `partitions`' stored next offsets: the rows (or the gaps where
+//     they would be) stay locked until the end of the transaction, so two members that
+//     both believe they own a partition are serialised;
+//   - then the read of which of `event_ids` this group already processed (primary-key
+//     lookups of processed_events, kMaxClaimsPerStatement ids per SELECT), made after
+//     the lock is held.
+// The claims of the new ones are written with the batch's last writes (claims_insert).
+// REQUIRES: 1..kMaxLockedPartitions partitions, no partition twice; at most
+// kMaxClaimedEventsPerBatch ids, each as for claim_event.
 inline constexpr std::size_t kMaxLockedPartitions = 1'000;
-std::map<kafka::TopicPartition, std::optional<std::int64_t>> begin_and_lock_next_offsets(
-    soci::session& session, const std::string& group,
-    const std::vector<kafka::TopicPartition>& partitions);
+inline constexpr std::size_t kMaxClaimsPerStatement = 1'000;
+inline constexpr std::size_t kMaxClaimedEventsPerBatch = 10 * kMaxClaimsPerStatement;
+struct BatchStart {
+  // Per partition asked for: its stored next offset, std::nullopt where none is stored.
+  std::map<kafka::TopicPartition, std::optional<std::int64_t>> next_offsets;
+  // The ids asked for that the group already processed.
+  std::unordered_set<std::string> processed;
+};
+BatchStart begin_batch(soci::session& session, const std::string& group,
+                       const std::vector<kafka::TopicPartition>& partitions,
+                       const std::vector<std::string>& event_ids);
 
 // Inserts or moves the partition's next offset.
 void store_next_offset(soci::session& session, const std::string& group, const std::string& topic,
@@ -56,17 +70,20 @@ db::SqlStatement next_offsets_upsert(
 // REQUIRES: event_id is 1..kMaxEventIdLength printable ASCII (envelope::parse checks it).
 bool claim_event(soci::session& session, const std::string& group, const std::string& event_id);
 
-// Claims a batch's events with two statements per kMaxClaimsPerStatement ids (so two for
-// any batch of the default size): one SELECT of the ids this group already processed
-// (primary-key lookups), one multi-row INSERT of the others.
-// Returns, per id, true if it is new: never processed by the group and not an earlier id
-// of the same batch (a re-published copy can follow its original in one batch).
-// REQUIRES: the caller holds the partition's consumer_offsets row FOR UPDATE (claims of
-// one partition are serialized; a concurrent claim of the same id anyway fails the INSERT
-// on the primary key, and the batch is retried); ids as for claim_event.
-inline constexpr std::size_t kMaxClaimsPerStatement = 1'000;
-std::vector<bool> claim_events(soci::session& session, const std::string& group,
-                               const std::vector<std::string>& event_ids);
+// Per id of `event_ids` (a batch's claimable events, in batch order): true if it is new,
+// i.e. not in `processed` (begin_batch) and not an earlier id of the same list (a
+// re-published copy can follow its original in one batch).
+std::vector<bool> new_events(const std::vector<std::string>& event_ids,
+                             const std::unordered_set<std::string>& processed);
+
+// The claims of a batch's new events: multi-row INSERTs into processed_events
+// (kMaxClaimsPerStatement rows each), built and not run, for the batch's last writes.
+// Each must insert all its rows: a concurrent claim of one of the ids (possible only for
+// one id published under two keys: claims of one partition are serialised by its
+// consumer_offsets lock) fails the batch's COMMIT round trip on the primary key, and the
+// batch is retried, finding the id processed. REQUIRES: distinct ids, each as for claim_event.
+std::vector<db::SqlStatement> claims_insert(const std::string& group,
+                                            const std::vector<std::string>& event_ids);
 
 struct DeadLetter {
   std::string group;

@@ -552,36 +552,56 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
     return failed(runs, outcome, status.error());
   }
 
-  // The batch's reads and writes; opens the transaction with its first round trip (BEGIN
-  // and the locking read of every partition's offset) and returns its last writes (the
-  // handler's, then the partitions' next offsets), which go to the server with the COMMIT
-  // in one round trip. A run that is fenced off or starts past its expected offset is left
-  // out (nothing of it written); the others go on.
+  // The batch's reads and writes; opens the transaction with its first round trip (BEGIN,
+  // the locking read of every partition's offset and the read of which events the group
+  // already processed: detail::begin_batch) and returns its last writes (the handler's,
+  // the claims of its new events, then the partitions' next offsets), which go to the
+  // server with the COMMIT in one round trip. A run that is fenced off or starts past its
+  // expected offset is left out (nothing of it written); the others go on.
   Result<db::ConnectionPool::LastWrites> apply_in_transaction(
       soci::session& session, const Runs& runs,
       const std::map<kafka::TopicPartition, std::int64_t>& log_starts, BatchOutcome& outcome) {
     db::ConnectionPool::LastWrites last_writes;
+    // Parse every message first (the ids are read with the offsets), then hand the new
+    // events of the included runs to the handler in one call (in partition, then offset
+    // order), so that it can aggregate across the batch. Events of a type the handler does
+    // not handle are passed over unclaimed: applying them is a no-op, so a second copy of
+    // one is harmless and needs no processed_events row. Events of a type the handler
+    // deduplicates itself are handed over unclaimed, every copy.
     std::vector<kafka::TopicPartition> tps;
     tps.reserve(runs.size());
-    for (const auto& [tp, run] : runs) tps.push_back(tp);
-    const auto stored = detail::begin_and_lock_next_offsets(session, options.group_id, tps);
-    // Parse every included message, then claim the whole batch's events in two statements
-    // (detail::claim_events), then hand the new ones to the handler in one call (in
-    // partition, then offset order), so that it can aggregate across the batch. Events of
-    // a type the handler does not handle are passed over unclaimed: applying them is a
-    // no-op, so a second copy of one is harmless and needs no processed_events row. Events
-    // of a type the handler deduplicates itself are handed over unclaimed, every copy.
+    std::vector<std::vector<Result<envelope::Envelope>>> envelopes;  // per run, per message
+    envelopes.reserve(runs.size());
+    std::vector<std::string> asked;  // claimable ids of every run, included or not
+    for (const auto& [tp, run] : runs) {
+      tps.push_back(tp);
+      auto& run_envelopes = envelopes.emplace_back();
+      run_envelopes.reserve(run.size());
+      for (const kafka::Message& message : run) {
+        const Result<envelope::Envelope>& envelope =
+            run_envelopes.emplace_back(envelope::parse(message.value));
+        if (envelope && handler.handles(envelope->event_type) &&
+            !handler.deduplicates(envelope->event_type)) {
+          asked.push_back(envelope->event_id);
+        }
+      }
+    }
+    static_assert(kMaxBatchMessages <= detail::kMaxClaimedEventsPerBatch,
+                  "a whole batch's ids are read in its first round trip");
+    const detail::BatchStart start = detail::begin_batch(session, options.group_id, tps, asked);
     std::vector<envelope::Envelope> parsed;  // complete before `fresh` points into it
     std::vector<const kafka::Message*> parsed_messages;
     std::vector<RunOutcome*> parsed_runs;
     std::vector<bool> self_deduplicated;  // per parsed event: no claim
-    std::vector<std::string> event_ids;   // of the claimed ones, in parsed order
+    std::vector<std::string> event_ids;   // of the claimable ones, in parsed order
     std::vector<std::pair<kafka::TopicPartition, std::int64_t>> next_offsets;
     parsed.reserve(message_count(runs));
+    std::size_t run_index = 0;
     for (const auto& [tp, run] : runs) {
+      std::vector<Result<envelope::Envelope>>& run_envelopes = envelopes[run_index++];
       RunOutcome& run_outcome = outcome.runs[tp];
       const std::int64_t first = run.front().offset;
-      const std::optional<std::int64_t> stored_next = stored.at(tp);
+      const std::optional<std::int64_t> stored_next = start.next_offsets.at(tp);
       if (stored_next && *stored_next > first) {
         // Another member applied past this run's start since we were assigned: we lost
         // the partition without being told. Apply nothing of it.
@@ -608,9 +628,10 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       }
       next_offsets.emplace_back(tp, run.back().offset + 1);
       outcome.current_partition = tp;
-      for (const kafka::Message& message : run) {
+      for (std::size_t m = 0; m < run.size(); ++m) {
+        const kafka::Message& message = run[m];
+        Result<envelope::Envelope>& envelope = run_envelopes[m];
         outcome.current_offset = message.offset;
-        Result<envelope::Envelope> envelope = envelope::parse(message.value);
         if (!envelope) {
           detail::DeadLetter letter = dead_letter_of(message, envelope.error(), /*attempts=*/1);
           detail::insert_dead_letter(session, letter);
@@ -629,7 +650,11 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
         parsed_runs.push_back(&run_outcome);
       }
     }
-    const std::vector<bool> is_new = detail::claim_events(session, options.group_id, event_ids);
+    const std::vector<bool> is_new = detail::new_events(event_ids, start.processed);
+    std::vector<std::string> claims;  // the new ones
+    for (std::size_t i = 0; i < event_ids.size(); ++i) {
+      if (is_new[i]) claims.push_back(event_ids[i]);
+    }
     std::vector<DeliveredEvent> fresh;
     std::vector<RunOutcome*> fresh_runs;
     std::size_t claimed = 0;
@@ -653,6 +678,9 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
         return handled.error();
       }
       for (RunOutcome* run_outcome : fresh_runs) ++run_outcome->applied;
+    }
+    for (db::SqlStatement& claim : detail::claims_insert(options.group_id, claims)) {
+      last_writes.push_back(std::move(claim));
     }
     if (!next_offsets.empty()) {
       last_writes.push_back(detail::next_offsets_upsert(options.group_id, next_offsets));

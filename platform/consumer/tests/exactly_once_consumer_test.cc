@@ -15,6 +15,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <span>
@@ -134,6 +135,7 @@ class TestHandler final : public EventHandler {
         throw soci::mysql_soci_error("Deadlock found when trying to get lock", 1213);
       }
     }
+    claim_meanwhile_if_asked(value, event.event_id);
     int partition = message.partition;
     long long offset = message.offset;
     session << "INSERT INTO applied (event_id, value, partition_id, message_offset)"
@@ -154,9 +156,38 @@ class TestHandler final : public EventHandler {
     std::lock_guard lock(mutex_);
     deadlocks_[value] = times;
   }
+  // The first time `value` is handled, its event is claimed for `group` on another
+  // connection of `pool`, committed at once: what a concurrent claimer of the same id
+  // would do between the batch's reads and its COMMIT.
+  void claim_meanwhile(long long value, db::ConnectionPool& pool, const std::string& group) {
+    std::lock_guard lock(mutex_);
+    claim_meanwhile_[value] = ClaimElsewhere{&pool, group};
+  }
 
  private:
+  struct ClaimElsewhere {
+    db::ConnectionPool* pool;
+    std::string group;
+  };
+  void claim_meanwhile_if_asked(long long value, const std::string& event_id) {
+    std::optional<ClaimElsewhere> claim;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = claim_meanwhile_.find(value); it != claim_meanwhile_.end()) {
+        claim = it->second;
+        claim_meanwhile_.erase(it);
+      }
+    }
+    if (!claim) return;
+    const Status claimed = claim->pool->with_session([&](soci::session& other) {
+      other << "INSERT INTO processed_events (consumer_group, event_id) VALUES (:g, :e)",
+          soci::use(claim->group), soci::use(event_id);
+    });
+    REQUIRE(claimed.ok());
+  }
+
   std::mutex mutex_;
+  std::map<long long, ClaimElsewhere> claim_meanwhile_;
   std::set<long long> poison_;
   std::map<long long, int> deadlocks_;
   std::map<long long, int> unavailable_;
@@ -344,6 +375,33 @@ TEST_CASE("the same event published twice is applied once", "[consumer]") {
   CHECK(database.applied_rows() == 3);
   CHECK(database.over_applied() == 0);
   CHECK(counter_value(registry, "bourse_consumer_duplicates_skipped_total", {group, topic}) == 3);
+}
+
+// The batch writes its claims with its COMMIT: an id another transaction claimed after
+// the batch read processed_events fails that round trip on the primary key (nothing of the
+// batch is written), and the retry finds the id processed.
+TEST_CASE("an event claimed elsewhere after the batch's reads fails its COMMIT; the retry skips it",
+          "[consumer]") {
+  Database database;
+  const std::string topic = create_topic(1);
+  const std::string group = unique_name("g");
+  TestHandler handler;
+  metrics::Registry registry;
+  TestProducer producer;
+  producer.event(topic, 0, 1);
+  const std::string claimed_elsewhere = producer.event(topic, 0, 2);
+  producer.event(topic, 0, 3);
+  handler.claim_meanwhile(2, database.pool, group);
+  auto consumer = make_consumer(database, test_options(group, topic), handler, registry);
+  drive(*consumer, [&] { return database.stored_offsets_sum(group) == 3; });
+  CHECK(database.scalar("SELECT COUNT(*) FROM applied WHERE value IN (1, 3)") == 2);
+  CHECK(database.scalar("SELECT COUNT(*) FROM applied WHERE value = 2") == 0);
+  CHECK(database.over_applied() == 0);
+  CHECK(database.scalar("SELECT COUNT(*) FROM processed_events WHERE consumer_group = '" + group +
+                        "'") == 3);
+  CHECK(database.scalar("SELECT COUNT(*) FROM processed_events WHERE event_id = '" +
+                        claimed_elsewhere + "'") == 1);
+  CHECK(database.scalar("SELECT COUNT(*) FROM dead_letters") == 0);
 }
 
 TEST_CASE("after_commit runs after each commit that applied events, not for duplicates",

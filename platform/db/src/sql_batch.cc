@@ -142,12 +142,26 @@ StatementOutcome execute_statement(soci::session& session, const SqlStatement& s
 }
 
 std::vector<SqlRow> begin_reading(soci::session& session, const SqlStatement& query) {
-  BOURSE_ASSERT(!query.on_check_violation, "every failure of the read throws");
-  const std::vector<SqlStatement> opening{SqlStatement{"BEGIN", {}, std::nullopt, std::nullopt},
-                                          query};
+  return std::move(begin_reading(session, std::span<const SqlStatement>(&query, 1)).front());
+}
+
+std::vector<std::vector<SqlRow>> begin_reading(soci::session& session,
+                                               std::span<const SqlStatement> queries) {
+  BOURSE_ASSERT(!queries.empty() && queries.size() < kMaxBatchStatements,
+                "1..kMaxBatchStatements - 1 reads after the BEGIN");
+  std::vector<SqlStatement> opening;
+  opening.reserve(1 + queries.size());
+  opening.push_back(SqlStatement{"BEGIN", {}, std::nullopt, std::nullopt});
+  for (const SqlStatement& query : queries) {
+    BOURSE_ASSERT(!query.on_check_violation, "every failure of a read throws");
+    opening.push_back(query);
+  }
   auto outcomes = execute_statements(session, opening);
-  BOURSE_ASSERT(outcomes.ok() && outcomes->size() == 2, "unmapped failures throw");
-  return std::move((*outcomes)[1].rows);
+  BOURSE_ASSERT(outcomes.ok() && outcomes->size() == opening.size(), "unmapped failures throw");
+  std::vector<std::vector<SqlRow>> rows;
+  rows.reserve(queries.size());
+  for (std::size_t i = 1; i < outcomes->size(); ++i) rows.push_back(std::move((*outcomes)[i].rows));
+  return rows;
 }
 
 void enable_statement_batches(soci::session& session) {

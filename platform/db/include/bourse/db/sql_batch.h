@@ -76,6 +76,11 @@ Result<std::vector<StatementOutcome>> execute_statements(soci::session& session,
 // failure throws. REQUIRES: a session set up by enable_statement_batches; no transaction
 // open; `query` has no on_check_violation.
 std::vector<SqlRow> begin_reading(soci::session& session, const SqlStatement& query);
+// The same with several reads, run in order after the BEGIN, still in ONE round trip;
+// returns each read's rows, in the order of `queries`. REQUIRES: 1..kMaxBatchStatements - 1
+// queries, none with on_check_violation; the rest as above.
+std::vector<std::vector<SqlRow>> begin_reading(soci::session& session,
+                                               std::span<const SqlStatement> queries);
 
 // One statement, now, for the common case of no on_check_violation: every failure
 // throws, so the outcome comes back directly. REQUIRES: !statement.on_check_violation.
