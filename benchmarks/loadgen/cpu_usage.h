@@ -99,4 +99,49 @@ inline std::vector<double> cpu_snapshot(const std::vector<CpuProcessGroup>& grou
   return seconds;
 }
 
+// The machine's CPU time (all cores, clock ticks) from the first line of /proc/stat:
+// "cpu  user nice system idle iowait irq softirq steal guest guest_nice". `steal` is the
+// time the hypervisor ran something else while this VM had work to run on its cores: on
+// the shared benchmark VM it comes in bursts and stalls every process at once, so a run
+// reports it next to its latencies.
+struct MachineTicks {
+  long long total = 0;  // user + nice + system + idle + iowait + irq + softirq + steal
+  long long steal = 0;
+};
+
+// Parses that line; nullopt when it is not a "cpu " line with at least the eight fields.
+inline std::optional<MachineTicks> parse_machine_ticks(std::string_view line) {
+  if (line.substr(0, 4) != "cpu ") return std::nullopt;
+  std::istringstream fields{std::string(line.substr(4))};
+  MachineTicks ticks;
+  for (int index = 0; index < 8; ++index) {
+    std::string field;
+    if (!(fields >> field) || field.empty() || field.size() > 18 ||
+        field.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    const long long value = std::stoll(field);
+    ticks.total += value;
+    if (index == 7) ticks.steal = value;
+  }
+  return ticks;
+}
+
+// Now, from /proc/stat; nullopt if unreadable.
+inline std::optional<MachineTicks> machine_ticks() {
+  std::ifstream file("/proc/stat");
+  std::string line;
+  if (!std::getline(file, line)) return std::nullopt;
+  return parse_machine_ticks(line);
+}
+
+// Steal as a percentage of the machine's CPU time between two readings; nullopt when
+// either is missing or no time passed.
+inline std::optional<double> steal_percent(const std::optional<MachineTicks>& before,
+                                           const std::optional<MachineTicks>& after) {
+  if (!before || !after || after->total <= before->total) return std::nullopt;
+  return 100.0 * static_cast<double>(after->steal - before->steal) /
+         static_cast<double>(after->total - before->total);
+}
+
 }  // namespace bourse::bench

@@ -48,3 +48,18 @@ TEST_CASE("this process's own CPU is readable and grows", "[loadgen]") {
   CHECK(*after > *before);
   CHECK_FALSE(bourse::bench::cpu_seconds(0).has_value());
 }
+
+TEST_CASE("steal is read from /proc/stat's cpu line and reported as a share", "[loadgen]") {
+  const auto ticks = bourse::bench::parse_machine_ticks("cpu  100 0 50 800 10 0 10 30 0 0");
+  REQUIRE(ticks.has_value());
+  CHECK(ticks->total == 1000);
+  CHECK(ticks->steal == 30);
+  CHECK_FALSE(bourse::bench::parse_machine_ticks("cpu0 1 2 3 4 5 6 7 8").has_value());
+  CHECK_FALSE(bourse::bench::parse_machine_ticks("cpu  1 2 3").has_value());
+  CHECK_FALSE(bourse::bench::parse_machine_ticks("cpu  1 2 x 4 5 6 7 8").has_value());
+  const bourse::bench::MachineTicks later{3000, 230};
+  CHECK(bourse::bench::steal_percent(ticks, later) == Approx(10.0));
+  CHECK_FALSE(bourse::bench::steal_percent(ticks, ticks).has_value());
+  CHECK_FALSE(bourse::bench::steal_percent(std::nullopt, later).has_value());
+  CHECK(bourse::bench::machine_ticks().has_value());
+}

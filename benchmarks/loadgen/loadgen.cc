@@ -51,6 +51,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -280,6 +281,7 @@ int main(int argc, char** argv) {
   std::vector<bourse::bench::CpuProcessGroup> cpu_groups = options.cpu_groups;
   cpu_groups.push_back({"loadgen", {static_cast<int>(::getpid())}});
   std::vector<double> cpu_at_start;  // cpu_snapshot() when the load starts
+  std::optional<bourse::bench::MachineTicks> machine_at_start;  // and the machine's ticks
   // Warm-up, untimed: one crossing pair per symbol through every stage (consumer groups
   // assigned, producers connected), waited for until settled.
   try {
@@ -305,6 +307,7 @@ int main(int argc, char** argv) {
     db << "SELECT DATE_FORMAT(NOW(6), '%Y-%m-%d %H:%i:%s.%f')", soci::into(load_started_db);
     statements_at_start = server_statements(db);
     cpu_at_start = bourse::bench::cpu_snapshot(cpu_groups);
+    machine_at_start = bourse::bench::machine_ticks();
   } catch (const std::exception& error) {
     std::fprintf(stderr, "loadgen: warm-up failed: %s\n", error.what());
     return 1;
@@ -437,6 +440,7 @@ int main(int argc, char** argv) {
   double final_after_s = -1;
   long long orders = 0, trades = 0, rows = 0, statements = 0;
   std::vector<double> cpu_used;  // CPU seconds per --cpu-pids group, load start to final
+  std::optional<double> steal_pct;  // the hypervisor's share of the cores, same span
   LatencyHistogram trade_latency, settled_latency;
   // Where order->settled goes, hop by hop (server timestamps): each relay from its outbox
   // row's insert to its mark (published_at is set after the broker acknowledged, so a hop
@@ -465,6 +469,7 @@ int main(int argc, char** argv) {
     statements = server_statements(db) - statements_at_start;
     const std::vector<double> cpu_at_end = bourse::bench::cpu_snapshot(cpu_groups);
     for (std::size_t i = 0; i < cpu_at_end.size(); ++i) cpu_used.push_back(cpu_at_end[i] - cpu_at_start[i]);
+    steal_pct = bourse::bench::steal_percent(machine_at_start, bourse::bench::machine_ticks());
     sampling_done = true;
     orders = scalar(db, "SELECT COUNT(*) FROM orders");
     db << "SELECT COUNT(*) FROM trades WHERE executed_at >= :start", soci::use(load_started_db),
@@ -601,6 +606,9 @@ int main(int argc, char** argv) {
     cpu_json += (cpu_json.empty() ? "" : ",") + std::string(part);
   }
   std::printf("  CPU ms per order: %s; system under test %.3f\n", cpu_line.c_str(), cpu_total_ms);
+  // -1 when /proc/stat could not be read.
+  std::printf("  steal (the hypervisor running others on these cores): %.1f %% of the machine's CPU time\n",
+              steal_pct.value_or(-1));
   if (options.raw_db_rows_per_s > 0) {
     std::printf("  vs raw DB ceiling (1 order row + 1 outbox row per order): %.0f orders/s -> %.1f %%\n",
                 options.raw_db_rows_per_s / 2.0, db_ratio * 100);
@@ -610,13 +618,13 @@ int main(int argc, char** argv) {
               "\"rows_per_order\":%.2f,\"statements_per_order\":%.2f,\"raw_db_rows_per_s\":%.0f,\"raw_kafka_msgs_per_s\":%.0f,"
               "\"failed\":%lld,\"max_lag\":%.0f,\"final_after_s\":%.2f,\"sustainable\":%s,\"answered_share\":%s,"
               "\"order_relay_p50_ms\":%.2f,\"trade_to_settled_p50_ms\":%.2f,"
-              "\"cpu_ms_per_order\":%.3f,\"cpu_ms_per_order_by_process\":{%s},"
+              "\"cpu_ms_per_order\":%.3f,\"cpu_ms_per_order_by_process\":{%s},\"steal_pct\":%.1f,"
               "\"reconciliation\":\"%s\"}\n",
               orders_per_s, trades_per_s, accepts.percentile_ms(50), accepts.percentile_ms(99),
               trade_latency.percentile_ms(99), settled_latency.percentile_ms(99), rows_per_order,
               statements_per_order, options.raw_db_rows_per_s, options.raw_kafka_msgs_per_s, counts.failed.load(), max_lag,
               final_after_s, sustainable ? "true" : "false", answered_share_json.c_str(),
               order_relay.percentile_ms(50), trade_to_settled.percentile_ms(50), cpu_total_ms,
-              cpu_json.c_str(), reconciliation.c_str());
+              cpu_json.c_str(), steal_pct.value_or(-1), reconciliation.c_str());
   return sustainable ? 0 : 1;
 }
