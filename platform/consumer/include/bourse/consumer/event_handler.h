@@ -2,7 +2,8 @@
 // batch of events.
 //
 // handle_batch() is what the consumer calls: once per batch transaction, with the batch's
-// NEW events (valid envelopes whose processed_events claim was new in this transaction,
+// NEW events (valid envelopes whose event id this group has not processed: their
+// processed_events claims are written with the batch's COMMIT,
 // plus every copy of the types the handler deduplicates itself, see deduplicates();
 // duplicates and malformed envelopes are left out), of one or more partitions: each
 // partition's events consecutive and in offset order, the partitions one after another.
@@ -63,10 +64,10 @@ class EventHandler {
   virtual Status handle_batch(soci::session& session, std::span<const DeliveredEvent> events);
   // What the consumer calls. As handle_batch, but the handler may append its last writes
   // (statements that need nothing back, db/sql_batch.h) to `last_writes` instead of
-  // running them: the consumer sends them, then the partition's offset and the COMMIT, in
-  // one round trip. They are part of the batch exactly as run statements would be; a
-  // failing one rolls the batch back like a failed handle_batch (its on_check_violation
-  // Error, if any, is the batch's failure). Default: handle_batch(session, events).
+  // running them: the consumer sends them, then the batch's claims, the partition's
+  // offset and the COMMIT, in one round trip. They are part of the batch exactly as run
+  // statements would be; a failing one rolls the batch back like a failed handle_batch
+  // (its on_check_violation Error, if any, is the batch's failure). Default: handle_batch(session, events).
   virtual Status handle_batch_ending_with(soci::session& session,
                                           std::span<const DeliveredEvent> events,
                                           std::vector<db::SqlStatement>& last_writes);
