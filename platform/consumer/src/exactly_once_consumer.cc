@@ -651,22 +651,21 @@ struct ExactlyOnceConsumer::Impl final : kafka::AssignmentListener {
       }
     }
     const std::vector<bool> is_new = detail::new_events(event_ids, start.processed);
-    std::vector<std::string> claims;  // the new ones
-    for (std::size_t i = 0; i < event_ids.size(); ++i) {
-      if (is_new[i]) claims.push_back(event_ids[i]);
-    }
     std::vector<DeliveredEvent> fresh;
     std::vector<RunOutcome*> fresh_runs;
-    std::size_t claimed = 0;
+    std::vector<std::string> claims;  // the new claimable ones, written with the COMMIT
+    std::size_t claimable = 0;
     for (std::size_t i = 0; i < parsed.size(); ++i) {
-      if (self_deduplicated[i] || is_new[claimed++]) {
+      const bool claimed = !self_deduplicated[i] && is_new[claimable++];
+      if (self_deduplicated[i] || claimed) {
+        if (claimed) claims.push_back(parsed[i].event_id);
         fresh.push_back(DeliveredEvent{parsed[i], *parsed_messages[i]});
         fresh_runs.push_back(parsed_runs[i]);
       } else {
         ++parsed_runs[i]->duplicates;
       }
     }
-    BOURSE_ASSERT(claimed == is_new.size(), "every claimed event was looked at once");
+    BOURSE_ASSERT(claimable == is_new.size(), "every claimable event was looked at once");
     if (!fresh.empty()) {
       // A failure is reported against the batch's first new event; a failed batch of
       // several messages is retried one by one anyway, which names the culprit.

@@ -67,7 +67,8 @@ class EventHandler {
   // running them: the consumer sends them, then the batch's claims, the partition's
   // offset and the COMMIT, in one round trip. They are part of the batch exactly as run
   // statements would be; a failing one rolls the batch back like a failed handle_batch
-  // (its on_check_violation Error, if any, is the batch's failure). Default: handle_batch(session, events).
+  // (its on_check_violation Error, if any, is the batch's failure).
+  // Default: handle_batch(session, events).
   virtual Status handle_batch_ending_with(soci::session& session,
                                           std::span<const DeliveredEvent> events,
                                           std::vector<db::SqlStatement>& last_writes);
