@@ -2,7 +2,7 @@
 // crosses a dozen threads and processes (HTTP I/O thread, committer, MariaDB's connection
 // threads, relays, librdkafka, the broker, consumers), and at low and moderate rates each
 // crossing wakes a thread that was asleep, so the system's CPU per order follows the number
-// of hand-offs (docs/PERFORMANCE.md, "3 Dec, 10:45-11:35"). This bench measures one
+// of hand-offs (docs/PERFORMANCE.md, "3 Dec, 10:45-11:15"). This bench measures one
 // hand-off in isolation, to tell the machine's share from the project's:
 //
 //   handoff_cost_bench [--server-pid P] [--rounds 3] [--round-trips 20000] [--gap-us 2000]
