@@ -4,7 +4,7 @@
 // Under load the outboxes' statements are about a third of MariaDB's statement time
 // (docs/PERFORMANCE.md, "3 Dec, 07:45-09:30": marks 15 %, fetches 8.5 %, inserts 8 %,
 // barriers 5 %); this bench says how much of that the other design would save, before
-// anyone builds it (docs/PERFORMANCE.md, "3 Dec, 11:30-12:30").
+// anyone builds it (docs/PERFORMANCE.md, "3 Dec, 11:20-11:40").
 //
 //   outbox_cost_bench --server-pid P [--rounds 3] [--cycles 1000] [--rows 28]
 //   Database: the stack's (BOURSE_DB_*, e.g. `source .stack/env`): a scratch database,
@@ -24,10 +24,16 @@
 //              with no published_at index; the relay fetches `WHERE id > <published up to>
 //              ORDER BY id LIMIT 500` and, in the same packet, records the last batch's
 //              highest id in a one-row progress table.
+//   deleted    (not built either) as marked, but the relay deletes the last batch
+//              instead of marking it: the (published_at, id) index only ever holds
+//              unpublished rows, and no cleanup is left for later (a marked row is also
+//              deleted later, after its retention: that delete is not in this bench).
+// Each run ends when InnoDB has purged what it left (Innodb_history_list_length < 100).
 // The server's CPU is read from /proc/P/stat around each run (the stack's MariaDB must
 // serve nothing else meanwhile). Prints each run, medians, and a final JSON line
 // {"bench":"outbox_cost","rows_per_transaction":..,"marked_server_us_per_row":..,
-//  "sequenced_server_us_per_row":..,"sequenced_over_marked":..}.
+//  "sequenced_server_us_per_row":..,"deleted_server_us_per_row":..,
+//  "sequenced_over_marked":..,"deleted_over_marked":..}.
 #include <mysql.h>
 #include <unistd.h>
 
@@ -94,6 +100,7 @@ const char* const kSchema =
     " published_at TIMESTAMP(6) NULL DEFAULT NULL,"
     " UNIQUE KEY uq_marked_event (event_id), KEY ix_marked_unpublished (published_at, id)"
     ") ENGINE=InnoDB;"
+    "CREATE TABLE deleted_outbox LIKE marked_outbox;"
     "CREATE TABLE sequenced_outbox ("
     " id BIGINT NOT NULL PRIMARY KEY,"
     " event_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
@@ -112,8 +119,10 @@ const char* const kSchema =
     "INSERT INTO outbox_sequences VALUES ('sequenced_outbox', 0);"
     "INSERT INTO outbox_progress VALUES ('sequenced_outbox', 0)";
 
-enum class Mode { kMarked, kSequenced };
-const char* name(Mode mode) { return mode == Mode::kMarked ? "marked" : "sequenced"; }
+enum class Mode { kMarked, kSequenced, kDeleted };
+const char* name(Mode mode) {
+  return mode == Mode::kMarked ? "marked" : mode == Mode::kSequenced ? "sequenced" : "deleted";
+}
 
 class Rows {
  public:
@@ -144,6 +153,23 @@ std::string join(const std::vector<long long>& ids) {
   return out;
 }
 
+// Waits (at most 20 s) until InnoDB has purged what the run left behind (the old index
+// entries of a mark, the rows of a delete), so that this work counts for the run that
+// made it rather than for the next one.
+void wait_for_purge(MYSQL* connection) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string sql = "SHOW GLOBAL STATUS LIKE 'Innodb_history_list_length'";
+    if (mysql_real_query(connection, sql.data(), sql.size()) != 0) die(mysql_error(connection));
+    MYSQL_RES* result = mysql_store_result(connection);
+    MYSQL_ROW row = result != nullptr ? mysql_fetch_row(result) : nullptr;
+    const long long pending = row != nullptr ? std::atoll(row[1]) : 0;
+    if (result != nullptr) mysql_free_result(result);
+    if (pending < 100) return;
+    usleep(50'000);
+  }
+}
+
 struct RunResult {
   double server_us_per_row;
   double client_us_per_row;
@@ -159,8 +185,9 @@ RunResult run(MYSQL* writer, MYSQL* relay, Mode mode, int pid, int cycles, int r
   const double client_before = bourse::bench::cpu_seconds(::getpid()).value_or(-1);
   for (int cycle = 0; cycle < cycles; ++cycle) {
     std::string packet = "BEGIN;";
-    if (mode == Mode::kMarked) {
-      packet += std::string("INSERT INTO marked_outbox (") + kColumns + ") VALUES ";
+    if (mode != Mode::kSequenced) {
+      packet += std::string("INSERT INTO ") + (mode == Mode::kMarked ? "marked" : "deleted") +
+                "_outbox (" + kColumns + ") VALUES ";
       for (int r = 0; r < rows; ++r) packet += (r == 0 ? "(" : ",(") + values.values() + ")";
     } else {
       packet += "UPDATE outbox_sequences SET next_id = LAST_INSERT_ID(next_id + " +
@@ -175,7 +202,17 @@ RunResult run(MYSQL* writer, MYSQL* relay, Mode mode, int pid, int cycles, int r
     query_all(writer, packet);
 
     std::string fetch;
-    if (mode == Mode::kMarked) {
+    if (mode == Mode::kDeleted) {
+      fetch = "SELECT id, event_id, event_type, topic, message_key, payload FROM deleted_outbox "
+              "WHERE published_at IS NULL" +
+              (last_batch.empty() ? std::string() : " AND id NOT IN (" + join(last_batch) + ")") +
+              " ORDER BY id LIMIT 500;";
+      fetch += last_batch.empty()
+                   ? "INSERT INTO outbox_relay_barriers (outbox, barriers) SELECT 'deleted', 1 "
+                     "FROM DUAL WHERE FOUND_ROWS() > 0 ON DUPLICATE KEY UPDATE barriers = "
+                     "barriers + 1"
+                   : "DELETE FROM deleted_outbox WHERE id IN (" + join(last_batch) + ")";
+    } else if (mode == Mode::kMarked) {
       fetch = "SELECT id, event_id, event_type, topic, message_key, payload FROM marked_outbox "
               "WHERE published_at IS NULL" +
               (last_batch.empty() ? std::string() : " AND id NOT IN (" + join(last_batch) + ")") +
@@ -200,17 +237,21 @@ RunResult run(MYSQL* writer, MYSQL* relay, Mode mode, int pid, int cycles, int r
     }
     last_batch = fetched.front();
   }
+  wait_for_purge(relay);
   const double server_after = bourse::bench::cpu_seconds(pid).value_or(-1);
   const double client_after = bourse::bench::cpu_seconds(::getpid()).value_or(-1);
   if (server_before < 0 || server_after < 0) die("cannot read /proc/<server-pid>/stat");
   // The last batch's mark / progress, so that the next run starts with nothing pending.
-  if (mode == Mode::kMarked) {
+  if (mode == Mode::kDeleted) {
+    query_all(relay, "DELETE FROM deleted_outbox WHERE id IN (" + join(last_batch) + ")");
+  } else if (mode == Mode::kMarked) {
     query_all(relay, "UPDATE marked_outbox SET published_at = NOW(6) WHERE id IN (" +
                          join(last_batch) + ")");
   } else {
     query_all(relay, "UPDATE outbox_progress SET published_id = " +
                          std::to_string(last_batch.back()) + " WHERE outbox = 'sequenced_outbox'");
   }
+  wait_for_purge(relay);
   const double total_rows = static_cast<double>(cycles) * rows;
   return {(server_after - server_before) * 1e6 / total_rows,
           (client_after - client_before) * 1e6 / total_rows};
@@ -248,9 +289,9 @@ int main(int argc, char** argv) {
   MYSQL* relay = connect(database.config());
   query_all(writer, kSchema);
   Rows values(42);
-  std::vector<double> server[2], total[2];
+  std::vector<double> server[3], total[3];
   for (int round = 1; round <= rounds; ++round) {
-    for (const Mode mode : {Mode::kMarked, Mode::kSequenced}) {
+    for (const Mode mode : {Mode::kMarked, Mode::kSequenced, Mode::kDeleted}) {
       const RunResult result = run(writer, relay, mode, pid, cycles, rows, values);
       server[static_cast<int>(mode)].push_back(result.server_us_per_row);
       total[static_cast<int>(mode)].push_back(result.server_us_per_row + result.client_us_per_row);
@@ -260,14 +301,17 @@ int main(int argc, char** argv) {
   }
   mysql_close(writer);
   mysql_close(relay);
-  const double marked = median(server[0]), sequenced = median(server[1]);
+  const double marked = median(server[0]), sequenced = median(server[1]),
+               deleted = median(server[2]);
   std::printf("median server CPU per row, %d rows per transaction: marked %.1f us, sequenced "
-              "%.1f us (%.0f %%); server + client: marked %.1f us, sequenced %.1f us\n",
-              rows, marked, sequenced, 100.0 * sequenced / marked, median(total[0]),
-              median(total[1]));
+              "%.1f us (%.0f %%), deleted %.1f us (%.0f %%); server + client: marked %.1f us, "
+              "sequenced %.1f us, deleted %.1f us\n",
+              rows, marked, sequenced, 100.0 * sequenced / marked, deleted,
+              100.0 * deleted / marked, median(total[0]), median(total[1]), median(total[2]));
   std::printf("{\"bench\":\"outbox_cost\",\"rows_per_transaction\":%d,"
               "\"marked_server_us_per_row\":%.2f,\"sequenced_server_us_per_row\":%.2f,"
-              "\"sequenced_over_marked\":%.3f}\n",
-              rows, marked, sequenced, sequenced / marked);
+              "\"deleted_server_us_per_row\":%.2f,\"sequenced_over_marked\":%.3f,"
+              "\"deleted_over_marked\":%.3f}\n",
+              rows, marked, sequenced, deleted, sequenced / marked, deleted / marked);
   return 0;
 }
