@@ -43,8 +43,11 @@
 #include <vector>
 
 #include "loadgen/cpu_usage.h"
+#include "bench_flags.h"
 
 namespace {
+
+using bourse::bench::median;
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "handoff_cost_bench: %s\n", what.c_str());
@@ -163,11 +166,6 @@ double client_sleeps(MYSQL* connection, const std::string& sql, int round_trips)
   return static_cast<double>(after.ru_nvcsw - before.ru_nvcsw) / round_trips;
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
 std::string env_or(const char* name, const char* fallback) {
   const char* value = std::getenv(name);
   return value != nullptr ? value : fallback;
@@ -177,17 +175,13 @@ std::string env_or(const char* name, const char* fallback) {
 
 int main(int argc, char** argv) {
   int server_pid = 0, rounds = 3, round_trips = 20'000, gap_us = 2'000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const int value = std::atoi(argv[i + 1]);
-    if (flag == "--server-pid") server_pid = value;
-    else if (flag == "--rounds") rounds = value;
-    else if (flag == "--round-trips") round_trips = value;
-    else if (flag == "--gap-us") gap_us = value;
-    else {
-      std::fprintf(stderr, "handoff_cost_bench: unknown flag %s\n", flag.c_str());
-      return 2;
-    }
+  if (!bourse::bench::parse_int_flags(
+          "handoff_cost_bench", argc, argv,
+          {{"--server-pid", &server_pid},
+           {"--rounds", &rounds},
+           {"--round-trips", &round_trips},
+           {"--gap-us", &gap_us}})) {
+    return 2;
   }
   if (server_pid < 0 || rounds < 1 || rounds > 20 || round_trips < 100 ||
       round_trips > 10'000'000 || gap_us < 1 || gap_us > 100'000) {

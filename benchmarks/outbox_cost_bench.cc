@@ -46,9 +46,12 @@
 #include <vector>
 
 #include "loadgen/cpu_usage.h"
+#include "bench_flags.h"
 #include "test_database.h"
 
 namespace {
+
+using bourse::bench::median;
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "outbox_cost_bench: %s\n", what.c_str());
@@ -202,27 +205,25 @@ RunResult run(MYSQL* writer, MYSQL* relay, Mode mode, int pid, int cycles, int r
     query_all(writer, packet);
 
     std::string fetch;
-    if (mode == Mode::kDeleted) {
-      fetch = "SELECT id, event_id, event_type, topic, message_key, payload FROM deleted_outbox "
-              "WHERE published_at IS NULL" +
-              (last_batch.empty() ? std::string() : " AND id NOT IN (" + join(last_batch) + ")") +
+    if (mode != Mode::kSequenced) {
+      // As the relay does today: the last batch leaves the fetch and is marked (or deleted)
+      // with it; with nothing to mark, the durability barrier instead.
+      const std::string table = std::string(name(mode)) + "_outbox";
+      const std::string last = join(last_batch);
+      fetch = "SELECT id, event_id, event_type, topic, message_key, payload FROM " + table +
+              " WHERE published_at IS NULL" +
+              (last_batch.empty() ? std::string() : " AND id NOT IN (" + last + ")") +
               " ORDER BY id LIMIT 500;";
-      fetch += last_batch.empty()
-                   ? "INSERT INTO outbox_relay_barriers (outbox, barriers) SELECT 'deleted', 1 "
-                     "FROM DUAL WHERE FOUND_ROWS() > 0 ON DUPLICATE KEY UPDATE barriers = "
-                     "barriers + 1"
-                   : "DELETE FROM deleted_outbox WHERE id IN (" + join(last_batch) + ")";
-    } else if (mode == Mode::kMarked) {
-      fetch = "SELECT id, event_id, event_type, topic, message_key, payload FROM marked_outbox "
-              "WHERE published_at IS NULL" +
-              (last_batch.empty() ? std::string() : " AND id NOT IN (" + join(last_batch) + ")") +
-              " ORDER BY id LIMIT 500;";
-      fetch += last_batch.empty()
-                   ? "INSERT INTO outbox_relay_barriers (outbox, barriers) SELECT 'marked', 1 "
-                     "FROM DUAL WHERE FOUND_ROWS() > 0 ON DUPLICATE KEY UPDATE barriers = "
-                     "barriers + 1"
-                   : "UPDATE marked_outbox FORCE INDEX (PRIMARY) SET published_at = NOW(6) "
-                     "WHERE id IN (" + join(last_batch) + ") AND published_at IS NULL";
+      if (last_batch.empty()) {
+        fetch += "INSERT INTO outbox_relay_barriers (outbox, barriers) SELECT '" + table +
+                 "', 1 FROM DUAL WHERE FOUND_ROWS() > 0 ON DUPLICATE KEY UPDATE barriers = "
+                 "barriers + 1";
+      } else if (mode == Mode::kMarked) {
+        fetch += "UPDATE " + table + " FORCE INDEX (PRIMARY) SET published_at = NOW(6) WHERE id "
+                 "IN (" + last + ") AND published_at IS NULL";
+      } else {
+        fetch += "DELETE FROM " + table + " WHERE id IN (" + last + ")";
+      }
     } else {
       const long long fetch_from = last_batch.empty() ? published_up_to : last_batch.back();
       fetch = "SELECT id, event_id, event_type, topic, message_key, payload FROM "
@@ -257,26 +258,17 @@ RunResult run(MYSQL* writer, MYSQL* relay, Mode mode, int pid, int cycles, int r
           (client_after - client_before) * 1e6 / total_rows};
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   int pid = 0, rounds = 3, cycles = 1000, rows = 28;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const int value = std::atoi(argv[i + 1]);
-    if (flag == "--server-pid") pid = value;
-    else if (flag == "--rounds") rounds = value;
-    else if (flag == "--cycles") cycles = value;
-    else if (flag == "--rows") rows = value;
-    else {
-      std::fprintf(stderr, "outbox_cost_bench: unknown flag %s\n", flag.c_str());
-      return 2;
-    }
+  if (!bourse::bench::parse_int_flags(
+          "outbox_cost_bench", argc, argv,
+          {{"--server-pid", &pid},
+           {"--rounds", &rounds},
+           {"--cycles", &cycles},
+           {"--rows", &rows}})) {
+    return 2;
   }
   if (pid <= 0 || rounds < 1 || rounds > 20 || cycles < 1 || cycles > 100'000 || rows < 1 ||
       rows > 500) {

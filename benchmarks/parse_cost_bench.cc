@@ -36,10 +36,13 @@
 
 #include "bourse/db/connection_pool.h"
 #include "bourse/db/migrator.h"
+#include "bench_flags.h"
 #include "loadgen/cpu_usage.h"
 #include "test_database.h"
 
 namespace {
+
+using bourse::bench::median;
 
 constexpr int kColumns = 13;
 constexpr int kStatementsPerTransaction = 10;
@@ -205,26 +208,17 @@ RunResult run(MYSQL* connection, Mode mode, int pid, int transactions, int rows_
                    (client_after - client_before) * 1e6 / total_rows, wall * 1e6 / total_rows};
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   int pid = 0, rounds = 3, transactions = 300, rows_per_statement = 32;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const int value = std::atoi(argv[i + 1]);
-    if (flag == "--server-pid") pid = value;
-    else if (flag == "--rounds") rounds = value;
-    else if (flag == "--transactions") transactions = value;
-    else if (flag == "--rows") rows_per_statement = value;
-    else {
-      std::fprintf(stderr, "parse_cost_bench: unknown flag %s\n", flag.c_str());
-      return 2;
-    }
+  if (!bourse::bench::parse_int_flags(
+          "parse_cost_bench", argc, argv,
+          {{"--server-pid", &pid},
+           {"--rounds", &rounds},
+           {"--transactions", &transactions},
+           {"--rows", &rows_per_statement}})) {
+    return 2;
   }
   if (pid <= 0 || rounds < 1 || rounds > 20 || transactions < 1 || transactions > 100'000 ||
       rows_per_statement < 1 || rows_per_statement > 1'000) {
