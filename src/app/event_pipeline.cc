@@ -25,6 +25,10 @@ std::string group_name(const config::KafkaSettings& settings, std::string_view g
   return settings.topic_prefix + std::string(group);
 }
 
+static_assert(config::kMinRelayIdlePollMax == outbox::kMinRelayPollInterval &&
+                  config::kMaxRelayIdlePollMax == outbox::kMaxRelayPollInterval,
+              "outbox.relay_idle_poll_max_ms is range-checked with the relay's own bounds");
+
 Result<std::unique_ptr<EventPipeline>> EventPipeline::create(
     const config::Config& config, db::ConnectionPool& pool, metrics::Registry& registry,
     const Clock& clock, const std::vector<EventStream>& streams) {
@@ -36,6 +40,7 @@ Result<std::unique_ptr<EventPipeline>> EventPipeline::create(
     outbox::RelayOptions options;
     options.table = std::string(stream.outbox_table);
     options.instance_id = instance;
+    options.idle_poll_max = config.outbox.relay_idle_poll_max;
     options.exit_process_after_produce_for_testing =
         config.faults.relay_exit_after_produce == stream.outbox_table;
     auto relay = outbox::Relay::create(

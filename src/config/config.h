@@ -61,6 +61,20 @@ struct KafkaSettings {
   std::chrono::milliseconds matching_batch_wait{50};
 };
 
+// Bounds of outbox.relay_idle_poll_max_ms: the relay's own kMinRelayPollInterval and
+// kMaxRelayPollInterval (static_assert in src/app/event_pipeline.cc).
+inline constexpr std::chrono::milliseconds kMinRelayIdlePollMax{1};
+inline constexpr std::chrono::milliseconds kMaxRelayIdlePollMax{10'000};
+
+// The outbox relays (modules/outbox, relay_options.h).
+struct OutboxSettings {
+  // Longest wait of an idle relay (outbox.relay_idle_poll_max_ms, [1, 10000]): after
+  // fetches that found nothing the 20 ms poll doubles up to this. Rows this instance
+  // commits wake its relays at once; rows committed by OTHER instances wait at most this
+  // long after an idle spell. 20 or less: no back-off (the relays poll every 20 ms).
+  std::chrono::milliseconds relay_idle_poll_max{160};
+};
+
 // Fault injection for the chaos suite; empty = off (the default). Never set in
 // production: the process dies on purpose.
 struct FaultSettings {
@@ -147,6 +161,7 @@ struct Config {
   StreamSettings stream;
   db::DbConfig db;
   KafkaSettings kafka;
+  OutboxSettings outbox;
   BlockingSettings blocking;
   SchedulerSettings scheduler;
   PriceSettings prices;

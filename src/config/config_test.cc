@@ -107,6 +107,23 @@ TEST_CASE("kafka.matching_batch_wait_ms loads apart from the consumers' and is r
   CHECK_FALSE(load(source).ok());
 }
 
+TEST_CASE("outbox.relay_idle_poll_max_ms loads and is range-checked", "[config]") {
+  Source source;
+  auto config = load(source);
+  REQUIRE(config.ok());
+  CHECK(config->outbox.relay_idle_poll_max == std::chrono::milliseconds(160));
+  source.overrides = {"outbox.relay_idle_poll_max_ms=20"};
+  config = load(source);
+  REQUIRE(config.ok());
+  CHECK(config->outbox.relay_idle_poll_max == std::chrono::milliseconds(20));
+  source.overrides = {"outbox.relay_idle_poll_max_ms=10000"};
+  REQUIRE(load(source).ok());
+  source.overrides = {"outbox.relay_idle_poll_max_ms=0"};
+  CHECK_FALSE(load(source).ok());
+  source.overrides = {"outbox.relay_idle_poll_max_ms=10001"};
+  CHECK_FALSE(load(source).ok());
+}
+
 TEST_CASE("file < environment < --set", "[config]") {
   Source source;
   source.config_file = write_file(

@@ -261,6 +261,7 @@ struct Relay::State {
     if (!fetched) return fail(fetched.error(), "lease");
     const std::vector<OutboxRow>& rows = fetched->rows;
     Iteration done{rows.size(), fetched->marked, false};
+    if (rows.empty()) metrics.empty_polls_total.inc();
 
     if (!rows.empty()) {
       // Only durable rows leave: a row visible to the fetch may belong to a transaction
@@ -398,6 +399,7 @@ void Relay::run_loop() {
   log::info("outbox relay started",
             {{"outbox", state.options.table}, {"instance", state.options.instance_id}});
   std::chrono::milliseconds backoff = kRelayInitialBackoff;
+  std::uint64_t empty_polls = 0;  // consecutive polls that found no row (idle back-off)
   for (;;) {
     {
       std::lock_guard lock(state.control_mutex);
@@ -414,8 +416,10 @@ void Relay::run_loop() {
         backoff = kRelayInitialBackoff;
         // A full batch means more is probably waiting, and a produced batch's mark rides
         // on the next fetch: go again at once.
+        empty_polls = result->fetched == 0 ? empty_polls + 1 : 0;
         if (result->fetched < state.options.batch_size && !result->marks_pending) {
-          wait = state.options.poll_interval;
+          wait = empty_polls == 0 ? state.options.poll_interval
+                                  : idle_poll_wait(state.options, empty_polls);
           idle = true;
         }
       } else if (result.error().reason == kLeaseNotHeldReason) {

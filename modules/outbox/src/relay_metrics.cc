@@ -27,6 +27,11 @@ RelayMetrics::RelayMetrics(metrics::Registry& registry, std::string_view table)
       lease_held(registry
                      .gauge(kMetricLeaseHeld, "1 while this process is the outbox's active relay",
                             {"outbox"})
-                     .with({table})) {}
+                     .with({table})),
+      empty_polls_total(registry
+                            .counter(kMetricEmptyPollsTotal,
+                                     "Fetches of the lease holder that found no unpublished row",
+                                     {"outbox"})
+                            .with({table})) {}
 
 }  // namespace bourse::outbox

@@ -16,6 +16,7 @@ struct RelayMetrics {
   metrics::Counter& published_total;
   metrics::Counter& publish_failures_total;
   metrics::Gauge& lease_held;
+  metrics::Counter& empty_polls_total;
 };
 
 }  // namespace bourse::outbox

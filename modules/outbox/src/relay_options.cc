@@ -1,5 +1,8 @@
 #include "bourse/outbox/relay_options.h"
 
+#include <algorithm>
+
+#include "bourse/common/assert.h"
 #include "bourse/outbox/outbox_writer.h"
 
 namespace bourse::outbox {
@@ -29,6 +32,9 @@ Status validate(const RelayOptions& options) {
   if (!within(options.poll_interval, kMinRelayPollInterval, kMaxRelayPollInterval)) {
     return invalid("poll_interval", "in [1 ms, 10 s]");
   }
+  if (!within(options.idle_poll_max, kMinRelayPollInterval, kMaxRelayPollInterval)) {
+    return invalid("idle_poll_max", "in [1 ms, 10 s]");
+  }
   if (!within(options.lease_retry_interval, kMinRelayLeaseRetryInterval,
               kMaxRelayLeaseRetryInterval)) {
     return invalid("lease_retry_interval", "in [10 ms, 60 s]");
@@ -43,6 +49,15 @@ Status validate(const RelayOptions& options) {
     return invalid("delivery_timeout", "in [100 ms, 120 s]");
   }
   return Status::success();
+}
+
+std::chrono::milliseconds idle_poll_wait(const RelayOptions& options, std::uint64_t empty_polls) {
+  BOURSE_ASSERT(empty_polls >= 1, "called after a poll that found nothing");
+  const std::chrono::milliseconds ceiling = std::max(options.poll_interval, options.idle_poll_max);
+  std::chrono::milliseconds wait = options.poll_interval;
+  // Doubling stops at the ceiling (at most 10 s), so the product cannot overflow.
+  for (std::uint64_t i = 1; i < empty_polls && wait < ceiling; ++i) wait *= 2;
+  return std::min(wait, ceiling);
 }
 
 }  // namespace bourse::outbox

@@ -421,6 +421,33 @@ TEST_CASE("wake() publishes a committed row at once instead of after the poll in
   CHECK(read_topic(topic, 2).size() == 2);
 }
 
+TEST_CASE("an idle relay backs off to idle_poll_max and still publishes rows nobody woke it for",
+          "[outbox][relay][integration]") {
+  RelayFixture fixture;
+  const std::string topic = create_topic("relay-idle", 1);
+  metrics::Registry registry;
+  RelayOptions options = relay_options("idle");
+  options.poll_interval = std::chrono::milliseconds(1);  // without back-off: ~1,000 fetches/s
+  options.idle_poll_max = std::chrono::milliseconds(500);
+  auto relay = make_relay(fixture.pool, broker_config("relay-idle"), registry,
+                          SystemClock::instance(), options);
+  REQUIRE(relay->start().ok());
+  REQUIRE(eventually([&] { return relay->lease_held(); }, 10s));
+  const std::uint64_t at_lease = counter(registry, kMetricEmptyPollsTotal);
+  std::this_thread::sleep_for(2s);
+  // Waits of 1, 2, 4, ... 256 ms, then 500 ms: 9 fetches in the first ~0.5 s, 2 a second
+  // after. A slower machine only fetches less; 1 ms polling would fetch hundreds of times.
+  const std::uint64_t idle_fetches = counter(registry, kMetricEmptyPollsTotal) - at_lease;
+  CHECK(idle_fetches >= 1);
+  CHECK(idle_fetches <= 20);
+
+  // A row committed elsewhere (no wake): the next poll, at most idle_poll_max away, takes it.
+  fixture.append(topic, "AAPL", 1);
+  CHECK(eventually([&] { return fixture.published() == 1; }, 10s));
+  relay->stop();
+  CHECK(read_topic(topic, 1).size() == 1);
+}
+
 TEST_CASE("the relay thread sends each batch's mark with the next fetch, which is that "
           "fetch's durability barrier",
           "[outbox][relay][integration]") {

@@ -90,6 +90,7 @@ inline constexpr std::string_view kMetricPublishedTotal = "bourse_outbox_publish
 inline constexpr std::string_view kMetricPublishFailuresTotal =
     "bourse_outbox_publish_failures_total";
 inline constexpr std::string_view kMetricLeaseHeld = "bourse_outbox_lease_held";
+inline constexpr std::string_view kMetricEmptyPollsTotal = "bourse_outbox_empty_polls_total";
 
 // Error reasons of run_once().
 // kConflict: another instance holds the lease; this one is a standby (not a failure).

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "bourse/common/error.h"
@@ -60,6 +61,13 @@ struct RelayOptions {
   // Wait after a batch that was not full (nothing more to do right now).
   // [kMinRelayPollInterval, kMaxRelayPollInterval].
   std::chrono::milliseconds poll_interval{20};
+  // Longest wait of an idle relay: after fetches that found nothing, the wait doubles from
+  // poll_interval up to this (idle_poll_wait); a fetch that finds rows returns it to
+  // poll_interval. wake() ends any wait, so rows committed by THIS process are never
+  // delayed; rows committed by other instances wait at most this long after an idle
+  // spell. At or below poll_interval: no back-off. [kMinRelayPollInterval,
+  // kMaxRelayPollInterval].
+  std::chrono::milliseconds idle_poll_max{160};
   // Wait between two attempts to take the lease while another instance holds it.
   // [kMinRelayLeaseRetryInterval, kMaxRelayLeaseRetryInterval].
   std::chrono::milliseconds lease_retry_interval{500};
@@ -83,5 +91,10 @@ struct RelayOptions {
 
 // kInvalidArgument naming the first field out of its bounds.
 Status validate(const RelayOptions& options);
+
+// The wait after `empty_polls` consecutive fetches that found no row (>= 1):
+// poll_interval x 2^(empty_polls - 1), at most max(poll_interval, idle_poll_max).
+// REQUIRES: validate(options) succeeded; empty_polls >= 1.
+std::chrono::milliseconds idle_poll_wait(const RelayOptions& options, std::uint64_t empty_polls);
 
 }  // namespace bourse::outbox
