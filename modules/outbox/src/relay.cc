@@ -414,9 +414,9 @@ void Relay::run_loop() {
       }();
       if (result) {
         backoff = kRelayInitialBackoff;
-        // A full batch means more is probably waiting, and a produced batch's mark rides
-        // on the next fetch: go again at once.
         empty_polls = result->fetched == 0 ? empty_polls + 1 : 0;
+        // A full batch means more is probably waiting, and a produced batch's mark rides
+        // on the next fetch: go again at once. Otherwise wait, longer the longer idle.
         if (result->fetched < state.options.batch_size && !result->marks_pending) {
           wait = empty_polls == 0 ? state.options.poll_interval
                                   : idle_poll_wait(state.options, empty_polls);
