@@ -418,8 +418,7 @@ void Relay::run_loop() {
         // A full batch means more is probably waiting, and a produced batch's mark rides
         // on the next fetch: go again at once. Otherwise wait, longer the longer idle.
         if (result->fetched < state.options.batch_size && !result->marks_pending) {
-          wait = empty_polls == 0 ? state.options.poll_interval
-                                  : idle_poll_wait(state.options, empty_polls);
+          wait = idle_poll_wait(state.options, empty_polls);
           idle = true;
         }
       } else if (result.error().reason == kLeaseNotHeldReason) {

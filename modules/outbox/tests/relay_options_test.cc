@@ -67,6 +67,7 @@ TEST_CASE("an idle relay's wait doubles from poll_interval up to idle_poll_max",
   options.poll_interval = milliseconds(20);
   options.idle_poll_max = milliseconds(160);
   REQUIRE(validate(options).ok());
+  CHECK(idle_poll_wait(options, 0) == milliseconds(20));  // the last fetch found rows
   CHECK(idle_poll_wait(options, 1) == milliseconds(20));
   CHECK(idle_poll_wait(options, 2) == milliseconds(40));
   CHECK(idle_poll_wait(options, 3) == milliseconds(80));

@@ -92,9 +92,9 @@ struct RelayOptions {
 // kInvalidArgument naming the first field out of its bounds.
 Status validate(const RelayOptions& options);
 
-// The wait after `empty_polls` consecutive fetches that found no row (>= 1):
-// poll_interval x 2^(empty_polls - 1), at most max(poll_interval, idle_poll_max).
-// REQUIRES: validate(options) succeeded; empty_polls >= 1.
+// The wait after the last `empty_polls` fetches found no row (0: the last one found rows):
+// poll_interval x 2^(empty_polls - 1) (poll_interval for 0 and 1), at most
+// max(poll_interval, idle_poll_max). REQUIRES: validate(options) succeeded.
 std::chrono::milliseconds idle_poll_wait(const RelayOptions& options, std::uint64_t empty_polls);
 
 }  // namespace bourse::outbox
