@@ -87,15 +87,20 @@ int main(int argc, char** argv) {
             char event_id[48];
             std::snprintf(event_id, sizeof event_id, "%08x-0000-4000-8000-%012llx", static_cast<unsigned>(c),
                           static_cast<unsigned long long>(sequence & 0xffffffffffffULL));
-            outbox_rows += (i ? "," : "") + std::string("('") + event_id +
-                           "','OrderCreated','bourse.order-events','AAPL','" + payload + "')";
+            // Outbox ids are dense per outbox in the server (a sequence row bumped by each
+            // writer, modules/outbox/README.md "Ids and progress"); the raw ceiling takes
+            // the rows alone: ids of the connection's own range, no sequence.
+            const long long outbox_id = (static_cast<long long>(c) << 40) + sequence + 1;
+            outbox_rows += (i ? "," : "") + std::string("(") + std::to_string(outbox_id) + ",'" +
+                           event_id + "','OrderCreated','bourse.order-events','AAPL','" + payload +
+                           "')";
           }
           session.begin();
           session << "INSERT INTO raw_bench_orders (user_id, symbol, side, order_type, "
                      "time_in_force, quantity, price_units, reserved_cash_units, "
                      "reserved_quantity, cash_cap_units, status) VALUES " + order_rows;
-          session << "INSERT INTO raw_bench_outbox (event_id, event_type, topic, message_key, "
-                     "payload) VALUES " + outbox_rows;
+          session << "INSERT INTO raw_bench_outbox (id, event_id, event_type, topic, "
+                     "message_key, payload) VALUES " + outbox_rows;
           session.commit();
           orders += per_txn;
         }

@@ -155,9 +155,14 @@ void generate(soci::session& session, const Options& options) {
   BulkInsert trades(session,
                     "INSERT INTO trades (trade_id, symbol, price_units, quantity, buy_order_id,"
                     " sell_order_id, buyer, seller, executed_at, settled_at)");
+  // Outbox ids are dense and in commit order, handed out from the outbox's sequence row
+  // (no AUTO_INCREMENT): these rows take the ones after the table's last, and every one
+  // of them counts as published (the sequence and published_up_to move past them below).
+  long long outbox_id = 0;
+  session << "SELECT COALESCE(MAX(id), 0) FROM account_outbox", soci::into(outbox_id);
   BulkInsert outbox(session,
-                    "INSERT INTO account_outbox (event_id, event_type, topic, message_key,"
-                    " payload, published_at)");
+                    "INSERT INTO account_outbox (id, event_id, event_type, topic, message_key,"
+                    " payload)");
   BulkInsert processed(session, "INSERT INTO processed_events (consumer_group, event_id)");
 
   for (std::int64_t i = 0; i < pairs; ++i) {
@@ -207,8 +212,8 @@ void generate(soci::session& session, const Options& options) {
       std::string event_id;
       const std::string payload = envelope_of(event.kType, event.kAggregateType,
                                               event.aggregate_id(), event.to_json(), event_id);
-      outbox.add("(" + sql_text(event_id) + ",'TradeSettled','bench.account-events','AAPL','" +
-                 payload + "'," + now + ")");
+      outbox.add("(" + std::to_string(++outbox_id) + "," + sql_text(event_id) +
+                 ",'TradeSettled','bench.account-events','AAPL','" + payload + "')");
       if (!in_flight) processed.add("('" + std::string(kGroup) + "'," + sql_text(event_id) + ")");
       order_status = in_flight ? "OPEN" : "FILLED";
     } else if (cancelled) {
@@ -232,9 +237,8 @@ void generate(soci::session& session, const Options& options) {
         std::string event_id;
         const std::string payload = envelope_of(event.kType, event.kAggregateType,
                                                 event.aggregate_id(), event.to_json(), event_id);
-        outbox.add("(" + sql_text(event_id) +
-                   ",'ReservationReleased','bench.account-events','AAPL','" + payload + "'," + now +
-                   ")");
+        outbox.add("(" + std::to_string(++outbox_id) + "," + sql_text(event_id) +
+                   ",'ReservationReleased','bench.account-events','AAPL','" + payload + "')");
         processed.add("('" + std::string(kGroup) + "'," + sql_text(event_id) + ")");
       }
     }
@@ -266,6 +270,12 @@ void generate(soci::session& session, const Options& options) {
   settled.flush();
   trades.flush();
   outbox.flush();
+  session << "INSERT INTO outbox_sequences (outbox, last_id) VALUES ('account_outbox', :id)"
+             " ON DUPLICATE KEY UPDATE last_id = VALUES(last_id)",
+      soci::use(outbox_id);
+  session << "UPDATE outbox_relay_barriers SET published_up_to = :id"
+             " WHERE outbox = 'account_outbox'",
+      soci::use(outbox_id);
   processed.flush();
   // The balances are the sums of the ledger, as the account module keeps them.
   BulkInsert cash_rows(

@@ -79,7 +79,8 @@ struct OutboxSettings {
 // production: the process dies on purpose.
 struct FaultSettings {
   // An outbox table name: the first time that table's relay has produced a batch, the
-  // process exits at once (as kill -9 would), before marking the rows published.
+  // process exits at once (as kill -9 would), before the relay advances the outbox's
+  // "published up to" id past those rows.
   std::string relay_exit_after_produce;
 };
 

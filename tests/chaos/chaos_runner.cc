@@ -19,8 +19,9 @@
 //                 the front door must answer 503, and any 202 must survive
 //   kafka_cut     cut every connection between bourse and the broker at the proxy for 8 s
 //   relay_exit    both instances SIGKILLed, one restarted with faults.relay_exit_after_produce
-//                 (it dies right after its relay produced a batch, before marking it), then
-//                 both restarted normally: the batch is re-published, consumers dedupe
+//                 (it dies right after its relay produced a batch, before advancing the
+//                 outbox's "published up to" id past it), then both restarted normally:
+//                 the batch is re-published, consumers dedupe
 // After each fault: 3 s more traffic, traffic paused, wait until quiet (120 s at most),
 // then check every invariant (tests/support/flow_invariants.h) and reconciliation
 // (POST /v1/admin/reconciliation when the server has it). Prints one line per fault and a
@@ -317,7 +318,7 @@ int main(int argc, char** argv) {
       }
       const int exit_code = cluster.get(victim)->process().wait(0ms);
       fault_problem = exit_code == 137 ? "" : "relay_exit on " + table + ": the instance did not exit after produce (" + std::to_string(exit_code) + ")";
-      say("  relay_exit on " + table + ": " + (exit_code == 137 ? "the instance exited after produce, before marking" : fault_problem));
+      say("  relay_exit on " + table + ": " + (exit_code == 137 ? "the instance exited after produce, before recording the batch published" : fault_problem));
       cluster.kill(victim);
       cluster.start(0);
       cluster.start(1);

@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "input_decoding.h"
 #include "topic_reader.h"
+#include "unpublished_rows.h"
 
 using bourse::testing::BourseProcess;
 
@@ -87,9 +88,7 @@ TEST_CASE("trades through the service equal the pure engine's on the same journa
   const auto quiet = [&] {
     return scalar(pool, "SELECT COUNT(*) FROM orders WHERE status = 'PENDING'") == 0 &&
            scalar(pool, "SELECT COUNT(*) FROM trades WHERE settled_at IS NULL") == 0 &&
-           scalar(pool, "SELECT (SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL) + "
-                        "(SELECT COUNT(*) FROM matching_outbox WHERE published_at IS NULL) + "
-                        "(SELECT COUNT(*) FROM account_outbox WHERE published_at IS NULL)") == 0;
+           scalar(pool, bourse::testing::count_unpublished_rows_sql()) == 0;
   };
   const auto deadline = std::chrono::steady_clock::now() + 120s;
   while (!quiet() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100ms);

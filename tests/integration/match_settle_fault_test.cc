@@ -22,6 +22,7 @@
 #include "bourse/account/ledger.h"
 #include "bourse/db/connection_pool.h"
 #include "bourse_process.h"
+#include "unpublished_rows.h"
 
 using bourse::testing::BourseEnvironment;
 using bourse::testing::BourseProcess;
@@ -257,9 +258,7 @@ void fault_mid_flow_and_check(Fault fault) {
            scalar(pool, "SELECT COUNT(*) FROM trades WHERE settled_at IS NULL") == 0 &&
            scalar(pool, "SELECT COUNT(*) FROM settled_trades") ==
                scalar(pool, "SELECT COUNT(*) FROM trades") &&
-           scalar(pool, "SELECT (SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL) + "
-                        "(SELECT COUNT(*) FROM matching_outbox WHERE published_at IS NULL) + "
-                        "(SELECT COUNT(*) FROM account_outbox WHERE published_at IS NULL)") == 0;
+           scalar(pool, bourse::testing::count_unpublished_rows_sql()) == 0;
   };
   REQUIRE(eventually(quiet));
   std::this_thread::sleep_for(1s);

@@ -1,9 +1,11 @@
 // Goal: what order entry acknowledged is never lost and is published once per event:
 // a process killed while answering loses no accepted order (its reservation and event are
 // there, and the next process publishes the event); a relay that republishes after a crash
-// sends the same event ids again (consumers deduplicate by them); outbox rows that commit
-// out of order are all published; two instances publish each row once, in commit order per
-// symbol. Real bourse processes, real MariaDB, real Kafka.
+// sends the same event ids again (consumers deduplicate by them); a writer whose
+// transaction overlaps another's gets its outbox ids only after that one commits, so ids
+// follow commit order and every row is published, in that order; two instances publish
+// each row once, in commit order per symbol. Real bourse processes, real MariaDB, real
+// Kafka.
 #include <soci/soci.h>
 
 #include <boost/json.hpp>
@@ -13,6 +15,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "bourse/db/connection_pool.h"
 #include "bourse/order/events.h"
@@ -26,6 +29,8 @@ using bourse::testing::BourseProcess;
 namespace {
 
 constexpr auto kEventualTimeout = std::chrono::seconds(30);
+// How long a second outbox writer is seen waiting for the first one's commit.
+constexpr auto kStillQueued = std::chrono::milliseconds(500);
 
 template <typename Predicate>
 bool eventually(Predicate predicate, std::chrono::milliseconds timeout = kEventualTimeout) {
@@ -41,6 +46,13 @@ long long count(bourse::db::ConnectionPool& pool, const std::string& sql) {
   long long n = -1;
   REQUIRE(pool.with_session([&](soci::session& s) { s << sql, soci::into(n); }).ok());
   return n;
+}
+
+// Rows of order_outbox no relay has published yet: ids above the outbox's "published up
+// to" id (there is no per-row mark).
+long long unpublished_orders(bourse::db::ConnectionPool& pool) {
+  return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE " +
+                         bourse::outbox::unpublished_condition("order_outbox"));
 }
 
 void open_account(BourseProcess& server, const std::string& user, const char* cash) {
@@ -127,9 +139,7 @@ TEST_CASE("a process killed while answering loses no accepted order", "[flow][in
   BourseProcess second(environment, {});
   INFO(second.process().log());
   REQUIRE(second.wait_ready());
-  REQUIRE(eventually([&] {
-    return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL") == 0;
-  }));
+  REQUIRE(eventually([&] { return unpublished_orders(pool) == 0; }));
   auto messages =
       bourse::testing::read_topic(environment.topic_prefix + "order-events",
                                   static_cast<std::size_t>(orders), std::chrono::seconds(30));
@@ -144,25 +154,33 @@ TEST_CASE("a process killed while answering loses no accepted order", "[flow][in
 TEST_CASE("a relay that republishes after a crash sends the same event ids again",
           "[flow][integration]") {
   BourseEnvironment environment;
-  BourseProcess server(environment, {});
-  INFO(server.process().log());
-  REQUIRE(server.wait_ready());
   bourse::db::ConnectionPool pool(environment.database.config());
-  open_account(server, "alice", "10000");
-  auto client = server.client();
-  REQUIRE(client.post("/v1/orders", buy("alice")).status == 202);
-  REQUIRE(client.post("/v1/orders", buy("alice")).status == 202);
-  REQUIRE(eventually([&] {
-    return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL") == 0;
-  }));
+  {
+    BourseProcess first(environment, {});
+    INFO(first.process().log());
+    REQUIRE(first.wait_ready());
+    open_account(first, "alice", "10000");
+    auto client = first.client();
+    REQUIRE(client.post("/v1/orders", buy("alice")).status == 202);
+    REQUIRE(client.post("/v1/orders", buy("alice")).status == 202);
+    REQUIRE(eventually([&] { return unpublished_orders(pool) == 0; }));
+    first.process().signal(SIGKILL);
+    first.process().wait(std::chrono::seconds(10));
+  }
   // The state a relay leaves when it crashes after the broker acknowledged the batch and
-  // before it marked the rows published.
-  REQUIRE(pool.with_session(
-                  [&](soci::session& s) { s << "UPDATE order_outbox SET published_at = NULL"; })
+  // before it recorded the batch published: the outbox's "published up to" id below the
+  // rows. A running relay keeps that id in memory and reads it only when it takes the
+  // lease, hence the crash first and the next process after the rewind.
+  REQUIRE(pool.with_session([&](soci::session& s) {
+                s << "UPDATE outbox_relay_barriers SET published_up_to = 0 "
+                     "WHERE outbox = 'order_outbox'";
+              })
               .ok());
-  REQUIRE(eventually([&] {
-    return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL") == 0;
-  }));
+  REQUIRE(unpublished_orders(pool) == 2);
+  BourseProcess second(environment, {});
+  INFO(second.process().log());
+  REQUIRE(second.wait_ready());
+  REQUIRE(eventually([&] { return unpublished_orders(pool) == 0; }));
   auto messages = bourse::testing::read_topic(environment.topic_prefix + "order-events", 4,
                                               std::chrono::seconds(20));
   const auto copies = copies_by_event_id(messages);
@@ -171,11 +189,16 @@ TEST_CASE("a relay that republishes after a crash sends the same event ids again
     INFO(event_id);
     CHECK(n == 2);  // each published twice, under its own id both times
   }
-  CHECK(server.client().get("/v1/accounts/alice").body.find(R"("reserved":"300")") !=
+  CHECK(second.client().get("/v1/accounts/alice").body.find(R"("reserved":"300")") !=
         std::string::npos);
 }
 
-TEST_CASE("outbox rows that commit out of order are all published", "[flow][integration]") {
+// Before dense ids (AUTO_INCREMENT, assigned at insert) a transaction could commit a row
+// below an id already published. Now every append bumps the outbox's sequence row first
+// and holds its lock until COMMIT (outbox_writer.h, "Ids"), so an overlapping writer waits.
+TEST_CASE("a writer whose transaction overlaps another's gets the next ids after that one "
+          "commits, and both rows are published in that order",
+          "[flow][integration]") {
   BourseEnvironment environment;
   BourseProcess server(environment, {});
   INFO(server.process().log());
@@ -195,30 +218,30 @@ TEST_CASE("outbox rows that commit out of order are all published", "[flow][inte
     created.reserved_cash = created.price;
     return bourse::outbox::outbox_event(created, environment.topic_prefix + "order-events");
   };
-  soci::transaction first_tx(early->session());  // will commit last
-  soci::transaction second_tx(late->session());
+  soci::transaction first_tx(early->session());
   auto first_row = bourse::outbox::append_event(early->session(), bourse::order::kOutboxTable,
                                                 event(301), bourse::SystemClock::instance());
-  auto second_row = bourse::outbox::append_event(late->session(), bourse::order::kOutboxTable,
-                                                 event(302), bourse::SystemClock::instance());
   REQUIRE(first_row.ok());
-  REQUIRE(second_row.ok());
-  REQUIRE(first_row->outbox_id < second_row->outbox_id);  // ids assigned at insert
-  second_tx.commit();
-  REQUIRE(eventually([&] {
-    return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE published_at IS NOT NULL") == 1;
-  }));
-  first_tx.commit();  // the lower id commits after the higher one was published
-  REQUIRE(eventually([&] {
-    return count(pool, "SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL") == 0;
-  }));
+  auto second_row = std::async(std::launch::async, [&] {
+    soci::transaction second_tx(late->session());
+    auto appended = bourse::outbox::append_event(late->session(), bourse::order::kOutboxTable,
+                                                 event(302), bourse::SystemClock::instance());
+    if (appended.ok()) second_tx.commit();
+    return appended;
+  });
+  CHECK(second_row.wait_for(kStillQueued) == std::future_status::timeout);  // queued
+  first_tx.commit();
+  const auto second = second_row.get();
+  REQUIRE(second.ok());
+  CHECK(second->outbox_id == first_row->outbox_id + 1);  // dense, in commit order
+  REQUIRE(eventually([&] { return unpublished_orders(pool) == 0; }));
   auto messages = bourse::testing::read_topic(environment.topic_prefix + "order-events", 2,
                                               std::chrono::seconds(20));
-  std::set<std::int64_t> ids;
+  std::vector<std::int64_t> ids;  // one symbol: one partition, in publication order
   for (const auto& message : messages) {
-    ids.insert(boost::json::parse(message.value).at("data").at("order_id").as_int64());
+    ids.push_back(boost::json::parse(message.value).at("data").at("order_id").as_int64());
   }
-  CHECK(ids == std::set<std::int64_t>{301, 302});
+  CHECK(ids == std::vector<std::int64_t>{301, 302});
 }
 
 TEST_CASE("two instances publish each outbox row once, each client's orders in the order it "

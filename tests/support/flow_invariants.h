@@ -21,6 +21,7 @@
 
 #include "bourse/account/ledger.h"
 #include "bourse/db/connection_pool.h"
+#include "unpublished_rows.h"
 
 namespace bourse::testing {
 
@@ -46,9 +47,7 @@ inline bool flow_quiet(db::ConnectionPool& pool) {
             flow_scalar(s, "SELECT COUNT(*) FROM trades WHERE settled_at IS NULL") == 0 &&
             flow_scalar(s, "SELECT COUNT(*) FROM settled_trades") ==
                 flow_scalar(s, "SELECT COUNT(*) FROM trades") &&
-            flow_scalar(s, "SELECT (SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL) + "
-                           "(SELECT COUNT(*) FROM matching_outbox WHERE published_at IS NULL) + "
-                           "(SELECT COUNT(*) FROM account_outbox WHERE published_at IS NULL)") == 0;
+            flow_scalar(s, count_unpublished_rows_sql()) == 0;
   });
   return status.ok() && quiet;
 }

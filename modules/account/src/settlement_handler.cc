@@ -135,7 +135,7 @@ class SettlementHandler final : public consumer::EventHandler {
           events::kOutboxTable, std::span<const outbox::OutboxEvent>(rows).subspan(at, count),
           *options_.clock);
       if (!prepared) return prepared.error();
-      last_writes.push_back(std::move(prepared->insert));
+      for (db::SqlStatement& write : prepared->statements) last_writes.push_back(std::move(write));
     }
     return Status::success();
   }

@@ -301,7 +301,9 @@ Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders
           creating.push_back(i);
         }
         if (creating.empty()) return last_writes;
-        if (Status created = create_orders(session, leaders, creating, outcomes, reads, last_writes);
+        std::vector<db::SqlStatement> outbox_writes;
+        if (Status created =
+                create_orders(session, leaders, creating, outcomes, reads, last_writes, outbox_writes);
             !created) {
           return created.error();
         }
@@ -316,6 +318,8 @@ Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders
           }
         }
         if (!key_rows.empty()) last_writes.push_back(store::idempotency_keys_insert(key_rows));
+        // 5. The events, last (outbox_writer.h "Ids").
+        for (db::SqlStatement& write : outbox_writes) last_writes.push_back(std::move(write));
         return last_writes;
       },
       /*max_attempts=*/1, db::Isolation::kReadCommitted,
@@ -329,7 +333,8 @@ Status OrderService::Committer::create_orders(soci::session& session,
                                               const std::vector<std::size_t>& creating,
                                               std::vector<Outcome>& outcomes,
                                               account::BalanceReads reads,
-                                              std::vector<db::SqlStatement>& last_writes) {
+                                              std::vector<db::SqlStatement>& last_writes,
+                                              std::vector<db::SqlStatement>& outbox_writes) {
   static_assert(limits::kMaxGroupSize <= outbox::kMaxAppendBatch,
                 "a whole group's OrderCreated events fit in one append");
   static_assert(limits::kMaxGroupSize <= account::kMaxReservationBatch,
@@ -384,7 +389,7 @@ Status OrderService::Committer::create_orders(soci::session& session,
   if (events.empty()) return Status::success();
   auto prepared = outbox::prepare_append(kOutboxTable, events, clock_);
   if (!prepared) return prepared.error();
-  last_writes.push_back(std::move(prepared->insert));
+  outbox_writes = std::move(prepared->statements);
   return Status::success();
 }
 

@@ -57,11 +57,14 @@ class OrderService::Committer {
   Status write_group(const std::vector<Pending*>& leaders, std::vector<Outcome>& outcomes,
                      account::BalanceReads reads);
   // Reserves and inserts the leaders at `creating` (indexes into leaders, no stored key);
-  // appends the reservations' writes and their OrderCreated events to `last_writes` (sent
-  // with the COMMIT); sets their outcomes (202 or 422).
+  // appends the reservations' writes to `last_writes` and their OrderCreated events'
+  // append to `outbox_writes` (both sent with the COMMIT, the outbox's last: its sequence
+  // row is held from there to the COMMIT, outbox_writer.h "Ids"); sets their outcomes
+  // (202 or 422).
   Status create_orders(soci::session& session, const std::vector<Pending*>& leaders,
                        const std::vector<std::size_t>& creating, std::vector<Outcome>& outcomes,
-                       account::BalanceReads reads, std::vector<db::SqlStatement>& last_writes);
+                       account::BalanceReads reads, std::vector<db::SqlStatement>& last_writes,
+                       std::vector<db::SqlStatement>& outbox_writes);
   static void complete(Pending& pending, const Outcome& outcome, bool leader);
 
   db::ConnectionPool& pool_;

@@ -177,13 +177,14 @@ Result<CancelResult> OrderService::request_cancel(OrderId order_id) {
                    "order_not_cancellable"};
     }
     if (order->cancel_requested) return Status::success();  // asked before: no second event
+    store::mark_cancel_requested(session, order_id);
+    // The event last: the outbox's sequence row is held from here to the COMMIT.
     auto appended = outbox::append_event(
         session, kOutboxTable,
         outbox::outbox_event(CancelRequested{order_id, order->user_id, order->symbol},
                              options_.order_events_topic),
         clock_);
     if (!appended) return appended.error();
-    store::mark_cancel_requested(session, order_id);
     return Status::success();
   });
   if (!written) return written.error();

@@ -3,7 +3,7 @@
 // The result is the acknowledged PREFIX of the batch: rows [0, acknowledged) were all
 // written by the broker; the first failure (or the first row produce() refused) ends
 // it. Rows after a failure are never reported as acknowledged even if the broker took
-// them, because marking them published while an earlier row of the same key is not
+// them, because recording them as published while an earlier row of the same key is not
 // would let the retry land behind them and break per-key order. They are republished
 // with the failed row (a duplicate that consumers drop by event_id).
 //

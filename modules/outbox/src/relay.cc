@@ -69,9 +69,14 @@ struct Relay::State {
   std::unique_ptr<kafka::Producer> producer;
   std::chrono::steady_clock::time_point last_cleanup;
   std::optional<std::chrono::steady_clock::time_point> last_metrics_refresh;
-  // Ids the broker acknowledged that are not marked yet: the relay thread's next fetch
-  // round trip marks them (fetch_under_lease). Empty between run_once() calls.
-  std::vector<std::int64_t> unmarked;
+  // Progress while the lease is ours (read when it is taken): every row up to
+  // `published_up_to` is recorded as published; rows up to `acked_up_to` were acknowledged
+  // by the broker, and the relay thread's next fetch round trip records them
+  // (fetch_under_lease). Equal between run_once() calls.
+  std::int64_t published_up_to = 0;
+  std::int64_t acked_up_to = 0;
+  // Since when the next id (acked_up_to + 1) is missing while later ones are visible.
+  std::optional<std::chrono::steady_clock::time_point> gap_since;
 
   // Thread control.
   std::mutex control_mutex;
@@ -126,40 +131,73 @@ struct Relay::State {
   }
 
   struct Fetched {
-    std::vector<OutboxRow> rows;
-    // The round trip's write (the mark, or else the barrier) changed a row: its commit
-    // flushed the redo log past everything the fetch saw.
+    std::vector<OutboxRow> rows;  // a contiguous run of ids from acked_up_to + 1
+    // The round trip's write (the progress, or else the barrier) changed a row: its
+    // commit flushed the redo log past everything the fetch saw.
     bool durable = false;
-    std::size_t marked = 0;  // rows of `unmarked` this round trip marked
+    bool held_back = false;  // rows were visible past a missing id: wait for it
+    std::chrono::steady_clock::time_point fetched_at;
   };
 
+  // Keeps the run of `rows` whose ids follow acked_up_to without a hole. Ids are dense
+  // and in commit order (outbox_writer.h, "Ids"), so a missing id is a transaction that
+  // InnoDB has not made visible yet, and waiting a moment finds it. A hole that outlives
+  // kRelayGapSkipAfter cannot be that (the writer holding the id would also hold the
+  // sequence row, and no later id could exist); it is a row deleted by hand or written
+  // around the sequence: skipped, loudly.
+  void keep_contiguous(Fetched& fetched) {
+    std::vector<OutboxRow>& rows = fetched.rows;
+    if (rows.empty()) {
+      gap_since.reset();
+      return;
+    }
+    if (rows.front().id != acked_up_to + 1) {
+      const auto now = clock.steady_now();
+      if (!gap_since) gap_since = now;
+      if (now - *gap_since < kRelayGapSkipAfter) {
+        rows.clear();
+        fetched.held_back = true;
+        return;
+      }
+      metrics.gaps_skipped_total.inc();
+      log::error("outbox relay: skipping missing ids (deleted or written around the sequence)",
+                 {{"outbox", options.table},
+                  {"instance", options.instance_id},
+                  {"first_missing", acked_up_to + 1},
+                  {"next_present", rows.front().id}});
+    }
+    gap_since.reset();
+    std::size_t run = 1;
+    while (run < rows.size() && rows[run].id == rows[run - 1].id + 1) ++run;
+    if (run < rows.size()) {
+      rows.resize(run);
+      fetched.held_back = true;  // the next fetch starts at the hole
+    }
+  }
+
   // Checks the lease, fetches the next batch and then writes, in ONE round trip on the
-  // lease's session (db::SessionLease::still_held_running): the mark of `unmarked` if
-  // any (left out of the fetch), else the barrier that writes only when the fetch found
-  // rows. Either write, coming after the fetch, is the fetch's durability barrier.
+  // lease's session (db::SessionLease::still_held_running): the progress up to
+  // acked_up_to if it moved, else the barrier that writes only when the fetch found rows.
+  // Either write, coming after the fetch, is the fetch's durability barrier.
   // Rows come back only from a fetch made while the lease was ours; the write runs
-  // either way (a mark of acknowledged rows and a barrier are harmless without it).
-  // `unmarked` is empty afterwards: marked, or (on a failure) left to be published again.
+  // either way (recording acknowledged rows and a barrier are harmless without it).
   // REQUIRES: lease.held().
   Result<Fetched> fetch_under_lease() {
+    const bool recording = acked_up_to > published_up_to;
     const std::vector<db::SqlStatement> statements{
-        store.unpublished_query(options.batch_size, unmarked),
-        unmarked.empty() ? store.barrier_after_fetch() : store.mark_published_statement(unmarked)};
-    const std::size_t marking = unmarked.size();
-    unmarked.clear();
+        store.rows_after_query(acked_up_to, options.batch_size),
+        recording ? store.progress_statement(acked_up_to) : store.barrier_after_fetch()};
     auto outcomes = lease.still_held_running(statements);
     if (outcomes && outcomes->has_value()) {
       const std::vector<db::StatementOutcome>& done = **outcomes;
       BOURSE_ASSERT(done.size() == 2, "the fetch and its write");
       const long long written = done[1].affected_rows;
       BOURSE_ASSERT(written >= 0, "a write reports what it changed");
-      Fetched fetched{OutboxStore::unpublished_rows(done[0].rows, options.batch_size),
-                      written > 0, 0};
-      if (marking > 0) {
-        fetched.marked = static_cast<std::size_t>(written);
-        BOURSE_ASSERT(fetched.marked <= marking, "the mark touched only its own ids");
-        metrics.published_total.inc(fetched.marked);
-      }
+      // Recorded (or someone recorded further: GREATEST left it alone).
+      if (recording) published_up_to = acked_up_to;
+      Fetched fetched{OutboxStore::rows_after(done[0].rows, acked_up_to, options.batch_size),
+                      written > 0, false, clock.steady_now()};
+      keep_contiguous(fetched);
       return fetched;
     }
     set_lease_held(false);
@@ -171,18 +209,16 @@ struct Relay::State {
     return Error{ErrorCode::kUnavailable, "relay lease lost: " + why, kLeaseLostReason};
   }
 
-  // Marks `unmarked` now, on a pool session (a failed batch, run_once(), and stop(): no
-  // next fetch will carry them); the rows it changed. A failure leaves the rows to be
-  // published again (at-least-once).
-  Result<std::size_t> mark_unmarked_now() {
-    if (unmarked.empty()) return std::size_t{0};
-    const std::size_t marking = unmarked.size();
-    auto changed = store.mark_published(unmarked);
-    unmarked.clear();
-    if (!changed) return fail(changed.error(), "mark_published");
-    BOURSE_ASSERT(*changed <= marking, "the mark touched only its own ids");
-    metrics.published_total.inc(*changed);
-    return *changed;
+  // Records acked_up_to now, on a pool session (a failed batch, run_once(), and stop():
+  // no next fetch will carry it). A failure leaves the rows to be published again
+  // (at-least-once).
+  Status record_progress_now() {
+    if (acked_up_to <= published_up_to) return Status::success();
+    if (Status recorded = store.record_progress(acked_up_to); !recorded) {
+      return fail(recorded.error(), "record_progress");
+    }
+    published_up_to = acked_up_to;
+    return Status::success();
   }
 
   // Takes the lease; ok when this relay may publish.
@@ -198,6 +234,14 @@ struct Relay::State {
       return Error{ErrorCode::kConflict, "another instance holds " + lease.name(),
                    kLeaseNotHeldReason};
     }
+    // Where the last holder got to (its acknowledged but unrecorded rows go out again).
+    auto recorded = store.published_up_to();
+    if (!recorded) {
+      drop_lease();
+      return recorded.error();
+    }
+    published_up_to = acked_up_to = *recorded;
+    gap_since.reset();
     set_lease_held(true);
     last_cleanup = clock.steady_now();
     log::info(
@@ -226,7 +270,7 @@ struct Relay::State {
     last_cleanup = now;
     std::size_t deleted_total = 0;
     for (int chunk = 0; chunk < kMaxRelayCleanupChunksPerRound; ++chunk) {
-      auto deleted = store.delete_published_before(options.retention);
+      auto deleted = store.delete_published_before(options.retention, published_up_to);
       if (!deleted) {
         (void)fail(deleted.error(), "cleanup");
         break;
@@ -241,14 +285,14 @@ struct Relay::State {
   }
 
   struct Iteration {
-    std::size_t fetched = 0;     // rows read (and, when ok, all produced and acknowledged)
-    std::size_t marked = 0;      // rows marked published by this iteration
-    bool marks_pending = false;  // acknowledged rows wait in `unmarked` for the next fetch
+    std::size_t fetched = 0;       // rows read (and, when ok, all produced and acknowledged)
+    bool progress_pending = false;  // acknowledged rows wait for the next fetch to record
+    bool held_back = false;         // rows wait behind a missing id (keep_contiguous)
   };
 
-  // One batch. With `defer_marks` (the relay thread) the acknowledged rows are marked by
-  // the next iteration's fetch round trip instead of a round trip of their own.
-  Result<Iteration> iterate(bool defer_marks) {
+  // One batch. With `defer_progress` (the relay thread) the acknowledged rows are recorded
+  // by the next iteration's fetch round trip instead of a round trip of their own.
+  Result<Iteration> iterate(bool defer_progress) {
     refresh_pending_metrics(/*force=*/false);
     if (!lease.held()) {
       if (Status taken = take_lease(); !taken) {
@@ -260,8 +304,8 @@ struct Relay::State {
     auto fetched = fetch_under_lease();  // a lost lease (or a broken lease session) is its error
     if (!fetched) return fail(fetched.error(), "lease");
     const std::vector<OutboxRow>& rows = fetched->rows;
-    Iteration done{rows.size(), fetched->marked, false};
-    if (rows.empty()) metrics.empty_polls_total.inc();
+    Iteration done{rows.size(), false, fetched->held_back};
+    if (rows.empty() && !fetched->held_back) metrics.empty_polls_total.inc();
 
     if (!rows.empty()) {
       // Only durable rows leave: a row visible to the fetch may belong to a transaction
@@ -274,30 +318,35 @@ struct Relay::State {
       }
       const BatchOutcome outcome = publish_batch(*producer, rows, options.delivery_timeout);
       if (options.exit_process_after_produce_for_testing && outcome.acknowledged > 0) {
-        log::error("outbox relay: exiting the process after produce, before marking (chaos hook)",
+        log::error("outbox relay: exiting the process after produce, before recording (chaos hook)",
                    {{"outbox", options.table}, {"acknowledged", as_int64(outcome.acknowledged)}});
         std::_Exit(137);
       }
       if (options.crash_after_produce_for_testing) {
-        log::warn("outbox relay: simulated crash after produce, before marking (test hook)",
+        log::warn("outbox relay: simulated crash after produce, before recording (test hook)",
                   {{"outbox", options.table},
                    {"instance", options.instance_id},
                    {"acknowledged", as_int64(outcome.acknowledged)}});
         drop_lease();  // a dead process's session goes away with it
-        return Error{ErrorCode::kUnavailable, "simulated crash after produce, before marking",
+        return Error{ErrorCode::kUnavailable, "simulated crash after produce, before recording",
                      kSimulatedCrashReason};
       }
-      BOURSE_ASSERT(unmarked.empty(), "the fetch took the last batch's marks");
-      unmarked.reserve(outcome.acknowledged);
-      for (std::size_t i = 0; i < outcome.acknowledged; ++i) unmarked.push_back(rows[i].id);
-      // Acknowledged but not (yet) marked: if the process dies first they are published
-      // again (at-least-once). A failed batch marks its prefix at once: it backs off next.
-      if (!defer_marks || outcome.first_error.has_value()) {
-        auto changed = mark_unmarked_now();
-        if (!changed) return changed.error();
-        done.marked += *changed;
+      // Acknowledged but not (yet) recorded: if the process dies first they are published
+      // again (at-least-once). A failed batch records its prefix at once: it backs off next.
+      if (outcome.acknowledged > 0) {
+        const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(
+            clock.steady_now() - fetched->fetched_at);
+        for (std::size_t i = 0; i < outcome.acknowledged; ++i) {
+          metrics.delay_seconds.observe(
+              std::chrono::duration<double>(rows[i].age_at_fetch + waited).count());
+        }
+        metrics.published_total.inc(outcome.acknowledged);
+        acked_up_to = rows[outcome.acknowledged - 1].id;
       }
-      done.marks_pending = !unmarked.empty();
+      if (!defer_progress || outcome.first_error.has_value()) {
+        if (Status recorded = record_progress_now(); !recorded) return recorded.error();
+      }
+      done.progress_pending = acked_up_to > published_up_to;
       if (outcome.first_error.has_value()) {
         const OutboxRow& failed = rows[outcome.acknowledged];
         log::warn("outbox relay: delivery failed; the rest of the batch will be retried",
@@ -306,7 +355,7 @@ struct Relay::State {
                    {"row_id", failed.id},
                    {"event_id", failed.event_id},
                    {"topic", failed.topic},
-                   {"marked", as_int64(done.marked)},
+                   {"acknowledged", as_int64(outcome.acknowledged)},
                    {"batch", as_int64(rows.size())}});
         if (outcome.timed_out || producer->fatal()) {
           // Reports still owed: start over with a fresh producer (its destructor purges
@@ -376,9 +425,9 @@ void Relay::stop() {
   if (thread.joinable()) thread.join();
   state_->running.store(false);
   std::lock_guard work(state_->work_mutex);
-  // The thread's last batch; no next fetch will mark it. A failure is logged and counted;
-  // the rows are published again by the next holder of the lease.
-  (void)state_->mark_unmarked_now();
+  // The thread's last batch; no next fetch will record it. A failure is logged and
+  // counted; the rows are published again by the next holder of the lease.
+  if (state_->lease.held()) (void)state_->record_progress_now();
   if (state_->lease.held()) {
     state_->drop_lease();
     log::info("outbox relay stopped and released its lease",
@@ -388,10 +437,10 @@ void Relay::stop() {
 
 Result<std::size_t> Relay::run_once() {
   std::lock_guard work(state_->work_mutex);
-  auto done = state_->iterate(/*defer_marks=*/false);
+  auto done = state_->iterate(/*defer_progress=*/false);
   if (!done) return done.error();
-  BOURSE_ASSERT(!done->marks_pending, "run_once marks before it returns");
-  return done->marked;
+  BOURSE_ASSERT(!done->progress_pending, "run_once records before it returns");
+  return done->fetched;
 }
 
 void Relay::run_loop() {
@@ -410,14 +459,19 @@ void Relay::run_loop() {
     try {
       Result<State::Iteration> result = [&] {
         std::lock_guard work(state.work_mutex);
-        return state.iterate(/*defer_marks=*/true);
+        return state.iterate(/*defer_progress=*/true);
       }();
       if (result) {
         backoff = kRelayInitialBackoff;
-        empty_polls = result->fetched == 0 ? empty_polls + 1 : 0;
-        // A full batch means more is probably waiting, and a produced batch's mark rides
-        // on the next fetch: go again at once. Otherwise wait, longer the longer idle.
-        if (result->fetched < state.options.batch_size && !result->marks_pending) {
+        empty_polls = result->fetched == 0 && !result->held_back ? empty_polls + 1 : 0;
+        // A full batch means more is probably waiting, and a produced batch's progress
+        // rides on the next fetch: go again at once (unless rows wait behind a missing id:
+        // then a short wait). Otherwise wait, longer the longer idle.
+        if (result->held_back && result->fetched == 0) {
+          wait = state.options.poll_interval;
+          idle = true;
+        } else if (result->fetched < state.options.batch_size && !result->progress_pending &&
+                   !result->held_back) {
           wait = idle_poll_wait(state.options, empty_polls);
           idle = true;
         }

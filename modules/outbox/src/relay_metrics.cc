@@ -4,6 +4,10 @@
 
 namespace bourse::outbox {
 
+std::vector<double> relay_delay_buckets_seconds() {
+  return {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30};
+}
+
 RelayMetrics::RelayMetrics(metrics::Registry& registry, std::string_view table)
     : pending_rows(
           registry.gauge(kMetricPendingRows, "Outbox rows not yet published to Kafka", {"outbox"})
@@ -15,7 +19,7 @@ RelayMetrics::RelayMetrics(metrics::Registry& registry, std::string_view table)
               .with({table})),
       published_total(registry
                           .counter(kMetricPublishedTotal,
-                                   "Outbox rows acknowledged by Kafka and marked published",
+                                   "Outbox rows acknowledged by Kafka",
                                    {"outbox"})
                           .with({table})),
       publish_failures_total(
@@ -32,6 +36,19 @@ RelayMetrics::RelayMetrics(metrics::Registry& registry, std::string_view table)
                             .counter(kMetricEmptyPollsTotal,
                                      "Fetches of the lease holder that found no unpublished row",
                                      {"outbox"})
-                            .with({table})) {}
+                            .with({table})),
+      delay_seconds(registry
+                        .histogram(kMetricDelaySeconds,
+                                   "Time from an outbox row's insert (database clock) to the "
+                                   "broker's acknowledgement of it",
+                                   {"outbox"}, relay_delay_buckets_seconds())
+                        .with({table})),
+      gaps_skipped_total(registry
+                             .counter(kMetricGapsSkippedTotal,
+                                      "Missing outbox ids the relay skipped after "
+                                      "kRelayGapSkipAfter (deleted or written around the "
+                                      "sequence; never expected)",
+                                      {"outbox"})
+                             .with({table})) {}
 
 }  // namespace bourse::outbox

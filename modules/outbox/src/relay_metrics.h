@@ -17,6 +17,8 @@ struct RelayMetrics {
   metrics::Counter& publish_failures_total;
   metrics::Gauge& lease_held;
   metrics::Counter& empty_polls_total;
+  metrics::Histogram& delay_seconds;
+  metrics::Counter& gaps_skipped_total;
 };
 
 }  // namespace bourse::outbox

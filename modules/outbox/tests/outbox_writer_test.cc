@@ -48,3 +48,43 @@ TEST_CASE("only outbox-shaped table names are accepted", "[outbox]") {
 }
 
 }  // namespace
+
+TEST_CASE("an append bumps the outbox's sequence, then numbers its rows up to the new value",
+          "[outbox]") {
+  using namespace bourse::outbox;
+  const bourse::FakeClock clock;
+  const std::vector<OutboxEvent> events{outbox_event(Sample{1, "AAPL"}, "t"),
+                                        outbox_event(Sample{2, "MSFT"}, "t"),
+                                        outbox_event(Sample{3, "AAPL"}, "t")};
+  auto prepared = prepare_append("order_outbox", events, clock);
+  REQUIRE(prepared.ok());
+  REQUIRE(prepared->statements.size() == 2);
+  const auto& bump = prepared->statements[0];
+  CHECK(bump.text.find("INSERT INTO outbox_sequences") == 0);
+  CHECK(bump.text.find("LAST_INSERT_ID(last_id + :m)") != std::string::npos);
+  CHECK(bump.values == std::vector<bourse::db::SqlValue>{std::string("order_outbox"), 3LL, 3LL});
+  const auto& insert = prepared->statements[1];
+  CHECK(insert.text.find("INSERT INTO order_outbox (id, ") == 0);
+  // The last row takes the bumped value, the ones before it the ids just below.
+  CHECK(insert.text.find("(LAST_INSERT_ID() - 2, :p0_0") != std::string::npos);
+  CHECK(insert.text.find("(LAST_INSERT_ID() - 1, :p1_0") != std::string::npos);
+  CHECK(insert.text.find("(LAST_INSERT_ID() - 0, :p2_0") != std::string::npos);
+  CHECK(insert.values.size() == 15);
+  CHECK(insert.expected_rows == 3);
+  REQUIRE(prepared->events.size() == 3);
+  CHECK(prepared->events[0].event_id != prepared->events[1].event_id);
+
+  // Events gathered from several places number the same way, in the order given.
+  const std::vector<const OutboxEvent*> gathered{&events[2], &events[0]};
+  auto from_pointers =
+      prepare_append("order_outbox", std::span<const OutboxEvent* const>(gathered), clock);
+  REQUIRE(from_pointers.ok());
+  CHECK(std::get<long long>(from_pointers->statements[0].values[1]) == 2);
+  CHECK(from_pointers->statements[1].values[3] == bourse::db::SqlValue(std::string("AAPL")));
+}
+
+TEST_CASE("readers select unpublished rows by the outbox's published_up_to", "[outbox]") {
+  CHECK(bourse::outbox::unpublished_condition("account_outbox") ==
+        "id > COALESCE((SELECT published_up_to FROM outbox_relay_barriers WHERE outbox = "
+        "'account_outbox'), 0)");
+}

@@ -1,6 +1,6 @@
 // Goal: against the real MariaDB and Kafka, the relay publishes every committed outbox
-// row (late commits included) with its key, headers and payload, marks only what the
-// broker acknowledged, keeps exactly one active relay per table, republishes after a
+// row in id order (dense ids in commit order, holes waited for) with its key, headers and
+// payload, records as published only what the broker acknowledged, keeps exactly one active relay per table, republishes after a
 // crash (at-least-once, same event_id), reports its metrics and deletes expired rows.
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -49,7 +49,7 @@ std::uint64_t counter(metrics::Registry& registry, std::string_view name) {
   return registry.counter(name, "", {"outbox"}).with({kTable}).value();
 }
 
-TEST_CASE("rows are published in id order with key, headers and payload, then marked",
+TEST_CASE("rows are published in id order with key, headers and payload, then recorded",
           "[outbox][relay][integration]") {
   RelayFixture fixture;
   const std::string topic = create_topic("relay-basic", 1);
@@ -84,45 +84,105 @@ TEST_CASE("rows are published in id order with key, headers and payload, then ma
   }
 }
 
-TEST_CASE("a row that commits after a higher id was published is still published",
+TEST_CASE("a second writer of an outbox waits for the first's commit: ids follow commit order",
           "[outbox][relay][integration]") {
   RelayFixture fixture;
-  const std::string topic = create_topic("relay-late-commit", 3);
+  const std::string topic = create_topic("relay-commit-order", 3);
   metrics::Registry registry;
-  auto relay = make_relay(fixture.pool, broker_config("relay-late"), registry,
-                          SystemClock::instance(), relay_options("late"));
+  auto relay = make_relay(fixture.pool, broker_config("relay-commit-order"), registry,
+                          SystemClock::instance(), relay_options("commit-order"));
 
   auto first = fixture.pool.acquire();
   auto second = fixture.pool.acquire();
   REQUIRE(first.ok());
   REQUIRE(second.ok());
   soci::transaction transaction_a(first->session());
-  soci::transaction transaction_b(second->session());
   auto row_a = append_event(first->session(), kTable, RelayFixture::event(topic, "AAPL", 1),
                             SystemClock::instance());
-  auto row_b = append_event(second->session(), kTable, RelayFixture::event(topic, "AAPL", 2),
-                            SystemClock::instance());
   REQUIRE(row_a.ok());
-  REQUIRE(row_b.ok());
-  REQUIRE(row_a->outbox_id < row_b->outbox_id);
-  transaction_b.commit();  // B commits first although its id is higher
-
-  auto published_b = relay->run_once();
-  REQUIRE(published_b.ok());
-  CHECK(*published_b == 1);
-  CHECK(fixture.published() == 1);
-
+  // B appends while A holds the outbox's sequence row: B must wait for A's COMMIT.
+  std::atomic<bool> b_appended{false};
+  std::optional<Result<AppendedEvent>> row_b;
+  std::thread writer_b([&] {
+    soci::transaction transaction_b(second->session());
+    row_b = append_event(second->session(), kTable, RelayFixture::event(topic, "AAPL", 2),
+                         SystemClock::instance());
+    b_appended = true;
+    if (row_b->ok()) transaction_b.commit();
+  });
+  std::this_thread::sleep_for(500ms);
+  CHECK_FALSE(b_appended.load());
+  CHECK(fixture.total_rows() == 0);  // nothing visible yet
   transaction_a.commit();
-  auto published_a = relay->run_once();
-  REQUIRE(published_a.ok());
-  CHECK(*published_a == 1);
-  CHECK(fixture.unpublished() == 0);
-  CHECK(fixture.published() == 2);
+  writer_b.join();
+  REQUIRE(row_b.has_value());
+  REQUIRE(row_b->ok());
+  CHECK((*row_b)->outbox_id == row_a->outbox_id + 1);  // dense, in commit order
 
+  auto published = relay->run_once();
+  REQUIRE(published.ok());
+  CHECK(*published == 2);
+  CHECK(fixture.unpublished() == 0);
+  CHECK(fixture.published_up_to() == (*row_b)->outbox_id);
   const auto messages = read_topic(topic, 2);
   REQUIRE(messages.size() == 2);
-  CHECK(event_id_of(messages[0]) == row_b->event_id);
-  CHECK(event_id_of(messages[1]) == row_a->event_id);
+  CHECK(event_id_of(messages[0]) == row_a->event_id);
+  CHECK(event_id_of(messages[1]) == (*row_b)->event_id);
+}
+
+TEST_CASE("rows past a missing id wait for it; a hole that outlives kRelayGapSkipAfter is "
+          "skipped and counted",
+          "[outbox][relay][integration]") {
+  RelayFixture fixture;
+  const std::string topic = create_topic("relay-gap", 1);
+  metrics::Registry registry;
+  FakeClock clock;
+  auto relay = make_relay(fixture.pool, broker_config("relay-gap"), registry, clock,
+                          relay_options("gap"));
+  const AppendedEvent first = fixture.append(topic, "AAPL", 1);
+  REQUIRE(first.outbox_id == 1);
+  // Rows written around the sequence (as by hand): id 3 visible, id 2 missing.
+  const auto insert_row = [&](long long id, const std::string& event_id) {
+    fixture.execute(fmt::format("INSERT INTO {} (id, event_id, event_type, topic, message_key, "
+                                "payload) VALUES ({}, '{}', 'RelayTestEvent', '{}', 'AAPL', '{{}}')",
+                                kTable, id, event_id, topic));
+  };
+  insert_row(3, "gap-row-3");
+  auto published = relay->run_once();
+  REQUIRE(published.ok());
+  CHECK(*published == 1);  // id 1 only: 3 waits behind the hole
+  CHECK(fixture.published_up_to() == 1);
+  clock.advance(std::chrono::duration_cast<std::chrono::milliseconds>(kRelayGapSkipAfter) - 1s);
+  published = relay->run_once();
+  REQUIRE(published.ok());
+  CHECK(*published == 0);
+  // The hole closes in time: both go, in id order.
+  insert_row(2, "gap-row-2");
+  published = relay->run_once();
+  REQUIRE(published.ok());
+  CHECK(*published == 2);
+  CHECK(fixture.published_up_to() == 3);
+  CHECK(counter(registry, kMetricGapsSkippedTotal) == 0);
+
+  // A hole that never closes: skipped once kRelayGapSkipAfter has passed.
+  insert_row(5, "gap-row-5");
+  published = relay->run_once();
+  REQUIRE(published.ok());
+  CHECK(*published == 0);
+  clock.advance(std::chrono::duration_cast<std::chrono::milliseconds>(kRelayGapSkipAfter));
+  published = relay->run_once();
+  REQUIRE(published.ok());
+  CHECK(*published == 1);
+  CHECK(fixture.published_up_to() == 5);
+  CHECK(counter(registry, kMetricGapsSkippedTotal) == 1);
+  CHECK(fixture.unpublished() == 0);
+
+  const auto messages = read_topic(topic, 4);
+  REQUIRE(messages.size() == 4);
+  CHECK(event_id_of(messages[0]) == first.event_id);
+  CHECK(event_id_of(messages[1]) == "gap-row-2");
+  CHECK(event_id_of(messages[2]) == "gap-row-3");
+  CHECK(event_id_of(messages[3]) == "gap-row-5");
 }
 
 TEST_CASE("two relays on one table: exactly one publishes, the other takes over on stop",
@@ -175,7 +235,7 @@ TEST_CASE("two relays on one table: exactly one publishes, the other takes over 
   check_per_key_order(messages);
 }
 
-TEST_CASE("a crash between produce and mark republishes the rows with the same event ids",
+TEST_CASE("a crash between produce and record republishes the rows with the same event ids",
           "[outbox][relay][integration]") {
   RelayFixture fixture;
   const std::string topic = create_topic("relay-crash", 3);
@@ -287,9 +347,9 @@ TEST_CASE("metrics show waiting rows and their age; cleanup deletes expired publ
   CHECK(gauge(registry, kMetricOldestUnpublishedAge) == 0.0);
   CHECK(counter(registry, kMetricPublishedTotal) == 4);
 
-  // Two rows were published over a day ago; the other two just now.
+  // Two rows were written over a day ago; the other two just now.
   fixture.execute(std::string("UPDATE ") + kTable +
-                  " SET published_at = NOW(6) - INTERVAL 25 HOUR ORDER BY id LIMIT 2");
+                  " SET created_at = NOW(6) - INTERVAL 25 HOUR ORDER BY id LIMIT 2");
   auto not_due = relay->run_once();
   REQUIRE(not_due.ok());
   CHECK(fixture.total_rows() == 4);  // cleanup_interval has not elapsed on the fake clock
@@ -304,9 +364,17 @@ TEST_CASE("metrics show waiting rows and their age; cleanup deletes expired publ
   // The prometheus text carries the table label.
   const std::string text = registry.render_prometheus();
   CHECK(text.find("bourse_outbox_published_total{outbox=\"order_outbox\"} 4") != std::string::npos);
+  // Each published row's delay from its insert to the acknowledgement: the first three
+  // were written 10 s before they went out, the fourth just before.
+  CHECK(text.find("bourse_outbox_relay_delay_seconds_count{outbox=\"order_outbox\"} 4") !=
+        std::string::npos);
+  CHECK(text.find("bourse_outbox_relay_delay_seconds_bucket{outbox=\"order_outbox\",le=\"5\"} 1") !=
+        std::string::npos);
+  CHECK(text.find("bourse_outbox_relay_delay_seconds_bucket{outbox=\"order_outbox\",le=\"30\"} 4") !=
+        std::string::npos);
 }
 
-TEST_CASE("with Kafka unreachable run_once fails and marks nothing",
+TEST_CASE("with Kafka unreachable run_once fails and records nothing",
           "[outbox][relay][integration]") {
   RelayFixture fixture;
   fixture.append("bourse-test-unreachable", "AAPL", 1);
@@ -448,7 +516,7 @@ TEST_CASE("an idle relay backs off to idle_poll_max and still publishes rows nob
   CHECK(read_topic(topic, 1).size() == 1);
 }
 
-TEST_CASE("the relay thread sends each batch's mark with the next fetch, which is that "
+TEST_CASE("the relay thread sends each batch's progress with the next fetch, which is that "
           "fetch's durability barrier",
           "[outbox][relay][integration]") {
   RelayFixture fixture;
@@ -456,7 +524,7 @@ TEST_CASE("the relay thread sends each batch's mark with the next fetch, which i
   metrics::Registry registry;
   RelayOptions options = relay_options("deferred");
   options.batch_size = 2;
-  options.poll_interval = kMaxRelayPollInterval;  // only wakes and pending marks run it
+  options.poll_interval = kMaxRelayPollInterval;  // only wakes and pending progress run it
   auto relay = make_relay(fixture.pool, broker_config("relay-deferred"), registry,
                           SystemClock::instance(), options);
   const std::string barriers =
@@ -468,9 +536,9 @@ TEST_CASE("the relay thread sends each batch's mark with the next fetch, which i
   CHECK(fixture.scalar(barriers) == 0);  // the idle fetch found nothing and wrote nothing
 
   // Seven committed rows, three of them on one key, then one wake: batches of 2, 2, 2, 1.
-  // Only the first batch has no mark to carry and writes a barrier; each later fetch
-  // sends the previous batch's mark after its read, and a last fetch (finding nothing)
-  // marks the fourth batch, all without waiting for the poll interval.
+  // Only the first batch has no progress to carry and writes a barrier; each later fetch
+  // records the previous batch's progress after its read, and a last fetch (finding
+  // nothing) records the fourth batch, all without waiting for the poll interval.
   std::set<std::string> event_ids;
   for (int i = 0; i < 7; ++i) {
     event_ids.insert(fixture.append(topic, i % 3 == 0 ? "AAPL" : "MSFT", i).event_id);
@@ -485,10 +553,11 @@ TEST_CASE("the relay thread sends each batch's mark with the next fetch, which i
   REQUIRE(eventually([&] { return fixture.published() == 10; }, kMaxRelayPollInterval / 2));
   CHECK(fixture.scalar(barriers) == 2);
   relay->stop();
-  // Counted after each mark's round trip (read once the thread is joined).
+  // Counted as the broker acknowledged them (read once the thread is joined).
   CHECK(registry.counter(kMetricPublishedTotal, "", {"outbox"}).with({kTable}).value() == 10);
 
-  // Each row once (the fetch left out the rows whose mark it carried), in key order.
+  // Each row once (the fetch started after the rows whose progress it carried), in key
+  // order.
   const auto messages = read_topic(topic, 10);
   CHECK(messages.size() == 10);
   std::set<std::string> seen;
@@ -497,7 +566,7 @@ TEST_CASE("the relay thread sends each batch's mark with the next fetch, which i
   check_per_key_order(messages);
 }
 
-TEST_CASE("stop() marks what the relay thread produced, so a restart publishes nothing twice",
+TEST_CASE("stop() records what the relay thread produced, so a restart publishes nothing twice",
           "[outbox][relay][integration]") {
   RelayFixture fixture;
   const std::string topic = create_topic("relay-stop-marks", 1);
@@ -505,7 +574,7 @@ TEST_CASE("stop() marks what the relay thread produced, so a restart publishes n
   RelayOptions options = relay_options("stop-marks");
   options.poll_interval = kMaxRelayPollInterval;
   // Stops at moments after the wake from 0 to ~20 ms: before the fetch, between the
-  // produce and the next fetch (the mark still owed), and after it.
+  // produce and the next fetch (the progress still owed), and after it.
   int appended = 0;
   for (int round = 0; round < 8; ++round) {
     auto relay = make_relay(fixture.pool, broker_config("relay-stop-marks"), registry,
@@ -517,14 +586,14 @@ TEST_CASE("stop() marks what the relay thread produced, so a restart publishes n
     std::this_thread::sleep_for(std::chrono::milliseconds(round * 3));
     relay->stop();
   }
-  // Whatever was produced was marked: the messages on the topic are exactly the marked
-  // rows, each once. A last relay publishes the rest.
-  const long long marked = fixture.published();
+  // Whatever was produced was recorded: the messages on the topic are exactly the rows up
+  // to published_up_to, each once. A last relay publishes the rest.
+  const long long recorded = fixture.published();
   auto last = make_relay(fixture.pool, broker_config("relay-stop-marks"), registry,
                          SystemClock::instance(), relay_options("stop-marks-last"));
   auto rest = last->run_once();
   REQUIRE(rest.ok());
-  CHECK(marked + static_cast<long long>(*rest) == appended);
+  CHECK(recorded + static_cast<long long>(*rest) == appended);
   const auto messages = read_topic(topic, static_cast<std::size_t>(appended));
   CHECK(messages.size() == static_cast<std::size_t>(appended));
   std::set<std::string> seen;
@@ -573,53 +642,34 @@ TEST_CASE("with the database unreachable the relay thread backs off, counts and 
   CHECK(failures <= 10);  // about 1 s of exponential back-off
 }
 
-TEST_CASE("the mark walks the primary key, not the published_at index it changes",
+TEST_CASE("the fetch reads a primary-key range from the acknowledged id",
           "[outbox][relay][integration]") {
   RelayFixture fixture;
-  // Enough published rows that the optimizer has a choice, and a batch still to mark.
+  // Enough rows that the optimizer has a choice.
   fixture.execute(std::string("INSERT INTO ") + kTable +
-                  " (event_id, event_type, topic, message_key, payload, published_at)"
-                  " SELECT UUID(), 'RelayTestEvent', 't', 'k', REPEAT('x', 400),"
-                  " IF(seq <= 2000, NOW(6), NULL) FROM seq_1_to_2100");
+                  " (id, event_id, event_type, topic, message_key, payload)"
+                  " SELECT seq, UUID(), 'RelayTestEvent', 't', 'k', REPEAT('x', 400)"
+                  " FROM seq_1_to_2100");
   fixture.execute(std::string("ANALYZE TABLE ") + kTable);
-  std::vector<std::int64_t> ids;
+  OutboxStore store(fixture.pool, kTable);
+  std::string key;
+  std::string type;
   REQUIRE(fixture.pool
               .with_session([&](soci::session& session) {
-                soci::rowset<long long> rows =
-                    (session.prepare << std::string("SELECT id FROM ") + kTable +
-                                            " WHERE published_at IS NULL ORDER BY id LIMIT 35");
-                for (long long id : rows) ids.push_back(id);
+                const std::string query =
+                    db::render_statement(session, store.rows_after_query(2000, 500));
+                soci::rowset<soci::row> rows = (session.prepare << "EXPLAIN " + query);
+                int count = 0;
+                for (const soci::row& row : rows) {
+                  ++count;
+                  key = row.get_indicator("key") == soci::i_null ? "" : row.get<std::string>("key");
+                  type = row.get<std::string>("type");
+                }
+                REQUIRE(count == 1);
               })
               .ok());
-  REQUIRE(ids.size() == 35);
-  for (const std::vector<std::int64_t>& batch :
-       {std::vector<std::int64_t>{ids.front()}, std::vector<std::int64_t>(ids.begin(), ids.begin() + 3),
-        ids}) {
-    std::string key;
-    std::string extra;
-    REQUIRE(fixture.pool
-                .with_session([&](soci::session& session) {
-                  soci::rowset<soci::row> rows =
-                      (session.prepare << "EXPLAIN " + mark_published_sql(kTable, batch));
-                  int count = 0;
-                  for (const soci::row& row : rows) {
-                    ++count;
-                    key = row.get_indicator("key") == soci::i_null ? "" : row.get<std::string>("key");
-                    extra = row.get_indicator("Extra") == soci::i_null ? ""
-                                                                        : row.get<std::string>("Extra");
-                  }
-                  REQUIRE(count == 1);
-                })
-                .ok());
-    INFO("rows: " << batch.size() << ", Extra: " << extra);
-    CHECK(key == "PRIMARY");
-    CHECK(extra.find("Using buffer") == std::string::npos);
-  }
-  OutboxStore store(fixture.pool, kTable);
-  auto marked = store.mark_published(ids);
-  REQUIRE(marked.ok());
-  CHECK(*marked == 35);
-  CHECK(fixture.unpublished() == 65);
+  CHECK(key == "PRIMARY");
+  CHECK(type == "range");
 }
 
 }  // namespace

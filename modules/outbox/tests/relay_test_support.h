@@ -128,11 +128,18 @@ struct RelayFixture {
   }
 
   long long unpublished() {
-    return scalar(std::string("SELECT COUNT(*) FROM ") + kTable + " WHERE published_at IS NULL");
+    return scalar(std::string("SELECT COUNT(*) FROM ") + kTable + " WHERE " +
+                  unpublished_condition(kTable));
   }
   long long published() {
-    return scalar(std::string("SELECT COUNT(*) FROM ") + kTable +
-                  " WHERE published_at IS NOT NULL");
+    return scalar(std::string("SELECT COUNT(*) FROM ") + kTable + " WHERE NOT (" +
+                  unpublished_condition(kTable) + ")");
+  }
+  // The recorded "published up to" id (0 before the first record).
+  long long published_up_to() {
+    return scalar(std::string("SELECT COALESCE(MAX(published_up_to), 0) FROM "
+                              "outbox_relay_barriers WHERE outbox = '") +
+                  kTable + "'");
   }
   long long total_rows() { return scalar(std::string("SELECT COUNT(*) FROM ") + kTable); }
   std::string payload_of(const std::string& event_id) {

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "bourse/envelope/envelope.h"
+#include "bourse/outbox/outbox_writer.h"
 
 namespace bourse::scheduler::detail {
 namespace {
@@ -48,12 +49,14 @@ EventRefs event_refs(std::string_view payload) {
 
 std::vector<UnpublishedRow> unpublished_rows(soci::session& session, const std::string& table,
                                              Micros cutoff, std::size_t limit) {
-  // `table` is one of the wiring table's outbox names (never input).
+  // `table` is one of the wiring table's outbox names (never input). Unpublished: above the
+  // outbox's "published up to" id, a primary-key range.
   const long long fetch = static_cast<long long>(limit);
-  soci::rowset<soci::row> rows = (session.prepare << "SELECT id, event_type, payload FROM " + table +
-                                                         " WHERE published_at IS NULL AND created_at" +
-                                                         kBefore + " ORDER BY id LIMIT :n",
-                                  soci::use(cutoff, "cutoff"), soci::use(fetch, "n"));
+  const std::string sql = "SELECT id, event_type, payload FROM " + table + " WHERE " +
+                          outbox::unpublished_condition(table) + " AND created_at" + kBefore +
+                          " ORDER BY id LIMIT :n";
+  soci::rowset<soci::row> rows =
+      (session.prepare << sql, soci::use(cutoff, "cutoff"), soci::use(fetch, "n"));
   std::vector<UnpublishedRow> out;
   for (const soci::row& row : rows) {
     UnpublishedRow item;

@@ -33,6 +33,7 @@
 #include "bourse/matching/service/matching_service.h"
 #include "bourse/order/order_service.h"
 #include "bourse/order/status_follower.h"
+#include "bourse/outbox/outbox_writer.h"
 #include "bourse/outbox/relay.h"
 #include "bourse/scheduler/dead_letters.h"
 #include "bourse/scheduler/saga_scheduler.h"
@@ -185,7 +186,8 @@ struct SagaStack {
   // Publishes every unpublished row of the relay's table.
   void drain(bourse::outbox::Relay& relay, const std::string& table) {
     const auto deadline = std::chrono::steady_clock::now() + kStepBound;
-    while (count("SELECT COUNT(*) FROM " + table + " WHERE published_at IS NULL") > 0) {
+    while (count("SELECT COUNT(*) FROM " + table + " WHERE " +
+                 bourse::outbox::unpublished_condition(table)) > 0) {
       REQUIRE(std::chrono::steady_clock::now() < deadline);
       auto published = relay.run_once();
       if (!published.ok()) std::this_thread::sleep_for(50ms);
@@ -331,12 +333,13 @@ TEST_CASE("stuck sagas are classified, alerted once, and a matching dead letter 
   const auto poisoned = stack.place("alice", bourse::Side::kBuy, 5, "140");
   CHECK(stack.cash("alice").reserved == Amount::parse("2200").value().units());
   {
-    const std::string payload = stack.text("SELECT payload FROM order_outbox WHERE published_at IS NULL");
+    const std::string unpublished = bourse::outbox::unpublished_condition("order_outbox");
+    const std::string payload = stack.text("SELECT payload FROM order_outbox WHERE " + unpublished);
     auto envelope = boost::json::parse(payload).as_object();
     envelope["data"].as_object()["side"] = "SIDEWAYS";
     const std::string bad = boost::json::serialize(envelope);
     REQUIRE(stack.pool.with_session([&](soci::session& s) {
-      s << "UPDATE order_outbox SET payload = :p WHERE published_at IS NULL", soci::use(bad);
+      s << "UPDATE order_outbox SET payload = :p WHERE " + unpublished, soci::use(bad);
     }).ok());
   }
   stack.drain(*order_relay, "order_outbox");

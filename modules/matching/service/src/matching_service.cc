@@ -618,8 +618,8 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
   }
 
   // One partition's writes inside the batch transaction (its offset row is locked and
-  // matches partition.committed); the statements that need nothing back are appended to
-  // `last_writes`.
+  // matches partition.committed) but its outputs (the caller appends every partition's
+  // together, last); the statements that need nothing back are appended to `last_writes`.
   Status write(soci::session& session, const PartitionCommit& work,
                db::ConnectionPool::LastWrites& last_writes) {
     const Partition& partition = *work.partition;
@@ -630,14 +630,6 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
     if (work.snapshot) {
       detail::store_snapshot(session, options.input_topic, partition.id, *work.snapshot,
                              options.snapshots_kept);
-    }
-    for (std::size_t begin = 0; begin < work.rows.size(); begin += outbox::kMaxAppendBatch) {
-      const std::size_t count = std::min(outbox::kMaxAppendBatch, work.rows.size() - begin);
-      auto prepared = outbox::prepare_append(
-          events::kOutboxTable,
-          std::span<const outbox::OutboxEvent>(work.rows.data() + begin, count), clock);
-      if (!prepared) return prepared.error();
-      last_writes.push_back(std::move(prepared->insert));
     }
     const std::int64_t committed_after =
         work.next_offset.value_or(partition.committed.value_or(0));
@@ -694,6 +686,23 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
             }
             if (!offsets.empty()) {
               last_writes.push_back(detail::committed_offsets_upsert(options.input_topic, offsets));
+            }
+            // Every written partition's outputs, in partition order, last: the outbox's
+            // sequence row is held from its bump to the COMMIT (outbox_writer.h "Ids").
+            std::vector<const outbox::OutboxEvent*> rows;
+            for (const PartitionCommit* work : pending) {
+              if (work->fenced) continue;
+              for (const outbox::OutboxEvent& row : work->rows) rows.push_back(&row);
+            }
+            for (std::size_t begin = 0; begin < rows.size(); begin += outbox::kMaxAppendBatch) {
+              const std::size_t count = std::min(outbox::kMaxAppendBatch, rows.size() - begin);
+              auto prepared = outbox::prepare_append(
+                  events::kOutboxTable,
+                  std::span<const outbox::OutboxEvent* const>(rows.data() + begin, count), clock);
+              if (!prepared) return prepared.error();
+              for (db::SqlStatement& write : prepared->statements) {
+                last_writes.push_back(std::move(write));
+              }
             }
             return last_writes;
           },

@@ -636,11 +636,12 @@ TEST_CASE("a failing commit is retried with the outputs already computed, inputs
   InputProducer producer;
   producer.event(topic, limit(7, "frank", "AAPL", Side::kSell, "101", 3));
   Database db;
-  // A row squatting the first output's event id makes every commit attempt fail.
+  // A row squatting the first output's event id makes every commit attempt fail (its
+  // outbox id is far above the sequence's: written around it, as by hand).
   const std::string id = events::output_event_id(0, 0, 0);
   db.exec(
-      "INSERT INTO matching_outbox (event_id, event_type, topic, message_key, payload)"
-      " VALUES ('" +
+      "INSERT INTO matching_outbox (id, event_id, event_type, topic, message_key, payload)"
+      " VALUES (1000000, '" +
       id + "', 'Squatter', 't', 'k', '{}')");
   Service service(db, topic, unique_name("matching"));
   REQUIRE(service.service->start().ok());

@@ -56,8 +56,9 @@
 namespace bourse::matching {
 
 // Order ids (and cancel ids) remembered per shard to drop duplicate inputs. A relay
-// re-publishes at most its unmarked rows (one batch, bounded far below this), so a
-// duplicate always arrives within this many inputs of its original.
+// re-publishes at most the rows it had not yet recorded as published up to (one batch,
+// bounded far below this), so a duplicate always arrives within this many inputs of its
+// original.
 inline constexpr std::size_t kRecentIdsRemembered = 262'144;
 // Snapshot format version written by encode(); decode() accepts only known versions.
 inline constexpr std::uint32_t kShardSnapshotFormat = 1;

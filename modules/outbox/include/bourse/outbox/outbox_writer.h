@@ -4,6 +4,16 @@
 // answer of 202 without its event). The relay (relay.h, target bourse_outbox) is the read
 // half; this target (bourse_outbox_writer) links neither librdkafka nor the relay.
 //
+// Ids (modules/outbox/README.md, "Ids and progress"): every append first bumps the outbox's
+// row in outbox_sequences (LAST_INSERT_ID(last_id + n)) and numbers its n rows up to the
+// new value, so an outbox's ids are dense and in commit order: the bump's row lock is held
+// to COMMIT, and the bump and the rows commit or roll back together. The relay relies on
+// it (it publishes in id order and keeps one "published up to" id). Consequences for a
+// caller: append LAST in the transaction (after every other lock it takes: the sequence
+// row is a queue for every writer of that outbox until this transaction commits), and
+// roll back when any statement of the transaction fails (never commit around a failed
+// append: the ids would skip).
+//
 // Tables have the standard outbox shape (migrations/0201_order_outbox.sql). Their names
 // are constants of the owning modules (e.g. order::kOutboxTable), declared once in the
 // composition root's event-stream table; they are checked to look like an outbox table
@@ -64,7 +74,7 @@ OutboxEvent outbox_event(const Event& event, std::string topic) {
 struct AppendedEvent {
   std::string event_id;  // OutboxEvent::event_id, or a random UUID (version 4): consumers
                          // deduplicate by it
-  std::int64_t outbox_id = 0;
+  std::int64_t outbox_id = 0;  // dense, in commit order (0 from prepare_append: not sent)
 };
 
 // Inserts `event` into `table` on `session` (inside the caller's transaction).
@@ -81,27 +91,40 @@ Result<AppendedEvent> append_event(soci::session& session, std::string_view tabl
 // max_allowed_packet (16 MiB by default; 1024 OrderCreated events are under 1 MiB).
 inline constexpr std::size_t kMaxAppendBatch = 1024;
 
-// Inserts `events` into `table` in ONE multi-row INSERT (two round trips whatever the
-// count), in span order: the relay publishes them in that order. Returns one
-// AppendedEvent per event, in the same order. Same contract as append_event otherwise;
-// nothing is written if any event is refused.
+// Numbers `events` (the sequence bump) and inserts them into `table` in ONE multi-row
+// INSERT, in one round trip whatever the count, in span order: the relay publishes them in
+// that order. Returns one AppendedEvent per event, in the same order. Same contract as
+// append_event otherwise; nothing is written if any event is refused.
 // REQUIRES: events.size() <= kMaxAppendBatch.
-// Errors also: kInternal if the server cannot number a multi-row insert consecutively
-// (innodb_autoinc_lock_mode 2); appending one event at a time works there.
 Result<std::vector<AppendedEvent>> append_events(soci::session& session, std::string_view table,
                                                  std::span<const OutboxEvent> events,
                                                  const Clock& clock);
 
 // What append_events would write, checked and built but not sent: the events' ids
-// (outbox_id still 0) and the INSERT (db/sql_batch.h; it expects events.size() rows), for
-// a caller that sends it with its other last writes and its COMMIT in one round trip.
-// Same REQUIRES and errors (kInternal aside: no ids are read back).
+// (outbox_id still 0) and the statements (db/sql_batch.h): the sequence bump, then the
+// INSERT (it expects events.size() rows), which numbers its rows from the bump's
+// LAST_INSERT_ID(). For a caller that sends them with its other last writes and its
+// COMMIT in one round trip: both, in this order, adjacent (nothing between them may set
+// LAST_INSERT_ID), and after the transaction's other writes (see "Ids" above).
+// Same REQUIRES and errors.
 struct PreparedAppend {
   std::vector<AppendedEvent> events;
-  db::SqlStatement insert;
+  std::vector<db::SqlStatement> statements;  // the bump, then the INSERT
 };
 // REQUIRES also: 1..kMaxAppendBatch events.
 Result<PreparedAppend> prepare_append(std::string_view table, std::span<const OutboxEvent> events,
                                       const Clock& clock);
+// The same for events gathered from several places (e.g. a matching batch's partitions),
+// so that one transaction bumps the sequence once. REQUIRES also: no null pointer.
+Result<PreparedAppend> prepare_append(std::string_view table,
+                                      std::span<const OutboxEvent* const> events,
+                                      const Clock& clock);
+
+// The SQL condition "this row of `table` is not published yet", for readers outside the
+// relay (tests, checkers, the saga scheduler's scan for stuck rows): `id >` the outbox's
+// published_up_to in outbox_relay_barriers (0 when it has none yet). The relay advances
+// that id only after the broker acknowledged every row up to it.
+// REQUIRES: is_outbox_table_name(table) (it is put into SQL text).
+std::string unpublished_condition(std::string_view table);
 
 }  // namespace bourse::outbox

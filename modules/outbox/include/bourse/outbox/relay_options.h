@@ -48,6 +48,11 @@ inline constexpr std::chrono::milliseconds kRelayMetricsRefreshInterval{1'000};
 // value up to the ceiling, and resets after a success.
 inline constexpr std::chrono::milliseconds kRelayInitialBackoff{100};
 inline constexpr std::chrono::milliseconds kRelayMaxBackoff{5'000};
+// How long the relay waits for a missing id while later ones are visible before it skips
+// it (relay.h, "Selection"). Ids are dense and in commit order, so a hole closes within
+// microseconds (a commit becoming visible); one that lasts this long is a row deleted by
+// hand or written around the sequence, and waiting longer would stall the outbox.
+inline constexpr std::chrono::seconds kRelayGapSkipAfter{30};
 // Longest instance id (it appears in logs only).
 inline constexpr std::size_t kMaxRelayInstanceIdLength = 128;
 
@@ -80,12 +85,12 @@ struct RelayOptions {
   // [kMinRelayDeliveryTimeout, kMaxRelayDeliveryTimeout].
   std::chrono::milliseconds delivery_timeout = kDefaultRelayDeliveryTimeout;
   // TEST HOOK: run_once returns right after the broker acknowledged the batch and
-  // before the rows are marked published, and drops the lease session, as if the
+  // before the rows are recorded as published, and drops the lease session, as if the
   // process had crashed at the worst moment. Never set in production.
   bool crash_after_produce_for_testing = false;
   // Chaos hook (config faults.relay_exit_after_produce): the whole process exits with
-  // status 137 right after the first produced batch, before marking (a real kill -9 in the
-  // worst window).
+  // status 137 right after the first produced batch, before recording it (a real kill -9
+  // in the worst window).
   bool exit_process_after_produce_for_testing = false;
 };
 

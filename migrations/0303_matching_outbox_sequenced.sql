@@ -1,0 +1,20 @@
+-- matching_outbox moves to dense ids in commit order and one "published up to" id
+-- (migrations/0005_outbox_sequences.sql, modules/outbox/README.md "Ids and progress").
+-- Run with every instance stopped (the migration lock keeps two migrators apart, not a
+-- running writer of the old shape). Rows still unpublished get new dense ids after the
+-- highest id, in their old order; every id up to that highest one counts as published;
+-- the per-row published_at and its index go. (No ':' anywhere: the migrator's client
+-- library would read one as a placeholder.)
+SET @published_up_to = (SELECT COALESCE(MAX(id), 0) FROM matching_outbox);
+CREATE TEMPORARY TABLE matching_outbox_renumbered ENGINE=InnoDB AS
+  SELECT id, @published_up_to + ROW_NUMBER() OVER (ORDER BY id) AS new_id
+  FROM matching_outbox WHERE published_at IS NULL;
+UPDATE matching_outbox JOIN matching_outbox_renumbered AS r ON matching_outbox.id = r.id SET matching_outbox.id = r.new_id;
+SET @last_id = (SELECT COALESCE(MAX(new_id), @published_up_to) FROM matching_outbox_renumbered);
+DROP TEMPORARY TABLE matching_outbox_renumbered;
+INSERT INTO outbox_relay_barriers (outbox, barriers, published_up_to)
+  VALUES ('matching_outbox', 0, @published_up_to)
+  ON DUPLICATE KEY UPDATE published_up_to = @published_up_to;
+INSERT INTO outbox_sequences (outbox, last_id) VALUES ('matching_outbox', @last_id)
+  ON DUPLICATE KEY UPDATE last_id = @last_id;
+ALTER TABLE matching_outbox MODIFY id BIGINT NOT NULL, DROP INDEX ix_matching_outbox_unpublished, DROP COLUMN published_at;
