@@ -180,7 +180,7 @@ GNUPLOT
   echo
   echo "Raw ceilings measured in the same run: MariaDB **$raw_db_rows rows/s** (= $((raw_db_rows / 2)) orders/s of one order row + one outbox row, 256-row transactions, 4 connections); Kafka producer **$raw_kafka msgs/s** (430-byte records, acks=all)."
   echo
-  echo "| offered /s | run | accepted /s | trades /s | accept p50 ms | accept p99 ms | order->trade p99 ms | order->settled p99 ms | order relay / trade->settled p50 ms | rows / order | statements / order | CPU ms / order: bourse / MariaDB / Kafka (all) | final after (s) | stages keep up |"
+  echo "| offered /s | run | accepted /s | trades /s | accept p50 ms | accept p99 ms | order->trade p99 ms | order->settled p99 ms | order relay (bucket bound) / trade->settled p50 ms | rows / order | statements / order | CPU ms / order: bourse / MariaDB / Kafka (all) | final after (s) | stages keep up |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   echo "$table"
   echo

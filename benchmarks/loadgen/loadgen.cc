@@ -23,13 +23,16 @@
 //    Connections are spread over the --ports round robin. Meanwhile /metrics is sampled
 //    every 500 ms for consumer and matching lag.
 // 3. Quiescence: waits (up to --settle-timeout) until no order is PENDING, every trade is
-//    settled and every outbox row is published; "final" if that took <= --final-within s.
+//    settled and every outbox row is published (its id at or below its outbox's "published
+//    up to" id); "final" if that took <= --final-within s.
 // 4. From the database: order->trade and order->settled per trade (taker = the later
 //    order: trades.executed_at / settled_at - orders.created_at, one server clock), rows
 //    inserted per order (every table of the database), statements per order (MariaDB's
 //    Questions counter from the start of the load until final: the whole server, so on a
 //    quiet machine only), CPU milliseconds per accepted order of every --cpu-pids group
 //    and of loadgen itself over the same window, then POST /v1/admin/reconciliation.
+//    From /metrics: each relay's hop, the relays' delay histograms (relay_delay.h) summed
+//    over the instances, read when the load starts and when everything is final.
 // Prints a table and one final JSON line {"bench":"e2e",...}. "sustainable" (verdict.h) is
 // true only if no request failed (5xx / transport), lag stayed bounded (the last sample is
 // not the maximum unless the maximum is small), everything was final in time and, in open
@@ -46,6 +49,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -54,6 +58,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -62,6 +67,7 @@
 #include "histogram.h"
 #include "http_client.h"
 #include "order_mix.h"
+#include "relay_delay.h"
 #include "verdict.h"
 
 namespace {
@@ -219,6 +225,32 @@ double total_lag(const std::string& metrics) {
   return total;
 }
 
+// The relays' delay histograms of every instance, summed (relay_delay.h).
+bourse::bench::RelayDelays read_relay_delays(const Options& options) {
+  bourse::bench::RelayDelays delays;
+  for (int port : options.ports) {
+    HttpClient client(options.host, static_cast<std::uint16_t>(port));
+    const auto response = client.get("/metrics");
+    if (response.status != 200) {
+      throw std::runtime_error("GET /metrics on port " + std::to_string(port) + ": " +
+                               std::to_string(response.status));
+    }
+    bourse::bench::add_relay_delays(response.body, delays);
+  }
+  return delays;
+}
+
+// A relay hop's quantile q (0..1] in milliseconds: a bucket upper bound (relay_delay.h);
+// nullopt when that relay published nothing in the run (or /metrics did not answer).
+std::optional<double> relay_hop_ms(const bourse::bench::RelayDelays& hops, std::string_view outbox,
+                                   double q) {
+  const auto found = hops.find(outbox);
+  if (found == hops.end()) return std::nullopt;
+  const auto seconds = bourse::bench::bucket_quantile(found->second, q);
+  if (!seconds) return std::nullopt;
+  return *seconds * 1e3;
+}
+
 struct Counts {
   std::atomic<long long> accepted{0}, rejected_4xx{0}, failed{0}, cancels{0}, cancels_late{0};
 };
@@ -282,6 +314,7 @@ int main(int argc, char** argv) {
   cpu_groups.push_back({"loadgen", {static_cast<int>(::getpid())}});
   std::vector<double> cpu_at_start;  // cpu_snapshot() when the load starts
   std::optional<bourse::bench::MachineTicks> machine_at_start;  // and the machine's ticks
+  bourse::bench::RelayDelays relay_delays_at_start;  // read_relay_delays() then
   // Warm-up, untimed: one crossing pair per symbol through every stage (consumer groups
   // assigned, producers connected), waited for until settled.
   try {
@@ -308,6 +341,7 @@ int main(int argc, char** argv) {
     statements_at_start = server_statements(db);
     cpu_at_start = bourse::bench::cpu_snapshot(cpu_groups);
     machine_at_start = bourse::bench::machine_ticks();
+    relay_delays_at_start = read_relay_delays(options);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "loadgen: warm-up failed: %s\n", error.what());
     return 1;
@@ -442,20 +476,29 @@ int main(int argc, char** argv) {
   std::vector<double> cpu_used;  // CPU seconds per --cpu-pids group, load start to final
   std::optional<double> steal_pct;  // the hypervisor's share of the cores, same span
   LatencyHistogram trade_latency, settled_latency;
-  // Where order->settled goes, hop by hop (server timestamps): each relay from its outbox
-  // row's insert to its mark (published_at is set after the broker acknowledged, so a hop
-  // holds the relay's wake-up, fetch, durability barrier, produce, acknowledgement and
-  // mark), and trade->settled (the matching batch's commit to the settlement batch).
-  LatencyHistogram order_relay, matching_relay, account_relay, trade_to_settled;
+  // Where order->settled goes, hop by hop: each relay from its outbox row's insert to the
+  // broker's acknowledgement (the relay's wake-up, fetch, durability barrier, produce and
+  // acknowledgement), as the relays observed it over the run (relay_delay.h), and
+  // trade->settled from the database (the matching batch's commit to the settlement
+  // batch's, one server clock).
+  bourse::bench::RelayDelays relay_hops;
+  LatencyHistogram trade_to_settled;
   std::string reconciliation = "unavailable";
   try {
     soci::session db(soci::mysql, options.db.connection_string());
+    // An outbox row is unpublished while its id is above its outbox's "published up to" id
+    // (the contract of modules/outbox/README.md; loadgen does not link bourse_outbox_writer,
+    // whose unpublished_condition() writes the same condition).
+    std::string unpublished = "SELECT 0";
+    for (const char* table : {"order_outbox", "matching_outbox", "account_outbox"}) {
+      unpublished += std::string(" + (SELECT COUNT(*) FROM ") + table +
+                     " WHERE id > COALESCE((SELECT published_up_to FROM outbox_relay_barriers"
+                     " WHERE outbox = '" + table + "'), 0))";
+    }
     const auto quiet = [&] {
       return scalar(db, "SELECT COUNT(*) FROM orders WHERE status = 'PENDING'") == 0 &&
              scalar(db, "SELECT COUNT(*) FROM trades WHERE settled_at IS NULL") == 0 &&
-             scalar(db, "SELECT (SELECT COUNT(*) FROM order_outbox WHERE published_at IS NULL) + "
-                        "(SELECT COUNT(*) FROM matching_outbox WHERE published_at IS NULL) + "
-                        "(SELECT COUNT(*) FROM account_outbox WHERE published_at IS NULL)") == 0 &&
+             scalar(db, unpublished) == 0 &&
              scalar(db, "SELECT COUNT(*) FROM settled_trades") == scalar(db, "SELECT COUNT(*) FROM trades");
     };
     const auto deadline = sent + std::chrono::seconds(options.settle_timeout_s);
@@ -470,6 +513,11 @@ int main(int argc, char** argv) {
     const std::vector<double> cpu_at_end = bourse::bench::cpu_snapshot(cpu_groups);
     for (std::size_t i = 0; i < cpu_at_end.size(); ++i) cpu_used.push_back(cpu_at_end[i] - cpu_at_start[i]);
     steal_pct = bourse::bench::steal_percent(machine_at_start, bourse::bench::machine_ticks());
+    try {
+      relay_hops = bourse::bench::delays_between(relay_delays_at_start, read_relay_delays(options));
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "loadgen: relay hops unavailable: %s\n", error.what());
+    }
     sampling_done = true;
     orders = scalar(db, "SELECT COUNT(*) FROM orders");
     db << "SELECT COUNT(*) FROM trades WHERE executed_at >= :start", soci::use(load_started_db),
@@ -486,17 +534,6 @@ int main(int argc, char** argv) {
       trade_latency.record_us(row.get<long long>(0));
       if (row.get<long long>(1) >= 0) settled_latency.record_us(row.get<long long>(1));
       if (row.get<long long>(2) >= 0) trade_to_settled.record_us(row.get<long long>(2));
-    }
-    for (const auto& [histogram, table] :
-         {std::pair<LatencyHistogram*, const char*>{&order_relay, "order_outbox"},
-          {&matching_relay, "matching_outbox"},
-          {&account_relay, "account_outbox"}}) {
-      soci::rowset<long long> hops =
-          (db.prepare << std::string("SELECT TIMESTAMPDIFF(MICROSECOND, created_at, published_at) "
-                                     "FROM ") +
-                             table + " WHERE created_at >= :start AND published_at IS NOT NULL",
-           soci::use(load_started_db));
-      for (long long micros : hops) histogram->record_us(micros);
     }
     std::vector<std::string> tables;
     soci::rowset<std::string> names =
@@ -579,15 +616,35 @@ int main(int argc, char** argv) {
     std::printf("  %-16s %9.2f %9.2f %9.2f %9.2f\n", name, histogram->percentile_ms(50),
                 histogram->percentile_ms(99), histogram->percentile_ms(99.9), histogram->max_ms());
   }
-  std::printf("  %-16s %9s %9s %9s %9s   (where order->settled goes)\n", "hop ms", "p50", "p90",
-              "p99", "max");
-  for (const auto& [name, histogram] :
-       {std::pair<const char*, const LatencyHistogram*>{"order relay", &order_relay},
-        {"matching relay", &matching_relay},
-        {"trade->settled", &trade_to_settled},
-        {"account relay", &account_relay}}) {
-    std::printf("  %-16s %9.2f %9.2f %9.2f %9.2f\n", name, histogram->percentile_ms(50),
-                histogram->percentile_ms(90), histogram->percentile_ms(99), histogram->max_ms());
+  // A relay hop's figures are bucket upper bounds ("at most"; max: the highest bucket that
+  // holds a row), "-" when there is none and "inf" past the last bucket (30 s).
+  const auto relay_hop_row = [&](const char* name, std::string_view outbox) {
+    std::printf("  %-16s", name);
+    for (double q : {0.50, 0.90, 0.99, 1.0}) {
+      const std::optional<double> ms = relay_hop_ms(relay_hops, outbox, q);
+      if (ms) {
+        std::printf(" %9.2f", *ms);
+      } else {
+        std::printf(" %9s", "-");
+      }
+    }
+    std::printf("\n");
+  };
+  std::printf("  %-16s %9s %9s %9s %9s   (where order->settled goes; relays: bucket bounds)\n",
+              "hop ms", "p50", "p90", "p99", "max");
+  relay_hop_row("order relay", "order_outbox");
+  relay_hop_row("matching relay", "matching_outbox");
+  std::printf("  %-16s %9.2f %9.2f %9.2f %9.2f\n", "trade->settled",
+              trade_to_settled.percentile_ms(50), trade_to_settled.percentile_ms(90),
+              trade_to_settled.percentile_ms(99), trade_to_settled.max_ms());
+  relay_hop_row("account relay", "account_outbox");
+  // null when the order relay published nothing or its p50 is past the last bucket.
+  const std::optional<double> order_relay_p50 = relay_hop_ms(relay_hops, "order_outbox", 0.50);
+  std::string order_relay_p50_json = "null";
+  if (order_relay_p50 && std::isfinite(*order_relay_p50)) {
+    char number[32];
+    std::snprintf(number, sizeof number, "%.2f", *order_relay_p50);
+    order_relay_p50_json = number;
   }
   std::printf("  rows inserted per order %.2f; statements per order %.2f; reconciliation %s; sustainable: %s\n",
               rows_per_order, statements_per_order, reconciliation.c_str(),
@@ -617,14 +674,14 @@ int main(int argc, char** argv) {
               "\"accept_p99_ms\":%.2f,\"trade_p99_ms\":%.2f,\"settled_p99_ms\":%.2f,"
               "\"rows_per_order\":%.2f,\"statements_per_order\":%.2f,\"raw_db_rows_per_s\":%.0f,\"raw_kafka_msgs_per_s\":%.0f,"
               "\"failed\":%lld,\"max_lag\":%.0f,\"final_after_s\":%.2f,\"sustainable\":%s,\"answered_share\":%s,"
-              "\"order_relay_p50_ms\":%.2f,\"trade_to_settled_p50_ms\":%.2f,"
+              "\"order_relay_p50_ms\":%s,\"trade_to_settled_p50_ms\":%.2f,"
               "\"cpu_ms_per_order\":%.3f,\"cpu_ms_per_order_by_process\":{%s},\"steal_pct\":%.1f,"
               "\"reconciliation\":\"%s\"}\n",
               orders_per_s, trades_per_s, accepts.percentile_ms(50), accepts.percentile_ms(99),
               trade_latency.percentile_ms(99), settled_latency.percentile_ms(99), rows_per_order,
               statements_per_order, options.raw_db_rows_per_s, options.raw_kafka_msgs_per_s, counts.failed.load(), max_lag,
               final_after_s, sustainable ? "true" : "false", answered_share_json.c_str(),
-              order_relay.percentile_ms(50), trade_to_settled.percentile_ms(50), cpu_total_ms,
+              order_relay_p50_json.c_str(), trade_to_settled.percentile_ms(50), cpu_total_ms,
               cpu_json.c_str(), steal_pct.value_or(-1), reconciliation.c_str());
   return sustainable ? 0 : 1;
 }
