@@ -152,6 +152,7 @@ struct Relay::State {
       return;
     }
     if (rows.front().id != acked_up_to + 1) {
+      metrics.holes_waited_total.inc();
       const auto now = clock.steady_now();
       if (!gap_since) gap_since = now;
       if (now - *gap_since < kRelayGapSkipAfter) {
@@ -170,6 +171,7 @@ struct Relay::State {
     std::size_t run = 1;
     while (run < rows.size() && rows[run].id == rows[run - 1].id + 1) ++run;
     if (run < rows.size()) {
+      metrics.holes_waited_total.inc();
       rows.resize(run);
       fetched.held_back = true;  // the next fetch starts at the hole
     }

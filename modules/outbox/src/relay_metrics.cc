@@ -49,6 +49,12 @@ RelayMetrics::RelayMetrics(metrics::Registry& registry, std::string_view table)
                                       "kRelayGapSkipAfter (deleted or written around the "
                                       "sequence; never expected)",
                                       {"outbox"})
+                             .with({table})),
+      holes_waited_total(registry
+                             .counter(kMetricHolesWaitedTotal,
+                                      "Fetches whose rows stopped at a missing id (a commit "
+                                      "not visible yet): the rest waits for the next fetch",
+                                      {"outbox"})
                              .with({table})) {}
 
 }  // namespace bourse::outbox

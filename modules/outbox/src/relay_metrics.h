@@ -19,6 +19,7 @@ struct RelayMetrics {
   metrics::Counter& empty_polls_total;
   metrics::Histogram& delay_seconds;
   metrics::Counter& gaps_skipped_total;
+  metrics::Counter& holes_waited_total;
 };
 
 }  // namespace bourse::outbox

@@ -152,6 +152,7 @@ TEST_CASE("rows past a missing id wait for it; a hole that outlives kRelayGapSki
   REQUIRE(published.ok());
   CHECK(*published == 1);  // id 1 only: 3 waits behind the hole
   CHECK(fixture.published_up_to() == 1);
+  CHECK(counter(registry, kMetricHolesWaitedTotal) == 1);
   clock.advance(std::chrono::duration_cast<std::chrono::milliseconds>(kRelayGapSkipAfter) - 1s);
   published = relay->run_once();
   REQUIRE(published.ok());
@@ -640,6 +641,83 @@ TEST_CASE("with the database unreachable the relay thread backs off, counts and 
   const auto failures =
       registry.counter(kMetricPublishFailuresTotal, "", {"outbox"}).with({kTable}).value();
   CHECK(failures <= 10);  // about 1 s of exponential back-off
+}
+
+TEST_CASE("the migrations move a marked outbox to dense ids: what was unpublished is "
+          "renumbered after the highest id, in order, and published next",
+          "[outbox][relay][integration]") {
+  bourse::testing::TestDatabase database;
+  db::ConnectionPool pool{database.config()};
+  const char* source_dir = std::getenv("BOURSE_SOURCE_DIR");
+  REQUIRE(source_dir != nullptr);
+  auto all = db::load_migrations(std::string(source_dir) + "/migrations");
+  REQUIRE(all.ok());
+  const auto apply = [&](auto keep) {
+    std::vector<db::Migration> some;
+    for (const db::Migration& migration : *all) {
+      if (keep(migration.version)) some.push_back(migration);
+    }
+    auto applied = db::apply_migrations(pool, some);
+    INFO((applied.ok() ? std::string() : applied.error().message));
+    REQUIRE(applied.ok());
+  };
+  // The schema of the marking relay: everything before the sequenced outboxes.
+  const auto sequenced = [](int version) {
+    return version == 5 || version == 105 || version == 206 || version == 303;
+  };
+  apply([&](int version) { return !sequenced(version) && version < 400; });
+  const auto execute = [&](const std::string& sql) {
+    Status status = pool.with_session([&](soci::session& session) { session << sql; });
+    INFO((status.ok() ? "" : status.error().message));
+    REQUIRE(status.ok());
+  };
+  // ids 1..6 with holes (AUTO_INCREMENT skips); 2 and 5 unpublished, 4 published late.
+  for (int id : {1, 2, 4, 5, 6}) {
+    execute(fmt::format("INSERT INTO {} (id, event_id, event_type, topic, message_key, payload, "
+                        "published_at) VALUES ({}, 'old-{}', 'RelayTestEvent', 't', 'AAPL', '{{}}', "
+                        "{})",
+                        kTable, id, id, id == 2 || id == 5 ? "NULL" : "NOW(6)"));
+  }
+  apply([](int) { return true; });
+
+  long long value = 0;
+  const auto scalar = [&](const std::string& sql) {
+    REQUIRE(pool.with_session([&](soci::session& session) { session << sql, soci::into(value); })
+                .ok());
+    return value;
+  };
+  CHECK(scalar(std::string("SELECT id FROM ") + kTable + " WHERE event_id = 'old-2'") == 7);
+  CHECK(scalar(std::string("SELECT id FROM ") + kTable + " WHERE event_id = 'old-5'") == 8);
+  CHECK(scalar(std::string("SELECT id FROM ") + kTable + " WHERE event_id = 'old-4'") == 4);
+  CHECK(scalar(fmt::format("SELECT published_up_to FROM outbox_relay_barriers WHERE outbox = '{}'",
+                           kTable)) == 6);
+  CHECK(scalar(fmt::format("SELECT last_id FROM outbox_sequences WHERE outbox = '{}'", kTable)) ==
+        8);
+  // The next append continues the sequence, and a relay publishes exactly the three rows
+  // above published_up_to, in id order.
+  const std::string topic = create_topic("relay-migrated", 1);
+  execute(fmt::format("UPDATE {} SET topic = '{}'", kTable, topic));
+  std::optional<AppendedEvent> appended;
+  REQUIRE(pool.in_transaction([&](soci::session& session) -> Status {
+                auto result = append_event(session, kTable, RelayFixture::event(topic, "AAPL", 9),
+                                           SystemClock::instance());
+                if (!result) return result.error();
+                appended = *result;
+                return Status::success();
+              })
+              .ok());
+  CHECK(appended->outbox_id == 9);
+  metrics::Registry registry;
+  auto relay = make_relay(pool, broker_config("relay-migrated"), registry, SystemClock::instance(),
+                          relay_options("migrated"));
+  auto published = relay->run_once();
+  REQUIRE(published.ok());
+  CHECK(*published == 3);
+  const auto messages = read_topic(topic, 3);
+  REQUIRE(messages.size() == 3);
+  CHECK(event_id_of(messages[0]) == "old-2");
+  CHECK(event_id_of(messages[1]) == "old-5");
+  CHECK(event_id_of(messages[2]) == appended->event_id);
 }
 
 TEST_CASE("the fetch reads a primary-key range from the acknowledged id",
