@@ -318,6 +318,7 @@ struct Relay::State {
           return fail(durable.error(), "durability_barrier");
         }
       }
+      metrics.batch_rows.observe(static_cast<double>(rows.size()));
       const BatchOutcome outcome = publish_batch(*producer, rows, options.delivery_timeout);
       if (options.exit_process_after_produce_for_testing && outcome.acknowledged > 0) {
         log::error("outbox relay: exiting the process after produce, before recording (chaos hook)",

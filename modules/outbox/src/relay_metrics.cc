@@ -55,6 +55,11 @@ RelayMetrics::RelayMetrics(metrics::Registry& registry, std::string_view table)
                                       "Fetches whose rows stopped at a missing id (a commit "
                                       "not visible yet): the rest waits for the next fetch",
                                       {"outbox"})
-                             .with({table})) {}
+                             .with({table})),
+      batch_rows(registry
+                     .histogram(kMetricBatchRows,
+                                "Rows per batch the relay produced (fetches that found rows)",
+                                {"outbox"}, {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000})
+                     .with({table})) {}
 
 }  // namespace bourse::outbox

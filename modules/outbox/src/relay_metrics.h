@@ -20,6 +20,7 @@ struct RelayMetrics {
   metrics::Histogram& delay_seconds;
   metrics::Counter& gaps_skipped_total;
   metrics::Counter& holes_waited_total;
+  metrics::Histogram& batch_rows;
 };
 
 }  // namespace bourse::outbox

@@ -369,6 +369,11 @@ TEST_CASE("metrics show waiting rows and their age; cleanup deletes expired publ
   // were written 10 s before they went out, the fourth just before.
   CHECK(text.find("bourse_outbox_relay_delay_seconds_count{outbox=\"order_outbox\"} 4") !=
         std::string::npos);
+  // Batches produced: 3 rows with Kafka down (it failed, but was produced), 3 rows, 1 row.
+  CHECK(text.find("bourse_outbox_batch_rows_count{outbox=\"order_outbox\"} 3") !=
+        std::string::npos);
+  CHECK(text.find("bourse_outbox_batch_rows_bucket{outbox=\"order_outbox\",le=\"1\"} 1") !=
+        std::string::npos);
   CHECK(text.find("bourse_outbox_relay_delay_seconds_bucket{outbox=\"order_outbox\",le=\"5\"} 1") !=
         std::string::npos);
   CHECK(text.find("bourse_outbox_relay_delay_seconds_bucket{outbox=\"order_outbox\",le=\"30\"} 4") !=

@@ -66,7 +66,8 @@
 //   bourse_outbox_publish_failures_total (failed iterations: Kafka, database or lease
 //   trouble), bourse_outbox_lease_held (0/1), bourse_outbox_empty_polls_total,
 //   bourse_outbox_relay_delay_seconds (histogram: a row's insert, database clock, to its
-//   acknowledgement), bourse_outbox_holes_waited_total, bourse_outbox_gaps_skipped_total.
+//   acknowledgement), bourse_outbox_holes_waited_total, bourse_outbox_gaps_skipped_total,
+//   bourse_outbox_batch_rows (histogram: rows per produced batch).
 //
 // Threads: start() runs the relay on one thread of its own until stop(). run_once()
 // runs one iteration on the caller's thread (for tests and tools). Both are serialised
@@ -105,6 +106,7 @@ inline constexpr std::string_view kMetricEmptyPollsTotal = "bourse_outbox_empty_
 inline constexpr std::string_view kMetricDelaySeconds = "bourse_outbox_relay_delay_seconds";
 inline constexpr std::string_view kMetricGapsSkippedTotal = "bourse_outbox_gaps_skipped_total";
 inline constexpr std::string_view kMetricHolesWaitedTotal = "bourse_outbox_holes_waited_total";
+inline constexpr std::string_view kMetricBatchRows = "bourse_outbox_batch_rows";
 
 // The delay histogram's bucket upper bounds (seconds): 1 ms to 30 s.
 std::vector<double> relay_delay_buckets_seconds();
