@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "bourse/db/db_config.h"
+#include "bourse/outbox/outbox_writer.h"
 #include "http_client.h"
 
 namespace {
@@ -202,16 +203,14 @@ struct DrainState {
 // The subquery counting the unpublished rows of `table` in the schema of the server under
 // test (run_order_entry_bench --rev measures older commits too): 0 without the table,
 // `published_at IS NULL` while the relays marked each row, else the ids above the outbox's
-// "published up to" id (the contract of modules/outbox/README.md; this bench does not link
-// bourse_outbox_writer, whose unpublished_condition() writes the same condition).
+// "published up to" id (outbox::unpublished_condition).
 std::string unpublished_count_sql(Db& db, const std::string& table) {
   if (!db.table_exists(table)) return "0";
   if (db.column_exists(table, "published_at")) {
     return "(SELECT COUNT(*) FROM " + table + " WHERE published_at IS NULL)";
   }
-  return "(SELECT COUNT(*) FROM " + table +
-         " WHERE id > COALESCE((SELECT published_up_to FROM outbox_relay_barriers"
-         " WHERE outbox = '" + table + "'), 0))";
+  return "(SELECT COUNT(*) FROM " + table + " WHERE " + bourse::outbox::unpublished_condition(table) +
+         ")";
 }
 
 class DrainProbe {

@@ -68,6 +68,7 @@
 #include "http_client.h"
 #include "order_mix.h"
 #include "relay_delay.h"
+#include "unpublished_rows.h"
 #include "verdict.h"
 
 namespace {
@@ -486,15 +487,7 @@ int main(int argc, char** argv) {
   std::string reconciliation = "unavailable";
   try {
     soci::session db(soci::mysql, options.db.connection_string());
-    // An outbox row is unpublished while its id is above its outbox's "published up to" id
-    // (the contract of modules/outbox/README.md; loadgen does not link bourse_outbox_writer,
-    // whose unpublished_condition() writes the same condition).
-    std::string unpublished = "SELECT 0";
-    for (const char* table : {"order_outbox", "matching_outbox", "account_outbox"}) {
-      unpublished += std::string(" + (SELECT COUNT(*) FROM ") + table +
-                     " WHERE id > COALESCE((SELECT published_up_to FROM outbox_relay_barriers"
-                     " WHERE outbox = '" + table + "'), 0))";
-    }
+    const std::string unpublished = bourse::testing::count_unpublished_rows_sql();
     const auto quiet = [&] {
       return scalar(db, "SELECT COUNT(*) FROM orders WHERE status = 'PENDING'") == 0 &&
              scalar(db, "SELECT COUNT(*) FROM trades WHERE settled_at IS NULL") == 0 &&
