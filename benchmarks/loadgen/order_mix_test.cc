@@ -65,7 +65,7 @@ TEST_CASE("limit prices are on tick, positive and near the reference; lots respe
       ++cancels;
       continue;
     }
-    const MixSymbol& symbol = three_symbols()[action.symbol_index];
+    const MixSymbol& symbol = mix.symbols()[action.symbol_index];
     ++per_symbol[action.symbol_index];
     CHECK(action.quantity % symbol.lot == 0);
     CHECK(action.quantity > 0);
