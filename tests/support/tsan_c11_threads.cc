@@ -6,8 +6,9 @@
 // a librdkafka thread is unknown to it (its first allocation crashes in TSan's allocator)
 // and librdkafka's locks are invisible (every hand-off through a librdkafka queue would
 // look like a race). Defined in the executable, these functions take precedence over
-// glibc's for every shared library (the link exports them: CMakeLists.txt), and they
-// call the pthread functions that TSan intercepts.
+// glibc's for every shared library that refers to them (the linker exports them for
+// librdkafka; checked with LD_DEBUG=bindings), and they call the pthread functions that
+// TSan intercepts.
 //
 // glibc's C11 types are its pthread types (thrd_t is pthread_t; mtx_t and cnd_t have the
 // size and alignment of pthread_mutex_t and pthread_cond_t), asserted below.
