@@ -11,17 +11,21 @@
 //   with the project's migrations, dropped at the end; rows go into its `orders` table.
 //
 // Each transaction is BEGIN, 10 INSERTs of --rows orders each, COMMIT, on one connection,
-// sent three ways, alternating in each round:
+// sent four ways, alternating in each round:
 //   text       one round trip per statement, values inlined (12 round trips);
 //   one_trip   the same text in ONE multi-statement packet, as the project sends a
 //              transaction's writes (db::execute_statements): 1 round trip;
-//   prepared   the INSERT prepared once, each execution its own round trip (12).
+//   prepared   the multi-row INSERT prepared once, each execution its own round trip (12);
+//   bulk       a ONE-row INSERT prepared once, each execution sending --rows rows as
+//              arrays of values per column (MariaDB's array binding, COM_STMT_BULK_EXECUTE;
+//              one statement for any row count, where `prepared` needs one per count): 12.
 // The server's CPU is read from /proc/P/stat (utime + stime of mariadbd) around each run,
 // the client's (this process) likewise: the stack's server must serve nothing else
 // meanwhile. Prints each run, the medians, and a final JSON line
 // {"bench":"parse_cost","rows_per_statement":..,"text_server_us_per_row":..,
-//  "one_trip_server_us_per_row":..,"prepared_server_us_per_row":..,"prepared_over_text":..,
-//  "one_trip_total_us_per_row":..,"prepared_total_us_per_row":..} (total = server + client).
+//  "one_trip_server_us_per_row":..,"prepared_server_us_per_row":..,"bulk_server_us_per_row":..,
+//  "prepared_over_text":..,"bulk_over_text":..,"one_trip_total_us_per_row":..,
+//  "prepared_total_us_per_row":..,"bulk_total_us_per_row":..} (total = server + client).
 #include <mysql.h>
 #include <unistd.h>
 
@@ -67,9 +71,17 @@ void query_all(MYSQL* connection, const std::string& sql) {
   }
 }
 
-enum class Mode { kText, kOneTrip, kPrepared };
+enum class Mode { kText, kOneTrip, kPrepared, kBulk };
+constexpr Mode kModes[] = {Mode::kText, Mode::kOneTrip, Mode::kPrepared, Mode::kBulk};
+constexpr int kModeCount = 4;
 const char* name(Mode mode) {
-  return mode == Mode::kText ? "text" : mode == Mode::kOneTrip ? "one_trip" : "prepared";
+  switch (mode) {
+    case Mode::kText: return "text";
+    case Mode::kOneTrip: return "one_trip";
+    case Mode::kPrepared: return "prepared";
+    case Mode::kBulk: return "bulk";
+  }
+  return "?";
 }
 
 const std::string kInsert =
@@ -154,6 +166,80 @@ class PreparedInsert {
   std::vector<std::string> users_;
 };
 
+// The array-binding form: a one-row INSERT prepared once; each execution binds, per
+// column, an array of --rows values (numbers), or of pointers and lengths (strings), and
+// NULLs through an indicator array.
+class BulkInsert {
+ public:
+  BulkInsert(MYSQL* connection, int rows)
+      : rows_(rows), binds_(kColumns), ints_(kColumns, std::vector<long long>(rows)),
+        pointers_(kColumns, std::vector<const char*>(rows)),
+        lengths_(kColumns, std::vector<unsigned long>(rows)), users_(rows),
+        nulls_(rows, STMT_INDICATOR_NULL) {
+    std::string sql = kInsert + "(?";
+    for (int c = 1; c < kColumns; ++c) sql += ",?";
+    sql += ")";
+    statement_ = mysql_stmt_init(connection);
+    if (statement_ == nullptr || mysql_stmt_prepare(statement_, sql.data(), sql.size()) != 0) {
+      die(statement_ ? mysql_stmt_error(statement_) : "mysql_stmt_init");
+    }
+    unsigned int array_size = static_cast<unsigned int>(rows);
+    if (mysql_stmt_attr_set(statement_, STMT_ATTR_ARRAY_SIZE, &array_size) != 0) {
+      die(mysql_stmt_error(statement_));
+    }
+  }
+  ~BulkInsert() { mysql_stmt_close(statement_); }
+  BulkInsert(const BulkInsert&) = delete;
+  BulkInsert& operator=(const BulkInsert&) = delete;
+
+  // REQUIRES: rows.size() is the row count given at construction.
+  void execute(const std::vector<Row>& rows) {
+    static const char* const kText[kColumns] = {nullptr, nullptr, "AAPL",  "BUY",   "LIMIT",
+                                                "GTC",   nullptr, nullptr, "OPEN",  nullptr,
+                                                nullptr, nullptr, nullptr};
+    const long long numbers[kColumns] = {0, 0, 0, 0, 0, 0, 10, 1500000, 0, 0, 0, 15000000, 0};
+    if (rows.size() != static_cast<std::size_t>(rows_)) die("bulk: wrong row count");
+    std::memset(binds_.data(), 0, binds_.size() * sizeof(MYSQL_BIND));
+    for (int c = 0; c < kColumns; ++c) {
+      MYSQL_BIND& bind = binds_[c];
+      if (c == 1 || kText[c] != nullptr) {
+        for (int r = 0; r < rows_; ++r) {
+          if (c == 1) users_[r] = rows[r].user;
+          pointers_[c][r] = c == 1 ? users_[r].c_str() : kText[c];
+          lengths_[c][r] = std::strlen(pointers_[c][r]);
+        }
+        bind.buffer_type = MYSQL_TYPE_STRING;
+        bind.buffer = pointers_[c].data();
+        bind.length = lengths_[c].data();
+      } else if (c == kColumns - 1) {
+        bind.buffer_type = MYSQL_TYPE_NULL;  // reserved_quantity: NULL for a buy
+        bind.u.indicator = nulls_.data();
+      } else {
+        for (int r = 0; r < rows_; ++r) ints_[c][r] = c == 0 ? rows[r].order_id : numbers[c];
+        bind.buffer_type = MYSQL_TYPE_LONGLONG;
+        bind.buffer = ints_[c].data();
+      }
+    }
+    if (mysql_stmt_bind_param(statement_, binds_.data()) != 0 ||
+        mysql_stmt_execute(statement_) != 0) {
+      die(mysql_stmt_error(statement_));
+    }
+    if (mysql_stmt_affected_rows(statement_) != static_cast<my_ulonglong>(rows_)) {
+      die("bulk: not every row was inserted");
+    }
+  }
+
+ private:
+  int rows_;
+  MYSQL_STMT* statement_ = nullptr;
+  std::vector<MYSQL_BIND> binds_;                 // one per column
+  std::vector<std::vector<long long>> ints_;      // [column][row]
+  std::vector<std::vector<const char*>> pointers_;
+  std::vector<std::vector<unsigned long>> lengths_;
+  std::vector<std::string> users_;
+  std::vector<char> nulls_;  // STMT_INDICATOR_NULL per row
+};
+
 struct RunResult {
   double server_us_per_row;
   double client_us_per_row;
@@ -163,9 +249,11 @@ struct RunResult {
 RunResult run(MYSQL* connection, Mode mode, int pid, int transactions, int rows_per_statement,
               long long& next_id) {
   std::unique_ptr<PreparedInsert> insert;
+  std::unique_ptr<BulkInsert> bulk;
   if (mode == Mode::kPrepared) {
     insert = std::make_unique<PreparedInsert>(connection, rows_per_statement);
   }
+  if (mode == Mode::kBulk) bulk = std::make_unique<BulkInsert>(connection, rows_per_statement);
   std::vector<Row> rows(rows_per_statement);
   const auto next_rows = [&] {
     for (Row& row : rows) {
@@ -191,6 +279,8 @@ RunResult run(MYSQL* connection, Mode mode, int pid, int transactions, int rows_
       next_rows();
       if (insert != nullptr) {
         insert->execute(rows);
+      } else if (bulk != nullptr) {
+        bulk->execute(rows);
       } else {
         query(connection, text_insert(rows));
       }
@@ -247,9 +337,9 @@ int main(int argc, char** argv) {
     die(mysql_error(connection));
   }
   long long next_id = 1;
-  std::vector<double> server[3], total[3];
+  std::vector<double> server[kModeCount], total[kModeCount];
   for (int round = 1; round <= rounds; ++round) {
-    for (const Mode mode : {Mode::kText, Mode::kOneTrip, Mode::kPrepared}) {
+    for (const Mode mode : kModes) {
       const RunResult result =
           run(connection, mode, pid, transactions, rows_per_statement, next_id);
       server[static_cast<int>(mode)].push_back(result.server_us_per_row);
@@ -262,18 +352,20 @@ int main(int argc, char** argv) {
   }
   mysql_close(connection);
   const double text = median(server[0]), one_trip = median(server[1]),
-               prepared = median(server[2]);
+               prepared = median(server[2]), bulk = median(server[3]);
   std::printf("median server CPU per row: text %.1f us, one_trip %.1f us, prepared %.1f us "
-              "(prepared/text %.0f %%)\n",
-              text, one_trip, prepared, 100.0 * prepared / text);
-  std::printf("median server + client CPU per row: one_trip %.1f us, prepared %.1f us\n",
-              median(total[1]), median(total[2]));
+              "(prepared/text %.0f %%), bulk %.1f us (bulk/text %.0f %%)\n",
+              text, one_trip, prepared, 100.0 * prepared / text, bulk, 100.0 * bulk / text);
+  std::printf("median server + client CPU per row: one_trip %.1f us, prepared %.1f us, bulk "
+              "%.1f us\n",
+              median(total[1]), median(total[2]), median(total[3]));
   std::printf(
       "{\"bench\":\"parse_cost\",\"rows_per_statement\":%d,\"text_server_us_per_row\":%.2f,"
       "\"one_trip_server_us_per_row\":%.2f,\"prepared_server_us_per_row\":%.2f,"
-      "\"prepared_over_text\":%.3f,\"one_trip_total_us_per_row\":%.2f,"
-      "\"prepared_total_us_per_row\":%.2f}\n",
-      rows_per_statement, text, one_trip, prepared, prepared / text, median(total[1]),
-      median(total[2]));
+      "\"bulk_server_us_per_row\":%.2f,\"prepared_over_text\":%.3f,\"bulk_over_text\":%.3f,"
+      "\"one_trip_total_us_per_row\":%.2f,\"prepared_total_us_per_row\":%.2f,"
+      "\"bulk_total_us_per_row\":%.2f}\n",
+      rows_per_statement, text, one_trip, prepared, bulk, prepared / text, bulk / text,
+      median(total[1]), median(total[2]), median(total[3]));
   return 0;
 }
