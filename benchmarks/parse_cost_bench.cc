@@ -106,6 +106,21 @@ std::string text_insert(const std::vector<Row>& rows) {
   return sql;
 }
 
+// The columns every row shares (a resting limit buy): text (kText) or numbers (kNumbers);
+// column 0 is the order id, column 1 the user, the last reserved_quantity (NULL).
+const char* const kText[kColumns] = {nullptr, nullptr, "AAPL",  "BUY",   "LIMIT",
+                                     "GTC",   nullptr, nullptr, "OPEN",  nullptr,
+                                     nullptr, nullptr, nullptr};
+const long long kNumbers[kColumns] = {0, 0, 0, 0, 0, 0, 10, 1500000, 0, 0, 0, 15000000, 0};
+
+MYSQL_STMT* prepare(MYSQL* connection, const std::string& sql) {
+  MYSQL_STMT* statement = mysql_stmt_init(connection);
+  if (statement == nullptr || mysql_stmt_prepare(statement, sql.data(), sql.size()) != 0) {
+    die(statement ? mysql_stmt_error(statement) : "mysql_stmt_init");
+  }
+  return statement;
+}
+
 // The prepared form: the same statement with placeholders, bound per execution.
 class PreparedInsert {
  public:
@@ -117,20 +132,13 @@ class PreparedInsert {
       for (int c = 0; c < kColumns; ++c) sql += c == 0 ? "?" : ",?";
       sql += ")";
     }
-    statement_ = mysql_stmt_init(connection);
-    if (statement_ == nullptr || mysql_stmt_prepare(statement_, sql.data(), sql.size()) != 0) {
-      die(statement_ ? mysql_stmt_error(statement_) : "mysql_stmt_init");
-    }
+    statement_ = prepare(connection, sql);
   }
   ~PreparedInsert() { mysql_stmt_close(statement_); }
   PreparedInsert(const PreparedInsert&) = delete;
   PreparedInsert& operator=(const PreparedInsert&) = delete;
 
   void execute(const std::vector<Row>& rows) {
-    static const char* const kText[kColumns] = {nullptr, nullptr, "AAPL",  "BUY",   "LIMIT",
-                                                "GTC",   nullptr, nullptr, "OPEN",  nullptr,
-                                                nullptr, nullptr, nullptr};
-    const long long numbers[kColumns] = {0, 0, 0, 0, 0, 0, 10, 1500000, 0, 0, 0, 15000000, 0};
     std::memset(binds_.data(), 0, binds_.size() * sizeof(MYSQL_BIND));
     for (std::size_t r = 0; r < rows.size(); ++r) {
       users_[r] = rows[r].user;
@@ -146,7 +154,7 @@ class PreparedInsert {
         } else if (c == kColumns - 1) {
           bind.buffer_type = MYSQL_TYPE_NULL;  // reserved_quantity: NULL for a buy
         } else {
-          ints_[i] = c == 0 ? rows[r].order_id : numbers[c];
+          ints_[i] = c == 0 ? rows[r].order_id : kNumbers[c];
           bind.buffer_type = MYSQL_TYPE_LONGLONG;
           bind.buffer = &ints_[i];
         }
@@ -179,10 +187,7 @@ class BulkInsert {
     std::string sql = kInsert + "(?";
     for (int c = 1; c < kColumns; ++c) sql += ",?";
     sql += ")";
-    statement_ = mysql_stmt_init(connection);
-    if (statement_ == nullptr || mysql_stmt_prepare(statement_, sql.data(), sql.size()) != 0) {
-      die(statement_ ? mysql_stmt_error(statement_) : "mysql_stmt_init");
-    }
+    statement_ = prepare(connection, sql);
     unsigned int array_size = static_cast<unsigned int>(rows);
     if (mysql_stmt_attr_set(statement_, STMT_ATTR_ARRAY_SIZE, &array_size) != 0) {
       die(mysql_stmt_error(statement_));
@@ -194,10 +199,6 @@ class BulkInsert {
 
   // REQUIRES: rows.size() is the row count given at construction.
   void execute(const std::vector<Row>& rows) {
-    static const char* const kText[kColumns] = {nullptr, nullptr, "AAPL",  "BUY",   "LIMIT",
-                                                "GTC",   nullptr, nullptr, "OPEN",  nullptr,
-                                                nullptr, nullptr, nullptr};
-    const long long numbers[kColumns] = {0, 0, 0, 0, 0, 0, 10, 1500000, 0, 0, 0, 15000000, 0};
     if (rows.size() != static_cast<std::size_t>(rows_)) die("bulk: wrong row count");
     std::memset(binds_.data(), 0, binds_.size() * sizeof(MYSQL_BIND));
     for (int c = 0; c < kColumns; ++c) {
@@ -215,7 +216,7 @@ class BulkInsert {
         bind.buffer_type = MYSQL_TYPE_NULL;  // reserved_quantity: NULL for a buy
         bind.u.indicator = nulls_.data();
       } else {
-        for (int r = 0; r < rows_; ++r) ints_[c][r] = c == 0 ? rows[r].order_id : numbers[c];
+        for (int r = 0; r < rows_; ++r) ints_[c][r] = c == 0 ? rows[r].order_id : kNumbers[c];
         bind.buffer_type = MYSQL_TYPE_LONGLONG;
         bind.buffer = ints_[c].data();
       }
