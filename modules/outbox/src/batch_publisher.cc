@@ -60,6 +60,9 @@ BatchOutcome publish_batch(kafka::Producer& producer, const std::vector<OutboxRo
     }
   }
 
+  // The whole batch is queued: nothing would join it during linger.ms.
+  if (produced > 0) producer.send_now();
+
   std::unique_lock lock(reports->mutex);
   const bool all_reported =
       reports->done.wait_for(lock, delivery_timeout, [&] { return reports->outstanding == 0; });

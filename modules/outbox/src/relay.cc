@@ -21,8 +21,9 @@
 namespace bourse::outbox {
 namespace {
 
-// The relay's producer: batches are sent at once (a relay batch is already a batch) and
-// a recreated producer gives up on leftovers quickly (they are republished anyway).
+// The relay's producer: publish_batch sends each batch at once with send_now() (a relay
+// batch is already a batch; linger.ms only applies if that request were lost) and a
+// recreated producer gives up on leftovers quickly (they are republished anyway).
 kafka::ProducerOptions relay_producer_options() {
   kafka::ProducerOptions options;
   options.linger = std::chrono::milliseconds(5);

@@ -89,6 +89,7 @@ struct Producer::Impl final : public RdKafka::DeliveryReportCb {
   std::atomic<bool> closed{false};    // produce(): refuse new messages
   std::atomic<bool> fatal{false};
   std::atomic<bool> purge_requested{false};
+  std::atomic<bool> send_now_requested{false};  // poll thread: flush what is queued
   std::atomic<std::int64_t> outstanding{0};
 
   mutable std::mutex mutex;
@@ -152,7 +153,14 @@ struct Producer::Impl final : public RdKafka::DeliveryReportCb {
 
   void poll_loop() {
     while (!stopping.load()) {
-      handle->poll(kPollIntervalMs);
+      if (send_now_requested.exchange(false)) {
+        // librdkafka's flush() ignores linger.ms while it runs and serves the delivery
+        // reports on this thread, as poll() does. Bounded like one poll, so a stop or a
+        // purge request waits no longer than it would behind poll().
+        handle->flush(kPollIntervalMs);
+      } else {
+        handle->poll(kPollIntervalMs);
+      }
       if (purge_requested.exchange(false)) {
         handle->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT |
                       RdKafka::Producer::PURGE_NON_BLOCKING);
@@ -314,6 +322,13 @@ Result<DeliveryReport> Producer::produce_sync(OutgoingMessage message) {
     return detail::timeout_error("kafka produce_sync: no delivery report in time");
   }
   return std::move(*waiter->result);
+}
+
+void Producer::send_now() {
+  impl_->send_now_requested = true;
+  // Ends a poll() in progress (or makes the next one return at once), so the poll
+  // thread sees the request now rather than after kPollIntervalMs.
+  impl_->handle->yield();
 }
 
 Status Producer::flush(std::chrono::milliseconds timeout) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "bourse/kafka/admin.h"
 #include "bourse/kafka/producer.h"
@@ -134,6 +135,28 @@ TEST_CASE("a message exactly at the size limit is delivered", "[kafka][producer]
   auto report = producer.value()->produce_sync(message);
   INFO((report.ok() ? "" : report.error().message));
   CHECK(report.ok());
+}
+
+TEST_CASE("send_now sends a queued batch without waiting for linger.ms",
+          "[kafka][producer][integration]") {
+  const std::string topic = create_topic("producer-send-now", 1);
+  ProducerOptions options;
+  options.linger = 1000ms;  // the longest allowed: a message waits a second unless sent now
+  auto producer = Producer::create(broker_config("producer-test"), options);
+  REQUIRE(producer.ok());
+  // Connection, metadata and the idempotent producer id first (this one lingers).
+  REQUIRE(producer.value()->produce_sync({topic, "k", "warm-up", {}, 0}).ok());
+
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(producer.value()->produce(topic, "k", "v" + std::to_string(i), [](auto) {}).ok());
+  }
+  // Control: lingering, nothing is reported after a fifth of linger.ms.
+  std::this_thread::sleep_for(200ms);
+  CHECK(producer.value()->outstanding() == 3);
+  producer.value()->send_now();
+  // Without send_now the reports would come at ~1,000 ms; this ends at ~700 at the latest.
+  CHECK(producer.value()->flush(500ms).ok());
+  CHECK(producer.value()->outstanding() == 0);
 }
 
 }  // namespace

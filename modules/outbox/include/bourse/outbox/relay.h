@@ -24,8 +24,10 @@
 //   while later ones commit). The id is read from the database when the lease is taken.
 //
 //   Publication. Each row goes out through the idempotent producer (topic = row.topic,
-//   key = message_key, value = payload, headers event_type and event_id). The relay waits
-//   for every delivery report, then records the acknowledged PREFIX of the batch:
+//   key = message_key, value = payload, headers event_type and event_id). Once the whole
+//   batch is queued it is sent at once (kafka::Producer::send_now), not after linger.ms:
+//   nothing else would join it, as the relay waits for the reports before its next batch.
+//   The relay waits for every delivery report, then records the acknowledged PREFIX of the batch:
 //   published_up_to = its last id (GREATEST, so it never moves back). After the first
 //   failed row nothing is recorded, so a row never counts as published while an earlier
 //   row (possibly of the same key) does not. The failed rest is retried after a

@@ -115,6 +115,14 @@ class Producer {
   // plus a margin). REQUIRES: not called from a delivery callback.
   Result<DeliveryReport> produce_sync(OutgoingMessage message);
 
+  // Asks for what is queued to be sent now instead of after linger.ms, without waiting
+  // for it: for a caller that has queued a whole batch and will wait for its reports
+  // anyway (the outbox relay), lingering only adds latency, since nothing more would
+  // join the batch. The poll thread runs librdkafka's flush (which ignores linger.ms)
+  // for at most one poll interval, serving delivery reports as poll() does. Callable
+  // from a delivery callback.
+  void send_now();
+
   // Waits until every accepted message's callback has run. kTimeout if some are still
   // outstanding after `timeout`; kUnavailable/kProducerFatal after a fatal error.
   // REQUIRES: not called from a delivery callback.
