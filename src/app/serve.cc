@@ -241,7 +241,9 @@ int run_serve(const config::Config& config) {
   matching_options.group_id = group_name(config.kafka, kMatchingGroup);
   static_assert(config::kMaxConsumerBatchWait == consumer::kMaxBatchWait &&
                 config::kMaxConsumerBatchWait == matching::service::kMaxBatchWait);
+  static_assert(config::kMaxMatchingBatchWaitPerCommit == matching::service::kMaxBatchWaitPerCommit);
   matching_options.batch_wait = config.kafka.matching_batch_wait;
+  matching_options.batch_wait_per_commit = config.kafka.matching_batch_wait_per_commit;
   matching_options.input_topic = topic_of(order::kOutboxTable);
   matching_options.output_topic = topic_of(matching::events::kOutboxTable);
   matching_options.after_commit = [&relays_to_wake] {

@@ -41,6 +41,9 @@ struct BlockingSettings {
 // Upper bound of kafka.consumer_batch_wait_ms and kafka.matching_batch_wait_ms: the
 // consumers' and the matching service's own kMaxBatchWait (static_assert in src/app/serve.cc).
 inline constexpr std::chrono::milliseconds kMaxConsumerBatchWait{1'000};
+// Upper bound of kafka.matching_batch_wait_per_commit: the matching service's
+// kMaxBatchWaitPerCommit (static_assert in src/app/serve.cc).
+inline constexpr int kMaxMatchingBatchWaitPerCommit = 16;
 
 struct KafkaSettings {
   std::string brokers = "127.0.0.1:9092";
@@ -59,6 +62,11 @@ struct KafkaSettings {
   // batches are the input of the order->trade hop; a shorter wait made more, smaller
   // matching transactions that slowed the order groups on a 2-core machine.
   std::chrono::milliseconds matching_batch_wait{50};
+  // 0: every matching batch gathers for matching_batch_wait. N > 0: for N times the
+  // previous batch transaction's duration, at most matching_batch_wait
+  // (kafka.matching_batch_wait_per_commit, [0, 16]; see the matching service's
+  // gather_wait.h).
+  int matching_batch_wait_per_commit = 0;
 };
 
 // Bounds of outbox.relay_idle_poll_max_ms: the relay's own kMinRelayPollInterval and

@@ -107,6 +107,24 @@ TEST_CASE("kafka.matching_batch_wait_ms loads apart from the consumers' and is r
   CHECK_FALSE(load(source).ok());
 }
 
+TEST_CASE("kafka.matching_batch_wait_per_commit defaults to a fixed wait and is range-checked",
+          "[config]") {
+  Source source;
+  auto config = load(source);
+  REQUIRE(config.ok());
+  CHECK(config->kafka.matching_batch_wait_per_commit == 0);
+  source.overrides = {"kafka.matching_batch_wait_per_commit=4"};
+  config = load(source);
+  REQUIRE(config.ok());
+  CHECK(config->kafka.matching_batch_wait_per_commit == 4);
+  source.overrides = {"kafka.matching_batch_wait_per_commit=16"};
+  REQUIRE(load(source).ok());
+  source.overrides = {"kafka.matching_batch_wait_per_commit=17"};
+  CHECK_FALSE(load(source).ok());
+  source.overrides = {"kafka.matching_batch_wait_per_commit=-1"};
+  CHECK_FALSE(load(source).ok());
+}
+
 TEST_CASE("outbox.relay_idle_poll_max_ms loads and is range-checked", "[config]") {
   Source source;
   auto config = load(source);

@@ -21,6 +21,7 @@
 #include "bourse/matching/events.h"
 #include "bourse/matching/shard_state.h"
 #include "bourse/outbox/outbox_writer.h"
+#include "gather_wait.h"
 #include "input_decoding.h"
 #include "matching_store.h"
 #include "output_rows.h"
@@ -158,6 +159,12 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
                                     "Live inputs per committed batch transaction", {},
                                     {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000})
                          .with({})),
+        commit_seconds(registry
+                           .histogram("bourse_matching_batch_commit_seconds",
+                                      "One batch transaction, from BEGIN to COMMIT (retries "
+                                      "included)",
+                                      {}, {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 2, 10})
+                           .with({})),
         restore_seconds(registry
                             .histogram("bourse_matching_restore_seconds",
                                        "Restore + replay of a partition, until it is live", {},
@@ -188,7 +195,11 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
   metrics::Counter& fencing_refusals;
   metrics::Counter& events_replayed;
   metrics::Histogram& inputs_per_batch;
+  metrics::Histogram& commit_seconds;
   metrics::Histogram& restore_seconds;
+  // The last batch transaction's duration: the adaptive gathering's measure of how busy
+  // the database is (gather_wait.h).
+  std::chrono::microseconds last_commit{0};
   metrics::Gauge& partitions_refused;
   metrics::GaugeFamily& lag_family;
 
@@ -475,7 +486,8 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
       total = 1;
     }
     const std::uint64_t epoch = assignment_epoch;
-    const auto deadline = first_polled + options.batch_wait;
+    const auto deadline =
+        first_polled + gather_wait(options.batch_wait, options.batch_wait_per_commit, last_commit);
     while (total < options.max_batch && held.size() < kMaxHeldInputBatches * options.max_batch) {
       const auto remaining = std::max(
           milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now()));
@@ -663,7 +675,8 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
     std::vector<std::int32_t> ids;
     for (const PartitionCommit* work : pending) ids.push_back(work->partition->id);
 
-    const auto deadline = SteadyClock::now() + options.commit_retry_budget;
+    const auto started = SteadyClock::now();
+    const auto deadline = started + options.commit_retry_budget;
     milliseconds backoff = kInitialCommitBackoff;
     while (true) {
       // Two round trips in the common case: BEGIN with the fencing read of every
@@ -708,6 +721,9 @@ struct MatchingService::Impl final : kafka::AssignmentListener {
           },
           /*max_attempts=*/1, db::Isolation::kServerDefault, db::ConnectionPool::Begin::kByWork);
       if (status) {
+        last_commit = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() -
+                                                                            started);
+        commit_seconds.observe(std::chrono::duration<double>(last_commit).count());
         bool published = false;
         std::int64_t inputs = 0;
         bool moved = false;  // any partition's offset moved: a batch, not a snapshot alone

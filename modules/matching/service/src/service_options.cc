@@ -31,6 +31,10 @@ Status validate(const MatchingServiceOptions& options) {
   if (options.batch_wait.count() < 0 || options.batch_wait > kMaxBatchWait) {
     return invalid("batch_wait", "must be in [0, 1 s]");
   }
+  if (options.batch_wait_per_commit < 0 || options.batch_wait_per_commit > kMaxBatchWaitPerCommit) {
+    return invalid("batch_wait_per_commit",
+                   "must be in [0, " + std::to_string(kMaxBatchWaitPerCommit) + "]");
+  }
   if (options.snapshot_every_inputs < kMinSnapshotEveryInputs ||
       options.snapshot_every_inputs > kMaxSnapshotEveryInputs) {
     return invalid("snapshot_every_inputs", "must be in [100, 10000000]");

@@ -505,6 +505,42 @@ TEST_CASE("one transaction commits several partitions' inputs; a fenced one rest
   CHECK(outputs.size() == 7 * kPartitions - 1);
 }
 
+TEST_CASE("an adaptive gathering ends a batch after a few commit durations, not batch_wait",
+          "[matching_service]") {
+  const std::string topic = create_topic(1);
+  InputProducer producer;
+  producer.event(topic, limit(1, "erin", "AAPL", Side::kBuy, "90", 1));
+  // The time of the poll_once call that applies the next input (its batch's gathering).
+  const auto time_next_batch = [](Service& service) {
+    for (int attempt = 0; attempt < 600; ++attempt) {
+      const auto started = std::chrono::steady_clock::now();
+      auto applied = service.service->poll_once(100ms);
+      if (applied && *applied > 0) return std::chrono::steady_clock::now() - started;
+    }
+    FAIL("no input applied");
+    return std::chrono::steady_clock::duration{};
+  };
+  for (const int per_commit : {0, 1}) {
+    INFO("batch_wait_per_commit " << per_commit);
+    Database db;
+    MatchingServiceOptions options;
+    options.batch_wait = 1s;
+    options.batch_wait_per_commit = per_commit;
+    Service service(db, topic, unique_name("matching"), options);
+    (void)time_next_batch(service);  // the first input: a commit to measure
+    producer.event(topic, limit(2, "erin", "AAPL", Side::kBuy, "91", 1));
+    const auto gathered = time_next_batch(service);
+    if (per_commit == 0) {
+      CHECK(gathered >= 900ms);  // control: a fixed gathering waits out batch_wait
+    } else {
+      // One commit on a test database takes milliseconds; the 1 s batch_wait is only
+      // the ceiling.
+      CHECK(gathered < 500ms);
+    }
+    CHECK(service.counter("bourse_matching_batch_commit_seconds_count") >= 2);
+  }
+}
+
 TEST_CASE("two members splitting partitions across rebalances emit what one member emits",
           "[matching_service][rebalance]") {
   constexpr int kPartitions = 4;

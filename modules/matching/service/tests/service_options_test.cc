@@ -37,6 +37,13 @@ TEST_CASE("options beyond their limits are refused", "[matching_service]") {
   options = valid();
   options.commit_retry_budget = std::chrono::milliseconds(40'000);
   CHECK_FALSE(validate(options).ok());
+  options = valid();
+  options.batch_wait_per_commit = kMaxBatchWaitPerCommit;
+  CHECK(validate(options).ok());
+  options.batch_wait_per_commit = kMaxBatchWaitPerCommit + 1;
+  CHECK_FALSE(validate(options).ok());
+  options.batch_wait_per_commit = -1;
+  CHECK_FALSE(validate(options).ok());
 }
 
 }  // namespace

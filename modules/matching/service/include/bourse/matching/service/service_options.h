@@ -20,6 +20,9 @@ inline constexpr std::size_t kMaxBatchInputs = 5'000;
 // Longest wait for more messages of a batch after its first: latency added to the first
 // input's outputs.
 inline constexpr std::chrono::milliseconds kMaxBatchWait{1'000};
+// Adaptive gathering (batch_wait_per_commit): a wait of up to 16 commit durations. More
+// would make batches gather for many commits' time even on an idle database.
+inline constexpr int kMaxBatchWaitPerCommit = 16;
 // Snapshot cadence bounds. Below 100 inputs a snapshot (the whole books, up to tens of
 // MiB) would be written more often than it saves replay; above 10 million inputs a
 // restore replays for minutes (about 1 µs per input plus the fetch).
@@ -69,6 +72,10 @@ struct MatchingServiceOptions {
   std::size_t max_batch = 500;
   // Wait for more messages after a batch's oldest. [0, kMaxBatchWait].
   std::chrono::milliseconds batch_wait{5};
+  // 0: every batch gathers for batch_wait. N > 0: for N times the duration of the previous
+  // batch transaction, at most batch_wait (gather_wait.h): short waits while the database
+  // is idle, long ones while it is busy. [0, kMaxBatchWaitPerCommit].
+  int batch_wait_per_commit = 0;
   // A snapshot is taken after a batch once this many inputs were applied since the last
   // one, or once snapshot_interval passed with at least one input applied (also while the
   // partition is idle). [kMinSnapshotEveryInputs, kMaxSnapshotEveryInputs] and
