@@ -49,7 +49,7 @@ struct KafkaSettings {
   std::string brokers = "127.0.0.1:9092";
   std::string client_id = "bourse";
   std::string topic_prefix = "bourse.";
-  int partitions = 8;
+  int partitions = 1;  // of each topic, at creation; bourse.toml says why 1
   std::int64_t retention_ms = 7LL * 24 * 3600 * 1000;
   // How long each exactly-once consumer (settlement, order status) keeps gathering a
   // batch (of every partition's messages) after its oldest message

@@ -29,7 +29,7 @@ TEST_CASE("defaults load without any source", "[config]") {
   auto config = load(Source{});
   REQUIRE(config.ok());
   CHECK(config->http.port == 8080);
-  CHECK(config->kafka.partitions == 8);
+  CHECK(config->kafka.partitions == 1);
   CHECK(config->kafka.consumer_batch_wait == std::chrono::milliseconds(10));
   CHECK(config->kafka.matching_batch_wait == std::chrono::milliseconds(50));
 }
