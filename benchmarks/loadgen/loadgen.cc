@@ -20,8 +20,9 @@
 //    connection sends as fast as it is answered). Actions come from OrderMix (order_mix.h):
 //    Zipf symbols, limit orders around the live reference price (refreshed every second)
 //    crossing about half the time, some market orders, some cancels of recent orders.
-//    Connections are spread over the --ports round robin. Meanwhile /metrics is sampled
-//    every 500 ms for consumer and matching lag.
+//    Connections are spread over the --ports round robin and all driven by one thread
+//    (open_loop.h), so that loadgen takes little of the cores it shares with the system
+//    under test. Meanwhile /metrics is sampled every 500 ms for consumer and matching lag.
 // 3. Quiescence: waits (up to --settle-timeout) until no order is PENDING, every trade is
 //    settled and every outbox row is published (its id at or below its outbox's "published
 //    up to" id); "final" if that took <= --final-within s.
@@ -66,6 +67,7 @@
 #include "cpu_usage.h"
 #include "histogram.h"
 #include "http_client.h"
+#include "open_loop.h"
 #include "order_mix.h"
 #include "relay_delay.h"
 #include "unpublished_rows.h"
@@ -85,6 +87,8 @@ using namespace std::chrono_literals;
 
 // Recent accepted orders a connection remembers as cancel candidates.
 constexpr std::size_t kCancelCandidates = 256;
+// A request of the load not answered within this counts as failed (status 0).
+constexpr auto kRequestTimeout = std::chrono::milliseconds(5'000);
 // How long the warm-up pairs may take to settle (consumer groups joining included).
 constexpr auto kWarmupTimeout = std::chrono::seconds(120);
 // Lag below this many messages counts as bounded whatever its trend.
@@ -397,62 +401,80 @@ int main(int argc, char** argv) {
   // Per connection (due offset in µs, accept latency in µs), kept only for --latency-log.
   std::vector<std::vector<std::pair<std::int64_t, std::int64_t>>> accept_log(
       static_cast<std::size_t>(options.connections));
-  std::vector<std::thread> workers;
+  // One event loop drives every connection (open_loop.h): connection c takes actions
+  // c, c + connections, ... (action i due at start + i / rate); a cancel with no
+  // candidate yet skips its slot.
+  struct ConnectionState {
+    OrderMix mix;
+    std::deque<std::int64_t> recent;  // accepted limit orders, cancel candidates
+    std::vector<Nanos> now_references;
+    Action action;  // of the slot in flight
+  };
+  std::vector<std::unique_ptr<ConnectionState>> states;
+  std::vector<bourse::bench::ConnectionHooks> hooks;
+  std::vector<bourse::bench::OpenLoopTarget> targets;
+  for (int port : options.ports) targets.push_back({options.host, static_cast<std::uint16_t>(port)});
   for (int c = 0; c < options.connections; ++c) {
-    workers.emplace_back([&, c] {
-      OrderMix mix(table.symbols, options.mix, options.seed * 1'000'003ULL + static_cast<std::uint64_t>(c));
-      HttpClient client(options.host, port_of(c));
-      LatencyHistogram& histogram = accept_latency[static_cast<std::size_t>(c)];
-      std::deque<std::int64_t> recent;
-      std::vector<Nanos> now_references(references.size());
-      for (long long i = c;; i += options.connections) {
-        Clock::time_point due = Clock::now();
-        if (options.rate > 0) {
-          due = start + std::chrono::nanoseconds(i * 1'000'000'000LL / options.rate);
-          if (due >= load_end) break;
-          std::this_thread::sleep_until(due);
-        } else if (due >= load_end) {
-          break;
-        }
-        for (std::size_t s = 0; s < now_references.size(); ++s) now_references[s] = references[s];
-        const Action action = mix.next(now_references);
-        try {
-          if (action.kind == Action::Kind::kCancel) {
-            if (recent.empty()) continue;
-            const std::int64_t id = recent.front();
-            recent.pop_front();
-            auto response = client.request("DELETE", "/v1/orders/" + std::to_string(id));
-            if (response.status == 202) ++counts.cancels;
-            else if (response.status == 409) ++counts.cancels_late;
-            else if (response.status >= 500) ++counts.failed;
-            else ++counts.rejected_4xx;
-            continue;
-          }
-          auto response = client.post("/v1/orders", mix.order_json(action, run));
-          const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - due).count();
-          if (response.status == 202) {
-            ++counts.accepted;
-            histogram.record_us(micros);
-            if (!options.latency_log.empty()) {
-              accept_log[static_cast<std::size_t>(c)].emplace_back(
-                  std::chrono::duration_cast<std::chrono::microseconds>(due - start).count(), micros);
-            }
-            if (!action.market) {
-              recent.push_back(boost::json::parse(response.body).at("order_id").as_int64());
-              if (recent.size() > kCancelCandidates) recent.pop_front();
-            }
-          } else if (response.status >= 500) {
-            ++counts.failed;
-          } else {
-            ++counts.rejected_4xx;
-          }
-        } catch (const std::exception&) {
-          ++counts.failed;
-        }
+    states.push_back(std::make_unique<ConnectionState>(ConnectionState{
+        OrderMix(table.symbols, options.mix, options.seed * 1'000'003ULL + static_cast<std::uint64_t>(c)),
+        {}, std::vector<Nanos>(references.size()), {}}));
+    ConnectionState& state = *states.back();
+    LatencyHistogram& histogram = accept_latency[static_cast<std::size_t>(c)];
+    auto& log = accept_log[static_cast<std::size_t>(c)];
+    bourse::bench::ConnectionHooks hook;
+    hook.next = [&, c](long long k) -> std::optional<bourse::bench::Slot> {
+      const long long i = c + k * options.connections;
+      Clock::time_point due = Clock::now();
+      if (options.rate > 0) due = start + std::chrono::nanoseconds(i * 1'000'000'000LL / options.rate);
+      if (due >= load_end) return std::nullopt;
+      for (std::size_t s = 0; s < state.now_references.size(); ++s) state.now_references[s] = references[s];
+      state.action = state.mix.next(state.now_references);
+      if (state.action.kind == Action::Kind::kCancel) {
+        if (state.recent.empty()) return bourse::bench::Slot{due, std::nullopt};
+        const std::int64_t id = state.recent.front();
+        state.recent.pop_front();
+        return bourse::bench::Slot{due, bourse::bench::PlannedRequest{"DELETE", "/v1/orders/" + std::to_string(id), {}}};
       }
-    });
+      return bourse::bench::Slot{
+          due, bourse::bench::PlannedRequest{"POST", "/v1/orders", state.mix.order_json(state.action, run)}};
+    };
+    hook.done = [&](const bourse::bench::Slot& slot, int status, std::string_view body, Clock::time_point answered) {
+      if (state.action.kind == Action::Kind::kCancel) {
+        if (status == 202) ++counts.cancels;
+        else if (status == 409) ++counts.cancels_late;
+        else if (status >= 500 || status == 0) ++counts.failed;
+        else ++counts.rejected_4xx;
+        return;
+      }
+      if (status == 202) {
+        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(answered - slot.due).count();
+        ++counts.accepted;
+        histogram.record_us(micros);
+        if (!options.latency_log.empty()) {
+          log.emplace_back(std::chrono::duration_cast<std::chrono::microseconds>(slot.due - start).count(), micros);
+        }
+        if (!state.action.market) {
+          try {
+            state.recent.push_back(boost::json::parse(body).at("order_id").as_int64());
+            if (state.recent.size() > kCancelCandidates) state.recent.pop_front();
+          } catch (const std::exception&) {
+            ++counts.failed;  // a 202 without its order id
+          }
+        }
+      } else if (status >= 500 || status == 0) {
+        ++counts.failed;
+      } else {
+        ++counts.rejected_4xx;
+      }
+    };
+    hooks.push_back(std::move(hook));
   }
-  for (auto& worker : workers) worker.join();
+  try {
+    bourse::bench::run_open_loop(targets, std::move(hooks), kRequestTimeout);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "loadgen: load failed: %s\n", error.what());
+    return 1;
+  }
   const Clock::time_point sent = Clock::now();
   if (!options.latency_log.empty()) {
     std::vector<std::pair<std::int64_t, std::int64_t>> all;
