@@ -28,7 +28,7 @@
 #      run decides a rate on whatever the machine did in that minute;
 #   3. prints a table (with the CPU each order cost bourse, MariaDB and the broker, from
 #      their /proc counters over the run: loadgen --cpu-pids), the sustainable rate as a share of the raw ceilings, one final JSON
-#      line, and (re)writes the results section of --out plus docs/perf-latency.svg
+#      line, and (re)writes the results section of --out plus perf-latency.svg beside it
 #      (gnuplot: latency against rate).
 # Server configuration: config/bourse.toml as shipped, log.level=warn, one instance.
 set -euo pipefail
@@ -154,9 +154,12 @@ final_json="{\"bench\":\"e2e_sweep\",\"sustained_orders_per_s\":$sustained,\"raw
 awk -F'[:,}]' '{ for (i = 1; i < NF; i++) { gsub(/[" {]/, "", $i); v[$i] = $(i + 1) }
   print v["rate"], v["accept_p50_ms"], v["accept_p99_ms"], v["trade_p99_ms"], v["settled_p99_ms"] }' \
   "$results" >"$bench_build_dir/e2e-plot.dat"
+# The plot goes beside --out (its markdown links it by that relative name): a scratch
+# --out never overwrites the committed docs/perf-latency.svg.
+plot_svg="$(dirname "$out")/perf-latency.svg"
 gnuplot <<GNUPLOT
 set terminal svg size 720,420 dynamic
-set output "docs/perf-latency.svg"
+set output "$plot_svg"
 set title "Bourse end to end: latency against offered rate ($(date -u +%F))"
 set xlabel "offered orders/s"
 set ylabel "ms"

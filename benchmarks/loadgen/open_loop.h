@@ -8,7 +8,7 @@
 //
 // Why one thread: loadgen shares the two cores with the system it measures. A thread per
 // connection, sleeping until each due time and blocking on each answer, cost ~0.1 ms of
-// CPU per order in wake-ups (docs/PERFORMANCE.md, "4 Dec, 13:40"); here every wait is a
+// CPU per order in wake-ups (docs/PERFORMANCE.md, "4 Dec, 13:55-14:25"); here every wait is a
 // timer or a read of one event loop, which wakes once for whatever is ready.
 //
 // Contract: every hook runs on the thread that called run_open_loop, one at a time, so
