@@ -272,7 +272,7 @@ Result<events::ReservationReleased> settle_end(Books& books, const OrderEnd& end
 
 Result<std::vector<SettlementEvent>> AccountService::settle_batch(
     soci::session& session, std::span<const SettlementInput> inputs, std::string_view settled_at,
-    std::vector<db::SqlStatement>* last_writes) {
+    std::vector<db::SqlStatement>* last_writes, std::vector<db::SqlStatement>* balance_writes) {
   if (inputs.size() > kMaxSettlementBatch) {
     return Error::invalid(
         "at most " + std::to_string(kMaxSettlementBatch) + " inputs per settlement batch",
@@ -355,6 +355,7 @@ Result<std::vector<SettlementEvent>> AccountService::settle_batch(
             [&](std::span<const ReservationRow> slice) {
               writes.push_back(reservations_update(slice));
             });
+  const std::size_t balances_from = writes.size();
   // total >= reserved >= 0 or a limit would break: the inputs do not fit the balances.
   const Error out_of_bounds = bad_settlement("a balance would leave its bounds");  // + the CHECK
   map_in_slices(nonzero(books.cash), [&](const std::map<std::string, BalanceDelta>& slice) {
@@ -372,6 +373,12 @@ Result<std::vector<SettlementEvent>> AccountService::settle_batch(
     writes.back().expected_rows = static_cast<long long>(slice.size());
   });
   if (writes.empty()) return published;
+  if (last_writes != nullptr && balance_writes != nullptr) {
+    const auto balances = writes.begin() + static_cast<std::ptrdiff_t>(balances_from);
+    std::move(writes.begin(), balances, std::back_inserter(*last_writes));
+    std::move(balances, writes.end(), std::back_inserter(*balance_writes));
+    return published;
+  }
   if (last_writes != nullptr) {
     std::move(writes.begin(), writes.end(), std::back_inserter(*last_writes));
     return published;

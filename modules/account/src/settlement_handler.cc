@@ -1,5 +1,6 @@
 #include "bourse/account/settlement_handler.h"
 
+#include <iterator>
 #include <span>
 #include <variant>
 #include <vector>
@@ -116,8 +117,16 @@ class SettlementHandler final : public consumer::EventHandler {
     }
     if (inputs.empty()) return Status::success();
     const std::string settled_at = format_rfc3339_utc(options_.clock->now());
-    auto published = accounts_.settle_batch(session, inputs, settled_at, &last_writes);
+    // The balance writes go last, after the account events: the outbox rows (the batch's
+    // largest statement) are parsed and written before the first cash or position lock,
+    // which an order group may be waiting for.
+    std::vector<db::SqlStatement> balance_writes;
+    auto published =
+        accounts_.settle_batch(session, inputs, settled_at, &last_writes, &balance_writes);
     if (!published) return published.error();
+    // Every applied input publishes an event, so no event means no write either.
+    BOURSE_ASSERT(!published->empty() || balance_writes.empty(),
+                  "settlement: balance writes without an event");
     if (published->empty()) return Status::success();
 
     std::vector<outbox::OutboxEvent> rows;
@@ -137,6 +146,7 @@ class SettlementHandler final : public consumer::EventHandler {
       if (!prepared) return prepared.error();
       for (db::SqlStatement& write : prepared->statements) last_writes.push_back(std::move(write));
     }
+    std::move(balance_writes.begin(), balance_writes.end(), std::back_inserter(last_writes));
     return Status::success();
   }
 

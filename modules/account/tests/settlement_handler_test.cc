@@ -10,6 +10,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -261,6 +262,58 @@ TEST_CASE("a batch of N trades of one busy account writes its cash row once",
   auto bob = f.get("bob");
   CHECK(bob.cash.total == usd("98000"));
   CHECK(bob.cash.reserved == usd("0"));
+  f.check_conservation();
+}
+
+TEST_CASE("the balance writes come last, after the account events (order entry waits for them)",
+          "[account][settlement][integration]") {
+  SettlementFixture f;
+  open_bob_and_sue(f);
+  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 10, "100")).value()));
+  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "95")).value()));
+  const auto trade = trade_executed(101, 1, 2, "bob", "sue", "AAPL", "95", 10, 0, 0);
+  const envelope::Envelope event = wrap(trade);
+  kafka::Message message;
+  const std::vector<consumer::DeliveredEvent> delivered{{event, message}};
+
+  std::vector<std::string> texts;  // the statements the consumer would send with its COMMIT
+  REQUIRE(f.pool
+              .in_transaction_ending_with(
+                  [&](soci::session& session) -> Result<db::ConnectionPool::LastWrites> {
+                    db::ConnectionPool::LastWrites writes;
+                    if (Status handled = f.handler->handle_batch_ending_with(session, delivered,
+                                                                             writes);
+                        !handled) {
+                      return handled.error();
+                    }
+                    for (const db::SqlStatement& write : writes) texts.push_back(write.text);
+                    return writes;
+                  })
+              .ok());
+  auto first_with = [&](std::string_view table) {
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      if (texts[i].find(table) != std::string::npos) return static_cast<long>(i);
+    }
+    return -1L;
+  };
+  auto last_with = [&](std::string_view table) {
+    long found = -1;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      if (texts[i].find(table) != std::string::npos) found = static_cast<long>(i);
+    }
+    return found;
+  };
+  REQUIRE(last_with("INSERT INTO account_outbox") >= 0);
+  REQUIRE(first_with("cash_balances") >= 0);
+  CHECK(last_with("INSERT INTO account_outbox") < first_with("cash_balances"));
+  CHECK(last_with("INSERT INTO account_outbox") < first_with("positions"));
+  CHECK(last_with("settled_trades") < first_with("cash_balances"));
+  CHECK(last_with("UPDATE reservations") < first_with("cash_balances"));
+
+  // Sent that way, the batch settled as any other.
+  CHECK(f.get("bob").cash.total == usd("9050"));
+  CHECK(f.get("sue").positions.at(0).quantity == Quantity::of(90));
+  CHECK(f.outbox().size() == 1);
   f.check_conservation();
 }
 

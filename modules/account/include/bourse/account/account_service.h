@@ -171,9 +171,13 @@ class AccountService {
   // reservations, balances) need nothing back and go in one round trip; with `last_writes` they are
   // appended to it instead, for the caller to send with its COMMIT (as reserve_orders):
   // a balance CHECK failure then comes back from that batch as the same Error.
+  // With `balance_writes` too, the balance updates (cash, then positions) go there instead
+  // of into `last_writes`, for the caller to send after its own writes, just before the
+  // COMMIT: the balance rows are the ones order entry waits for, so they are locked last.
   Result<std::vector<SettlementEvent>> settle_batch(
       soci::session& session, std::span<const SettlementInput> inputs, std::string_view settled_at,
-      std::vector<db::SqlStatement>* last_writes = nullptr);
+      std::vector<db::SqlStatement>* last_writes = nullptr,
+      std::vector<db::SqlStatement>* balance_writes = nullptr);
 
  private:
   db::ConnectionPool& pool_;
