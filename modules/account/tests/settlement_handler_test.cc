@@ -31,15 +31,19 @@ using bourse::account::events::TradeSettled;
 
 namespace {
 
-TEST_CASE("a crossing limit buy and sell settle: exact cash and shares, nothing reserved",
-          "[account][settlement][integration]") {
-  SettlementFixture f;
+// Bob buys 10 AAPL at up to 100 (order 1), Sue sells 10 at 95 (order 2), both reserved;
+// the sell rested at 95 and the buy crossed it: trade 101, 10 at 95, both orders done.
+matching::events::TradeExecuted crossing_bob_and_sue(SettlementFixture& f) {
   open_bob_and_sue(f);
   REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 10, "100")).value()));
   REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "95")).value()));
+  return trade_executed(101, 1, 2, "bob", "sue", "AAPL", "95", 10, 0, 0);
+}
 
-  // The sell rested at 95, the buy crossed it: the trade is at 95.
-  const auto trade = trade_executed(101, 1, 2, "bob", "sue", "AAPL", "95", 10, 0, 0);
+TEST_CASE("a crossing limit buy and sell settle: exact cash and shares, nothing reserved",
+          "[account][settlement][integration]") {
+  SettlementFixture f;
+  const auto trade = crossing_bob_and_sue(f);
   REQUIRE(f.run({wrap(trade)}).ok());
 
   auto bob = f.get("bob");
@@ -268,11 +272,7 @@ TEST_CASE("a batch of N trades of one busy account writes its cash row once",
 TEST_CASE("the balance writes come last, after the account events (order entry waits for them)",
           "[account][settlement][integration]") {
   SettlementFixture f;
-  open_bob_and_sue(f);
-  REQUIRE(reserved(f.reserve(limit_order(1, "bob", Side::kBuy, "AAPL", 10, "100")).value()));
-  REQUIRE(reserved(f.reserve(limit_order(2, "sue", Side::kSell, "AAPL", 10, "95")).value()));
-  const auto trade = trade_executed(101, 1, 2, "bob", "sue", "AAPL", "95", 10, 0, 0);
-  const envelope::Envelope event = wrap(trade);
+  const envelope::Envelope event = wrap(crossing_bob_and_sue(f));
   kafka::Message message;
   const std::vector<consumer::DeliveredEvent> delivered{{event, message}};
 
