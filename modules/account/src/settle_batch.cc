@@ -273,6 +273,8 @@ Result<events::ReservationReleased> settle_end(Books& books, const OrderEnd& end
 Result<std::vector<SettlementEvent>> AccountService::settle_batch(
     soci::session& session, std::span<const SettlementInput> inputs, std::string_view settled_at,
     std::vector<db::SqlStatement>* last_writes, std::vector<db::SqlStatement>* balance_writes) {
+  BOURSE_ASSERT(balance_writes == nullptr || last_writes != nullptr,
+                "settle_batch: balance_writes only with last_writes");
   if (inputs.size() > kMaxSettlementBatch) {
     return Error::invalid(
         "at most " + std::to_string(kMaxSettlementBatch) + " inputs per settlement batch",
@@ -373,14 +375,11 @@ Result<std::vector<SettlementEvent>> AccountService::settle_batch(
     writes.back().expected_rows = static_cast<long long>(slice.size());
   });
   if (writes.empty()) return published;
-  if (last_writes != nullptr && balance_writes != nullptr) {
+  if (last_writes != nullptr) {
     const auto balances = writes.begin() + static_cast<std::ptrdiff_t>(balances_from);
     std::move(writes.begin(), balances, std::back_inserter(*last_writes));
-    std::move(balances, writes.end(), std::back_inserter(*balance_writes));
-    return published;
-  }
-  if (last_writes != nullptr) {
-    std::move(writes.begin(), writes.end(), std::back_inserter(*last_writes));
+    std::move(balances, writes.end(),
+              std::back_inserter(balance_writes != nullptr ? *balance_writes : *last_writes));
     return published;
   }
   auto written = db::execute_statements(session, writes);
