@@ -113,6 +113,23 @@ OrderService::Committer::Committer(db::ConnectionPool& pool, account::AccountSer
                                              "Order requests per order-entry group", {},
                                              {1, 2, 5, 10, 20, 50, 100, 200, 256})
                                  .with({})),
+      queue_seconds_(options.metrics == nullptr
+                         ? nullptr
+                         : &options.metrics
+                                ->histogram("bourse_order_queue_seconds",
+                                            "Time an order request waited in the committer "
+                                            "queue for its group to start",
+                                            {})
+                                .with({})),
+      last_round_trip_seconds_(
+          options.metrics == nullptr
+              ? nullptr
+              : &options.metrics
+                     ->histogram("bourse_order_group_last_round_trip_seconds",
+                                 "Time of a committed group's last round trip: its writes and "
+                                 "COMMIT, sent together",
+                                 {})
+                     .with({})),
       thread_([this] {
         set_current_thread_name("order-commit");
         run();
@@ -124,6 +141,7 @@ bool OrderService::Committer::enqueue(Pending& pending) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || queue_.size() >= options_.max_queue_depth) return false;
+    pending.queued_at = std::chrono::steady_clock::now();
     queue_.push_back(std::move(pending));
   }
   wake_.notify_one();
@@ -171,6 +189,11 @@ void OrderService::Committer::run() {
 
 void OrderService::Committer::process_group(std::vector<Pending>& group) {
   const auto started = std::chrono::steady_clock::now();
+  if (queue_seconds_ != nullptr) {
+    for (const Pending& pending : group) {
+      queue_seconds_->observe(std::chrono::duration<double>(started - pending.queued_at).count());
+    }
+  }
   // 1. One leader per (user, key); the followers get the leader's answer, in memory.
   std::vector<Pending*> leaders;
   std::vector<std::vector<Pending*>> followers;
@@ -214,9 +237,15 @@ std::vector<OrderService::Committer::Outcome> OrderService::Committer::commit(
   // another instance's group reserved the same funds in between.
   account::BalanceReads reads = account::BalanceReads::kOptimistic;
   for (int attempt = 1; attempt <= options_.max_group_attempts; ++attempt) {
+    writes_handed_at_.reset();
     Status written = order_ids_.reserve(leaders.size());
     if (written) written = write_group(leaders, outcomes, reads);
     if (written) {
+      if (last_round_trip_seconds_ != nullptr && writes_handed_at_) {
+        last_round_trip_seconds_->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - *writes_handed_at_)
+                .count());
+      }
       ++groups_committed_;
       bool wrote_events = false;
       for (const Outcome& outcome : outcomes) {
@@ -320,6 +349,7 @@ Status OrderService::Committer::write_group(const std::vector<Pending*>& leaders
         if (!key_rows.empty()) last_writes.push_back(store::idempotency_keys_insert(key_rows));
         // 5. The events, last (outbox_writer.h "Ids").
         for (db::SqlStatement& write : outbox_writes) last_writes.push_back(std::move(write));
+        writes_handed_at_ = std::chrono::steady_clock::now();  // the pool sends them now
         return last_writes;
       },
       /*max_attempts=*/1, db::Isolation::kReadCommitted,

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -28,6 +29,8 @@ class OrderService::Committer {
     std::optional<std::string> idempotency_key;
     std::string request_hash;
     SubmitCallback done;
+    // When enqueue() queued it: its wait for a group is bourse_order_queue_seconds.
+    std::chrono::steady_clock::time_point queued_at{};
   };
 
   Committer(db::ConnectionPool& pool, account::AccountService& accounts,
@@ -86,6 +89,11 @@ class OrderService::Committer {
   // Group metrics (OrderServiceOptions::metrics); nullptr when not reported.
   metrics::Histogram* const group_seconds_;
   metrics::Histogram* const group_requests_;
+  metrics::Histogram* const queue_seconds_;
+  metrics::Histogram* const last_round_trip_seconds_;
+  // Committer thread only: when the current attempt handed its writes to the pool (the
+  // start of its last round trip, writes + COMMIT); unset when it had none to send.
+  std::optional<std::chrono::steady_clock::time_point> writes_handed_at_;
   std::thread thread_;  // last: started after every other member is ready
 };
 

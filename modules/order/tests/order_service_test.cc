@@ -197,7 +197,9 @@ TEST_CASE("a rejected order does not stop the rest of its group", "[order][integ
         1500'0000);
 }
 
-TEST_CASE("the committer reports each group's time and size", "[order][integration]") {
+TEST_CASE("the committer reports each group's time and size, each request's queue wait and "
+          "each group's last round trip",
+          "[order][integration]") {
   metrics::Registry registry;
   OrderServiceOptions options;
   options.metrics = &registry;
@@ -221,6 +223,13 @@ TEST_CASE("the committer reports each group's time and size", "[order][integrati
   CHECK(value("bourse_order_group_requests_sum") == static_cast<double>(kOrders));
   CHECK(value("bourse_order_group_seconds_count") == groups);
   CHECK(value("bourse_order_group_seconds_sum") > 0.0);
+  // Every request's wait is observed once; every group wrote orders, so each has its last
+  // round trip (writes + COMMIT), a part of its whole time.
+  CHECK(value("bourse_order_queue_seconds_count") == static_cast<double>(kOrders));
+  CHECK(value("bourse_order_group_last_round_trip_seconds_count") == groups);
+  CHECK(value("bourse_order_group_last_round_trip_seconds_sum") > 0.0);
+  CHECK(value("bourse_order_group_last_round_trip_seconds_sum") <
+        value("bourse_order_group_seconds_sum"));
 }
 
 TEST_CASE("with two committer lanes every order commits once and reservations stay exact",

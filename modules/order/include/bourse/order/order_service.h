@@ -76,8 +76,12 @@ struct OrderServiceOptions {
   // Where the committer reports its groups, nullptr for nowhere: histograms
   // bourse_order_group_seconds (one group, from taking it off the queue until its
   // transaction is done, retries included: the part of an accept latency spent
-  // committing; observed before the group's answers go out) and
-  // bourse_order_group_requests (requests per group). Must outlive the service.
+  // committing; observed before the group's answers go out),
+  // bourse_order_group_requests (requests per group), bourse_order_queue_seconds (each
+  // request's wait in the queue until its group starts: the other part of an accept
+  // latency) and bourse_order_group_last_round_trip_seconds (a group's writes and COMMIT,
+  // sent together: the part of bourse_order_group_seconds after its reads; only groups
+  // that wrote). Must outlive the service.
   metrics::Registry* metrics = nullptr;
 };
 
