@@ -32,8 +32,9 @@
 //    Questions counter from the start of the load until final: the whole server, so on a
 //    quiet machine only), CPU milliseconds per accepted order of every --cpu-pids group
 //    and of loadgen itself over the same window, then POST /v1/admin/reconciliation.
-//    From /metrics: each relay's hop, the relays' delay histograms (relay_delay.h) summed
-//    over the instances, read when the load starts and when everything is final.
+//    From /metrics: each relay's hop, the relays' delay histograms (relay_delay.h), and
+//    order entry's means (queue wait, group, its writes + COMMIT: order_entry_metrics.h),
+//    summed over the instances, read when the load starts and when everything is final.
 // Prints a table and one final JSON line {"bench":"e2e",...}. "sustainable" (verdict.h) is
 // true only if no request failed (5xx / transport), lag stayed bounded (the last sample is
 // not the maximum unless the maximum is small), everything was final in time and, in open
@@ -69,6 +70,7 @@
 #include "http_client.h"
 #include "open_loop.h"
 #include "order_mix.h"
+#include "order_entry_metrics.h"
 #include "relay_delay.h"
 #include "unpublished_rows.h"
 #include "verdict.h"
@@ -230,9 +232,15 @@ double total_lag(const std::string& metrics) {
   return total;
 }
 
-// The relays' delay histograms of every instance, summed (relay_delay.h).
-bourse::bench::RelayDelays read_relay_delays(const Options& options) {
-  bourse::bench::RelayDelays delays;
+// What loadgen reads from every instance's /metrics when the load starts and when
+// everything is final, summed over the instances.
+struct ServerReadings {
+  bourse::bench::RelayDelays relay_delays;         // relay_delay.h
+  bourse::bench::OrderEntryTotals order_entry;     // order_entry_metrics.h
+};
+
+ServerReadings read_server_metrics(const Options& options) {
+  ServerReadings readings;
   for (int port : options.ports) {
     HttpClient client(options.host, static_cast<std::uint16_t>(port));
     const auto response = client.get("/metrics");
@@ -240,9 +248,18 @@ bourse::bench::RelayDelays read_relay_delays(const Options& options) {
       throw std::runtime_error("GET /metrics on port " + std::to_string(port) + ": " +
                                std::to_string(response.status));
     }
-    bourse::bench::add_relay_delays(response.body, delays);
+    bourse::bench::add_relay_delays(response.body, readings.relay_delays);
+    bourse::bench::add_order_entry_totals(response.body, readings.order_entry);
   }
-  return delays;
+  return readings;
+}
+
+// A mean as JSON: two decimals, or null.
+std::string json_number(std::optional<double> value) {
+  if (!value || !std::isfinite(*value)) return "null";
+  char number[32];
+  std::snprintf(number, sizeof number, "%.2f", *value);
+  return number;
 }
 
 // A relay hop's quantile q (0..1] in milliseconds: a bucket upper bound (relay_delay.h);
@@ -319,7 +336,7 @@ int main(int argc, char** argv) {
   cpu_groups.push_back({"loadgen", {static_cast<int>(::getpid())}});
   std::vector<double> cpu_at_start;  // cpu_snapshot() when the load starts
   std::optional<bourse::bench::MachineTicks> machine_at_start;  // and the machine's ticks
-  bourse::bench::RelayDelays relay_delays_at_start;  // read_relay_delays() then
+  ServerReadings server_at_start;  // read_server_metrics() then
   // Warm-up, untimed: one crossing pair per symbol through every stage (consumer groups
   // assigned, producers connected), waited for until settled.
   try {
@@ -346,7 +363,7 @@ int main(int argc, char** argv) {
     statements_at_start = server_statements(db);
     cpu_at_start = bourse::bench::cpu_snapshot(cpu_groups);
     machine_at_start = bourse::bench::machine_ticks();
-    relay_delays_at_start = read_relay_delays(options);
+    server_at_start = read_server_metrics(options);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "loadgen: warm-up failed: %s\n", error.what());
     return 1;
@@ -505,6 +522,7 @@ int main(int argc, char** argv) {
   // trade->settled from the database (the matching batch's commit to the settlement
   // batch's, one server clock).
   bourse::bench::RelayDelays relay_hops;
+  bourse::bench::OrderEntryMeans order_entry;  // the run's groups (order_entry_metrics.h)
   LatencyHistogram trade_to_settled;
   std::string reconciliation = "unavailable";
   try {
@@ -529,9 +547,13 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < cpu_at_end.size(); ++i) cpu_used.push_back(cpu_at_end[i] - cpu_at_start[i]);
     steal_pct = bourse::bench::steal_percent(machine_at_start, bourse::bench::machine_ticks());
     try {
-      relay_hops = bourse::bench::delays_between(relay_delays_at_start, read_relay_delays(options));
+      const ServerReadings at_end = read_server_metrics(options);
+      relay_hops = bourse::bench::delays_between(server_at_start.relay_delays, at_end.relay_delays);
+      order_entry = bourse::bench::order_entry_means(
+          bourse::bench::order_entry_between(server_at_start.order_entry, at_end.order_entry));
     } catch (const std::exception& error) {
-      std::fprintf(stderr, "loadgen: relay hops unavailable: %s\n", error.what());
+      std::fprintf(stderr, "loadgen: relay hops and order entry metrics unavailable: %s\n",
+                   error.what());
     }
     sampling_done = true;
     orders = scalar(db, "SELECT COUNT(*) FROM orders");
@@ -653,14 +675,15 @@ int main(int argc, char** argv) {
               trade_to_settled.percentile_ms(50), trade_to_settled.percentile_ms(90),
               trade_to_settled.percentile_ms(99), trade_to_settled.max_ms());
   relay_hop_row("account relay", "account_outbox");
-  // null when the order relay published nothing or its p50 is past the last bucket.
-  const std::optional<double> order_relay_p50 = relay_hop_ms(relay_hops, "order_outbox", 0.50);
-  std::string order_relay_p50_json = "null";
-  if (order_relay_p50 && std::isfinite(*order_relay_p50)) {
-    char number[32];
-    std::snprintf(number, sizeof number, "%.2f", *order_relay_p50);
-    order_relay_p50_json = number;
+  // Order entry's own means (the server's histograms): where an accept latency goes.
+  if (order_entry.group_ms) {
+    std::printf("  order entry (server means): queue wait %.2f ms, group %.2f ms (writes + COMMIT %.2f ms), "
+                "%.1f requests per group\n",
+                order_entry.queue_ms.value_or(0), *order_entry.group_ms,
+                order_entry.last_round_trip_ms.value_or(0), order_entry.requests_per_group.value_or(0));
   }
+  // null when the order relay published nothing or its p50 is past the last bucket.
+  const std::string order_relay_p50_json = json_number(relay_hop_ms(relay_hops, "order_outbox", 0.50));
   std::printf("  rows inserted per order %.2f; statements per order %.2f; reconciliation %s; sustainable: %s\n",
               rows_per_order, statements_per_order, reconciliation.c_str(),
               sustainable ? "yes" : ("NO (" + verdict.reasons + ")").c_str());
@@ -690,13 +713,16 @@ int main(int argc, char** argv) {
               "\"rows_per_order\":%.2f,\"statements_per_order\":%.2f,\"raw_db_rows_per_s\":%.0f,\"raw_kafka_msgs_per_s\":%.0f,"
               "\"failed\":%lld,\"max_lag\":%.0f,\"final_after_s\":%.2f,\"sustainable\":%s,\"answered_share\":%s,"
               "\"order_relay_p50_ms\":%s,\"trade_to_settled_p50_ms\":%.2f,"
+              "\"order_queue_mean_ms\":%s,\"order_group_mean_ms\":%s,\"order_group_last_round_trip_mean_ms\":%s,"
               "\"cpu_ms_per_order\":%.3f,\"cpu_ms_per_order_by_process\":{%s},\"steal_pct\":%.1f,"
               "\"reconciliation\":\"%s\"}\n",
               orders_per_s, trades_per_s, accepts.percentile_ms(50), accepts.percentile_ms(99),
               trade_latency.percentile_ms(99), settled_latency.percentile_ms(99), rows_per_order,
               statements_per_order, options.raw_db_rows_per_s, options.raw_kafka_msgs_per_s, counts.failed.load(), max_lag,
               final_after_s, sustainable ? "true" : "false", answered_share_json.c_str(),
-              order_relay_p50_json.c_str(), trade_to_settled.percentile_ms(50), cpu_total_ms,
+              order_relay_p50_json.c_str(), trade_to_settled.percentile_ms(50),
+              json_number(order_entry.queue_ms).c_str(), json_number(order_entry.group_ms).c_str(),
+              json_number(order_entry.last_round_trip_ms).c_str(), cpu_total_ms,
               cpu_json.c_str(), steal_pct.value_or(-1), reconciliation.c_str());
   return sustainable ? 0 : 1;
 }
