@@ -15,6 +15,7 @@
 #include <cmath>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "relay_delay.h"
 
@@ -32,25 +33,23 @@ struct OrderEntryTotals {
 // Adds the order entry samples of one /metrics page to `into` (lines of other metrics,
 // comments and malformed lines are ignored; NaN values too).
 inline void add_order_entry_totals(std::string_view page, OrderEntryTotals& into) {
-  while (!page.empty()) {
-    const std::size_t end = std::min(page.find('\n'), page.size());
-    const auto sample = parse_sample(page.substr(0, end));
-    page.remove_prefix(std::min(end + 1, page.size()));
-    if (!sample || std::isnan(sample->value)) continue;
-    double* target = nullptr;
-    if (sample->name == "bourse_order_queue_seconds_sum") target = &into.queue_sum;
-    if (sample->name == "bourse_order_queue_seconds_count") target = &into.queue_count;
-    if (sample->name == "bourse_order_group_seconds_sum") target = &into.group_sum;
-    if (sample->name == "bourse_order_group_seconds_count") target = &into.group_count;
-    if (sample->name == "bourse_order_group_last_round_trip_seconds_sum") {
-      target = &into.last_round_trip_sum;
+  // Each field and the sample that feeds it.
+  const std::pair<std::string_view, double OrderEntryTotals::*> fields[] = {
+      {"bourse_order_queue_seconds_sum", &OrderEntryTotals::queue_sum},
+      {"bourse_order_queue_seconds_count", &OrderEntryTotals::queue_count},
+      {"bourse_order_group_seconds_sum", &OrderEntryTotals::group_sum},
+      {"bourse_order_group_seconds_count", &OrderEntryTotals::group_count},
+      {"bourse_order_group_last_round_trip_seconds_sum", &OrderEntryTotals::last_round_trip_sum},
+      {"bourse_order_group_last_round_trip_seconds_count",
+       &OrderEntryTotals::last_round_trip_count},
+      {"bourse_order_group_requests_sum", &OrderEntryTotals::group_requests_sum},
+  };
+  for_each_sample(page, [&](const PrometheusSample& sample) {
+    if (std::isnan(sample.value)) return;
+    for (const auto& [name, field] : fields) {
+      if (sample.name == name) into.*field += sample.value;
     }
-    if (sample->name == "bourse_order_group_last_round_trip_seconds_count") {
-      target = &into.last_round_trip_count;
-    }
-    if (sample->name == "bourse_order_group_requests_sum") target = &into.group_requests_sum;
-    if (target != nullptr) *target += sample->value;
-  }
+  });
 }
 
 // What was observed between two readings, field by field; a field that went down (an

@@ -111,22 +111,31 @@ inline std::optional<PrometheusSample> parse_sample(std::string_view line) {
   return sample;
 }
 
-// Adds the relay delay buckets of one /metrics page to `into`, summed per outbox and bound,
-// so that the pages of several instances add up. Other lines are ignored, and so are
-// bucket samples without an `outbox` or a numeric `le` label, and NaN counts.
-inline void add_relay_delays(std::string_view page, RelayDelays& into) {
+// Calls `use(sample)` for every sample line of a /metrics page that parses (parse_sample),
+// in order; comments, blank and malformed lines are skipped.
+template <typename Use>
+void for_each_sample(std::string_view page, Use use) {
   while (!page.empty()) {
     const std::size_t end = std::min(page.find('\n'), page.size());
     const auto sample = parse_sample(page.substr(0, end));
     page.remove_prefix(std::min(end + 1, page.size()));
-    if (!sample || sample->name != kRelayDelayBucketSample) continue;
-    const auto outbox = sample->labels.find("outbox");
-    const auto le = sample->labels.find("le");
-    if (outbox == sample->labels.end() || le == sample->labels.end()) continue;
-    const auto bound = parse_sample_value(le->second);
-    if (!bound || std::isnan(*bound) || std::isnan(sample->value)) continue;
-    into[outbox->second][*bound] += sample->value;
+    if (sample) use(*sample);
   }
+}
+
+// Adds the relay delay buckets of one /metrics page to `into`, summed per outbox and bound,
+// so that the pages of several instances add up. Other lines are ignored, and so are
+// bucket samples without an `outbox` or a numeric `le` label, and NaN counts.
+inline void add_relay_delays(std::string_view page, RelayDelays& into) {
+  for_each_sample(page, [&into](const PrometheusSample& sample) {
+    if (sample.name != kRelayDelayBucketSample) return;
+    const auto outbox = sample.labels.find("outbox");
+    const auto le = sample.labels.find("le");
+    if (outbox == sample.labels.end() || le == sample.labels.end()) return;
+    const auto bound = parse_sample_value(le->second);
+    if (!bound || std::isnan(*bound) || std::isnan(sample.value)) return;
+    into[outbox->second][*bound] += sample.value;
+  });
 }
 
 // What was observed between two readings: `later` minus `earlier`, bucket by bucket. A
