@@ -645,6 +645,9 @@ void Session::start_stream(Response response) {
   });
   heartbeat_.emplace(strand_);
   arm_heartbeat();
+  // The request's read deadline is still set on the stream: cleared here (no operation is
+  // pending), or the read below would close the stream when that deadline passed.
+  stream_.expires_never();
   watch_disconnect();
   stream_out_ = std::move(head);
   write_stream_out();
@@ -654,7 +657,7 @@ void Session::pump_stream() {
   if (state_ != State::kStreaming || stream_writing_) return;
   StreamChannel::End ended = StreamChannel::End::kOpen;
   std::vector<std::string> chunks = channel_->take(ended);
-  if (ended == StreamChannel::End::kOverflow || ended == StreamChannel::End::kDisconnected) {
+  if (ended == StreamChannel::End::kDropped || ended == StreamChannel::End::kDisconnected) {
     return close();  // a subscriber that does not keep up is dropped, never buffered
   }
   std::string out;
@@ -680,6 +683,7 @@ void Session::write_stream_out() {
                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
                      self->stream_writing_ = false;
                      self->stream_out_.clear();
+                     if (ec == beast::error::timeout) self->channel_->write_timed_out();
                      if (ec || self->state_ != State::kStreaming) return self->close();
                      self->stream_.expires_never();
                      if (self->stream_final_) {
@@ -705,10 +709,13 @@ void Session::arm_heartbeat() {
 }
 
 void Session::watch_disconnect() {
-  // The client sends nothing more on a stream: a read completes only when it closes
-  // (or resets, or a write timed out and cancelled everything).
+  // The client sends nothing more on a stream: a read completes only when it closes or
+  // resets, or when the socket is closed under it. A write that timed out closes the
+  // socket (aborting this read): the write's own completion, which marks the subscriber
+  // dropped, then closes the session.
   stream_.async_read_some(net::buffer(linger_buffer_),
                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            if (ec == net::error::operation_aborted && self->stream_writing_) return;
                             if (ec || self->state_ != State::kStreaming) return self->close();
                             self->watch_disconnect();
                           });

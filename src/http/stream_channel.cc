@@ -20,7 +20,7 @@ bool StreamChannel::push(std::string chunk) {
     const bool full = queue_.size() >= options_.max_queued_chunks;
     if (full && (queue_.size() >= options_.max_queued_chunks * kStreamBurstFactor ||
                  std::chrono::steady_clock::now() - ready_at_ >= options_.stall_timeout)) {
-      end_ = End::kOverflow;
+      end_ = End::kDropped;
       queue_.clear();
     } else {
       queue_.push_back(std::move(chunk));
@@ -57,6 +57,12 @@ std::vector<std::string> StreamChannel::take(End& ended) {
   ready_at_ = std::chrono::steady_clock::now();
   ended = end_;
   return chunks;
+}
+
+void StreamChannel::write_timed_out() {
+  std::lock_guard lock(mutex_);
+  if (end_ == End::kOpen) end_ = End::kDropped;
+  queue_.clear();
 }
 
 void StreamChannel::disconnected() {

@@ -8,15 +8,17 @@
 // write finished (queued chunks are written together). Meanwhile it:
 //   - writes `heartbeat_chunk` whenever nothing was written for `heartbeat` (an SSE
 //     comment, so proxies and clients see a live connection);
-//   - ends the stream (and closes the connection) when a write does not complete within
-//     `write_timeout`, or a chunk is pushed while the queue holds `max_queued_chunks`
-//     and the connection has taken nothing for `stall_timeout` (a subscriber that stopped
-//     reading: End::kOverflow). A subscriber that is still reading rides out a burst of
-//     the producer up to kStreamBurstFactor x max_queued_chunks queued chunks (beyond
-//     that it is dropped too), so a burst handed over faster than the network thread
-//     writes does not cost a healthy subscriber its stream, and memory per stream stays
-//     bounded by the chunk being written plus the burst ceiling;
+//   - drops a subscriber that stopped reading (End::kDropped, and closes the connection):
+//     when a write does not complete within `write_timeout`, or a chunk is pushed while
+//     the queue holds `max_queued_chunks` and the connection has taken nothing for
+//     `stall_timeout`, whichever comes first. A subscriber that is still reading rides
+//     out a burst of the producer up to kStreamBurstFactor x max_queued_chunks queued
+//     chunks (beyond that it is dropped too), so a burst handed over faster than the
+//     network thread writes does not cost a healthy subscriber its stream, and memory
+//     per stream stays bounded by the chunk being written plus the burst ceiling;
 //   - ends the stream when the client closes the connection (End::kDisconnected);
+//   - applies no read deadline: a stream lasts as long as its subscriber keeps reading
+//     (the request's read timeout ended with the request);
 //   - on server shutdown, writes what is queued and the final chunk, then closes
 //     (End::kFinished), within the shutdown deadline.
 // finish() from the producer ends it the same clean way.
@@ -57,7 +59,7 @@ struct StreamOptions {
 
 class StreamChannel {
  public:
-  enum class End { kOpen, kFinished, kOverflow, kDisconnected };
+  enum class End { kOpen, kFinished, kDropped, kDisconnected };
 
   explicit StreamChannel(StreamOptions options);
   StreamChannel(const StreamChannel&) = delete;
@@ -68,7 +70,7 @@ class StreamChannel {
   // --- producer side -------------------------------------------------------------------
   // Queues one chunk. Returns false (and drops it) once the stream ended; a push that
   // finds the queue full (max_queued_chunks and stalled for stall_timeout, or the burst
-  // ceiling) ends the stream with kOverflow and returns false.
+  // ceiling) ends the stream with kDropped and returns false.
   bool push(std::string chunk);
   // Ends the stream cleanly: what is queued is still written, then the stream closes.
   void finish();
@@ -84,6 +86,9 @@ class StreamChannel {
   // more (which is what "not stalled" means). `ended` is set to the end state (kOpen
   // while it goes on).
   std::vector<std::string> take(End& ended);
+  // A write did not complete within write_timeout: ends the stream with kDropped (if it
+  // had not ended); the server then closes the connection.
+  void write_timed_out();
   // The connection is gone: ends the stream with kDisconnected (if it had not ended) and
   // detaches the wake function.
   void disconnected();

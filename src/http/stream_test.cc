@@ -19,13 +19,18 @@ namespace {
 using namespace std::chrono_literals;
 using testing::SseClient;
 
+StreamOptions test_options(std::size_t queue) {
+  StreamOptions options;
+  options.max_queued_chunks = queue;
+  options.heartbeat = 50ms;
+  options.write_timeout = 2s;
+  options.stall_timeout = 300ms;
+  return options;
+}
+
 struct StreamServer {
-  explicit StreamServer(std::size_t queue = 16) {
-    StreamOptions options;
-    options.max_queued_chunks = queue;
-    options.heartbeat = 50ms;
-    options.write_timeout = 2s;
-    options.stall_timeout = 300ms;
+  explicit StreamServer(std::size_t queue = 16) : StreamServer(test_options(queue), {}) {}
+  StreamServer(StreamOptions options, ServerConfig config) {
     router.add("GET", "/v1/stream", [this, options](Request&&, Responder respond) {
       auto channel = std::make_shared<StreamChannel>(options);
       {
@@ -37,7 +42,6 @@ struct StreamServer {
       response.stream = channel;
       respond(std::move(response));
     });
-    ServerConfig config;
     config.bind_address = "127.0.0.1";
     config.port = 0;
     server = std::make_unique<Server>(config, router, registry);
@@ -109,7 +113,7 @@ TEST_CASE("a client that stops reading is cut off; the others go on", "[http][st
     REQUIRE(received);
     CHECK(received->id == std::to_string(pushed));
   }
-  CHECK(stalled_channel->end() == StreamChannel::End::kOverflow);
+  CHECK(stalled_channel->end() == StreamChannel::End::kDropped);
   CHECK(pushed < 100'000);
   int events = 0;
   CHECK(stalled.read_to_end(10s, &events));
@@ -119,6 +123,44 @@ TEST_CASE("a client that stops reading is cut off; the others go on", "[http][st
   auto last = reader.next(5s);
   REQUIRE(last);
   CHECK(last->id == "-1");
+}
+
+TEST_CASE("a stream outlives the request's read and idle timeouts", "[http][stream]") {
+  ServerConfig config;
+  config.read_timeout = 200ms;
+  config.idle_timeout = 200ms;
+  StreamServer fixture(test_options(16), config);
+  SseClient client(fixture.server->port(), "/v1/stream");
+  REQUIRE(client.status() == 200);
+  auto channel = fixture.channel(0);
+  const auto until = std::chrono::steady_clock::now() + 1s;  // 5x both timeouts
+  while (std::chrono::steady_clock::now() < until && !client.ended()) (void)client.next(50ms);
+  CHECK(channel->is_open());
+  REQUIRE(channel->push(event(1)));
+  auto received = client.next(5s);
+  REQUIRE(received);
+  CHECK(received->id == "1");
+}
+
+TEST_CASE("a write that does not complete within write_timeout drops the subscriber",
+          "[http][stream]") {
+  // A queue and stall timeout so large that only the write timeout can drop it.
+  StreamOptions options = test_options(1'000'000);
+  options.stall_timeout = 10min;
+  options.write_timeout = 300ms;
+  StreamServer fixture(options, {});
+  SseClient stalled(fixture.server->port(), "/v1/stream", {}, 5s, 1024);
+  REQUIRE(stalled.status() == 200);
+  auto channel = fixture.channel(0);
+  const std::string big(1'000, 'x');
+  // Far more than the kernel buffers of the connection hold (~kStreamSendBufferBytes
+  // plus the client's 1 KiB): a write is then left waiting.
+  for (int i = 0; i < 1'000 && channel->push("data: " + big + "\n\n"); ++i) {
+  }
+  CHECK(wait_for_end(*channel, StreamChannel::End::kDropped));
+  int events = 0;
+  CHECK(stalled.read_to_end(10s, &events));
+  CHECK_FALSE(stalled.clean_end());
 }
 
 TEST_CASE("a burst far beyond the queue reaches a client that keeps reading",
@@ -150,10 +192,10 @@ TEST_CASE("a channel drops a stalled subscriber at its queue and any at the burs
     for (int i = 0; i < 4; ++i) REQUIRE(channel.push(event(i)));
     std::this_thread::sleep_for(60ms);  // nothing taken for longer than stall_timeout
     CHECK_FALSE(channel.push(event(4)));
-    CHECK(channel.end() == StreamChannel::End::kOverflow);
+    CHECK(channel.end() == StreamChannel::End::kDropped);
     StreamChannel::End ended{};
     CHECK(channel.take(ended).empty());  // the queue is released at once
-    CHECK(ended == StreamChannel::End::kOverflow);
+    CHECK(ended == StreamChannel::End::kDropped);
   }
   SECTION("full but taken from recently: queued up to the burst ceiling, then dropped") {
     options.stall_timeout = 10min;
@@ -161,7 +203,7 @@ TEST_CASE("a channel drops a stalled subscriber at its queue and any at the burs
     const std::size_t ceiling = options.max_queued_chunks * kStreamBurstFactor;
     for (std::size_t i = 0; i < ceiling; ++i) REQUIRE(channel.push(event(static_cast<int>(i))));
     CHECK_FALSE(channel.push(event(-1)));
-    CHECK(channel.end() == StreamChannel::End::kOverflow);
+    CHECK(channel.end() == StreamChannel::End::kDropped);
   }
   SECTION("a take resets the stall clock") {
     StreamChannel channel(options);

@@ -235,7 +235,7 @@ std::size_t StreamHub::prune_locked() {
         ++it;
         continue;
       }
-      if (end == http::StreamChannel::End::kOverflow) dropped_total_.inc();
+      if (end == http::StreamChannel::End::kDropped) dropped_total_.inc();
       it = subscribers->erase(it);
       --open_;
     }
