@@ -98,6 +98,8 @@ constexpr double kSmallLag = 1'000;
 // A POST /v1/admin/reconciliation refused with 503 (the periodic run is running) is
 // retried once a second this many times.
 constexpr int kReconciliationRetries = 120;
+// The answer to one POST /v1/admin/reconciliation (a run over a large history).
+constexpr std::chrono::milliseconds kReconciliationTimeout{300'000};
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -498,6 +500,11 @@ int main(int argc, char** argv) {
     for (const auto& entries : accept_log) all.insert(all.end(), entries.begin(), entries.end());
     std::sort(all.begin(), all.end());
     if (std::FILE* out = std::fopen(options.latency_log.c_str(), "w")) {
+      // The load's start on the wall clock, to line the log up with other samplers.
+      const auto start_wall = std::chrono::system_clock::now() -
+                              std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() - start);
+      std::fprintf(out, "# start_unix_s %.3f\n",
+                   std::chrono::duration<double>(start_wall.time_since_epoch()).count());
       for (const auto& [due_us, latency_us] : all) {
         std::fprintf(out, "%.6f %.3f\n", static_cast<double>(due_us) / 1e6, static_cast<double>(latency_us) / 1e3);
       }
@@ -586,7 +593,8 @@ int main(int argc, char** argv) {
   }
   sampler.join();
   try {
-    HttpClient client(options.host, port_of(0));
+    // A run paces itself (reconciliation.db_share_pct): it takes several times its work.
+    HttpClient client(options.host, port_of(0), kReconciliationTimeout);
     // 503: the periodic run (every 60 s) is running on that instance right now; wait for
     // it to finish rather than report an error (at most kReconciliationRetries seconds).
     auto response = client.post("/v1/admin/reconciliation", "");
@@ -595,7 +603,18 @@ int main(int argc, char** argv) {
       response = client.post("/v1/admin/reconciliation", "");
     }
     if (response.status == 200) {
-      reconciliation = std::string(boost::json::parse(response.body).at("status").as_string());
+      const boost::json::object report = boost::json::parse(response.body).as_object();
+      reconciliation = std::string(report.at("status").as_string());
+      // What the run cost, per check (the job runs every 60 s under the load too).
+      std::string checks;
+      for (const auto& check : report.at("checks").as_array()) {
+        checks += " " + std::string(check.at("name").as_string()) + " " +
+                  std::to_string(check.at("duration_ms").to_number<std::int64_t>());
+      }
+      std::fprintf(stderr, "loadgen: reconciliation %s in %lld ms; ms per check:%s\n",
+                   reconciliation.c_str(),
+                   static_cast<long long>(report.at("duration_ms").to_number<std::int64_t>()),
+                   checks.c_str());
     } else if (response.status != 404) {
       reconciliation = "error " + std::to_string(response.status);
     }

@@ -210,6 +210,7 @@ int run_serve(const config::Config& config) {
   BOURSE_ASSERT(!reconciliation_options.reconciler.order_status_group.empty(),
                 "the order status follower consumes the account stream");
   reconciliation_options.keep_runs = config.reconciliation.keep_runs;
+  reconciliation_options.reconciler.db_share_pct = config.reconciliation.db_share_pct;
   scheduler::ReconciliationService reconciliation(pool, reconciliation_options, registry, clock);
   routes::add_reconciliation_routes(router, reconciliation);
   scheduler::ReconciliationJob reconciliation_job(reconciliation, config.db,

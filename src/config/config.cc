@@ -11,6 +11,7 @@
 #include "bourse/order/order_limits.h"
 #include "bourse/market_data/reference_prices.h"
 
+#include "bourse/scheduler/reconciler.h"
 #include "bourse/scheduler/reconciliation_job.h"
 
 extern char** environ;
@@ -201,6 +202,10 @@ const std::vector<Setting>& settings() {
       integer<std::size_t>("reconciliation.keep_runs",
                            [](Config& c) -> auto& { return c.reconciliation.keep_runs; }, 1,
                            static_cast<std::int64_t>(scheduler::kMaxKeptReconciliationRuns)),
+      integer<int>("reconciliation.db_share_pct",
+                   [](Config& c) -> auto& { return c.reconciliation.db_share_pct; },
+                   scheduler::kMinReconciliationDbSharePct,
+                   scheduler::kMaxReconciliationDbSharePct),
       Setting{"log.level", false,
               [](Config& c, const std::string& v) -> Status {
                 if (v != "debug" && v != "info" && v != "warn" && v != "error") {

@@ -122,6 +122,7 @@ struct PriceSettings {
 struct ReconciliationSettings {
   std::chrono::milliseconds interval{60'000};  // between two runs of the lease holder
   std::size_t keep_runs = 1'440;               // reports kept in reconciliation_runs
+  int db_share_pct = 20;  // scheduler::kDefaultReconciliationDbSharePct (reconciler.h, "Pace")
 };
 
 // The live streams (src/streams, docs/STREAMS.md).

@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "bourse/common/assert.h"
@@ -14,6 +15,27 @@ namespace bourse::scheduler {
 Reconciler::Reconciler(db::ConnectionPool& pool, ReconcilerOptions options, const Clock& clock)
     : pool_(pool), options_(std::move(options)), clock_(clock) {
   BOURSE_ASSERT(!options_.order_status_group.empty(), "the order status group is named");
+  BOURSE_ASSERT(options_.db_share_pct >= kMinReconciliationDbSharePct &&
+                    options_.db_share_pct <= kMaxReconciliationDbSharePct,
+                "reconciliation db share within bounds");
+  BOURSE_ASSERT(options_.order_pass_slice_orders >= 1, "an order pass slice holds an order");
+}
+
+void Reconciler::stop_pausing() {
+  {
+    std::lock_guard lock(pause_mutex_);
+    pausing_ = false;
+  }
+  pause_wake_.notify_all();
+}
+
+void Reconciler::pause(std::chrono::steady_clock::duration busy) const {
+  if (options_.db_share_pct >= kMaxReconciliationDbSharePct || busy.count() <= 0) return;
+  const auto wait = std::min<std::chrono::steady_clock::duration>(
+      busy * (kMaxReconciliationDbSharePct - options_.db_share_pct) / options_.db_share_pct,
+      kMaxReconciliationPause);
+  std::unique_lock lock(pause_mutex_);
+  pause_wake_.wait_for(lock, wait, [this] { return !pausing_; });
 }
 
 Result<ReconciliationReport> Reconciler::run() const {
@@ -35,14 +57,16 @@ Result<ReconciliationReport> Reconciler::run() const {
         const auto timed = [&](auto&& check) {
           const auto check_started = clock_.steady_now();
           CheckResult result = check();
-          result.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   clock_.steady_now() - check_started)
-                                   .count();
+          const auto busy = clock_.steady_now() - check_started;
+          result.duration_ms =
+              std::chrono::duration_cast<std::chrono::milliseconds>(busy).count();
           report.checks.push_back(std::move(result));
+          pause(busy);
         };
         timed([&] { return checks::balances_match_ledger(session); });
         // Shared by two checks: its time counts in both (see reconciliation_checks.h).
         const checks::TradeLedgerPass trades = checks::trade_ledger_pass(session, clock_);
+        pause(std::chrono::milliseconds(trades.duration_ms));
         timed([&] { return checks::asset_totals_match_inflows(session, trades); });
         report.checks.back().duration_ms += trades.duration_ms;
         timed([&] { return checks::reserved_matches_reservations(session); });
@@ -50,7 +74,10 @@ Result<ReconciliationReport> Reconciler::run() const {
         timed([&] { return checks::reservation_fills_match_settled_trades(session); });
         timed([&] { return checks::trades_settled_once(session, trades); });
         report.checks.back().duration_ms += trades.duration_ms;
-        for (CheckResult& result : checks::order_checks(session, *in_flight, clock_)) {
+        const auto paused = [this](std::chrono::steady_clock::duration busy) { pause(busy); };
+        for (CheckResult& result : checks::order_checks(session, *in_flight, clock_,
+                                                                options_.order_pass_slice_orders,
+                                                                paused)) {
           report.checks.push_back(std::move(result));
         }
       }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -565,74 +566,99 @@ void check_settlement_followed(const OrderRow& o, const InFlightEvents& in_fligh
 }  // namespace
 
 std::vector<CheckResult> order_checks(soci::session& session, const InFlightEvents& in_flight,
-                                      const Clock& clock) {
+                                      const Clock& clock, std::size_t slice_orders,
+                                      const Paused& paused) {
+  BOURSE_ASSERT(slice_orders >= 1, "an order pass slice holds at least one order");
   CheckResult fills{"order_fills_match_trades", {}, false, 0};
   CheckResult terms{"orders_match_reservations", {}, false, 0};
   CheckResult settlement{"order_fills_match_settlement", {}, false, 0};
   // The order pass: every order once, its reservation by primary key, and its settled
-  // trades' sums from the trade record grouped once (both sides of each trade) and looked
-  // up in that temporary table. Only the orders some check disagrees with come back (each
+  // trades' sums from the trade record (both sides of each trade, found by the trade
+  // record's order indexes). Only the orders some check disagrees with come back (each
   // check's predicate, OR-ed); each check then applies exactly its own test to a row. The
   // limit is order_fills_match_settlement's: the in-flight rows, then one more than kept.
-  const auto pass_started = clock.steady_now();
+  // Read in slices of `slice_orders` consecutive order ids [first, last], which
+  // together cover every order id exactly once.
+  std::chrono::steady_clock::duration pass_busy{};
   std::size_t pass_rows = 0;
   bool orders_without_reservation = false;
   const std::size_t pass_limit = 2 * kMaxInFlightEvents + kMaxMismatchesPerCheck + 1;
-  for_each_row(
-      session,
-      "SELECT o.order_id, o.side, o.status, o.quantity, o.filled_quantity,"
-      " o.filled_notional_units, CAST(COALESCE(o.reserved_cash_units, o.reserved_quantity, 0)"
-      " AS SIGNED), r.order_id IS NOT NULL, COALESCE(r.user_id <> o.user_id OR"
-      " r.side <> o.side OR r.symbol <> o.symbol, 0), CAST(COALESCE(r.quantity, 0) AS SIGNED),"
-      " CAST(COALESCE(r.reserved, 0) AS SIGNED), CAST(COALESCE(r.filled_quantity, 0) AS SIGNED),"
-      " r.status, CAST(COALESCE(t.q, 0) AS SIGNED), CAST(COALESCE(t.n, 0) AS SIGNED)"
-      " FROM orders o LEFT JOIN reservations r ON r.order_id = o.order_id"
-      " LEFT JOIN (SELECT order_id, SUM(q) AS q, SUM(n) AS n FROM"
-      " (SELECT buy_order_id AS order_id, quantity AS q, price_units * quantity AS n"
-      " FROM trades WHERE settled_at IS NOT NULL UNION ALL SELECT sell_order_id, quantity,"
-      " price_units * quantity FROM trades WHERE settled_at IS NOT NULL) x"
-      " GROUP BY order_id) t ON t.order_id = o.order_id"
-      // order_fills_match_trades
-      " WHERE o.filled_quantity <> COALESCE(t.q, 0) OR o.filled_notional_units <> COALESCE(t.n, 0)"
-      " OR (o.status = 'FILLED' AND o.filled_quantity <> o.quantity)"
-      // orders_match_reservations
-      " OR r.order_id IS NULL OR r.user_id <> o.user_id OR r.side <> o.side OR"
-      " r.symbol <> o.symbol OR r.quantity <> o.quantity OR"
-      " r.reserved <> COALESCE(o.reserved_cash_units, o.reserved_quantity, 0)"
-      // order_fills_match_settlement
-      " OR r.filled_quantity <> o.filled_quantity OR"
-      " (r.status = 'RELEASED') <> (o.status IN ('CANCELLED', 'REJECTED')) OR"
-      " (r.status = 'COMPLETED') <> (o.status = 'FILLED')"
-      " ORDER BY o.order_id LIMIT " +
-          std::to_string(pass_limit),
-      [&](const soci::row& row) {
-        ++pass_rows;
-        OrderRow o;
-        o.order_id = int_at(row, 0);
-        o.side = text_at(row, 1);
-        o.status = text_at(row, 2);
-        o.quantity = int_at(row, 3);
-        o.filled = int_at(row, 4);
-        o.filled_notional = int_at(row, 5);
-        o.reserved = int_at(row, 6);
-        o.has_reservation = int_at(row, 7) != 0;
-        if (!o.has_reservation) orders_without_reservation = true;
-        o.other_terms = int_at(row, 8) != 0;
-        o.reservation_quantity = int_at(row, 9);
-        o.reservation_reserved = int_at(row, 10);
-        o.reservation_filled = int_at(row, 11);
-        o.reservation_status = text_at(row, 12);
-        o.traded_quantity = int_at(row, 13);
-        o.traded_notional = int_at(row, 14);
-        check_fills_against_trades(o, fills);
-        check_reservation_terms(o, terms);
-        check_settlement_followed(o, in_flight, settlement);
-      });
+  constexpr std::int64_t kNoId = std::numeric_limits<std::int64_t>::max();
+  std::int64_t first = std::numeric_limits<std::int64_t>::min();
+  for (;;) {
+    const auto slice_started = clock.steady_now();
+    // The slice's last id: the slice_orders-th order from `first`; none: the rest.
+    std::int64_t last = kNoId;
+    soci::indicator found = soci::i_null;
+    session << "SELECT order_id FROM orders WHERE order_id >= :first ORDER BY order_id LIMIT 1"
+                   " OFFSET " + std::to_string(slice_orders - 1),
+        soci::use(first), soci::into(last, found);
+    if (!session.got_data() || found != soci::i_ok) last = kNoId;
+    const std::string range = " BETWEEN " + std::to_string(first) + " AND " + std::to_string(last);
+    for_each_row(
+        session,
+        "SELECT o.order_id, o.side, o.status, o.quantity, o.filled_quantity,"
+        " o.filled_notional_units, CAST(COALESCE(o.reserved_cash_units, o.reserved_quantity, 0)"
+        " AS SIGNED), r.order_id IS NOT NULL, COALESCE(r.user_id <> o.user_id OR"
+        " r.side <> o.side OR r.symbol <> o.symbol, 0), CAST(COALESCE(r.quantity, 0) AS SIGNED),"
+        " CAST(COALESCE(r.reserved, 0) AS SIGNED), CAST(COALESCE(r.filled_quantity, 0) AS SIGNED),"
+        " r.status, CAST(COALESCE(t.q, 0) AS SIGNED), CAST(COALESCE(t.n, 0) AS SIGNED)"
+        " FROM orders o LEFT JOIN reservations r ON r.order_id = o.order_id"
+        " LEFT JOIN (SELECT order_id, SUM(q) AS q, SUM(n) AS n FROM"
+        " (SELECT buy_order_id AS order_id, quantity AS q, price_units * quantity AS n"
+        " FROM trades WHERE settled_at IS NOT NULL AND buy_order_id" + range +
+            " UNION ALL SELECT sell_order_id, quantity, price_units * quantity FROM trades"
+            " WHERE settled_at IS NOT NULL AND sell_order_id" + range +
+            ") x GROUP BY order_id) t ON t.order_id = o.order_id"
+            " WHERE o.order_id" + range + " AND ("
+            // order_fills_match_trades
+            "o.filled_quantity <> COALESCE(t.q, 0) OR o.filled_notional_units <> COALESCE(t.n, 0)"
+            " OR (o.status = 'FILLED' AND o.filled_quantity <> o.quantity)"
+            // orders_match_reservations
+            " OR r.order_id IS NULL OR r.user_id <> o.user_id OR r.side <> o.side OR"
+            " r.symbol <> o.symbol OR r.quantity <> o.quantity OR"
+            " r.reserved <> COALESCE(o.reserved_cash_units, o.reserved_quantity, 0)"
+            // order_fills_match_settlement
+            " OR r.filled_quantity <> o.filled_quantity OR"
+            " (r.status = 'RELEASED') <> (o.status IN ('CANCELLED', 'REJECTED')) OR"
+            " (r.status = 'COMPLETED') <> (o.status = 'FILLED'))"
+            " ORDER BY o.order_id LIMIT " +
+            std::to_string(pass_limit - pass_rows),
+        [&](const soci::row& row) {
+          ++pass_rows;
+          OrderRow o;
+          o.order_id = int_at(row, 0);
+          o.side = text_at(row, 1);
+          o.status = text_at(row, 2);
+          o.quantity = int_at(row, 3);
+          o.filled = int_at(row, 4);
+          o.filled_notional = int_at(row, 5);
+          o.reserved = int_at(row, 6);
+          o.has_reservation = int_at(row, 7) != 0;
+          if (!o.has_reservation) orders_without_reservation = true;
+          o.other_terms = int_at(row, 8) != 0;
+          o.reservation_quantity = int_at(row, 9);
+          o.reservation_reserved = int_at(row, 10);
+          o.reservation_filled = int_at(row, 11);
+          o.reservation_status = text_at(row, 12);
+          o.traded_quantity = int_at(row, 13);
+          o.traded_notional = int_at(row, 14);
+          check_fills_against_trades(o, fills);
+          check_reservation_terms(o, terms);
+          check_settlement_followed(o, in_flight, settlement);
+        });
+    const auto slice_busy = clock.steady_now() - slice_started;
+    pass_busy += slice_busy;
+    if (last == kNoId || pass_rows == pass_limit) break;
+    paused(slice_busy);
+    first = last + 1;
+  }
   if (pass_rows == pass_limit) {
     // Orders past the limit were not read: no check fed by the pass is complete.
     fills.truncated = terms.truncated = settlement.truncated = true;
   }
-  const std::int64_t pass_ms = elapsed_ms(clock, pass_started);
+  const std::int64_t pass_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(pass_busy).count();
 
   // Reservations without their order. Order ids are unique in both tables, so when every
   // order has its reservation and the counts are equal there is none: the anti-join only

@@ -8,8 +8,10 @@
 
 #include <soci/session.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "bourse/common/clock.h"
@@ -53,8 +55,13 @@ CheckResult trades_settled_once(soci::session& session, const TradeLedgerPass& t
 // order_fills_match_trades, orders_match_reservations and order_fills_match_settlement,
 // in that order: one pass over the orders (joined with their reservations and their
 // settled trades' sums) feeds all three, then each runs its own remaining statement. Each
-// result's duration_ms includes the shared pass (so the three are not additive).
+// result's duration_ms includes the shared pass (so the three are not additive). The pass
+// reads the orders in slices of `slice_orders` (>= 1) consecutive order ids (each slice one
+// statement, together exactly the whole table in the caller's snapshot) and calls
+// `paused` after each slice but the last with the time it took.
+using Paused = std::function<void(std::chrono::steady_clock::duration busy)>;
 std::vector<CheckResult> order_checks(soci::session& session, const InFlightEvents& in_flight,
-                                      const Clock& clock);
+                                      const Clock& clock, std::size_t slice_orders,
+                                      const Paused& paused);
 
 }  // namespace bourse::scheduler::checks

@@ -58,6 +58,7 @@ void ReconciliationJob::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  service_.stop_pausing();  // a run in progress finishes without its pauses
   if (thread_.joinable()) thread_.join();
   lease_.release();
   std::lock_guard<std::mutex> lock(mutex_);

@@ -35,6 +35,7 @@ struct Fixture {
   Fixture() : pool(database.config()), accounts(pool) {
     bourse::testing::apply_project_migrations(pool);
   }
+  std::size_t order_pass_slice = kDefaultOrderPassSliceOrders;
   void execute(const std::string& sql) {
     REQUIRE(pool.with_session([&](soci::session& session) { session << sql; }).ok());
   }
@@ -44,7 +45,9 @@ struct Fixture {
     return n;
   }
   ReconciliationReport run() {
-    Reconciler reconciler(pool, ReconcilerOptions{kGroup}, SystemClock::instance());
+    ReconcilerOptions options{kGroup};
+    options.order_pass_slice_orders = order_pass_slice;
+    Reconciler reconciler(pool, options, SystemClock::instance());
     auto report = reconciler.run();
     INFO((report ? std::string() : report.error().message));
     REQUIRE(report.ok());
@@ -184,6 +187,11 @@ TEST_CASE(
     "passes",
           "[reconciliation][integration]") {
   Fixture f;
+  // The order pass in one statement, and in slices that split the orders of trade 7 (1 and
+  // 2) and the mismatches between statements: the same findings.
+  f.order_pass_slice =
+      GENERATE(values<std::size_t>({kDefaultOrderPassSliceOrders, std::size_t{1}, std::size_t{2}}));
+  INFO("order pass slice: " << f.order_pass_slice);
   // Order 1 (alice buys 5) and 2 (bob sells 5) traded fully in trade 7, settled in both
   // modules; order 3 (alice buys 2) is open. Written in SQL, so only the order checks
   // and reservation_fills_match_settled_trades are asserted (no balances behind them).

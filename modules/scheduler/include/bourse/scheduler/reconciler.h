@@ -59,11 +59,26 @@
 // follower are not pruned while their outbox rows exist (a pruner must delete outbox
 // rows first).
 //
+// Pace: a run reads every table once, which takes the database a while (1.8 s of one
+// core for 120,000 orders on the benchmark VM) and competes with order entry for the
+// cores. So a run pauses after each statement, for as long as the statement took times
+// (100 - db_share_pct) / db_share_pct, at most kMaxReconciliationPause per pause: its
+// statements then take at most about db_share_pct % of its wall time (a run at the
+// default 20 % lasts ~5x its work). The pass over the orders, the largest, is read in
+// slices of kDefaultOrderPassSliceOrders orders by key range (~25 ms each for 5,000 on
+// the benchmark VM; reconciliation_checks.h), so no
+// one statement holds a core for long. All of it in the one snapshot: a paused run still
+// sees one instant. stop_pausing() ends the pauses (shutdown).
+//
 // Thread-safety: run() may be called from several threads at once (each uses its own
-// pooled session). Blocking: never call from an I/O thread.
+// pooled session); stop_pausing() from any thread. Blocking: never call from an I/O thread.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <mutex>
 #include <string>
 
 #include "bourse/common/clock.h"
@@ -77,10 +92,24 @@ namespace bourse::scheduler {
 // so far behind that the run fails (kUnavailable) rather than load them all.
 inline constexpr std::size_t kMaxInFlightEvents = 100'000;
 
+// The share of a run's wall time its statements may take (see "Pace"), in percent: 100
+// never pauses.
+inline constexpr int kDefaultReconciliationDbSharePct = 20;
+inline constexpr int kMinReconciliationDbSharePct = 1;
+inline constexpr int kMaxReconciliationDbSharePct = 100;
+// The longest single pause, so that a run over a large history never sleeps for long in
+// one go.
+inline constexpr std::chrono::milliseconds kMaxReconciliationPause{1'000};
+inline constexpr std::size_t kDefaultOrderPassSliceOrders = 5'000;
+
 struct ReconcilerOptions {
   // The exactly-once consumer group of the order status follower on account-events
   // ("<topic prefix>order-status-account").
   std::string order_status_group;
+  // kMinReconciliationDbSharePct..kMaxReconciliationDbSharePct.
+  int db_share_pct = kDefaultReconciliationDbSharePct;
+  // Orders per statement of the order pass, >= 1 (tests make it small to cross slices).
+  std::size_t order_pass_slice_orders = kDefaultOrderPassSliceOrders;
 };
 
 class Reconciler {
@@ -93,10 +122,19 @@ class Reconciler {
   // it is in the report.
   Result<ReconciliationReport> run() const;
 
+  // Ends the current run's pauses and makes later runs pause no more (shutdown).
+  void stop_pausing();
+
  private:
+  // After a statement that kept the database busy for `busy` (see "Pace").
+  void pause(std::chrono::steady_clock::duration busy) const;
+
   db::ConnectionPool& pool_;
   const ReconcilerOptions options_;
   const Clock& clock_;
+  mutable std::mutex pause_mutex_;
+  mutable std::condition_variable pause_wake_;
+  bool pausing_ = true;  // guarded by pause_mutex_
 };
 
 }  // namespace bourse::scheduler

@@ -58,6 +58,10 @@ class ReconciliationService {
   // The newest stored report's JSON, or nullopt if no run was recorded yet.
   Result<std::optional<std::string>> last_report();
 
+  // Ends the pauses of a run in progress and of later runs (Reconciler::stop_pausing):
+  // on shutdown, so that a run finishes as fast as it can.
+  void stop_pausing() { reconciler_.stop_pausing(); }
+
  private:
   void record_metrics(const ReconciliationReport& report);
 
