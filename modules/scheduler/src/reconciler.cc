@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <vector>
 
 #include "bourse/common/assert.h"
 #include "bourse/common/uuid.h"
@@ -75,11 +76,9 @@ Result<ReconciliationReport> Reconciler::run() const {
         timed([&] { return checks::trades_settled_once(session, trades); });
         report.checks.back().duration_ms += trades.duration_ms;
         const auto paused = [this](std::chrono::steady_clock::duration busy) { pause(busy); };
-        for (CheckResult& result : checks::order_checks(session, *in_flight, clock_,
-                                                                options_.order_pass_slice_orders,
-                                                                paused)) {
-          report.checks.push_back(std::move(result));
-        }
+        std::vector<CheckResult> order_results = checks::order_checks(
+            session, *in_flight, clock_, options_.order_pass_slice_orders, paused);
+        for (CheckResult& result : order_results) report.checks.push_back(std::move(result));
       }
     } catch (...) {
       try {
