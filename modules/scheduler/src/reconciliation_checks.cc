@@ -498,6 +498,27 @@ struct OrderRow {
   std::int64_t traded_quantity = 0, traded_notional = 0;
 };
 
+// One row of the order pass's statement (its columns in that order).
+OrderRow order_row(const soci::row& row) {
+  OrderRow o;
+  o.order_id = int_at(row, 0);
+  o.side = text_at(row, 1);
+  o.status = text_at(row, 2);
+  o.quantity = int_at(row, 3);
+  o.filled = int_at(row, 4);
+  o.filled_notional = int_at(row, 5);
+  o.reserved = int_at(row, 6);
+  o.has_reservation = int_at(row, 7) != 0;
+  o.other_terms = int_at(row, 8) != 0;
+  o.reservation_quantity = int_at(row, 9);
+  o.reservation_reserved = int_at(row, 10);
+  o.reservation_filled = int_at(row, 11);
+  o.reservation_status = text_at(row, 12);
+  o.traded_quantity = int_at(row, 13);
+  o.traded_notional = int_at(row, 14);
+  return o;
+}
+
 // order_fills_match_trades: the trade record's sums; FILLED means fully filled.
 void check_fills_against_trades(const OrderRow& o, CheckResult& check) {
   if (o.filled != o.traded_quantity) {
@@ -589,11 +610,10 @@ std::vector<CheckResult> order_checks(soci::session& session, const InFlightEven
     const auto slice_started = clock.steady_now();
     // The slice's last id: the slice_orders-th order from `first`; none: the rest.
     std::int64_t last = kNoId;
-    soci::indicator found = soci::i_null;
     session << "SELECT order_id FROM orders WHERE order_id >= :first ORDER BY order_id LIMIT 1"
                    " OFFSET " + std::to_string(slice_orders - 1),
-        soci::use(first), soci::into(last, found);
-    if (!session.got_data() || found != soci::i_ok) last = kNoId;
+        soci::use(first), soci::into(last);
+    if (!session.got_data()) last = kNoId;
     const std::string range = " BETWEEN " + std::to_string(first) + " AND " + std::to_string(last);
     for_each_row(
         session,
@@ -626,23 +646,8 @@ std::vector<CheckResult> order_checks(soci::session& session, const InFlightEven
             std::to_string(pass_limit - pass_rows),
         [&](const soci::row& row) {
           ++pass_rows;
-          OrderRow o;
-          o.order_id = int_at(row, 0);
-          o.side = text_at(row, 1);
-          o.status = text_at(row, 2);
-          o.quantity = int_at(row, 3);
-          o.filled = int_at(row, 4);
-          o.filled_notional = int_at(row, 5);
-          o.reserved = int_at(row, 6);
-          o.has_reservation = int_at(row, 7) != 0;
+          const OrderRow o = order_row(row);
           if (!o.has_reservation) orders_without_reservation = true;
-          o.other_terms = int_at(row, 8) != 0;
-          o.reservation_quantity = int_at(row, 9);
-          o.reservation_reserved = int_at(row, 10);
-          o.reservation_filled = int_at(row, 11);
-          o.reservation_status = text_at(row, 12);
-          o.traded_quantity = int_at(row, 13);
-          o.traded_notional = int_at(row, 14);
           check_fills_against_trades(o, fills);
           check_reservation_terms(o, terms);
           check_settlement_followed(o, in_flight, settlement);

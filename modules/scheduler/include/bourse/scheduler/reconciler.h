@@ -65,16 +65,15 @@
 // (100 - db_share_pct) / db_share_pct, at most kMaxReconciliationPause per pause: its
 // statements then take at most about db_share_pct % of its wall time (a run at the
 // default 20 % lasts ~5x its work). The pass over the orders, the largest, is read in
-// slices of kDefaultOrderPassSliceOrders orders by key range (~25 ms each for 5,000 on
-// the benchmark VM; reconciliation_checks.h), so no
-// one statement holds a core for long. All of it in the one snapshot: a paused run still
-// sees one instant. stop_pausing() ends the pauses (shutdown).
+// slices of kDefaultOrderPassSliceOrders orders by key range (~30 ms each on the
+// benchmark VM; reconciliation_checks.h), so no one statement holds a core for long.
+// All of it in the one snapshot: a paused run still sees one instant. stop_pausing()
+// ends the pauses (shutdown).
 //
 // Thread-safety: run() may be called from several threads at once (each uses its own
 // pooled session); stop_pausing() from any thread. Blocking: never call from an I/O thread.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
